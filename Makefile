@@ -1,0 +1,91 @@
+# rnc: a compiler from .rn network descriptions to specialized C.
+#
+#   make            build build/rnc (and ./rnc) and build/librnrt.a
+#   make test       unit + end-to-end tests, then all again under ASan+UBSan
+#   make demo       ResNet-34 end to end: compile, weights, build, run
+#   make bench      timings (separate from tests)
+#
+# Switches: SAN=1 builds into build-san/ with AddressSanitizer and
+# UndefinedBehaviorSanitizer; CC=clang works as well as gcc.
+
+CC      ?= cc
+SAN     ?= 0
+comma   := ,
+OPT     ?= -O2
+BUILD   := $(if $(filter 1,$(SAN)),build-san,build)
+SANFLAGS := $(if $(filter 1,$(SAN)),-fsanitize=address$(comma)undefined -fno-sanitize-recover=all -fno-omit-frame-pointer,)
+
+WARN    := -Wall -Wextra -pedantic
+CFLAGS  := -std=c11 $(WARN) $(OPT) -g $(SANFLAGS) -Icompiler -Iruntime -I$(BUILD)
+# Build-time paths that `rnc --cflags/--libs` print.
+PATHS   := -DRNC_RUNTIME_DIR='"$(CURDIR)/runtime"' -DRNC_LIB_DIR='"$(CURDIR)/$(BUILD)"'
+LDLIBS  := -ltcc -ldl -lm -lpthread
+
+# Sources: one file per stage; every .c in these folders is built.
+COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+RUNTIME_SRC  := $(wildcard runtime/*.c)
+UNIT_SRC     := $(wildcard tests/unit/*.c)
+GEN_SRC      := $(BUILD)/parser.c $(BUILD)/lexer.c
+
+COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
+RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
+UNIT_OBJ     := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+
+all: $(BUILD)/rnc $(BUILD)/librnrt.a rnc
+
+rnc: $(BUILD)/rnc
+	ln -sf $(BUILD)/rnc rnc
+
+$(BUILD)/rnc: $(BUILD)/compiler/main.o $(COMPILER_OBJ) $(BUILD)/librnrt.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/librnrt.a: $(RUNTIME_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/test_units: $(UNIT_OBJ) $(COMPILER_OBJ) $(BUILD)/librnrt.a
+	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(LDLIBS)
+
+# The grammar: reentrant flex and pure bison; generated C goes to $(BUILD).
+$(BUILD)/parser.c $(BUILD)/parser.h: grammar/parser.y
+	@mkdir -p $(BUILD)
+	bison -Wall -Werror --defines=$(BUILD)/parser.h -o $(BUILD)/parser.c $<
+
+$(BUILD)/lexer.c $(BUILD)/lexer.h: grammar/lexer.l $(BUILD)/parser.h
+	@mkdir -p $(BUILD)
+	flex --header-file=$(BUILD)/lexer.h -o $(BUILD)/lexer.c $<
+
+$(BUILD)/parser.o: $(BUILD)/parser.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# Generated scanners trip -Wunused-function etc.; they are not our code.
+$(BUILD)/lexer.o: $(BUILD)/lexer.c
+	$(CC) $(CFLAGS) -Wno-unused-function -Wno-sign-compare -c -o $@ $<
+
+$(BUILD)/%.o: %.c $(wildcard compiler/*.h runtime/*.h) $(BUILD)/parser.h $(BUILD)/lexer.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(PATHS) -c -o $@ $<
+
+test: all $(BUILD)/test_units
+	$(MAKE) --no-print-directory check-once
+	$(MAKE) --no-print-directory SAN=1 check-once
+
+# One pass of the suite against $(BUILD): CUnit units, then end to end.
+check-once: all $(BUILD)/test_units
+	cd tests/unit && ../../$(BUILD)/test_units
+	RNC=$(CURDIR)/$(BUILD)/rnc BUILD=$(CURDIR)/$(BUILD) SAN=$(SAN) tests/run_e2e.sh
+
+demo: deps all
+	tools/demo.sh
+
+bench: all
+	tools/bench.sh
+
+# Installs what a fresh Debian 12 lacks (as root, with apt-get).
+deps:
+	tools/deps.sh
+
+clean:
+	rm -rf build build-san rnc
+
+.PHONY: all test check-once demo bench deps clean

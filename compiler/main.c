@@ -1,0 +1,259 @@
+/* main.c: the command line. The stages run in a visible sequence:
+ * read -> parse -> elaborate (with shape checks) -> plan -> summary / dot /
+ * emit C / JIT run. */
+#define _POSIX_C_SOURCE 200809L
+#include "rnc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef RNC_RUNTIME_DIR
+#define RNC_RUNTIME_DIR "runtime"
+#endif
+#ifndef RNC_LIB_DIR
+#define RNC_LIB_DIR "build"
+#endif
+
+static const char usage[] =
+    "usage: rnc MODEL.rn -o MODEL.c [--main]   compile ahead of time\n"
+    "       rnc --run MODEL.rn [--weights W.safetensors] [--input X.npy]...\n"
+    "           [--output Y.npy]... [--threads N] [--repeat N] [--seed N]\n"
+    "       rnc --summary [--expand] MODEL.rn\n"
+    "       rnc --check MODEL.rn\n"
+    "       rnc --dot MODEL.rn\n"
+    "       rnc --init-weights W.safetensors [--seed N] [--random] MODEL.rn\n"
+    "       rnc --cflags | --libs | --help | --version\n";
+
+enum Mode { M_COMPILE, M_RUN, M_SUMMARY, M_CHECK, M_DOT, M_INIT };
+
+enum { MAX_FILES = 64 };
+
+typedef struct Options {
+    enum Mode mode;
+    const char *src_path;
+    const char *out_path;     /* -o */
+    const char *weights_path; /* --weights, or the --init-weights target */
+    const char *inputs[MAX_FILES + 1];
+    int ninputs;
+    const char *outputs[MAX_FILES + 1];
+    int noutputs;
+    bool with_main, expand, random;
+    int threads, repeat;
+    uint64_t seed;
+} Options;
+
+static _Noreturn void usage_error(const char *fmt, const char *arg) {
+    fprintf(stderr, "rnc: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n%s", usage);
+    exit(2);
+}
+
+static long parse_count(const char *flag, const char *s, long lo, long hi) {
+    char *end;
+    errno = 0;
+    long v = s ? strtol(s, &end, 10) : 0;
+    if (!s || *s == 0 || *end || errno || v < lo || v > hi)
+        usage_error("%s takes a whole number in range", flag);
+    return v;
+}
+
+/* The model's default name: the file's stem, made a C identifier. */
+static const char *file_stem(Arena *a, const char *path) {
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    const char *dot = strrchr(base, '.');
+    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
+    char *s = arena_strndup(a, base, n);
+    for (char *p = s; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+              (*p >= '0' && *p <= '9')))
+            *p = '_';
+    if (*s == 0 || (*s >= '0' && *s <= '9')) s = arena_printf(a, "m_%s", s);
+    return s;
+}
+
+static void parse_args(int argc, char **argv, Options *o) {
+    memset(o, 0, sizeof *o);
+    o->mode = M_COMPILE;
+    o->repeat = 1;
+    o->threads = 0; /* 0: RNC_THREADS or 1 */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *next = i + 1 < argc ? argv[i + 1] : NULL;
+#define TAKE() (next ? (i++, next) : (usage_error("%s needs a value", a), ""))
+        if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+            fputs(usage, stdout);
+            exit(0);
+        } else if (!strcmp(a, "--version")) {
+            printf("rnc %s\n", RNC_VERSION);
+            exit(0);
+        } else if (!strcmp(a, "--cflags")) {
+            printf("-I%s\n", RNC_RUNTIME_DIR);
+            exit(0);
+        } else if (!strcmp(a, "--libs")) {
+            printf("-L%s -lrnrt -lm -lpthread\n", RNC_LIB_DIR);
+            exit(0);
+        } else if (!strcmp(a, "-o")) {
+            o->out_path = TAKE();
+        } else if (!strcmp(a, "--main")) {
+            o->with_main = true;
+        } else if (!strcmp(a, "--run")) {
+            o->mode = M_RUN;
+        } else if (!strcmp(a, "--summary")) {
+            o->mode = M_SUMMARY;
+        } else if (!strcmp(a, "--expand")) {
+            o->expand = true;
+        } else if (!strcmp(a, "--check")) {
+            o->mode = M_CHECK;
+        } else if (!strcmp(a, "--dot")) {
+            o->mode = M_DOT;
+        } else if (!strcmp(a, "--init-weights")) {
+            o->mode = M_INIT;
+            o->weights_path = TAKE();
+        } else if (!strcmp(a, "--random")) {
+            o->random = true;
+        } else if (!strcmp(a, "--seed")) {
+            o->seed = (uint64_t)parse_count(a, TAKE(), 0, 0x7fffffffL);
+        } else if (!strcmp(a, "--weights")) {
+            o->weights_path = TAKE();
+        } else if (!strcmp(a, "--input")) {
+            if (o->ninputs == MAX_FILES) usage_error("too many %s", a);
+            o->inputs[o->ninputs++] = TAKE();
+        } else if (!strcmp(a, "--output")) {
+            if (o->noutputs == MAX_FILES) usage_error("too many %s", a);
+            o->outputs[o->noutputs++] = TAKE();
+        } else if (!strcmp(a, "--threads")) {
+            o->threads = (int)parse_count(a, TAKE(), 1, 64);
+        } else if (!strcmp(a, "--repeat")) {
+            o->repeat = (int)parse_count(a, TAKE(), 1, 1000000);
+        } else if (a[0] == '-' && a[1] != 0) {
+            usage_error("unknown option '%s'", a);
+        } else {
+            if (o->src_path) usage_error("more than one model file ('%s')", a);
+            o->src_path = a;
+        }
+#undef TAKE
+    }
+    if (!o->src_path) usage_error("%s", "no model file given");
+    if (o->mode == M_COMPILE && !o->out_path)
+        usage_error("%s", "nothing to do: give -o MODEL.c, --run, --summary, "
+                          "--check or --dot");
+}
+
+/* "model.c" -> "model.h" beside it; any other name gets ".h" appended. */
+static char *header_path(Arena *a, const char *c_path) {
+    size_t n = strlen(c_path);
+    if (n > 2 && !strcmp(c_path + n - 2, ".c"))
+        return arena_printf(a, "%.*s.h", (int)(n - 2), c_path);
+    return arena_printf(a, "%s.h", c_path);
+}
+
+static char *joined_cmdline(Arena *a, int argc, char **argv) {
+    Buf b = {0};
+    for (int i = 0; i < argc; i++) buf_printf(&b, "%s%s", i ? " " : "", argv[i]);
+    char *s = arena_strdup(a, b.data ? b.data : "");
+    buf_free(&b);
+    return s;
+}
+
+static int compile_ahead(Graph *g, const Options *o, Arena *a, int argc,
+                         char **argv) {
+    const char *h_path = header_path(a, o->out_path);
+    const char *h_base = strrchr(h_path, '/');
+    h_base = h_base ? h_base + 1 : h_path;
+    EmitOptions eo = {
+        .cmdline = joined_cmdline(a, argc, argv),
+        .src_path = o->src_path,
+        .header_name = h_base,
+        .with_main = o->with_main,
+        .for_jit = false,
+    };
+    Buf c = {0}, h = {0};
+    emit_c(g, &eo, &c, &h);
+    char err[512];
+    int rc = 0;
+    if (write_file_atomic(h_path, h.data, h.len, err, sizeof err) != 0 ||
+        write_file_atomic(o->out_path, c.data, c.len, err, sizeof err) != 0) {
+        fprintf(stderr, "rnc: error: %s\n", err);
+        rc = 1;
+    }
+    buf_free(&c);
+    buf_free(&h);
+    return rc;
+}
+
+int main(int argc, char **argv) {
+    Options o;
+    parse_args(argc, argv, &o);
+
+    size_t len;
+    char *text = read_whole_file(o.src_path, &len);
+    if (!text) {
+        fprintf(stderr, "rnc: error: %s: %s\n", o.src_path,
+                errno == EFBIG ? "file too large (over 16 MiB)"
+                               : strerror(errno));
+        return 1;
+    }
+    Source src = {o.src_path, text, len};
+    Diag d;
+    diag_init(&d, &src, stderr);
+    Arena *arena = arena_new();
+    int rc = 1;
+
+    Ast *prog = parse_source(&src, arena, &d);
+    Graph *g = prog ? elaborate(prog, file_stem(arena, o.src_path), arena, &d)
+                    : NULL;
+    if (g) {
+        plan_arena(g);
+        char err[512];
+        switch (o.mode) {
+        case M_CHECK:
+            rc = 0;
+            break;
+        case M_SUMMARY:
+            summary_print(stdout, g, o.expand);
+            rc = 0;
+            break;
+        case M_DOT:
+            dot_print(stdout, g);
+            rc = 0;
+            break;
+        case M_INIT:
+            rc = weights_init(g, o.weights_path, o.seed, o.random, err,
+                              sizeof err) == 0 ? 0 : 1;
+            if (rc) fprintf(stderr, "rnc: error: %s\n", err);
+            break;
+        case M_COMPILE:
+            rc = compile_ahead(g, &o, arena, argc, argv);
+            break;
+        case M_RUN: {
+            JitOptions jo = {
+                .weights_path = o.weights_path,
+                .inputs = o.ninputs ? o.inputs : NULL,
+                .outputs = o.noutputs ? o.outputs : NULL,
+                .threads = o.threads,
+                .repeat = o.repeat,
+                .seed = o.seed,
+            };
+            if (o.ninputs && o.ninputs != g->ninputs) {
+                fprintf(stderr, "rnc: error: the model has %d input(s), %d "
+                        "--input given\n", g->ninputs, o.ninputs);
+                rc = 2;
+            } else if (o.noutputs && o.noutputs != g->noutputs) {
+                fprintf(stderr, "rnc: error: the model has %d output(s), %d "
+                        "--output given\n", g->noutputs, o.noutputs);
+                rc = 2;
+            } else {
+                rc = jit_run(g, &jo, o.src_path);
+            }
+            break;
+        }
+        }
+    }
+    if (fflush(stdout) != 0 && rc == 0) rc = 1;
+    arena_free(arena);
+    free(text);
+    return rc;
+}

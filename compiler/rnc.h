@@ -1,0 +1,356 @@
+/* rnc.h: the one header of the compiler, sectioned by the file that
+ * implements each part (as chibicc.h and QBE's all.h are).
+ *
+ * Data flows one way:
+ *   source -> parse (grammar/) -> Ast -> elaborate.c -> Graph
+ *          -> shape.c (called by elaborate on every new node)
+ *          -> summary.c / dot.c / plan.c / emit_c.c / jit.c
+ */
+#ifndef RNC_H
+#define RNC_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define RNC_VERSION "0.1.0"
+
+/* ---------------------------------------------------------------- util.c */
+
+/* One arena per compilation; everything the compiler allocates lives in it
+ * and goes at once with arena_free. Allocation failure aborts (internal). */
+typedef struct Arena Arena;
+Arena *arena_new(void);
+void arena_free(Arena *a);
+void *arena_alloc(Arena *a, size_t size); /* zeroed, 16-byte aligned */
+char *arena_strdup(Arena *a, const char *s);
+char *arena_strndup(Arena *a, const char *s, size_t n);
+char *arena_printf(Arena *a, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* A growable byte buffer (malloc-backed, not arena: outputs can be large). */
+typedef struct Buf {
+    char *data;
+    size_t len, cap;
+} Buf;
+void buf_printf(Buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void buf_append(Buf *b, const char *s, size_t n);
+void buf_free(Buf *b);
+
+/* An internal compiler bug: message and abort (never for user errors). */
+_Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Reads a whole file; NULL with errno set on failure. */
+char *read_whole_file(const char *path, size_t *len);
+/* Writes a file through a temporary in the same directory and rename(2):
+ * the destination is either untouched or complete. 0 on success. */
+int write_file_atomic(const char *path, const void *data, size_t len,
+                      char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- diag.c */
+
+typedef struct Loc {
+    int line, col; /* 1-based; 0 = no location */
+} Loc;
+
+/* The source text being compiled, for messages with the line and a caret. */
+typedef struct Source {
+    const char *path; /* as the user named it */
+    const char *text; /* NUL-terminated */
+    size_t len;
+} Source;
+
+/* Where diagnostics go. Errors print as
+ *   FILE:LINE:COL: error: MESSAGE
+ *     <source line>
+ *     <caret>
+ * and count in nerrors; notes ("called from here") follow their error. */
+typedef struct Diag {
+    const Source *src;
+    FILE *out;
+    int nerrors;
+    int max_errors; /* stop reporting after this many (0 = 20) */
+} Diag;
+void diag_init(Diag *d, const Source *src, FILE *out);
+void diag_error(Diag *d, Loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void diag_note(Diag *d, Loc loc, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The closest of `cands` (NULL-terminated) to `word` by edit distance, or
+ * NULL when none is close enough to suggest ("did you mean 'padding'?"). */
+const char *did_you_mean(const char *word, const char *const *cands);
+
+/* ---------------------------------------------------- grammar/ and ast.c */
+
+/* Operators of Ast BINARY/UNARY nodes. */
+typedef enum {
+    BIN_ADD, BIN_SUB, BIN_MUL, BIN_DIV, BIN_MOD,
+    BIN_EQ, BIN_NE, BIN_LT, BIN_LE, BIN_GT, BIN_GE,
+    BIN_AND, BIN_OR,
+    UN_NEG, UN_NOT,
+} AstOp;
+
+typedef enum {
+    /* expressions */
+    AST_INT,    /* ival */
+    AST_FLOAT,  /* fval */
+    AST_BOOL,   /* ival: 0 or 1 */
+    AST_STRING, /* str: the unescaped text of "..." */
+    AST_NAME,   /* str: a variable, an enum word (same, relu) or a callee */
+    AST_LIST,   /* args: the items */
+    AST_BINARY, /* op, lhs, rhs */
+    AST_UNARY,  /* op (UN_NEG, UN_NOT), lhs */
+    AST_COND,   /* cond ? lhs : rhs */
+    AST_CALL,   /* str: callee; args: positional exprs then AST_KWARGs */
+    AST_KWARG,  /* str: the keyword; lhs: the value (only inside args) */
+    /* statements */
+    AST_MODEL,  /* str: model name */
+    AST_INPUT,  /* str: name; args: the dimensions (1 or 3 exprs) */
+    AST_ASSIGN, /* str: name; lhs: value */
+    AST_OUTPUT, /* lhs: value */
+    AST_FUNC,   /* str: name; ival: 1 for `layer`, 0 for `block`;
+                   args: AST_PARAMs; body: statements */
+    AST_PARAM,  /* str: name; lhs: default value or NULL */
+    AST_RETURN, /* lhs: value */
+    AST_FOR,    /* str: loop variable; lhs: the list; body */
+    AST_IF,     /* cond; body: then-statements; els: an AST_IF (else if),
+                   a statement list (else), or NULL */
+} AstKind;
+
+typedef struct Ast Ast;
+struct Ast {
+    AstKind kind;
+    Loc loc;   /* of the node's first token; for calls, of the callee name */
+    Ast *next; /* next statement / list item / argument / parameter */
+    const char *str;
+    int64_t ival;
+    double fval;
+    AstOp op;
+    Ast *lhs, *rhs, *cond;
+    Ast *args, *body, *els;
+};
+
+/* Parses a whole source into its statement list. Reports every syntax
+ * error it can through `d` (several per run) and returns NULL if any. */
+Ast *parse_source(const Source *src, Arena *a, Diag *d);
+Ast *ast_new(Arena *a, AstKind kind, Loc loc);
+
+/* ------------------------------------------------------------- the graph */
+
+/* Tensor shapes, batch implicit: rank 3 is [H, W, C], rank 1 is [N]. */
+typedef struct Shape {
+    int rank;
+    int64_t d[3];
+} Shape;
+
+typedef enum {
+    ACT_NONE,    /* identity; also what `linear` means */
+    ACT_RELU,
+    ACT_RELU6,
+    ACT_SIGMOID,
+    ACT_TANH,
+    ACT_SOFTMAX, /* over the last axis */
+} Act;
+extern const char *const act_names[]; /* "none","relu",... by Act */
+
+typedef enum {
+    PAD_VALID,    /* no padding */
+    PAD_SAME,     /* TensorFlow's rule, odd pixel bottom/right */
+    PAD_EXPLICIT, /* pad_t/b/l/r as written */
+} PadMode;
+
+/* Layer kinds, one table: enum, DSL op name, Keras auto-name base, Keras
+ * class name. OP_ACTIVATION covers relu/relu6/sigmoid/tanh/softmax/linear
+ * (a Keras `Activation` layer); its function is in GNode.act. */
+#define RN_OPS(X)                                                        \
+    X(INPUT, "input", "input", "InputLayer")                             \
+    X(CONV2D, "conv2d", "conv2d", "Conv2D")                              \
+    X(DEPTHWISE_CONV2D, "depthwise_conv2d", "depthwise_conv2d",          \
+      "DepthwiseConv2D")                                                 \
+    X(DENSE, "dense", "dense", "Dense")                                  \
+    X(BATCHNORM, "batchnorm", "batch_normalization",                     \
+      "BatchNormalization")                                              \
+    X(ACTIVATION, "activation", "activation", "Activation")              \
+    X(MAXPOOL, "maxpool", "max_pooling2d", "MaxPooling2D")               \
+    X(AVGPOOL, "avgpool", "average_pooling2d", "AveragePooling2D")       \
+    X(GLOBAL_AVGPOOL, "global_avgpool", "global_average_pooling2d",      \
+      "GlobalAveragePooling2D")                                          \
+    X(GLOBAL_MAXPOOL, "global_maxpool", "global_max_pooling2d",          \
+      "GlobalMaxPooling2D")                                              \
+    X(FLATTEN, "flatten", "flatten", "Flatten")                          \
+    X(RESCALE, "rescale", "rescaling", "Rescaling")                      \
+    X(ADD, "add", "add", "Add")                                          \
+    X(CONCAT, "concat", "concatenate", "Concatenate")                    \
+    X(DROPOUT, "dropout", "dropout", "Dropout")                          \
+    X(ZEROPAD, "zeropad", "zero_padding2d", "ZeroPadding2D")
+
+typedef enum {
+#define X(id, op, base, cls) OP_##id,
+    RN_OPS(X)
+#undef X
+    OP__COUNT
+} OpKind;
+
+typedef struct OpInfo {
+    const char *op;    /* DSL name */
+    const char *base;  /* Keras auto-name base: conv2d, conv2d_1, ... */
+    const char *klass; /* Keras class name for the summary */
+} OpInfo;
+extern const OpInfo op_info[OP__COUNT];
+
+/* A `layer` call: shown as one summary row unless --expand. Groups nest. */
+typedef struct Group Group;
+struct Group {
+    const char *name;  /* in its scope: "residual_unit_4" */
+    const char *path;  /* dotted from the top: "outer.residual_unit_4" */
+    const char *klass; /* CamelCase of the layer's name: "ResidualUnit" */
+    Group *parent;
+    Loc loc;           /* the call site */
+    struct GNode *result; /* the node the layer returns */
+};
+
+typedef struct GNode GNode;
+struct GNode {
+    int id;           /* index in Graph.nodes: a topological order */
+    OpKind op;
+    const char *name; /* Keras layer name within its group: "conv2d_1" */
+    const char *path; /* dotted full name, the weight prefix:
+                         "residual_unit_4.conv2d_1" */
+    Group *group;     /* innermost `layer` instance, NULL at top level */
+    Loc loc;          /* the op call in the source */
+    Loc site;         /* outermost call site when inside a block/layer */
+    GNode **in;       /* inputs */
+    int nin;
+    Shape out;        /* output shape (set by shape_infer) */
+
+    /* attributes, by op:
+     *  CONV2D:           filters, k*, s*, d*, pad*, groups, bias, act
+     *  DEPTHWISE_CONV2D: multiplier, k*, s*, d*, pad*, bias, act
+     *  DENSE:            filters (= units), bias, act
+     *  BATCHNORM:        epsilon
+     *  ACTIVATION:       act
+     *  MAXPOOL/AVGPOOL:  k* (pool size), s*, pad*
+     *  RESCALE:          scale, offset
+     *  DROPOUT:          rate
+     *  ZEROPAD:          pad_t/b/l/r (explicit) */
+    int64_t filters;
+    int kh, kw, sh, sw, dh, dw;
+    PadMode padding;
+    int pad_t, pad_b, pad_l, pad_r; /* resolved by shape_infer for SAME */
+    int groups, multiplier;
+    bool bias;
+    Act act;
+    double epsilon, scale, offset, rate;
+
+    /* counts (set by shape_infer) */
+    int64_t params;    /* all, as Keras counts */
+    int64_t trainable; /* params minus BatchNorm moving statistics */
+    int64_t macs;      /* multiply-accumulates of one inference */
+
+    /* memory plan (set by plan.c), in floats from the arena's start;
+     * -1 for graph inputs (read from the caller's buffer) */
+    int64_t arena_off;
+    int last_use;      /* id of the last node that reads this output */
+};
+
+typedef struct Graph {
+    const char *name; /* model name: `model NAME` or the file's stem */
+    GNode **nodes;    /* topological order */
+    int nnodes, cap;
+    GNode **inputs;
+    int ninputs;
+    GNode **outputs;
+    int noutputs;
+    Group **groups;   /* in creation order */
+    int ngroups, gcap;
+    int64_t arena_floats; /* activation arena size (set by plan.c) */
+    Arena *arena;
+} Graph;
+
+/* ----------------------------------------------------------- elaborate.c */
+
+/* Evaluates the program (blocks, layers, loops, conditionals, compile-time
+ * values) into a flat graph; every new node goes through shape_infer.
+ * `default_name` names the model when there is no `model` statement.
+ * Reports through `d`; returns NULL if any error. */
+Graph *elaborate(Ast *prog, const char *default_name, Arena *a, Diag *d);
+
+/* -------------------------------------------------------------- shape.c */
+
+/* Computes n->out, the resolved SAME paddings, params, trainable and macs
+ * from the inputs' shapes and the attributes. On a user error writes a
+ * message in the user's words (no location) to err and returns false. */
+bool shape_infer(GNode *n, char *err, size_t errlen);
+/* Formats a shape as Keras prints it: "(None, 32, 32, 3)" / "(None, 10)" */
+void shape_format(const Shape *s, char *out, size_t outlen);
+int64_t shape_count(const Shape *s); /* elements per batch item */
+
+/* The weight tensors a node owns, in Keras's names and layouts. */
+typedef struct WeightSpec {
+    const char *suffix; /* "kernel", "bias", "gamma", "beta", "moving_mean",
+                           "moving_variance", "depthwise_kernel" */
+    int rank;
+    int64_t dims[4];
+    bool trainable;
+} WeightSpec;
+/* Fills out[] (at most 4) and returns how many. */
+int node_weights(const GNode *n, WeightSpec out[4]);
+
+/* Totals over the graph. */
+typedef struct Totals {
+    int64_t params, trainable, macs, weight_bytes;
+} Totals;
+Totals graph_totals(const Graph *g);
+
+/* --------------------------------------------------------------- plan.c */
+
+/* Plans the activation arena by liveness: sets every node's arena_off and
+ * last_use and g->arena_floats. Flatten and dropout alias their input. */
+void plan_arena(Graph *g);
+
+/* ------------------------------------------------------------ summary.c */
+
+void summary_print(FILE *out, Graph *g, bool expand);
+
+/* ---------------------------------------------------------------- dot.c */
+
+void dot_print(FILE *out, const Graph *g);
+
+/* ------------------------------------------------------------- emit_c.c */
+
+typedef struct EmitOptions {
+    const char *cmdline;  /* for the banner */
+    const char *src_path; /* the .rn file, for comments and #line */
+    const char *header_name; /* what model.c includes: "model.h" */
+    bool with_main;       /* add a standalone main() */
+    bool for_jit;         /* no system headers; runtime handed over */
+} EmitOptions;
+/* Writes the C of the whole model into c and its header into h. */
+void emit_c(Graph *g, const EmitOptions *o, Buf *c, Buf *h);
+
+/* ------------------------------------------------------------ weights.c */
+
+/* Writes a safetensors file with Keras's initializers (glorot-uniform
+ * kernels, zero biases, BatchNorm 1/0/0/1); `random` also draws BatchNorm
+ * statistics (positive variances). Deterministic for a seed. 0 on success. */
+int weights_init(const Graph *g, const char *path, uint64_t seed, bool random,
+                 char *err, size_t errlen);
+
+/* ---------------------------------------------------------------- jit.c */
+
+typedef struct JitOptions {
+    const char *weights_path;   /* NULL: seeded random weights */
+    const char *const *inputs;  /* .npy paths, g->ninputs of them or NULL */
+    const char *const *outputs; /* .npy paths to write, or NULL */
+    int threads;
+    int repeat;
+    uint64_t seed;
+} JitOptions;
+/* Compiles the model in memory with libtcc and runs it as `rnc --run`
+ * describes. Returns the process exit status (0, 1 bad data, ...). */
+int jit_run(Graph *g, const JitOptions *o, const char *src_path);
+
+#endif

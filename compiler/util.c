@@ -1,0 +1,194 @@
+/* util.c: the compilation arena, growable buffers, files, and die(). */
+#define _POSIX_C_SOURCE 200809L
+#include "rnc.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The arena is a list of chunks; big requests get a chunk of their own. */
+typedef struct Chunk {
+    struct Chunk *next;
+    size_t used, size;
+    _Alignas(16) unsigned char data[];
+} Chunk;
+
+struct Arena {
+    Chunk *head;
+};
+
+enum { CHUNK_SIZE = 64 * 1024 };
+
+Arena *arena_new(void) {
+    Arena *a = calloc(1, sizeof *a);
+    if (!a) die("out of memory");
+    return a;
+}
+
+void arena_free(Arena *a) {
+    if (!a) return;
+    for (Chunk *c = a->head, *next; c; c = next) {
+        next = c->next;
+        free(c);
+    }
+    free(a);
+}
+
+void *arena_alloc(Arena *a, size_t size) {
+    size = (size + 15) & ~(size_t)15;
+    Chunk *c = a->head;
+    if (!c || c->size - c->used < size) {
+        size_t cap = size > CHUNK_SIZE ? size : CHUNK_SIZE;
+        c = malloc(sizeof *c + cap);
+        if (!c) die("out of memory (%zu bytes)", size);
+        c->used = 0;
+        c->size = cap;
+        c->next = a->head;
+        a->head = c;
+    }
+    void *p = c->data + c->used;
+    c->used += size;
+    memset(p, 0, size);
+    return p;
+}
+
+char *arena_strndup(Arena *a, const char *s, size_t n) {
+    char *p = arena_alloc(a, n + 1);
+    memcpy(p, s, n);
+    p[n] = 0;
+    return p;
+}
+
+char *arena_strdup(Arena *a, const char *s) {
+    return arena_strndup(a, s, strlen(s));
+}
+
+char *arena_printf(Arena *a, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) die("arena_printf: bad format");
+    char *p = arena_alloc(a, (size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(p, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return p;
+}
+
+static void buf_reserve(Buf *b, size_t extra) {
+    if (b->len + extra + 1 <= b->cap) return;
+    size_t cap = b->cap ? b->cap : 4096;
+    while (cap < b->len + extra + 1) cap *= 2;
+    char *p = realloc(b->data, cap);
+    if (!p) die("out of memory (%zu bytes)", cap);
+    b->data = p;
+    b->cap = cap;
+}
+
+void buf_append(Buf *b, const char *s, size_t n) {
+    buf_reserve(b, n);
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = 0;
+}
+
+void buf_printf(Buf *b, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0) die("buf_printf: bad format");
+    buf_reserve(b, (size_t)n);
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+}
+
+void buf_free(Buf *b) {
+    free(b->data);
+    b->data = NULL;
+    b->len = b->cap = 0;
+}
+
+_Noreturn void die(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "rnc: internal error: ");
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+    va_end(ap);
+    abort();
+}
+
+/* Source files are capped so that a huge file is an error, not an OOM. */
+enum { MAX_SOURCE = 16 << 20 };
+
+char *read_whole_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0;
+    char *p = malloc(cap);
+    for (;;) {
+        if (!p) die("out of memory");
+        size_t got = fread(p + n, 1, cap - n - 1, f);
+        n += got;
+        if (n < cap - 1) break;
+        if (cap >= MAX_SOURCE) {
+            free(p);
+            fclose(f);
+            errno = EFBIG;
+            return NULL;
+        }
+        cap *= 2;
+        p = realloc(p, cap);
+    }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(p);
+        errno = EIO;
+        return NULL;
+    }
+    p[n] = 0;
+    if (len) *len = n;
+    return p;
+}
+
+int write_file_atomic(const char *path, const void *data, size_t len,
+                      char *err, size_t errlen) {
+    size_t plen = strlen(path);
+    char *tmp = malloc(plen + 16);
+    if (!tmp) die("out of memory");
+    memcpy(tmp, path, plen);
+    memcpy(tmp + plen, ".tmpXXXXXX", 11);
+    int fd = mkstemp(tmp);
+    if (fd < 0) {
+        snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    const char *p = data;
+    size_t left = len;
+    while (left > 0) {
+        ssize_t w = write(fd, p, left);
+        if (w < 0) {
+            if (errno == EINTR) continue;
+            break;
+        }
+        p += w;
+        left -= (size_t)w;
+    }
+    int bad = left != 0;
+    if (close(fd) != 0) bad = 1;
+    if (bad || rename(tmp, path) != 0) {
+        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
+        unlink(tmp);
+        free(tmp);
+        return -1;
+    }
+    free(tmp);
+    return 0;
+}

@@ -1,0 +1,15 @@
+/* unit.h: one register function per module's CUnit suite. */
+#ifndef UNIT_H
+#define UNIT_H
+#include <CUnit/CUnit.h>
+
+void register_frontend_tests(void); /* test_frontend.c: lexer, parser, elaboration */
+void register_shape_tests(void);    /* test_shape.c: shapes, counts, plan */
+void register_summary_tests(void);  /* test_summary.c: summary formatting, dot */
+void register_runtime_tests(void);  /* test_runtime.c: safetensors, npy, pool */
+void register_emit_tests(void);     /* test_emit.c: code generation, weights */
+void register_jit_tests(void);      /* test_jit.c: libtcc in memory */
+
+/* Adds a suite or aborts the run. */
+CU_pSuite unit_suite(const char *name);
+#endif

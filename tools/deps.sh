@@ -1,0 +1,21 @@
+#!/bin/sh
+# deps.sh: installs the Debian packages rnc needs that this machine lacks.
+# Build: gcc, make, flex, bison; JIT: libtcc-dev and tcc (libtcc1.a);
+# tests: libcunit1-dev, clang (the warning check and sanitizers' second
+# compiler). Needs root for apt-get; otherwise says what is missing.
+set -e
+need="make gcc clang flex bison libtcc-dev tcc libcunit1-dev"
+missing=""
+for p in $need; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+        missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "deps.sh: missing Debian packages:$missing (run as root, or apt-get install them)" >&2
+    exit 1
+fi
+echo "deps.sh: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
