@@ -12,7 +12,8 @@ CC      ?= cc
 SAN     ?= 0
 comma   := ,
 OPT     ?= -O2
-BUILD   := $(if $(filter 1,$(SAN)),build-san,build)
+# BUILD may be set to keep parallel builds apart (make BUILD=build-x).
+BUILD   ?= $(if $(filter 1,$(SAN)),build-san,build)
 SANFLAGS := $(if $(filter 1,$(SAN)),-fsanitize=address$(comma)undefined -fno-sanitize-recover=all -fno-omit-frame-pointer,)
 
 WARN    := -Wall -Wextra -pedantic
@@ -31,7 +32,7 @@ COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
 RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
 UNIT_OBJ     := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
-all: $(BUILD)/rnc $(BUILD)/librnrt.a rnc
+all: $(BUILD)/rnc $(BUILD)/librnrt.a $(if $(filter build,$(BUILD)),rnc)
 
 rnc: $(BUILD)/rnc
 	ln -sf $(BUILD)/rnc rnc
@@ -68,7 +69,7 @@ $(BUILD)/%.o: %.c $(wildcard compiler/*.h runtime/*.h) $(BUILD)/parser.h $(BUILD
 
 test: all $(BUILD)/test_units
 	$(MAKE) --no-print-directory check-once
-	$(MAKE) --no-print-directory SAN=1 check-once
+	$(MAKE) --no-print-directory SAN=1 BUILD=build-san check-once
 
 # One pass of the suite against $(BUILD): CUnit units, then end to end.
 check-once: all $(BUILD)/test_units
@@ -89,3 +90,12 @@ clean:
 	rm -rf build build-san rnc
 
 .PHONY: all test check-once demo bench deps clean
+
+# ---- rules a stage needs beyond the above, one section per stage ----
+# jit:
+
+# numerics:
+
+# runtime:
+
+# emit:
