@@ -92,9 +92,29 @@ clean:
 .PHONY: all test check-once demo bench deps clean
 
 # ---- rules a stage needs beyond the above, one section per stage ----
-# jit:
+# jit: compiler/jit.c includes two generated files: the text of rnrt.h as
+# bytes (od, as xxd may be missing), and the rn_* functions that rnrt.h
+# declares and librnrt.a defines, handed to tcc by address. Included rather
+# than linked so that jit.o itself pulls every runtime member in.
+$(BUILD)/rnrt_h.inc: runtime/rnrt.h
+	@mkdir -p $(BUILD)
+	od -An -v -tx1 $< | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g' > $@.tmp && mv $@.tmp $@
 
-# numerics:
+$(BUILD)/rnrt_syms.inc: runtime/rnrt.h $(BUILD)/librnrt.a
+	$(CC) -E -P $< | grep -o 'rn_[A-Za-z0-9_]*[[:space:]]*(' | \
+	    sed 's/[[:space:]]*($$//' | sort -u > $@.decl
+	nm -g --defined-only $(BUILD)/librnrt.a | \
+	    awk '$$2 ~ /^[TW]$$/ && $$3 ~ /^rn_/ { print $$3 }' | sort -u > $@.def
+	comm -12 $@.decl $@.def | sed 's/.*/RN_SYM(&)/' > $@.tmp && mv $@.tmp $@
+	rm -f $@.decl $@.def
+
+$(BUILD)/compiler/jit.o: $(BUILD)/rnrt_h.inc $(BUILD)/rnrt_syms.inc
+
+# numerics: npycmp compares a run's .npy with a golden (tests/e2e/numerics.sh).
+$(BUILD)/npycmp: tests/tools/npycmp.c runtime/rnrt.h $(BUILD)/librnrt.a
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/librnrt.a -lm
+
+check-once: $(BUILD)/npycmp
 
 # runtime:
 

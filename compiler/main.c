@@ -23,9 +23,10 @@ static const char usage[] =
     "       rnc --check MODEL.rn\n"
     "       rnc --dot MODEL.rn\n"
     "       rnc --init-weights W.safetensors [--seed N] [--random] MODEL.rn\n"
+    "       rnc --graph-json MODEL.rn\n"
     "       rnc --cflags | --libs | --help | --version\n";
 
-enum Mode { M_COMPILE, M_RUN, M_SUMMARY, M_CHECK, M_DOT, M_INIT };
+enum Mode { M_COMPILE, M_RUN, M_SUMMARY, M_CHECK, M_DOT, M_INIT, M_JSON };
 
 enum { MAX_FILES = 64 };
 
@@ -109,6 +110,8 @@ static void parse_args(int argc, char **argv, Options *o) {
             o->mode = M_CHECK;
         } else if (!strcmp(a, "--dot")) {
             o->mode = M_DOT;
+        } else if (!strcmp(a, "--graph-json")) {
+            o->mode = M_JSON;
         } else if (!strcmp(a, "--init-weights")) {
             o->mode = M_INIT;
             o->weights_path = TAKE();
@@ -218,6 +221,10 @@ int main(int argc, char **argv) {
             break;
         case M_DOT:
             dot_print(stdout, g);
+            rc = 0;
+            break;
+        case M_JSON:
+            graph_json_print(stdout, g);
             rc = 0;
             break;
         case M_INIT:

@@ -314,6 +314,12 @@ void plan_arena(Graph *g);
 /* ------------------------------------------------------------ summary.c */
 
 void summary_print(FILE *out, Graph *g, bool expand);
+/* Keras's print_row: fields cut to their columns, wrapped after "),"
+ * "}," "]," "',"; appends the lines to b (exported for the unit tests). */
+void summary_row(Buf *b, const char *const *fields, const int *positions,
+                 int ncols, int nested);
+/* 1234567 -> "1,234,567" */
+void format_thousands(int64_t v, char *out, size_t outlen);
 
 /* ---------------------------------------------------------------- dot.c */
 
@@ -338,6 +344,16 @@ void emit_c(Graph *g, const EmitOptions *o, Buf *c, Buf *h);
  * statistics (positive variances). Deterministic for a seed. 0 on success. */
 int weights_init(const Graph *g, const char *path, uint64_t seed, bool random,
                  char *err, size_t errlen);
+/* Keras's _compute_fans of a kernel shape (for glorot), and the seed of a
+ * tensor's own generator (seed and "PATH.suffix"); exported for tests. */
+void weights_glorot_fans(const WeightSpec *w, double *fan_in, double *fan_out);
+uint64_t weights_tensor_seed(uint64_t seed, const char *name);
+
+/* --------------------------------------------------------- graph_json.c */
+
+/* `rnc --graph-json`: the elaborated graph as JSON (nodes, attributes,
+ * resolved paddings, weight names and shapes) for tools/reference.py. */
+void graph_json_print(FILE *out, const Graph *g);
 
 /* ---------------------------------------------------------------- jit.c */
 
@@ -352,5 +368,17 @@ typedef struct JitOptions {
 /* Compiles the model in memory with libtcc and runs it as `rnc --run`
  * describes. Returns the process exit status (0, 1 bad data, ...). */
 int jit_run(Graph *g, const JitOptions *o, const char *src_path);
+
+/* The libtcc layer under jit_run, also for tests. jit_compile compiles
+ * `code` after a prelude (rnrt.h and the libc prototypes generated code may
+ * use: malloc calloc free memcpy memmove memset expf tanhf sqrtf fabsf
+ * snprintf) and links it in memory; NULL with tcc's messages in err on
+ * failure. jit_function finds a function (NULL if absent): cast it to its
+ * real type. jit_free releases the code. */
+typedef struct JitCode JitCode;
+typedef void (*JitFn)(void);
+JitCode *jit_compile(const char *code, char *err, size_t errlen);
+JitFn jit_function(JitCode *j, const char *name);
+void jit_free(JitCode *j);
 
 #endif

@@ -3,13 +3,20 @@
  * the objects the caller holds. Errors are returned as 0/-1 (or NULL) with a
  * message written to the caller's err buffer, naming the file and tensor.
  *
- * This header must also compile under tcc for the JIT, which hands it no
- * system headers beyond the compiler's own <stddef.h> and <stdint.h>-free
- * types below: keep it to int, long long, float, size_t. */
+ * This header must also compile under tcc for the JIT (compiler/jit.c),
+ * which defines RN_JIT and hands it no system headers at all (tcc's own
+ * include folder may be missing): keep it to int, long long, float, size_t. */
 #ifndef RNRT_H
 #define RNRT_H
 
+#ifdef RN_JIT
+typedef __SIZE_TYPE__ size_t;
+#ifndef NULL
+#define NULL ((void *)0)
+#endif
+#else
 #include <stddef.h>
+#endif
 
 #ifdef __cplusplus
 extern "C" {
@@ -97,7 +104,54 @@ void rn_pool_run(rn_pool *p, int ntasks, void (*fn)(void *ctx, int i),
 /* ----------------------------------------------------------- kernels.c */
 /* Hot inner loops compiled by the C compiler of the runtime (vectorized by
  * gcc), called from generated code with constant sizes. Owned by the code
- * generator; see emit_c.c. */
+ * generator; see emit_c.c. Strides (ld*) are in floats; `npix` pixels of
+ * `c` channels each. Activation codes are rnc's Act: 0 none, 1 relu,
+ * 2 relu6, 3 sigmoid, 4 tanh, 5 softmax (over each pixel's channels). */
+
+/* One tap of a convolution (or a whole dense layer with npix = 1):
+ *   out[p*ldo + o] += sum_i in[p*ldi + i] * w[i*ldw + o]
+ * for p < npix, o < cout, i < cin. Keras's kernel [kh][kw][cin][cout] makes
+ * w one tap's [cin][cout] slice. Picks AVX2+FMA when the CPU has it. */
+void rn_k_conv_tap(int npix, int cin, int cout, const float *in, int ldi,
+                   const float *w, int ldw, float *out, int ldo);
+/* The two paths, for tests; call _avx2 only when rn_k_have_avx2(). */
+void rn_k_conv_tap_portable(int npix, int cin, int cout, const float *in,
+                            int ldi, const float *w, int ldw, float *out,
+                            int ldo);
+void rn_k_conv_tap_avx2(int npix, int cin, int cout, const float *in,
+                        int ldi, const float *w, int ldw, float *out,
+                        int ldo);
+int rn_k_have_avx2(void);
+/* One tap of a depthwise convolution with channel multiplier `mult`:
+ *   out[p*ldo + ch*mult + m] += in[p*ldi + ch] * w[ch*mult + m] */
+void rn_k_dw_tap(int npix, int c, int mult, const float *in, int ldi,
+                 const float *w, float *out, int ldo);
+/* out[p*ldo + o] = bias ? bias[o] : 0 */
+void rn_k_fill_bias(int npix, int c, const float *bias, float *out, int ldo);
+/* out = act(in), in == out allowed; n = npix*c contiguous floats. */
+void rn_k_act(int act, const float *in, float *out, rn_i64 npix, int c);
+/* Pooling taps: out[p*ldo + ch] = max(out, in[p*ldi + ch]) / += in. */
+void rn_k_max_tap(int npix, int c, const float *in, int ldi, float *out,
+                  int ldo);
+void rn_k_sum_tap(int npix, int c, const float *in, int ldi, float *out,
+                  int ldo);
+void rn_k_fill(float *out, rn_i64 n, float v);
+void rn_k_scale(float *x, rn_i64 n, float s);
+/* Global pooling over npix pixels into c floats (is_max: max, else mean). */
+void rn_k_global_pool(int is_max, const float *in, float *out, rn_i64 npix,
+                      int c);
+/* Per-channel out = in * scale[ch] + shift[ch] (a folded batchnorm). */
+void rn_k_scale_shift(const float *in, float *out, rn_i64 npix, int c,
+                      const float *scale, const float *shift);
+/* Folds batchnorm statistics in double: scale = gamma / sqrt(var + eps),
+ * shift = beta - mean * scale. */
+void rn_k_bn_fold(int c, const float *gamma, const float *beta,
+                  const float *mean, const float *var, double eps,
+                  float *scale, float *shift);
+/* out = in * scale + offset (rescale); out = a + b (residual add). */
+void rn_k_affine(const float *in, float *out, rn_i64 n, float scale,
+                 float offset);
+void rn_k_add(const float *a, const float *b, float *out, rn_i64 n);
 
 #ifdef __cplusplus
 }

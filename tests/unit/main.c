@@ -12,6 +12,7 @@ int main(void) {
     register_runtime_tests();
     register_emit_tests();
     register_jit_tests();
+    register_weights_tests();
     CU_basic_set_mode(CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

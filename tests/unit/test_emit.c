@@ -1,4 +1,372 @@
-/* test_emit.c: placeholder until the module's suite lands. */
+/* test_emit.c: the code generator on hand-built graphs (structure of the
+ * emitted C), and the runtime's kernels against naive loops on random data
+ * (both the AVX2 and the portable path). Whole models are built, run and
+ * checked in tests/e2e/aot.sh and against PyTorch by the numerics tests. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rnc.h"
+#include "rnrt.h"
 #include "unit.h"
 
-void register_emit_tests(void) {}
+/* ------------------------------------------------- hand-built graphs */
+
+static GNode *add_node(Graph *g, OpKind op, GNode *a, GNode *b) {
+    GNode *n = arena_alloc(g->arena, sizeof *n);
+    n->id = g->nnodes;
+    n->op = op;
+    n->name = arena_printf(g->arena, "%s_%d", op_info[op].base, n->id);
+    n->path = n->name;
+    n->loc = (Loc){n->id + 1, 5};
+    n->in = arena_alloc(g->arena, 2 * sizeof *n->in);
+    if (a) n->in[n->nin++] = a;
+    if (b) n->in[n->nin++] = b;
+    n->kh = n->kw = n->sh = n->sw = n->dh = n->dw = 1;
+    n->groups = n->multiplier = 1;
+    n->epsilon = 1e-3;
+    n->scale = 1;
+    if (g->nnodes == g->cap) {
+        g->cap = g->cap ? 2 * g->cap : 16;
+        GNode **nn = arena_alloc(g->arena, sizeof *nn * (size_t)g->cap);
+        if (g->nnodes) memcpy(nn, g->nodes, sizeof *nn * (size_t)g->nnodes);
+        g->nodes = nn;
+    }
+    g->nodes[g->nnodes++] = n;
+    return n;
+}
+
+static void shape(GNode *n) {
+    char err[256];
+    if (!shape_infer(n, err, sizeof err)) CU_FAIL_FATAL(err);
+}
+
+static GNode *conv(Graph *g, GNode *x, int filters, int k, int s, PadMode p,
+                   Act act) {
+    GNode *n = add_node(g, OP_CONV2D, x, NULL);
+    n->filters = filters;
+    n->kh = n->kw = k;
+    n->sh = n->sw = s;
+    n->padding = p;
+    n->bias = true;
+    n->act = act;
+    shape(n);
+    return n;
+}
+
+/* input[8, 8, 3] -> rescale -> conv 3x3 same relu -> batchnorm -> maxpool 2
+ * -> (+ 1x1 conv of the pool) -> global_avgpool -> dense 4 softmax */
+static Graph *small_graph(Arena *a) {
+    Graph *g = arena_alloc(a, sizeof *g);
+    g->arena = a;
+    g->name = "tnet";
+    GNode *in = add_node(g, OP_INPUT, NULL, NULL);
+    in->name = in->path = "image";
+    in->out = (Shape){3, {8, 8, 3}};
+    shape(in);
+    GNode *r = add_node(g, OP_RESCALE, in, NULL);
+    r->scale = 1.0 / 255;
+    shape(r);
+    GNode *c = conv(g, r, 16, 3, 1, PAD_SAME, ACT_RELU);
+    GNode *bn = add_node(g, OP_BATCHNORM, c, NULL);
+    shape(bn);
+    GNode *mp = add_node(g, OP_MAXPOOL, bn, NULL);
+    mp->kh = mp->kw = 2;
+    mp->sh = mp->sw = 0;
+    shape(mp);
+    GNode *c1 = conv(g, mp, 16, 1, 1, PAD_VALID, ACT_NONE);
+    GNode *sum = add_node(g, OP_ADD, mp, c1);
+    shape(sum);
+    GNode *gp = add_node(g, OP_GLOBAL_AVGPOOL, sum, NULL);
+    shape(gp);
+    GNode *d = add_node(g, OP_DENSE, gp, NULL);
+    d->filters = 4;
+    d->bias = true;
+    d->act = ACT_SOFTMAX;
+    shape(d);
+    g->inputs = arena_alloc(a, sizeof *g->inputs);
+    g->inputs[g->ninputs++] = in;
+    g->outputs = arena_alloc(a, sizeof *g->outputs);
+    g->outputs[g->noutputs++] = d;
+    plan_arena(g);
+    return g;
+}
+
+static void emit(Graph *g, bool jit, bool with_main, Buf *c, Buf *h) {
+    EmitOptions o = {.cmdline = "rnc tnet.rn -o tnet.c", .src_path = "tnet.rn",
+                     .header_name = "tnet.h", .with_main = with_main,
+                     .for_jit = jit};
+    emit_c(g, &o, c, h);
+}
+
+static void test_api_and_header(void) {
+    Arena *a = arena_new();
+    Graph *g = small_graph(a);
+    Buf c = {0}, h = {0};
+    emit(g, false, false, &c, &h);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c.data);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h.data);
+    char want[128];
+    snprintf(want, sizeof want, "#define tnet_ARENA_FLOATS %lld\n",
+             (long long)g->arena_floats);
+    CU_ASSERT_PTR_NOT_NULL(strstr(h.data, want));
+    CU_ASSERT(g->arena_floats > 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(h.data, "#define tnet_NUM_INPUTS 1\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(h.data, "#define tnet_INPUT0_SIZE 192\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(h.data, "#define tnet_INPUT0_C 3\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(h.data, "#define tnet_OUTPUT0_N 4\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(h.data, "typedef struct tnet tnet;"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(h.data, "tnet *tnet_load(const char *weights_path, char *err, size_t errlen);"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(h.data, "int tnet_set_threads(tnet *m, int nthreads);"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(h.data, "void tnet_run(tnet *m, const float *input0, float *output0);"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(h.data, "void tnet_run_v(tnet *m, const float *const *inputs, float *const *outputs);"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(h.data, "void tnet_free(tnet *m);"));
+    /* model.c: banner, its header, weights by the spec's names */
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rnc tnet.rn -o tnet.c"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "#include \"tnet.h\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "\"conv2d_2.kernel\", 4, {3, 3, 3, 16}"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "\"batch_normalization_3.moving_variance\", 1, {16}"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "\"dense_8.kernel\", 2, {16, 4}"));
+    CU_ASSERT_PTR_NULL(strstr(c.data, "int main("));
+    buf_free(&c);
+    buf_free(&h);
+    arena_free(a);
+}
+
+static void test_layer_functions(void) {
+    Arena *a = arena_new();
+    Graph *g = small_graph(a);
+    Buf c = {0}, h = {0};
+    emit(g, false, false, &c, &h);
+    /* one function per layer, headed by its name, op, line, shape, MACs */
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "/* conv2d_2: conv2d (Conv2D), tnet.rn:3:5\n"
+                                          " * output [8, 8, 16], 27,648 MACs"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "static void L2_conv2d_2(tnet *m) {"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "static void L4_max_pooling2d_4(tnet *m);"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "/* dense_8: dense (Dense), tnet.rn:9:5"));
+    /* literal loop bounds and SAME padding resolved to numbers */
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "for (int ky = 0; ky < 3; ky++) {"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "int iy = oy * 1 - 1 + ky * 1;"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "static const int lo[3] = {1, 0, 0}, hi[3] = {8, 8, 7};"));
+    /* the rescale constant is written losslessly */
+    char want[64];
+    snprintf(want, sizeof want, "%.9gf", (double)(float)(1.0 / 255));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, want));
+    CU_ASSERT((float)strtod(want, NULL) == (float)(1.0 / 255));
+    /* fused activations; batchnorm folded at load with its epsilon */
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rn_k_act(1, yr, yr, 8, 16);"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rn_k_act(5, "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "{16, 2, 3, 4, 5, 0.001"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rn_k_bn_fold("));
+    /* the layers run in order in run_v */
+    const char *run = strstr(c.data, "void tnet_run_v(");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(run);
+    const char *l2 = strstr(run, "L2_conv2d_2(m);"), *l8 = strstr(run, "L8_dense_8(m);");
+    CU_ASSERT(l2 && l8 && l2 < l8);
+    buf_free(&c);
+    buf_free(&h);
+    arena_free(a);
+}
+
+static void test_for_jit(void) {
+    Arena *a = arena_new();
+    Graph *g = small_graph(a);
+    Buf c = {0}, h = {0};
+    emit(g, true, true, &c, &h); /* with_main is ignored for the JIT */
+    CU_ASSERT_PTR_NULL(strstr(c.data, "#include"));
+    CU_ASSERT_PTR_NULL(strstr(c.data, "main("));
+    /* the API is declared inline, since no header is included */
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "typedef struct tnet tnet;"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "void tnet_run_v(tnet *m, const float *const *inputs"));
+    /* libc beyond what the JIT hands over is not used */
+    CU_ASSERT_PTR_NULL(strstr(c.data, "printf(stderr"));
+    CU_ASSERT_PTR_NULL(strstr(c.data, "INFINITY"));
+    CU_ASSERT_PTR_NULL(strstr(c.data, "strcmp"));
+    buf_free(&c);
+    buf_free(&h);
+    arena_free(a);
+}
+
+static void test_with_main(void) {
+    Arena *a = arena_new();
+    Graph *g = small_graph(a);
+    Buf c = {0}, h = {0};
+    emit(g, false, true, &c, &h);
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "int main(int argc, char **argv) {"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "tnet_load(argv[a], err, sizeof err)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "static const rn_i64 tnet_in_dims[1][3] = {{8, 8, 3}};"));
+    CU_ASSERT_PTR_NULL(strstr(c.data, " M_")); /* every template name replaced */
+    buf_free(&c);
+    buf_free(&h);
+    arena_free(a);
+}
+
+/* A layer name given with name="..." may hold any text: the C stays valid. */
+static void test_hostile_names(void) {
+    Arena *a = arena_new();
+    Graph *g = small_graph(a);
+    g->nodes[2]->name = "x */ y\"\\?";
+    g->nodes[2]->path = g->nodes[2]->name;
+    Buf c = {0}, h = {0};
+    emit(g, false, false, &c, &h);
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "/* x____y___: conv2d (Conv2D)"));
+    CU_ASSERT_PTR_NULL(strstr(c.data, "/* x */"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "\"x */ y\\042\\134\\077.kernel\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "static void L2_x____y___(tnet *m)"));
+    buf_free(&c);
+    buf_free(&h);
+    arena_free(a);
+}
+
+/* --------------------------------------------------------------- kernels */
+
+static float frand(rn_rng *r) { return rn_rng_uniform(r) * 2 - 1; }
+
+static void fill_rand(rn_rng *r, float *x, size_t n) {
+    for (size_t i = 0; i < n; i++) x[i] = frand(r);
+}
+
+typedef void ConvTap(int, int, int, const float *, int, const float *, int,
+                     float *, int);
+
+/* Random sizes around the register blocks (4 pixels x 16/8 channels),
+ * strides wider than the rows, compared with a double-precision loop. */
+static void check_conv_tap(ConvTap *k) {
+    rn_rng r;
+    rn_rng_seed(&r, 7);
+    static const int couts[] = {1, 3, 8, 15, 16, 17, 24, 33, 64};
+    for (int trial = 0; trial < 60; trial++) {
+        int npix = 1 + (int)(rn_rng_next(&r) % 11);
+        int cin = 1 + (int)(rn_rng_next(&r) % 37);
+        int cout = couts[trial % 9];
+        int ldi = cin + (int)(rn_rng_next(&r) % 5);
+        int ldw = cout + (int)(rn_rng_next(&r) % 9);
+        int ldo = cout + (int)(rn_rng_next(&r) % 6);
+        size_t ni = (size_t)npix * ldi, nw = (size_t)cin * ldw, no = (size_t)npix * ldo;
+        float *in = malloc(ni * 4), *w = malloc(nw * 4), *out = malloc(no * 4);
+        double *ref = malloc(no * sizeof *ref);
+        fill_rand(&r, in, ni);
+        fill_rand(&r, w, nw);
+        fill_rand(&r, out, no);
+        for (size_t i = 0; i < no; i++) ref[i] = out[i];
+        for (int p = 0; p < npix; p++)
+            for (int o = 0; o < cout; o++)
+                for (int i = 0; i < cin; i++)
+                    ref[p * ldo + o] += (double)in[p * ldi + i] * w[i * ldw + o];
+        k(npix, cin, cout, in, ldi, w, ldw, out, ldo);
+        int bad = 0;
+        for (int p = 0; p < npix; p++)
+            for (int o = 0; o < ldo; o++) {
+                double want = ref[p * ldo + o];
+                /* columns past cout are padding and must stay untouched */
+                if (fabs(out[p * ldo + o] - want) > 1e-5 * (1 + cin)) bad++;
+            }
+        CU_ASSERT_EQUAL(bad, 0);
+        free(in), free(w), free(out), free(ref);
+    }
+}
+
+static void test_conv_tap_portable(void) { check_conv_tap(rn_k_conv_tap_portable); }
+static void test_conv_tap_dispatch(void) { check_conv_tap(rn_k_conv_tap); }
+
+static void test_conv_tap_avx2(void) {
+    if (!rn_k_have_avx2()) return; /* nothing to test on this CPU */
+    check_conv_tap(rn_k_conv_tap_avx2);
+}
+
+static void test_dw_tap(void) {
+    rn_rng r;
+    rn_rng_seed(&r, 3);
+    for (int mult = 1; mult <= 3; mult++) {
+        int npix = 5, c = 7, ldi = 9, ldo = c * mult + 2;
+        float in[5 * 9], w[7 * 3], out[5 * 23];
+        double ref[5 * 23];
+        fill_rand(&r, in, sizeof in / 4);
+        fill_rand(&r, w, sizeof w / 4);
+        fill_rand(&r, out, sizeof out / 4);
+        for (int i = 0; i < npix * ldo; i++) ref[i] = out[i];
+        for (int p = 0; p < npix; p++)
+            for (int ch = 0; ch < c; ch++)
+                for (int m = 0; m < mult; m++)
+                    ref[p * ldo + ch * mult + m] += (double)in[p * ldi + ch] * w[ch * mult + m];
+        rn_k_dw_tap(npix, c, mult, in, ldi, w, out, ldo);
+        for (int i = 0; i < npix * ldo; i++) CU_ASSERT_DOUBLE_EQUAL(out[i], ref[i], 1e-6);
+    }
+}
+
+static void test_activations(void) {
+    float x[6] = {-7, -0.5f, 0, 0.5f, 6.5f, 100};
+    float y[6];
+    rn_k_act(1, x, y, 1, 6);
+    CU_ASSERT(y[0] == 0 && y[1] == 0 && y[3] == 0.5f && y[5] == 100);
+    rn_k_act(2, x, y, 1, 6);
+    CU_ASSERT(y[0] == 0 && y[3] == 0.5f && y[4] == 6 && y[5] == 6);
+    rn_k_act(3, x, y, 1, 6);
+    for (int i = 0; i < 6; i++) CU_ASSERT_DOUBLE_EQUAL(y[i], 1 / (1 + exp(-x[i])), 1e-6);
+    float big[2] = {-100, -1000};
+    rn_k_act(3, big, y, 1, 2); /* no overflow into NaN */
+    CU_ASSERT(y[0] >= 0 && y[0] < 1e-30 && y[1] == 0);
+    rn_k_act(4, x, y, 1, 6);
+    for (int i = 0; i < 6; i++) CU_ASSERT_DOUBLE_EQUAL(y[i], tanh(x[i]), 1e-6);
+    /* softmax per pixel, in place, with logits that would overflow expf */
+    float s[6] = {1000, 1001, 1002, 1, 2, 3};
+    rn_k_act(5, s, s, 2, 3);
+    double e0 = exp(-2), e1 = exp(-1), sum = e0 + e1 + 1;
+    for (int p = 0; p < 2; p++) {
+        CU_ASSERT_DOUBLE_EQUAL(s[p * 3 + 0], e0 / sum, 1e-6);
+        CU_ASSERT_DOUBLE_EQUAL(s[p * 3 + 2], 1 / sum, 1e-6);
+    }
+    rn_k_act(0, x, y, 2, 3);
+    CU_ASSERT(memcmp(x, y, sizeof x) == 0);
+}
+
+static void test_pool_and_elementwise(void) {
+    float in[3 * 4] = {1, -2, 3, 4, 5, -6, 7, 8, -9, 10, 11, 12};
+    float out[4], g[4];
+    rn_k_fill(out, 4, -3.402823466e+38f);
+    rn_k_max_tap(3, 4, in, 4, out, 0); /* three pixels into one (ldo 0) */
+    CU_ASSERT(out[0] == 5 && out[1] == 10 && out[2] == 11 && out[3] == 12);
+    rn_k_global_pool(1, in, g, 3, 4);
+    CU_ASSERT(memcmp(out, g, sizeof g) == 0);
+    rn_k_global_pool(0, in, g, 3, 4);
+    CU_ASSERT_DOUBLE_EQUAL(g[0], -1.0, 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(g[1], 2.0 / 3, 1e-6);
+    memset(out, 0, sizeof out);
+    rn_k_sum_tap(3, 4, in, 4, out, 0);
+    rn_k_scale(out, 4, 1.0f / 3);
+    CU_ASSERT(memcmp(out, g, sizeof g) == 0 || fabs(out[1] - g[1]) < 1e-6);
+    /* batchnorm folded in double matches the formula */
+    float gamma[2] = {2, 0.5f}, beta[2] = {1, -1}, mean[2] = {3, -3}, var[2] = {4, 0.25f};
+    float sc[2], sh[2], x[4] = {1, 2, 3, 4}, y[4];
+    rn_k_bn_fold(2, gamma, beta, mean, var, 1e-3, sc, sh);
+    rn_k_scale_shift(x, y, 2, 2, sc, sh);
+    for (int i = 0; i < 4; i++) {
+        int ch = i % 2;
+        double want = (x[i] - mean[ch]) / sqrt(var[ch] + 1e-3) * gamma[ch] + beta[ch];
+        CU_ASSERT_DOUBLE_EQUAL(y[i], want, 1e-5);
+    }
+    rn_k_affine(x, y, 4, 0.5f, 1);
+    CU_ASSERT(y[0] == 1.5f && y[3] == 3);
+    rn_k_add(x, y, y, 4);
+    CU_ASSERT(y[0] == 2.5f && y[3] == 7);
+    float b[3] = {1, 2, 3}, o[6];
+    rn_k_fill_bias(2, 3, b, o, 3);
+    CU_ASSERT(o[0] == 1 && o[5] == 3);
+    rn_k_fill_bias(2, 3, NULL, o, 3);
+    CU_ASSERT(o[0] == 0 && o[5] == 0);
+}
+
+void register_emit_tests(void) {
+    CU_pSuite s = unit_suite("emit");
+    CU_add_test(s, "header and API names", test_api_and_header);
+    CU_add_test(s, "one function per layer, literal bounds", test_layer_functions);
+    CU_add_test(s, "for_jit: no #include, no main", test_for_jit);
+    CU_add_test(s, "--main", test_with_main);
+    CU_add_test(s, "hostile layer names", test_hostile_names);
+    CU_add_test(s, "conv tap, portable", test_conv_tap_portable);
+    CU_add_test(s, "conv tap, AVX2+FMA", test_conv_tap_avx2);
+    CU_add_test(s, "conv tap, dispatch", test_conv_tap_dispatch);
+    CU_add_test(s, "depthwise tap", test_dw_tap);
+    CU_add_test(s, "activations and softmax", test_activations);
+    CU_add_test(s, "pools, batchnorm, elementwise", test_pool_and_elementwise);
+}

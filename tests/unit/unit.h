@@ -9,6 +9,7 @@ void register_summary_tests(void);  /* test_summary.c: summary formatting, dot *
 void register_runtime_tests(void);  /* test_runtime.c: safetensors, npy, pool */
 void register_emit_tests(void);     /* test_emit.c: code generation, weights */
 void register_jit_tests(void);      /* test_jit.c: libtcc in memory */
+void register_weights_tests(void);  /* test_weights.c: --init-weights */
 
 /* Adds a suite or aborts the run. */
 CU_pSuite unit_suite(const char *name);

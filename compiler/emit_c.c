@@ -1,0 +1,470 @@
+/* emit_c.c: the graph as specialized C (model.c) and its API (model.h).
+ *
+ * Requires: shapes, paddings and counts (shape.c) and the arena plan
+ * (plan.c) on every node. Changes nothing in the graph.
+ *
+ * The generated code has one static function per layer, every dimension a
+ * literal. Hot inner loops are calls into the runtime's kernels (rnrt.h,
+ * kernels.c) with literal sizes, so the same C runs fast whether gcc or tcc
+ * (the JIT) compiles it. An instance struct owns the weights, the activation
+ * arena and the thread pool; layers that split their output rows over the
+ * pool get the instance as the task context. The instance/API half of the
+ * file is in emit_api.c. */
+#include "emit_c.h"
+
+#include <math.h>
+#include <string.h>
+
+/* A float literal that reads back to the same float: %.9g, kept a floating
+ * constant ("1" -> "1.0f"). */
+const char *emit_float(Emitter *e, double v) {
+    char s[48];
+    if (!isfinite((float)v)) /* a value beyond float: the largest float */
+        return v < 0 ? "-3.402823466e+38f" : "3.402823466e+38f";
+    snprintf(s, sizeof s, "%.9g", (double)(float)v);
+    if (!strpbrk(s, ".e")) strcat(s, ".0");
+    return arena_printf(e->g->arena, "%sf", s);
+}
+
+/* A name safe inside a comment or an identifier: anything but [A-Za-z0-9_.]
+ * becomes '_' (layer names given with name="..." may hold any text). */
+const char *emit_safe(Emitter *e, const char *s, bool ident) {
+    char *t = arena_strdup(e->g->arena, s ? s : "");
+    for (char *p = t; *p; p++) {
+        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                  (*p >= '0' && *p <= '9') || *p == '_' ||
+                  (*p == '.' && !ident) || (*p == '-' && !ident);
+        if (!ok) *p = '_';
+    }
+    return t;
+}
+
+/* "12,345,678" */
+static const char *thousands(Emitter *e, int64_t v) {
+    char raw[32], out[48];
+    snprintf(raw, sizeof raw, "%lld", (long long)v);
+    size_t n = strlen(raw), j = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0 && raw[i - 1] != '-') out[j++] = ',';
+        out[j++] = raw[i];
+    }
+    out[j] = 0;
+    return arena_strdup(e->g->arena, out);
+}
+
+/* Flatten and dropout alias their input: the node whose buffer holds n. */
+GNode *emit_storage(GNode *n) {
+    while (n->op == OP_FLATTEN || n->op == OP_DROPOUT) n = n->in[0];
+    return n;
+}
+
+/* The C expression of n's data: the caller's input buffer or the arena. */
+const char *emit_data(Emitter *e, GNode *n) {
+    n = emit_storage(n);
+    if (n->op == OP_INPUT) {
+        for (int i = 0; i < e->g->ninputs; i++)
+            if (e->g->inputs[i] == n)
+                return arena_printf(e->g->arena, "m->in[%d]", i);
+        die("emit: input node %s is not a graph input", n->name);
+    }
+    if (n->arena_off < 0) die("emit: %s has no arena offset", n->name);
+    return arena_printf(e->g->arena, "(m->arena + %lld)",
+                        (long long)n->arena_off);
+}
+
+/* The index in the tensor table of n's weight `suffix`, or -1. */
+int emit_weight(Emitter *e, const GNode *n, const char *suffix) {
+    for (int i = e->wfirst[n->id]; i < e->ntensors; i++) {
+        if (e->tensors[i].node != n) break;
+        if (!strcmp(e->tensors[i].suffix, suffix)) return i;
+    }
+    return -1;
+}
+
+static const char *weight_or_null(Emitter *e, const GNode *n,
+                                  const char *suffix) {
+    int i = emit_weight(e, n, suffix);
+    return i < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", i);
+}
+
+static int64_t chans(const Shape *s) { return s->d[s->rank - 1]; }
+
+/* Checks what the plan promises (internal bugs if broken): the output fits
+ * in the arena and overlaps no input, except an elementwise op writing in
+ * place over an input of the same size. */
+static void check_plan(Emitter *e, GNode *n, bool in_place_ok) {
+    int64_t cnt = shape_count(&n->out);
+    if (n->arena_off < 0 || n->arena_off + cnt > e->g->arena_floats)
+        die("emit: %s: arena slot [%lld, +%lld) outside the arena (%lld)",
+            n->name, (long long)n->arena_off, (long long)cnt,
+            (long long)e->g->arena_floats);
+    for (int i = 0; i < n->nin; i++) {
+        GNode *s = emit_storage(n->in[i]);
+        if (s->op == OP_INPUT) continue;
+        int64_t scnt = shape_count(&s->out);
+        bool overlap = s->arena_off < n->arena_off + cnt &&
+                       n->arena_off < s->arena_off + scnt;
+        if (overlap && !(in_place_ok && s->arena_off == n->arena_off))
+            die("emit: %s: arena slot overlaps its input %s", n->name, s->name);
+    }
+}
+
+/* The comment heading each layer's function. */
+static void layer_comment(Emitter *e, GNode *n) {
+    Buf *c = e->c;
+    const char *src = e->o->src_path ? e->o->src_path : "model.rn";
+    const char *slash = strrchr(src, '/');
+    buf_printf(c, "\n/* %s: %s (%s), %s:%d:%d", emit_safe(e, n->path, false),
+               op_info[n->op].op, op_info[n->op].klass,
+               emit_safe(e, slash ? slash + 1 : src, false), n->loc.line,
+               n->loc.col);
+    if (n->site.line && n->site.line != n->loc.line)
+        buf_printf(c, ", called at line %d", n->site.line);
+    buf_printf(c, "\n * output [");
+    for (int i = 0; i < n->out.rank; i++)
+        buf_printf(c, "%s%lld", i ? ", " : "", (long long)n->out.d[i]);
+    buf_printf(c, "], %s MACs", thousands(e, n->macs));
+    if (n->op == OP_CONV2D || n->op == OP_DEPTHWISE_CONV2D ||
+        n->op == OP_MAXPOOL || n->op == OP_AVGPOOL)
+        buf_printf(c, "\n * window %dx%d, stride %dx%d, dilation %dx%d, "
+                   "padding top %d bottom %d left %d right %d",
+                   n->kh, n->kw, n->sh, n->sw, n->dh ? n->dh : 1,
+                   n->dw ? n->dw : 1, n->pad_t, n->pad_b, n->pad_l, n->pad_r);
+    if (n->act != ACT_NONE && n->op != OP_ACTIVATION)
+        buf_printf(c, "\n * fused activation: %s", act_names[n->act]);
+    buf_printf(c, " */\n");
+}
+
+/* The valid output columns [lo, hi) of each kernel column kx: those whose
+ * input column ox*sw - pad_l + kx*dw is inside [0, w). Literal tables. */
+static void tap_tables(Emitter *e, int kw, int sw, int dw, int pad_l, int w,
+                       int ow) {
+    Buf *c = e->c;
+    int *lo = arena_alloc(e->g->arena, sizeof *lo * (size_t)kw);
+    int *hi = arena_alloc(e->g->arena, sizeof *hi * (size_t)kw);
+    for (int kx = 0; kx < kw; kx++) {
+        lo[kx] = ow;
+        hi[kx] = 0;
+        for (int ox = 0; ox < ow; ox++) {
+            int ix = ox * sw - pad_l + kx * dw;
+            if (ix < 0 || ix >= w) continue;
+            if (ox < lo[kx]) lo[kx] = ox;
+            hi[kx] = ox + 1;
+        }
+        if (hi[kx] <= lo[kx]) lo[kx] = hi[kx] = 0;
+    }
+    buf_printf(c, "    static const int lo[%d] = {", kw);
+    for (int kx = 0; kx < kw; kx++) buf_printf(c, "%s%d", kx ? ", " : "", lo[kx]);
+    buf_printf(c, "}, hi[%d] = {", kw);
+    for (int kx = 0; kx < kw; kx++) buf_printf(c, "%s%d", kx ? ", " : "", hi[kx]);
+    buf_printf(c, "};\n");
+}
+
+/* Windowed layers (conv, depthwise, pools) share one loop nest: for each
+ * output row, each kernel row whose input row is inside the image, each
+ * kernel column with its literal range of valid output columns, one kernel
+ * call over those pixels. `tap` prints that call given the names
+ * iy/kx/yr. */
+static void window_rows(Emitter *e, GNode *n, const char *fn,
+                        void (*init)(Emitter *, GNode *),
+                        void (*tap)(Emitter *, GNode *),
+                        void (*fini)(Emitter *, GNode *)) {
+    Buf *c = e->c;
+    const Shape *is = &emit_storage(n->in[0])->out, *os = &n->out;
+    int dh = n->dh ? n->dh : 1, dw = n->dw ? n->dw : 1;
+    long long ow = os->d[1], oc = os->d[2];
+    buf_printf(c, "static void %s_rows(%s *m, int y0, int y1) {\n", fn,
+               e->name);
+    tap_tables(e, n->kw, n->sw, dw, n->pad_l, (int)is->d[1], (int)ow);
+    buf_printf(c, "    const float *x = %s;\n", emit_data(e, n->in[0]));
+    buf_printf(c, "    float *y = %s;\n", emit_data(e, n));
+    buf_printf(c, "    for (int oy = y0; oy < y1; oy++) {\n");
+    buf_printf(c, "        float *yr = y + (long)oy * %lld;\n", ow * oc);
+    init(e, n);
+    buf_printf(c, "        for (int ky = 0; ky < %d; ky++) {\n", n->kh);
+    buf_printf(c, "            int iy = oy * %d - %d + ky * %d;\n", n->sh,
+               n->pad_t, dh);
+    buf_printf(c, "            if (iy < 0 || iy >= %lld) continue;\n",
+               (long long)is->d[0]);
+    buf_printf(c, "            for (int kx = 0; kx < %d; kx++) {\n", n->kw);
+    buf_printf(c, "                if (hi[kx] == lo[kx]) continue;\n");
+    tap(e, n);
+    buf_printf(c, "            } /* kx */\n        } /* ky */\n");
+    fini(e, n);
+    buf_printf(c, "    } /* oy */\n}\n");
+}
+
+/* The input pixel of output column lo[kx] in row iy, as a float offset. */
+static const char *tap_src(Emitter *e, GNode *n) {
+    const Shape *is = &emit_storage(n->in[0])->out;
+    return arena_printf(e->g->arena,
+                        "((long)iy * %lld + lo[kx] * %d - %d + kx * %d) * %lld",
+                        (long long)is->d[1], n->sw, n->pad_l,
+                        n->dw ? n->dw : 1, (long long)is->d[2]);
+}
+
+static void conv_init(Emitter *e, GNode *n) {
+    buf_printf(e->c, "        rn_k_fill_bias(%lld, %lld, %s, yr, %lld);\n",
+               (long long)n->out.d[1], (long long)n->out.d[2],
+               weight_or_null(e, n, "bias"), (long long)n->out.d[2]);
+}
+
+static void conv_fini(Emitter *e, GNode *n) {
+    if (n->act != ACT_NONE)
+        buf_printf(e->c, "        rn_k_act(%d, yr, yr, %lld, %lld);\n",
+                   (int)n->act, (long long)n->out.d[1],
+                   (long long)n->out.d[2]);
+}
+
+static void conv_tap(Emitter *e, GNode *n) {
+    Buf *c = e->c;
+    long long cin = chans(&emit_storage(n->in[0])->out), cout = n->out.d[2];
+    int groups = n->groups > 1 ? n->groups : 1;
+    long long cig = cin / groups, cog = cout / groups;
+    const char *pre = "                ";
+    if (groups > 1) {
+        buf_printf(c, "%sfor (int g = 0; g < %d; g++)\n", pre, groups);
+        pre = "                    ";
+    }
+    buf_printf(c, "%srn_k_conv_tap(hi[kx] - lo[kx], %lld, %lld,\n", pre, cig,
+               cog);
+    buf_printf(c, "%s    x + %s%s, %lld,\n", pre, tap_src(e, n),
+               groups > 1 ? arena_printf(e->g->arena, " + g * %lld", cig) : "",
+               (long long)n->sw * cin);
+    buf_printf(c, "%s    m->w[%d] + (ky * %d + kx) * %lld%s, %lld,\n", pre,
+               emit_weight(e, n, "kernel"), n->kw, cig * cout,
+               groups > 1 ? arena_printf(e->g->arena, " + g * %lld", cog) : "",
+               cout);
+    buf_printf(c, "%s    yr + lo[kx] * %lld%s, %lld);\n", pre, cout,
+               groups > 1 ? arena_printf(e->g->arena, " + g * %lld", cog) : "",
+               cout);
+}
+
+static void dw_tap(Emitter *e, GNode *n) {
+    long long cin = chans(&emit_storage(n->in[0])->out), cout = n->out.d[2];
+    int mult = n->multiplier > 0 ? n->multiplier : 1;
+    buf_printf(e->c,
+               "                rn_k_dw_tap(hi[kx] - lo[kx], %lld, %d,\n"
+               "                    x + %s, %lld,\n"
+               "                    m->w[%d] + (ky * %d + kx) * %lld,\n"
+               "                    yr + lo[kx] * %lld, %lld);\n",
+               cin, mult, tap_src(e, n), (long long)n->sw * cin,
+               emit_weight(e, n, "depthwise_kernel"), n->kw, cout, cout, cout);
+}
+
+static void pool_init(Emitter *e, GNode *n) {
+    buf_printf(e->c, "        rn_k_fill(yr, %lld, %s);\n",
+               (long long)(n->out.d[1] * n->out.d[2]),
+               n->op == OP_MAXPOOL ? "-3.402823466e+38f" : "0.0f");
+}
+
+static void pool_tap(Emitter *e, GNode *n) {
+    long long ch = n->out.d[2];
+    buf_printf(e->c,
+               "                rn_k_%s_tap(hi[kx] - lo[kx], %lld, x + %s, "
+               "%lld, yr + lo[kx] * %lld, %lld);\n",
+               n->op == OP_MAXPOOL ? "max" : "sum", ch, tap_src(e, n),
+               (long long)n->sw * ch, ch, ch);
+}
+
+/* Average pooling divides by the real pixels of each window (TensorFlow's
+ * rule): rows valid for oy times columns valid for ox. */
+static void avg_fini(Emitter *e, GNode *n) {
+    Buf *c = e->c;
+    const Shape *is = &emit_storage(n->in[0])->out;
+    int oh = (int)n->out.d[0], ow = (int)n->out.d[1];
+    buf_printf(c, "        static const int cy[%d] = {", oh);
+    for (int oy = 0; oy < oh; oy++) {
+        int k = 0;
+        for (int ky = 0; ky < n->kh; ky++) {
+            int iy = oy * n->sh - n->pad_t + ky;
+            k += iy >= 0 && iy < is->d[0];
+        }
+        buf_printf(c, "%s%d", oy ? ", " : "", k);
+    }
+    buf_printf(c, "}, cx[%d] = {", ow);
+    for (int ox = 0; ox < ow; ox++) {
+        int k = 0;
+        for (int kx = 0; kx < n->kw; kx++) {
+            int ix = ox * n->sw - n->pad_l + kx;
+            k += ix >= 0 && ix < is->d[1];
+        }
+        buf_printf(c, "%s%d", ox ? ", " : "", k);
+    }
+    buf_printf(c, "};\n");
+    buf_printf(c, "        for (int ox = 0; ox < %d; ox++)\n", ow);
+    buf_printf(c, "            if (cy[oy] * cx[ox] > 0) rn_k_scale(yr + ox * "
+               "%lld, %lld, 1.0f / (float)(cy[oy] * cx[ox]));\n",
+               (long long)n->out.d[2], (long long)n->out.d[2]);
+}
+
+static void no_fini(Emitter *e, GNode *n) { (void)e; (void)n; }
+
+/* Whether n's rows are split over the pool: only when there are several
+ * and the work is worth a handoff to other threads. */
+bool emit_splits(const GNode *n) {
+    int64_t rows = n->out.d[0], work;
+    switch (n->op) {
+    case OP_CONV2D:
+    case OP_DEPTHWISE_CONV2D:
+    case OP_DENSE:
+        work = n->macs;
+        break;
+    case OP_MAXPOOL:
+    case OP_AVGPOOL:
+        work = shape_count(&n->out) * n->kh * n->kw;
+        break;
+    default:
+        return false;
+    }
+    return rows > 1 && work >= 100000;
+}
+
+/* A layer whose rows may be split over the pool: its _rows function, then
+ * the layer function that runs it. */
+static void rows_layer(Emitter *e, GNode *n, const char *fn) {
+    int64_t rows = n->out.d[0];
+    buf_printf(e->c, "static void %s(%s *m) {\n", fn, e->name);
+    if (emit_splits(n))
+        buf_printf(e->c, "    %s_par(m, %s_rows, %lld);\n", e->name, fn,
+                   (long long)rows);
+    else
+        buf_printf(e->c, "    %s_rows(m, 0, %lld);\n", fn, (long long)rows);
+    if (n->op == OP_DENSE && n->act != ACT_NONE)
+        buf_printf(e->c, "    rn_k_act(%d, %s, %s, 1, %lld);\n", (int)n->act,
+                   emit_data(e, n), emit_data(e, n), (long long)n->out.d[0]);
+    buf_printf(e->c, "}\n");
+}
+
+/* Dense: a one-pixel convolution, its units split over the pool. */
+static void dense_rows(Emitter *e, GNode *n, const char *fn) {
+    Buf *c = e->c;
+    long long in = shape_count(&emit_storage(n->in[0])->out), u = n->out.d[0];
+    int b = emit_weight(e, n, "bias");
+    buf_printf(c, "static void %s_rows(%s *m, int o0, int o1) {\n", fn, e->name);
+    buf_printf(c, "    float *y = %s + o0;\n", emit_data(e, n));
+    buf_printf(c, "    rn_k_fill_bias(1, o1 - o0, %s, y, %lld);\n",
+               b < 0 ? "(const float *)0"
+                     : arena_printf(e->g->arena, "m->w[%d] + o0", b), u);
+    buf_printf(c, "    rn_k_conv_tap(1, %lld, o1 - o0, %s, %lld, m->w[%d] + o0, "
+               "%lld, y, %lld);\n}\n", in, emit_data(e, n->in[0]), in,
+               emit_weight(e, n, "kernel"), u, u);
+}
+
+/* Layers with one call or a short loop: no row split. */
+static void simple_layer(Emitter *e, GNode *n, const char *fn) {
+    Buf *c = e->c;
+    long long cnt = shape_count(&n->out), ch = chans(&n->out);
+    const char *y = emit_data(e, n), *x = emit_data(e, n->in[0]);
+    buf_printf(c, "static void %s(%s *m) {\n", fn, e->name);
+    switch (n->op) {
+    case OP_BATCHNORM:
+        buf_printf(c, "    rn_k_scale_shift(%s, %s, %lld, %lld, m->bn[%d], "
+                   "m->bn[%d]);\n", x, y, cnt / ch, ch, 2 * e->bnidx[n->id],
+                   2 * e->bnidx[n->id] + 1);
+        break;
+    case OP_ACTIVATION:
+        buf_printf(c, "    rn_k_act(%d, %s, %s, %lld, %lld);\n", (int)n->act, x,
+                   y, cnt / ch, ch);
+        break;
+    case OP_RESCALE:
+        buf_printf(c, "    rn_k_affine(%s, %s, %lld, %s, %s);\n", x, y, cnt,
+                   emit_float(e, n->scale), emit_float(e, n->offset));
+        break;
+    case OP_ADD:
+        buf_printf(c, "    rn_k_add(%s, %s, %s, %lld);\n", x,
+                   emit_data(e, n->in[1]), y, cnt);
+        for (int i = 2; i < n->nin; i++)
+            buf_printf(c, "    rn_k_add(%s, %s, %s, %lld);\n", y,
+                       emit_data(e, n->in[i]), y, cnt);
+        break;
+    case OP_GLOBAL_AVGPOOL:
+    case OP_GLOBAL_MAXPOOL: {
+        const Shape *is = &emit_storage(n->in[0])->out;
+        buf_printf(c, "    rn_k_global_pool(%d, %s, %s, %lld, %lld);\n",
+                   n->op == OP_GLOBAL_MAXPOOL, x, y,
+                   (long long)(is->d[0] * is->d[1]), ch);
+        break;
+    }
+    case OP_CONCAT: {
+        long long pix = cnt / ch, off = 0;
+        buf_printf(c, "    float *y = %s;\n", y);
+        buf_printf(c, "    for (long p = 0; p < %lld; p++) {\n", pix);
+        for (int i = 0; i < n->nin; i++) {
+            long long ci = chans(&emit_storage(n->in[i])->out);
+            buf_printf(c, "        memcpy(y + p * %lld + %lld, %s + p * %lld, "
+                       "%lld * sizeof(float));\n", ch, off,
+                       emit_data(e, n->in[i]), ci, ci);
+            off += ci;
+        }
+        buf_printf(c, "    }\n");
+        break;
+    }
+    case OP_ZEROPAD: {
+        const Shape *is = &emit_storage(n->in[0])->out;
+        long long w = is->d[1], ow = n->out.d[1];
+        buf_printf(c, "    memset(%s, 0, %lld * sizeof(float));\n", y, cnt);
+        buf_printf(c, "    for (int iy = 0; iy < %lld; iy++)\n",
+                   (long long)is->d[0]);
+        buf_printf(c, "        memcpy(%s + ((long)(iy + %d) * %lld + %d) * %lld, "
+                   "%s + (long)iy * %lld, %lld * sizeof(float));\n", y,
+                   n->pad_t, ow, n->pad_l, ch, x, w * ch, w * ch);
+        break;
+    }
+    default:
+        die("emit: no code for %s", op_info[n->op].op);
+    }
+    buf_printf(c, "}\n");
+}
+
+/* Writes one layer's function(s): all but inputs and aliases have one. */
+static void emit_layer(Emitter *e, GNode *n, const char *fn) {
+    bool elementwise = n->op == OP_BATCHNORM || n->op == OP_ACTIVATION ||
+                       n->op == OP_RESCALE || n->op == OP_ADD;
+    check_plan(e, n, elementwise);
+    layer_comment(e, n);
+    switch (n->op) {
+    case OP_CONV2D:
+        window_rows(e, n, fn, conv_init, conv_tap, conv_fini);
+        rows_layer(e, n, fn);
+        break;
+    case OP_DEPTHWISE_CONV2D:
+        window_rows(e, n, fn, conv_init, dw_tap, conv_fini);
+        rows_layer(e, n, fn);
+        break;
+    case OP_MAXPOOL:
+        window_rows(e, n, fn, pool_init, pool_tap, no_fini);
+        rows_layer(e, n, fn);
+        break;
+    case OP_AVGPOOL:
+        window_rows(e, n, fn, pool_init, pool_tap, avg_fini);
+        rows_layer(e, n, fn);
+        break;
+    case OP_DENSE:
+        dense_rows(e, n, fn);
+        rows_layer(e, n, fn);
+        break;
+    default:
+        simple_layer(e, n, fn);
+        break;
+    }
+}
+
+void emit_c(Graph *g, const EmitOptions *o, Buf *c, Buf *h) {
+    Emitter e = {.g = g, .o = o, .c = c, .h = h};
+    e.name = emit_safe(&e, g->name, true);
+    emit_collect(&e);
+    /* names first: the prologue declares them */
+    e.fn = arena_alloc(g->arena, sizeof *e.fn * (size_t)(g->nnodes + 1));
+    for (int i = 0; i < g->nnodes; i++) {
+        GNode *n = g->nodes[i];
+        if (n->op != OP_INPUT && n->op != OP_FLATTEN && n->op != OP_DROPOUT)
+            e.fn[i] = arena_printf(g->arena, "L%d_%s", n->id,
+                                   emit_safe(&e, n->name, true));
+    }
+    emit_header(&e, h);
+    emit_prologue(&e);
+    for (int i = 0; i < g->nnodes; i++)
+        if (e.fn[i]) emit_layer(&e, g->nodes[i], e.fn[i]);
+    emit_api(&e);
+}

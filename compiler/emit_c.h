@@ -1,0 +1,44 @@
+/* emit_c.h: what emit_c.c (layers) and emit_api.c (instance, API, main)
+ * share. Private to the code generator; the stage's entry point, emit_c(),
+ * is declared in rnc.h. */
+#ifndef EMIT_C_H
+#define EMIT_C_H
+#include "rnc.h"
+
+/* One weight tensor of the model: m->w[index] at run time. */
+typedef struct EmitTensor {
+    const GNode *node;
+    const char *suffix; /* "kernel", "bias", ... */
+    const char *name;   /* "PATH.suffix", as in the safetensors file */
+    int rank;
+    int64_t dims[4];
+} EmitTensor;
+
+typedef struct Emitter {
+    Graph *g;
+    const EmitOptions *o;
+    Buf *c, *h;
+    const char *name;     /* the model's C prefix */
+    EmitTensor *tensors;  /* in node order, then node_weights order */
+    int ntensors;
+    int *wfirst;          /* by node id: its first tensor's index */
+    int *bnidx;           /* by node id: batchnorm's folded slot, or -1 */
+    int nbn;
+    const char **fn;      /* by node position: its layer function or NULL */
+} Emitter;
+
+/* emit_c.c */
+const char *emit_float(Emitter *e, double v);
+const char *emit_safe(Emitter *e, const char *s, bool ident);
+GNode *emit_storage(GNode *n);
+const char *emit_data(Emitter *e, GNode *n);
+int emit_weight(Emitter *e, const GNode *n, const char *suffix);
+bool emit_splits(const GNode *n); /* rows split over the instance's pool */
+
+/* emit_api.c */
+void emit_collect(Emitter *e);          /* the tensor table and bn slots */
+void emit_header(Emitter *e, Buf *h);   /* model.h */
+void emit_prologue(Emitter *e);         /* banner, includes, struct, tables */
+void emit_api(Emitter *e);              /* load, run, free, main */
+
+#endif

@@ -1,0 +1,470 @@
+/* jit.c: `rnc --run`, the model compiled in memory by libtcc and run.
+ *
+ * emit_c's C (for_jit: no #include, no main) is compiled behind a prelude:
+ * the text of rnrt.h (embedded at build time) and prototypes of the few libc
+ * functions generated code calls. Every function it may call is handed to
+ * tcc by address, so tcc reads no system header or library: the runtime
+ * that rnc itself links (gcc-compiled, vectorized kernels) does the hot
+ * loops, and tcc only compiles the glue quickly.
+ *
+ * Requires a planned Graph (plan_arena); changes nothing in it. */
+#define _POSIX_C_SOURCE 200809L
+#include "rnc.h"
+#include "rnrt.h"
+
+#include <libtcc.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* rnrt.h's bytes (Makefile: od), made a string here. */
+static const char rnrt_h_text[] = {
+#include "rnrt_h.inc"
+    0};
+
+static const char libc_prototypes[] =
+    "void *malloc(size_t);\n"
+    "void *calloc(size_t, size_t);\n"
+    "void free(void *);\n"
+    "void *memcpy(void *, const void *, size_t);\n"
+    "void *memmove(void *, const void *, size_t);\n"
+    "void *memset(void *, int, size_t);\n"
+    "float expf(float);\n"
+    "float tanhf(float);\n"
+    "float sqrtf(float);\n"
+    "float fabsf(float);\n"
+    "int snprintf(char *, size_t, const char *, ...);\n";
+
+typedef struct JitSymbol {
+    const char *name;
+    JitFn fn;
+} JitSymbol;
+
+/* The rn_* functions rnrt.h declares and librnrt.a defines (Makefile: nm),
+ * then the libc functions of the prelude; memmove also because tcc itself
+ * may call it for struct copies. */
+static const JitSymbol jit_symbols[] = {
+#define RN_SYM(f) {#f, (JitFn)f},
+#include "rnrt_syms.inc"
+#undef RN_SYM
+    {"malloc", (JitFn)malloc},   {"calloc", (JitFn)calloc},
+    {"free", (JitFn)free},       {"memcpy", (JitFn)memcpy},
+    {"memmove", (JitFn)memmove}, {"memset", (JitFn)memset},
+    {"expf", (JitFn)expf},       {"tanhf", (JitFn)tanhf},
+    {"sqrtf", (JitFn)sqrtf},     {"fabsf", (JitFn)fabsf},
+    {"snprintf", (JitFn)snprintf},
+};
+
+/* tcc's helpers for conversions x86-64 does not do in one instruction
+ * (unsigned long long <-> float); linked only if the code needs one, and
+ * only if the tcc package put the archive in one of its usual places. */
+static const char *const libtcc1_paths[] = {
+    "/usr/lib/x86_64-linux-gnu/tcc/libtcc1.a",
+    "/usr/local/lib/tcc/libtcc1.a",
+    "/usr/lib/tcc/libtcc1.a",
+};
+
+_Static_assert(sizeof(void *) == sizeof(JitFn),
+               "tcc hands symbols over as void *");
+
+struct JitCode {
+    TCCState *tcc;
+    Buf msgs; /* what tcc said, errors and warnings */
+};
+
+static void on_tcc_message(void *opaque, const char *msg) {
+    Buf *b = opaque;
+    if (b->len < 4000) buf_printf(b, "%s%s", b->len ? "\n" : "", msg);
+}
+
+static void fail(JitCode *j, const char *what, char *err, size_t errlen) {
+    if (j->msgs.len) snprintf(err, errlen, "%s", j->msgs.data);
+    else snprintf(err, errlen, "tcc: the %s failed", what);
+    jit_free(j);
+}
+
+JitCode *jit_compile(const char *code, char *err, size_t errlen) {
+    JitCode *j = calloc(1, sizeof *j);
+    if (!j) die("out of memory");
+    j->tcc = tcc_new();
+    if (!j->tcc) die("tcc_new failed");
+    tcc_set_error_func(j->tcc, &j->msgs, on_tcc_message);
+    /* Before the output type, which adds the default include and library
+     * paths unless told not to. */
+    tcc_set_options(j->tcc, "-nostdinc -nostdlib");
+    tcc_set_output_type(j->tcc, TCC_OUTPUT_MEMORY);
+
+    Buf src = {0};
+    buf_printf(&src, "#define RN_JIT 1\n%s\n%s#line 1 \"<generated>\"\n",
+               rnrt_h_text, libc_prototypes);
+    buf_append(&src, code, strlen(code));
+    int rc = tcc_compile_string(j->tcc, src.data);
+    buf_free(&src);
+    if (rc != 0) {
+        fail(j, "compile", err, errlen);
+        return NULL;
+    }
+
+    for (size_t i = 0; i < sizeof jit_symbols / sizeof jit_symbols[0]; i++) {
+        void *p;
+        memcpy(&p, &jit_symbols[i].fn, sizeof p);
+        tcc_add_symbol(j->tcc, jit_symbols[i].name, p);
+    }
+    for (size_t i = 0; i < sizeof libtcc1_paths / sizeof libtcc1_paths[0];
+         i++) {
+        if (access(libtcc1_paths[i], R_OK) == 0) {
+            tcc_add_file(j->tcc, libtcc1_paths[i]);
+            break;
+        }
+    }
+#ifdef TCC_RELOCATE_AUTO
+    rc = tcc_relocate(j->tcc, TCC_RELOCATE_AUTO);
+#else
+    rc = tcc_relocate(j->tcc);
+#endif
+    if (rc < 0) {
+        fail(j, "link", err, errlen);
+        return NULL;
+    }
+    return j;
+}
+
+JitFn jit_function(JitCode *j, const char *name) {
+    void *p = tcc_get_symbol(j->tcc, name);
+    JitFn f = NULL;
+    if (p) memcpy(&f, &p, sizeof f);
+    return f;
+}
+
+void jit_free(JitCode *j) {
+    if (!j) return;
+    if (j->tcc) tcc_delete(j->tcc);
+    buf_free(&j->msgs);
+    free(j);
+}
+
+/* ------------------------------------------------------------- jit_run */
+
+/* The model's entry points, by the contract with emit_c. */
+typedef struct ModelApi {
+    void *(*load)(const char *weights_path, char *err, size_t errlen);
+    int (*set_threads)(void *m, int n);
+    void (*run_v)(void *m, const float *const *inputs, float *const *outputs);
+    void (*free)(void *m);
+} ModelApi;
+
+static JitFn model_function(JitCode *j, const char *model, const char *what) {
+    char name[512];
+    snprintf(name, sizeof name, "%s_%s", model, what);
+    JitFn f = jit_function(j, name);
+    if (!f) die("generated code has no function %s", name);
+    return f;
+}
+
+static ModelApi model_api(JitCode *j, const char *model) {
+    ModelApi api;
+    api.load = (void *(*)(const char *, char *, size_t))model_function(
+        j, model, "load");
+    api.set_threads = (int (*)(void *, int))model_function(j, model,
+                                                          "set_threads");
+    api.run_v = (void (*)(void *, const float *const *, float *const *))
+        model_function(j, model, "run_v");
+    api.free = (void (*)(void *))model_function(j, model, "free");
+    return api;
+}
+
+/* A test hook: RNC_JIT_RECOMPILE=N compiles and frees the model N more
+ * times before the run, so that a leak checker sees many compilations in
+ * one process. */
+static int extra_compiles(void) {
+    const char *s = getenv("RNC_JIT_RECOMPILE");
+    int n = s ? atoi(s) : 0;
+    return n < 0 ? 0 : n > 1000 ? 1000 : n;
+}
+
+/* Emits and compiles the model; prints the compile line on stderr. */
+static JitCode *compile_model(Graph *g, const char *src_path) {
+    EmitOptions eo = {
+        .cmdline = "rnc --run",
+        .src_path = src_path,
+        .header_name = NULL,
+        .with_main = false,
+        .for_jit = true,
+    };
+    double t0 = rn_now_ms();
+    Buf c = {0}, h = {0};
+    emit_c(g, &eo, &c, &h);
+    buf_free(&h);
+    double t1 = rn_now_ms();
+    char err[4096];
+    const char *code = c.data ? c.data : "";
+    for (int i = extra_compiles(); i > 0; i--) {
+        JitCode *j = jit_compile(code, err, sizeof err);
+        if (!j) break; /* reported below */
+        jit_free(j);
+    }
+    double t2 = rn_now_ms();
+    JitCode *j = jit_compile(code, err, sizeof err);
+    double t3 = rn_now_ms();
+    if (!j) {
+        fprintf(stderr, "rnc: internal error: the generated C of '%s' did "
+                "not compile\n%s\n", g->name, err);
+    } else {
+        fprintf(stderr, "rnc: compile %.1f ms in memory (tcc; %.1f ms to "
+                "emit %zu bytes of C)\n", t3 - t2, t1 - t0, c.len);
+    }
+    buf_free(&c);
+    return j;
+}
+
+/* Runs once to warm up, then `repeat` times under the clock. */
+static void run_timed(const ModelApi *api, void *m, const float *const *in,
+                      float *const *out, int repeat, int threads) {
+    api->run_v(m, in, out);
+    double *ms = malloc((size_t)repeat * sizeof *ms);
+    if (!ms) die("out of memory");
+    for (int i = 0; i < repeat; i++) {
+        double t0 = rn_now_ms();
+        api->run_v(m, in, out);
+        ms[i] = rn_now_ms() - t0;
+    }
+    double median, min;
+    rn_median_min(ms, repeat, &median, &min);
+    fprintf(stderr, "rnc: run %.3f ms median, %.3f ms min (%d run%s after "
+            "a warm-up, %d thread%s)\n", median, min, repeat,
+            repeat == 1 ? "" : "s", threads, threads == 1 ? "" : "s");
+    free(ms);
+}
+
+/* The model's buffers: inputs (read or drawn) and outputs. */
+typedef struct JitData {
+    const Graph *g;
+    float **in, **out;
+    rn_array *arrays; /* inputs read from .npy (data NULL when drawn) */
+} JitData;
+
+static void *xcalloc(size_t n, size_t size) {
+    void *p = calloc(n ? n : 1, size);
+    if (!p) die("out of memory");
+    return p;
+}
+
+static void data_init(JitData *d, const Graph *g) {
+    d->g = g;
+    d->in = xcalloc((size_t)g->ninputs, sizeof *d->in);
+    d->arrays = xcalloc((size_t)g->ninputs, sizeof *d->arrays);
+    d->out = xcalloc((size_t)g->noutputs, sizeof *d->out);
+    for (int i = 0; i < g->noutputs; i++)
+        d->out[i] = xcalloc((size_t)shape_count(&g->outputs[i]->out),
+                            sizeof(float));
+}
+
+static void data_free(JitData *d) {
+    for (int i = 0; i < d->g->ninputs; i++) {
+        if (d->arrays[i].data) rn_array_free(&d->arrays[i]);
+        else free(d->in[i]);
+    }
+    for (int i = 0; i < d->g->noutputs; i++) free(d->out[i]);
+    free(d->in);
+    free(d->arrays);
+    free(d->out);
+}
+
+static void format_dims(const rn_i64 *dims, int rank, char *out, size_t len) {
+    size_t n = (size_t)snprintf(out, len, "[");
+    for (int i = 0; i < rank && n < len; i++)
+        n += (size_t)snprintf(out + n, len - n, "%s%lld", i ? ", " : "",
+                              (long long)dims[i]);
+    if (n < len) snprintf(out + n, len - n, "]");
+}
+
+/* An input array is [H, W, C] or [1, H, W, C] for an image, [N] or [1, N]
+ * for a flat input. */
+static bool array_fits(const rn_array *a, const Shape *s) {
+    int lead = a->rank - s->rank;
+    if (lead != 0 && !(lead == 1 && a->dims[0] == 1)) return false;
+    for (int i = 0; i < s->rank; i++)
+        if (a->dims[lead + i] != s->d[i]) return false;
+    return true;
+}
+
+static int read_input(JitData *d, int i, const char *path, char *err,
+                      size_t errlen) {
+    const GNode *n = d->g->inputs[i];
+    rn_array *a = &d->arrays[i];
+    if (rn_npy_read(path, a, err, errlen) != 0) {
+        a->data = NULL;
+        return -1;
+    }
+    if (!array_fits(a, &n->out)) {
+        char got[128], want[128];
+        rn_i64 dims[3];
+        for (int k = 0; k < n->out.rank; k++) dims[k] = n->out.d[k];
+        format_dims(a->dims, a->rank < 8 ? a->rank : 8, got, sizeof got);
+        format_dims(dims, n->out.rank, want, sizeof want);
+        snprintf(err, errlen, "%s: an array of shape %s does not fit input "
+                 "'%s': expected %s or [1, %s", path, got, n->name, want,
+                 want + 1);
+        return -1;
+    }
+    d->in[i] = a->data;
+    return 0;
+}
+
+/* Without --input: uniform in [-1, 1), one seeded stream per input. */
+static void draw_input(JitData *d, int i, uint64_t seed) {
+    int64_t count = shape_count(&d->g->inputs[i]->out);
+    float *x = xcalloc((size_t)count, sizeof *x);
+    rn_rng r;
+    rn_rng_seed(&r, seed * 0x9E3779B97F4A7C15ull + 0x5EEDull + (uint64_t)i);
+    for (int64_t k = 0; k < count; k++) x[k] = 2 * rn_rng_uniform(&r) - 1;
+    d->in[i] = x;
+}
+
+static int prepare_inputs(JitData *d, const JitOptions *o, char *err,
+                          size_t errlen) {
+    for (int i = 0; i < d->g->ninputs; i++) {
+        if (!o->inputs) draw_input(d, i, o->seed);
+        else if (read_input(d, i, o->inputs[i], err, errlen) != 0) return -1;
+    }
+    return 0;
+}
+
+/* Without --weights: weights_init's seeded random weights, through a
+ * private temporary file that is gone once loaded. */
+static void *load_random(const Graph *g, uint64_t seed,
+                         void *(*load)(const char *, char *, size_t),
+                         char *err, size_t errlen) {
+    const char *dir = getenv("TMPDIR");
+    char path[4096];
+    snprintf(path, sizeof path, "%s/rnc-weights-XXXXXX",
+             dir && *dir ? dir : "/tmp");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        snprintf(err, errlen, "cannot create a temporary file in %s: %s",
+                 dir && *dir ? dir : "/tmp", strerror(errno));
+        return NULL;
+    }
+    close(fd);
+    void *m = NULL;
+    if (weights_init(g, path, seed, true, err, errlen) == 0)
+        m = load(path, err, errlen);
+    unlink(path);
+    return m;
+}
+
+static void print_header(FILE *f, const JitData *d, const JitOptions *o) {
+    fprintf(f, "%s: ", d->g->name);
+    if (o->weights_path) fprintf(f, "weights %s", o->weights_path);
+    else fprintf(f, "random weights (seed %llu)", (unsigned long long)o->seed);
+    if (o->inputs) {
+        for (int i = 0; i < d->g->ninputs; i++)
+            fprintf(f, "%s%s", i ? ", " : ", input ", o->inputs[i]);
+    } else {
+        fprintf(f, ", random input (seed %llu)", (unsigned long long)o->seed);
+    }
+    fputc('\n', f);
+}
+
+/* Softmax outputs: the five likeliest classes. */
+static void print_top5(FILE *f, const float *v, int64_t n) {
+    int64_t best[5];
+    int k = 0;
+    for (; k < 5 && k < n; k++) {
+        int64_t b = -1;
+        for (int64_t i = 0; i < n; i++) {
+            bool taken = false;
+            for (int t = 0; t < k; t++) taken |= best[t] == i;
+            if (!taken && (b < 0 || v[i] > v[b])) b = i;
+        }
+        best[k] = b;
+        fprintf(f, "  #%d  class %lld  %.6f\n", k + 1, (long long)b, v[b]);
+    }
+}
+
+/* Others: every value when few, else the first ones and a digest. */
+static void print_values(FILE *f, const float *v, int64_t n) {
+    enum { FEW = 16, FIRST = 8 };
+    int64_t shown = n <= FEW ? n : FIRST;
+    for (int64_t i = 0; i < shown; i++)
+        fprintf(f, "  %.6g%s", v[i],
+                i % 8 == 7 || i == shown - 1 ? "\n" : "");
+    if (n <= FEW) return;
+    double sum = 0, lo = v[0], hi = v[0];
+    for (int64_t i = 0; i < n; i++) {
+        sum += v[i];
+        lo = v[i] < lo ? v[i] : lo;
+        hi = v[i] > hi ? v[i] : hi;
+    }
+    fprintf(f, "  ... %lld values: min %.6g, max %.6g, mean %.6g\n",
+            (long long)n, lo, hi, sum / (double)n);
+}
+
+static void print_outputs(FILE *f, const JitData *d) {
+    for (int i = 0; i < d->g->noutputs; i++) {
+        const GNode *n = d->g->outputs[i];
+        char shape[64];
+        shape_format(&n->out, shape, sizeof shape);
+        int64_t count = shape_count(&n->out);
+        if (n->act == ACT_SOFTMAX) {
+            fprintf(f, "output %s %s, softmax, top %d:\n", n->name, shape,
+                    count < 5 ? (int)count : 5);
+            print_top5(f, d->out[i], count);
+        } else {
+            fprintf(f, "output %s %s:\n", n->name, shape);
+            print_values(f, d->out[i], count);
+        }
+    }
+}
+
+/* Each output as a [1, ...] float32 array. */
+static int write_outputs(const JitData *d, const JitOptions *o, char *err,
+                         size_t errlen) {
+    for (int i = 0; o->outputs && i < d->g->noutputs; i++) {
+        const Shape *s = &d->g->outputs[i]->out;
+        rn_i64 dims[4] = {1};
+        for (int k = 0; k < s->rank; k++) dims[k + 1] = s->d[k];
+        if (rn_npy_write(o->outputs[i], s->rank + 1, dims, d->out[i], err,
+                         errlen) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+int jit_run(Graph *g, const JitOptions *o, const char *src_path) {
+    int rc = 1;
+    char err[1024];
+    JitCode *j = NULL;
+    void *m = NULL;
+    ModelApi api = {0};
+    JitData d;
+    data_init(&d, g);
+
+    if (prepare_inputs(&d, o, err, sizeof err) != 0) goto fail;
+    if (!(j = compile_model(g, src_path))) goto done;
+    api = model_api(j, g->name);
+    m = o->weights_path ? api.load(o->weights_path, err, sizeof err)
+                        : load_random(g, o->seed, api.load, err, sizeof err);
+    if (!m) goto fail;
+    int threads = o->threads > 0 ? o->threads : rn_threads_from_env();
+    if (api.set_threads(m, threads) != 0) {
+        snprintf(err, sizeof err, "cannot start %d threads", threads);
+        goto fail;
+    }
+    run_timed(&api, m, (const float *const *)d.in, d.out,
+              o->repeat > 0 ? o->repeat : 1, threads);
+    if (write_outputs(&d, o, err, sizeof err) != 0) goto fail;
+    print_header(stdout, &d, o);
+    print_outputs(stdout, &d);
+    rc = 0;
+    goto done;
+fail:
+    fprintf(stderr, "rnc: error: %s\n", err);
+done:
+    if (m) api.free(m);
+    jit_free(j);
+    data_free(&d);
+    return rc;
+}

@@ -1,0 +1,455 @@
+/* ops.c: the built-in ops of language.md and the compile-time functions
+ * (len, range, channels, height, width): argument binding, type checks with
+ * Keras's defaults, and one graph node per op call.
+ *
+ * Choices where language.md is silent (following Keras):
+ *  - the first argument of every op is its input tensor, keyword `x`;
+ *  - depthwise_conv2d also takes dilation=1 (Keras's dilation_rate);
+ *  - an explicit padding `n` pads n on all four sides, [ph, pw] pads ph on
+ *    top and bottom and pw left and right;
+ *  - `activation=` and `padding=` take a word or the same word as a string;
+ *    `none` and `linear` are both the identity;
+ *  - name="..." must be a C identifier (letters, digits, '_', no leading
+ *    digit): it becomes a weight-name prefix and part of C symbols;
+ *  - numbers stored in the graph's int fields are capped so that no later
+ *    arithmetic can overflow: kernel, stride, dilation, pool size, padding,
+ *    groups and multiplier at MAX_SMALL, filters and units at MAX_UNITS;
+ *    tensor sizes themselves are checked by shape_infer. */
+#include "elab.h"
+
+#include <string.h>
+
+enum { MAX_SMALL = 1 << 16, MAX_UNITS = 1 << 24 };
+
+/* Parameter lists, the input first. */
+static const char *const p_conv[] = {"x", "filters", "kernel", "stride",
+    "padding", "dilation", "groups", "bias", "activation", "name", NULL};
+static const char *const p_dw[] = {"x", "kernel", "stride", "padding",
+    "multiplier", "dilation", "bias", "activation", "name", NULL};
+static const char *const p_dense[] = {"x", "units", "bias", "activation",
+    "name", NULL};
+static const char *const p_bn[] = {"x", "epsilon", "name", NULL};
+static const char *const p_x[] = {"x", "name", NULL};
+static const char *const p_pool[] = {"x", "size", "stride", "padding",
+    "name", NULL};
+static const char *const p_rescale[] = {"x", "scale", "offset", "name", NULL};
+static const char *const p_dropout[] = {"x", "rate", "name", NULL};
+static const char *const p_zeropad[] = {"x", "pad", "name", NULL};
+static const char *const p_range[] = {"start", "stop", NULL};
+static const char *const p_list[] = {"list", NULL};
+static const char *const p_t[] = {"t", NULL};
+
+typedef enum { F_OP, F_LEN, F_RANGE, F_CHANNELS, F_HEIGHT, F_WIDTH } FnKind;
+
+typedef struct Builtin {
+    const char *name;
+    FnKind fn;
+    OpKind op;
+    Act act;            /* for the activation ops */
+    const char *const *params; /* NULL: variadic tensors (add, concat) */
+    int nreq;           /* leading parameters that must be given */
+} Builtin;
+
+static const Builtin builtins[] = {
+    {"conv2d", F_OP, OP_CONV2D, ACT_NONE, p_conv, 3},
+    {"depthwise_conv2d", F_OP, OP_DEPTHWISE_CONV2D, ACT_NONE, p_dw, 2},
+    {"dense", F_OP, OP_DENSE, ACT_NONE, p_dense, 2},
+    {"batchnorm", F_OP, OP_BATCHNORM, ACT_NONE, p_bn, 1},
+    {"relu", F_OP, OP_ACTIVATION, ACT_RELU, p_x, 1},
+    {"relu6", F_OP, OP_ACTIVATION, ACT_RELU6, p_x, 1},
+    {"sigmoid", F_OP, OP_ACTIVATION, ACT_SIGMOID, p_x, 1},
+    {"tanh", F_OP, OP_ACTIVATION, ACT_TANH, p_x, 1},
+    {"softmax", F_OP, OP_ACTIVATION, ACT_SOFTMAX, p_x, 1},
+    {"linear", F_OP, OP_ACTIVATION, ACT_NONE, p_x, 1},
+    {"maxpool", F_OP, OP_MAXPOOL, ACT_NONE, p_pool, 2},
+    {"avgpool", F_OP, OP_AVGPOOL, ACT_NONE, p_pool, 2},
+    {"global_avgpool", F_OP, OP_GLOBAL_AVGPOOL, ACT_NONE, p_x, 1},
+    {"global_maxpool", F_OP, OP_GLOBAL_MAXPOOL, ACT_NONE, p_x, 1},
+    {"flatten", F_OP, OP_FLATTEN, ACT_NONE, p_x, 1},
+    {"rescale", F_OP, OP_RESCALE, ACT_NONE, p_rescale, 2},
+    {"add", F_OP, OP_ADD, ACT_NONE, NULL, 0},
+    {"concat", F_OP, OP_CONCAT, ACT_NONE, NULL, 0},
+    {"dropout", F_OP, OP_DROPOUT, ACT_NONE, p_dropout, 2},
+    {"zeropad", F_OP, OP_ZEROPAD, ACT_NONE, p_zeropad, 2},
+    {"len", F_LEN, OP_INPUT, ACT_NONE, p_list, 1},
+    {"range", F_RANGE, OP_INPUT, ACT_NONE, p_range, 1},
+    {"channels", F_CHANNELS, OP_INPUT, ACT_NONE, p_t, 1},
+    {"height", F_HEIGHT, OP_INPUT, ACT_NONE, p_t, 1},
+    {"width", F_WIDTH, OP_INPUT, ACT_NONE, p_t, 1},
+};
+enum { NBUILTINS = sizeof builtins / sizeof builtins[0] };
+
+const char *const builtin_names[] = {
+    "conv2d", "depthwise_conv2d", "dense", "batchnorm", "relu", "relu6",
+    "sigmoid", "tanh", "softmax", "linear", "maxpool", "avgpool",
+    "global_avgpool", "global_maxpool", "flatten", "rescale", "add",
+    "concat", "dropout", "zeropad", "len", "range", "channels", "height",
+    "width", NULL};
+
+static int count(const char *const *names) {
+    int n = 0;
+    while (names[n]) n++;
+    return n;
+}
+
+void bind_args(Elab *e, const Ast *call, const char *fname,
+               const char *const *names, int nnames, Args *out) {
+    memset(out, 0, sizeof *out);
+    int pos = 0, npos = 0;
+    bool seen_kw = false;
+    for (const Ast *a = call->args; a; a = a->next) npos += a->kind != AST_KWARG;
+    for (const Ast *a = call->args; a; a = a->next) {
+        int i;
+        if (a->kind != AST_KWARG) {
+            if (seen_kw)
+                fail(e, a->loc, "%s: positional argument after keyword "
+                     "arguments", fname);
+            if (pos >= nnames)
+                fail(e, a->loc, "%s takes at most %d argument%s, got %d",
+                     fname, nnames, nnames == 1 ? "" : "s", npos);
+            i = pos++;
+        } else {
+            seen_kw = true;
+            for (i = 0; i < nnames && strcmp(names[i], a->str); i++) {}
+            if (i == nnames) {
+                const char **cands =
+                    arena_alloc(e->arena, (size_t)(nnames + 1) * sizeof *cands);
+                memcpy(cands, names, (size_t)nnames * sizeof *cands);
+                const char *hint = did_you_mean(a->str, cands);
+                if (hint)
+                    fail(e, a->loc, "%s has no argument '%s' (did you mean "
+                         "'%s'?)", fname, a->str, hint);
+                fail(e, a->loc, "%s has no argument '%s'", fname, a->str);
+            }
+            if (out->has[i])
+                fail(e, a->loc, "%s: argument '%s' given twice", fname,
+                     names[i]);
+        }
+        out->v[i] = eval(e, a->kind == AST_KWARG ? a->lhs : a);
+        out->has[i] = true;
+        out->at[i] = a->kind == AST_KWARG ? a->lhs->loc : a->loc;
+    }
+}
+
+/* ---- argument checks: `what` is "conv2d: filters" */
+
+static GNode *want_tensor(Elab *e, Value v, const char *what, Loc loc) {
+    if (v.kind != V_TENSOR)
+        fail(e, loc, "%s must be a tensor, got %s", what, describe(e, v));
+    return v.t;
+}
+
+static int64_t want_int(Elab *e, Value v, const char *what, int64_t lo,
+                        int64_t hi, Loc loc) {
+    const char *kind = lo > 0 ? "a positive integer" : "a non-negative integer";
+    if (v.kind != V_INT || v.i < lo)
+        fail(e, loc, "%s must be %s, got %s", what, kind, describe(e, v));
+    if (v.i > hi)
+        fail(e, loc, "%s must be at most %lld, got %lld", what,
+             (long long)hi, (long long)v.i);
+    return v.i;
+}
+
+static double want_number(Elab *e, Value v, const char *what, Loc loc) {
+    if (v.kind == V_INT) return (double)v.i;
+    if (v.kind == V_FLOAT) return v.f;
+    fail(e, loc, "%s must be a number, got %s", what, describe(e, v));
+}
+
+static bool want_bool(Elab *e, Value v, const char *what, Loc loc) {
+    if (v.kind != V_BOOL)
+        fail(e, loc, "%s must be true or false, got %s", what, describe(e, v));
+    return v.b;
+}
+
+/* n or [h, w], each in 1..MAX_SMALL. */
+static void want_pair(Elab *e, Value v, const char *what, int *h, int *w,
+                      Loc loc) {
+    if (v.kind == V_INT && v.i >= 1) {
+        *h = *w = (int)want_int(e, v, what, 1, MAX_SMALL, loc);
+        return;
+    }
+    if (v.kind == V_LIST && v.list->n == 2 && v.list->items[0].kind == V_INT &&
+        v.list->items[1].kind == V_INT && v.list->items[0].i >= 1 &&
+        v.list->items[1].i >= 1) {
+        *h = (int)want_int(e, v.list->items[0], what, 1, MAX_SMALL, loc);
+        *w = (int)want_int(e, v.list->items[1], what, 1, MAX_SMALL, loc);
+        return;
+    }
+    fail(e, loc, "%s must be a positive integer or [h, w], got %s", what,
+         describe(e, v));
+}
+
+static const char *text_of(Value v) {
+    return v.kind == V_WORD || v.kind == V_STRING ? v.s : NULL;
+}
+
+/* valid, same, n, [ph, pw] or [top, bottom, left, right]. */
+static void want_padding(Elab *e, Value v, const char *what, GNode *n,
+                         bool modes, Loc loc) {
+    const char *s = modes ? text_of(v) : NULL;
+    if (s && !strcmp(s, "valid")) {
+        n->padding = PAD_VALID;
+        return;
+    }
+    if (s && !strcmp(s, "same")) {
+        n->padding = PAD_SAME;
+        return;
+    }
+    int p[4];
+    bool ok = false;
+    if (v.kind == V_INT) {
+        p[0] = p[1] = p[2] = p[3] = (int)want_int(e, v, what, 0, MAX_SMALL, loc);
+        ok = true;
+    } else if (v.kind == V_LIST && (v.list->n == 2 || v.list->n == 4)) {
+        ok = true;
+        for (int i = 0; i < v.list->n; i++)
+            ok = ok && v.list->items[i].kind == V_INT && v.list->items[i].i >= 0;
+        if (ok && v.list->n == 2) {
+            p[0] = p[1] = (int)want_int(e, v.list->items[0], what, 0, MAX_SMALL, loc);
+            p[2] = p[3] = (int)want_int(e, v.list->items[1], what, 0, MAX_SMALL, loc);
+        } else if (ok) {
+            for (int i = 0; i < 4; i++)
+                p[i] = (int)want_int(e, v.list->items[i], what, 0, MAX_SMALL, loc);
+        }
+    }
+    if (!ok && !modes)
+        fail(e, loc, "%s must be n, [h, w] or [top, bottom, left, right], "
+             "got %s", what, describe(e, v));
+    if (!ok) {
+        static const char *const words[] = {"valid", "same", NULL};
+        const char *hint = s ? did_you_mean(s, words) : NULL;
+        fail(e, loc, "%s must be valid, same, n, [ph, pw] or [top, bottom, "
+             "left, right], got %s%s%s%s", what, describe(e, v),
+             hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+    }
+    n->padding = PAD_EXPLICIT;
+    n->pad_t = p[0];
+    n->pad_b = p[1];
+    n->pad_l = p[2];
+    n->pad_r = p[3];
+}
+
+static Act want_act(Elab *e, Value v, const char *fname, const char *what,
+                    Loc loc) {
+    static const char *const acts[] = {"none", "linear", "relu", "relu6",
+                                       "sigmoid", "tanh", "softmax", NULL};
+    static const Act codes[] = {ACT_NONE, ACT_NONE, ACT_RELU, ACT_RELU6,
+                                ACT_SIGMOID, ACT_TANH, ACT_SOFTMAX};
+    const char *s = text_of(v);
+    if (s) {
+        for (int i = 0; acts[i]; i++)
+            if (!strcmp(acts[i], s)) return codes[i];
+        const char *hint = did_you_mean(s, acts);
+        if (hint)
+            fail(e, loc, "%s: unknown activation '%s' (did you mean '%s'?)",
+                 fname, s, hint);
+        fail(e, loc, "%s: unknown activation '%s' (one of none, linear, relu, "
+             "relu6, sigmoid, tanh, softmax)", fname, s);
+    }
+    fail(e, loc, "%s must be an activation such as relu, got %s", what,
+         describe(e, v));
+}
+
+static const char *want_name(Elab *e, Value v, const char *what, Loc loc) {
+    bool ok = v.kind == V_STRING && v.s[0] && !(v.s[0] >= '0' && v.s[0] <= '9');
+    for (const char *p = ok ? v.s : ""; *p; p++)
+        ok = ok && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+                    (*p >= '0' && *p <= '9') || *p == '_');
+    if (!ok)
+        fail(e, loc, "%s must be a string of letters, digits and '_' not "
+             "starting with a digit, got %s", what, describe(e, v));
+    return v.s;
+}
+
+/* ---- the ops */
+
+static const char *what(Elab *e, const Builtin *b, int i) {
+    return arena_printf(e->arena, "%s: %s", b->name, b->params[i]);
+}
+
+/* Index of parameter `name` in b->params (it must be there). */
+static int param(const Builtin *b, const char *name) {
+    for (int i = 0; b->params[i]; i++)
+        if (!strcmp(b->params[i], name)) return i;
+    die("op %s has no parameter %s", b->name, name);
+}
+
+static Value variadic(Elab *e, const Builtin *b, const Ast *call) {
+    int nin = 0;
+    const char *name = NULL;
+    for (const Ast *a = call->args; a; a = a->next) {
+        if (a->kind == AST_KWARG) {
+            if (strcmp(a->str, "name"))
+                fail(e, a->loc, "%s has no argument '%s' (it takes tensors "
+                     "and name=)", b->name, a->str);
+            if (name) fail(e, a->loc, "%s: argument 'name' given twice", b->name);
+            name = want_name(e, eval(e, a->lhs),
+                             arena_printf(e->arena, "%s: name", b->name),
+                             a->lhs->loc);
+        } else if (name) {
+            fail(e, a->loc, "%s: positional argument after keyword arguments",
+                 b->name);
+        } else {
+            nin++;
+        }
+    }
+    if (nin < 2)
+        fail(e, call->loc, "%s needs at least two tensors, got %d", b->name, nin);
+    if (nin > MAX_SMALL)
+        fail(e, call->loc, "%s of %d tensors is too many", b->name, nin);
+    GNode **in = arena_alloc(e->arena, (size_t)nin * sizeof *in);
+    nin = 0;
+    for (const Ast *a = call->args; a; a = a->next)
+        if (a->kind != AST_KWARG) {
+            const char *w =
+                arena_printf(e->arena, "%s: argument %d", b->name, nin + 1);
+            in[nin++] = want_tensor(e, eval(e, a), w, a->loc);
+        }
+    GNode *n = node_new(e, b->op, call->loc);
+    n->in = in;
+    n->nin = nin;
+    return (Value){.kind = V_TENSOR, .t = node_finish(e, n, name)};
+}
+
+static Value op_call(Elab *e, const Builtin *b, const Ast *call) {
+    if (!b->params) return variadic(e, b, call);
+    Args a;
+    int np = count(b->params);
+    bind_args(e, call, b->name, b->params, np, &a);
+    for (int i = 0; i < b->nreq; i++)
+        if (!a.has[i])
+            fail(e, call->loc, "%s: missing argument '%s'", b->name,
+                 b->params[i]);
+    GNode *n = node_new(e, b->op, call->loc);
+    n->nin = 1;
+    n->in = arena_alloc(e->arena, sizeof *n->in);
+    n->in[0] = want_tensor(e, a.v[0],
+                           arena_printf(e->arena, "%s: the input", b->name),
+                           a.at[0]);
+    n->act = b->act;
+    const char *name = NULL;
+    for (int i = 1; i < np; i++) {
+        if (!a.has[i]) continue;
+        const char *p = b->params[i], *w = what(e, b, i);
+        Value v = a.v[i];
+        Loc at = a.at[i];
+        if (!strcmp(p, "filters") || !strcmp(p, "units"))
+            n->filters = want_int(e, v, w, 1, MAX_UNITS, at);
+        else if (!strcmp(p, "kernel") || !strcmp(p, "size"))
+            want_pair(e, v, w, &n->kh, &n->kw, at);
+        else if (!strcmp(p, "stride"))
+            want_pair(e, v, w, &n->sh, &n->sw, at);
+        else if (!strcmp(p, "dilation"))
+            want_pair(e, v, w, &n->dh, &n->dw, at);
+        else if (!strcmp(p, "padding"))
+            want_padding(e, v, w, n, true, at);
+        else if (!strcmp(p, "pad"))
+            want_padding(e, v, w, n, false, at);
+        else if (!strcmp(p, "groups"))
+            n->groups = (int)want_int(e, v, w, 1, MAX_SMALL, at);
+        else if (!strcmp(p, "multiplier"))
+            n->multiplier = (int)want_int(e, v, w, 1, MAX_SMALL, at);
+        else if (!strcmp(p, "bias"))
+            n->bias = want_bool(e, v, w, at);
+        else if (!strcmp(p, "activation"))
+            n->act = want_act(e, v, b->name, w, at);
+        else if (!strcmp(p, "epsilon")) {
+            n->epsilon = want_number(e, v, w, at);
+            if (!(n->epsilon > 0))
+                fail(e, at, "%s must be positive, got %s", w, describe(e, v));
+        } else if (!strcmp(p, "scale"))
+            n->scale = want_number(e, v, w, at);
+        else if (!strcmp(p, "offset"))
+            n->offset = want_number(e, v, w, at);
+        else if (!strcmp(p, "rate")) {
+            n->rate = want_number(e, v, w, at);
+            if (!(n->rate >= 0 && n->rate < 1))
+                fail(e, at, "%s must be in [0, 1), got %s", w, describe(e, v));
+        } else if (!strcmp(p, "name"))
+            name = want_name(e, v, w, at);
+        else
+            die("op_call: unhandled parameter %s", p);
+    }
+    /* Keras: pool stride defaults to the pool size. */
+    if ((b->op == OP_MAXPOOL || b->op == OP_AVGPOOL) && !a.has[param(b, "stride")]) {
+        n->sh = n->kh;
+        n->sw = n->kw;
+    }
+    return (Value){.kind = V_TENSOR, .t = node_finish(e, n, name)};
+}
+
+static const Shape *image_of(Elab *e, Value v, const char *fname, Loc loc) {
+    GNode *t = want_tensor(e, v, arena_printf(e->arena, "%s: the argument",
+                                              fname), loc);
+    if (t->out.rank != 3) {
+        char s[64];
+        shape_format(&t->out, s, sizeof s);
+        fail(e, loc, "%s: the tensor %s is flat; it has no %s", fname, s,
+             fname);
+    }
+    return &t->out;
+}
+
+static Value fn_call(Elab *e, const Builtin *b, const Ast *call) {
+    Args a;
+    int np = count(b->params);
+    bind_args(e, call, b->name, b->params, np, &a);
+    for (int i = 0; i < b->nreq; i++)
+        if (!a.has[i])
+            fail(e, call->loc, "%s: missing argument '%s'", b->name,
+                 b->params[i]);
+    Value v = a.v[0];
+    switch (b->fn) {
+    case F_LEN:
+        if (v.kind == V_LIST) return (Value){.kind = V_INT, .i = v.list->n};
+        if (v.kind == V_STRING)
+            return (Value){.kind = V_INT, .i = (int64_t)strlen(v.s)};
+        fail(e, a.at[0], "len: the argument must be a list, got %s",
+             describe(e, v));
+    case F_RANGE: {
+        /* range(n) is 0..n-1; range(a, b) is a..b-1 */
+        int64_t lo = 0, hi;
+        if (a.has[1]) {
+            if (v.kind != V_INT)
+                fail(e, a.at[0], "range: start must be an integer, got %s",
+                     describe(e, v));
+            lo = v.i;
+            v = a.v[1];
+        }
+        if (v.kind != V_INT)
+            fail(e, a.at[a.has[1]], "range: the end must be an integer, got %s",
+                 describe(e, v));
+        hi = v.i;
+        int64_t n = 0;
+        if (hi > lo && (__builtin_sub_overflow(hi, lo, &n) || n > MAX_LIST))
+            fail(e, call->loc, "range from %lld to %lld is too long (the "
+                 "limit is %d elements)", (long long)lo, (long long)hi,
+                 MAX_LIST);
+        List *l = list_new(e, n, call->loc);
+        for (int64_t i = 0; i < n; i++)
+            l->items[i] = (Value){.kind = V_INT, .i = lo + i};
+        return (Value){.kind = V_LIST, .list = l};
+    }
+    case F_CHANNELS: {
+        GNode *t = want_tensor(e, v, "channels: the argument", a.at[0]);
+        return (Value){.kind = V_INT, .i = t->out.d[t->out.rank - 1]};
+    }
+    case F_HEIGHT:
+        return (Value){.kind = V_INT, .i = image_of(e, v, b->name, a.at[0])->d[0]};
+    case F_WIDTH:
+        return (Value){.kind = V_INT, .i = image_of(e, v, b->name, a.at[0])->d[1]};
+    case F_OP: break;
+    }
+    die("fn_call: bad builtin %s", b->name);
+}
+
+bool call_builtin(Elab *e, const Ast *call, Value *out) {
+    for (int i = 0; i < NBUILTINS; i++) {
+        const Builtin *b = &builtins[i];
+        if (strcmp(b->name, call->str)) continue;
+        *out = b->fn == F_OP ? op_call(e, b, call) : fn_call(e, b, call);
+        return true;
+    }
+    return false;
+}

@@ -1,0 +1,384 @@
+/* shape.c: the output shape, parameter count and multiply-accumulates of
+ * every layer, as Keras computes them.
+ *
+ * Requires: the node's inputs already shaped, its attributes filled by
+ * elaborate (an INPUT node arrives with n->out set). Changes: n->out, the
+ * resolved paddings (SAME becomes explicit numbers), params, trainable,
+ * macs. Every size is computed with overflow checks, so a huge model is a
+ * user error, never undefined behaviour. */
+#include "rnc.h"
+
+#include <string.h>
+
+const OpInfo op_info[OP__COUNT] = {
+#define X(id, op, base, cls) {op, base, cls},
+    RN_OPS(X)
+#undef X
+};
+
+const char *const act_names[] = {"none", "relu", "relu6",
+                                 "sigmoid", "tanh", "softmax"};
+
+/* Tensors and weights must fit 2 GiB as float32 (the runtime indexes with
+ * 32-bit-safe sizes and the safetensors header stays sane). */
+#define MAX_FLOATS ((int64_t)1 << 29)
+
+/* a*b into *out, false on overflow (operands are never negative). */
+static bool mul_ok(int64_t a, int64_t b, int64_t *out) {
+    if (a < 0 || b < 0) return false;
+    if (a != 0 && b > INT64_MAX / a) return false;
+    *out = a * b;
+    return true;
+}
+
+static bool add_ok(int64_t a, int64_t b, int64_t *out) {
+    if (a < 0 || b < 0 || a > INT64_MAX - b) return false;
+    *out = a + b;
+    return true;
+}
+
+/* Product of n factors, -1 on overflow. */
+static int64_t product(int n, const int64_t *f) {
+    int64_t p = 1;
+    for (int i = 0; i < n; i++)
+        if (!mul_ok(p, f[i], &p)) return -1;
+    return p;
+}
+
+int64_t shape_count(const Shape *s) {
+    return product(s->rank, s->d);
+}
+
+void shape_format(const Shape *s, char *out, size_t outlen) {
+    size_t n = 0;
+    n += (size_t)snprintf(out, outlen, "(None");
+    for (int i = 0; i < s->rank && n < outlen; i++)
+        n += (size_t)snprintf(out + n, outlen - n, ", %lld",
+                              (long long)s->d[i]);
+    if (n < outlen) snprintf(out + n, outlen - n, ")");
+}
+
+/* The name the user wrote for the op, for messages. */
+static const char *op_word(const GNode *n) {
+    if (n->op == OP_ACTIVATION) return act_names[n->act];
+    return op_info[n->op].op;
+}
+
+static bool fail(const GNode *n, char *err, size_t errlen, const char *fmt,
+                 ...) __attribute__((format(printf, 4, 5)));
+static bool fail(const GNode *n, char *err, size_t errlen, const char *fmt,
+                 ...) {
+    int k = snprintf(err, errlen, "%s: ", op_word(n));
+    if (k < 0 || (size_t)k >= errlen) return false;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err + k, errlen - (size_t)k, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
+static bool need_image(const GNode *n, const GNode *in, char *err,
+                       size_t errlen) {
+    if (in->out.rank == 3) return true;
+    char s[96];
+    shape_format(&in->out, s, sizeof s);
+    return fail(n, err, errlen,
+                "needs an image input (None, H, W, C), got %s", s);
+}
+
+/* One spatial axis of a windowed op: k the kernel, s the stride, d the
+ * dilation. Resolves SAME into *lo and *hi (odd pixel at the end), gives
+ * the output size, or 0 when the window does not fit. */
+static int64_t window_out(int64_t in, int k, int s, int d, PadMode mode,
+                          int *lo, int *hi) {
+    int64_t ek = (int64_t)(k - 1) * d + 1;
+    if (mode == PAD_SAME) {
+        int64_t out = (in + s - 1) / s;
+        int64_t total = (out - 1) * s + ek - in;
+        if (total < 0) total = 0;
+        *lo = (int)(total / 2);
+        *hi = (int)(total - total / 2);
+        return out;
+    }
+    if (mode == PAD_VALID) *lo = *hi = 0;
+    int64_t padded = in + *lo + *hi;
+    if (padded < ek) return 0;
+    return (padded - ek) / s + 1;
+}
+
+/* Validates the window attributes and computes out[0..1] (H, W). */
+static bool window_shape(GNode *n, const Shape *in, bool pool, int64_t out[2],
+                         char *err, size_t errlen) {
+    if (n->dh == 0) n->dh = 1;
+    if (n->dw == 0) n->dw = 1;
+    if (n->kh < 1 || n->kw < 1)
+        return fail(n, err, errlen, "kernel %dx%d must be positive", n->kh,
+                    n->kw);
+    if (n->sh < 1 || n->sw < 1)
+        return fail(n, err, errlen, "stride %dx%d must be positive", n->sh,
+                    n->sw);
+    if (n->dh < 1 || n->dw < 1)
+        return fail(n, err, errlen, "dilation %dx%d must be positive", n->dh,
+                    n->dw);
+    if (n->kh > 65536 || n->kw > 65536 || n->dh > 65536 || n->dw > 65536 ||
+        n->sh > 65536 || n->sw > 65536)
+        return fail(n, err, errlen, "kernel, stride or dilation too large");
+    if (n->padding == PAD_EXPLICIT) {
+        if (n->pad_t < 0 || n->pad_b < 0 || n->pad_l < 0 || n->pad_r < 0)
+            return fail(n, err, errlen, "padding must not be negative");
+        if (n->pad_t > 65536 || n->pad_b > 65536 || n->pad_l > 65536 ||
+            n->pad_r > 65536)
+            return fail(n, err, errlen, "padding too large");
+        /* A pooling window made only of padding has no value. */
+        if (pool && (n->pad_t >= n->kh || n->pad_b >= n->kh ||
+                     n->pad_l >= n->kw || n->pad_r >= n->kw))
+            return fail(n, err, errlen,
+                        "padding [%d, %d, %d, %d] must be smaller than the "
+                        "pool size %dx%d",
+                        n->pad_t, n->pad_b, n->pad_l, n->pad_r, n->kh, n->kw);
+    }
+    out[0] = window_out(in->d[0], n->kh, n->sh, n->dh, n->padding, &n->pad_t,
+                        &n->pad_b);
+    out[1] = window_out(in->d[1], n->kw, n->sw, n->dw, n->padding, &n->pad_l,
+                        &n->pad_r);
+    if (out[0] < 1 || out[1] < 1) {
+        int64_t ekh = (int64_t)(n->kh - 1) * n->dh + 1;
+        int64_t ekw = (int64_t)(n->kw - 1) * n->dw + 1;
+        return fail(n, err, errlen,
+                    "%s %lldx%lld is larger than the %sinput %lldx%lld",
+                    pool ? "pool size" : "kernel", (long long)ekh,
+                    (long long)ekw,
+                    n->padding == PAD_EXPLICIT ? "padded " : "",
+                    (long long)(in->d[0] + n->pad_t + n->pad_b),
+                    (long long)(in->d[1] + n->pad_l + n->pad_r));
+    }
+    return true;
+}
+
+static bool size_ok(GNode *n, const Shape *s, char *err, size_t errlen) {
+    char buf[96];
+    for (int i = 0; i < s->rank; i++)
+        if (s->d[i] < 1) {
+            shape_format(s, buf, sizeof buf);
+            return fail(n, err, errlen, "shape %s has a dimension below 1",
+                        buf);
+        }
+    int64_t c = shape_count(s);
+    if (c < 0 || c > MAX_FLOATS) {
+        shape_format(s, buf, sizeof buf);
+        return fail(n, err, errlen,
+                    "output %s is over 2 GiB as float32", buf);
+    }
+    return true;
+}
+
+/* Shapes, params and MACs of the convolutions. */
+static bool infer_conv(GNode *n, const Shape *in, char *err, size_t errlen) {
+    int64_t hw[2];
+    int64_t cin = in->d[2];
+    if (!window_shape(n, in, false, hw, err, errlen)) return false;
+    int64_t cout, per_out; /* output channels; kernel taps per output */
+    if (n->op == OP_CONV2D) {
+        if (n->groups == 0) n->groups = 1;
+        if (n->groups < 1)
+            return fail(n, err, errlen, "groups must be positive");
+        if (n->filters < 1)
+            return fail(n, err, errlen, "filters must be positive, got %lld",
+                        (long long)n->filters);
+        if (cin % n->groups || n->filters % n->groups)
+            return fail(n, err, errlen,
+                        "input channels (%lld) and filters (%lld) must both "
+                        "be divisible by groups (%d)",
+                        (long long)cin, (long long)n->filters, n->groups);
+        cout = n->filters;
+        per_out = cin / n->groups;
+    } else {
+        if (n->multiplier == 0) n->multiplier = 1;
+        if (n->multiplier < 1)
+            return fail(n, err, errlen, "multiplier must be positive");
+        if (!mul_ok(cin, n->multiplier, &cout))
+            return fail(n, err, errlen, "too many output channels");
+        per_out = 1;
+    }
+    n->out = (Shape){3, {hw[0], hw[1], cout}};
+    if (!size_ok(n, &n->out, err, errlen)) return false;
+    int64_t f[4] = {n->kh, n->kw, per_out, cout}, k, p;
+    if ((k = product(4, f)) < 0 || k > MAX_FLOATS)
+        return fail(n, err, errlen, "kernel is over 2 GiB as float32");
+    if (!add_ok(k, n->bias ? cout : 0, &p))
+        return fail(n, err, errlen, "too many parameters");
+    n->params = n->trainable = p;
+    int64_t m[2] = {hw[0] * hw[1], k}; /* k = kh*kw*per_out*cout */
+    if ((n->macs = product(2, m)) < 0)
+        return fail(n, err, errlen, "too many multiply-accumulates");
+    return true;
+}
+
+static bool infer_dense(GNode *n, const Shape *in, char *err, size_t errlen) {
+    if (in->rank != 1) {
+        char s[96];
+        shape_format(in, s, sizeof s);
+        return fail(n, err, errlen,
+                    "needs a flat input (None, N), got %s; use flatten or a "
+                    "global pool first", s);
+    }
+    if (n->filters < 1)
+        return fail(n, err, errlen, "units must be positive, got %lld",
+                    (long long)n->filters);
+    n->out = (Shape){1, {n->filters}};
+    if (!size_ok(n, &n->out, err, errlen)) return false;
+    int64_t k, p;
+    if (!mul_ok(in->d[0], n->filters, &k) || k > MAX_FLOATS)
+        return fail(n, err, errlen, "kernel is over 2 GiB as float32");
+    if (!add_ok(k, n->bias ? n->filters : 0, &p))
+        return fail(n, err, errlen, "too many parameters");
+    n->params = n->trainable = p;
+    n->macs = k;
+    return true;
+}
+
+/* add and concat: all inputs agree (concat: all but the channels). */
+static bool infer_merge(GNode *n, char *err, size_t errlen) {
+    if (n->nin < 2)
+        return fail(n, err, errlen, "needs at least two tensors, got %d",
+                    n->nin);
+    Shape s = n->in[0]->out;
+    for (int i = 1; i < n->nin; i++) {
+        const Shape *t = &n->in[i]->out;
+        bool same = t->rank == s.rank;
+        int check = n->op == OP_CONCAT ? s.rank - 1 : s.rank;
+        for (int j = 0; same && j < check; j++) same = t->d[j] == s.d[j];
+        if (!same) {
+            char a[96], b[96];
+            shape_format(&n->in[0]->out, a, sizeof a);
+            shape_format(t, b, sizeof b);
+            return fail(n, err, errlen, "shapes %s and %s %s", a, b,
+                        n->op == OP_CONCAT ? "differ in more than the "
+                                             "channels"
+                                           : "differ");
+        }
+        if (n->op == OP_CONCAT &&
+            !add_ok(s.d[s.rank - 1], t->d[s.rank - 1], &s.d[s.rank - 1]))
+            return fail(n, err, errlen, "too many channels");
+    }
+    n->out = s;
+    return size_ok(n, &n->out, err, errlen);
+}
+
+bool shape_infer(GNode *n, char *err, size_t errlen) {
+    n->params = n->trainable = n->macs = 0;
+    if (n->op == OP_INPUT) {
+        if (n->out.rank != 1 && n->out.rank != 3)
+            return fail(n, err, errlen, "an input is [H, W, C] or [N]");
+        return size_ok(n, &n->out, err, errlen);
+    }
+    int want = n->op == OP_ADD || n->op == OP_CONCAT ? -1 : 1;
+    if (want > 0 && n->nin != want)
+        die("shape_infer: %s with %d inputs", op_word(n), n->nin);
+    const Shape *in = n->nin ? &n->in[0]->out : NULL;
+    if (!in) die("shape_infer: %s without inputs", op_word(n));
+    switch (n->op) {
+    case OP_INPUT:
+        break;
+    case OP_CONV2D:
+    case OP_DEPTHWISE_CONV2D:
+        return need_image(n, n->in[0], err, errlen) &&
+               infer_conv(n, in, err, errlen);
+    case OP_DENSE:
+        return infer_dense(n, in, err, errlen);
+    case OP_BATCHNORM: {
+        int64_t c = in->d[in->rank - 1];
+        n->out = *in;
+        n->params = 4 * c; /* channels are below 2^29: no overflow */
+        n->trainable = 2 * c; /* gamma, beta; moving mean/var are not */
+        return true;
+    }
+    case OP_ACTIVATION:
+    case OP_RESCALE:
+    case OP_DROPOUT:
+        n->out = *in;
+        return true;
+    case OP_MAXPOOL:
+    case OP_AVGPOOL: {
+        if (!need_image(n, n->in[0], err, errlen)) return false;
+        if (n->sh == 0) n->sh = n->kh; /* stride defaults to the size */
+        if (n->sw == 0) n->sw = n->kw;
+        n->dh = n->dw = 1;
+        int64_t hw[2];
+        if (!window_shape(n, in, true, hw, err, errlen)) return false;
+        n->out = (Shape){3, {hw[0], hw[1], in->d[2]}};
+        return true;
+    }
+    case OP_GLOBAL_AVGPOOL:
+    case OP_GLOBAL_MAXPOOL:
+        if (!need_image(n, n->in[0], err, errlen)) return false;
+        n->out = (Shape){1, {in->d[2]}};
+        return true;
+    case OP_FLATTEN:
+        n->out = (Shape){1, {shape_count(in)}}; /* inputs are bounded */
+        return true;
+    case OP_ADD:
+    case OP_CONCAT:
+        return infer_merge(n, err, errlen);
+    case OP_ZEROPAD: {
+        if (!need_image(n, n->in[0], err, errlen)) return false;
+        if (n->pad_t < 0 || n->pad_b < 0 || n->pad_l < 0 || n->pad_r < 0)
+            return fail(n, err, errlen, "padding must not be negative");
+        if (n->pad_t > 65536 || n->pad_b > 65536 || n->pad_l > 65536 ||
+            n->pad_r > 65536)
+            return fail(n, err, errlen, "padding too large");
+        n->padding = PAD_EXPLICIT;
+        n->out = (Shape){3, {in->d[0] + n->pad_t + n->pad_b,
+                             in->d[1] + n->pad_l + n->pad_r, in->d[2]}};
+        return size_ok(n, &n->out, err, errlen);
+    }
+    case OP__COUNT:
+        break;
+    }
+    die("shape_infer: unknown op %d", (int)n->op);
+}
+
+int node_weights(const GNode *n, WeightSpec out[4]) {
+    const Shape *in = n->nin ? &n->in[0]->out : NULL;
+    int k = 0;
+    switch (n->op) {
+    case OP_CONV2D:
+        out[k++] = (WeightSpec){"kernel", 4,
+                                {n->kh, n->kw, in->d[2] / n->groups,
+                                 n->filters}, true};
+        if (n->bias) out[k++] = (WeightSpec){"bias", 1, {n->filters}, true};
+        break;
+    case OP_DEPTHWISE_CONV2D:
+        out[k++] = (WeightSpec){"depthwise_kernel", 4,
+                                {n->kh, n->kw, in->d[2], n->multiplier}, true};
+        if (n->bias) out[k++] = (WeightSpec){"bias", 1, {n->out.d[2]}, true};
+        break;
+    case OP_DENSE:
+        out[k++] = (WeightSpec){"kernel", 2, {in->d[0], n->filters}, true};
+        if (n->bias) out[k++] = (WeightSpec){"bias", 1, {n->filters}, true};
+        break;
+    case OP_BATCHNORM: {
+        int64_t c = in->d[in->rank - 1];
+        out[k++] = (WeightSpec){"gamma", 1, {c}, true};
+        out[k++] = (WeightSpec){"beta", 1, {c}, true};
+        out[k++] = (WeightSpec){"moving_mean", 1, {c}, false};
+        out[k++] = (WeightSpec){"moving_variance", 1, {c}, false};
+        break;
+    }
+    default:
+        break;
+    }
+    return k;
+}
+
+Totals graph_totals(const Graph *g) {
+    Totals t = {0};
+    for (int i = 0; i < g->nnodes; i++) {
+        const GNode *n = g->nodes[i];
+        t.params += n->params;
+        t.trainable += n->trainable;
+        t.macs += n->macs;
+    }
+    t.weight_bytes = t.params * 4;
+    return t;
+}

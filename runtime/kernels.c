@@ -1,0 +1,314 @@
+/* kernels.c: the hot loops of generated models, compiled into librnrt.a by
+ * gcc or clang with optimisation, so that code compiled by tcc (which does
+ * not optimise) runs as fast as code compiled by gcc.
+ *
+ * The convolution kernel works one tap (ky, kx) at a time: a block of output
+ * pixels times all output channels accumulates in[pixel][cin] x w[cin][cout].
+ * Keras's [kh][kw][cin][cout] layout makes cout contiguous, so the kernel
+ * vectorizes over output channels and broadcasts input values, with a
+ * 4-pixel x 16-channel register block. AVX2+FMA is chosen at run time; the
+ * portable path has the same blocking for the auto-vectorizer.
+ * No state: every call gets all it needs. */
+#include "rnrt.h"
+
+#include <math.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define RN_X86 1
+#include <immintrin.h>
+#endif
+
+enum { ACT_NONE, ACT_RELU, ACT_RELU6, ACT_SIGMOID, ACT_TANH, ACT_SOFTMAX };
+enum { PB = 4, OB = 16 }; /* register block: pixels x output channels */
+
+/* ---------------------------------------------------------- convolution */
+
+/* The scalar remainder: output channels [o0, cout) of pixels [p0, p1). */
+static void conv_tail(int p0, int p1, int o0, int cin, int cout,
+                      const float *in, int ldi, const float *w, int ldw,
+                      float *out, int ldo) {
+    for (int p = p0; p < p1; p++) {
+        const float *x = in + (long)p * ldi;
+        float *y = out + (long)p * ldo;
+        for (int o = o0; o < cout; o++) {
+            float acc = y[o];
+            for (int i = 0; i < cin; i++) acc += x[i] * w[(long)i * ldw + o];
+            y[o] = acc;
+        }
+    }
+}
+
+void rn_k_conv_tap_portable(int npix, int cin, int cout, const float *in,
+                            int ldi, const float *w, int ldw, float *out,
+                            int ldo) {
+    int p = 0;
+    for (; p + PB <= npix; p += PB) {
+        const float *x = in + (long)p * ldi;
+        float *y = out + (long)p * ldo;
+        int o = 0;
+        for (; o + OB <= cout; o += OB) {
+            float acc[PB][OB];
+            for (int r = 0; r < PB; r++)
+                for (int j = 0; j < OB; j++) acc[r][j] = y[(long)r * ldo + o + j];
+            for (int i = 0; i < cin; i++) {
+                const float *wr = w + (long)i * ldw + o;
+                for (int r = 0; r < PB; r++) {
+                    float xv = x[(long)r * ldi + i];
+                    for (int j = 0; j < OB; j++) acc[r][j] += xv * wr[j];
+                }
+            }
+            for (int r = 0; r < PB; r++)
+                for (int j = 0; j < OB; j++) y[(long)r * ldo + o + j] = acc[r][j];
+        }
+        if (o < cout) conv_tail(p, p + PB, o, cin, cout, in, ldi, w, ldw, out, ldo);
+    }
+    /* leftover pixels one at a time, still vectorized over channels */
+    for (; p < npix; p++) {
+        const float *x = in + (long)p * ldi;
+        float *y = out + (long)p * ldo;
+        int o = 0;
+        for (; o + OB <= cout; o += OB) {
+            float acc[OB];
+            for (int j = 0; j < OB; j++) acc[j] = y[o + j];
+            for (int i = 0; i < cin; i++) {
+                const float *wr = w + (long)i * ldw + o;
+                for (int j = 0; j < OB; j++) acc[j] += x[i] * wr[j];
+            }
+            for (int j = 0; j < OB; j++) y[o + j] = acc[j];
+        }
+        if (o < cout) conv_tail(p, p + 1, o, cin, cout, in, ldi, w, ldw, out, ldo);
+    }
+}
+
+#ifdef RN_X86
+#define AVX2 __attribute__((target("avx2,fma")))
+
+/* R pixels x 16 channels; R is a constant at each call so the loops unroll. */
+static inline AVX2 void block16(int R, int cin, const float *x, int ldi,
+                                const float *w, int ldw, float *y, int ldo) {
+    __m256 a0[PB], a1[PB];
+    for (int r = 0; r < R; r++) {
+        a0[r] = _mm256_loadu_ps(y + (long)r * ldo);
+        a1[r] = _mm256_loadu_ps(y + (long)r * ldo + 8);
+    }
+    for (int i = 0; i < cin; i++) {
+        __m256 w0 = _mm256_loadu_ps(w + (long)i * ldw);
+        __m256 w1 = _mm256_loadu_ps(w + (long)i * ldw + 8);
+        for (int r = 0; r < R; r++) {
+            __m256 xv = _mm256_broadcast_ss(x + (long)r * ldi + i);
+            a0[r] = _mm256_fmadd_ps(xv, w0, a0[r]);
+            a1[r] = _mm256_fmadd_ps(xv, w1, a1[r]);
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        _mm256_storeu_ps(y + (long)r * ldo, a0[r]);
+        _mm256_storeu_ps(y + (long)r * ldo + 8, a1[r]);
+    }
+}
+
+/* R pixels x 8 channels. */
+static inline AVX2 void block8(int R, int cin, const float *x, int ldi,
+                               const float *w, int ldw, float *y, int ldo) {
+    __m256 a[PB];
+    for (int r = 0; r < R; r++) a[r] = _mm256_loadu_ps(y + (long)r * ldo);
+    for (int i = 0; i < cin; i++) {
+        __m256 w0 = _mm256_loadu_ps(w + (long)i * ldw);
+        for (int r = 0; r < R; r++)
+            a[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(x + (long)r * ldi + i),
+                                   w0, a[r]);
+    }
+    for (int r = 0; r < R; r++) _mm256_storeu_ps(y + (long)r * ldo, a[r]);
+}
+
+static inline AVX2 void rows_avx2(int R, int p, int cin, int cout,
+                                  const float *in, int ldi, const float *w,
+                                  int ldw, float *out, int ldo) {
+    const float *x = in + (long)p * ldi;
+    float *y = out + (long)p * ldo;
+    int o = 0;
+    for (; o + 16 <= cout; o += 16) block16(R, cin, x, ldi, w + o, ldw, y + o, ldo);
+    for (; o + 8 <= cout; o += 8) block8(R, cin, x, ldi, w + o, ldw, y + o, ldo);
+    if (o < cout) conv_tail(p, p + R, o, cin, cout, in, ldi, w, ldw, out, ldo);
+}
+
+AVX2 void rn_k_conv_tap_avx2(int npix, int cin, int cout, const float *in,
+                             int ldi, const float *w, int ldw, float *out,
+                             int ldo) {
+    int p = 0;
+    for (; p + PB <= npix; p += PB)
+        rows_avx2(PB, p, cin, cout, in, ldi, w, ldw, out, ldo);
+    switch (npix - p) {
+    case 3: rows_avx2(3, p, cin, cout, in, ldi, w, ldw, out, ldo); break;
+    case 2: rows_avx2(2, p, cin, cout, in, ldi, w, ldw, out, ldo); break;
+    case 1: rows_avx2(1, p, cin, cout, in, ldi, w, ldw, out, ldo); break;
+    default: break;
+    }
+}
+
+int rn_k_have_avx2(void) {
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+#else
+void rn_k_conv_tap_avx2(int npix, int cin, int cout, const float *in,
+                        int ldi, const float *w, int ldw, float *out,
+                        int ldo) {
+    rn_k_conv_tap_portable(npix, cin, cout, in, ldi, w, ldw, out, ldo);
+}
+
+int rn_k_have_avx2(void) { return 0; }
+#endif
+
+void rn_k_conv_tap(int npix, int cin, int cout, const float *in, int ldi,
+                   const float *w, int ldw, float *out, int ldo) {
+    if (rn_k_have_avx2())
+        rn_k_conv_tap_avx2(npix, cin, cout, in, ldi, w, ldw, out, ldo);
+    else
+        rn_k_conv_tap_portable(npix, cin, cout, in, ldi, w, ldw, out, ldo);
+}
+
+void rn_k_dw_tap(int npix, int c, int mult, const float *in, int ldi,
+                 const float *w, float *out, int ldo) {
+    for (int p = 0; p < npix; p++) {
+        const float *x = in + (long)p * ldi;
+        float *y = out + (long)p * ldo;
+        if (mult == 1) {
+            for (int ch = 0; ch < c; ch++) y[ch] += x[ch] * w[ch];
+        } else {
+            for (int ch = 0; ch < c; ch++)
+                for (int m = 0; m < mult; m++)
+                    y[ch * mult + m] += x[ch] * w[ch * mult + m];
+        }
+    }
+}
+
+void rn_k_fill_bias(int npix, int c, const float *bias, float *out, int ldo) {
+    for (int p = 0; p < npix; p++) {
+        float *y = out + (long)p * ldo;
+        if (bias)
+            memcpy(y, bias, (size_t)c * sizeof *y);
+        else
+            memset(y, 0, (size_t)c * sizeof *y);
+    }
+}
+
+/* ---------------------------------------------------------- activations */
+
+/* Softmax of one pixel's channels; the max is subtracted so expf never
+ * overflows. */
+static void softmax1(const float *x, float *y, int c) {
+    float mx = x[0];
+    for (int i = 1; i < c; i++) mx = x[i] > mx ? x[i] : mx;
+    double sum = 0;
+    for (int i = 0; i < c; i++) {
+        y[i] = expf(x[i] - mx);
+        sum += y[i];
+    }
+    float inv = (float)(1.0 / sum);
+    for (int i = 0; i < c; i++) y[i] *= inv;
+}
+
+void rn_k_act(int act, const float *in, float *out, rn_i64 npix, int c) {
+    rn_i64 n = npix * c;
+    switch (act) {
+    case ACT_RELU:
+        for (rn_i64 i = 0; i < n; i++) out[i] = in[i] > 0 ? in[i] : 0;
+        break;
+    case ACT_RELU6:
+        for (rn_i64 i = 0; i < n; i++)
+            out[i] = in[i] > 0 ? (in[i] < 6 ? in[i] : 6) : 0;
+        break;
+    case ACT_SIGMOID:
+        /* 1 / (1 + e^-x), written so that neither branch overflows */
+        for (rn_i64 i = 0; i < n; i++) {
+            float x = in[i];
+            if (x >= 0) {
+                out[i] = 1.0f / (1.0f + expf(-x));
+            } else {
+                float e = expf(x);
+                out[i] = e / (1.0f + e);
+            }
+        }
+        break;
+    case ACT_TANH:
+        for (rn_i64 i = 0; i < n; i++) out[i] = tanhf(in[i]);
+        break;
+    case ACT_SOFTMAX:
+        for (rn_i64 p = 0; p < npix; p++) softmax1(in + p * c, out + p * c, c);
+        break;
+    default:
+        if (in != out) memmove(out, in, (size_t)n * sizeof *out);
+        break;
+    }
+}
+
+/* -------------------------------------------------------------- pooling */
+
+void rn_k_max_tap(int npix, int c, const float *in, int ldi, float *out,
+                  int ldo) {
+    for (int p = 0; p < npix; p++) {
+        const float *x = in + (long)p * ldi;
+        float *y = out + (long)p * ldo;
+        for (int ch = 0; ch < c; ch++) y[ch] = x[ch] > y[ch] ? x[ch] : y[ch];
+    }
+}
+
+void rn_k_sum_tap(int npix, int c, const float *in, int ldi, float *out,
+                  int ldo) {
+    for (int p = 0; p < npix; p++) {
+        const float *x = in + (long)p * ldi;
+        float *y = out + (long)p * ldo;
+        for (int ch = 0; ch < c; ch++) y[ch] += x[ch];
+    }
+}
+
+void rn_k_fill(float *out, rn_i64 n, float v) {
+    for (rn_i64 i = 0; i < n; i++) out[i] = v;
+}
+
+void rn_k_scale(float *x, rn_i64 n, float s) {
+    for (rn_i64 i = 0; i < n; i++) x[i] *= s;
+}
+
+void rn_k_global_pool(int is_max, const float *in, float *out, rn_i64 npix,
+                      int c) {
+    memcpy(out, in, (size_t)c * sizeof *out);
+    for (rn_i64 p = 1; p < npix; p++) {
+        const float *x = in + p * c;
+        if (is_max)
+            for (int ch = 0; ch < c; ch++) out[ch] = x[ch] > out[ch] ? x[ch] : out[ch];
+        else
+            for (int ch = 0; ch < c; ch++) out[ch] += x[ch];
+    }
+    if (!is_max) rn_k_scale(out, c, (float)(1.0 / (double)npix));
+}
+
+/* ----------------------------------------------------------- elementwise */
+
+void rn_k_scale_shift(const float *in, float *out, rn_i64 npix, int c,
+                      const float *scale, const float *shift) {
+    for (rn_i64 p = 0; p < npix; p++) {
+        const float *x = in + p * c;
+        float *y = out + p * c;
+        for (int ch = 0; ch < c; ch++) y[ch] = x[ch] * scale[ch] + shift[ch];
+    }
+}
+
+void rn_k_bn_fold(int c, const float *gamma, const float *beta,
+                  const float *mean, const float *var, double eps,
+                  float *scale, float *shift) {
+    for (int ch = 0; ch < c; ch++) {
+        double s = (double)gamma[ch] / sqrt((double)var[ch] + eps);
+        scale[ch] = (float)s;
+        shift[ch] = (float)((double)beta[ch] - (double)mean[ch] * s);
+    }
+}
+
+void rn_k_affine(const float *in, float *out, rn_i64 n, float scale,
+                 float offset) {
+    for (rn_i64 i = 0; i < n; i++) out[i] = in[i] * scale + offset;
+}
+
+void rn_k_add(const float *a, const float *b, float *out, rn_i64 n) {
+    for (rn_i64 i = 0; i < n; i++) out[i] = a[i] + b[i];
+}

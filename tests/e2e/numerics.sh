@@ -1,0 +1,109 @@
+#!/bin/bash
+# numerics.sh: every case of tests/golden/MANIFEST, compiled by rnc and run
+# on its committed input, must match the output that tools/reference.py
+# (PyTorch, float64) computed: |got - want| <= 1e-4 * max|want| + 1e-5 for
+# every element (tests/tools/npycmp.c).
+#
+# Each case regenerates its weights from its seed, then goes through every
+# runner of NUMERICS_RUNNERS (default "aot"; "aot jit" adds `rnc --run`).
+# A runner is a function run_NAME that reads $d/model.rn, $d/w.safetensors,
+# the inputs in ins[] and writes the outputs named in gots[].
+# Cases run NUMERICS_JOBS (2) at a time; NUMERICS_CASES="a b" picks some.
+. "$(dirname "$0")/lib.sh"
+. "$ROOT/tools/numerics_case.sh"
+G=$ROOT/tests/golden
+RUNNERS=${NUMERICS_RUNNERS:-aot}
+JOBS=${NUMERICS_JOBS:-2}
+BUILD=${BUILD:-$ROOT/build}
+SANFLAGS=
+if [ "${SAN:-0}" = 1 ]; then
+    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all"
+fi
+
+NPYCMP=$BUILD/npycmp
+if [ ! -x "$NPYCMP" ]; then
+    NPYCMP=$T/npycmp
+    cc -O1 -std=c11 -I"$ROOT/runtime" "$ROOT/tests/tools/npycmp.c" \
+        "$BUILD/librnrt.a" -lm -o "$NPYCMP" || { bad "build npycmp"; finish; exit; }
+fi
+
+# Ahead of time: rnc -o model.c --main, one cc -O1, run the program.
+run_aot() {
+    "$RNC" "$d/model.rn" -o "$d/model.c" --main &&
+        cc -O1 -std=c11 $SANFLAGS "$d/model.c" $("$RNC" --cflags) \
+            $("$RNC" --libs) -o "$d/model" &&
+        timeout 300 "$d/model" "$d/w.safetensors" "${ins[@]}" "${gots[@]}"
+}
+
+# In memory: rnc --run with libtcc.
+run_jit() {
+    local args=() f
+    for f in "${ins[@]}"; do args+=(--input "$f"); done
+    for f in "${gots[@]}"; do args+=(--output "$f"); done
+    timeout 300 "$RNC" --run "$d/model.rn" --weights "$d/w.safetensors" \
+        "${args[@]}" >/dev/null
+}
+
+# run_case NAME MODEL SEED INPUT: writes "pass|fail WHAT" lines to
+# $T/NAME.res and the details of failures to $T/NAME.log.
+run_case() {
+    local name=$1 model=$2 seed=$3 input=$4 runner i
+    d=$T/$name
+    mkdir -p "$d"
+    exec >"$T/$name.res" 2>"$T/$name.log"
+    mapfile -t ins < <(case_files "$G" "$name" in)
+    mapfile -t wants < <(case_files "$G" "$name" out)
+    if [ ! -f "$ROOT/$model" ]; then
+        echo "fail $name: $model missing"; return
+    fi
+    case_source "$ROOT" "$model" "$input" "$d/model.rn"
+    if ! "$RNC" --init-weights "$d/w.safetensors" --random --seed "$seed" \
+        "$d/model.rn"; then
+        echo "fail $name: --init-weights"; return
+    fi
+    for runner in $RUNNERS; do
+        gots=()
+        for ((i = 0; i < ${#wants[@]}; i++)); do gots+=("$d/$runner.out$i.npy"); done
+        if ! "run_$runner" >>"$T/$name.log" 2>&1; then
+            echo "fail $name ($runner): did not run"; continue
+        fi
+        for ((i = 0; i < ${#wants[@]}; i++)); do
+            if "$NPYCMP" "${gots[$i]}" "${wants[$i]}" >"$d/cmp" 2>&1; then
+                echo "pass $name ($runner) output $i"
+            else
+                echo "fail $name ($runner) output $i: $(cat "$d/cmp")"
+            fi
+        done
+    done
+}
+
+manifest_cases "$G/MANIFEST" ${NUMERICS_CASES:-} >"$T/cases"
+running=0
+while read -r name model seed input <&3; do
+    if [ ! -f "$G/$name.in0.npy" ] || [ ! -f "$G/$name.out0.npy" ]; then
+        echo "  numerics: $name has no goldens yet (tools/make_goldens.sh)" >&2
+        continue
+    fi
+    (run_case "$name" "$model" "$seed" "$input") &
+    running=$((running + 1))
+    if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
+done 3<"$T/cases"
+wait
+
+while read -r name model seed input <&3; do
+    [ -f "$T/$name.res" ] || continue
+    [ -s "$T/$name.res" ] || echo "fail $name: no result" >"$T/$name.res"
+    while read -r verdict what; do
+        if [ "$verdict" = pass ]; then ok; else bad "$what"; fi
+    done <"$T/$name.res"
+    if grep -q '^fail' "$T/$name.res"; then
+        sed 's/^/    /' "$T/$name.log" | head -20 >&2
+    fi
+done 3<"$T/cases"
+
+# The reference itself, against element-by-element loops (needs torch).
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    check "reference.py agrees with plain loops" \
+        /usr/bin/python3 "$ROOT/tests/numerics/reference_selftest.py"
+fi
+finish

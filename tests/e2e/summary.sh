@@ -1,0 +1,102 @@
+#!/bin/bash
+# summary.sh: `rnc --summary` of every example equals its golden in
+# tests/summary/ (goldens that tools/keras_check/check.js has checked
+# against TF.js); the --expand golden of resnet34; shape errors of
+# shape.c reach the user with a location; and `--dot` is well formed:
+# balanced braces, one node line per layer, edges between known nodes
+# (and `dot` accepts it, where graphviz is installed).
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT" || exit 2
+
+n=0
+for want in tests/summary/*.txt; do
+    name=$(basename "$want" .txt)
+    case $name in *_expand) continue ;; esac
+    n=$((n + 1))
+    check "$name: --summary runs" "$RNC" --summary "examples/$name.rn"
+    "$RNC" --summary "examples/$name.rn" >"$T/got" 2>/dev/null
+    same_file "$name: --summary equals tests/summary/$name.txt" "$want" "$T/got"
+done
+if [ "$n" -ge 6 ]; then ok; else bad "only $n summary goldens"; fi
+
+"$RNC" --summary --expand examples/resnet34.rn >"$T/got" 2>/dev/null
+same_file "resnet34 --expand" tests/summary/resnet34_expand.txt "$T/got"
+
+# Shape errors: the user's words, the call's location, exit 1, stdout empty.
+cat >"$T/bad_add.rn" <<'RN'
+input image[32, 32, 64]
+a = conv2d(image, 64, 3, stride=2, padding=same)
+output a + image
+RN
+"$RNC" --summary "$T/bad_add.rn" >"$T/stdout" 2>"$T/stderr"
+rc=$?
+if [ $rc -eq 1 ]; then ok; else bad "bad add: exit $rc, not 1"; fi
+if grep -q "bad_add.rn:3:[0-9]*: error: add: shapes (None, 16, 16, 64) and (None, 32, 32, 64) differ" "$T/stderr"
+then ok; else bad "bad add: message"; sed 's/^/    /' "$T/stderr" >&2; fi
+if [ -s "$T/stdout" ]; then bad "bad add: printed a summary"; else ok; fi
+
+cat >"$T/big_kernel.rn" <<'RN'
+input image[5, 5, 3]
+output conv2d(image, 8, 7)
+RN
+"$RNC" --check "$T/big_kernel.rn" >"$T/stdout" 2>"$T/stderr"
+rc=$?
+if [ $rc -eq 1 ]; then ok; else bad "big kernel: exit $rc, not 1"; fi
+if grep -q "big_kernel.rn:2:[0-9]*: error: conv2d: kernel 7x7 is larger than the input 5x5" "$T/stderr"
+then ok; else bad "big kernel: message"; sed 's/^/    /' "$T/stderr" >&2; fi
+
+cat >"$T/huge.rn" <<'RN'
+input image[4096, 4096, 3]
+output conv2d(image, 512, 3, padding=same)
+RN
+"$RNC" --check "$T/huge.rn" >"$T/stdout" 2>"$T/stderr"
+rc=$?
+if [ $rc -eq 1 ]; then ok; else bad "huge tensor: exit $rc, not 1"; fi
+if grep -q "huge.rn:2:[0-9]*: error: conv2d: output (None, 4096, 4096, 512) is over 2 GiB" "$T/stderr"
+then ok; else bad "huge tensor: message"; sed 's/^/    /' "$T/stderr" >&2; fi
+
+# The extra lines below Keras's part.
+"$RNC" --summary examples/resnet50.rn >"$T/got" 2>/dev/null
+for w in "Multiply-accumulates: 3,8" "Weights (float32): 102,546,848 bytes" \
+         "Activation arena: "; do
+    if grep -qF "$w" "$T/got"; then ok; else bad "resnet50: no '$w'"; fi
+done
+
+# --dot: count node lines, check ids and edges, balance the braces.
+for src in examples/*.rn; do
+    name=$(basename "$src" .rn)
+    if ! "$RNC" --dot "$src" >"$T/g.dot" 2>"$T/stderr"; then
+        bad "$name: --dot failed"; continue
+    fi
+    ok
+    # layers = rows of the expanded summary minus the group rows
+    "$RNC" --summary --expand "$src" | sed 's/^|*//; s/|*$//' | awk '
+        /^=/ { sec++; sep = 1; next }
+        /\xc2\xaf/ { if (prev_row) groups++; sep = 1; prev_row = 0; next }
+        sec != 1 { next }
+        /^ *$/ { sep = 1; prev_row = 0; next }
+        { if (sep) { rows++; prev_row = 1 } else prev_row = 0; sep = 0 }
+        END { print rows - groups }' >"$T/layers"
+    awk -v want="$(cat "$T/layers")" '
+        { for (i = 1; i <= length($0); i++) {
+              c = substr($0, i, 1)
+              if (c == "{") depth++
+              if (c == "}") { depth--; if (depth < 0) neg = 1 } } }
+        /^ *n[0-9]+ \[label="/ { id = $1; sub(/^n/, "", id)
+              if (id in seen) dup = 1; seen[id] = 1; nodes++ }
+        /^ *n[0-9]+ -> n[0-9]+;$/ { a = $1; b = $3; sub(/^n/, "", a)
+              sub(/^n/, "", b); sub(/;$/, "", b); ea[++edges] = a; eb[edges] = b }
+        END {
+            if (depth != 0 || neg) { print "unbalanced braces"; exit 1 }
+            if (dup) { print "a node twice"; exit 1 }
+            if (nodes != want) { print nodes " node lines, " want " layers"; exit 1 }
+            for (i = 1; i <= edges; i++)
+                if (!(ea[i] in seen) || !(eb[i] in seen)) { print "edge to nowhere"; exit 1 }
+            if (edges < nodes - 1) { print "too few edges"; exit 1 }
+        }' "$T/g.dot" >"$T/why"
+    if [ $? -eq 0 ]; then ok; else bad "$name: --dot: $(cat "$T/why")"; fi
+    if command -v dot >/dev/null 2>&1; then
+        check "$name: dot accepts it" dot -Tcanon -o /dev/null "$T/g.dot"
+    fi
+done
+finish

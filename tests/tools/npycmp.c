@@ -1,0 +1,103 @@
+/* npycmp: compares a float32 .npy that rnc's code produced with the golden
+ * one that tools/reference.py made.
+ *
+ *   npycmp GOT.npy WANT.npy [RTOL [ATOL]]
+ *
+ * Passes (exit 0) when the shapes agree, ignoring leading dims of 1 (a
+ * batch of one may be written or not), and every element satisfies
+ * |got - want| <= RTOL * max|want| + ATOL (defaults 1e-4 and 1e-5). Prints
+ * the worst element either way; exit 1 on a mismatch, 2 on bad usage or an
+ * unreadable file. NaN or inf in either file never passes. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "rnrt.h"
+
+/* Index of the first dim after the leading ones. */
+static int first_real_dim(const rn_array *a) {
+    int i = 0;
+    while (i < a->rank && a->dims[i] == 1) i++;
+    return i;
+}
+
+static int same_shape(const rn_array *a, const rn_array *b) {
+    int i = first_real_dim(a), j = first_real_dim(b);
+    if (a->rank - i != b->rank - j) return 0;
+    for (; i < a->rank; i++, j++)
+        if (a->dims[i] != b->dims[j]) return 0;
+    return 1;
+}
+
+static void print_shape(const rn_array *a) {
+    putchar('[');
+    for (int i = 0; i < a->rank; i++)
+        printf("%s%lld", i ? ", " : "", a->dims[i]);
+    putchar(']');
+}
+
+static double parse_tol(const char *s) {
+    char *end;
+    double v = strtod(s, &end);
+    if (*s == 0 || *end || !(v >= 0)) {
+        fprintf(stderr, "npycmp: bad tolerance '%s'\n", s);
+        exit(2);
+    }
+    return v;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 3 || argc > 5) {
+        fprintf(stderr, "usage: npycmp GOT.npy WANT.npy [RTOL [ATOL]]\n");
+        return 2;
+    }
+    double rtol = argc > 3 ? parse_tol(argv[3]) : 1e-4;
+    double atol = argc > 4 ? parse_tol(argv[4]) : 1e-5;
+    char err[512];
+    rn_array got = {0}, want = {0};
+    if (rn_npy_read(argv[1], &got, err, sizeof err) != 0 ||
+        rn_npy_read(argv[2], &want, err, sizeof err) != 0) {
+        fprintf(stderr, "npycmp: %s\n", err);
+        rn_array_free(&got);
+        rn_array_free(&want);
+        return 2;
+    }
+    int rc = 1;
+    if (!same_shape(&got, &want)) {
+        printf("shape ");
+        print_shape(&got);
+        printf(", want ");
+        print_shape(&want);
+        putchar('\n');
+        goto done;
+    }
+    double scale = 0;
+    for (rn_i64 i = 0; i < want.count; i++)
+        if (isfinite(want.data[i])) scale = fmax(scale, fabs(want.data[i]));
+    double tol = rtol * scale + atol;
+    rn_i64 worst = 0;
+    double worst_err = -1;
+    int finite = 1;
+    for (rn_i64 i = 0; i < want.count; i++) {
+        double g = got.data[i], w = want.data[i];
+        double e = fabs(g - w);
+        if (!isfinite(g) || !isfinite(w)) {
+            finite = 0;
+            e = INFINITY;
+        }
+        if (e > worst_err) {
+            worst_err = e;
+            worst = i;
+        }
+    }
+    rc = finite && worst_err <= tol ? 0 : 1;
+    printf("%s: %lld values, max|want| %.6g, worst error %.3g at [%lld] "
+           "(got %.9g, want %.9g), tolerance %.3g\n",
+           rc ? "MISMATCH" : "ok", want.count, scale, worst_err, worst,
+           want.count ? got.data[worst] : 0.0,
+           want.count ? want.data[worst] : 0.0, tol);
+done:
+    rn_array_free(&got);
+    rn_array_free(&want);
+    return rc;
+}

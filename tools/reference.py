@@ -1,0 +1,293 @@
+#!/usr/bin/python3
+"""reference.py: an independent float64 evaluator of an rnc graph.
+
+    /usr/bin/python3 tools/reference.py GRAPH.json WEIGHTS.safetensors \
+        IN.npy... OUT.npy...
+
+GRAPH.json is what `rnc --graph-json MODEL.rn` prints; inputs and outputs
+follow the model's order. Every op is computed with torch in float64 as
+Keras/TensorFlow define it, from the op's attributes alone: nothing here
+follows rnc's C code. Tensors stay NHWC with a batch of one ([1, H, W, C] or
+[1, N]); convolutions and pools go through NCHW for torch.
+
+What this checks on the way: TensorFlow's SAME padding is recomputed here
+and must equal the paddings rnc resolved; every weight must be in the file
+with the shape the JSON names; every node's output shape must equal the one
+rnc inferred. Any disagreement stops with an error (exit 1).
+"""
+import json
+import math
+import struct
+import sys
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+torch.set_grad_enabled(False)
+DT = torch.float64
+
+
+class RefError(Exception):
+    pass
+
+
+def read_safetensors(path):
+    """name -> float64 tensor. Parsed here with json + numpy, independently
+    of rnc's own reader."""
+    with open(path, "rb") as f:
+        blob = f.read()
+    if len(blob) < 8:
+        raise RefError(f"{path}: too short for safetensors")
+    (hlen,) = struct.unpack("<Q", blob[:8])
+    header = json.loads(blob[8:8 + hlen].decode("utf-8"))
+    data = blob[8 + hlen:]
+    out = {}
+    for name, t in header.items():
+        if name == "__metadata__":
+            continue
+        if t["dtype"] != "F32":
+            raise RefError(f"{path}: {name}: dtype {t['dtype']}, want F32")
+        lo, hi = t["data_offsets"]
+        shape = tuple(t["shape"])
+        if hi - lo != 4 * math.prod(shape):
+            raise RefError(f"{path}: {name}: {hi - lo} bytes for {shape}")
+        arr = np.frombuffer(data[lo:hi], dtype="<f4").reshape(shape)
+        out[name] = torch.from_numpy(arr.astype(np.float64))
+    return out
+
+
+def same_pads(size, k, s, d):
+    """TensorFlow's SAME: total max((ceil(in/s)-1)*s + (k-1)*d + 1 - in, 0),
+    the odd pixel after (bottom/right)."""
+    total = max((math.ceil(size / s) - 1) * s + (k - 1) * d + 1 - size, 0)
+    return total // 2, total - total // 2
+
+
+def resolve_pads(node, x):
+    """[t, b, l, r] for a windowed op on NHWC x, checked against rnc's."""
+    a = node["attrs"]
+    kh, kw = a["kernel"]
+    sh, sw = a["stride"]
+    dh, dw = a.get("dilation", [1, 1])
+    mode = a["padding"]
+    if mode == "valid":
+        pads = [0, 0, 0, 0]
+    elif mode == "same":
+        pads = [*same_pads(x.shape[1], kh, sh, dh),
+                *same_pads(x.shape[2], kw, sw, dw)]
+    elif mode == "explicit":
+        pads = list(a["pads"])  # as written in the source
+    else:
+        raise RefError(f"node {node['id']}: padding '{mode}'")
+    if pads != list(a["pads"]):
+        raise RefError(f"node {node['id']} ({node['path']}): {mode} pads "
+                       f"should be {pads}, rnc resolved {a['pads']}")
+    return pads
+
+
+def nchw(x):
+    return x.permute(0, 3, 1, 2)
+
+
+def nhwc(x):
+    return x.permute(0, 2, 3, 1)
+
+
+def pad_nchw(x, pads, value=0.0):
+    t, b, l, r = pads
+    return F.pad(x, (l, r, t, b), mode="constant", value=value)
+
+
+def activation(x, name):
+    if name in ("none", "linear"):
+        return x
+    if name == "relu":
+        return torch.relu(x)
+    if name == "relu6":
+        return torch.clamp(x, 0.0, 6.0)
+    if name == "sigmoid":
+        return torch.sigmoid(x)
+    if name == "tanh":
+        return torch.tanh(x)
+    if name == "softmax":
+        return torch.softmax(x, dim=-1)
+    raise RefError(f"unknown activation '{name}'")
+
+
+def conv2d(node, x, w):
+    a = node["attrs"]
+    p = node["path"]
+    # Keras [kh, kw, cin/groups, filters] -> torch [filters, cin/groups, kh, kw];
+    # both split input and output channels into contiguous groups.
+    k = w[p + ".kernel"].permute(3, 2, 0, 1)
+    y = F.conv2d(pad_nchw(nchw(x), resolve_pads(node, x)), k,
+                 stride=tuple(a["stride"]), dilation=tuple(a["dilation"]),
+                 groups=a["groups"])
+    y = nhwc(y)
+    if a["bias"]:
+        y = y + w[p + ".bias"]
+    return activation(y, a["act"])
+
+
+def depthwise_conv2d(node, x, w):
+    a = node["attrs"]
+    p = node["path"]
+    k = w[p + ".depthwise_kernel"]  # [kh, kw, cin, mult]
+    kh, kw, cin, mult = k.shape
+    # output channel c*mult + m is input channel c under kernel[:, :, c, m]
+    kt = k.reshape(kh, kw, cin * mult).permute(2, 0, 1).unsqueeze(1)
+    y = F.conv2d(pad_nchw(nchw(x), resolve_pads(node, x)), kt,
+                 stride=tuple(a["stride"]), dilation=tuple(a["dilation"]),
+                 groups=cin)
+    y = nhwc(y)
+    if a["bias"]:
+        y = y + w[p + ".bias"]
+    return activation(y, a["act"])
+
+
+def dense(node, x, w):
+    a = node["attrs"]
+    p = node["path"]
+    y = x @ w[p + ".kernel"]  # [1, in] @ [in, units]
+    if a["bias"]:
+        y = y + w[p + ".bias"]
+    return activation(y, a["act"])
+
+
+def batchnorm(node, x, w):
+    p = node["path"]
+    eps = node["attrs"]["epsilon"]
+    mean, var = w[p + ".moving_mean"], w[p + ".moving_variance"]
+    gamma, beta = w[p + ".gamma"], w[p + ".beta"]
+    return (x - mean) / torch.sqrt(var + eps) * gamma + beta
+
+
+def maxpool(node, x):
+    a = node["attrs"]
+    # padded positions are -inf so they never win
+    xp = pad_nchw(nchw(x), resolve_pads(node, x), value=-math.inf)
+    return nhwc(F.max_pool2d(xp, tuple(a["kernel"]), tuple(a["stride"])))
+
+
+def avgpool(node, x):
+    a = node["attrs"]
+    pads = resolve_pads(node, x)
+    k, s = tuple(a["kernel"]), tuple(a["stride"])
+    total = F.avg_pool2d(pad_nchw(nchw(x), pads), k, s)
+    # TensorFlow divides by the real pixels under the window only
+    ones = torch.ones_like(nchw(x)[:, :1])
+    real = F.avg_pool2d(pad_nchw(ones, pads), k, s)
+    return nhwc(total / real)
+
+
+def evaluate(graph, w, inputs):
+    nodes = graph["nodes"]
+    val = {}
+    for i, nid in enumerate(graph["inputs"]):
+        val[nid] = inputs[i]
+    for node in nodes:
+        op, nid = node["op"], node["id"]
+        xs = [val[j] for j in node["inputs"]]
+        x = xs[0] if xs else None
+        a = node["attrs"]
+        if op == "input":
+            y = val[nid]
+        elif op == "conv2d":
+            y = conv2d(node, x, w)
+        elif op == "depthwise_conv2d":
+            y = depthwise_conv2d(node, x, w)
+        elif op == "dense":
+            y = dense(node, x, w)
+        elif op == "batchnorm":
+            y = batchnorm(node, x, w)
+        elif op == "activation":
+            y = activation(x, a["act"])
+        elif op == "maxpool":
+            y = maxpool(node, x)
+        elif op == "avgpool":
+            y = avgpool(node, x)
+        elif op == "global_avgpool":
+            y = x.mean(dim=(1, 2))
+        elif op == "global_maxpool":
+            y = x.amax(dim=(1, 2))
+        elif op == "flatten":
+            y = x.reshape(1, -1)  # C order of NHWC, as Keras's Flatten
+        elif op == "rescale":
+            y = x * a["scale"] + a["offset"]
+        elif op == "add":
+            y = xs[0]
+            for t in xs[1:]:
+                y = y + t
+        elif op == "concat":
+            y = torch.cat(xs, dim=-1)
+        elif op == "dropout":
+            y = x  # identity at inference
+        elif op == "zeropad":
+            t, b, l, r = a["pads"]
+            y = nhwc(pad_nchw(nchw(x), (t, b, l, r)))
+        else:
+            raise RefError(f"node {nid}: unknown op '{op}'")
+        if list(y.shape[1:]) != list(node["shape"]):
+            raise RefError(f"node {nid} ({node['path']}): reference shape "
+                           f"{list(y.shape[1:])}, rnc says {node['shape']}")
+        val[nid] = y
+    return [val[j] for j in graph["outputs"]]
+
+
+def check_weights(graph, w):
+    want = {}
+    for node in graph["nodes"]:
+        for t in node["weights"]:
+            want[t["name"]] = t["shape"]
+    for name, shape in want.items():
+        if name not in w:
+            raise RefError(f"weights: '{name}' missing")
+        if list(w[name].shape) != list(shape):
+            raise RefError(f"weights: '{name}' is {list(w[name].shape)}, "
+                           f"graph says {shape}")
+    extra = sorted(set(w) - set(want))
+    if extra:
+        raise RefError(f"weights: unexpected tensor '{extra[0]}'")
+
+
+def load_input(path, node):
+    arr = np.load(path)
+    if arr.dtype != np.float32:
+        raise RefError(f"{path}: dtype {arr.dtype}, want float32")
+    shape = list(node["shape"])
+    if list(arr.shape) not in (shape, [1] + shape):
+        raise RefError(f"{path}: shape {list(arr.shape)}, input "
+                       f"'{node['name']}' is {shape}")
+    return torch.from_numpy(arr.astype(np.float64)).reshape([1] + shape)
+
+
+def main(argv):
+    if len(argv) < 3:
+        print(__doc__.strip(), file=sys.stderr)
+        return 2
+    with open(argv[1]) as f:
+        graph = json.load(f)
+    files = argv[3:]
+    nin, nout = len(graph["inputs"]), len(graph["outputs"])
+    if len(files) != nin + nout:
+        print(f"reference.py: the model has {nin} input(s) and {nout} "
+              f"output(s); {len(files)} files given", file=sys.stderr)
+        return 2
+    try:
+        w = read_safetensors(argv[2])
+        check_weights(graph, w)
+        by_id = {n["id"]: n for n in graph["nodes"]}
+        inputs = [load_input(files[i], by_id[nid])
+                  for i, nid in enumerate(graph["inputs"])]
+        outs = evaluate(graph, w, inputs)
+    except RefError as e:
+        print(f"reference.py: error: {e}", file=sys.stderr)
+        return 1
+    for path, y in zip(files[nin:], outs):
+        np.save(path, y.numpy().astype(np.float32))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))
