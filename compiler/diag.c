@@ -19,6 +19,8 @@ static int max_errors(const Diag *d) {
     return d->max_errors > 0 ? d->max_errors : 20;
 }
 
+enum { WINDOW = 70 }; /* source characters shown either side of a caret */
+
 /* Prints the source line of `loc` and a caret under its column. */
 static void show_line(const Diag *d, Loc loc) {
     const char *text = d->src->text;
@@ -34,8 +36,21 @@ static void show_line(const Diag *d, Loc loc) {
     size_t end = start;
     while (end < len && text[end] != '\n' && text[end] != '\r' && text[end])
         end++;
-    fprintf(d->out, "  %.*s\n  ", (int)(end - start), text + start);
-    for (size_t i = start; i < end && (int)(i - start) < loc.col - 1; i++)
+    /* a long line shows as a window around the column */
+    size_t at = start + (size_t)(loc.col > 0 ? loc.col - 1 : 0);
+    if (at > end) at = end;
+    const char *pre = "", *post = "";
+    if (at - start > WINDOW) {
+        start = at - WINDOW;
+        pre = "...";
+    }
+    if (end - at > WINDOW) {
+        end = at + WINDOW;
+        post = "...";
+    }
+    fprintf(d->out, "  %s%.*s%s\n  %s", pre, (int)(end - start), text + start,
+            post, *pre ? "   " : "");
+    for (size_t i = start; i < at; i++)
         fputc(text[i] == '\t' ? '\t' : ' ', d->out);
     fputs("^\n", d->out);
 }
@@ -104,7 +119,6 @@ const char *did_you_mean(const char *word, const char *const *cands) {
     const char *best = NULL;
     size_t best_dist = limit + 1;
     for (; *cands; cands++) {
-        if (!strcmp(*cands, word)) continue;
         size_t dist = edit_distance(word, *cands);
         if (dist < best_dist) {
             best = *cands;

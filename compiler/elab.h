@@ -16,6 +16,8 @@ enum {
     MAX_LIST_TOTAL = 10000000,    /* list elements built over the whole run */
     MAX_NODES = 100000,           /* layers in the graph */
     MAX_ARGS = 16,                /* parameters of one op/block/layer */
+    MAX_NESTING = 4000,           /* expressions being evaluated at once
+                                     (keeps the C stack safe) */
 };
 
 /* A compile-time value. */
@@ -91,6 +93,7 @@ typedef struct Elab {
     Ast **fns;       /* the top-level block/layer definitions */
     int nfns;
     int64_t steps, list_total;
+    int nesting;     /* eval() calls under way */
     jmp_buf bail;    /* where fail() lands, as Lua's luaD_throw */
 } Elab;
 

@@ -242,6 +242,9 @@ static void hoist(Elab *e, Ast *prog) {
             if (!strcmp(builtin_names[i], s->str))
                 fail(e, s->loc, "'%s' is a built-in op; give the %s another "
                      "name", s->str, s->ival ? "layer" : "block");
+        if (is_word(s->str))
+            fail(e, s->loc, "'%s' is a reserved word; give the %s another "
+                 "name", s->str, s->ival ? "layer" : "block");
         Ast *prev = func_lookup(e, s->str);
         if (prev)
             fail(e, s->loc, "'%s' is already defined on line %d", s->str,

@@ -194,6 +194,29 @@ static void window_rows(Emitter *e, GNode *n, const char *fn,
     buf_printf(c, "    } /* oy */\n}\n");
 }
 
+/* A 1x1 convolution of stride 1 without padding is a matrix product over
+ * contiguous pixels: rows y0..y1 in one kernel call, so that the kernel's
+ * pixel blocks are full even where the image is narrow. */
+static void pointwise_rows(Emitter *e, GNode *n, const char *fn) {
+    Buf *c = e->c;
+    long long ow = n->out.d[1], cout = n->out.d[2];
+    long long cin = chans(&emit_storage(n->in[0])->out);
+    buf_printf(c, "static void %s_rows(%s *m, int y0, int y1) {\n", fn, e->name);
+    buf_printf(c, "    const float *x = %s + (long)y0 * %lld;\n",
+               emit_data(e, n->in[0]), ow * cin);
+    buf_printf(c, "    float *y = %s + (long)y0 * %lld;\n", emit_data(e, n),
+               ow * cout);
+    buf_printf(c, "    int npix = (y1 - y0) * %lld;\n", ow);
+    buf_printf(c, "    rn_k_fill_bias(npix, %lld, %s, y, %lld);\n", cout,
+               weight_or_null(e, n, "bias"), cout);
+    buf_printf(c, "    rn_k_conv_tap(npix, %lld, %lld, x, %lld, m->w[%d], %lld, "
+               "y, %lld);\n", cin, cout, cin, emit_weight(e, n, "kernel"),
+               cout, cout);
+    if (n->act != ACT_NONE)
+        buf_printf(c, "    rn_k_act(%d, y, y, npix, %lld);\n", (int)n->act, cout);
+    buf_printf(c, "}\n");
+}
+
 /* The input pixel of output column lo[kx] in row iy, as a float offset. */
 static const char *tap_src(Emitter *e, GNode *n) {
     const Shape *is = &emit_storage(n->in[0])->out;
@@ -425,7 +448,11 @@ static void emit_layer(Emitter *e, GNode *n, const char *fn) {
     layer_comment(e, n);
     switch (n->op) {
     case OP_CONV2D:
-        window_rows(e, n, fn, conv_init, conv_tap, conv_fini);
+        if (n->kh == 1 && n->kw == 1 && n->sh == 1 && n->sw == 1 &&
+            n->groups <= 1 && !n->pad_t && !n->pad_b && !n->pad_l && !n->pad_r)
+            pointwise_rows(e, n, fn);
+        else
+            window_rows(e, n, fn, conv_init, conv_tap, conv_fini);
         rows_layer(e, n, fn);
         break;
     case OP_DEPTHWISE_CONV2D:

@@ -291,7 +291,7 @@ static Value call(Elab *e, const Ast *x) {
     fail(e, x->loc, "unknown op or block '%s'", x->str);
 }
 
-Value eval(Elab *e, const Ast *x) {
+static Value eval_node(Elab *e, const Ast *x) {
     switch (x->kind) {
     case AST_INT: return int_val(x->ival);
     case AST_FLOAT: return float_val(e, x->fval, x->loc);
@@ -328,6 +328,15 @@ Value eval(Elab *e, const Ast *x) {
     case AST_CALL: return call(e, x);
     default: die("eval: not an expression (kind %d)", (int)x->kind);
     }
+}
+
+Value eval(Elab *e, const Ast *x) {
+    if (++e->nesting > MAX_NESTING)
+        fail(e, x->loc, "expression nested too deeply (over %d levels)",
+             MAX_NESTING);
+    Value v = eval_node(e, x);
+    e->nesting--;
+    return v;
 }
 
 Value tensor_add(Elab *e, GNode *a, GNode *b, Loc loc) {

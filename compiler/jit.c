@@ -79,7 +79,7 @@ static void on_tcc_message(void *opaque, const char *msg) {
     if (b->len < 4000) buf_printf(b, "%s%s", b->len ? "\n" : "", msg);
 }
 
-static void fail(JitCode *j, const char *what, char *err, size_t errlen) {
+static void compile_failed(JitCode *j, const char *what, char *err, size_t errlen) {
     if (j->msgs.len) snprintf(err, errlen, "%s", j->msgs.data);
     else snprintf(err, errlen, "tcc: the %s failed", what);
     jit_free(j);
@@ -103,7 +103,7 @@ JitCode *jit_compile(const char *code, char *err, size_t errlen) {
     int rc = tcc_compile_string(j->tcc, src.data);
     buf_free(&src);
     if (rc != 0) {
-        fail(j, "compile", err, errlen);
+        compile_failed(j, "compile", err, errlen);
         return NULL;
     }
 
@@ -125,7 +125,7 @@ JitCode *jit_compile(const char *code, char *err, size_t errlen) {
     rc = tcc_relocate(j->tcc);
 #endif
     if (rc < 0) {
-        fail(j, "link", err, errlen);
+        compile_failed(j, "link", err, errlen);
         return NULL;
     }
     return j;
@@ -386,7 +386,7 @@ static void print_top5(FILE *f, const float *v, int64_t n) {
 
 /* Others: every value when few, else the first ones and a digest. */
 static void print_values(FILE *f, const float *v, int64_t n) {
-    enum { FEW = 16, FIRST = 8 };
+    enum { FEW = 32, FIRST = 8 };
     int64_t shown = n <= FEW ? n : FIRST;
     for (int64_t i = 0; i < shown; i++)
         fprintf(f, "  %.6g%s", v[i],
@@ -409,11 +409,11 @@ static void print_outputs(FILE *f, const JitData *d) {
         shape_format(&n->out, shape, sizeof shape);
         int64_t count = shape_count(&n->out);
         if (n->act == ACT_SOFTMAX) {
-            fprintf(f, "output %s %s, softmax, top %d:\n", n->name, shape,
+            fprintf(f, "output %s %s, softmax, top %d:\n", n->path, shape,
                     count < 5 ? (int)count : 5);
             print_top5(f, d->out[i], count);
         } else {
-            fprintf(f, "output %s %s:\n", n->name, shape);
+            fprintf(f, "output %s %s:\n", n->path, shape);
             print_values(f, d->out[i], count);
         }
     }

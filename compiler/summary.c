@@ -317,41 +317,32 @@ static void bars(char *out, int n) {
 static void print_group(Summary *s, Group *q, int nested, bool last);
 
 /* The rows directly inside q, in creation order (a subclassed layer's
- * tracking order), each expanded in turn. */
+ * tracking order): its own layers and its child groups, each expanded in
+ * turn. Their Connected to names what feeds them, inside q or outside
+ * (Keras would print [] for layers of a nested model). */
 static void print_inside(Summary *s, Group *q, int nested) {
     Graph *g = s->g;
-    int total = 0, done = 0;
+    Item *rows = arena_alloc(s->a, (size_t)g->nnodes * sizeof *rows + 1);
+    int nrows = 0;
     for (int i = 0; i < g->nnodes; i++) {
         GNode *n = g->nodes[i];
         if (!inside(n, q)) continue;
         Group *c = child_group(n, q);
-        bool first_of_child = c != NULL;
-        for (int j = i - 1; c && j >= 0 && first_of_child; j--)
-            if (child_group(g->nodes[j], q) == c && inside(g->nodes[j], q))
-                first_of_child = false;
-        if (!c || first_of_child) total++;
+        bool seen = false;
+        for (int k = 0; c && k < nrows && !seen; k++) seen = rows[k].group == c;
+        if (!seen) rows[nrows++] = (Item){.node = c ? NULL : n, .group = c};
     }
-    for (int i = 0; i < g->nnodes; i++) {
-        GNode *n = g->nodes[i];
-        if (!inside(n, q)) continue;
-        Group *c = child_group(n, q);
-        if (c) {
-            bool seen = false;
-            for (int j = i - 1; j >= 0 && !seen; j--)
-                seen = inside(g->nodes[j], q) &&
-                       child_group(g->nodes[j], q) == c;
-            if (seen) continue;
+    for (int k = 0; k < nrows; k++) {
+        bool last = k == nrows - 1;
+        if (rows[k].group) {
+            print_group(s, rows[k].group, nested, last);
+            continue;
         }
-        bool last = ++done == total;
-        if (c) {
-            print_group(s, c, nested, last);
-        } else {
-            print_node(s, n, q, nested);
-            if (!last) {
-                char e[64];
-                bars(e, nested < 63 ? nested : 63);
-                print_line(s, e, " ", s->line - 2 * nested);
-            }
+        print_node(s, rows[k].node, q, nested);
+        if (!last) {
+            char e[64];
+            bars(e, nested < 63 ? nested : 63);
+            print_line(s, e, " ", s->line - 2 * nested);
         }
     }
 }

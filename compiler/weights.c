@@ -22,6 +22,7 @@
  * scales and variances around 1 so activations keep their magnitude. */
 #define RANDOM_SHIFT 0.25 /* bias, beta, moving_mean: U(-0.25, 0.25) */
 #define RANDOM_SCALE_LO 0.5 /* gamma, moving_variance: U(0.5, 1.5) */
+#define MAX_WEIGHT_FLOATS ((int64_t)1 << 30) /* 4 GiB of float32 */
 
 /* FNV-1a: mixes the tensor's name into its generator's seed. */
 static uint64_t name_hash(const char *s) {
@@ -97,9 +98,24 @@ static int64_t spec_count(const WeightSpec *w) {
 int weights_init(const Graph *g, const char *path, uint64_t seed, bool random,
                  char *err, size_t errlen) {
     int cap = 0, n = 0;
+    int64_t floats = 0;
     for (int i = 0; i < g->nnodes; i++) {
         WeightSpec ws[4];
-        cap += node_weights(g->nodes[i], ws);
+        int k = node_weights(g->nodes[i], ws);
+        for (int j = 0; j < k; j++) {
+            int64_t c = spec_count(&ws[j]);
+            if (floats >= 0)
+                floats = c < 0 || floats > MAX_WEIGHT_FLOATS ? -1 : floats + c;
+        }
+        cap += k;
+    }
+    /* The tensors and the file's image are both in memory while writing:
+     * refuse before allocating rather than be killed halfway. */
+    if (floats < 0 || floats > MAX_WEIGHT_FLOATS) {
+        snprintf(err, errlen, "%s: the model's weights are over %d GiB; "
+                 "--init-weights writes at most that", path,
+                 (int)(MAX_WEIGHT_FLOATS >> 28));
+        return -1;
     }
     rn_st_tensor *t = calloc(cap ? (size_t)cap : 1, sizeof *t);
     Arena *names = arena_new();

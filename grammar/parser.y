@@ -47,6 +47,8 @@ typedef struct AstList {
 }
 
 %code {
+#include <string.h>
+
 #include "lexer.h"
 
 #define LOC(l) ((Loc){(l).first_line, (l).first_column})
@@ -54,7 +56,9 @@ typedef struct AstList {
 static void yyerror(YYLTYPE *l, yyscan_t scanner, ParseState *st,
                     const char *msg) {
     (void)scanner;
-    if (st->at_eof && st->braces > 0)
+    if (!strcmp(msg, "memory exhausted"))
+        diag_error(st->diag, LOC(*l), "the program nests too deeply here");
+    else if (st->at_eof && st->braces > 0)
         diag_error(st->diag, LOC(*l), "%s (the '{' on line %d is not closed)",
                    msg, st->open_brace.line);
     else if (st->at_eof && st->depth > 0)

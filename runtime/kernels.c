@@ -6,7 +6,7 @@
  * pixels times all output channels accumulates in[pixel][cin] x w[cin][cout].
  * Keras's [kh][kw][cin][cout] layout makes cout contiguous, so the kernel
  * vectorizes over output channels and broadcasts input values, with a
- * 4-pixel x 16-channel register block. AVX2+FMA is chosen at run time; the
+ * 6-pixel x 16-channel register block (4 x 16 on the portable path). AVX2+FMA is chosen at run time; the
  * portable path has the same blocking for the auto-vectorizer.
  * No state: every call gets all it needs. */
 #include "rnrt.h"
@@ -84,50 +84,86 @@ void rn_k_conv_tap_portable(int npix, int cin, int cout, const float *in,
 #ifdef RN_X86
 #define AVX2 __attribute__((target("avx2,fma")))
 
-/* R pixels x 16 channels; R is a constant at each call so the loops unroll. */
-static inline AVX2 void block16(int R, int cin, const float *x, int ldi,
-                                const float *w, int ldw, float *y, int ldo) {
-    __m256 a0[PB], a1[PB];
-    for (int r = 0; r < R; r++) {
-        a0[r] = _mm256_loadu_ps(y + (long)r * ldo);
-        a1[r] = _mm256_loadu_ps(y + (long)r * ldo + 8);
+/* The accumulators live in registers only if written out one by one:
+ * compilers keep an array of __m256 indexed in a loop on the stack. */
+#define ACC_LOAD(r) __m256 a##r##0 = _mm256_loadu_ps(y + (long)(r) * ldo), \
+                           a##r##1 = _mm256_loadu_ps(y + (long)(r) * ldo + 8)
+#define ACC_FMA(r) do { \
+        __m256 xv = _mm256_broadcast_ss(x + (long)(r) * ldi + i); \
+        a##r##0 = _mm256_fmadd_ps(xv, w0, a##r##0); \
+        a##r##1 = _mm256_fmadd_ps(xv, w1, a##r##1); \
+    } while (0)
+#define ACC_STORE(r) do { \
+        _mm256_storeu_ps(y + (long)(r) * ldo, a##r##0); \
+        _mm256_storeu_ps(y + (long)(r) * ldo + 8, a##r##1); \
+    } while (0)
+
+/* R pixels x 16 channels, R in {6, 4, 2, 1}: 2R accumulators, 2 weight
+ * vectors and 1 broadcast in registers (6 x 16 uses 15 of the 16). */
+#define BLOCK16(R, LOADS, FMAS, STORES)                                      \
+    static AVX2 void block16x##R(int cin, const float *x, int ldi,          \
+                                 const float *w, int ldw, float *y,         \
+                                 int ldo) {                                 \
+        LOADS;                                                              \
+        for (int i = 0; i < cin; i++) {                                     \
+            __m256 w0 = _mm256_loadu_ps(w + (long)i * ldw);                 \
+            __m256 w1 = _mm256_loadu_ps(w + (long)i * ldw + 8);             \
+            FMAS;                                                           \
+        }                                                                   \
+        STORES;                                                             \
     }
-    for (int i = 0; i < cin; i++) {
-        __m256 w0 = _mm256_loadu_ps(w + (long)i * ldw);
-        __m256 w1 = _mm256_loadu_ps(w + (long)i * ldw + 8);
-        for (int r = 0; r < R; r++) {
-            __m256 xv = _mm256_broadcast_ss(x + (long)r * ldi + i);
-            a0[r] = _mm256_fmadd_ps(xv, w0, a0[r]);
-            a1[r] = _mm256_fmadd_ps(xv, w1, a1[r]);
-        }
-    }
+BLOCK16(6,
+        ACC_LOAD(0); ACC_LOAD(1); ACC_LOAD(2); ACC_LOAD(3); ACC_LOAD(4); ACC_LOAD(5),
+        ACC_FMA(0); ACC_FMA(1); ACC_FMA(2); ACC_FMA(3); ACC_FMA(4); ACC_FMA(5),
+        ACC_STORE(0); ACC_STORE(1); ACC_STORE(2); ACC_STORE(3); ACC_STORE(4); ACC_STORE(5))
+BLOCK16(4,
+        ACC_LOAD(0); ACC_LOAD(1); ACC_LOAD(2); ACC_LOAD(3),
+        ACC_FMA(0); ACC_FMA(1); ACC_FMA(2); ACC_FMA(3),
+        ACC_STORE(0); ACC_STORE(1); ACC_STORE(2); ACC_STORE(3))
+BLOCK16(2, ACC_LOAD(0); ACC_LOAD(1), ACC_FMA(0); ACC_FMA(1),
+        ACC_STORE(0); ACC_STORE(1))
+BLOCK16(1, ACC_LOAD(0), ACC_FMA(0), ACC_STORE(0))
+
+/* R (<= 6) pixels x 8 channels, for the channels left over. */
+static AVX2 void block8(int R, int cin, const float *x, int ldi,
+                        const float *w, int ldw, float *y, int ldo) {
     for (int r = 0; r < R; r++) {
-        _mm256_storeu_ps(y + (long)r * ldo, a0[r]);
-        _mm256_storeu_ps(y + (long)r * ldo + 8, a1[r]);
+        __m256 a = _mm256_loadu_ps(y + (long)r * ldo);
+        for (int i = 0; i < cin; i++)
+            a = _mm256_fmadd_ps(_mm256_broadcast_ss(x + (long)r * ldi + i),
+                                _mm256_loadu_ps(w + (long)i * ldw), a);
+        _mm256_storeu_ps(y + (long)r * ldo, a);
     }
 }
 
-/* R pixels x 8 channels. */
-static inline AVX2 void block8(int R, int cin, const float *x, int ldi,
-                               const float *w, int ldw, float *y, int ldo) {
-    __m256 a[PB];
-    for (int r = 0; r < R; r++) a[r] = _mm256_loadu_ps(y + (long)r * ldo);
-    for (int i = 0; i < cin; i++) {
-        __m256 w0 = _mm256_loadu_ps(w + (long)i * ldw);
-        for (int r = 0; r < R; r++)
-            a[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(x + (long)r * ldi + i),
-                                   w0, a[r]);
-    }
-    for (int r = 0; r < R; r++) _mm256_storeu_ps(y + (long)r * ldo, a[r]);
-}
-
-static inline AVX2 void rows_avx2(int R, int p, int cin, int cout,
-                                  const float *in, int ldi, const float *w,
-                                  int ldw, float *out, int ldo) {
+/* Pixels [p, p + R) of the tap, R <= 6. */
+static AVX2 void rows_avx2(int R, int p, int cin, int cout, const float *in,
+                           int ldi, const float *w, int ldw, float *out,
+                           int ldo) {
     const float *x = in + (long)p * ldi;
     float *y = out + (long)p * ldo;
     int o = 0;
-    for (; o + 16 <= cout; o += 16) block16(R, cin, x, ldi, w + o, ldw, y + o, ldo);
+    for (; o + 16 <= cout; o += 16) {
+        /* R = 6, or a tail of 1..5 pixels as 4 + 2 + 1 */
+        int r = 0;
+        if (R == 6) {
+            block16x6(cin, x, ldi, w + o, ldw, y + o, ldo);
+            r = 6;
+        }
+        if (R - r >= 4) {
+            block16x4(cin, x + (long)r * ldi, ldi, w + o, ldw,
+                      y + (long)r * ldo + o, ldo);
+            r += 4;
+        }
+        if (R - r >= 2) {
+            block16x2(cin, x + (long)r * ldi, ldi, w + o, ldw,
+                      y + (long)r * ldo + o, ldo);
+            r += 2;
+        }
+        if (R - r == 1)
+            block16x1(cin, x + (long)r * ldi, ldi, w + o, ldw,
+                      y + (long)r * ldo + o, ldo);
+    }
     for (; o + 8 <= cout; o += 8) block8(R, cin, x, ldi, w + o, ldw, y + o, ldo);
     if (o < cout) conv_tail(p, p + R, o, cin, cout, in, ldi, w, ldw, out, ldo);
 }
@@ -136,14 +172,9 @@ AVX2 void rn_k_conv_tap_avx2(int npix, int cin, int cout, const float *in,
                              int ldi, const float *w, int ldw, float *out,
                              int ldo) {
     int p = 0;
-    for (; p + PB <= npix; p += PB)
-        rows_avx2(PB, p, cin, cout, in, ldi, w, ldw, out, ldo);
-    switch (npix - p) {
-    case 3: rows_avx2(3, p, cin, cout, in, ldi, w, ldw, out, ldo); break;
-    case 2: rows_avx2(2, p, cin, cout, in, ldi, w, ldw, out, ldo); break;
-    case 1: rows_avx2(1, p, cin, cout, in, ldi, w, ldw, out, ldo); break;
-    default: break;
-    }
+    for (; p + 6 <= npix; p += 6)
+        rows_avx2(6, p, cin, cout, in, ldi, w, ldw, out, ldo);
+    if (p < npix) rows_avx2(npix - p, p, cin, cout, in, ldi, w, ldw, out, ldo);
 }
 
 int rn_k_have_avx2(void) {

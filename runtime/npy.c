@@ -178,6 +178,10 @@ static int parse_header(const char *s, size_t len, Header *h, char *problem,
         }
         *seen = 1;
         if (seen == &h->seen_descr) {
+            if (lit_accept(&l, '[')) {
+                lit_fail(&l, "structured dtypes are not supported");
+                break;
+            }
             if (lit_string(&l, h->descr, sizeof h->descr) != 0) break;
         } else if (seen == &h->seen_fortran) {
             if (lit_word(&l, "True")) h->fortran = 1;
@@ -223,9 +227,13 @@ static const char *shape_str(char *buf, size_t size, int rank,
 static int read_header(FILE *f, const char *path, long long fsize, Header *h,
                        long long *data_at, char *err, size_t errlen) {
     unsigned char pre[12];
-    if (fsize < 10 || read_exact(f, pre, 10) != 0 ||
-        memcmp(pre, "\x93NUMPY", 6) != 0) {
+    size_t got = fread(pre, 1, 10, f);
+    if (got < 6 || memcmp(pre, "\x93NUMPY", 6) != 0) {
         set_err(err, errlen, "%s: not a .npy file (bad magic)", path);
+        return -1;
+    }
+    if (got < 10) {
+        set_err(err, errlen, "%s: truncated header", path);
         return -1;
     }
     int major = pre[6], minor = pre[7];

@@ -33,12 +33,14 @@ typedef long long rn_i64;
  * with overflow checks. */
 typedef struct rn_safetensors rn_safetensors;
 rn_safetensors *rn_st_open(const char *path, char *err, size_t errlen);
-void rn_st_close(rn_safetensors *st);
-int rn_st_count(const rn_safetensors *st);
+void rn_st_close(rn_safetensors *st); /* NULL is fine */
+int rn_st_count(const rn_safetensors *st); /* tensors, not __metadata__ */
+/* The i-th tensor's name in header order; NULL when i is out of range. */
 const char *rn_st_name(const rn_safetensors *st, int i);
 /* Copies tensor `name` into dst after checking it is F32 with exactly the
- * given dims; marks it used. A missing, mis-shaped or wrongly typed tensor
- * is refused with a message naming it. */
+ * given dims (rank 0, dims may be NULL: a scalar); marks it used. A
+ * missing, mis-shaped or wrongly typed tensor is refused with a message
+ * naming it. */
 int rn_st_read_f32(rn_safetensors *st, const char *name, int rank,
                    const rn_i64 *dims, float *dst, char *err, size_t errlen);
 /* After all reads: refuses a tensor that was never read (an extra one). */
@@ -50,7 +52,9 @@ typedef struct rn_st_tensor {
     rn_i64 dims[4];
     const float *data;
 } rn_st_tensor;
-/* Writes F32 tensors in the order given, atomically (temp file + rename). */
+/* Writes F32 tensors (rank 0 to 4) in the order given, header padded with
+ * spaces to 8 bytes, atomically (temp file + rename). Names must be unique
+ * UTF-8 without control characters. */
 int rn_st_write(const char *path, const rn_st_tensor *t, int n, char *err,
                 size_t errlen);
 
@@ -65,7 +69,10 @@ typedef struct rn_array {
     rn_i64 count;
     float *data; /* malloc'd; rn_array_free */
 } rn_array;
+/* Reads versions 1.0, 2.0 and 3.0, rank 0 to 8; on failure *out is
+ * zeroed and needs no rn_array_free. */
 int rn_npy_read(const char *path, rn_array *out, char *err, size_t errlen);
+/* Version 1.0, the same bytes as NumPy 1.24's np.save; atomic. */
 int rn_npy_write(const char *path, int rank, const rn_i64 *dims,
                  const float *data, char *err, size_t errlen);
 void rn_array_free(rn_array *a);
@@ -76,7 +83,10 @@ double rn_now_ms(void); /* monotonic clock */
 /* Writes via a temporary file in the same directory and rename(2). */
 int rn_write_file_atomic(const char *path, const void *data, size_t len,
                          char *err, size_t errlen);
-/* Small deterministic generator (splitmix64) for seeded inputs/weights. */
+/* Small deterministic generator (splitmix64) for seeded inputs/weights.
+ * To reproduce elsewhere: u = (next >> 40) / 2^24; a normal takes two draws,
+ * u1 = ((next >> 40) + 1) / 2^24, u2 = (next >> 40) / 2^24, and is
+ * sqrt(-2 ln u1) cos(2 pi u2) computed in double. */
 typedef struct rn_rng {
     unsigned long long state;
 } rn_rng;
@@ -84,7 +94,8 @@ void rn_rng_seed(rn_rng *r, unsigned long long seed);
 unsigned long long rn_rng_next(rn_rng *r);
 float rn_rng_uniform(rn_rng *r); /* [0, 1) */
 float rn_rng_normal(rn_rng *r);  /* standard normal */
-/* Threads from RNC_THREADS (default 1), clamped to [1, 64]. */
+/* Threads from RNC_THREADS (default 1, also when it is not a number),
+ * clamped to [1, 64]. */
 int rn_threads_from_env(void);
 /* Median and minimum of n doubles (sorts a copy). */
 void rn_median_min(const double *v, int n, double *median, double *min);
@@ -93,7 +104,11 @@ void rn_median_min(const double *v, int n, double *median, double *min);
 
 /* A fixed pool of worker threads. rn_pool_run calls fn(ctx, i) for i in
  * [0, ntasks) spread over the pool and the calling thread, and returns when
- * all are done. A pool of 1 runs everything on the caller. */
+ * all are done (their writes visible to the caller). A pool of 1, or a NULL
+ * pool, runs everything on the caller. rn_pool_new clamps nthreads to
+ * [1, 64] (fewer if threads cannot start: see rn_pool_threads). One
+ * rn_pool_run at a time per pool, and never from inside a task; separate
+ * pools are independent. */
 typedef struct rn_pool rn_pool;
 rn_pool *rn_pool_new(int nthreads);
 void rn_pool_free(rn_pool *p);

@@ -56,14 +56,16 @@ echo "gcc -O3 -march=native build: $(awk "BEGIN { printf \"%.0f\", ($t1 - $t0) *
 import numpy as np, sys
 np.save(sys.argv[1], np.random.default_rng(1).uniform(-1, 1, ($SIZE, $SIZE, 3)).astype(np.float32))
 " "$T/x.npy" 2>/dev/null || { echo "needs /usr/bin/python3 with numpy for the input"; exit 1; }
-aot=$("$T/r34" --threads "$THREADS" --repeat "$REPEAT" "$T/r34.w" "$T/x.npy" \
-    "$T/aot.npy" 2>&1 | sed -n 's/.*median \([0-9.]*\) ms.*/\1/p')
+# Under load the minimum is the steadier figure: both are shown.
+aotline=$("$T/r34" --threads "$THREADS" --repeat "$REPEAT" "$T/r34.w" "$T/x.npy" \
+    "$T/aot.npy" 2>&1 | grep median)
 jitline=$("$RNC" --run "$T/r34.rn" --weights "$T/r34.w" --input "$T/x.npy" \
     --threads "$THREADS" --repeat "$REPEAT" --output "$T/jit.npy" 2>&1 >/dev/null |
     grep -E '^rnc: (run|compile)')
-jit=$(echo "$jitline" | sed -n 's/^rnc: run \([0-9.]*\) ms median.*/\1/p')
-echo "gcc -O3 -march=native: $aot ms"
-echo "rnc --run (tcc):       $jit ms"
+aot=$(echo "$aotline" | sed -n 's/.*median \([0-9.]*\) ms, min \([0-9.]*\) ms.*/\1 \2/p')
+jit=$(echo "$jitline" | sed -n 's/^rnc: run \([0-9.]*\) ms median, \([0-9.]*\) ms min.*/\1 \2/p')
+echo "gcc -O3 -march=native: median/min $aot ms"
+echo "rnc --run (tcc):       median/min $jit ms"
 echo "$jitline" | sed 's/^/    /'
-[ -n "$aot" ] && [ -n "$jit" ] &&
-    awk "BEGIN { printf \"JIT speed / gcc speed: %.2fx (goal >= 0.5x)\n\", $aot / $jit }"
+[ -n "$aot" ] && [ -n "$jit" ] && echo "$aot $jit" | awk '{
+    printf "JIT speed / gcc speed: %.2fx by the median, %.2fx by the minimum (goal >= 0.5x)\n", $1 / $3, $2 / $4 }'

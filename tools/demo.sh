@@ -80,5 +80,5 @@ ms=$(sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' "$D/time.txt")
 echo
 echo "== time per inference: $(sed 's/^.*: //' "$D/time.txt")"
 if [ -n "$macs" ] && [ -n "$ms" ]; then
-    awk -v m="$macs" -v t="$ms" 'BEGIN { printf "   %.1f GFLOP/s (2 x %d MACs / median time)\n", 2 * m / (t * 1e6), m }'
+    awk -v m="$macs" -v t="$ms" 'BEGIN { printf "   %.1f GFLOP/s (2 x %s MACs / median time)\n", 2 * m / (t * 1e6), m }'
 fi

@@ -242,6 +242,10 @@ def make_bad():
     npy("version1_1.npy", b"\x93NUMPY\x01\x01" + npy_bytes(npy_header(), data)[8:],
         "unsupported .npy version 1.1")
     npy("truncated_header.npy", npy_bytes(npy_header())[:60], "truncated header")
+    npy("truncated_version.npy", b"\x93NUMPY\x01", "truncated header")
+    npy("structured.npy",
+        npy_bytes(npy_header(descr="[('a', '<f4'), ('b', '<f4')]"), data),
+        "structured dtypes are not supported")
     npy("truncated_length_v2.npy", b"\x93NUMPY\x02\x00\x10\x00",
         "truncated header")
     npy("not_dict.npy", npy_bytes("[1, 2]".ljust(117) + "\n", data),

@@ -4,8 +4,9 @@
 #
 # For each case: rnc writes the graph (--graph-json) and the seeded random
 # weights (--init-weights --random --seed), NumPy draws a seeded input in
-# [-1, 1], and tools/reference.py (PyTorch, float64) computes the expected
-# outputs. rnc's compiled code is never run here: the goldens come from an
+# the case's range ([-1, 1] unless the manifest says), and
+# tools/reference.py (PyTorch, float64) computes the expected outputs.
+# rnc's compiled code is never run here: the goldens come from an
 # independent implementation. Weights are not committed; tests regenerate
 # them from the seed, so goldens must be remade when weights.c or rn_rng
 # change how they draw.
@@ -21,7 +22,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 
 manifest_cases "$G/MANIFEST" "$@" >"$T/cases"
-while read -r name model seed input <&3; do
+while read -r name model seed input range <&3; do
     if [ ! -f "$ROOT/$model" ]; then
         echo "make_goldens: $name: $model missing, skipped" >&2
         continue
@@ -31,15 +32,16 @@ while read -r name model seed input <&3; do
     "$RNC" --init-weights "$T/$name.safetensors" --random --seed "$seed" \
         "$T/$name.rn"
     rm -f "$G/$name".in[0-9]*.npy "$G/$name".out[0-9]*.npy
-    # inputs: uniform in [-1, 1], batch of one, drawn from the case's seed
-    "$PY" - "$T/$name.json" "$seed" "$G/$name" <<'PY'
+    # inputs: uniform in RANGE, batch of one, drawn from the case's seed
+    "$PY" - "$T/$name.json" "$seed" "$G/$name" "$range" <<'PY'
 import json, sys
 import numpy as np
 graph = json.load(open(sys.argv[1]))
 shapes = {n["id"]: n["shape"] for n in graph["nodes"]}
 rng = np.random.default_rng(int(sys.argv[2]))
+lo, hi = map(float, sys.argv[4].split(":"))
 for i, nid in enumerate(graph["inputs"]):
-    x = rng.uniform(-1.0, 1.0, size=[1] + shapes[nid]).astype(np.float32)
+    x = rng.uniform(lo, hi, size=[1] + shapes[nid]).astype(np.float32)
     np.save(f"{sys.argv[3]}.in{i}.npy", x)
 PY
     nout=$("$PY" -c 'import json, sys; print(len(json.load(open(sys.argv[1]))["outputs"]))' "$T/$name.json")

@@ -1,14 +1,16 @@
 # numerics_case.sh: sourced by tools/make_goldens.sh and
 # tests/e2e/numerics.sh; reading the manifest the same way in both.
 #
-# manifest_cases MANIFEST [NAME...]: prints "NAME MODEL SEED INPUT" lines,
-# all cases or only those named.
+# manifest_cases MANIFEST [NAME...]: prints "NAME MODEL SEED INPUT RANGE"
+# lines (RANGE filled in as -1:1 when absent), all cases or those named.
 manifest_cases() {
     local manifest=$1; shift
-    grep -v '^[[:space:]]*\(#\|$\)' "$manifest" | while read -r name model seed input; do
-        if [ $# -eq 0 ]; then echo "$name $model $seed $input"; continue; fi
+    grep -v '^[[:space:]]*\(#\|$\)' "$manifest" |
+    while read -r name model seed input range; do
+        local line="$name $model $seed $input ${range:--1:1}"
+        if [ $# -eq 0 ]; then echo "$line"; continue; fi
         for want in "$@"; do
-            [ "$want" = "$name" ] && echo "$name $model $seed $input"
+            if [ "$want" = "$name" ]; then echo "$line"; fi
         done
     done
 }

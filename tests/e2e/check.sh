@@ -41,4 +41,7 @@ if grep -q "missing.rn" "$T/stderr"; then ok; else bad "missing file: not named"
 # `model` statement is named after its file
 printf 'input x[4]\noutput dense(x, 2)\n' >"$T/my-net.rn"
 check "--check of a nameless model" "$RNC" --check "$T/my-net.rn"
+"$RNC" --summary "$T/my-net.rn" >"$T/summary" 2>&1
+if head -n 1 "$T/summary" | grep -qx 'Model: "my_net"'; then ok; else
+    bad "a nameless model is not named after its file"; fi
 finish

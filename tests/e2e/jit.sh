@@ -26,11 +26,13 @@ if [ ! -x "$NPYCMP" ]; then
         "$BUILD/librnrt.a" -lm -o "$NPYCMP" || { bad "build npycmp"; finish; exit; }
 fi
 
-# aot_build DIR: the ahead-of-time program of DIR/model.rn as DIR/model.
+# aot_build DIR [STEM]: the ahead-of-time program of DIR/STEM.rn (STEM
+# "model" by default) as DIR/STEM.
 aot_build() {
-    "$RNC" "$1/model.rn" -o "$1/model.c" --main &&
-        cc -O1 -std=c11 $SANFLAGS "$1/model.c" $("$RNC" --cflags) \
-            $("$RNC" --libs) -o "$1/model"
+    local m=$1/${2:-model}
+    "$RNC" "$m.rn" -o "$m.c" --main &&
+        cc -O1 -std=c11 $SANFLAGS "$m.c" $("$RNC" --cflags) \
+            $("$RNC" --libs) -o "$m"
 }
 
 # run_case NAME MODEL SEED INPUT: "pass|fail WHAT" lines in $T/NAME.res.
@@ -83,7 +85,7 @@ run_case() {
 
 manifest_cases "$G/MANIFEST" ${JIT_CASES:-} >"$T/cases"
 running=0
-while read -r name model seed input <&3; do
+while read -r name model seed input range <&3; do
     if [ ! -f "$G/$name.in0.npy" ] || [ ! -f "$ROOT/$model" ]; then
         echo "  jit: $name has no goldens or model yet" >&2
         continue
@@ -93,7 +95,7 @@ while read -r name model seed input <&3; do
     if [ "$running" -ge "$JOBS" ]; then wait -n; running=$((running - 1)); fi
 done 3<"$T/cases"
 wait
-while read -r name model seed input <&3; do
+while read -r name model seed input range <&3; do
     [ -f "$T/$name.res" ] || continue
     [ -s "$T/$name.res" ] || echo "fail $name: no result" >"$T/$name.res"
     while read -r verdict what; do
@@ -193,28 +195,55 @@ if grep -q '^output dense (None, 3):' "$T/out" &&
     bad "two: the dense output printed in full"; cat "$T/out" >&2; fi
 
 # Bad data: exit 1, the runtime's message, nothing written or overwritten.
-check "aot build of cls" aot_build "$M"
+check "aot build of cls" aot_build "$M" cls
 echo keep >"$M/keep.npy"
 head -c 200 "$M/w.safetensors" >"$M/trunc.safetensors"
 npy_zeros "$M/x.npy" "8, 8, 3" 192
 npy_zeros "$M/x4.npy" "2, 8, 8, 3" 384
 check "a hand-made .npy input" "$RNC" --run "$M/cls.rn" \
     --weights "$M/w.safetensors" --input "$M/x.npy"
-"$M/model" "$M/trunc.safetensors" "$M/x.npy" "$M/y.npy" 2>"$M/aot.err" >/dev/null
-aot_msg=$(sed -n 's/.*error: //p' "$M/aot.err" | head -1)
-expect_fail "truncated weights refused" "${aot_msg:-safetensors}" \
-    "$RNC" --run "$M/cls.rn" --weights "$M/trunc.safetensors" --output "$M/keep.npy"
+
+# same_refusal DESCRIPTION WEIGHTS [INPUT]: --run refuses the data with exit
+# 1 and word for word the message of the ahead-of-time program, writing
+# nothing.
+same_refusal() {
+    local what=$1 w=$2 x=${3:-$M/x.npy} msg rc
+    rm -f "$M/new.npy"
+    "$M/cls" "$w" "$x" "$M/y.npy" 2>"$M/aot.err" >/dev/null
+    msg=$(head -1 "$M/aot.err" | sed "s|^$M/cls: ||")
+    "$RNC" --run "$M/cls.rn" --weights "$w" --input "$x" \
+        --output "$M/new.npy" >/dev/null 2>"$M/jit.err"
+    rc=$?
+    if [ "$rc" -eq 1 ] && [ -n "$msg" ] && [ ! -e "$M/new.npy" ] &&
+        grep -qxF "rnc: error: $msg" "$M/jit.err"; then ok; else
+        bad "$what refused as ahead of time (exit $rc)"
+        sed 's/^/    aot: /' "$M/aot.err" | head -3 >&2
+        sed 's/^/    jit: /' "$M/jit.err" | head -5 >&2
+    fi
+}
+wsize=$(wc -c <"$M/w.safetensors")
+same_refusal "truncated weights" "$M/trunc.safetensors"
+head -c $((wsize - 4)) "$M/w.safetensors" >"$M/short.safetensors"
+same_refusal "weights 4 bytes short" "$M/short.safetensors"
+cp "$M/w.safetensors" "$M/json.safetensors"
+printf 'x' | dd of="$M/json.safetensors" bs=1 seek=8 conv=notrunc 2>/dev/null
+same_refusal "damaged header" "$M/json.safetensors"
+: >"$M/empty.safetensors"
+same_refusal "empty weights file" "$M/empty.safetensors"
+same_refusal "another model's weights" "$M/w2.safetensors"
+if grep -q 'conv2d\|dense' "$M/jit.err"; then ok; else
+    bad "another model's weights: the message names no tensor"; fi
+"$RNC" --run "$M/cls.rn" --weights "$M/trunc.safetensors" --output "$M/keep.npy" \
+    >/dev/null 2>&1
 same_file "--output kept on failure" <(echo keep) "$M/keep.npy"
-expect_fail "another model's weights refused, naming a tensor" "conv2d\|dense" \
-    "$RNC" --run "$M/cls.rn" --weights "$M/w2.safetensors" --output "$M/new.npy"
 expect_fail "missing weights file" "nowhere.safetensors" \
     "$RNC" --run "$M/cls.rn" --weights "$M/nowhere.safetensors"
 if [ ! -e "$M/new.npy" ]; then ok; else bad "--output written on failure"; fi
 
 printf '\223NUMPY\001\000v\000{' >"$M/bad.npy"
-expect_fail "damaged .npy refused" "bad.npy" \
-    "$RNC" --run "$M/cls.rn" --weights "$M/w.safetensors" --input "$M/bad.npy" \
-    --output "$M/new.npy"
+same_refusal "damaged .npy" "$M/w.safetensors" "$M/bad.npy"
+head -c 300 "$M/x.npy" >"$M/short.npy"
+same_refusal "truncated .npy" "$M/w.safetensors" "$M/short.npy"
 expect_fail "wrong-shaped input refused, naming the shape" "\[8, 8, 3\]" \
     "$RNC" --run "$M/cls.rn" --weights "$M/w.safetensors" \
     --input "$M/x4.npy" --output "$M/new.npy"

@@ -79,9 +79,9 @@ run_case() {
 
 manifest_cases "$G/MANIFEST" ${NUMERICS_CASES:-} >"$T/cases"
 running=0
-while read -r name model seed input <&3; do
+while read -r name model seed input range <&3; do
     if [ ! -f "$G/$name.in0.npy" ] || [ ! -f "$G/$name.out0.npy" ]; then
-        echo "  numerics: $name has no goldens yet (tools/make_goldens.sh)" >&2
+        echo "fail $name: no goldens (tools/make_goldens.sh $name)" >"$T/$name.res"
         continue
     fi
     (run_case "$name" "$model" "$seed" "$input") &
@@ -90,16 +90,52 @@ while read -r name model seed input <&3; do
 done 3<"$T/cases"
 wait
 
-while read -r name model seed input <&3; do
+while read -r name model seed input range <&3; do
     [ -f "$T/$name.res" ] || continue
     [ -s "$T/$name.res" ] || echo "fail $name: no result" >"$T/$name.res"
     while read -r verdict what; do
         if [ "$verdict" = pass ]; then ok; else bad "$what"; fi
     done <"$T/$name.res"
     if grep -q '^fail' "$T/$name.res"; then
-        sed 's/^/    /' "$T/$name.log" | head -20 >&2
+        sed 's/^/    /' "$T/$name.log" 2>/dev/null | head -20 >&2
     fi
 done 3<"$T/cases"
+
+# --init-weights: deterministic per seed; failures write nothing.
+net=$ROOT/tests/numerics/dense.rn
+check "init-weights seed 5" "$RNC" --init-weights "$T/w5a" --seed 5 --random "$net"
+check "init-weights seed 5 again" "$RNC" --init-weights "$T/w5b" --seed 5 --random "$net"
+check "init-weights seed 6" "$RNC" --init-weights "$T/w6" --seed 6 --random "$net"
+check "same seed, same file" cmp -s "$T/w5a" "$T/w5b"
+check "another seed, another file" bash -c '! cmp -s "$1" "$2"' _ "$T/w5a" "$T/w6"
+check "without --random, other statistics" bash -c \
+    '"$1" --init-weights "$2" --seed 5 "$3" && ! cmp -s "$2" "$4"' _ \
+    "$RNC" "$T/w5k" "$net" "$T/w5a"
+check "unwritable weights path refused" bash -c \
+    '"$1" --init-weights "$2/no/such/dir/w" "$3" 2>"$2/e"; [ $? -eq 1 ] &&
+     grep -q "error" "$2/e" && [ ! -e "$2/no" ]' _ "$RNC" "$T" "$net"
+printf 'input x[4, 4, 3]\noutput conv2d(x, 2, 9)\n' >"$T/bad.rn"
+echo keep >"$T/wkeep"
+check "bad model: exit 1, weights untouched" bash -c \
+    '"$1" --init-weights "$2/wkeep" "$2/bad.rn" 2>/dev/null; [ $? -eq 1 ] &&
+     [ "$(cat "$2/wkeep")" = keep ]' _ "$RNC" "$T"
+check "bad model: --graph-json exits 1, prints nothing" bash -c \
+    '"$1" --graph-json "$2/bad.rn" >"$2/j" 2>/dev/null; [ $? -eq 1 ] &&
+     [ ! -s "$2/j" ]' _ "$RNC" "$T"
+printf 'input v[20000]\noutput dense(v, 20000)\noutput dense(v, 20000)\noutput dense(v, 20000)\n' >"$T/huge.rn"
+check "weights over 4 GiB refused up front" bash -c \
+    '"$1" --init-weights "$2/wh" "$2/huge.rn" 2>"$2/e"; [ $? -eq 1 ] &&
+     grep -q "4 GiB" "$2/e" && [ ! -e "$2/wh" ]' _ "$RNC" "$T"
+printf 'model q\ninput x[3]\noutput dense(x, 2, name="first")\n' >"$T/q.rn"
+check "--graph-json is JSON with the weights" bash -c \
+    '"$1" --graph-json "$2" | /usr/bin/python3 -c "
+import json, sys
+g = json.load(sys.stdin)
+assert g[\"model\"] == \"q\" and g[\"outputs\"] == [1], g
+n = g[\"nodes\"][1]
+assert n[\"attrs\"] == {\"units\": 2, \"bias\": True, \"act\": \"none\"}, n
+assert [w[\"name\"] for w in n[\"weights\"]] == [\"first.kernel\", \"first.bias\"]
+assert n[\"weights\"][0][\"shape\"] == [3, 2], n"' _ "$RNC" "$T/q.rn"
 
 # The reference itself, against element-by-element loops (needs torch).
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then

@@ -4,7 +4,8 @@
 # against TF.js); the --expand golden of resnet34; shape errors of
 # shape.c reach the user with a location; and `--dot` is well formed:
 # balanced braces, one node line per layer, edges between known nodes
-# (and `dot` accepts it, where graphviz is installed).
+# (and `dot` accepts it, where graphviz is installed). Where TF.js is
+# installed, tools/keras_check/check.js runs on the goldens as well.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 2
 
@@ -21,6 +22,13 @@ if [ "$n" -ge 6 ]; then ok; else bad "only $n summary goldens"; fi
 
 "$RNC" --summary --expand examples/resnet34.rn >"$T/got" 2>/dev/null
 same_file "resnet34 --expand" tests/summary/resnet34_expand.txt "$T/got"
+
+# Where TF.js is installed (cd tools/keras_check && npm install), the
+# goldens are checked against it again (half a second).
+if command -v node >/dev/null 2>&1 &&
+   [ -d tools/keras_check/node_modules/@tensorflow/tfjs ]; then
+    check "TF.js agrees with every golden" node tools/keras_check/check.js
+fi
 
 # Shape errors: the user's words, the call's location, exit 1, stdout empty.
 cat >"$T/bad_add.rn" <<'RN'
@@ -72,11 +80,11 @@ for src in examples/*.rn; do
     # layers = rows of the expanded summary minus the group rows
     "$RNC" --summary --expand "$src" | sed 's/^|*//; s/|*$//' | awk '
         /^=/ { sec++; sep = 1; next }
-        /\xc2\xaf/ { if (prev_row) groups++; sep = 1; prev_row = 0; next }
+        /\xc2\xaf/ { frames++; sep = 1; next }   # a group opens and closes
         sec != 1 { next }
-        /^ *$/ { sep = 1; prev_row = 0; next }
-        { if (sep) { rows++; prev_row = 1 } else prev_row = 0; sep = 0 }
-        END { print rows - groups }' >"$T/layers"
+        /^ *$/ { sep = 1; next }
+        { if (sep) rows++; sep = 0 }
+        END { print rows - frames / 2 }' >"$T/layers"
     awk -v want="$(cat "$T/layers")" '
         { for (i = 1; i <= length($0); i++) {
               c = substr($0, i, 1)

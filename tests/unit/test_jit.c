@@ -1,8 +1,10 @@
 /* test_jit.c: the libtcc layer (jit_compile) on hand-written C: calls into
  * libc and the runtime, tcc's errors reported, many compile/free cycles, and
  * a model written by hand to the contract emit_c follows for the JIT. */
+#define _POSIX_C_SOURCE 200809L
 #include <math.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rnc.h"
 #include "rnrt.h"
@@ -96,6 +98,30 @@ static void test_undefined_symbol_reported(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(err, "stdio.h"));
 }
 
+/* unsigned long long <-> float needs tcc's helpers (libtcc1.a, from the
+ * tcc package): linked when installed, else a clear link error. */
+static void test_tcc_helpers(void) {
+    char err[1024] = "";
+    JitCode *j = jit_compile(
+        "float to_f(unsigned long long x) { return (float)x; }\n"
+        "unsigned long long to_u(float x) { return (unsigned long long)x; }\n",
+        err, sizeof err);
+    if (access("/usr/lib/x86_64-linux-gnu/tcc/libtcc1.a", R_OK) != 0) {
+        CU_ASSERT_PTR_NULL(j);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err, "__f"));
+        jit_free(j);
+        return;
+    }
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    float (*to_f)(unsigned long long) =
+        (float (*)(unsigned long long))jit_function(j, "to_f");
+    unsigned long long (*to_u)(float) =
+        (unsigned long long (*)(float))jit_function(j, "to_u");
+    CU_ASSERT_EQUAL(to_f(1ull << 63), 9223372036854775808.0f);
+    CU_ASSERT_EQUAL(to_u(1e19f), (unsigned long long)1e19f);
+    jit_free(j);
+}
+
 /* Many compilations in one process: each works, and under SAN=1 the leak
  * checker sees all of them freed. Two live at once stay apart. */
 static void test_repeated_cycles(void) {
@@ -187,6 +213,7 @@ void register_jit_tests(void) {
     CU_add_test(s, "runtime functions from the JIT", test_runtime_calls);
     CU_add_test(s, "tcc syntax error reported", test_syntax_error_reported);
     CU_add_test(s, "undefined symbol reported", test_undefined_symbol_reported);
+    CU_add_test(s, "tcc's conversion helpers", test_tcc_helpers);
     CU_add_test(s, "100 compile/free cycles, two live", test_repeated_cycles);
     CU_add_test(s, "a hand-written model to the contract", test_hand_model);
 }

@@ -511,6 +511,48 @@ static void test_plan_random(void) {
     }
 }
 
+/* The examples' real graphs: every buffer checked against every other
+ * (run from tests/unit, as the runner does). */
+static void test_plan_examples(void) {
+    static const char *const names[] = {"small_residual", "resnet18",
+        "resnet34", "resnet50", "mobilenet_v1", "vgg16"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char path[128];
+        snprintf(path, sizeof path, "../../examples/%s.rn", names[i]);
+        size_t len;
+        char *text = read_whole_file(path, &len);
+        CU_ASSERT_PTR_NOT_NULL(text);
+        if (!text) continue;
+        Source src = {path, text, len};
+        Diag d;
+        diag_init(&d, &src, stderr);
+        Arena *a = arena_new();
+        Ast *prog = parse_source(&src, a, &d);
+        Graph *g = prog ? elaborate(prog, names[i], a, &d) : NULL;
+        CU_ASSERT_PTR_NOT_NULL(g);
+        if (g) {
+            plan_arena(g);
+            check_plan(g);
+            /* reuse: less than one buffer per layer; and at least what
+             * any one layer holds at once (its output and its inputs) */
+            int64_t sum = 0, need = 0;
+            for (int k = 0; k < g->nnodes; k++) {
+                const GNode *v = g->nodes[k];
+                sum += shape_count(&v->out);
+                if (root(v) != v || v->op == OP_INPUT) continue;
+                int64_t at_once = shape_count(&v->out);
+                for (int j = 0; j < v->nin; j++)
+                    if (root(v->in[j])->op != OP_INPUT)
+                        at_once += shape_count(&v->in[j]->out);
+                if (at_once > need) need = at_once;
+            }
+            CU_ASSERT(g->arena_floats >= need && g->arena_floats < sum / 2);
+        }
+        arena_free(a);
+        free(text);
+    }
+}
+
 void register_shape_tests(void) {
     CU_pSuite s = CU_add_suite("shape", setup, teardown);
     if (!s) exit(2);
@@ -527,4 +569,5 @@ void register_shape_tests(void) {
     CU_add_test(s, "plan: chain and aliases", test_plan_chain_and_alias);
     CU_add_test(s, "plan: residual", test_plan_residual);
     CU_add_test(s, "plan: random graphs", test_plan_random);
+    CU_add_test(s, "plan: the examples", test_plan_examples);
 }

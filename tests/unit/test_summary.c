@@ -2,7 +2,6 @@
  * number formatting, whole summaries of hand-built graphs, and dot.
  * Expected lines are copied from real Keras 2.11 output (the seeds in
  * /work/shared/seeds/) or worked out from its print_row by hand. */
-#define _POSIX_C_SOURCE 200809L
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +36,12 @@ static const char *line_of(const char *text, int i, char *out, size_t n) {
     return out;
 }
 
+/* Where needle starts in text, or -1. */
+static long offset_of(const char *text, const char *needle) {
+    const char *p = strstr(text, needle);
+    return p ? (long)(p - text) : -1;
+}
+
 static void test_row_functional(void) {
     static const int pos[4] = {32, 53, 65, 98};
     Buf b = {0};
@@ -67,6 +72,19 @@ static void test_row_functional(void) {
     CU_ASSERT_STRING_EQUAL(b.data,
         " input_15 (InputLayer)          [(None, 32, 32, 3)]  0           "
         "[]                               \n");
+    buf_free(&b);
+    b = (Buf){0};
+    /* the last column holds all 33 characters (no gutter) before it wraps;
+     * the name column 30 (32 - 2), and a shape cut inside its tuple */
+    const char *k[4] = {"global_average_pooling2d (GlobalAveragePooling2D)",
+                        "(None, 112, 112, 64)", "129",
+                        "['global_average_pooling2d[0][0]']"};
+    summary_row(&b, k, pos, 4, 0);
+    CU_ASSERT_STRING_EQUAL(b.data,
+        " global_average_pooling2d (Glob  (None, 112, 112, 64  129        "
+        "['global_average_pooling2d[0][0]'\n"
+        " alAveragePooling2D)            )                                "
+        "]                                \n");
     buf_free(&b);
 }
 
@@ -172,14 +190,23 @@ static GNode *image(const char *name, int h, int w, int c) {
     return done(n);
 }
 
-static char *summary_text(bool expand) {
-    plan_arena(G);
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    summary_print(f, G, expand);
+/* The whole text written to a temporary file, as a malloc'd string. */
+static char *slurp(FILE *f) {
+    long n = ftell(f);
+    char *text = malloc((size_t)n + 1);
+    rewind(f);
+    size_t got = fread(text, 1, (size_t)n, f);
+    text[got] = 0;
     fclose(f);
     return text;
+}
+
+static char *summary_text(bool expand) {
+    plan_arena(G);
+    FILE *f = tmpfile();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    summary_print(f, G, expand);
+    return slurp(f);
 }
 
 /* The network of seed 000 (language.md's first program). */
@@ -244,10 +271,10 @@ static void test_small_residual(void) {
                                      "Non-trainable params: 0\n"));
     /* Keras's order: by depth; the 1x1 skip conv of the first block sits
      * at the maxpool's depth, after it; add rows wrap their inputs. */
-    const char *mp = strstr(t, " max_pooling2d (MaxPooling2D)");
-    const char *sk = strstr(t, " conv2d_2 (Conv2D)");
-    const char *c1 = strstr(t, " conv2d_1 (Conv2D)");
-    CU_ASSERT(c1 && mp && sk && c1 < mp && mp < sk);
+    long mp = offset_of(t, " max_pooling2d (MaxPooling2D)");
+    long sk = offset_of(t, " conv2d_2 (Conv2D)");
+    long c1 = offset_of(t, " conv2d_1 (Conv2D)");
+    CU_ASSERT(c1 >= 0 && c1 < mp && mp < sk);
     CU_ASSERT_PTR_NOT_NULL(strstr(t,
         "['max_pooling2d[0][0]',          \n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(t, "  'conv2d_2[0][0]']"));
@@ -316,13 +343,34 @@ static void test_group_rows(void) {
     free(t);
 }
 
+/* Keras orders rows by depth, then by a depth-first walk from the
+ * outputs: a skip branch listed first in the add comes before the longer
+ * branch's layer of the same depth, although created after it. */
+static void test_row_order(void) {
+    new_graph("order");
+    GNode *x = image("image", 8, 8, 4);
+    GNode *a = conv("conv2d", NULL, x, 4, 3, 1, PAD_SAME, true);
+    GNode *p = mk(OP_MAXPOOL, "max_pooling2d", NULL, a, NULL);
+    p->kh = p->kw = 2;
+    p = done(p);
+    GNode *s = conv("conv2d_1", NULL, x, 4, 1, 2, PAD_VALID, true);
+    G->outputs[G->noutputs++] = done(mk(OP_ADD, "add", NULL, s, p));
+    char *t = summary_text(false);
+    long ls = offset_of(t, " conv2d_1 (Conv2D)");
+    long lp = offset_of(t, " max_pooling2d (MaxPooling2D)");
+    long la = offset_of(t, " conv2d (Conv2D)");
+    long lx = offset_of(t, " image (InputLayer)");
+    CU_ASSERT(lx >= 0 && lx < la && la < ls && ls < lp);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, "['conv2d_1[0][0]',"));
+    free(t);
+}
+
 static void test_dot(void) {
     build_chain_with_group();
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
+    FILE *f = tmpfile();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     dot_print(f, G);
-    fclose(f);
+    char *text = slurp(f);
     int depth = 0, nodes = 0, edges = 0;
     bool ok = true;
     for (char *p = text; *p; p++) {
@@ -353,5 +401,6 @@ void register_summary_tests(void) {
     CU_add_test(s, "thousands", test_thousands);
     CU_add_test(s, "small_residual by hand", test_small_residual);
     CU_add_test(s, "layer groups and --expand", test_group_rows);
+    CU_add_test(s, "row order", test_row_order);
     CU_add_test(s, "dot", test_dot);
 }
