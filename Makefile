@@ -102,10 +102,10 @@ $(BUILD)/rnrt_h.inc: runtime/rnrt.h
 
 $(BUILD)/rnrt_syms.inc: runtime/rnrt.h $(BUILD)/librnrt.a
 	$(CC) -E -P $< | grep -o 'rn_[A-Za-z0-9_]*[[:space:]]*(' | \
-	    sed 's/[[:space:]]*($$//' | sort -u > $@.decl
+	    sed 's/[[:space:]]*($$//' | LC_ALL=C sort -u > $@.decl
 	nm -g --defined-only $(BUILD)/librnrt.a | \
-	    awk '$$2 ~ /^[TW]$$/ && $$3 ~ /^rn_/ { print $$3 }' | sort -u > $@.def
-	comm -12 $@.decl $@.def | sed 's/.*/RN_SYM(&)/' > $@.tmp && mv $@.tmp $@
+	    awk '$$2 ~ /^[TW]$$/ && $$3 ~ /^rn_/ { print $$3 }' | LC_ALL=C sort -u > $@.def
+	LC_ALL=C comm -12 $@.decl $@.def | sed 's/.*/RN_SYM(&)/' > $@.tmp && mv $@.tmp $@
 	rm -f $@.decl $@.def
 
 $(BUILD)/compiler/jit.o: $(BUILD)/rnrt_h.inc $(BUILD)/rnrt_syms.inc

@@ -15,7 +15,8 @@ enum {
     MAX_LIST = 1000000,           /* elements of one list */
     MAX_LIST_TOTAL = 10000000,    /* list elements built over the whole run */
     MAX_NODES = 100000,           /* layers in the graph */
-    MAX_ARGS = 16,                /* parameters of one op/block/layer */
+    MAX_ARGS = 16,                /* parameters of one op/block/layer,
+                                     with a layer's implicit name= */
     MAX_NESTING = 4000,           /* expressions being evaluated at once
                                      (keeps the C stack safe) */
 };
@@ -128,5 +129,7 @@ typedef struct Args {
 } Args;
 void bind_args(Elab *e, const Ast *call, const char *fname,
                const char *const *names, int nnames, Args *out);
+/* A name="..." value checked to be a C identifier. */
+const char *want_name(Elab *e, Value v, const char *what, Loc loc);
 
 #endif

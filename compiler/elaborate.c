@@ -254,9 +254,9 @@ static void hoist(Elab *e, Ast *prog) {
             for (Ast *q = s->args; q != p; q = q->next)
                 if (!strcmp(q->str, p->str))
                     fail(e, p->loc, "parameter '%s' appears twice", p->str);
-            if (np == MAX_ARGS)
+            if (np == MAX_ARGS - 1)
                 fail(e, p->loc, "'%s' has too many parameters (the limit is "
-                     "%d)", s->str, MAX_ARGS);
+                     "%d)", s->str, MAX_ARGS - 1);
         }
         e->fns = push(e->arena, e->fns, e->nfns, sizeof *e->fns);
         e->fns[e->nfns++] = s;
@@ -285,11 +285,24 @@ Value call_function(Elab *e, const Ast *call, const Ast *fn) {
         names[np] = p->str;
         params[np] = p;
     }
+    /* a layer also takes name= (as a Keras layer does), unless it has a
+     * parameter of that name */
+    int nnames = np;
+    if (fn->ival) {
+        int i = 0;
+        while (i < np && strcmp(names[i], "name")) i++;
+        if (i == np) names[nnames++] = "name";
+    }
     Args a;
-    bind_args(e, call, fn->str, names, np, &a);
+    bind_args(e, call, fn->str, names, nnames, &a);
     for (int i = 0; i < np; i++)
         if (!a.has[i] && !params[i]->lhs)
             fail(e, call->loc, "%s: missing argument '%s'", fn->str, names[i]);
+    const char *explicit_name = NULL;
+    if (nnames > np && a.has[np])
+        explicit_name = want_name(e, a.v[np],
+                                  arena_printf(e->arena, "%s: name", fn->str),
+                                  a.at[np]);
 
     Frame *f = arena_alloc(e->arena, sizeof *f);
     f->caller = caller;
@@ -301,7 +314,9 @@ Value call_function(Elab *e, const Ast *call, const Ast *fn) {
     if (fn->ival) { /* a layer: a Group with fresh names inside */
         Group *g = arena_alloc(e->arena, sizeof *g);
         g->klass = camel_case(e->arena, fn->str);
-        g->name = auto_name(e, caller->names, snake_case(e->arena, g->klass));
+        g->name = explicit_name ? explicit_name
+                                : auto_name(e, caller->names,
+                                            snake_case(e->arena, g->klass));
         claim_name(e, caller->names, g->name, call->loc);
         g->parent = caller->group;
         g->path = g->parent ? arena_printf(e->arena, "%s.%s", g->parent->path,

@@ -318,7 +318,7 @@ static void emit_entry_points(Emitter *e) {
 
 /* Expected dims of each input and output, for main(). */
 static void shape_table(Emitter *e, const char *what, GNode **nodes, int n) {
-    buf_printf(e->c, "static const int %s_%s_rank[%d] = {", e->name, what,
+    buf_printf(e->c, "\nstatic const int %s_%s_rank[%d] = {", e->name, what,
                n ? n : 1);
     for (int i = 0; i < n; i++) buf_printf(e->c, "%s%d", i ? ", " : "", nodes[i]->out.rank);
     buf_printf(e->c, "};\nstatic const rn_i64 %s_%s_dims[%d][3] = {", e->name,

@@ -1,4 +1,6 @@
-/* emit_c.c: the graph as specialized C (model.c) and its API (model.h).
+/* emit_c.c: the graph as specialized C (model.c) and its API (model.h):
+ * the entry point and the layers. The instance half (model.h, the struct,
+ * load/run/free, main) is in emit_api.c.
  *
  * Requires: shapes, paddings and counts (shape.c) and the arena plan
  * (plan.c) on every node. Changes nothing in the graph.
@@ -8,8 +10,7 @@
  * kernels.c) with literal sizes, so the same C runs fast whether gcc or tcc
  * (the JIT) compiles it. An instance struct owns the weights, the activation
  * arena and the thread pool; layers that split their output rows over the
- * pool get the instance as the task context. The instance/API half of the
- * file is in emit_api.c. */
+ * pool get the instance as the task context. */
 #include "emit_c.h"
 
 #include <math.h>

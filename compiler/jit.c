@@ -419,6 +419,26 @@ static void print_outputs(FILE *f, const JitData *d) {
     }
 }
 
+/* Before anything runs: every output's folder must take a new file, so
+ * that a bad second path cannot leave the first output written. */
+static int check_outputs(const JitOptions *o, int n, char *err,
+                         size_t errlen) {
+    for (int i = 0; o->outputs && i < n; i++) {
+        const char *path = o->outputs[i];
+        const char *slash = strrchr(path, '/');
+        char dir[4096];
+        if (!slash) snprintf(dir, sizeof dir, ".");
+        else if (slash == path) snprintf(dir, sizeof dir, "/");
+        else snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+        if (access(dir, W_OK) != 0) {
+            snprintf(err, errlen, "cannot write %s: %s", path,
+                     strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* Each output as a [1, ...] float32 array. */
 static int write_outputs(const JitData *d, const JitOptions *o, char *err,
                          size_t errlen) {
@@ -442,7 +462,9 @@ int jit_run(Graph *g, const JitOptions *o, const char *src_path) {
     JitData d;
     data_init(&d, g);
 
-    if (prepare_inputs(&d, o, err, sizeof err) != 0) goto fail;
+    if (check_outputs(o, g->noutputs, err, sizeof err) != 0 ||
+        prepare_inputs(&d, o, err, sizeof err) != 0)
+        goto fail;
     if (!(j = compile_model(g, src_path))) goto done;
     api = model_api(j, g->name);
     m = o->weights_path ? api.load(o->weights_path, err, sizeof err)

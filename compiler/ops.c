@@ -251,7 +251,7 @@ static Act want_act(Elab *e, Value v, const char *fname, const char *what,
          describe(e, v));
 }
 
-static const char *want_name(Elab *e, Value v, const char *what, Loc loc) {
+const char *want_name(Elab *e, Value v, const char *what, Loc loc) {
     bool ok = v.kind == V_STRING && v.s[0] && !(v.s[0] >= '0' && v.s[0] <= '9');
     for (const char *p = ok ? v.s : ""; *p; p++)
         ok = ok && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||

@@ -6,7 +6,7 @@
  * pixels times all output channels accumulates in[pixel][cin] x w[cin][cout].
  * Keras's [kh][kw][cin][cout] layout makes cout contiguous, so the kernel
  * vectorizes over output channels and broadcasts input values, with a
- * 6-pixel x 16-channel register block (4 x 16 on the portable path). AVX2+FMA is chosen at run time; the
+ * 6-pixel x 16-channel register block (4 x 8 on the portable path). AVX2+FMA is chosen at run time; the
  * portable path has the same blocking for the auto-vectorizer.
  * No state: every call gets all it needs. */
 #include "rnrt.h"
@@ -20,7 +20,6 @@
 #endif
 
 enum { ACT_NONE, ACT_RELU, ACT_RELU6, ACT_SIGMOID, ACT_TANH, ACT_SOFTMAX };
-enum { PB = 4, OB = 16 }; /* register block: pixels x output channels */
 
 /* ---------------------------------------------------------- convolution */
 
@@ -39,45 +38,61 @@ static void conv_tail(int p0, int p1, int o0, int cin, int cout,
     }
 }
 
+/* The portable path uses the compilers' generic vectors (gcc and clang
+ * both have them; they become SSE, NEON or scalar code): 4 pixels x 8
+ * channels in 8 named accumulators, which stay in registers. */
+typedef float V4 __attribute__((vector_size(16)));
+
+static inline V4 v4_load(const float *p) {
+    V4 v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline void v4_store(float *p, V4 v) { memcpy(p, &v, sizeof v); }
+
+/* R (1 or 4) pixels x 8 channels. */
+static void block8_portable(int R, int cin, const float *x, int ldi,
+                            const float *w, int ldw, float *y, int ldo) {
+    if (R == 4) {
+        V4 a00 = v4_load(y), a01 = v4_load(y + 4);
+        V4 a10 = v4_load(y + ldo), a11 = v4_load(y + ldo + 4);
+        V4 a20 = v4_load(y + 2L * ldo), a21 = v4_load(y + 2L * ldo + 4);
+        V4 a30 = v4_load(y + 3L * ldo), a31 = v4_load(y + 3L * ldo + 4);
+        for (int i = 0; i < cin; i++) {
+            V4 w0 = v4_load(w + (long)i * ldw), w1 = v4_load(w + (long)i * ldw + 4);
+            float x0 = x[i], x1 = x[ldi + i], x2 = x[2L * ldi + i], x3 = x[3L * ldi + i];
+            a00 += x0 * w0, a01 += x0 * w1;
+            a10 += x1 * w0, a11 += x1 * w1;
+            a20 += x2 * w0, a21 += x2 * w1;
+            a30 += x3 * w0, a31 += x3 * w1;
+        }
+        v4_store(y, a00), v4_store(y + 4, a01);
+        v4_store(y + ldo, a10), v4_store(y + ldo + 4, a11);
+        v4_store(y + 2L * ldo, a20), v4_store(y + 2L * ldo + 4, a21);
+        v4_store(y + 3L * ldo, a30), v4_store(y + 3L * ldo + 4, a31);
+        return;
+    }
+    V4 a0 = v4_load(y), a1 = v4_load(y + 4);
+    for (int i = 0; i < cin; i++) {
+        a0 += x[i] * v4_load(w + (long)i * ldw);
+        a1 += x[i] * v4_load(w + (long)i * ldw + 4);
+    }
+    v4_store(y, a0), v4_store(y + 4, a1);
+}
+
 void rn_k_conv_tap_portable(int npix, int cin, int cout, const float *in,
                             int ldi, const float *w, int ldw, float *out,
                             int ldo) {
-    int p = 0;
-    for (; p + PB <= npix; p += PB) {
+    for (int p = 0; p < npix;) {
+        int R = npix - p >= 4 ? 4 : 1;
         const float *x = in + (long)p * ldi;
         float *y = out + (long)p * ldo;
         int o = 0;
-        for (; o + OB <= cout; o += OB) {
-            float acc[PB][OB];
-            for (int r = 0; r < PB; r++)
-                for (int j = 0; j < OB; j++) acc[r][j] = y[(long)r * ldo + o + j];
-            for (int i = 0; i < cin; i++) {
-                const float *wr = w + (long)i * ldw + o;
-                for (int r = 0; r < PB; r++) {
-                    float xv = x[(long)r * ldi + i];
-                    for (int j = 0; j < OB; j++) acc[r][j] += xv * wr[j];
-                }
-            }
-            for (int r = 0; r < PB; r++)
-                for (int j = 0; j < OB; j++) y[(long)r * ldo + o + j] = acc[r][j];
-        }
-        if (o < cout) conv_tail(p, p + PB, o, cin, cout, in, ldi, w, ldw, out, ldo);
-    }
-    /* leftover pixels one at a time, still vectorized over channels */
-    for (; p < npix; p++) {
-        const float *x = in + (long)p * ldi;
-        float *y = out + (long)p * ldo;
-        int o = 0;
-        for (; o + OB <= cout; o += OB) {
-            float acc[OB];
-            for (int j = 0; j < OB; j++) acc[j] = y[o + j];
-            for (int i = 0; i < cin; i++) {
-                const float *wr = w + (long)i * ldw + o;
-                for (int j = 0; j < OB; j++) acc[j] += x[i] * wr[j];
-            }
-            for (int j = 0; j < OB; j++) y[o + j] = acc[j];
-        }
-        if (o < cout) conv_tail(p, p + 1, o, cin, cout, in, ldi, w, ldw, out, ldo);
+        for (; o + 8 <= cout; o += 8)
+            block8_portable(R, cin, x, ldi, w + o, ldw, y + o, ldo);
+        if (o < cout) conv_tail(p, p + R, o, cin, cout, in, ldi, w, ldw, out, ldo);
+        p += R;
     }
 }
 

@@ -169,14 +169,25 @@ check "--run, another seed" "$RNC" --run "$M/cls.rn" --seed 6 \
 if ! cmp -s "$M/r1.npy" "$M/r3.npy"; then ok; else
     bad "another seed gives the same output"; fi
 
-# Softmax: five lines "  #k  class N  P", probabilities falling, each a
-# value of the output array.
+# Softmax: five lines "  #k  class N  P", probabilities falling; with
+# NumPy at hand, they are the five largest of the array written.
 awk '/^  #[1-5]  class [0-9]+  [0-9.]+$/ { n++; p = $4 + 0
         if (n > 1 && p > last + 1e-9) bad = 1
         if (p < 0 || p > 1) bad = 1
         last = p }
      END { exit !(n == 5 && !bad) }' "$M/r.stdout" && ok ||
     { bad "softmax top 5 lines"; cat "$M/r.stdout" >&2; }
+if /usr/bin/python3 -c 'import numpy' 2>/dev/null; then
+    check "softmax top 5 are the array's" /usr/bin/python3 -c '
+import sys, numpy as np
+y = np.load(sys.argv[1]).ravel()
+rows = [l.split() for l in open(sys.argv[2]) if l.startswith("  #")]
+got = [(int(r[2]), float(r[3])) for r in rows]
+want = sorted(range(len(y)), key=lambda i: -y[i])[:5]
+assert [c for c, _ in got] == want, (got, want)
+assert all(abs(p - y[c]) <= 1e-6 for c, p in got), (got, y)
+' "$M/r1.npy" "$M/r.stdout"
+fi
 
 # Threads change nothing in the result.
 check "--run 1 thread" "$RNC" --run "$M/cls.rn" --weights "$M/w.safetensors" \
@@ -193,6 +204,16 @@ check "--run two inputs" "$RNC" --run "$M/two.rn" --weights "$M/w2.safetensors" 
 if grep -q '^output dense (None, 3):' "$T/out" &&
     [ "$(sed -n '/^output dense/{n;p}' "$T/out" | wc -w)" -eq 3 ]; then ok; else
     bad "two: the dense output printed in full"; cat "$T/out" >&2; fi
+if [ "$(grep '^output' "$T/out" | cut -d' ' -f2 | tr '\n' ' ')" = "dense flatten " ]; then
+    ok; else bad "two: outputs in the model's order"; cat "$T/out" >&2; fi
+npy_zeros "$M/a1.npy" "1, 6" 6
+npy_zeros "$M/b1.npy" "1, 4, 4, 2" 32
+npy_zeros "$M/a61.npy" "6, 1" 6
+check "[1, N] and [1, H, W, C] inputs taken" "$RNC" --run "$M/two.rn" \
+    --weights "$M/w2.safetensors" --input "$M/a1.npy" --input "$M/b1.npy"
+expect_fail "[6, 1] refused for a flat [6]" "a61.npy.*expected \[6\] or \[1, 6\]" \
+    "$RNC" --run "$M/two.rn" --weights "$M/w2.safetensors" \
+    --input "$M/a61.npy" --input "$M/b1.npy"
 
 # Bad data: exit 1, the runtime's message, nothing written or overwritten.
 check "aot build of cls" aot_build "$M" cls
@@ -250,6 +271,11 @@ expect_fail "wrong-shaped input refused, naming the shape" "\[8, 8, 3\]" \
 if [ ! -e "$M/new.npy" ]; then ok; else bad "--output written on failure"; fi
 expect_fail "unwritable --output" "nodir" \
     "$RNC" --run "$M/cls.rn" --weights "$M/w.safetensors" --output "$M/nodir/y.npy"
+expect_fail "second --output unwritable" "nodir" \
+    "$RNC" --run "$M/two.rn" --weights "$M/w2.safetensors" \
+    --output "$M/first.npy" --output "$M/nodir/y.npy"
+if [ ! -e "$M/first.npy" ]; then ok; else
+    bad "first --output written though the second could not be"; fi
 
 # Many compilations in one process, all freed: RNC_JIT_RECOMPILE compiles
 # the model again N times. Under SAN=1 LeakSanitizer checks at exit;

@@ -137,6 +137,17 @@ assert n[\"attrs\"] == {\"units\": 2, \"bias\": True, \"act\": \"none\"}, n
 assert [w[\"name\"] for w in n[\"weights\"]] == [\"first.kernel\", \"first.bias\"]
 assert n[\"weights\"][0][\"shape\"] == [3, 2], n"' _ "$RNC" "$T/q.rn"
 
+# The comparison itself: one element off by twice the tolerance fails.
+check "npycmp passes a golden against itself" \
+    "$NPYCMP" "$G/pooling.out0.npy" "$G/pooling.out0.npy"
+/usr/bin/python3 -c '
+import sys, numpy as np
+a = np.load(sys.argv[1]); b = a.copy()
+b.flat[5] += 2 * (1e-4 * np.abs(a).max() + 1e-5)
+np.save(sys.argv[2], b[0])' "$G/pooling.out0.npy" "$T/off.npy"
+check "npycmp fails one element off" bash -c '! "$1" "$2" "$3" >/dev/null' _ \
+    "$NPYCMP" "$T/off.npy" "$G/pooling.out0.npy"
+
 # The reference itself, against element-by-element loops (needs torch).
 if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
     check "reference.py agrees with plain loops" \

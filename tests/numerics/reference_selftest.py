@@ -13,6 +13,7 @@ import sys
 import numpy as np
 import torch
 
+sys.dont_write_bytecode = True  # no __pycache__ in tools/
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "tools"))
 import reference  # noqa: E402
 

@@ -3,8 +3,8 @@
  *
  *   npycmp GOT.npy WANT.npy [RTOL [ATOL]]
  *
- * Passes (exit 0) when the shapes agree, ignoring leading dims of 1 (a
- * batch of one may be written or not), and every element satisfies
+ * Passes (exit 0) when the shapes agree (the golden's batch dim of 1 may
+ * be written or not), and every element satisfies
  * |got - want| <= RTOL * max|want| + ATOL (defaults 1e-4 and 1e-5). Prints
  * the worst element either way; exit 1 on a mismatch, 2 on bad usage or an
  * unreadable file. NaN or inf in either file never passes. */
@@ -14,19 +14,19 @@
 
 #include "rnrt.h"
 
-/* Index of the first dim after the leading ones. */
-static int first_real_dim(const rn_array *a) {
-    int i = 0;
-    while (i < a->rank && a->dims[i] == 1) i++;
-    return i;
+static int dims_equal(const rn_i64 *a, const rn_i64 *b, int rank) {
+    for (int i = 0; i < rank; i++)
+        if (a[i] != b[i]) return 0;
+    return 1;
 }
 
-static int same_shape(const rn_array *a, const rn_array *b) {
-    int i = first_real_dim(a), j = first_real_dim(b);
-    if (a->rank - i != b->rank - j) return 0;
-    for (; i < a->rank; i++, j++)
-        if (a->dims[i] != b->dims[j]) return 0;
-    return 1;
+/* The golden has the batch dim ([1, H, W, C] or [1, N]); the run may write
+ * it or not, nothing else may differ. */
+static int same_shape(const rn_array *got, const rn_array *want) {
+    if (got->rank == want->rank)
+        return dims_equal(got->dims, want->dims, got->rank);
+    return got->rank + 1 == want->rank && want->dims[0] == 1 &&
+           dims_equal(got->dims, want->dims + 1, got->rank);
 }
 
 static void print_shape(const rn_array *a) {

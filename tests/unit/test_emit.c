@@ -218,6 +218,41 @@ static void test_hostile_names(void) {
     arena_free(a);
 }
 
+/* Through the real front end: a `layer` instance prefixes its weights'
+ * names, as the spec's "Weights" section says, and a depthwise conv reads
+ * its depthwise_kernel. */
+static void test_parsed_layer_names(void) {
+    static const char text[] =
+        "model p\n"
+        "layer unit(x, f) {\n"
+        "    y = relu(batchnorm(conv2d(x, f, 3, padding=same, bias=false)))\n"
+        "    return depthwise_conv2d(y, 3, padding=same) + x\n"
+        "}\n"
+        "input img[6, 6, 4]\n"
+        "x = unit(img, 4)\n"
+        "output flatten(unit(x, 4))\n";
+    Source src = {"p.rn", text, sizeof text - 1};
+    Diag d;
+    diag_init(&d, &src, stderr);
+    Arena *a = arena_new();
+    Ast *prog = parse_source(&src, a, &d);
+    Graph *g = prog ? elaborate(prog, "p", a, &d) : NULL;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    plan_arena(g);
+    Buf c = {0}, h = {0};
+    emit(g, false, false, &c, &h);
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "\"unit.conv2d.kernel\", 4, {3, 3, 4, 4}"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "\"unit_1.batch_normalization.moving_mean\", 1, {4}"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "\"unit_1.depthwise_conv2d.depthwise_kernel\", 4, {3, 3, 4, 1}"));
+    CU_ASSERT_PTR_NULL(strstr(c.data, "unit.conv2d.bias"));
+    /* the flatten output is its input's buffer: no copy, no function */
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "flatten, no copy */"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(h.data, "#define p_OUTPUT0_N 144\n"));
+    buf_free(&c);
+    buf_free(&h);
+    arena_free(a);
+}
+
 /* --------------------------------------------------------------- kernels */
 
 static float frand(rn_rng *r) { return rn_rng_uniform(r) * 2 - 1; }
@@ -363,6 +398,7 @@ void register_emit_tests(void) {
     CU_add_test(s, "for_jit: no #include, no main", test_for_jit);
     CU_add_test(s, "--main", test_with_main);
     CU_add_test(s, "hostile layer names", test_hostile_names);
+    CU_add_test(s, "parsed: layer-prefixed weight names", test_parsed_layer_names);
     CU_add_test(s, "conv tap, portable", test_conv_tap_portable);
     CU_add_test(s, "conv tap, AVX2+FMA", test_conv_tap_avx2);
     CU_add_test(s, "conv tap, dispatch", test_conv_tap_dispatch);

@@ -214,7 +214,8 @@ static void test_parse_statements(void) {
                    "}\n"
                    "input image[32, 32,\n 3]\n"
                    "for f in [8, 16] { x = unit(x, f) }\n"
-                   "if a { b = 1 } else if c { b = 2 }\n"
+                   "if a { b = 1 } else if c { b = 2 } # two\n"
+                   "\n  # or else\n"
                    "else { b = 3 }\n"
                    "output x");
     CU_ASSERT_FATAL(p != NULL);
@@ -472,6 +473,29 @@ static void test_nested_layers_and_pruning(void) {
     CU_ASSERT_EQUAL(g->ngroups, 6);
 }
 
+static void test_functions_as_values(void) {
+    Graph *g = build("layer unit(x, f) { return relu(conv2d(x, f, 1)) }\n"
+                     "block stage(x, body, n) {\n"
+                     "    for i in range(n) { x = body(x, 4 * (i + 1)) }\n"
+                     "    return x\n"
+                     "}\n"
+                     "input x[4, 4, 2]\n"
+                     "y = stage(x, unit, 3)\n"
+                     "output unit(y, 2, name=\"head\")\n");
+    CU_ASSERT_FATAL(g != NULL);
+    CU_ASSERT_EQUAL(g->ngroups, 4);
+    CU_ASSERT_STRING_EQUAL(g->groups[2]->name, "unit_2");
+    CU_ASSERT_EQUAL(find(g, "unit_2.conv2d")->filters, 12);
+    GNode *h = find(g, "head.conv2d");
+    CU_ASSERT_FATAL(h != NULL);
+    CU_ASSERT_EQUAL(h->filters, 2);
+    CU_ASSERT_STRING_EQUAL(h->group->klass, "Unit");
+    /* a block takes no name= */
+    CU_ASSERT_PTR_NULL(build("block b(x) { return relu(x) }\ninput i[4]\n"
+                             "output b(i, name=\"n\")\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(errtext, "b has no argument 'name'"));
+}
+
 /* Elaborating `text` fails with a message containing `want`. */
 static void expect_error(const char *text, const char *want) {
     Graph *g = build(text);
@@ -509,6 +533,14 @@ static void test_errors(void) {
                  "dense: units must be a positive integer, got 2.5");
     expect_error("input i[4]\noutput conv2d(i, 3, 3)\n", "conv2d: ");
     expect_error("", "no output");
+    expect_error("block f(x, n) { return f(x, n + 1) }\ninput i[4]\n"
+                 "output f(i, 0)\n",
+                 "t.rn:1:24: note: in f, called from here (63 times)\n");
+    expect_error("input i[4]\nx = i\nfor a in range(1000) {\n"
+                 "  for b in range(1000) { x = x }\n}\noutput x\n",
+                 "t.rn:4:26: error: the program runs too long");
+    expect_error("input i[4]\nx = relu(i, name=\"2x\")\noutput x\n",
+                 "relu: name must be a string of letters");
     /* one bad program does not poison the next one */
     CU_ASSERT_PTR_NOT_NULL(build("input i[4]\noutput relu(i)\n"));
 }
@@ -529,5 +561,6 @@ void register_frontend_tests(void) {
     CU_add_test(s, "loops, conditions, values", test_loops_conditions_values);
     CU_add_test(s, "defaults and keywords", test_defaults_keywords);
     CU_add_test(s, "nested layers and pruning", test_nested_layers_and_pruning);
+    CU_add_test(s, "functions as values", test_functions_as_values);
     CU_add_test(s, "errors", test_errors);
 }

@@ -409,6 +409,49 @@ static void test_atomic_write(void) {
     remove_dir(dir);
 }
 
+typedef struct Writer {
+    const char *path;
+    char fill;
+    int failures;
+} Writer;
+
+static void *writer_main(void *arg) {
+    Writer *w = arg;
+    char buf[20000], err[256];
+    memset(buf, w->fill, sizeof buf);
+    for (int i = 0; i < 20; i++)
+        w->failures += rn_write_file_atomic(w->path, buf, sizeof buf, err,
+                                            sizeof err) != 0;
+    return NULL;
+}
+
+/* Writers racing on one path: each write lands whole, temp names never
+ * collide, and nothing is left behind. */
+static void test_atomic_concurrent(void) {
+    char dir[64], path[128];
+    temp_dir(dir, sizeof dir);
+    snprintf(path, sizeof path, "%s/race.bin", dir);
+    Writer w[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        w[i] = (Writer){path, (char)('a' + i), 0};
+        pthread_create(&th[i], NULL, writer_main, &w[i]);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        CU_ASSERT_EQUAL(w[i].failures, 0);
+    }
+    size_t len;
+    unsigned char *got = slurp(path, &len);
+    CU_ASSERT_FATAL(got && len == 20000);
+    int uniform = got[0] >= 'a' && got[0] <= 'd';
+    for (size_t i = 1; i < len; i++) uniform &= got[i] == got[0];
+    CU_ASSERT(uniform);
+    free(got);
+    CU_ASSERT_EQUAL(count_entries(dir), 1);
+    remove_dir(dir);
+}
+
 /* ------------------------------------------------------------- json */
 
 static void test_json(void) {
@@ -684,6 +727,7 @@ void register_runtime_tests(void) {
     CU_add_test(s, "npy: NumPy's files read, rewritten byte-exact", test_npy_valid);
     CU_add_test(s, "safetensors: write/read round trip", test_st_round_trip);
     CU_add_test(s, "atomic writes keep the old file", test_atomic_write);
+    CU_add_test(s, "atomic writes racing on one path", test_atomic_concurrent);
     CU_add_test(s, "strict JSON", test_json);
     CU_add_test(s, "pool: every task exactly once", test_pool_exactly_once);
     CU_add_test(s, "pool: wakes sleeping workers", test_pool_sleep_wake);

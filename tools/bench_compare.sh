@@ -1,0 +1,261 @@
+#!/bin/sh
+# bench_compare.sh: rnc against ONNX Runtime and PyTorch on the same
+# networks (part of `make bench`). Figures only: asserts nothing, except
+# that the exported ONNX and TorchScript models compute what
+# tools/reference.py computes (else that system is skipped for the net).
+#
+# For each network and thread count, one line per system: median and
+# minimum ms per inference (after warm-up), GFLOP/s (2 * the MACs of
+# `rnc --summary` / median), peak RSS of the timing process, and the time
+# from process start to first result (a cold process that loads the model,
+# runs it once, prints and exits; the file cache is warm).
+#   ONNX Runtime: npm onnxruntime-node 1.30.0 (tools/compare/ort_bench.js),
+#     intra-op threads N, inter-op 1, graph optimization 'all', sequential.
+#   PyTorch: Debian's python3-torch, TorchScript traced, frozen and
+#     optimize_for_inference'd (tools/compare/torch_bench.py), N threads.
+#   Both take NCHW input, torch's native layout; rnc takes NHWC.
+# Models are exported by tools/compare/to_torch.py from `rnc --graph-json`
+# and `rnc --init-weights --random --seed 1`, cached under $BUILD/compare.
+#
+# Environment: BUILD (build), RNC ($BUILD/rnc), CC (cc), NETS, THREADS
+# ("1 2"), REPEAT (20 timed runs).
+cd "$(dirname "$0")/.." || exit 2
+BUILD=${BUILD:-build}
+RNC=${RNC:-$BUILD/rnc}
+CC=${CC:-cc}
+NETS=${NETS:-"resnet34 resnet50 mobilenet_v1 small_residual"}
+THREADS=${THREADS:-"1 2"}
+REPEAT=${REPEAT:-20}
+PY=/usr/bin/python3
+CMP=tools/compare
+OUT=$BUILD/compare
+mkdir -p "$OUT" || exit 1
+case $RNC in /*) ;; *) RNC=$PWD/$RNC ;; esac
+
+# ---------------------------------------------------------------------
+# rnc's side. SPEED ENGINEER: this is the place for rnc's timing. The
+# contract of the two functions below:
+#   rnc_prepare NAME SRC DIR   build what rnc_time needs, once per network;
+#                              DIR has w.safetensors (the weights the
+#                              exports use) and input0.npy (NHWC); return
+#                              non-zero if rnc cannot do this network
+#   rnc_time NAME DIR THREADS  set R_MEDIAN and R_MIN (ms per inference),
+#                              R_RSS (peak KiB, or empty) and R_FIRST (ms
+#                              from process start to first result, or
+#                              empty); return non-zero if unavailable
+# For now: the `--main` program of `rnc X.rn -o x.c --main`, built with
+# cc -O3 -march=native, run with --threads N --repeat $REPEAT.
+# ---------------------------------------------------------------------
+rnc_prepare() {
+    _src=$2 _d=$3
+    "$RNC" "$_src" -o "$_d/rnc_model.c" --main 2>"$_d/rnc.err" &&
+        "$CC" -O3 -march=native -std=c11 "$_d/rnc_model.c" \
+            $("$RNC" --cflags) $("$RNC" --libs) -o "$_d/rnc_model" \
+            2>>"$_d/rnc.err" &&
+        "$_d/rnc_model" "$_d/w.safetensors" "$_d/input0.npy" \
+            "$_d/rnc_out.npy" 2>>"$_d/rnc.err" || return 1
+    # a wrong rnc is still timed, but the table says so
+    "$PY" -c '
+import sys, numpy as np
+a = np.load(sys.argv[1]).astype(np.float64).ravel()
+b = np.load(sys.argv[2]).astype(np.float64).ravel()
+e = np.abs(a - b).max() / max(np.abs(b).max(), 1e-30) if a.size == b.size else 1e9
+sys.exit(0 if e <= 1e-4 else 1)' "$_d/rnc_out.npy" "$_d/ref0.npy" ||
+        echo "  warning: rnc's output differs from reference.py's"
+    return 0
+}
+
+rnc_time() {
+    _d=$1/$2 _t=$3
+    R_MEDIAN= R_MIN= R_RSS= R_FIRST=
+    timed "$_d/rnc_model" --threads "$_t" --repeat "$REPEAT" \
+        "$_d/w.safetensors" "$_d/input0.npy" "$_d/rnc_out.npy" || return 1
+    # the --main program says "median X ms, min Y ms per run" on stderr
+    R_MEDIAN=$(sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' "$T_ERR" | head -1)
+    R_MIN=$(sed -n 's/.*min \([0-9.]*\) ms.*/\1/p' "$T_ERR" | head -1)
+    R_RSS=$T_RSS
+    [ -n "$R_MEDIAN" ] || return 1
+    R_FIRST=$(first_ms "$_d/rnc_model" --threads "$_t" \
+        "$_d/w.safetensors" "$_d/input0.npy" "$_d/rnc_out.npy")
+    return 0
+}
+# ---------------------------------------------------------------------
+
+# timed CMD...: runs CMD (under /usr/bin/time -v when there is one), its
+# stdout in $T_OUT, stderr in $T_ERR, peak RSS in KiB in T_RSS.
+T_OUT=$OUT/last.out T_ERR=$OUT/last.err
+timed() {
+    T_RSS=
+    if [ -x /usr/bin/time ]; then
+        /usr/bin/time -v -o "$OUT/last.time" "$@" >"$T_OUT" 2>"$T_ERR" ||
+            return 1
+        T_RSS=$(sed -n 's/.*Maximum resident set size (kbytes): //p' \
+            "$OUT/last.time")
+    else
+        "$@" >"$T_OUT" 2>"$T_ERR" || return 1
+    fi
+}
+
+# first_ms CMD...: ms of wall clock from starting CMD until it exits; the
+# programs given here exit as soon as they have their first result.
+first_ms() {
+    _t0=$(date +%s%N)
+    "$@" >/dev/null 2>&1 || return 1
+    _t1=$(date +%s%N)
+    echo $(( (_t1 - _t0) / 1000000 ))
+}
+
+# field LINE KEY: the value of KEY=... in a bench program's result line.
+field() {
+    echo "$1" | tr ' ' '\n' | sed -n "s/^$2=//p"
+}
+
+# row THREADS SYSTEM MEDIAN MIN RSS_KIB FIRST_MS [NOTE]
+row() {
+    awk -v t="$1" -v s="$2" -v med="$3" -v mn="$4" -v rss="$5" \
+        -v first="$6" -v macs="$MACS" -v note="$7" 'BEGIN {
+        gf = (macs > 0 && med > 0) ? sprintf("%.1f", 2 * macs / (med * 1e6)) : "-"
+        r = rss != "" ? sprintf("%.0f", rss / 1024) : "-"
+        f = first != "" ? first : "-"
+        printf "  %-2s %-13s %10.2f %10.2f %8s %9s %11s  %s\n", t, s, med, mn, gf, r, f, note
+    }'
+}
+
+# ratio A B: A / B to two decimals.
+ratio() {
+    awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+}
+
+# prepare NAME SRC: the graph, weights, exports and their checks in
+# $OUT/NAME; sets HAVE_EXPORT. Re-exported when the graph or the
+# converter changed.
+prepare() {
+    _d=$OUT/$1
+    HAVE_EXPORT=
+    mkdir -p "$_d" || return 1
+    "$RNC" --graph-json "$2" >"$_d/graph.new" 2>"$_d/prepare.err" || {
+        echo "  skipped: rnc --graph-json failed: $(head -1 "$_d/prepare.err")"
+        return 1
+    }
+    if [ -f "$_d/exported.ok" ] && cmp -s "$_d/graph.new" "$_d/graph.json" &&
+        [ ! "$CMP/to_torch.py" -nt "$_d/exported.ok" ] &&
+        [ ! "$RNC" -nt "$_d/exported.ok" ]; then
+        HAVE_EXPORT=1
+        rm -f "$_d/graph.new"
+        return 0
+    fi
+    rm -f "$_d/exported.ok" "$_d/ort.ok"
+    mv "$_d/graph.new" "$_d/graph.json"
+    "$RNC" --init-weights "$_d/w.safetensors" --random --seed 1 "$2" \
+        2>"$_d/prepare.err" || {
+        echo "  skipped: rnc --init-weights failed: $(head -1 "$_d/prepare.err")"
+        return 1
+    }
+    if ! "$PY" "$CMP/to_torch.py" "$_d/graph.json" "$_d/w.safetensors" \
+        "$_d" >"$_d/export.log" 2>&1; then
+        echo "  skipped: export failed: $(grep -i error "$_d/export.log" | tail -1)"
+        return 1
+    fi
+    sed -n 's/^to_torch: /  /p' "$_d/export.log"
+    touch "$_d/exported.ok"
+    HAVE_EXPORT=1
+}
+
+# ONNX Runtime, installed from npm once; ORT_SKIP says why it cannot run.
+ORT_SKIP=
+if ! command -v node >/dev/null 2>&1; then
+    ORT_SKIP="node is not installed"
+elif [ ! -d "$CMP/node_modules/onnxruntime-node" ]; then
+    echo "installing onnxruntime-node 1.30.0 in $CMP (npm install --ignore-scripts)"
+    (cd "$CMP" && timeout 600 npm install --ignore-scripts --no-audit \
+        --no-fund >"$PWD/$OUT/npm.log" 2>&1) ||
+        ORT_SKIP="npm install onnxruntime-node@1.30.0 failed (see $OUT/npm.log)"
+fi
+if [ -z "$ORT_SKIP" ] && ! (cd "$CMP" && node -e \
+    "require('onnxruntime-node')" >/dev/null 2>&1); then
+    ORT_SKIP="onnxruntime-node does not load"
+fi
+TORCH_SKIP=
+"$PY" -c "import torch, numpy" 2>/dev/null ||
+    TORCH_SKIP="$PY has no torch or numpy"
+
+echo "rnc vs ONNX Runtime 1.30.0 vs PyTorch $("$PY" -c 'import torch; print(torch.__version__)' 2>/dev/null)"
+echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); ms per inference, median and min of $REPEAT after warm-up"
+echo "ORT/PyTorch take NCHW input, rnc NHWC; ratios > 1: rnc is faster"
+for name in $NETS; do
+    src=examples/$name.rn
+    echo
+    if [ ! -f "$src" ]; then
+        echo "== $name: skipped: no $src"
+        continue
+    fi
+    MACS=$("$RNC" --summary "$src" 2>/dev/null |
+        sed -n 's/^Multiply-accumulates: \([0-9,]*\).*/\1/p' | tr -d ,)
+    MACS=${MACS:-0}
+    echo "== $name ($(awk -v m="$MACS" 'BEGIN { printf "%.3f", m / 1e9 }') GMAC)"
+    d=$OUT/$name
+    if [ -n "$TORCH_SKIP" ]; then
+        echo "  onnxruntime: skipped: $TORCH_SKIP (needed to export)"
+        echo "  pytorch: skipped: $TORCH_SKIP"
+        HAVE_EXPORT=
+        mkdir -p "$d"
+    else
+        prepare "$name" "$src"
+    fi
+    ort_ok=$HAVE_EXPORT torch_ok=$HAVE_EXPORT
+    ort_why=${ORT_SKIP:-export failed}
+    [ -n "$ORT_SKIP" ] && ort_ok=
+    if [ -n "$ort_ok" ] && [ ! -f "$d/ort.ok" ]; then
+        if node "$CMP/ort_bench.js" "$d" --check >"$d/ort_check.log" 2>&1
+        then
+            sed 's/^ort_bench: /  /' "$d/ort_check.log"
+            touch "$d/ort.ok"
+        else
+            ort_ok= ort_why="output check failed: $(tail -1 "$d/ort_check.log")"
+        fi
+    fi
+    rnc_ok=
+    if [ -n "$HAVE_EXPORT" ] && rnc_prepare "$name" "$src" "$d"; then
+        rnc_ok=1
+    fi
+    printf '  %-2s %-13s %10s %10s %8s %9s %11s  %s\n' N system "median ms" \
+        "min ms" GFLOP/s "RSS MiB" "first ms" "vs rnc"
+    for t in $THREADS; do
+        R_MEDIAN=
+        if [ -n "$rnc_ok" ] && rnc_time "$OUT" "$name" "$t"; then
+            row "$t" rnc "$R_MEDIAN" "$R_MIN" "$R_RSS" "$R_FIRST"
+        else
+            echo "  $t  rnc: not available$([ -s "$d/rnc.err" ] && echo ": $(head -1 "$d/rnc.err")")"
+            R_MEDIAN=
+        fi
+        if [ -z "$ort_ok" ]; then
+            echo "  $t  onnxruntime: skipped: $ort_why"
+        elif timed node "$CMP/ort_bench.js" "$d" --threads "$t" \
+            --repeat "$REPEAT"; then
+            line=$(tail -1 "$T_OUT")
+            med=$(field "$line" median_ms)
+            note=${R_MEDIAN:+"ORT/rnc $(ratio "$med" "$R_MEDIAN")"}
+            first=$(first_ms node "$CMP/ort_bench.js" "$d" --threads "$t" \
+                --first)
+            row "$t" onnxruntime "$med" "$(field "$line" min_ms)" \
+                "${T_RSS:-$(field "$line" maxrss_kb)}" "$first" "$note"
+        else
+            echo "  $t  onnxruntime: failed: $(tail -1 "$T_ERR")"
+        fi
+        if [ -z "$torch_ok" ]; then
+            echo "  $t  pytorch: skipped: ${TORCH_SKIP:-export failed}"
+        elif timed "$PY" "$CMP/torch_bench.py" "$d" --threads "$t" \
+            --repeat "$REPEAT"; then
+            line=$(tail -1 "$T_OUT")
+            med=$(field "$line" median_ms)
+            note=${R_MEDIAN:+"PyTorch/rnc $(ratio "$med" "$R_MEDIAN")"}
+            first=$(first_ms "$PY" "$CMP/torch_bench.py" "$d" --threads "$t" \
+                --first)
+            row "$t" pytorch "$med" "$(field "$line" min_ms)" \
+                "${T_RSS:-$(field "$line" maxrss_kb)}" "$first" "$note"
+        else
+            echo "  $t  pytorch: failed: $(tail -1 "$T_ERR")"
+        fi
+    done
+done
+exit 0
