@@ -105,7 +105,6 @@ Ast *func_lookup(Elab *e, const char *name);
 Value call_function(Elab *e, const Ast *call, const Ast *fn);
 GNode *node_new(Elab *e, OpKind op, Loc loc);
 GNode *node_finish(Elab *e, GNode *n, const char *explicit_name);
-void step(Elab *e, Loc loc);
 
 /* eval.c */
 Value eval(Elab *e, const Ast *x);

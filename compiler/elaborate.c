@@ -66,7 +66,7 @@ _Noreturn void fail(Elab *e, Loc loc, const char *fmt, ...) {
     longjmp(e->bail, 1);
 }
 
-void step(Elab *e, Loc loc) {
+static void step(Elab *e, Loc loc) {
     if (++e->steps > MAX_STEPS)
         fail(e, loc, "the program runs too long (over %d statements and loop "
              "iterations): is a loop or a recursion too big?", MAX_STEPS);

@@ -45,11 +45,18 @@ EOF
 flat_net 33 true "" >"$T/nets/flat.rn"
 nets=("$ROOT"/examples/*.rn "$ROOT"/tests/numerics/*.rn "$T"/nets/*.rn)
 
+# must DESCRIPTION COMMAND...: check, and fail (for `|| return`) if it did.
+must() {
+    local before=$fail
+    check "$@"
+    [ "$fail" -eq "$before" ]
+}
+
 # build_only NAME X.rn: emit, then compile with every compiler (no link).
 build_only() {
     local n=$1 src=$2 d=$T/$1
     mkdir -p "$d"
-    check "$n: rnc -o --main" "$RNC" "$src" -o "$d/$n.c" --main || return
+    must "$n: rnc -o --main" "$RNC" "$src" -o "$d/$n.c" --main || return
     check "$n: x.c and x.h written" test -s "$d/$n.c" -a -s "$d/$n.h"
     check "$n: gcc -Werror" gcc $STRICT -fsyntax-only -I"$d" $CFLAGS_RT "$d/$n.c"
     check "$n: clang -Werror" clang $STRICT -fsyntax-only -I"$d" $CFLAGS_RT "$d/$n.c"
@@ -139,21 +146,21 @@ int main(int argc, char **argv) {
 }
 EOF
     } >"$d/io.c"
-    gcc $STRICT -O1 -I"$d" $CFLAGS_RT "$d/io.c" $LIBS_RT -o "$d/io"
+    gcc $STRICT -O1 $SANFLAGS -I"$d" $CFLAGS_RT "$d/io.c" $LIBS_RT -o "$d/io"
 }
 
 # run_net NAME X.rn: build, weights, run, shapes, threads, --repeat.
 run_net() {
     local n=$1 src=$2 d=$T/$1 i nout
-    check "$n: build and link" gcc -O1 -std=c11 $SANFLAGS -I"$d" "$d/$n.c" \
+    must "$n: build and link" gcc -O1 -std=c11 $SANFLAGS -I"$d" "$d/$n.c" \
         $CFLAGS_RT $LIBS_RT -o "$d/$n" || return
-    check "$n: --init-weights" "$RNC" --init-weights "$d/w.safetensors" --seed 1 --random "$src" || return
-    check "$n: io helper on $n.h's macros" io_helper "$d" "$n" || return
+    must "$n: --init-weights" "$RNC" --init-weights "$d/w.safetensors" --seed 1 --random "$src" || return
+    must "$n: io helper on $n.h's macros" io_helper "$d" "$n" || return
     mapfile -t ins < <("$d/io" in "$d")
     nout=$(sed -n "s/^#define ${n}_NUM_OUTPUTS //p" "$d/$n.h")
     outs=() outs2=()
     for ((i = 0; i < nout; i++)); do outs+=("$d/out$i.npy"); outs2+=("$d/t2_out$i.npy"); done
-    check "$n: runs" "$d/$n" "$d/w.safetensors" "${ins[@]}" "${outs[@]}" || return
+    must "$n: runs" "$d/$n" "$d/w.safetensors" "${ins[@]}" "${outs[@]}" || return
     check "$n: outputs [1, ...] as declared, finite" "$d/io" check "${outs[@]}"
     check "$n: 2 threads, --repeat" "$d/$n" --threads 2 --repeat 3 "$d/w.safetensors" "${ins[@]}" "${outs2[@]}"
     cp "$T/err" "$d/repeat.err"

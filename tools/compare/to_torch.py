@@ -128,9 +128,9 @@ class AvgPool(nn.Module):
         kh, kw = a["kernel"]
         t, b, l, r = a["pads"]
         self.k, self.s = (kh, kw), tuple(a["stride"])
-        self.scale = None
         if symmetric(a["pads"]) and 2 * t <= kh and 2 * l <= kw:
             self.pre, self.pad = None, (t, l)
+            self.register_buffer("scale", None)
         else:
             self.pre, self.pad = (l, r, t, b), (0, 0)
             ones = F.pad(torch.ones(1, 1, *in_hw, dtype=torch.float64),
