@@ -13,7 +13,7 @@ enum {
     MAX_CALL_DEPTH = 64,          /* nested block/layer calls */
     MAX_STEPS = 1000000,          /* statements executed + loop iterations */
     MAX_LIST = 1000000,           /* elements of one list */
-    MAX_LIST_TOTAL = 10000000,    /* list elements built over the whole run */
+    MAX_LIST_TOTAL = 4000000,     /* list elements built over the whole run */
     MAX_NODES = 100000,           /* layers in the graph */
     MAX_ARGS = 16,                /* parameters of one op/block/layer,
                                      with a layer's implicit name= */

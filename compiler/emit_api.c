@@ -132,7 +132,9 @@ static void emit_par_helpers(Emitter *e) {
     bool splits = false;
     for (int i = 0; i < e->g->nnodes; i++) splits |= emit_splits(e->g->nodes[i]);
     if (!splits) return;
-    buf_printf(c, "\n/* Task t of par_k runs rows [t*n/k, (t+1)*n/k). */\n");
+    buf_printf(c, "\n/* Task t of par_k runs rows [t*n/k, (t+1)*n/k). Four tasks a thread,\n"
+               " * handed out as threads come free, even out uneven rows and a\n"
+               " * thread that the system holds back. */\n");
     buf_printf(c, "static void %s_task(void *ctx, int t) {\n    %s *m = ctx;\n"
                "    rn_i64 n = m->par_n, k = m->par_k;\n"
                "    m->par_rows(m, (int)(t * n / k), (int)((t + 1) * n / k));\n"
@@ -142,7 +144,7 @@ static void emit_par_helpers(Emitter *e) {
     buf_printf(c, "    if (m->nthreads < 2 || !m->pool) {\n"
                "        rows(m, 0, n);\n        return;\n    }\n"
                "    m->par_rows = rows;\n    m->par_n = n;\n"
-               "    m->par_k = m->nthreads < n ? m->nthreads : n;\n"
+               "    m->par_k = 4 * m->nthreads < n ? 4 * m->nthreads : n;\n"
                "    rn_pool_run(m->pool, m->par_k, %s_task, m);\n}\n", M);
 }
 

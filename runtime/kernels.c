@@ -139,7 +139,7 @@ BLOCK16(2, ACC_LOAD(0); ACC_LOAD(1), ACC_FMA(0); ACC_FMA(1),
         ACC_STORE(0); ACC_STORE(1))
 BLOCK16(1, ACC_LOAD(0), ACC_FMA(0), ACC_STORE(0))
 
-/* R (<= 6) pixels x 8 channels, for the channels left over. */
+/* R pixels x 8 channels, for the channels left over. */
 static AVX2 void block8(int R, int cin, const float *x, int ldi,
                         const float *w, int ldw, float *y, int ldo) {
     for (int r = 0; r < R; r++) {
@@ -151,45 +151,35 @@ static AVX2 void block8(int R, int cin, const float *x, int ldi,
     }
 }
 
-/* Pixels [p, p + R) of the tap, R <= 6. */
-static AVX2 void rows_avx2(int R, int p, int cin, int cout, const float *in,
-                           int ldi, const float *w, int ldw, float *out,
-                           int ldo) {
-    const float *x = in + (long)p * ldi;
-    float *y = out + (long)p * ldo;
-    int o = 0;
-    for (; o + 16 <= cout; o += 16) {
-        /* R = 6, or a tail of 1..5 pixels as 4 + 2 + 1 */
-        int r = 0;
-        if (R == 6) {
-            block16x6(cin, x, ldi, w + o, ldw, y + o, ldo);
-            r = 6;
-        }
-        if (R - r >= 4) {
-            block16x4(cin, x + (long)r * ldi, ldi, w + o, ldw,
-                      y + (long)r * ldo + o, ldo);
-            r += 4;
-        }
-        if (R - r >= 2) {
-            block16x2(cin, x + (long)r * ldi, ldi, w + o, ldw,
-                      y + (long)r * ldo + o, ldo);
-            r += 2;
-        }
-        if (R - r == 1)
-            block16x1(cin, x + (long)r * ldi, ldi, w + o, ldw,
-                      y + (long)r * ldo + o, ldo);
-    }
-    for (; o + 8 <= cout; o += 8) block8(R, cin, x, ldi, w + o, ldw, y + o, ldo);
-    if (o < cout) conv_tail(p, p + R, o, cin, cout, in, ldi, w, ldw, out, ldo);
-}
-
+/* Output channels outside, pixels inside: one 16-channel strip of the
+ * weights (cin x 64 bytes) stays in L1 while every pixel block passes,
+ * which matters when cin x cout is large and the rows are short. */
 AVX2 void rn_k_conv_tap_avx2(int npix, int cin, int cout, const float *in,
                              int ldi, const float *w, int ldw, float *out,
                              int ldo) {
-    int p = 0;
-    for (; p + 6 <= npix; p += 6)
-        rows_avx2(6, p, cin, cout, in, ldi, w, ldw, out, ldo);
-    if (p < npix) rows_avx2(npix - p, p, cin, cout, in, ldi, w, ldw, out, ldo);
+    int o = 0;
+    for (; o + 16 <= cout; o += 16) {
+        int p = 0;
+        for (; p + 6 <= npix; p += 6)
+            block16x6(cin, in + (long)p * ldi, ldi, w + o, ldw,
+                      out + (long)p * ldo + o, ldo);
+        /* a tail of 1..5 pixels as 4 + 2 + 1 */
+        if (npix - p >= 4) {
+            block16x4(cin, in + (long)p * ldi, ldi, w + o, ldw,
+                      out + (long)p * ldo + o, ldo);
+            p += 4;
+        }
+        if (npix - p >= 2) {
+            block16x2(cin, in + (long)p * ldi, ldi, w + o, ldw,
+                      out + (long)p * ldo + o, ldo);
+            p += 2;
+        }
+        if (npix - p == 1)
+            block16x1(cin, in + (long)p * ldi, ldi, w + o, ldw,
+                      out + (long)p * ldo + o, ldo);
+    }
+    for (; o + 8 <= cout; o += 8) block8(npix, cin, in, ldi, w + o, ldw, out + o, ldo);
+    if (o < cout) conv_tail(0, npix, o, cin, cout, in, ldi, w, ldw, out, ldo);
 }
 
 int rn_k_have_avx2(void) {
