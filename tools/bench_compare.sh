@@ -143,6 +143,7 @@ prepare() {
         [ ! "$RNC" -nt "$_d/exported.ok" ]; then
         HAVE_EXPORT=1
         rm -f "$_d/graph.new"
+        echo "  exports cached in $_d (checked against reference.py when made)"
         return 0
     fi
     rm -f "$_d/exported.ok" "$_d/ort.ok"
@@ -168,8 +169,9 @@ if ! command -v node >/dev/null 2>&1; then
     ORT_SKIP="node is not installed"
 elif [ ! -d "$CMP/node_modules/onnxruntime-node" ]; then
     echo "installing onnxruntime-node 1.30.0 in $CMP (npm install --ignore-scripts)"
+    npm_log=$PWD/$OUT/npm.log
     (cd "$CMP" && timeout 600 npm install --ignore-scripts --no-audit \
-        --no-fund >"$PWD/$OUT/npm.log" 2>&1) ||
+        --no-fund >"$npm_log" 2>&1) ||
         ORT_SKIP="npm install onnxruntime-node@1.30.0 failed (see $OUT/npm.log)"
 fi
 if [ -z "$ORT_SKIP" ] && ! (cd "$CMP" && node -e \
