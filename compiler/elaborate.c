@@ -483,6 +483,42 @@ static void prune(Elab *e) {
     g->ngroups = ng;
 }
 
+/* The model name prefixes every generated C symbol and is itself a type
+ * name (`typedef struct M M`), so it must not be a C keyword or a name the
+ * generated code or the runtime already uses. */
+static void check_model_name(Elab *e, const char *name, Loc loc,
+                             bool from_file) {
+    static const char *const taken[] = {
+        /* C11 keywords */
+        "auto", "break", "case", "char", "const", "continue", "default",
+        "do", "double", "else", "enum", "extern", "float", "for", "goto",
+        "if", "inline", "int", "long", "register", "restrict", "return",
+        "short", "signed", "sizeof", "static", "struct", "switch",
+        "typedef", "union", "unsigned", "void", "volatile", "while",
+        "asm", "typeof",
+        /* what generated code and its headers use */
+        "main", "malloc", "calloc", "realloc", "free", "memcpy", "memmove",
+        "memset", "expf", "tanhf", "sqrtf", "fabsf", "snprintf", "printf",
+        "fprintf", "stderr", "stdout", "size_t", "NULL", "exit", "strcmp",
+        "strtol", "atoi", "errno", NULL,
+    };
+    const char *why = NULL;
+    for (int i = 0; taken[i]; i++)
+        if (!strcmp(name, taken[i]))
+            why = "is a C keyword or a name the generated C already uses";
+    if (!why && (!strncmp(name, "rn_", 3) || !strncmp(name, "RN_", 3)))
+        why = "starts with rn_, the runtime's prefix";
+    if (!why && name[0] == '_' &&
+        (name[1] == '_' || (name[1] >= 'A' && name[1] <= 'Z')))
+        why = "is reserved in C (an underscore and a capital, or two underscores)";
+    if (!why) return;
+    if (from_file)
+        fail(e, loc, "the file name gives the model name '%s', which %s; "
+             "name the model with a first line 'model NAME'", name, why);
+    fail(e, loc, "model name '%s' %s; it prefixes the generated C "
+         "symbols, so choose another", name, why);
+}
+
 Graph *elaborate(Ast *prog, const char *default_name, Arena *a, Diag *d) {
     Elab *e = arena_alloc(a, sizeof *e);
     e->arena = a;
@@ -494,14 +530,15 @@ Graph *elaborate(Ast *prog, const char *default_name, Arena *a, Diag *d) {
     Frame *top = arena_alloc(a, sizeof *top);
     top->names = arena_alloc(a, sizeof *top->names);
     e->frame = top;
+    /* Not modified after setjmp, so longjmp cannot clobber them. */
+    const Ast *model = prog && prog->kind == AST_MODEL ? prog : NULL;
+    Ast *body = model ? prog->next : prog;
     if (setjmp(e->bail)) return NULL;
 
     hoist(e, prog);
-    if (prog && prog->kind == AST_MODEL) {
-        g->name = prog->str;
-        prog = prog->next;
-    }
-    exec_list(e, prog);
+    if (model) g->name = model->str;
+    check_model_name(e, g->name, model ? model->loc : (Loc){1, 1}, !model);
+    exec_list(e, body);
     if (g->noutputs == 0)
         fail(e, (Loc){0, 0}, "the model has no output (add 'output EXPR')");
     prune(e);

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 /* The arena is a list of chunks; big requests get a chunk of their own. */
@@ -167,6 +168,16 @@ int write_file_atomic(const char *path, const void *data, size_t len,
     int fd = mkstemp(tmp);
     if (fd < 0) {
         snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
+        free(tmp);
+        return -1;
+    }
+    /* mkstemp makes the file 0600; give it the mode a plain fopen would. */
+    mode_t mask = umask(0);
+    umask(mask);
+    if (fchmod(fd, 0666 & ~mask) != 0) {
+        snprintf(err, errlen, "%s: cannot set mode: %s", path, strerror(errno));
+        close(fd);
+        unlink(tmp);
         free(tmp);
         return -1;
     }

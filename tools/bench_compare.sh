@@ -182,7 +182,8 @@ TORCH_SKIP=
 "$PY" -c "import torch, numpy" 2>/dev/null ||
     TORCH_SKIP="$PY has no torch or numpy"
 
-echo "rnc vs ONNX Runtime 1.30.0 vs PyTorch $("$PY" -c 'import torch; print(torch.__version__)' 2>/dev/null)"
+ort_version=$(node -p "require('./$CMP/node_modules/onnxruntime-node/package.json').version" 2>/dev/null)
+echo "rnc vs ONNX Runtime ${ort_version:-(none)} vs PyTorch $("$PY" -c 'import torch; print(torch.__version__)' 2>/dev/null)"
 echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); ms per inference, median and min of $REPEAT after warm-up"
 echo "ORT/PyTorch take NCHW input, rnc NHWC; ratios > 1: rnc is faster"
 for name in $NETS; do
