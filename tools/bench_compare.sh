@@ -48,6 +48,7 @@ case $RNC in /*) ;; *) RNC=$PWD/$RNC ;; esac
 # ---------------------------------------------------------------------
 rnc_prepare() {
     _src=$2 _d=$3
+    # shellcheck disable=SC2046 # --cflags/--libs are several words
     "$RNC" "$_src" -o "$_d/rnc_model.c" --main 2>"$_d/rnc.err" &&
         "$CC" -O3 -march=native -std=c11 "$_d/rnc_model.c" \
             $("$RNC" --cflags) $("$RNC" --libs) -o "$_d/rnc_model" \
@@ -68,7 +69,7 @@ sys.exit(0 if e <= 1e-4 else 1)' "$_d/rnc_out.npy" "$_d/ref0.npy" ||
 
 rnc_time() {
     _d=$1/$2 _t=$3
-    R_MEDIAN= R_MIN= R_RSS= R_FIRST=
+    R_MEDIAN='' R_MIN='' R_RSS='' R_FIRST=
     timed "$_d/rnc_model" --threads "$_t" --repeat "$REPEAT" \
         "$_d/w.safetensors" "$_d/input0.npy" "$_d/rnc_out.npy" || return 1
     # the --main program says "median X ms, min Y ms per run" on stderr
@@ -122,6 +123,11 @@ row() {
     }'
 }
 
+# newer A B: whether file A was modified after file B.
+newer() {
+    [ -n "$(find "$1" -newer "$2" 2>/dev/null)" ]
+}
+
 # ratio A B: A / B to two decimals.
 ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
@@ -139,8 +145,8 @@ prepare() {
         return 1
     }
     if [ -f "$_d/exported.ok" ] && cmp -s "$_d/graph.new" "$_d/graph.json" &&
-        [ ! "$CMP/to_torch.py" -nt "$_d/exported.ok" ] &&
-        [ ! "$RNC" -nt "$_d/exported.ok" ]; then
+        ! newer "$CMP/to_torch.py" "$_d/exported.ok" &&
+        ! newer "$RNC" "$_d/exported.ok"; then
         HAVE_EXPORT=1
         rm -f "$_d/graph.new"
         echo "  exports cached in $_d (checked against reference.py when made)"
@@ -215,7 +221,7 @@ for name in $NETS; do
             sed 's/^ort_bench: /  /' "$d/ort_check.log"
             touch "$d/ort.ok"
         else
-            ort_ok= ort_why="output check failed: $(tail -1 "$d/ort_check.log")"
+            ort_ok='' ort_why="output check failed: $(tail -1 "$d/ort_check.log")"
         fi
     fi
     rnc_ok=
