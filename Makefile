@@ -23,7 +23,8 @@ PATHS   := -DRNC_RUNTIME_DIR='"$(CURDIR)/runtime"' -DRNC_LIB_DIR='"$(CURDIR)/$(B
 LDLIBS  := -ltcc -ldl -lm -lpthread
 
 # Sources: one file per stage; every .c in these folders is built.
-COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c))
+COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c)) \
+                $(wildcard compiler/passes/*.c)
 RUNTIME_SRC  := $(wildcard runtime/*.c)
 UNIT_SRC     := $(wildcard tests/unit/*.c)
 GEN_SRC      := $(BUILD)/parser.c $(BUILD)/lexer.c
@@ -121,3 +122,50 @@ check-once: $(BUILD)/npycmp
 # emit: the kernels are every model's hot loops; -O3 lets the compiler
 # vectorize the elementwise ones too (the convolution picks AVX2 itself).
 $(BUILD)/runtime/kernels.o: CFLAGS += -O3
+
+# fuzz: libFuzzer harnesses (tests/fuzz/), built with clang into build-fuzz/
+# and run FUZZ_SECONDS each by tools/fuzz.sh, then DIFF_COUNT random
+# programs through tests/e2e/differential.sh. The same harnesses linked
+# with tests/fuzz/replay.c replay tests/fuzz/regressions/ in every suite
+# pass (tests/e2e/fuzz.sh); gen_rn and refeval drive differential.sh.
+FUZZ_SECONDS ?= 60
+DIFF_COUNT   ?= 500
+FUZZ_MAIN    ?= tests/fuzz/replay.c
+FUZZ_LINK    ?=
+
+$(BUILD)/fuzz/fixed.c: tests/fuzz/fixed.rn $(BUILD)/rnc
+	@mkdir -p $(dir $@)
+	$(BUILD)/rnc $< -o $@
+
+$(BUILD)/fuzz/fuzz_frontend: tests/fuzz/fuzz_frontend.c $(FUZZ_MAIN) $(COMPILER_OBJ) $(BUILD)/librnrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
+
+$(BUILD)/fuzz/fuzz_safetensors: tests/fuzz/fuzz_safetensors.c $(BUILD)/fuzz/fixed.c $(FUZZ_MAIN) $(BUILD)/librnrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(FUZZ_LINK) -I$(BUILD)/fuzz -D_POSIX_C_SOURCE=200809L -include stdio.h -o $@ $(filter %.c %.a,$^) -lm -lpthread
+
+$(BUILD)/fuzz/fuzz_npy: tests/fuzz/fuzz_npy.c $(FUZZ_MAIN) $(BUILD)/librnrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $(filter %.c %.a,$^) -lm
+
+$(BUILD)/gen_rn: tests/tools/gen_rn.c
+	$(CC) $(CFLAGS) -o $@ $<
+
+$(BUILD)/refeval: tests/tools/refeval.c $(COMPILER_OBJ) $(BUILD)/librnrt.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+FUZZ_BINS := $(BUILD)/fuzz/fuzz_frontend $(BUILD)/fuzz/fuzz_safetensors $(BUILD)/fuzz/fuzz_npy
+fuzz-bins: $(FUZZ_BINS)
+check-once: $(FUZZ_BINS) $(BUILD)/gen_rn $(BUILD)/refeval
+
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) DIFF_COUNT=$(DIFF_COUNT) tools/fuzz.sh
+
+.PHONY: fuzz fuzz-bins
+
+# kernel: the convolution is nearly all of a CNN's time; bench_kernel times
+# it on ResNet-34's layer shapes (tools/bench_kernel.sh).
+$(BUILD)/runtime/conv.o: CFLAGS += -O3
+$(BUILD)/bench_kernel: tools/bench_kernel.c runtime/rnrt.h $(BUILD)/librnrt.a
+	$(CC) $(CFLAGS) -O3 -o $@ $< $(BUILD)/librnrt.a -lm -lpthread

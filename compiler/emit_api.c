@@ -47,6 +47,11 @@ void emit_collect(Emitter *e) {
     e->tensors = arena_alloc(g->arena, sizeof *e->tensors * (size_t)cap);
     e->wfirst = arena_alloc(g->arena, sizeof *e->wfirst * (size_t)(g->nnodes + 1));
     e->bnidx = arena_alloc(g->arena, sizeof *e->bnidx * (size_t)(g->nnodes + 1));
+    size_t nb = sizeof(int) * (size_t)(g->nnodes + 1);
+    e->conv = arena_alloc(g->arena, nb);
+    e->prep = arena_alloc(g->arena, nb);
+    e->pk = arena_alloc(g->arena, nb);
+    e->fb = arena_alloc(g->arena, nb);
     for (int i = 0; i < g->nnodes; i++) {
         GNode *n = g->nodes[i];
         if (n->id != i) die("emit: node %s has id %d at position %d", n->name,
@@ -62,7 +67,19 @@ void emit_collect(Emitter *e) {
             t->rank = ws[j].rank;
             memcpy(t->dims, ws[j].dims, sizeof t->dims);
         }
-        e->bnidx[i] = n->op == OP_BATCHNORM ? e->nbn++ : -1;
+        e->bnidx[i] = n->op == OP_BATCHNORM && !n->absorbed_by ? e->nbn++ : -1;
+        /* packed at load: every conv2d; scaled: a depthwise with a
+         * folded batchnorm */
+        bool conv = n->op == OP_CONV2D && emit_has_code(n);
+        bool prep = conv || (n->op == OP_DEPTHWISE_CONV2D && n->fold_bn);
+        e->conv[i] = conv ? e->nconv++ : -1;
+        e->prep[i] = prep ? e->nprep++ : -1;
+        e->pk[i] = -1;
+        if (conv) {
+            e->pk[i] = e->npk;
+            e->npk += n->groups > 1 ? n->groups : 1;
+        }
+        e->fb[i] = prep && n->fold_bn ? e->nfb++ : -1;
     }
 }
 
@@ -130,7 +147,8 @@ static void emit_par_helpers(Emitter *e) {
     Buf *c = e->c;
     const char *M = e->name;
     bool splits = false;
-    for (int i = 0; i < e->g->nnodes; i++) splits |= emit_splits(e->g->nodes[i]);
+    for (int i = 0; i < e->g->nnodes; i++)
+        splits |= emit_has_code(e->g->nodes[i]) && emit_splits(e->g->nodes[i]);
     if (!splits) return;
     buf_printf(c, "\n/* Task t of par_k runs rows [t*n/k, (t+1)*n/k). Four tasks a thread,\n"
                " * handed out as threads come free, even out uneven rows and a\n"
@@ -146,6 +164,66 @@ static void emit_par_helpers(Emitter *e) {
                "    m->par_rows = rows;\n    m->par_n = n;\n"
                "    m->par_k = 4 * m->nthreads < n ? 4 * m->nthreads : n;\n"
                "    rn_pool_run(m->pool, m->par_k, %s_task, m);\n}\n", M);
+}
+
+/* The convolutions' literals (M_convs) and what the load prepares for
+ * each (M_preps): conv2d weights packed for conv.c (the Keras kernel is
+ * freed after), batchnorms folded into scale and bias in double. */
+static void emit_conv_tables(Emitter *e) {
+    Buf *c = e->c;
+    const char *M = e->name;
+    Graph *g = e->g;
+    if (e->nconv) {
+        buf_printf(c, "\n/* Convolutions, one rn_conv per layer (of one group). */\n");
+        buf_printf(c, "static const rn_conv %s_convs[%d] = {\n", M, e->nconv);
+        for (int i = 0; i < g->nnodes; i++) {
+            GNode *n = g->nodes[i];
+            if (e->conv[i] < 0) continue;
+            const Shape *is = &emit_storage(n->in[0])->out;
+            int groups = n->groups > 1 ? n->groups : 1;
+            Act act = emit_act(n);
+            int ldo = (int)(n->slice_of ? n->slice_of->out.d[2] : n->out.d[2]);
+            /* designated: fields conv.c may add at the end stay zero
+             * without -Wmissing-field-initializers */
+            buf_printf(c, "    {.ih = %d, .iw = %d, .cin = %d, .oh = %d, .ow = %d, "
+                       ".cout = %d, .kh = %d, .kw = %d,\n     .sh = %d, .sw = %d, "
+                       ".dh = %d, .dw = %d, .pad_t = %d, .pad_l = %d, .ldi = %d, "
+                       ".ldo = %d, .act = %d}, /* %s */\n",
+                       (int)is->d[0], (int)is->d[1], (int)is->d[2] / groups,
+                       (int)n->out.d[0], (int)n->out.d[1],
+                       (int)n->out.d[2] / groups, n->kh, n->kw, n->sh, n->sw,
+                       n->dh ? n->dh : 1, n->dw ? n->dw : 1, n->pad_t, n->pad_l,
+                       (int)is->d[2], ldo,
+                       act == ACT_RELU || act == ACT_RELU6 ? (int)act : 0,
+                       comment_text(e, n->path));
+        }
+        buf_printf(c, "};\n");
+    }
+    if (!e->nprep) return;
+    buf_printf(c, "\n/* Prepared at load: conv = index in the convs above (-1: a depthwise "
+               "kernel,\n * scaled in place); tensor indices (-1: none); first m->pk "
+               "slot; m->fb slot (-1: none). */\n");
+    buf_printf(c, "typedef struct %s_prep {\n    int conv, groups, cout;\n"
+               "    int kernel, bias, gamma, beta, mean, var;\n    double eps;\n"
+               "    int pk, fb;\n} %s_prep;\n", M, M);
+    buf_printf(c, "static const %s_prep %s_preps[%d] = {\n", M, M, e->nprep);
+    for (int i = 0; i < g->nnodes; i++) {
+        GNode *n = g->nodes[i], *b = n->fold_bn;
+        if (e->prep[i] < 0) continue;
+        int kernel = emit_weight(e, n, n->op == OP_CONV2D ? "kernel"
+                                                          : "depthwise_kernel");
+        if (kernel < 0) die("emit: %s has no kernel", n->name);
+        buf_printf(c, "    {%d, %d, %lld, %d, %d, %d, %d, %d, %d, %.17g, %d, %d}, /* %s */\n",
+                   e->conv[i], n->groups > 1 ? n->groups : 1,
+                   (long long)n->out.d[2], kernel, emit_weight(e, n, "bias"),
+                   b ? emit_weight(e, b, "gamma") : -1,
+                   b ? emit_weight(e, b, "beta") : -1,
+                   b ? emit_weight(e, b, "moving_mean") : -1,
+                   b ? emit_weight(e, b, "moving_variance") : -1,
+                   b ? b->epsilon : 0.0, e->pk[i], e->fb[i],
+                   comment_text(e, n->path));
+    }
+    buf_printf(c, "};\n");
 }
 
 void emit_prologue(Emitter *e) {
@@ -193,7 +271,7 @@ void emit_prologue(Emitter *e) {
         buf_printf(c, "static const %s_bn %s_bns[%d] = {\n", M, M, e->nbn);
         for (int i = 0; i < g->nnodes; i++) {
             GNode *n = g->nodes[i];
-            if (n->op != OP_BATCHNORM) continue;
+            if (e->bnidx[i] < 0) continue;
             int gm = emit_weight(e, n, "gamma"), bt = emit_weight(e, n, "beta"),
                 mn = emit_weight(e, n, "moving_mean"),
                 vr = emit_weight(e, n, "moving_variance");
@@ -206,12 +284,18 @@ void emit_prologue(Emitter *e) {
         buf_printf(c, "};\n");
     }
 
+    emit_conv_tables(e);
+
     buf_printf(c, "\n/* One instance: its weights, arena and threads. During a "
                   "run, in[] holds\n * the caller's inputs and par_* the "
                   "layer being split over the pool. */\n");
     buf_printf(c, "struct %s {\n    float *w[%d];\n", M,
                e->ntensors ? e->ntensors : 1);
     if (e->nbn) buf_printf(c, "    float *bn[%d]; /* scale, shift */\n", 2 * e->nbn);
+    if (e->nprep) /* the load's loop names both */
+        buf_printf(c, "    float *pk[%d]; /* packed conv weights */\n"
+                   "    float *fb[%d]; /* biases with batchnorm folded in */\n",
+                   e->npk ? e->npk : 1, e->nfb ? e->nfb : 1);
     buf_printf(c, "    float *arena;\n    const float *in[%d];\n",
                g->ninputs ? g->ninputs : 1);
     buf_printf(c, "    rn_pool *pool;\n    int nthreads;\n");
@@ -249,6 +333,50 @@ static void emit_load(Emitter *e) {
                e->ntensors, M, M, M);
     buf_printf(c, "    if (rn_st_check_all_used(st, err, errlen) != 0) goto fail;\n"
                "    rn_st_close(st);\n    st = 0;\n");
+    if (e->nprep)
+        buf_printf(c, "    for (i = 0; i < %d; i++) {\n"
+                   "        const %s_prep *p = &%s_preps[i];\n"
+                   "        float *scale = 0;\n        int g;\n"
+                   "        if (p->gamma >= 0) {\n"
+                   "            scale = malloc((size_t)p->cout * sizeof(float));\n"
+                   "            m->fb[p->fb] = malloc((size_t)p->cout * sizeof(float));\n"
+                   "            if (!scale || !m->fb[p->fb]) {\n"
+                   "                free(scale);\n                %s_oom(err, errlen);\n"
+                   "                goto fail;\n            }\n"
+                   "            rn_k_bn_fold_bias(p->cout, m->w[p->gamma], m->w[p->beta], "
+                   "m->w[p->mean],\n                              m->w[p->var], p->eps, "
+                   "p->bias >= 0 ? m->w[p->bias] : 0,\n"
+                   "                              scale, m->fb[p->fb]);\n"
+                   "        }\n"
+                   "        if (p->conv >= 0) {\n"
+                   "            const rn_conv *c = &%s_convs[p->conv];\n"
+                   "            for (g = 0; g < p->groups; g++) {\n"
+                   "                m->pk[p->pk + g] = malloc((size_t)rn_conv_packed_floats(c) "
+                   "* sizeof(float));\n"
+                   "                if (!m->pk[p->pk + g]) {\n"
+                   "                    free(scale);\n"
+                   "                    %s_oom(err, errlen);\n"
+                   "                    goto fail;\n                }\n"
+                   "                rn_conv_pack(c, m->w[p->kernel] + g * c->cout, p->cout,\n"
+                   "                             scale ? scale + g * c->cout : 0, "
+                   "m->pk[p->pk + g]);\n"
+                   "            }\n"
+                   "            free(m->w[p->kernel]);\n            m->w[p->kernel] = 0;\n"
+                   "        } else if (scale) {\n"
+                   "            rn_k_scale_channels(m->w[p->kernel], "
+                   "%s_tensors[p->kernel].count / p->cout,\n"
+                   "                                p->cout, scale);\n"
+                   "        }\n"
+                   "        free(scale);\n"
+                   "        if (p->gamma >= 0) { /* folded: the statistics are not needed */\n"
+                   "            int t[5];\n            int j;\n"
+                   "            t[0] = p->gamma, t[1] = p->beta, t[2] = p->mean, "
+                   "t[3] = p->var, t[4] = p->bias;\n"
+                   "            for (j = 0; j < 5; j++)\n"
+                   "                if (t[j] >= 0) {\n"
+                   "                    free(m->w[t[j]]);\n"
+                   "                    m->w[t[j]] = 0;\n                }\n"
+                   "        }\n    }\n", e->nprep, M, M, M, M, M, M);
     if (e->nbn)
         buf_printf(c, "    for (i = 0; i < %d; i++) {\n"
                    "        const %s_bn *b = &%s_bns[i];\n"
@@ -288,6 +416,10 @@ static void emit_entry_points(Emitter *e) {
         GNode *n = g->nodes[i];
         if (e->fn[i])
             buf_printf(c, "    %s(m);\n", e->fn[i]);
+        else if (n->absorbed_by)
+            buf_printf(c, "    /* %s: %s, fused into %s */\n",
+                       comment_text(e, n->path), op_info[n->op].op,
+                       comment_text(e, n->absorbed_by->path));
         else if (n->op != OP_INPUT)
             buf_printf(c, "    /* %s: %s, no copy */\n",
                        comment_text(e, n->path), op_info[n->op].op);
@@ -314,6 +446,10 @@ static void emit_entry_points(Emitter *e) {
                e->ntensors ? e->ntensors : 1);
     if (e->nbn)
         buf_printf(c, "    for (i = 0; i < %d; i++) free(m->bn[i]);\n", 2 * e->nbn);
+    if (e->npk)
+        buf_printf(c, "    for (i = 0; i < %d; i++) free(m->pk[i]);\n", e->npk);
+    if (e->nfb)
+        buf_printf(c, "    for (i = 0; i < %d; i++) free(m->fb[i]);\n", e->nfb);
     buf_printf(c, "    free(m->arena);\n    if (m->pool) rn_pool_free(m->pool);\n"
                "    free(m);\n}\n");
 }

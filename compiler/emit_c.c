@@ -2,13 +2,16 @@
  * the entry point and the layers. The instance half (model.h, the struct,
  * load/run/free, main) is in emit_api.c.
  *
- * Requires: shapes, paddings and counts (shape.c) and the arena plan
- * (plan.c) on every node. Changes nothing in the graph.
+ * Requires: shapes, paddings and counts (shape.c), the fusion marks of
+ * compiler/passes/ (or none) and the arena plan (plan.c) on every node.
+ * Changes nothing in the graph.
  *
- * The generated code has one static function per layer, every dimension a
- * literal. Hot inner loops are calls into the runtime's kernels (rnrt.h,
- * kernels.c) with literal sizes, so the same C runs fast whether gcc or tcc
- * (the JIT) compiles it. An instance struct owns the weights, the activation
+ * The generated code has one static function per layer that has code of
+ * its own (a batchnorm, add or relu absorbed into a conv's epilogue and a
+ * concat whose operands wrote into its slices have none), every dimension
+ * a literal. Hot inner loops are calls into the runtime (rnrt.h: conv.c
+ * for conv2d, kernels.c for the rest) with literal sizes, so the same C
+ * runs fast whether gcc or tcc (the JIT) compiles it. An instance struct owns the weights, the activation
  * arena and the thread pool; layers that split their output rows over the
  * pool get the instance as the task context. */
 #include "emit_c.h"
@@ -53,15 +56,39 @@ static const char *thousands(Emitter *e, int64_t v) {
     return arena_strdup(e->g->arena, out);
 }
 
-/* Flatten and dropout alias their input: the node whose buffer holds n. */
+/* Flatten and dropout alias their input, and a fused node's value is its
+ * absorber's: the node whose code computes n's floats (same count). */
 GNode *emit_storage(GNode *n) {
-    while (n->op == OP_FLATTEN || n->op == OP_DROPOUT) n = n->in[0];
-    return n;
+    for (;;) {
+        if (n->op == OP_FLATTEN || n->op == OP_DROPOUT) n = n->in[0];
+        else if (n->absorbed_by) n = n->absorbed_by;
+        else return n;
+    }
 }
 
-/* The C expression of n's data: the caller's input buffer or the arena. */
+/* The node that owns the buffer holding n: a concat slice's concat. */
+static GNode *owner(GNode *n) {
+    n = emit_storage(n);
+    return n->slice_of ? n->slice_of : n;
+}
+
+bool emit_has_code(const GNode *n) {
+    return n->op != OP_INPUT && n->op != OP_FLATTEN && n->op != OP_DROPOUT &&
+           !n->absorbed_by && !(n->op == OP_CONCAT && n->sliced);
+}
+
+Act emit_act(const GNode *n) {
+    return n->epi_act != ACT_NONE ? n->epi_act : n->act;
+}
+
+/* The C expression of n's data: the caller's input buffer or the arena;
+ * a concat slice starts at its channel offset. */
 const char *emit_data(Emitter *e, GNode *n) {
     n = emit_storage(n);
+    if (n->slice_of)
+        return arena_printf(e->g->arena, "(m->arena + %lld + %lld)",
+                            (long long)n->slice_of->arena_off,
+                            (long long)n->slice_off);
     if (n->op == OP_INPUT) {
         for (int i = 0; i < e->g->ninputs; i++)
             if (e->g->inputs[i] == n)
@@ -88,26 +115,39 @@ static const char *weight_or_null(Emitter *e, const GNode *n,
     return i < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", i);
 }
 
+/* A conv's bias: folded with its batchnorm at load, or its own tensor. */
+const char *emit_bias(Emitter *e, const GNode *n) {
+    if (e->fb[n->id] >= 0)
+        return arena_printf(e->g->arena, "m->fb[%d]", e->fb[n->id]);
+    return weight_or_null(e, n, "bias");
+}
+
 static int64_t chans(const Shape *s) { return s->d[s->rank - 1]; }
 
-/* Checks what the plan promises (internal bugs if broken): the output fits
- * in the arena and overlaps no input, except an elementwise op writing in
- * place over an input of the same size. */
+/* Checks what the plan promises (internal bugs if broken): the output's
+ * buffer fits in the arena and overlaps no input's (nor a fused residual),
+ * except an elementwise op writing in place over an input of the same
+ * size. */
+static void check_input(Emitter *e, GNode *n, GNode *in, bool in_place_ok) {
+    GNode *o = owner(n), *s = owner(in);
+    if (s->op == OP_INPUT) return;
+    int64_t cnt = shape_count(&o->out), scnt = shape_count(&s->out);
+    bool overlap = s->arena_off < o->arena_off + cnt &&
+                   o->arena_off < s->arena_off + scnt;
+    if (overlap && !(in_place_ok && s->arena_off == o->arena_off))
+        die("emit: %s: arena slot overlaps its input %s", n->name, s->name);
+    (void)e;
+}
+
 static void check_plan(Emitter *e, GNode *n, bool in_place_ok) {
-    int64_t cnt = shape_count(&n->out);
-    if (n->arena_off < 0 || n->arena_off + cnt > e->g->arena_floats)
+    GNode *o = owner(n);
+    int64_t cnt = shape_count(&o->out);
+    if (o->arena_off < 0 || o->arena_off + cnt > e->g->arena_floats)
         die("emit: %s: arena slot [%lld, +%lld) outside the arena (%lld)",
-            n->name, (long long)n->arena_off, (long long)cnt,
+            n->name, (long long)o->arena_off, (long long)cnt,
             (long long)e->g->arena_floats);
-    for (int i = 0; i < n->nin; i++) {
-        GNode *s = emit_storage(n->in[i]);
-        if (s->op == OP_INPUT) continue;
-        int64_t scnt = shape_count(&s->out);
-        bool overlap = s->arena_off < n->arena_off + cnt &&
-                       n->arena_off < s->arena_off + scnt;
-        if (overlap && !(in_place_ok && s->arena_off == n->arena_off))
-            die("emit: %s: arena slot overlaps its input %s", n->name, s->name);
-    }
+    for (int i = 0; i < n->nin; i++) check_input(e, n, n->in[i], in_place_ok);
+    if (n->residual) check_input(e, n, n->residual, false);
 }
 
 /* The comment heading each layer's function. */
@@ -131,8 +171,19 @@ static void layer_comment(Emitter *e, GNode *n) {
                    "padding top %d bottom %d left %d right %d",
                    n->kh, n->kw, n->sh, n->sw, n->dh ? n->dh : 1,
                    n->dw ? n->dw : 1, n->pad_t, n->pad_b, n->pad_l, n->pad_r);
-    if (n->act != ACT_NONE && n->op != OP_ACTIVATION)
-        buf_printf(c, "\n * fused activation: %s", act_names[n->act]);
+    if (n->fold_bn)
+        buf_printf(c, "\n * batchnorm %s folded into the weights",
+                   emit_safe(e, n->fold_bn->path, false));
+    if (n->residual)
+        buf_printf(c, "\n * adds %s (residual)",
+                   emit_safe(e, emit_storage(n->residual)->path, false));
+    if (emit_act(n) != ACT_NONE && n->op != OP_ACTIVATION)
+        buf_printf(c, "\n * fused activation: %s", act_names[emit_act(n)]);
+    if (n->slice_of)
+        buf_printf(c, "\n * writes channels %lld..%lld of %s (no copy)",
+                   (long long)n->slice_off,
+                   (long long)(n->slice_off + n->out.d[2] - 1),
+                   emit_safe(e, n->slice_of->path, false));
     buf_printf(c, " */\n");
 }
 
@@ -195,29 +246,6 @@ static void window_rows(Emitter *e, GNode *n, const char *fn,
     buf_printf(c, "    } /* oy */\n}\n");
 }
 
-/* A 1x1 convolution of stride 1 without padding is a matrix product over
- * contiguous pixels: rows y0..y1 in one kernel call, so that the kernel's
- * pixel blocks are full even where the image is narrow. */
-static void pointwise_rows(Emitter *e, GNode *n, const char *fn) {
-    Buf *c = e->c;
-    long long ow = n->out.d[1], cout = n->out.d[2];
-    long long cin = chans(&emit_storage(n->in[0])->out);
-    buf_printf(c, "static void %s_rows(%s *m, int y0, int y1) {\n", fn, e->name);
-    buf_printf(c, "    const float *x = %s + (long)y0 * %lld;\n",
-               emit_data(e, n->in[0]), ow * cin);
-    buf_printf(c, "    float *y = %s + (long)y0 * %lld;\n", emit_data(e, n),
-               ow * cout);
-    buf_printf(c, "    int npix = (y1 - y0) * %lld;\n", ow);
-    buf_printf(c, "    rn_k_fill_bias(npix, %lld, %s, y, %lld);\n", cout,
-               weight_or_null(e, n, "bias"), cout);
-    buf_printf(c, "    rn_k_conv_tap(npix, %lld, %lld, x, %lld, m->w[%d], %lld, "
-               "y, %lld);\n", cin, cout, cin, emit_weight(e, n, "kernel"),
-               cout, cout);
-    if (n->act != ACT_NONE)
-        buf_printf(c, "    rn_k_act(%d, y, y, npix, %lld);\n", (int)n->act, cout);
-    buf_printf(c, "}\n");
-}
-
 /* The input pixel of output column lo[kx] in row iy, as a float offset. */
 static const char *tap_src(Emitter *e, GNode *n) {
     const Shape *is = &emit_storage(n->in[0])->out;
@@ -230,38 +258,59 @@ static const char *tap_src(Emitter *e, GNode *n) {
 static void conv_init(Emitter *e, GNode *n) {
     buf_printf(e->c, "        rn_k_fill_bias(%lld, %lld, %s, yr, %lld);\n",
                (long long)n->out.d[1], (long long)n->out.d[2],
-               weight_or_null(e, n, "bias"), (long long)n->out.d[2]);
+               emit_bias(e, n), (long long)n->out.d[2]);
 }
 
 static void conv_fini(Emitter *e, GNode *n) {
-    if (n->act != ACT_NONE)
+    if (emit_act(n) != ACT_NONE)
         buf_printf(e->c, "        rn_k_act(%d, yr, yr, %lld, %lld);\n",
-                   (int)n->act, (long long)n->out.d[1],
+                   (int)emit_act(n), (long long)n->out.d[1],
                    (long long)n->out.d[2]);
 }
 
-static void conv_tap(Emitter *e, GNode *n) {
+/* A conv2d is the runtime's direct convolution (conv.c) on weights packed
+ * at load, its rn_conv in M_convs: bias (batchnorm folded), residual and
+ * relu/relu6 in its epilogue; one call per group at channel offsets. The
+ * work items (tiles) are spread over the pool. Other activations follow
+ * as a pass over the output (never a slice: see concat_slices.c). */
+static void conv_layer(Emitter *e, GNode *n, const char *fn) {
     Buf *c = e->c;
+    int k = e->conv[n->id], groups = n->groups > 1 ? n->groups : 1;
     long long cin = chans(&emit_storage(n->in[0])->out), cout = n->out.d[2];
-    int groups = n->groups > 1 ? n->groups : 1;
     long long cig = cin / groups, cog = cout / groups;
-    const char *pre = "                ";
-    if (groups > 1) {
-        buf_printf(c, "%sfor (int g = 0; g < %d; g++)\n", pre, groups);
-        pre = "                    ";
+    const char *bias = emit_bias(e, n);
+    bool has_bias = strcmp(bias, "(const float *)0") != 0;
+    const char *res = n->residual ? emit_data(e, n->residual) : "(const float *)0";
+    buf_printf(c, "static void %s_rows(%s *m, int t0, int t1) {\n", fn, e->name);
+    if (groups == 1) {
+        buf_printf(c, "    rn_conv_run(&%s_convs[%d], %s, m->pk[%d], %s, %s,\n"
+                   "                %s, t0, t1);\n", e->name, k,
+                   emit_data(e, n->in[0]), e->pk[n->id], bias, res,
+                   emit_data(e, n));
+    } else {
+        buf_printf(c, "    int g;\n    for (g = 0; g < %d; g++)\n", groups);
+        buf_printf(c, "        rn_conv_run(&%s_convs[%d], %s + g * %lld, "
+                   "m->pk[%d + g],\n                    %s%s, %s%s,\n"
+                   "                    %s + g * %lld, t0, t1);\n", e->name, k,
+                   emit_data(e, n->in[0]), cig, e->pk[n->id], bias,
+                   has_bias ? arena_printf(e->g->arena, " + g * %lld", cog) : "",
+                   res, n->residual ? arena_printf(e->g->arena, " + g * %lld", cog) : "",
+                   emit_data(e, n), cog);
     }
-    buf_printf(c, "%srn_k_conv_tap(hi[kx] - lo[kx], %lld, %lld,\n", pre, cig,
-               cog);
-    buf_printf(c, "%s    x + %s%s, %lld,\n", pre, tap_src(e, n),
-               groups > 1 ? arena_printf(e->g->arena, " + g * %lld", cig) : "",
-               (long long)n->sw * cin);
-    buf_printf(c, "%s    m->w[%d] + (ky * %d + kx) * %lld%s, %lld,\n", pre,
-               emit_weight(e, n, "kernel"), n->kw, cig * cout,
-               groups > 1 ? arena_printf(e->g->arena, " + g * %lld", cog) : "",
-               cout);
-    buf_printf(c, "%s    yr + lo[kx] * %lld%s, %lld);\n", pre, cout,
-               groups > 1 ? arena_printf(e->g->arena, " + g * %lld", cog) : "",
-               cout);
+    buf_printf(c, "}\n");
+    buf_printf(c, "static void %s(%s *m) {\n", fn, e->name);
+    if (emit_splits(n))
+        buf_printf(c, "    %s_par(m, %s_rows, rn_conv_tiles(&%s_convs[%d]));\n",
+                   e->name, fn, e->name, k);
+    else
+        buf_printf(c, "    %s_rows(m, 0, rn_conv_tiles(&%s_convs[%d]));\n", fn,
+                   e->name, k);
+    Act act = emit_act(n);
+    if (act != ACT_NONE && act != ACT_RELU && act != ACT_RELU6)
+        buf_printf(c, "    rn_k_act(%d, %s, %s, %lld, %lld);\n", (int)act,
+                   emit_data(e, n), emit_data(e, n),
+                   (long long)(n->out.d[0] * n->out.d[1]), cout);
+    buf_printf(c, "}\n");
 }
 
 static void dw_tap(Emitter *e, GNode *n) {
@@ -354,8 +403,8 @@ static void rows_layer(Emitter *e, GNode *n, const char *fn) {
                    (long long)rows);
     else
         buf_printf(e->c, "    %s_rows(m, 0, %lld);\n", fn, (long long)rows);
-    if (n->op == OP_DENSE && n->act != ACT_NONE)
-        buf_printf(e->c, "    rn_k_act(%d, %s, %s, 1, %lld);\n", (int)n->act,
+    if (n->op == OP_DENSE && emit_act(n) != ACT_NONE)
+        buf_printf(e->c, "    rn_k_act(%d, %s, %s, 1, %lld);\n", (int)emit_act(n),
                    emit_data(e, n), emit_data(e, n), (long long)n->out.d[0]);
     buf_printf(e->c, "}\n");
 }
@@ -449,12 +498,7 @@ static void emit_layer(Emitter *e, GNode *n, const char *fn) {
     layer_comment(e, n);
     switch (n->op) {
     case OP_CONV2D:
-        if (n->kh == 1 && n->kw == 1 && n->sh == 1 && n->sw == 1 &&
-            n->groups <= 1 && !n->pad_t && !n->pad_b && !n->pad_l && !n->pad_r)
-            pointwise_rows(e, n, fn);
-        else
-            window_rows(e, n, fn, conv_init, conv_tap, conv_fini);
-        rows_layer(e, n, fn);
+        conv_layer(e, n, fn);
         break;
     case OP_DEPTHWISE_CONV2D:
         window_rows(e, n, fn, conv_init, dw_tap, conv_fini);
@@ -486,7 +530,7 @@ void emit_c(Graph *g, const EmitOptions *o, Buf *c, Buf *h) {
     e.fn = arena_alloc(g->arena, sizeof *e.fn * (size_t)(g->nnodes + 1));
     for (int i = 0; i < g->nnodes; i++) {
         GNode *n = g->nodes[i];
-        if (n->op != OP_INPUT && n->op != OP_FLATTEN && n->op != OP_DROPOUT)
+        if (emit_has_code(n))
             e.fn[i] = arena_printf(g->arena, "L%d_%s", n->id,
                                    emit_safe(&e, n->name, true));
     }

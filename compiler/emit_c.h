@@ -25,6 +25,12 @@ typedef struct Emitter {
     int *bnidx;           /* by node id: batchnorm's folded slot, or -1 */
     int nbn;
     const char **fn;      /* by node position: its layer function or NULL */
+    /* convolutions (rn_conv) and what the load prepares, by node id (-1:
+     * none): the M_convs literal, the M_preps entry (packing, batchnorm
+     * folding), the first packed-weights slot m->pk (one per group) and
+     * the folded-bias slot m->fb */
+    int *conv, *prep, *pk, *fb;
+    int nconv, nprep, npk, nfb;
 } Emitter;
 
 /* emit_c.c */
@@ -34,6 +40,9 @@ GNode *emit_storage(GNode *n);
 const char *emit_data(Emitter *e, GNode *n);
 int emit_weight(Emitter *e, const GNode *n, const char *suffix);
 bool emit_splits(const GNode *n); /* rows split over the instance's pool */
+bool emit_has_code(const GNode *n); /* not an input, alias or fused node */
+Act emit_act(const GNode *n);       /* the activation its code applies last */
+const char *emit_bias(Emitter *e, const GNode *n); /* conv/depthwise bias */
 
 /* emit_api.c */
 void emit_collect(Emitter *e);          /* the tensor table and bn slots */

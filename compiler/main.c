@@ -1,6 +1,6 @@
 /* main.c: the command line. The stages run in a visible sequence:
- * read -> parse -> elaborate (with shape checks) -> plan -> summary / dot /
- * emit C / JIT run. */
+ * read -> parse -> elaborate (with shape checks) -> passes (fusion) -> plan
+ * -> summary / dot / emit C / JIT run. */
 #define _POSIX_C_SOURCE 200809L
 #include "rnc.h"
 
@@ -209,6 +209,11 @@ int main(int argc, char **argv) {
     Graph *g = prog ? elaborate(prog, file_stem(arena, o.src_path), arena, &d)
                     : NULL;
     if (g) {
+        /* the passes (compiler/passes/), then the plan of the fused graph */
+        pass_fold_batchnorm(g);
+        pass_fuse_residual(g);
+        pass_fuse_activation(g);
+        pass_concat_slices(g);
         plan_arena(g);
         char err[512];
         switch (o.mode) {

@@ -1,18 +1,25 @@
 /* plan.c: one activation arena for the whole model, planned by liveness.
  *
- * Requires: a shaped graph in topological order. Changes: every node's
- * arena_off and last_use, and g->arena_floats.
+ * Requires: a shaped graph in topological order, after the fusion passes
+ * (or none). Changes: every node's arena_off and last_use, and
+ * g->arena_floats.
  *
- * A buffer is born when its node runs and dies after its last reader ran;
- * while a node runs its inputs are still live, so no op ever writes over
- * its own input. Flatten and dropout own no buffer: they alias their
- * input's (the generated code reads the same floats), which stretches that
- * buffer's life to the alias's last reader. Graph inputs stay in the
+ * The plan works on buffers and steps. A node's value lives in its
+ * owner's buffer: flatten and dropout alias their input's, a node absorbed
+ * by a fusion is computed by (and lives in) its absorber's, and a conv that
+ * writes a concat slice lives in the concat's. A node's step is when its
+ * code runs: an absorbed node runs at its absorber's step, so a fused
+ * residual operand is live while the conv runs. A buffer is born at the
+ * first step that writes it (for a sliced concat, its first producer) and
+ * dies after the last step that reads it; while a step runs its inputs are
+ * live, so no code ever writes over its own input. Graph inputs stay in the
  * caller's buffer (arena_off = -1), and so do their aliases. Graph outputs
- * live to the end. Placement is first-fit by offset, each buffer aligned
+ * live to the end. A slice's arena_off is its concat's (the code adds the
+ * channel offset). Placement is first-fit by offset, each buffer aligned
  * to 16 floats (64 bytes) for vector loads. */
 #include "rnc.h"
 
+#include <limits.h>
 #include <stdlib.h>
 
 enum { ALIGN_FLOATS = 16 };
@@ -22,14 +29,26 @@ typedef struct Interval {
     int end; /* the last step the buffer must survive */
 } Interval;
 
-static bool is_alias(const GNode *n) {
-    return n->op == OP_FLATTEN || n->op == OP_DROPOUT;
+/* The node whose buffer holds n's value. */
+static const GNode *owner(const GNode *n) {
+    for (;;) {
+        if (n->op == OP_FLATTEN || n->op == OP_DROPOUT) n = n->in[0];
+        else if (n->absorbed_by) n = n->absorbed_by;
+        else if (n->slice_of) n = n->slice_of;
+        else return n;
+    }
 }
 
-/* The node whose buffer n's output lives in. */
-static const GNode *owner(const GNode *n) {
-    while (is_alias(n)) n = n->in[0];
-    return n;
+/* When n's code runs. */
+static int step(const GNode *n) {
+    while (n->absorbed_by) n = n->absorbed_by;
+    return n->id;
+}
+
+/* Whether n has code that writes its owner's buffer. */
+static bool writes(const GNode *n) {
+    return n->op != OP_INPUT && n->op != OP_FLATTEN && n->op != OP_DROPOUT &&
+           !n->absorbed_by && !(n->op == OP_CONCAT && n->sliced);
 }
 
 static int cmp_off(const void *a, const void *b) {
@@ -41,16 +60,18 @@ void plan_arena(Graph *g) {
     int n = g->nnodes;
     g->arena_floats = 0;
     if (n == 0) return;
-    /* end[i]: the last step buffer i (by owner id) must stay live. */
+    /* by owner id: the first step that writes it, the last that reads it */
+    int *birth = calloc((size_t)n, sizeof *birth);
     int *end = calloc((size_t)n, sizeof *end);
     Interval *iv = calloc((size_t)n, sizeof *iv);
     Interval **live = calloc((size_t)n, sizeof *live);
-    if (!end || !iv || !live) die("out of memory");
+    if (!birth || !end || !iv || !live) die("out of memory");
 
     for (int i = 0; i < n; i++) {
         GNode *v = g->nodes[i];
         if (v->id != i) die("plan_arena: node %d has id %d", i, v->id);
         v->last_use = i;
+        birth[i] = INT_MAX;
         end[i] = i;
     }
     for (int i = 0; i < n; i++) {
@@ -59,43 +80,54 @@ void plan_arena(Graph *g) {
             GNode *u = v->in[j];
             if (u->id >= i) die("plan_arena: graph not in topological order");
             if (u->last_use < i) u->last_use = i;
+            int o = owner(u)->id, s = step(v);
+            if (end[o] < s) end[o] = s;
+        }
+        if (writes(v)) {
+            int o = owner(v)->id;
+            if (birth[o] > step(v)) birth[o] = step(v);
         }
     }
-    for (int i = 0; i < g->noutputs; i++) g->outputs[i]->last_use = n;
-    for (int i = 0; i < n; i++) {
-        const GNode *v = g->nodes[i], *o = owner(v);
-        if (end[o->id] < v->last_use) end[o->id] = v->last_use;
+    for (int i = 0; i < g->noutputs; i++) {
+        g->outputs[i]->last_use = n;
+        end[owner(g->outputs[i])->id] = n;
     }
 
+    /* Buffers are placed in the order they are born. */
     int nlive = 0;
+    for (int t = 0; t < n; t++) {
+        for (int i = 0; i < n; i++) {
+            GNode *v = g->nodes[i];
+            if (birth[i] != t || owner(v) != v || v->op == OP_INPUT) continue;
+            /* Drop buffers that died before this step; inputs of the step
+             * are live (their end is at least t), so they stay. */
+            int k = 0;
+            for (int j = 0; j < nlive; j++)
+                if (live[j]->end >= t) live[k++] = live[j];
+            nlive = k;
+            qsort(live, (size_t)nlive, sizeof *live, cmp_off);
+            int64_t size = shape_count(&v->out);
+            size = (size + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+            int64_t off = 0;
+            for (int j = 0; j < nlive; j++) {
+                if (live[j]->off - off >= size) break; /* fits in the gap */
+                int64_t top = live[j]->off + live[j]->size;
+                if (top > off) off = top;
+            }
+            iv[i] = (Interval){off, size, end[i]};
+            live[nlive++] = &iv[i];
+            v->arena_off = off;
+            if (off + size > g->arena_floats) g->arena_floats = off + size;
+        }
+    }
     for (int i = 0; i < n; i++) {
         GNode *v = g->nodes[i];
         const GNode *o = owner(v);
-        if (o != v || v->op == OP_INPUT) {
-            v->arena_off = o->op == OP_INPUT ? -1 : o->arena_off;
-            continue;
-        }
-        /* Drop buffers that died before this step; inputs of v are live
-         * (their end is at least i), so they stay in the list. */
-        int k = 0;
-        for (int j = 0; j < nlive; j++)
-            if (live[j]->end >= i) live[k++] = live[j];
-        nlive = k;
-        qsort(live, (size_t)nlive, sizeof *live, cmp_off);
-        int64_t size = shape_count(&v->out);
-        size = (size + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
-        int64_t off = 0;
-        for (int j = 0; j < nlive; j++) {
-            if (live[j]->off - off >= size) break; /* fits in the gap */
-            int64_t top = live[j]->off + live[j]->size;
-            if (top > off) off = top;
-        }
-        iv[i] = (Interval){off, size, end[i]};
-        live[nlive++] = &iv[i];
-        v->arena_off = off;
-        if (off + size > g->arena_floats) g->arena_floats = off + size;
+        if (o->op == OP_INPUT) v->arena_off = -1;
+        else if (o != v) v->arena_off = o->arena_off;
     }
     free(live);
     free(iv);
     free(end);
+    free(birth);
 }

@@ -254,6 +254,20 @@ struct GNode {
      * -1 for graph inputs (read from the caller's buffer) */
     int64_t arena_off;
     int last_use;      /* id of the last node that reads this output */
+
+    /* fusion (set by compiler/passes/; all zero when no pass ran) */
+    GNode *absorbed_by; /* runs inside that node's epilogue (a batchnorm,
+                           residual add or activation); its output is the
+                           absorber's buffer and it has no code of its own */
+    GNode *fold_bn;     /* conv/depthwise: the batchnorm folded into its
+                           kernel (scale) and bias at load */
+    GNode *residual;    /* conv2d: the add operand its epilogue adds */
+    Act epi_act;        /* conv/depthwise/dense: the activation of an absorbed
+                           node, applied last (the node's own act is NONE) */
+    GNode *slice_of;    /* writes its output straight into this concat's
+                           buffer, channels from slice_off (no copy) */
+    int64_t slice_off;
+    bool sliced;        /* concat: every operand writes into its buffer */
 };
 
 typedef struct Graph {
@@ -305,10 +319,26 @@ typedef struct Totals {
 } Totals;
 Totals graph_totals(const Graph *g);
 
+/* ------------------------------------------------------ compiler/passes/ */
+
+/* Passes over the shaped graph, run by main.c in this order before the
+ * plan. They keep every node (the summary shows each layer) and only set
+ * the fusion fields of GNode. */
+void pass_fold_batchnorm(Graph *g);  /* fold_batchnorm.c */
+void pass_fuse_residual(Graph *g);   /* fuse_residual.c */
+void pass_fuse_activation(Graph *g); /* fuse_activation.c */
+void pass_concat_slices(Graph *g);   /* concat_slices.c */
+/* uses.c: helpers of the passes. How many input slots read v (plus one per
+ * graph output it is); the node whose code computes v's value. */
+int pass_readers(const Graph *g, const GNode *v);
+GNode *pass_exec(GNode *v);
+
 /* --------------------------------------------------------------- plan.c */
 
 /* Plans the activation arena by liveness: sets every node's arena_off and
- * last_use and g->arena_floats. Flatten and dropout alias their input. */
+ * last_use and g->arena_floats. Flatten and dropout alias their input; a
+ * node absorbed by a fusion pass has its absorber's buffer, and a concat
+ * slice's producer writes into the concat's. */
 void plan_arena(Graph *g);
 
 /* ------------------------------------------------------------ summary.c */

@@ -2,12 +2,14 @@
  * gcc or clang with optimisation, so that code compiled by tcc (which does
  * not optimise) runs as fast as code compiled by gcc.
  *
- * The convolution kernel works one tap (ky, kx) at a time: a block of output
- * pixels times all output channels accumulates in[pixel][cin] x w[cin][cout].
- * Keras's [kh][kw][cin][cout] layout makes cout contiguous, so the kernel
- * vectorizes over output channels and broadcasts input values, with a
- * 6-pixel x 16-channel register block (4 x 8 on the portable path). AVX2+FMA is chosen at run time; the
- * portable path has the same blocking for the auto-vectorizer.
+ * conv2d layers run on conv.c's packed direct convolution; the tap kernel
+ * here serves dense layers (one tap of one pixel). A tap (ky, kx) of a block
+ * of output pixels times all output channels accumulates in[pixel][cin] x
+ * w[cin][cout]. Keras's [kh][kw][cin][cout] layout makes cout contiguous,
+ * so the kernel vectorizes over output channels and broadcasts input
+ * values, with a 6-pixel x 16-channel register block (4 x 8 on the
+ * portable path). AVX2+FMA is chosen at run time; the portable path has
+ * the same blocking for the auto-vectorizer.
  * No state: every call gets all it needs. */
 #include "rnrt.h"
 
@@ -347,4 +349,23 @@ void rn_k_affine(const float *in, float *out, rn_i64 n, float scale,
 
 void rn_k_add(const float *a, const float *b, float *out, rn_i64 n) {
     for (rn_i64 i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+
+/* A batchnorm folded into the layer before it, in double:
+ * scale = gamma / sqrt(var + eps), shift = beta + (bias - mean) * scale
+ * (bias may be NULL: zero). */
+void rn_k_bn_fold_bias(int c, const float *gamma, const float *beta,
+                       const float *mean, const float *var, double eps,
+                       const float *bias, float *scale, float *shift) {
+    for (int ch = 0; ch < c; ch++) {
+        double s = (double)gamma[ch] / sqrt((double)var[ch] + eps);
+        double b = bias ? (double)bias[ch] : 0.0;
+        scale[ch] = (float)s;
+        shift[ch] = (float)((double)beta[ch] + (b - (double)mean[ch]) * s);
+    }
+}
+
+void rn_k_scale_channels(float *x, rn_i64 npix, int c, const float *scale) {
+    for (rn_i64 p = 0; p < npix; p++)
+        for (int ch = 0; ch < c; ch++) x[p * c + ch] *= scale[ch];
 }

@@ -167,6 +167,49 @@ void rn_k_bn_fold(int c, const float *gamma, const float *beta,
 void rn_k_affine(const float *in, float *out, rn_i64 n, float scale,
                  float offset);
 void rn_k_add(const float *a, const float *b, float *out, rn_i64 n);
+/* A batchnorm folded into the conv before it (compiler/passes/), in
+ * double: scale = gamma / sqrt(var + eps), shift = beta + (bias - mean) *
+ * scale; bias may be NULL (zero). */
+void rn_k_bn_fold_bias(int c, const float *gamma, const float *beta,
+                       const float *mean, const float *var, double eps,
+                       const float *bias, float *scale, float *shift);
+/* x[p*c + ch] *= scale[ch]: a depthwise kernel scaled by a folded
+ * batchnorm. */
+void rn_k_scale_channels(float *x, rn_i64 npix, int c, const float *scale);
+
+/* ------------------------------------------------------------- conv.c */
+/* Direct 2-D convolution, NHWC, with weights packed once at load time.
+ * Generated code fills an rn_conv with literals. Grouped convolution is
+ * done by the caller, one call per group, with channel offsets and
+ * ldi/ldo. */
+typedef struct rn_conv {
+    int ih, iw, cin;          /* input height, width, channels (of this group) */
+    int oh, ow, cout;         /* output */
+    int kh, kw, sh, sw, dh, dw;
+    int pad_t, pad_l;         /* bottom/right padding follow from oh, ow */
+    int ldi;                  /* floats between input pixels (>= cin) */
+    int ldo;                  /* floats between output pixels (>= cout);
+                                 residual uses the same layout as out */
+    int act;                  /* RN_ACT_NONE, RN_ACT_RELU, RN_ACT_RELU6:
+                                 applied after bias and residual */
+} rn_conv;
+enum { RN_ACT_NONE = 0, RN_ACT_RELU = 1, RN_ACT_RELU6 = 2 };
+/* Floats of the packed weights. */
+rn_i64 rn_conv_packed_floats(const rn_conv *c);
+/* Packs a Keras kernel [kh][kw][cin][cout] (cout contiguous; for a group,
+ * `kernel` points at its first output channel and ldk is the full cout
+ * of the Keras tensor), multiplying output channel co by scale[co] when
+ * scale is not NULL (batchnorm folding). */
+void rn_conv_pack(const rn_conv *c, const float *kernel, int ldk,
+                  const float *scale, float *packed);
+/* The conv splits into this many independent work items (tiles of output
+ * rows and/or channel blocks), balanced for threads. */
+int rn_conv_tiles(const rn_conv *c);
+/* Computes work items [t0, t1): out = act(conv(in) + bias + residual);
+ * bias (cout floats) and residual may be NULL. */
+void rn_conv_run(const rn_conv *c, const float *in, const float *packed,
+                 const float *bias, const float *residual, float *out,
+                 int t0, int t1);
 
 #ifdef __cplusplus
 }

@@ -69,7 +69,7 @@ sys.exit(0 if e <= 1e-4 else 1)' "$_d/rnc_out.npy" "$_d/ref0.npy" ||
 
 rnc_time() {
     _d=$1/$2 _t=$3
-    R_MEDIAN='' R_MIN='' R_RSS='' R_FIRST=
+    R_MEDIAN='' R_MIN='' R_RSS='' R_FIRST=''
     timed "$_d/rnc_model" --threads "$_t" --repeat "$REPEAT" \
         "$_d/w.safetensors" "$_d/input0.npy" "$_d/rnc_out.npy" || return 1
     # the --main program says "median X ms, min Y ms per run" on stderr
@@ -202,7 +202,9 @@ for name in $NETS; do
     MACS=$("$RNC" --summary "$src" 2>/dev/null |
         sed -n 's/^Multiply-accumulates: \([0-9,]*\).*/\1/p' | tr -d ,)
     MACS=${MACS:-0}
-    echo "== $name ($(awk -v m="$MACS" 'BEGIN { printf "%.3f", m / 1e9 }') GMAC)"
+    # the load says how much other work shared the cores: 2-thread figures
+    # suffer most from it
+    echo "== $name ($(awk -v m="$MACS" 'BEGIN { printf "%.3f", m / 1e9 }') GMAC; load average now $(cut -d' ' -f1 /proc/loadavg))"
     d=$OUT/$name
     if [ -n "$TORCH_SKIP" ]; then
         echo "  onnxruntime: skipped: $TORCH_SKIP (needed to export)"

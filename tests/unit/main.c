@@ -13,6 +13,8 @@ int main(void) {
     register_emit_tests();
     register_jit_tests();
     register_weights_tests();
+    register_conv_tests();
+    register_passes_tests();
     CU_basic_set_mode(CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -144,17 +144,25 @@ static void test_layer_functions(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "static void L2_conv2d_2(tnet *m) {"));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "static void L4_max_pooling2d_4(tnet *m);"));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "/* dense_8: dense (Dense), tnet.rn:9:5"));
-    /* literal loop bounds and SAME padding resolved to numbers */
-    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "for (int ky = 0; ky < 3; ky++) {"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "int iy = oy * 1 - 1 + ky * 1;"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "static const int lo[3] = {1, 0, 0}, hi[3] = {8, 8, 7};"));
+    /* the conv as a literal rn_conv (SAME padding resolved to numbers, its
+     * relu in the epilogue), weights packed at load; the pool's literal
+     * loop bounds */
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "static const rn_conv tnet_convs[2] = {\n"
+                                          "    {.ih = 8, .iw = 8, .cin = 3, .oh = 8, .ow = 8, .cout = 16, .kh = 3, .kw = 3,\n"
+                                          "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 1, .pad_l = 1, .ldi = 3, .ldo = 16, .act = 1}, /* conv2d_2 */\n"
+                                          "    {.ih = 4, .iw = 4, .cin = 16, .oh = 4, .ow = 4, .cout = 16, .kh = 1, .kw = 1,\n"
+                                          "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 0, .pad_l = 0, .ldi = 16, .ldo = 16, .act = 0}, /* conv2d_5 */\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rn_conv_run(&tnet_convs[0], "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rn_conv_pack(c, m->w[p->kernel] + g * c->cout"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "for (int ky = 0; ky < 2; ky++) {"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "int iy = oy * 2 - 0 + ky * 1;"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "static const int lo[2] = {0, 0}, hi[2] = {4, 4};"));
     /* the rescale constant is written losslessly */
     char want[64];
     snprintf(want, sizeof want, "%.9gf", (double)(float)(1.0 / 255));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, want));
     CU_ASSERT((float)strtod(want, NULL) == (float)(1.0 / 255));
     /* fused activations; batchnorm folded at load with its epsilon */
-    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rn_k_act(1, yr, yr, 8, 16);"));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rn_k_act(5, "));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "{16, 2, 3, 4, 5, 0.001"));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rn_k_bn_fold("));

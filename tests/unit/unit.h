@@ -10,6 +10,8 @@ void register_runtime_tests(void);  /* test_runtime.c: safetensors, npy, pool */
 void register_emit_tests(void);     /* test_emit.c: code generation, weights */
 void register_jit_tests(void);      /* test_jit.c: libtcc in memory */
 void register_weights_tests(void);  /* test_weights.c: --init-weights */
+void register_conv_tests(void);     /* test_conv.c: packed direct convolution */
+void register_passes_tests(void);   /* test_passes.c: fusion passes, fused plan */
 
 /* Adds a suite or aborts the run. */
 CU_pSuite unit_suite(const char *name);

@@ -1,0 +1,67 @@
+#!/bin/bash
+# differential.sh: the code generator against a plain reference evaluator.
+#
+# DIFF_COUNT (30) random valid programs from tests/tools/gen_rn.c, seeds
+# DIFF_SEED (1) onwards, each: `rnc --init-weights --random`, inputs and
+# the reference outputs from tests/tools/refeval.c (naive double loops over
+# rnc's graph IR), then the ahead-of-time program (`rnc -o --main`, cc -O1,
+# run; sanitized under SAN=1) and the JIT (`rnc --run --output`), each
+# output within |got - ref| <= 1e-4 * max|ref| + 1e-5 (npycmp). A failure
+# prints the program. DIFF_JOBS (2) programs run at once.
+. "$(dirname "$0")/lib.sh"
+BUILD=${BUILD:-$ROOT/build}
+COUNT=${DIFF_COUNT:-30}
+SEED=${DIFF_SEED:-1}
+JOBS=${DIFF_JOBS:-2}
+SANFLAGS=
+[ "${SAN:-0}" = 1 ] && SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all"
+for tool in gen_rn refeval npycmp; do
+    [ -x "$BUILD/$tool" ] || { bad "$BUILD/$tool is not built (make BUILD=... check-once)"; finish; exit; }
+done
+
+# one SEED: "pass|fail ..." lines on stdout, details in $T/SEED.log.
+one() {
+    local s=$1 d=$T/p$1 nin nout i args=() outs=()
+    mkdir -p "$d"
+    exec 2>"$T/$s.log"
+    "$BUILD/gen_rn" "$s" >"$d/model.rn" || { echo "fail $s: gen_rn"; return; }
+    if ! "$RNC" --init-weights "$d/w.safetensors" --random --seed "$s" "$d/model.rn"; then
+        echo "fail $s: --init-weights"; return
+    fi
+    read -r nin nout < <("$BUILD/refeval" --make-inputs "$s" "$d/model.rn" "$d/w.safetensors" "$d") ||
+        { echo "fail $s: refeval"; return; }
+    [ -n "$nout" ] || { echo "fail $s: refeval"; return; }
+    for ((i = 0; i < nin; i++)); do args+=(--input "$d/in$i.npy"); outs+=("$d/in$i.npy"); done
+    for ((i = 0; i < nout; i++)); do args+=(--output "$d/jit$i.npy"); done
+    for ((i = 0; i < nout; i++)); do outs+=("$d/aot$i.npy"); done
+    if ! "$RNC" "$d/model.rn" -o "$d/model.c" --main ||
+        ! cc -O1 -std=c11 $SANFLAGS "$d/model.c" $("$RNC" --cflags) $("$RNC" --libs) -o "$d/model" ||
+        ! timeout 60 "$d/model" "$d/w.safetensors" "${outs[@]}"; then
+        echo "fail $s: the ahead-of-time program did not build or run"
+    fi
+    if ! timeout 60 "$RNC" --run "$d/model.rn" --weights "$d/w.safetensors" "${args[@]}" >/dev/null; then
+        echo "fail $s: rnc --run failed"
+    fi
+    for ((i = 0; i < nout; i++)); do
+        for k in aot jit; do
+            if [ -f "$d/$k$i.npy" ] && "$BUILD/npycmp" "$d/$k$i.npy" "$d/ref$i.npy" >"$d/cmp" 2>&1; then
+                echo "pass $s $k output $i"
+            else
+                echo "fail $s: $k output $i differs from the reference: $(cat "$d/cmp" 2>/dev/null)"
+            fi
+        done
+    done
+}
+
+export -f one
+export RNC BUILD T SANFLAGS
+seq "$SEED" $((SEED + COUNT - 1)) | xargs -P "$JOBS" -I{} bash -c 'one {}' >"$T/results"
+while read -r verdict rest; do
+    if [ "$verdict" = pass ]; then ok; else
+        s=${rest%%:*}
+        bad "$rest"
+        { echo "    program (tests/tools/gen_rn $s):"; sed 's/^/      /' "$T/p$s/model.rn"
+          sed 's/^/    /' "$T/$s.log" | head -20; } >&2
+    fi
+done <"$T/results"
+finish

@@ -1,0 +1,446 @@
+/* test_passes.c: the fusion passes (compiler/passes/) and the plan of the
+ * fused graph, on the examples and on small programs: exactly which nodes
+ * are absorbed and into what, what must not fuse, and that buffers live at
+ * the same step never overlap (checked here from first principles, not
+ * with plan.c's own bookkeeping). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "rnc.h"
+#include "unit.h"
+
+static Arena *A;
+
+static Graph *build_text(const char *text) {
+    static Source src;
+    static Diag d;
+    src = (Source){"t.rn", text, strlen(text)};
+    diag_init(&d, &src, stderr);
+    Ast *prog = parse_source(&src, A, &d);
+    return prog ? elaborate(prog, "t", A, &d) : NULL;
+}
+
+static Graph *build_file(const char *path) {
+    char *text = read_whole_file(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(text);
+    char *copy = arena_strdup(A, text);
+    free(text);
+    return build_text(copy);
+}
+
+/* What main.c runs, in its order. */
+static void run_passes(Graph *g) {
+    pass_fold_batchnorm(g);
+    pass_fuse_residual(g);
+    pass_fuse_activation(g);
+    pass_concat_slices(g);
+    plan_arena(g);
+}
+
+static GNode *find(Graph *g, const char *path) {
+    for (int i = 0; i < g->nnodes; i++)
+        if (!strcmp(g->nodes[i]->path, path)) return g->nodes[i];
+    CU_FAIL(path);
+    return NULL;
+}
+
+static int count_op(const Graph *g, OpKind op) {
+    int n = 0;
+    for (int i = 0; i < g->nnodes; i++) n += g->nodes[i]->op == op;
+    return n;
+}
+
+/* ------------------------------------------- the plan, independently */
+
+/* The node whose buffer holds v, and when v's code runs. */
+static const GNode *buffer_of(const GNode *v) {
+    for (;;) {
+        if (v->op == OP_FLATTEN || v->op == OP_DROPOUT) v = v->in[0];
+        else if (v->absorbed_by) v = v->absorbed_by;
+        else if (v->slice_of) v = v->slice_of;
+        else return v;
+    }
+}
+
+static int step_of(const GNode *v) {
+    while (v->absorbed_by) v = v->absorbed_by;
+    return v->id;
+}
+
+/* Every buffer inside the arena and aligned; any two buffers whose lives
+ * (first write to last read, reads of fused nodes at their absorber's
+ * step) meet are disjoint; fused nodes and slices share their owner's. */
+static void check_fused_plan(const Graph *g) {
+    int n = g->nnodes;
+    int *first = malloc(sizeof(int) * (size_t)n), *last = malloc(sizeof(int) * (size_t)n);
+    for (int i = 0; i < n; i++) first[i] = n + 1, last[i] = -1;
+    for (int i = 0; i < n; i++) {
+        const GNode *v = g->nodes[i];
+        bool code = v->op != OP_INPUT && v->op != OP_FLATTEN &&
+                    v->op != OP_DROPOUT && !v->absorbed_by &&
+                    !(v->op == OP_CONCAT && v->sliced);
+        int b = buffer_of(v)->id;
+        if (code && step_of(v) < first[b]) first[b] = step_of(v);
+        if (code && step_of(v) > last[b]) last[b] = step_of(v);
+        for (int j = 0; j < v->nin; j++) {
+            int u = buffer_of(v->in[j])->id;
+            if (step_of(v) > last[u]) last[u] = step_of(v);
+        }
+    }
+    for (int i = 0; i < g->noutputs; i++) last[buffer_of(g->outputs[i])->id] = n;
+    for (int i = 0; i < n; i++) { /* a residual is read while the conv runs */
+        const GNode *v = g->nodes[i];
+        if (v->residual && buffer_of(v->residual)->op != OP_INPUT)
+            CU_ASSERT(last[buffer_of(v->residual)->id] >= v->id);
+    }
+    for (int i = 0; i < n; i++) {
+        const GNode *a = g->nodes[i], *o = buffer_of(a);
+        if (o != a) {
+            CU_ASSERT_EQUAL(a->arena_off, o->op == OP_INPUT ? -1 : o->arena_off);
+            continue;
+        }
+        if (a->op == OP_INPUT) continue;
+        CU_ASSERT(a->arena_off >= 0 && a->arena_off % 16 == 0);
+        CU_ASSERT(a->arena_off + shape_count(&a->out) <= g->arena_floats);
+        for (int j = 0; j < n; j++) {
+            const GNode *b = g->nodes[j];
+            if (j == i || buffer_of(b) != b || b->op == OP_INPUT) continue;
+            bool meet = first[i] <= last[j] && first[j] <= last[i];
+            bool overlap = a->arena_off < b->arena_off + shape_count(&b->out) &&
+                           b->arena_off < a->arena_off + shape_count(&a->out);
+            if (meet && overlap) {
+                CU_FAIL("buffers live at the same time overlap");
+                fprintf(stderr, "\n  %s [%d, %d] and %s [%d, %d] overlap\n",
+                        a->path, first[i], last[i], b->path, first[j], last[j]);
+            }
+        }
+    }
+    free(first);
+    free(last);
+}
+
+/* ------------------------------------------------------------ tests */
+
+/* ResNet-34: every batchnorm folded into the conv before it, every add
+ * fused into a conv with its relu, every relu fused; nothing else. */
+static void test_resnet34_body(void) {
+    Graph *g = build_file("../../examples/resnet34.rn");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    int64_t unfused = (plan_arena(g), g->arena_floats);
+    run_passes(g);
+    CU_ASSERT_EQUAL(count_op(g, OP_BATCHNORM), 36);
+    CU_ASSERT_EQUAL(count_op(g, OP_ADD), 16);
+    CU_ASSERT_EQUAL(count_op(g, OP_ACTIVATION), 33);
+    int adds = 0, residuals = 0;
+    for (int i = 0; i < g->nnodes; i++) {
+        GNode *v = g->nodes[i];
+        switch (v->op) {
+        case OP_BATCHNORM:
+            CU_ASSERT_PTR_EQUAL(v->absorbed_by, v->in[0]);
+            CU_ASSERT_EQUAL(v->in[0]->op, OP_CONV2D);
+            CU_ASSERT_PTR_EQUAL(v->in[0]->fold_bn, v);
+            break;
+        case OP_ADD: {
+            adds++;
+            GNode *c = v->absorbed_by;
+            CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+            CU_ASSERT_EQUAL(c->op, OP_CONV2D);
+            /* the operand computed last is the conv (through its bn) */
+            GNode *mine = v->in[0]->absorbed_by == c ? v->in[0] : v->in[1];
+            GNode *other = mine == v->in[0] ? v->in[1] : v->in[0];
+            CU_ASSERT_PTR_EQUAL(mine->absorbed_by, c);
+            CU_ASSERT_PTR_EQUAL(c->residual, other);
+            CU_ASSERT(step_of(other) < c->id);
+            /* and the relu after the add is the conv's epilogue */
+            CU_ASSERT_EQUAL(c->epi_act, ACT_RELU);
+            break;
+        }
+        case OP_ACTIVATION:
+            CU_ASSERT_EQUAL(v->act, ACT_RELU);
+            CU_ASSERT_PTR_NOT_NULL(v->absorbed_by);
+            if (v->absorbed_by) CU_ASSERT_EQUAL(v->absorbed_by->op, OP_CONV2D);
+            break;
+        default:
+            CU_ASSERT_PTR_NULL(v->absorbed_by);
+            CU_ASSERT_PTR_NULL(v->slice_of);
+            break;
+        }
+        residuals += v->residual != NULL;
+    }
+    CU_ASSERT_EQUAL(adds, 16);
+    CU_ASSERT_EQUAL(residuals, 16);
+    /* a projection block: the add goes into the shortcut conv (it runs
+     * after the main path), whose residual is the main path's bn */
+    GNode *add = find(g, "residual_unit_3.add");
+    GNode *sc = find(g, "residual_unit_3.conv2d_2");
+    if (add && sc) {
+        CU_ASSERT_PTR_EQUAL(add->absorbed_by, sc);
+        CU_ASSERT_PTR_EQUAL(sc->residual, find(g, "residual_unit_3.batch_normalization_1"));
+    }
+    check_fused_plan(g);
+    CU_ASSERT(g->arena_floats < unfused);
+}
+
+/* small_residual: the 1x1 convs absorb the adds (they run after the main
+ * path); the 3x3 convs have their own relu, so nothing folds into them. */
+static void test_small_residual_body(void) {
+    Graph *g = build_file("../../examples/small_residual.rn");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    run_passes(g);
+    const char *adds[3] = {"residual_block.add", "residual_block_1.add",
+                           "residual_block_2.add"};
+    GNode *add0 = NULL;
+    int absorbed = 0;
+    for (int i = 0; i < g->nnodes; i++) {
+        GNode *v = g->nodes[i];
+        if (!v->absorbed_by) continue;
+        absorbed++;
+        CU_ASSERT_EQUAL(v->op, OP_ADD);
+        CU_ASSERT_EQUAL(v->absorbed_by->op, OP_CONV2D);
+        CU_ASSERT_EQUAL(v->absorbed_by->kh, 1);
+        if (!add0) add0 = v;
+    }
+    CU_ASSERT_EQUAL(absorbed, 3);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(add0);
+    /* elaborated names: the add of the first block absorbed by its 1x1
+     * conv, whose residual is the block's maxpool */
+    (void)adds;
+    GNode *c = add0->absorbed_by;
+    CU_ASSERT_EQUAL(c->sh, 2);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c->residual);
+    CU_ASSERT_EQUAL(c->residual->op, OP_MAXPOOL);
+    CU_ASSERT_EQUAL(c->epi_act, ACT_NONE);
+    for (int i = 0; i < g->nnodes; i++) {
+        GNode *v = g->nodes[i];
+        if (v->op == OP_CONV2D && v->act == ACT_RELU) {
+            CU_ASSERT_PTR_NULL(v->fold_bn);
+            CU_ASSERT_PTR_NULL(v->residual);
+        }
+    }
+    check_fused_plan(g);
+}
+
+static void test_other_examples_body(void) {
+    const char *names[] = {"resnet18", "resnet50", "mobilenet_v1", "vgg16"};
+    for (int k = 0; k < 4; k++) {
+        char path[64];
+        snprintf(path, sizeof path, "../../examples/%s.rn", names[k]);
+        Graph *g = build_file(path);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+        run_passes(g);
+        check_fused_plan(g);
+        for (int i = 0; i < g->nnodes; i++) /* every batchnorm follows a conv */
+            if (g->nodes[i]->op == OP_BATCHNORM)
+                CU_ASSERT_PTR_NOT_NULL(g->nodes[i]->absorbed_by);
+    }
+}
+
+/* MobileNet: depthwise + batchnorm + relu6 fused as well. */
+static void test_depthwise_relu6_body(void) {
+    Graph *g = build_file("../../examples/mobilenet_v1.rn");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    run_passes(g);
+    int dw = 0;
+    for (int i = 0; i < g->nnodes; i++) {
+        GNode *v = g->nodes[i];
+        if (v->op != OP_DEPTHWISE_CONV2D) continue;
+        dw++;
+        CU_ASSERT_PTR_NOT_NULL(v->fold_bn);
+        CU_ASSERT_EQUAL(v->epi_act, ACT_RELU6);
+    }
+    CU_ASSERT_EQUAL(dw, 13);
+}
+
+/* A conv whose output has two readers is not fused with either; the same
+ * for a conv that is a graph output, and a batchnorm after a conv that
+ * has its own activation. */
+static void test_two_readers_body(void) {
+    Graph *g = build_text(
+        "input x[8, 8, 4]\n"
+        "y = conv2d(x, 8, 3, padding=same)\n"
+        "output batchnorm(y)\n"
+        "output relu(y)\n"
+        "z = conv2d(x, 8, 3, padding=same)\n"
+        "output z\n"
+        "output relu(batchnorm(z))\n"
+        "w = conv2d(x, 8, 3, padding=same, activation=relu)\n"
+        "output relu6(batchnorm(w))\n"
+        "v = conv2d(x, 4, 3, padding=same)\n"
+        "output add(v, x, x)\n"
+        "u = conv2d(x, 4, 1)\n"
+        "output u + u\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    run_passes(g);
+    for (int i = 0; i < g->nnodes; i++) {
+        GNode *v = g->nodes[i];
+        CU_ASSERT_PTR_NULL(v->absorbed_by);
+        CU_ASSERT_PTR_NULL(v->fold_bn);
+        CU_ASSERT_PTR_NULL(v->residual);
+        CU_ASSERT_EQUAL(v->epi_act, ACT_NONE);
+    }
+    check_fused_plan(g);
+}
+
+/* The residual operand may be a graph input; the add then sits in the
+ * conv's epilogue and the input stays in the caller's buffer. */
+static void test_residual_of_input_body(void) {
+    Graph *g = build_text(
+        "input x[8, 8, 4]\n"
+        "output relu(batchnorm(conv2d(x, 4, 3, padding=same, bias=false)) + x)\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    run_passes(g);
+    GNode *c = find(g, "conv2d");
+    CU_ASSERT_PTR_EQUAL(c->residual, g->inputs[0]);
+    CU_ASSERT_PTR_EQUAL(c->fold_bn, find(g, "batch_normalization"));
+    CU_ASSERT_EQUAL(c->epi_act, ACT_RELU);
+    CU_ASSERT_PTR_EQUAL(find(g, "add")->absorbed_by, c);
+    CU_ASSERT_PTR_EQUAL(find(g, "activation")->absorbed_by, c);
+    /* the output (the relu) is the conv's buffer */
+    CU_ASSERT_EQUAL(g->outputs[0]->arena_off, c->arena_off);
+    check_fused_plan(g);
+}
+
+/* Concat: operands computed by convs read only by it write straight into
+ * their slices; one operand read elsewhere (or an input) keeps the copy. */
+static void test_concat_body(void) {
+    Graph *g = build_text(
+        "input x[8, 8, 4]\n"
+        "a = relu6(batchnorm(conv2d(x, 3, 1, bias=false)))\n"
+        "b = conv2d(x, 5, 3, padding=same, activation=relu)\n"
+        "c = conv2d(x, 2, 3, padding=same)\n"
+        "k = concat(a, b, c)\n"
+        "output conv2d(k, 4, 1)\n"
+        "d = conv2d(x, 3, 1)\n"
+        "e = conv2d(x, 3, 1)\n"
+        "output concat(d, e)\n"
+        "output maxpool(e, 2)\n"
+        "output concat(conv2d(x, 2, 1), x)\n"
+        "f = conv2d(x, 3, 1)\n"
+        "output concat(f, f)\n"
+        "output concat(conv2d(x, 4, 3, padding=same) + x, conv2d(x, 2, 1))\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    run_passes(g);
+    GNode *k = find(g, "concatenate");
+    CU_ASSERT_TRUE(k->sliced);
+    GNode *ca = find(g, "conv2d"), *cb = find(g, "conv2d_1"), *cc = find(g, "conv2d_2");
+    CU_ASSERT_PTR_EQUAL(ca->slice_of, k);
+    CU_ASSERT_PTR_EQUAL(cb->slice_of, k);
+    CU_ASSERT_PTR_EQUAL(cc->slice_of, k);
+    CU_ASSERT_EQUAL(ca->slice_off, 0);
+    CU_ASSERT_EQUAL(cb->slice_off, 3);
+    CU_ASSERT_EQUAL(cc->slice_off, 8);
+    CU_ASSERT_EQUAL(ca->epi_act, ACT_RELU6);
+    CU_ASSERT_PTR_EQUAL(find(g, "batch_normalization")->absorbed_by, ca);
+    /* a slice lives in the concat's buffer, born with its first writer */
+    CU_ASSERT_EQUAL(ca->arena_off, k->arena_off);
+    CU_ASSERT_EQUAL(cc->arena_off, k->arena_off);
+    const char *kept[4] = {"concatenate_1", "concatenate_2", "concatenate_3",
+                           "concatenate_4"};
+    for (int i = 0; i < 4; i++) {
+        GNode *v = find(g, kept[i]);
+        CU_ASSERT_FALSE(v->sliced);
+        for (int j = 0; j < v->nin; j++)
+            CU_ASSERT_PTR_NULL(pass_exec(v->in[j])->slice_of);
+    }
+    check_fused_plan(g);
+}
+
+/* The code of a fused graph: slices write with the concat's stride, the
+ * residual is the conv's epilogue operand, batchnorms fold at load, and
+ * absorbed nodes have no function of their own. */
+static void test_emitted_code_body(void) {
+    Graph *g = build_text(
+        "input x[8, 8, 4]\n"
+        "a = relu6(batchnorm(conv2d(x, 3, 1, bias=false)))\n"
+        "b = conv2d(x, 5, 3, padding=same, activation=relu)\n"
+        "k = concat(a, b)\n"
+        "output relu(conv2d(k, 4, 1) + x)\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    run_passes(g);
+    EmitOptions o = {.cmdline = "rnc t.rn -o t.c", .src_path = "t.rn",
+                     .header_name = "t.h"};
+    Buf c = {0}, h = {0};
+    emit_c(g, &o, &c, &h);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c.data);
+    /* the slices: ldo is the concat's 8 channels */
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "    {.ih = 8, .iw = 8, .cin = 4, .oh = 8, .ow = 8, .cout = 3, .kh = 1, .kw = 1,\n"
+        "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 0, .pad_l = 0, .ldi = 4, .ldo = 8, .act = 2}, /* conv2d */\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "    {.ih = 8, .iw = 8, .cin = 4, .oh = 8, .ow = 8, .cout = 5, .kh = 3, .kw = 3,\n"
+        "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 1, .pad_l = 1, .ldi = 4, .ldo = 8, .act = 1}, /* conv2d_1 */\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "    {.ih = 8, .iw = 8, .cin = 8, .oh = 8, .ow = 8, .cout = 4, .kh = 1, .kw = 1,\n"
+        "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 0, .pad_l = 0, .ldi = 8, .ldo = 4, .act = 1}, /* conv2d_2 */\n"));
+    char want[128];
+    snprintf(want, sizeof want, "(m->arena + %lld + 3), t0, t1);",
+             (long long)find(g, "concatenate")->arena_off);
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, want)); /* b's slice */
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, ", m->in[0],\n")); /* the residual */
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rn_k_bn_fold_bias("));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "/* add: add, fused into conv2d_2 */"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "/* concatenate: concat, no copy */"));
+    CU_ASSERT_PTR_NULL(strstr(c.data, "memcpy(y + p")); /* no concat copy */
+    CU_ASSERT_PTR_NULL(strstr(c.data, "rn_k_add("));
+    CU_ASSERT_PTR_NULL(strstr(c.data, "rn_k_scale_shift("));
+    CU_ASSERT_PTR_NULL(strstr(c.data, "rn_k_act("));
+    buf_free(&c);
+    buf_free(&h);
+}
+
+/* Each test's graphs live in its own arena. */
+static void test_emitted_code(void) {
+    A = arena_new();
+    test_emitted_code_body();
+    arena_free(A);
+}
+static void test_resnet34(void) {
+    A = arena_new();
+    test_resnet34_body();
+    arena_free(A);
+}
+
+static void test_small_residual(void) {
+    A = arena_new();
+    test_small_residual_body();
+    arena_free(A);
+}
+
+static void test_other_examples(void) {
+    A = arena_new();
+    test_other_examples_body();
+    arena_free(A);
+}
+
+static void test_depthwise_relu6(void) {
+    A = arena_new();
+    test_depthwise_relu6_body();
+    arena_free(A);
+}
+
+static void test_two_readers(void) {
+    A = arena_new();
+    test_two_readers_body();
+    arena_free(A);
+}
+
+static void test_residual_of_input(void) {
+    A = arena_new();
+    test_residual_of_input_body();
+    arena_free(A);
+}
+
+static void test_concat(void) {
+    A = arena_new();
+    test_concat_body();
+    arena_free(A);
+}
+
+void register_passes_tests(void) {
+    CU_pSuite s = unit_suite("passes");
+    CU_add_test(s, "resnet34: bn, add and relu fused", test_resnet34);
+    CU_add_test(s, "small_residual: adds into the 1x1 convs", test_small_residual);
+    CU_add_test(s, "other examples: fused plans", test_other_examples);
+    CU_add_test(s, "mobilenet: depthwise + bn + relu6", test_depthwise_relu6);
+    CU_add_test(s, "two readers: no fusion", test_two_readers);
+    CU_add_test(s, "residual of a graph input", test_residual_of_input);
+    CU_add_test(s, "concat slices", test_concat);
+    CU_add_test(s, "emitted code of a fused graph", test_emitted_code);
+}

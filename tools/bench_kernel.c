@@ -1,0 +1,135 @@
+/* bench_kernel.c: times rn_conv_run on every distinct convolution shape of
+ * ResNet-34 at 224x224, batch 1, at 1 and 2 threads (rn_pool), and sums
+ * them into the whole network's convolution time. Figures only; see
+ * tools/bench_kernel.sh.
+ *
+ *   bench_kernel [peak_gflops_per_core] [seconds_per_shape] [layer]
+ *
+ * With `layer`, only the shapes whose name contains it (no totals).
+ *
+ * Peak defaults to 102 GFLOP/s (Zen 3: 2 FMA pipes x 8 floats x 2 flops x
+ * 3.2 GHz). Each figure is the fastest of repeated runs: the machine is
+ * shared, and the minimum is the least disturbed by other processes. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "rnrt.h"
+
+typedef struct Shape {
+    const char *name;
+    int count; /* times ResNet-34 has it */
+    int in, cin, cout, k, s;
+} Shape;
+
+static const Shape shapes[] = {
+    {"stem 7x7/2 3->64", 1, 224, 3, 64, 7, 2},
+    {"3x3 64 @56", 6, 56, 64, 64, 3, 1},
+    {"3x3/2 64->128", 1, 56, 64, 128, 3, 2},
+    {"1x1/2 64->128", 1, 56, 64, 128, 1, 2},
+    {"3x3 128 @28", 7, 28, 128, 128, 3, 1},
+    {"3x3/2 128->256", 1, 28, 128, 256, 3, 2},
+    {"1x1/2 128->256", 1, 28, 128, 256, 1, 2},
+    {"3x3 256 @14", 11, 14, 256, 256, 3, 1},
+    {"3x3/2 256->512", 1, 14, 256, 512, 3, 2},
+    {"1x1/2 256->512", 1, 14, 256, 512, 1, 2},
+    {"3x3 512 @7", 5, 7, 512, 512, 3, 1},
+};
+
+typedef struct Job {
+    const rn_conv *c;
+    const float *in, *packed, *bias, *res;
+    float *out;
+} Job;
+
+static void task(void *ctx, int i) {
+    Job *j = ctx;
+    rn_conv_run(j->c, j->in, j->packed, j->bias, j->res, j->out, i, i + 1);
+}
+
+static float *buf(rn_i64 n, rn_rng *g) {
+    size_t bytes = ((size_t)n * sizeof(float) + 63) / 64 * 64;
+    float *b = aligned_alloc(64, bytes ? bytes : 64);
+    if (!b) {
+        fprintf(stderr, "bench_kernel: out of memory\n");
+        exit(1);
+    }
+    for (rn_i64 i = 0; i < n; i++) b[i] = rn_rng_uniform(g) - 0.5f;
+    return b;
+}
+
+/* Fastest milliseconds of one conv over `seconds`, on `pool`. */
+static double time_conv(rn_pool *pool, const rn_conv *c, Job *j, int tiles,
+                        double seconds) {
+    double t[1000];
+    int n = 0;
+    rn_pool_run(pool, tiles, task, j); /* warm the caches */
+    double start = rn_now_ms();
+    while (n < 1000 && (n < 5 || rn_now_ms() - start < seconds * 1000)) {
+        double t0 = rn_now_ms();
+        rn_pool_run(pool, tiles, task, j);
+        t[n++] = rn_now_ms() - t0;
+    }
+    (void)c;
+    double med, min;
+    rn_median_min(t, n, &med, &min);
+    (void)med;
+    return min;
+}
+
+int main(int argc, char **argv) {
+    double peak = argc > 1 ? atof(argv[1]) : 102.0;
+    double seconds = argc > 2 ? atof(argv[2]) : 0.3;
+    const char *only = argc > 3 ? argv[3] : NULL;
+    rn_pool *pools[2] = {rn_pool_new(1), rn_pool_new(2)};
+    rn_rng g;
+    rn_rng_seed(&g, 1);
+    double total[2] = {0, 0}, total_flops = 0;
+    printf("%-18s %3s %7s %5s | %8s %7s %5s | %8s %7s %5s | %5s\n", "layer", "n",
+           "MFLOP", "items", "1T ms", "GFLOP/s", "%pk", "2T ms", "GFLOP/s", "%pk",
+           "x2");
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const Shape *s = &shapes[i];
+        if (only && !strstr(s->name, only)) continue;
+        rn_conv c = {0};
+        c.ih = c.iw = s->in, c.cin = c.ldi = s->cin;
+        c.oh = c.ow = s->in / s->s, c.cout = c.ldo = s->cout;
+        c.kh = c.kw = s->k, c.sh = c.sw = s->s, c.dh = c.dw = 1;
+        /* Keras 'same': the odd pixel of padding goes at the bottom/right */
+        int pad = (c.oh - 1) * s->s + s->k - s->in;
+        c.pad_t = c.pad_l = pad > 0 ? pad / 2 : 0;
+        c.act = RN_ACT_RELU;
+        float *in = buf((rn_i64)c.ih * c.iw * c.cin, &g);
+        float *kern = buf((rn_i64)s->k * s->k * c.cin * c.cout, &g);
+        float *packed = buf(rn_conv_packed_floats(&c), &g);
+        float *bias = buf(c.cout, &g);
+        float *out = buf((rn_i64)c.oh * c.ow * c.cout, &g);
+        rn_conv_pack(&c, kern, c.cout, NULL, packed);
+        Job j = {&c, in, packed, bias, NULL, out};
+        int tiles = rn_conv_tiles(&c);
+        double flops = 2.0 * c.oh * c.ow * c.cout * (double)c.kh * c.kw * c.cin;
+        double ms[2];
+        for (int t = 0; t < 2; t++) {
+            ms[t] = time_conv(pools[t], &c, &j, tiles, seconds);
+            total[t] += s->count * ms[t];
+        }
+        total_flops += s->count * flops;
+        double g1 = flops / ms[0] / 1e6, g2 = flops / ms[1] / 1e6;
+        printf("%-18s %3d %7.1f %5d | %8.3f %7.1f %4.0f%% | %8.3f %7.1f %4.0f%% | %5.2f\n",
+               s->name, s->count, flops / 1e6, tiles, ms[0], g1,
+               100 * g1 / peak, ms[1], g2, 100 * g2 / (2 * peak), ms[0] / ms[1]);
+        fflush(stdout);
+        free(in), free(kern), free(packed), free(bias), free(out);
+    }
+    for (int t = 0; t < 2 && !only; t++) {
+        double gf = total_flops / total[t] / 1e6;
+        printf("ResNet-34 convs, %d thread%s: %.1f ms, %.1f GFLOP/s of %.2f GFLOP, "
+               "%.0f%% of peak\n", t + 1, t ? "s" : "", total[t], gf,
+               total_flops / 1e9, 100 * gf / ((t + 1) * peak));
+    }
+    if (!only) printf("scaling 1->2 threads: %.2fx\n", total[0] / total[1]);
+    rn_pool_free(pools[0]);
+    rn_pool_free(pools[1]);
+    return 0;
+}

@@ -1,0 +1,98 @@
+#!/bin/bash
+# fuzz.sh: builds the libFuzzer harnesses of tests/fuzz/ with clang into
+# build-fuzz/ (compiler and runtime instrumented, ASan+UBSan) and runs each
+# for FUZZ_SECONDS (default 60), then DIFF_COUNT (default 500) random
+# programs through tests/e2e/differential.sh (skipped when DIFF_COUNT=0).
+#
+# FUZZ_ONLY="npy frontend" picks harnesses. Each run grows the corpus in
+# build-fuzz/corpus/NAME (seeded from examples/, tests/errors/,
+# tests/numerics/, tests/data/ and tests/fuzz/regressions/), logs to
+# build-fuzz/NAME.log, and leaves any crash, leak or timeout as
+# build-fuzz/artifacts/NAME-*: copy it into tests/fuzz/regressions/NAME/
+# once fixed. Prints "fuzz NAME: N executions in S s" per harness; exit 1
+# on any finding. Exit 77 when clang's libFuzzer runtime is missing.
+set -u
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT" || exit 2
+FB=build-fuzz
+SECONDS_EACH=${FUZZ_SECONDS:-60}
+DIFF=${DIFF_COUNT:-500}
+ONLY=${FUZZ_ONLY:-frontend safetensors npy}
+mkdir -p "$FB/artifacts"
+
+# clang with its fuzzer runtime (Debian: clang and libclang-rt-14-dev)?
+probe=$FB/probe
+printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' >"$probe.c"
+if ! clang -fsanitize=fuzzer,address,undefined -o "$probe" "$probe.c" \
+    >/dev/null 2>&1; then
+    echo "fuzz: skipped: clang's libFuzzer runtime is missing (Debian: apt-get install clang libclang-rt-14-dev)"
+    exit 77
+fi
+
+# One build at a time: test runs and `make fuzz` may start together.
+SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+if ! flock "$FB/.lock" make --no-print-directory BUILD=$FB CC=clang OPT=-O1 \
+    SANFLAGS="$SAN" FUZZ_MAIN= FUZZ_LINK=-fsanitize=fuzzer fuzz-bins \
+    >"$FB/build.log" 2>&1; then
+    echo "fuzz: build failed (see $FB/build.log)"
+    tail -20 "$FB/build.log"
+    exit 1
+fi
+
+# seeds NAME DIR: a fresh copy of NAME's seed files in DIR, each named
+# after its folder (tests/errors/x.rn -> errors_x.rn) as names repeat.
+put() {
+    local dir=$1 f; shift
+    for f in "$@"; do
+        [ -f "$f" ] && cp "$f" "$dir/$(basename "$(dirname "$f")")_$(basename "$f")"
+    done
+}
+seeds() {
+    rm -rf "$2"
+    mkdir -p "$2"
+    case $1 in
+    frontend)
+        put "$2" examples/*.rn tests/errors/*.rn tests/numerics/*.rn tests/fuzz/*.rn ;;
+    safetensors)
+        put "$2" tests/data/ok/*.safetensors tests/data/bad/*.safetensors
+        "$FB/rnc" --init-weights "$2/fixed.safetensors" --random \
+            tests/fuzz/fixed.rn ;;
+    npy)
+        put "$2" tests/data/ok/*.npy tests/data/bad/*.npy ;;
+    esac
+    put "$2" tests/fuzz/regressions/"$1"/*
+    return 0
+}
+
+status=0
+for h in $ONLY; do
+    bin=$FB/fuzz/fuzz_$h
+    mkdir -p "$FB/corpus/$h"
+    seeds "$h" "$FB/seeds/$h"
+    dict=
+    [ "$h" = frontend ] && dict=-dict=tests/fuzz/rn.dict
+    start=$(date +%s)
+    # -timeout: one input over 10 s is a hang; -rss_limit_mb: 2 GiB is OOM
+    "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
+        -max_len=4096 -print_final_stats=1 $dict \
+        -artifact_prefix="$FB/artifacts/$h-" \
+        "$FB/corpus/$h" "$FB/seeds/$h" >"$FB/$h.log" 2>&1
+    rc=$?
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$FB/$h.log" | tail -1)
+    echo "fuzz $h: ${runs:-?} executions in $(( $(date +%s) - start )) s, corpus $(ls "$FB/corpus/$h" | wc -l) files"
+    if [ $rc -ne 0 ]; then
+        status=1
+        echo "fuzz $h: FOUND a problem (exit $rc); the report:"
+        grep -m1 -A25 '^==[0-9]*==ERROR\|runtime error\|ALARM\|deadly signal' "$FB/$h.log" | head -40
+        ls "$FB"/artifacts/"$h"-* 2>/dev/null
+    fi
+done
+
+if [ "$DIFF" -gt 0 ]; then
+    flock "$FB/.lock" make --no-print-directory BUILD=build-fuzz-diff \
+        all build-fuzz-diff/gen_rn build-fuzz-diff/refeval >"$FB/diff-build.log" 2>&1 ||
+        { echo "fuzz: differential build failed (see $FB/diff-build.log)"; exit 1; }
+    RNC=$ROOT/build-fuzz-diff/rnc BUILD=$ROOT/build-fuzz-diff DIFF_COUNT=$DIFF \
+        DIFF_SEED=${DIFF_SEED:-$(date +%s)} bash tests/e2e/differential.sh || status=1
+fi
+exit $status
