@@ -192,7 +192,9 @@ int write_file_atomic(const char *path, const void *data, size_t len,
         p += w;
         left -= (size_t)w;
     }
-    int bad = left != 0;
+    /* fsync before rename, as the runtime's writer: otherwise a crash can
+     * leave an empty file under the final name. */
+    int bad = left != 0 || fsync(fd) != 0;
     if (close(fd) != 0) bad = 1;
     if (bad || rename(tmp, path) != 0) {
         snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));

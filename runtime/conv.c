@@ -38,7 +38,7 @@ enum {
     ZMAX = 1024,      /* longest run of zeros: input channels per segment */
     MAXSEG = 64,      /* segments per kernel call; more use partial sums */
     PATCH_CIN = 8,    /* im2col below this many input channels... */
-    PATCH_K = 1024,   /* ...when a receptive field has at most this many */
+    PATCH_K = 512,    /* ...when a receptive field has at most this many */
     MAX_ITEMS = 32,   /* work items: >= 16 per thread at 2 threads */
     ITEM_FLOPS = 1 << 21, /* smallest work item worth a task */
     PIX_OUTER_BYTES = 128 << 10,

@@ -15,16 +15,9 @@
 #include <sys/stat.h>
 
 #include "rnrt.h"
+#include "internal.h"
 
 enum { MAX_RANK = 8, MAX_NPY_HEADER = 1 << 20 };
-
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
 
 /* The parsed header. */
 typedef struct Header {
@@ -229,11 +222,11 @@ static int read_header(FILE *f, const char *path, long long fsize, Header *h,
     unsigned char pre[12];
     size_t got = fread(pre, 1, 10, f);
     if (got < 6 || memcmp(pre, "\x93NUMPY", 6) != 0) {
-        set_err(err, errlen, "%s: not a .npy file (bad magic)", path);
+        rn_set_err(err, errlen, "%s: not a .npy file (bad magic)", path);
         return -1;
     }
     if (got < 10) {
-        set_err(err, errlen, "%s: truncated header", path);
+        rn_set_err(err, errlen, "%s: truncated header", path);
         return -1;
     }
     int major = pre[6], minor = pre[7];
@@ -244,29 +237,29 @@ static int read_header(FILE *f, const char *path, long long fsize, Header *h,
         at = 10;
     } else if ((major == 2 || major == 3) && minor == 0) {
         if (read_exact(f, pre + 10, 2) != 0) {
-            set_err(err, errlen, "%s: truncated header", path);
+            rn_set_err(err, errlen, "%s: truncated header", path);
             return -1;
         }
         hlen = pre[8] | (unsigned long)pre[9] << 8 |
                (unsigned long)pre[10] << 16 | (unsigned long)pre[11] << 24;
         at = 12;
     } else {
-        set_err(err, errlen, "%s: unsupported .npy version %d.%d", path, major,
+        rn_set_err(err, errlen, "%s: unsupported .npy version %d.%d", path, major,
                 minor);
         return -1;
     }
     if (hlen > MAX_NPY_HEADER) {
-        set_err(err, errlen, "%s: header length %lu is too large", path, hlen);
+        rn_set_err(err, errlen, "%s: header length %lu is too large", path, hlen);
         return -1;
     }
     if ((long long)hlen > fsize - at) {
-        set_err(err, errlen, "%s: truncated header (%lu bytes announced, %lld "
+        rn_set_err(err, errlen, "%s: truncated header (%lu bytes announced, %lld "
                 "in the file)", path, hlen, fsize - at);
         return -1;
     }
     char *text = malloc(hlen + 1);
     if (!text || read_exact(f, text, hlen) != 0) {
-        set_err(err, errlen, "%s: cannot read the header", path);
+        rn_set_err(err, errlen, "%s: cannot read the header", path);
         free(text);
         return -1;
     }
@@ -275,7 +268,7 @@ static int read_header(FILE *f, const char *path, long long fsize, Header *h,
     int r = parse_header(text, hlen, h, problem, sizeof problem, &pos);
     free(text);
     if (r != 0) {
-        set_err(err, errlen, "%s: header is not the dict NumPy writes: %s at "
+        rn_set_err(err, errlen, "%s: header is not the dict NumPy writes: %s at "
                 "byte %zu", path, problem, pos);
         return -1;
     }
@@ -287,12 +280,12 @@ int rn_npy_read(const char *path, rn_array *out, char *err, size_t errlen) {
     memset(out, 0, sizeof *out);
     FILE *f = fopen(path, "rb");
     if (!f) {
-        set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        rn_set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return -1;
     }
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "cannot read %s: not a regular file", path);
+        rn_set_err(err, errlen, "cannot read %s: not a regular file", path);
         fclose(f);
         return -1;
     }
@@ -304,15 +297,15 @@ int rn_npy_read(const char *path, rn_array *out, char *err, size_t errlen) {
         goto fail;
     if (strcmp(h.descr, "<f4") != 0) {
         if (strcmp(h.descr, ">f4") == 0)
-            set_err(err, errlen, "%s: dtype '>f4' is big-endian float32; save "
+            rn_set_err(err, errlen, "%s: dtype '>f4' is big-endian float32; save "
                     "with x.astype('<f4')", path);
         else
-            set_err(err, errlen, "%s: dtype '%s' is not float32; save with "
+            rn_set_err(err, errlen, "%s: dtype '%s' is not float32; save with "
                     "x.astype(np.float32)", path, h.descr);
         goto fail;
     }
     if (h.fortran) {
-        set_err(err, errlen, "%s: Fortran-order arrays are not supported; save "
+        rn_set_err(err, errlen, "%s: Fortran-order arrays are not supported; save "
                 "with np.ascontiguousarray(x)", path);
         goto fail;
     }
@@ -320,14 +313,14 @@ int rn_npy_read(const char *path, rn_array *out, char *err, size_t errlen) {
     rn_i64 count = 1;
     for (int i = 0; i < h.rank; i++) {
         if (h.dims[i] && count > 0x7fffffffffffffffLL / 4 / h.dims[i]) {
-            set_err(err, errlen, "%s: shape %s is too large", path, sb);
+            rn_set_err(err, errlen, "%s: shape %s is too large", path, sb);
             goto fail;
         }
         count *= h.dims[i];
     }
     long long have = (long long)st.st_size - data_at, want = count * 4;
     if (have != want) {
-        set_err(err, errlen, "%s: %s: shape %s of float32 needs %lld bytes of "
+        rn_set_err(err, errlen, "%s: %s: shape %s of float32 needs %lld bytes of "
                 "data, the file has %lld", path,
                 have < want ? "data is truncated" : "trailing bytes after the "
                 "data", sb, want, have);
@@ -335,11 +328,11 @@ int rn_npy_read(const char *path, rn_array *out, char *err, size_t errlen) {
     }
     if ((unsigned long long)want > (size_t)-1 ||
         !(out->data = malloc(want ? (size_t)want : 1))) {
-        set_err(err, errlen, "%s: out of memory for %lld bytes", path, want);
+        rn_set_err(err, errlen, "%s: out of memory for %lld bytes", path, want);
         goto fail;
     }
     if (read_exact(f, out->data, (size_t)want) != 0) {
-        set_err(err, errlen, "cannot read %s: %s", path,
+        rn_set_err(err, errlen, "cannot read %s: %s", path,
                 ferror(f) ? strerror(errno) : "file shrank while reading");
         goto fail;
     }
@@ -363,14 +356,14 @@ void rn_array_free(rn_array *a) {
 int rn_npy_write(const char *path, int rank, const rn_i64 *dims,
                  const float *data, char *err, size_t errlen) {
     if (rank < 0 || rank > MAX_RANK) {
-        set_err(err, errlen, "%s: cannot write %d dimensions", path, rank);
+        rn_set_err(err, errlen, "%s: cannot write %d dimensions", path, rank);
         return -1;
     }
     rn_i64 count = 1;
     for (int i = 0; i < rank; i++) {
         if (dims[i] < 0 ||
             (dims[i] && count > 0x7fffffffffffffffLL / 4 / dims[i])) {
-            set_err(err, errlen, "%s: cannot write a bad shape", path);
+            rn_set_err(err, errlen, "%s: cannot write a bad shape", path);
             return -1;
         }
         count *= dims[i];
@@ -389,13 +382,13 @@ int rn_npy_write(const char *path, int rank, const rn_i64 *dims,
     for (int i = 0; i < padlen; i++) head[n++] = ' ';
     head[n++] = '\n';
     if ((unsigned long long)count * 4 > (size_t)-1 - 1024) {
-        set_err(err, errlen, "%s: array too large", path);
+        rn_set_err(err, errlen, "%s: array too large", path);
         return -1;
     }
     size_t total = 10 + (size_t)n + (size_t)count * 4;
     unsigned char *file = malloc(total);
     if (!file) {
-        set_err(err, errlen, "%s: out of memory", path);
+        rn_set_err(err, errlen, "%s: out of memory", path);
         return -1;
     }
     memcpy(file, "\x93NUMPY\x01\x00", 8);

@@ -17,6 +17,7 @@
 
 #include "json.h"
 #include "rnrt.h"
+#include "internal.h"
 
 /* A header larger than this is refused before it is parsed. */
 #define MAX_HEADER ((unsigned long long)100 * 1000 * 1000)
@@ -56,14 +57,6 @@ struct rn_safetensors {
     Tensor **sorted;  /* by name, for lookups */
 };
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
-    if (!err || errlen == 0) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-}
-
 /* "[3, 3, 3, 32]" into buf (cut short if it does not fit). */
 static const char *dims_str(char *buf, size_t size, int rank,
                             const rn_i64 *dims, const rn_json *shape) {
@@ -82,19 +75,19 @@ static unsigned char *read_file(const char *path, size_t *size, char *err,
                                 size_t errlen) {
     int fd = open(path, O_RDONLY);
     if (fd < 0) {
-        set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
+        rn_set_err(err, errlen, "cannot open %s: %s", path, strerror(errno));
         return NULL;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-        set_err(err, errlen, "cannot read %s: not a regular file", path);
+        rn_set_err(err, errlen, "cannot read %s: not a regular file", path);
         close(fd);
         return NULL;
     }
     size_t n = (size_t)st.st_size, got = 0;
     unsigned char *buf = malloc(n ? n : 1);
     if (!buf) {
-        set_err(err, errlen, "%s: out of memory for %zu bytes", path, n);
+        rn_set_err(err, errlen, "%s: out of memory for %zu bytes", path, n);
         close(fd);
         return NULL;
     }
@@ -102,7 +95,7 @@ static unsigned char *read_file(const char *path, size_t *size, char *err,
         ssize_t r = read(fd, buf + got, n - got);
         if (r < 0 && errno == EINTR) continue;
         if (r <= 0) {
-            set_err(err, errlen, "cannot read %s: %s", path,
+            rn_set_err(err, errlen, "cannot read %s: %s", path,
                     r < 0 ? strerror(errno) : "file shrank while reading");
             free(buf);
             close(fd);
@@ -133,12 +126,12 @@ static int check_entry(rn_safetensors *st, const char *name, const rn_json *e,
     rn_json_printable(nb, sizeof nb, name);
     for (const char *c = name; *c; c++)
         if ((unsigned char)*c < 0x20 || *c == 0x7f) {
-            set_err(err, errlen, "%s: tensor name '%s' contains control "
+            rn_set_err(err, errlen, "%s: tensor name '%s' contains control "
                     "characters", path, nb);
             return -1;
         }
     if (e->kind != RN_JSON_OBJECT) {
-        set_err(err, errlen, "%s: tensor '%s': entry is not an object", path,
+        rn_set_err(err, errlen, "%s: tensor '%s': entry is not an object", path,
                 nb);
         return -1;
     }
@@ -147,7 +140,7 @@ static int check_entry(rn_safetensors *st, const char *name, const rn_json *e,
         if (strcmp(k, "dtype") && strcmp(k, "shape") &&
             strcmp(k, "data_offsets")) {
             char kb[64];
-            set_err(err, errlen, "%s: tensor '%s': unexpected key '%s'", path,
+            rn_set_err(err, errlen, "%s: tensor '%s': unexpected key '%s'", path,
                     nb, rn_json_printable(kb, sizeof kb, k));
             return -1;
         }
@@ -157,18 +150,18 @@ static int check_entry(rn_safetensors *st, const char *name, const rn_json *e,
     const char *missing = !dt ? "dtype" : !sh ? "shape" : !off ? "data_offsets"
                                                               : NULL;
     if (missing) {
-        set_err(err, errlen, "%s: tensor '%s': missing \"%s\"", path, nb,
+        rn_set_err(err, errlen, "%s: tensor '%s': missing \"%s\"", path, nb,
                 missing);
         return -1;
     }
     if (dt->kind != RN_JSON_STRING) {
-        set_err(err, errlen, "%s: tensor '%s': \"dtype\" is not a string",
+        rn_set_err(err, errlen, "%s: tensor '%s': \"dtype\" is not a string",
                 path, nb);
         return -1;
     }
     if (!(t->dtype = find_dtype(dt->string))) {
         char db[64];
-        set_err(err, errlen, "%s: tensor '%s': unknown dtype '%s'", path, nb,
+        rn_set_err(err, errlen, "%s: tensor '%s': unknown dtype '%s'", path, nb,
                 rn_json_printable(db, sizeof db, dt->string));
         return -1;
     }
@@ -176,13 +169,13 @@ static int check_entry(rn_safetensors *st, const char *name, const rn_json *e,
     for (int i = 0; shape_ok && i < sh->n; i++)
         shape_ok = is_count(sh->items[i]);
     if (!shape_ok) {
-        set_err(err, errlen, "%s: tensor '%s': \"shape\" must be an array of "
+        rn_set_err(err, errlen, "%s: tensor '%s': \"shape\" must be an array of "
                 "non-negative integers", path, nb);
         return -1;
     }
     if (off->kind != RN_JSON_ARRAY || off->n != 2 || !is_count(off->items[0]) ||
         !is_count(off->items[1])) {
-        set_err(err, errlen, "%s: tensor '%s': \"data_offsets\" must be "
+        rn_set_err(err, errlen, "%s: tensor '%s': \"data_offsets\" must be "
                 "[begin, end] of non-negative integers", path, nb);
         return -1;
     }
@@ -196,7 +189,7 @@ static int check_entry(rn_safetensors *st, const char *name, const rn_json *e,
     for (int i = 0; i < sh->n; i++) {
         unsigned long long d = (unsigned long long)sh->items[i]->integer;
         if (d && bits > ~0ULL / d) {
-            set_err(err, errlen, "%s: tensor '%s': shape %s of %s is too "
+            rn_set_err(err, errlen, "%s: tensor '%s': shape %s of %s is too "
                     "large (its size overflows 64 bits)", path, nb, sb,
                     t->dtype->name);
             return -1;
@@ -204,23 +197,23 @@ static int check_entry(rn_safetensors *st, const char *name, const rn_json *e,
         bits *= d;
     }
     if (bits % 8) {
-        set_err(err, errlen, "%s: tensor '%s': shape %s of %s is not a whole "
+        rn_set_err(err, errlen, "%s: tensor '%s': shape %s of %s is not a whole "
                 "number of bytes", path, nb, sb, t->dtype->name);
         return -1;
     }
     if (t->begin > t->end) {
-        set_err(err, errlen, "%s: tensor '%s': data_offsets [%llu, %llu] are "
+        rn_set_err(err, errlen, "%s: tensor '%s': data_offsets [%llu, %llu] are "
                 "reversed", path, nb, t->begin, t->end);
         return -1;
     }
     if (t->end > st->data_size) {
-        set_err(err, errlen, "%s: tensor '%s': data_offsets [%llu, %llu] run "
+        rn_set_err(err, errlen, "%s: tensor '%s': data_offsets [%llu, %llu] run "
                 "past the end of the data (%llu bytes)", path, nb, t->begin,
                 t->end, st->data_size);
         return -1;
     }
     if (t->end - t->begin != bits / 8) {
-        set_err(err, errlen, "%s: tensor '%s': data_offsets [%llu, %llu] do "
+        rn_set_err(err, errlen, "%s: tensor '%s': data_offsets [%llu, %llu] do "
                 "not match shape %s of %s (%llu bytes)", path, nb, t->begin,
                 t->end, sb, t->dtype->name, bits / 8);
         return -1;
@@ -231,13 +224,13 @@ static int check_entry(rn_safetensors *st, const char *name, const rn_json *e,
 static int check_metadata(const char *path, const rn_json *m, char *err,
                           size_t errlen) {
     if (m->kind != RN_JSON_OBJECT) {
-        set_err(err, errlen, "%s: __metadata__ is not an object", path);
+        rn_set_err(err, errlen, "%s: __metadata__ is not an object", path);
         return -1;
     }
     for (int i = 0; i < m->n; i++)
         if (m->items[i]->kind != RN_JSON_STRING) {
             char kb[64];
-            set_err(err, errlen, "%s: __metadata__ value '%s' is not a string",
+            rn_set_err(err, errlen, "%s: __metadata__ value '%s' is not a string",
                     path, rn_json_printable(kb, sizeof kb, m->keys[i]));
             return -1;
         }
@@ -265,13 +258,13 @@ static int check_coverage(rn_safetensors *st, char *err, size_t errlen) {
         const Tensor *t = st->sorted[i];
         rn_json_printable(a, sizeof a, t->name);
         if (t->begin > at) {
-            set_err(err, errlen, "%s: bytes [%llu, %llu) of the data belong "
+            rn_set_err(err, errlen, "%s: bytes [%llu, %llu) of the data belong "
                     "to no tensor (a gap before tensor '%s')", st->path, at,
                     t->begin, a);
             return -1;
         }
         if (t->begin < at) {
-            set_err(err, errlen, "%s: tensor '%s' (data_offsets [%llu, %llu]) "
+            rn_set_err(err, errlen, "%s: tensor '%s' (data_offsets [%llu, %llu]) "
                     "overlaps tensor '%s' (data_offsets [%llu, %llu])",
                     st->path, a, t->begin, t->end,
                     rn_json_printable(b, sizeof b, prev->name), prev->begin,
@@ -282,7 +275,7 @@ static int check_coverage(rn_safetensors *st, char *err, size_t errlen) {
         prev = t;
     }
     if (at != st->data_size) {
-        set_err(err, errlen, "%s: %llu trailing bytes after the last tensor",
+        rn_set_err(err, errlen, "%s: %llu trailing bytes after the last tensor",
                 st->path, st->data_size - at);
         return -1;
     }
@@ -293,19 +286,19 @@ static int check_coverage(rn_safetensors *st, char *err, size_t errlen) {
 static int parse_header(rn_safetensors *st, char *err, size_t errlen) {
     const char *path = st->path;
     if (st->size < 8) {
-        set_err(err, errlen, "%s: file too short for a safetensors header "
+        rn_set_err(err, errlen, "%s: file too short for a safetensors header "
                 "(%zu bytes)", path, st->size);
         return -1;
     }
     unsigned long long hlen = 0;
     for (int i = 7; i >= 0; i--) hlen = hlen << 8 | st->file[i];
     if (hlen > MAX_HEADER) {
-        set_err(err, errlen, "%s: header length %llu exceeds the limit of "
+        rn_set_err(err, errlen, "%s: header length %llu exceeds the limit of "
                 "%llu bytes", path, hlen, MAX_HEADER);
         return -1;
     }
     if (hlen > st->size - 8) {
-        set_err(err, errlen, "%s: header length %llu runs past the end of "
+        rn_set_err(err, errlen, "%s: header length %llu runs past the end of "
                 "the file (%zu bytes)", path, hlen, st->size);
         return -1;
     }
@@ -315,18 +308,18 @@ static int parse_header(rn_safetensors *st, char *err, size_t errlen) {
     st->doc = rn_json_parse((const char *)st->file + 8, (size_t)hlen, jerr,
                             sizeof jerr);
     if (!st->doc) {
-        set_err(err, errlen, "%s: header is not valid JSON: %s", path, jerr);
+        rn_set_err(err, errlen, "%s: header is not valid JSON: %s", path, jerr);
         return -1;
     }
     const rn_json *root = rn_json_root(st->doc);
     if (root->kind != RN_JSON_OBJECT) {
-        set_err(err, errlen, "%s: header is not a JSON object", path);
+        rn_set_err(err, errlen, "%s: header is not a JSON object", path);
         return -1;
     }
     st->tensors = calloc((size_t)root->n + 1, sizeof *st->tensors);
     st->sorted = calloc((size_t)root->n + 1, sizeof *st->sorted);
     if (!st->tensors || !st->sorted) {
-        set_err(err, errlen, "%s: out of memory", path);
+        rn_set_err(err, errlen, "%s: out of memory", path);
         return -1;
     }
     for (int i = 0; i < root->n; i++) {
@@ -348,13 +341,13 @@ rn_safetensors *rn_st_open(const char *path, char *err, size_t errlen) {
     unsigned char first;
     memcpy(&first, &one, 1);
     if (first != 1) {
-        set_err(err, errlen, "%s: big-endian hosts are not supported", path);
+        rn_set_err(err, errlen, "%s: big-endian hosts are not supported", path);
         return NULL;
     }
     rn_safetensors *st = calloc(1, sizeof *st);
     if (!st || !(st->path = malloc(strlen(path) + 1))) {
         free(st);
-        set_err(err, errlen, "%s: out of memory", path);
+        rn_set_err(err, errlen, "%s: out of memory", path);
         return NULL;
     }
     strcpy(st->path, path);
@@ -396,11 +389,11 @@ int rn_st_read_f32(rn_safetensors *st, const char *name, int rank,
     rn_json_printable(nb, sizeof nb, name);
     Tensor *t = find(st, name);
     if (!t) {
-        set_err(err, errlen, "no tensor '%s' in %s", nb, st->path);
+        rn_set_err(err, errlen, "no tensor '%s' in %s", nb, st->path);
         return -1;
     }
     if (strcmp(t->dtype->name, "F32") != 0) {
-        set_err(err, errlen, "%s: tensor '%s' has dtype %s, expected F32",
+        rn_set_err(err, errlen, "%s: tensor '%s' has dtype %s, expected F32",
                 st->path, nb, t->dtype->name);
         return -1;
     }
@@ -408,7 +401,7 @@ int rn_st_read_f32(rn_safetensors *st, const char *name, int rank,
     for (int i = 0; same && i < rank; i++)
         same = dims[i] == t->shape->items[i]->integer;
     if (!same) {
-        set_err(err, errlen, "%s: tensor '%s' has shape %s, expected %s",
+        rn_set_err(err, errlen, "%s: tensor '%s' has shape %s, expected %s",
                 st->path, nb,
                 dims_str(have, sizeof have, t->shape->n, NULL, t->shape),
                 dims_str(want, sizeof want, rank < 0 ? 0 : rank, dims, NULL));
@@ -428,9 +421,9 @@ int rn_st_check_all_used(const rn_safetensors *st, char *err, size_t errlen) {
     char nb[128];
     rn_json_printable(nb, sizeof nb, st->tensors[first].name);
     if (unused == 1)
-        set_err(err, errlen, "unexpected tensor '%s' in %s", nb, st->path);
+        rn_set_err(err, errlen, "unexpected tensor '%s' in %s", nb, st->path);
     else
-        set_err(err, errlen, "unexpected tensor '%s' in %s (and %d more)", nb,
+        rn_set_err(err, errlen, "unexpected tensor '%s' in %s (and %d more)", nb,
                 st->path, unused - 1);
     return -1;
 }
@@ -485,7 +478,7 @@ static int check_names(const char *path, const rn_st_tensor *t, int n,
     char nb[128];
     const char **names = malloc((size_t)(n ? n : 1) * sizeof *names);
     if (!names) {
-        set_err(err, errlen, "%s: out of memory", path);
+        rn_set_err(err, errlen, "%s: out of memory", path);
         return -1;
     }
     for (int i = 0; i < n; i++) {
@@ -495,7 +488,7 @@ static int check_names(const char *path, const rn_st_tensor *t, int n,
         for (const char *c = t[i].name; *c; c++)
             bad |= (unsigned char)*c < 0x20 || *c == 0x7f;
         if (bad) {
-            set_err(err, errlen, "%s: cannot write a tensor named '%s'", path,
+            rn_set_err(err, errlen, "%s: cannot write a tensor named '%s'", path,
                     rn_json_printable(nb, sizeof nb, t[i].name));
             free(names);
             return -1;
@@ -504,7 +497,7 @@ static int check_names(const char *path, const rn_st_tensor *t, int n,
     qsort(names, (size_t)n, sizeof *names, cmp_str);
     for (int i = 1; i < n; i++)
         if (strcmp(names[i - 1], names[i]) == 0) {
-            set_err(err, errlen, "%s: two tensors named '%s'", path,
+            rn_set_err(err, errlen, "%s: two tensors named '%s'", path,
                     rn_json_printable(nb, sizeof nb, names[i]));
             free(names);
             return -1;
@@ -516,7 +509,7 @@ static int check_names(const char *path, const rn_st_tensor *t, int n,
 int rn_st_write(const char *path, const rn_st_tensor *t, int n, char *err,
                 size_t errlen) {
     if (n < 0 || (n > 0 && !t)) {
-        set_err(err, errlen, "%s: bad tensor list", path);
+        rn_set_err(err, errlen, "%s: bad tensor list", path);
         return -1;
     }
     if (check_names(path, t, n, err, errlen) != 0) return -1;
@@ -534,7 +527,7 @@ int rn_st_write(const char *path, const rn_st_tensor *t, int n, char *err,
             else count *= v;
         }
         if (!ok || (count && !t[i].data) || offset > ~0ULL / 2) {
-            set_err(err, errlen, "%s: tensor '%s' has a bad shape or no data",
+            rn_set_err(err, errlen, "%s: tensor '%s' has a bad shape or no data",
                     path, rn_json_printable(nb, sizeof nb, t[i].name));
             free(h.p);
             return -1;
@@ -557,7 +550,7 @@ int rn_st_write(const char *path, const rn_st_tensor *t, int n, char *err,
     unsigned char *file = h.oom || offset > (~(size_t)0) / 2
                               ? NULL : malloc(total);
     if (!file) {
-        set_err(err, errlen, "%s: out of memory", path);
+        rn_set_err(err, errlen, "%s: out of memory", path);
         free(h.p);
         return -1;
     }

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "rnrt.h"
+#include "internal.h"
 
 double rn_now_ms(void) {
     struct timespec ts;
@@ -20,7 +21,7 @@ double rn_now_ms(void) {
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...) {
+void rn_set_err(char *err, size_t errlen, const char *fmt, ...) {
     if (!err || errlen == 0) return;
     va_list ap;
     va_start(ap, fmt);
@@ -66,12 +67,12 @@ int rn_write_file_atomic(const char *path, const void *data, size_t len,
     size_t tmplen = strlen(path) + 32;
     char *tmp = malloc(tmplen);
     if (!tmp) {
-        set_err(err, errlen, "%s: out of memory", path);
+        rn_set_err(err, errlen, "%s: out of memory", path);
         return -1;
     }
     int fd = open_temp(path, tmp, tmplen);
     if (fd < 0) {
-        set_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
+        rn_set_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
         free(tmp);
         return -1;
     }
@@ -81,14 +82,14 @@ int rn_write_file_atomic(const char *path, const void *data, size_t len,
         int e = errno;
         close(fd);
         unlink(tmp);
-        set_err(err, errlen, "cannot write %s: %s", path, strerror(e));
+        rn_set_err(err, errlen, "cannot write %s: %s", path, strerror(e));
         free(tmp);
         return -1;
     }
     if (close(fd) != 0 || rename(tmp, path) != 0) {
         int e = errno;
         unlink(tmp);
-        set_err(err, errlen, "cannot write %s: %s", path, strerror(e));
+        rn_set_err(err, errlen, "cannot write %s: %s", path, strerror(e));
         free(tmp);
         return -1;
     }

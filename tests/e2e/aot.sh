@@ -8,10 +8,7 @@
 # (Numerical agreement with PyTorch is tests/e2e/numerics.sh's job.)
 # Needs no Python: inputs and checks go through the runtime, in C.
 . "$(dirname "$0")/lib.sh"
-BUILD=${BUILD:-$ROOT/build}
 STRICT="-std=c11 -Wall -Wextra -pedantic -Werror"
-SANFLAGS=
-[ "${SAN:-0}" = 1 ] && SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all"
 CFLAGS_RT=$("$RNC" --cflags)
 LIBS_RT=$("$RNC" --libs)
 

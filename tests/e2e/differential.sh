@@ -7,7 +7,10 @@
 # rnc's graph IR), then the ahead-of-time program (`rnc -o --main`, cc -O1,
 # run; sanitized under SAN=1) and the JIT (`rnc --run --output`), each
 # output within |got - ref| <= 1e-4 * max|ref| + 1e-5 (npycmp). A failure
-# prints the program. DIFF_JOBS (2) programs run at once.
+# prints the program. DIFF_JOBS (2) programs run at once. The programs of
+# tests/differential/*.rn (reproducers of bugs found this way) run first,
+# every time; one named in tests/differential/KNOWN (a bug reported but not
+# yet fixed) prints a line instead of failing until it passes.
 . "$(dirname "$0")/lib.sh"
 BUILD=${BUILD:-$ROOT/build}
 COUNT=${DIFF_COUNT:-30}
@@ -19,16 +22,20 @@ for tool in gen_rn refeval npycmp; do
     [ -x "$BUILD/$tool" ] || { bad "$BUILD/$tool is not built (make BUILD=... check-once)"; finish; exit; }
 done
 
-# one SEED: "pass|fail ..." lines on stdout, details in $T/SEED.log.
+# one SEED|FILE.rn: "pass|fail ID ..." lines on stdout, details in
+# $T/ID.log, the program in $T/pID/model.rn.
 one() {
-    local s=$1 d=$T/p$1 nin nout i args=() outs=()
-    mkdir -p "$d"
+    local s=$1 seed=$1 d nin nout i args=() outs=()
+    case $s in
+    *.rn) s=$(basename "$1" .rn); seed=1; d=$T/p$s; mkdir -p "$d"; cp "$1" "$d/model.rn" ;;
+    *) d=$T/p$s; mkdir -p "$d"
+       "$BUILD/gen_rn" "$s" >"$d/model.rn" || { echo "fail $s: gen_rn"; return; } ;;
+    esac
     exec 2>"$T/$s.log"
-    "$BUILD/gen_rn" "$s" >"$d/model.rn" || { echo "fail $s: gen_rn"; return; }
-    if ! "$RNC" --init-weights "$d/w.safetensors" --random --seed "$s" "$d/model.rn"; then
+    if ! "$RNC" --init-weights "$d/w.safetensors" --random --seed "$seed" "$d/model.rn"; then
         echo "fail $s: --init-weights"; return
     fi
-    read -r nin nout < <("$BUILD/refeval" --make-inputs "$s" "$d/model.rn" "$d/w.safetensors" "$d") ||
+    read -r nin nout < <("$BUILD/refeval" --make-inputs "$seed" "$d/model.rn" "$d/w.safetensors" "$d") ||
         { echo "fail $s: refeval"; return; }
     [ -n "$nout" ] || { echo "fail $s: refeval"; return; }
     for ((i = 0; i < nin; i++)); do args+=(--input "$d/in$i.npy"); outs+=("$d/in$i.npy"); done
@@ -36,7 +43,7 @@ one() {
     for ((i = 0; i < nout; i++)); do outs+=("$d/aot$i.npy"); done
     if ! "$RNC" "$d/model.rn" -o "$d/model.c" --main ||
         ! cc -O1 -std=c11 $SANFLAGS "$d/model.c" $("$RNC" --cflags) $("$RNC" --libs) -o "$d/model" ||
-        ! timeout 60 "$d/model" "$d/w.safetensors" "${outs[@]}"; then
+        ! timeout 60 "$d/model" "$d/w.safetensors" "${outs[@]}" >/dev/null; then
         echo "fail $s: the ahead-of-time program did not build or run"
     fi
     if ! timeout 60 "$RNC" --run "$d/model.rn" --weights "$d/w.safetensors" "${args[@]}" >/dev/null; then
@@ -55,10 +62,15 @@ one() {
 
 export -f one
 export RNC BUILD T SANFLAGS
-seq "$SEED" $((SEED + COUNT - 1)) | xargs -P "$JOBS" -I{} bash -c 'one {}' >"$T/results"
+{ ls "$ROOT"/tests/differential/*.rn 2>/dev/null; seq "$SEED" $((SEED + COUNT - 1)); } |
+    xargs -P "$JOBS" -I{} bash -c 'one {}' >"$T/results"
+known=" $(grep -v '^#' "$ROOT/tests/differential/KNOWN" 2>/dev/null | tr '\n' ' ') "
 while read -r verdict rest; do
-    if [ "$verdict" = pass ]; then ok; else
-        s=${rest%%:*}
+    s=${rest%%[: ]*}
+    if [ "$verdict" = pass ]; then ok
+    elif [[ $known == *" $s "* ]]; then
+        echo "differential: known bug, reported, not yet fixed: tests/differential/$s.rn: ${rest#*: }" >&2
+    else
         bad "$rest"
         { echo "    program (tests/tools/gen_rn $s):"; sed 's/^/      /' "$T/p$s/model.rn"
           sed 's/^/    /' "$T/$s.log" | head -20; } >&2

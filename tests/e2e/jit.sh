@@ -12,19 +12,9 @@
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tools/numerics_case.sh"
 G=$ROOT/tests/golden
-BUILD=${BUILD:-$ROOT/build}
 JOBS=${JIT_JOBS:-2}
-SANFLAGS=
-if [ "${SAN:-0}" = 1 ]; then
-    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all"
-fi
 
-NPYCMP=$BUILD/npycmp
-if [ ! -x "$NPYCMP" ]; then
-    NPYCMP=$T/npycmp
-    cc -O1 -std=c11 -I"$ROOT/runtime" "$ROOT/tests/tools/npycmp.c" \
-        "$BUILD/librnrt.a" -lm -o "$NPYCMP" || { bad "build npycmp"; finish; exit; }
-fi
+need_npycmp
 
 # aot_build DIR [STEM]: the ahead-of-time program of DIR/STEM.rn (STEM
 # "model" by default) as DIR/STEM.

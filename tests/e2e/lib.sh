@@ -9,6 +9,13 @@ trap 'rm -rf "$T"' EXIT
 pass=0
 fail=0
 
+BUILD=${BUILD:-$ROOT/build}
+# Generated C is built with the sanitizers too when the suite runs under them.
+SANFLAGS=
+if [ "${SAN:-0}" = 1 ]; then
+    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all"
+fi
+
 ok()   { pass=$((pass + 1)); }
 bad()  { fail=$((fail + 1)); echo "  FAIL: $*" >&2; }
 
@@ -23,6 +30,16 @@ check() {
 same_file() {
     if cmp -s "$2" "$3"; then ok; else
         bad "$1"; diff -u "$2" "$3" | head -30 | sed 's/^/    /' >&2; fi
+}
+
+# need_npycmp: sets NPYCMP to the golden comparison tool (make builds it
+# into $BUILD; otherwise it is built here), or fails the script.
+need_npycmp() {
+    NPYCMP=$BUILD/npycmp
+    [ -x "$NPYCMP" ] && return 0
+    NPYCMP=$T/npycmp
+    cc -O1 -std=c11 -I"$ROOT/runtime" "$ROOT/tests/tools/npycmp.c" \
+        "$BUILD/librnrt.a" -lm -o "$NPYCMP" || { bad "build npycmp"; finish; exit; }
 }
 
 finish() {

@@ -14,18 +14,8 @@
 G=$ROOT/tests/golden
 RUNNERS=${NUMERICS_RUNNERS:-aot}
 JOBS=${NUMERICS_JOBS:-2}
-BUILD=${BUILD:-$ROOT/build}
-SANFLAGS=
-if [ "${SAN:-0}" = 1 ]; then
-    SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all"
-fi
 
-NPYCMP=$BUILD/npycmp
-if [ ! -x "$NPYCMP" ]; then
-    NPYCMP=$T/npycmp
-    cc -O1 -std=c11 -I"$ROOT/runtime" "$ROOT/tests/tools/npycmp.c" \
-        "$BUILD/librnrt.a" -lm -o "$NPYCMP" || { bad "build npycmp"; finish; exit; }
-fi
+need_npycmp
 
 # Ahead of time: rnc -o model.c --main, one cc -O1, run the program.
 run_aot() {

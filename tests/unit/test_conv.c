@@ -4,7 +4,8 @@
  * input and output, residual, bias, batchnorm scale, activations, and work
  * items run in arbitrary pieces. Both the AVX2 path (when the CPU has it)
  * and the portable path. Gaps between pixels hold NaN on input (a read of
- * one poisons the result) and a sentinel on output (a write is seen). */
+ * one poisons the result) and a sentinel on output (a write is seen).
+ * The residual may be the output buffer itself (an in-place add). */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +33,7 @@ typedef struct Case {
     rn_conv c;
     int pad_b, pad_r, ldk, koff;
     int use_bias, use_res, use_scale;
+    int alias; /* the residual is out itself (an in-place add) */
 } Case;
 
 /* out_ref[p][co] in double from the Keras kernel. */
@@ -90,6 +92,11 @@ static int check_case(rn_rng *g, const Case *k, RunFn *run) {
     for (int i = 0; i < c->cout; i++) scale[i] += 1.5f;
     const float *sc = k->use_scale ? scale : NULL, *bi = k->use_bias ? bias : NULL;
     const float *re = k->use_res ? res : NULL;
+    if (k->use_res && k->alias) {
+        for (long i = 0; i < nout; i++)
+            if (i % c->ldo < c->cout) out[i] = res[i];
+        re = out;
+    }
     float *packed = malloc((size_t)rn_conv_packed_floats(c) * sizeof *packed);
     rn_conv_pack(c, kern + k->koff, k->ldk, sc, packed);
 
@@ -108,7 +115,7 @@ static int check_case(rn_rng *g, const Case *k, RunFn *run) {
     long np = (long)c->oh * c->ow;
     double *ref = malloc((size_t)(np * c->cout + 1) * sizeof *ref);
     double *mag = malloc((size_t)(np * c->cout + 1) * sizeof *mag);
-    naive(k, in, kern + k->koff, sc, bi, re, ref, mag);
+    naive(k, in, kern + k->koff, sc, bi, k->use_res ? res : NULL, ref, mag);
     int bad = 0;
     for (long p = 0; p < np; p++)
         for (int o = 0; o < c->ldo; o++) {
@@ -158,6 +165,7 @@ static Case random_case(rn_rng *g, int cin_max, int cout_max) {
     k.ldk = c->cout + k.koff + rnd(g, 0, 3);
     c->act = rnd(g, 0, 2);
     k.use_bias = rnd(g, 0, 1), k.use_res = rnd(g, 0, 1), k.use_scale = rnd(g, 0, 1);
+    k.alias = rnd(g, 0, 1);
     return k;
 }
 
@@ -187,7 +195,7 @@ static void test_edges(void) {
         {12, 12, 9, 20, 9, 9, 1, 4},      /* 81 taps > 64 segments */
         {3, 4, 1100, 17, 3, 3, 1, 1},     /* cin > zero row */
         {23, 23, 3, 64, 7, 7, 2, 3},      /* stem: im2col */
-        {21, 21, 3, 5, 19, 19, 1, 9},     /* too big to gather */
+        {21, 21, 3, 5, 15, 15, 1, 7},     /* too big to gather */
         {14, 14, 64, 128, 1, 1, 2, 0},    /* projection */
         {7, 7, 96, 160, 3, 3, 1, 1},      /* late layer */
         {1, 1, 5, 3, 3, 3, 1, 1},         /* one pixel, mostly padding */
