@@ -238,8 +238,8 @@ void emit_prologue(Emitter *e) {
         buf_printf(c, "\n");
         api_decls(e, c); /* the JIT has handed over rnrt.h and libc */
     } else {
-        buf_printf(c, "#include <stdlib.h>\n#include <string.h>\n");
-        if (e->o->with_main) buf_printf(c, "#include <stdio.h>\n");
+        /* stdio.h for snprintf (the load's messages), with or without main */
+        buf_printf(c, "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n");
         buf_printf(c, "\n#include \"rnrt.h\"\n#include \"%s\"\n",
                    e->o->header_name ? e->o->header_name : "model.h");
     }

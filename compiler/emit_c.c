@@ -128,7 +128,7 @@ static int64_t chans(const Shape *s) { return s->d[s->rank - 1]; }
  * buffer fits in the arena and overlaps no input's (nor a fused residual),
  * except an elementwise op writing in place over an input of the same
  * size. */
-static void check_input(Emitter *e, GNode *n, GNode *in, bool in_place_ok) {
+static void check_input(GNode *n, GNode *in, bool in_place_ok) {
     GNode *o = owner(n), *s = owner(in);
     if (s->op == OP_INPUT) return;
     int64_t cnt = shape_count(&o->out), scnt = shape_count(&s->out);
@@ -136,7 +136,6 @@ static void check_input(Emitter *e, GNode *n, GNode *in, bool in_place_ok) {
                    o->arena_off < s->arena_off + scnt;
     if (overlap && !(in_place_ok && s->arena_off == o->arena_off))
         die("emit: %s: arena slot overlaps its input %s", n->name, s->name);
-    (void)e;
 }
 
 static void check_plan(Emitter *e, GNode *n, bool in_place_ok) {
@@ -146,8 +145,8 @@ static void check_plan(Emitter *e, GNode *n, bool in_place_ok) {
         die("emit: %s: arena slot [%lld, +%lld) outside the arena (%lld)",
             n->name, (long long)o->arena_off, (long long)cnt,
             (long long)e->g->arena_floats);
-    for (int i = 0; i < n->nin; i++) check_input(e, n, n->in[i], in_place_ok);
-    if (n->residual) check_input(e, n, n->residual, false);
+    for (int i = 0; i < n->nin; i++) check_input(n, n->in[i], in_place_ok);
+    if (n->residual) check_input(n, n->residual, false);
 }
 
 /* The comment heading each layer's function. */
@@ -373,12 +372,13 @@ static void avg_fini(Emitter *e, GNode *n) {
 
 static void no_fini(Emitter *e, GNode *n) { (void)e; (void)n; }
 
-/* Whether n's rows are split over the pool: only when there are several
- * and the work is worth a handoff to other threads. */
+/* Whether n's rows (a conv's tiles) are split over the pool: only when
+ * there are several and the work is worth a handoff to other threads. */
 bool emit_splits(const GNode *n) {
     int64_t rows = n->out.d[0], work;
     switch (n->op) {
-    case OP_CONV2D:
+    case OP_CONV2D: /* conv.c's tiles also split the channels */
+        return n->macs >= 100000;
     case OP_DEPTHWISE_CONV2D:
     case OP_DENSE:
         work = n->macs;

@@ -105,6 +105,7 @@ typedef struct Item {
     int *in;      /* item indices it reads (nodes: with repeats) */
     int nin, nout;
     int first;    /* id of its first node: creation order */
+    int last;     /* id of its last node (scans stop there: no n^2) */
 } Item;
 
 typedef struct Summary {
@@ -158,15 +159,16 @@ static void build_items(Summary *s) {
                                  .first = i};
         }
         s->item_of[i] = k;
+        s->items[k].last = i;
     }
     /* Inputs: a node's own, a group's the distinct outside tensors. */
     for (int k = 0; k < s->nitems; k++) {
         Item *it = &s->items[k];
         int cap = 0;
-        for (int i = it->first; i < g->nnodes; i++)
+        for (int i = it->first; i <= it->last; i++)
             if (s->item_of[i] == k) cap += g->nodes[i]->nin;
         it->in = arena_alloc(s->a, (size_t)(cap + 1) * sizeof(int));
-        for (int i = it->first; i < g->nnodes; i++) {
+        for (int i = it->first; i <= it->last; i++) {
             if (s->item_of[i] != k) continue;
             GNode *n = g->nodes[i];
             for (int j = 0; j < n->nin; j++) {

@@ -7,7 +7,7 @@
 # FUZZ_ONLY="npy frontend" picks harnesses. Each run grows the corpus in
 # build-fuzz/corpus/NAME (seeded from examples/, tests/errors/,
 # tests/numerics/, tests/data/ and tests/fuzz/regressions/), logs to
-# build-fuzz/NAME.log, and leaves any crash, leak or timeout as
+# build-fuzz/NAME.log (the last run's), and leaves any crash, leak or timeout as
 # build-fuzz/artifacts/NAME-*: copy it into tests/fuzz/regressions/NAME/
 # once fixed. Prints "fuzz NAME: N executions in S s" per harness; exit 1
 # on any finding. Exit 77 when clang's libFuzzer runtime is missing.
@@ -19,9 +19,13 @@ SECONDS_EACH=${FUZZ_SECONDS:-60}
 DIFF=${DIFF_COUNT:-500}
 ONLY=${FUZZ_ONLY:-frontend safetensors npy}
 mkdir -p "$FB/artifacts"
+# Seeds and logs of this run apart from any other run at the same time.
+RUN=$FB/run.$$
+mkdir -p "$RUN"
+trap 'rm -rf "$RUN"' EXIT
 
 # clang with its fuzzer runtime (Debian: clang and libclang-rt-14-dev)?
-probe=$FB/probe
+probe=$RUN/probe
 printf 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n)\n{ (void)d; (void)n; return 0; }\n' >"$probe.c"
 if ! clang -fsanitize=fuzzer,address,undefined -o "$probe" "$probe.c" \
     >/dev/null 2>&1; then
@@ -33,8 +37,8 @@ fi
 SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 if ! flock "$FB/.lock" make --no-print-directory BUILD=$FB CC=clang OPT=-O1 \
     SANFLAGS="$SAN" FUZZ_MAIN= FUZZ_LINK=-fsanitize=fuzzer fuzz-bins \
-    >"$FB/build.log" 2>&1; then
-    echo "fuzz: build failed (see $FB/build.log)"
+    >"$RUN/build.log" 2>&1; then
+    cp "$RUN/build.log" "$FB/build.log"; echo "fuzz: build failed (see $FB/build.log)"
     tail -20 "$FB/build.log"
     exit 1
 fi
@@ -68,7 +72,7 @@ status=0
 for h in $ONLY; do
     bin=$FB/fuzz/fuzz_$h
     mkdir -p "$FB/corpus/$h"
-    seeds "$h" "$FB/seeds/$h"
+    seeds "$h" "$RUN/seeds/$h"
     dict=
     [ "$h" = frontend ] && dict=-dict=tests/fuzz/rn.dict
     start=$(date +%s)
@@ -76,8 +80,9 @@ for h in $ONLY; do
     "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
         -max_len=4096 -print_final_stats=1 $dict \
         -artifact_prefix="$FB/artifacts/$h-" \
-        "$FB/corpus/$h" "$FB/seeds/$h" >"$FB/$h.log" 2>&1
+        "$FB/corpus/$h" "$RUN/seeds/$h" >"$RUN/$h.log" 2>&1
     rc=$?
+    cp "$RUN/$h.log" "$FB/$h.log"
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$FB/$h.log" | tail -1)
     echo "fuzz $h: ${runs:-?} executions in $(( $(date +%s) - start )) s, corpus $(ls "$FB/corpus/$h" | wc -l) files"
     if [ $rc -ne 0 ]; then
@@ -90,9 +95,11 @@ done
 
 if [ "$DIFF" -gt 0 ]; then
     flock "$FB/.lock" make --no-print-directory BUILD=build-fuzz-diff \
-        all build-fuzz-diff/gen_rn build-fuzz-diff/refeval >"$FB/diff-build.log" 2>&1 ||
+        all build-fuzz-diff/gen_rn build-fuzz-diff/refeval build-fuzz-diff/npycmp >"$FB/diff-build.log" 2>&1 ||
         { echo "fuzz: differential build failed (see $FB/diff-build.log)"; exit 1; }
+    seed=${DIFF_SEED:-$(date +%s)}
+    echo "differential: $DIFF programs, seeds $seed to $((seed + DIFF - 1))"
     RNC=$ROOT/build-fuzz-diff/rnc BUILD=$ROOT/build-fuzz-diff DIFF_COUNT=$DIFF \
-        DIFF_SEED=${DIFF_SEED:-$(date +%s)} bash tests/e2e/differential.sh || status=1
+        DIFF_SEED=$seed bash tests/e2e/differential.sh || status=1
 fi
 exit $status

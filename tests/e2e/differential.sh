@@ -11,6 +11,9 @@
 # tests/differential/*.rn (reproducers of bugs found this way) run first,
 # every time; one named in tests/differential/KNOWN (a bug reported but not
 # yet fixed) prints a line instead of failing until it passes.
+# First, refeval itself is checked against PyTorch: it must reproduce every
+# golden of tests/golden/MANIFEST (but DIFF_GOLDEN_SKIP, resnet34 by
+# default: 12 s of naive loops).
 . "$(dirname "$0")/lib.sh"
 BUILD=${BUILD:-$ROOT/build}
 COUNT=${DIFF_COUNT:-30}
@@ -21,6 +24,28 @@ SANFLAGS=
 for tool in gen_rn refeval npycmp; do
     [ -x "$BUILD/$tool" ] || { bad "$BUILD/$tool is not built (make BUILD=... check-once)"; finish; exit; }
 done
+
+# refeval against the goldens of tools/reference.py (PyTorch).
+. "$ROOT/tools/numerics_case.sh"
+skip=" ${DIFF_GOLDEN_SKIP-resnet34} "
+while read -r name model seed input range; do
+    [[ $skip == *" $name "* ]] && continue
+    d=$T/golden_$name
+    mkdir -p "$d"
+    case_source "$ROOT" "$model" "$input" "$d/model.rn"
+    i=0
+    for f in $(case_files "$ROOT/tests/golden" "$name" in); do cp "$f" "$d/in$i.npy"; i=$((i + 1)); done
+    if ! "$RNC" --init-weights "$d/w.safetensors" --random --seed "$seed" "$d/model.rn" 2>"$d/err" ||
+        ! "$BUILD/refeval" "$d/model.rn" "$d/w.safetensors" "$d" >/dev/null 2>>"$d/err"; then
+        bad "refeval on golden case $name: $(head -3 "$d/err")"; continue
+    fi
+    i=0
+    for f in $(case_files "$ROOT/tests/golden" "$name" out); do
+        if "$BUILD/npycmp" "$d/ref$i.npy" "$f" >"$d/cmp" 2>&1; then ok; else
+            bad "refeval disagrees with PyTorch on $name output $i: $(cat "$d/cmp")"; fi
+        i=$((i + 1))
+    done
+done < <(manifest_cases "$ROOT/tests/golden/MANIFEST")
 
 # one SEED|FILE.rn: "pass|fail ID ..." lines on stdout, details in
 # $T/ID.log, the program in $T/pID/model.rn.
@@ -72,7 +97,8 @@ while read -r verdict rest; do
         echo "differential: known bug, reported, not yet fixed: tests/differential/$s.rn: ${rest#*: }" >&2
     else
         bad "$rest"
-        { echo "    program (tests/tools/gen_rn $s):"; sed 's/^/      /' "$T/p$s/model.rn"
+        { if [ -f "$ROOT/tests/differential/$s.rn" ]; then echo "    program (tests/differential/$s.rn):"
+          else echo "    program (tests/tools/gen_rn $s):"; fi; sed 's/^/      /' "$T/p$s/model.rn"
           sed 's/^/    /' "$T/$s.log" | head -20; } >&2
     fi
 done <"$T/results"

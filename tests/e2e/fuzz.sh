@@ -2,7 +2,8 @@
 # fuzz.sh: the fuzz harnesses of tests/fuzz/ in the suite.
 #
 # 1. Replay, without libFuzzer, every reproducer kept in
-#    tests/fuzz/regressions/NAME/ and every seed (examples/, tests/errors/,
+#    tests/fuzz/regressions/NAME/, the inputs of known bugs reported
+#    elsewhere (tests/fuzz/known/) and every seed (examples/, tests/errors/,
 #    tests/numerics/, tests/data/) through the harness binaries of $BUILD
 #    (built by `make check-once`; sanitized in the SAN=1 pass): each must
 #    run to the end.
@@ -29,7 +30,7 @@ shopt -s nullglob
 replay frontend tests/fuzz/regressions/frontend/*
 replay safetensors tests/fuzz/regressions/safetensors/*
 replay npy tests/fuzz/regressions/npy/*
-replay frontend examples/*.rn tests/errors/*.rn tests/numerics/*.rn tests/fuzz/*.rn
+replay frontend examples/*.rn tests/errors/*.rn tests/numerics/*.rn tests/fuzz/*.rn tests/fuzz/known/*.rn
 replay safetensors tests/data/*/*.safetensors
 replay npy tests/data/*/*.npy
 
