@@ -333,6 +333,11 @@ static void emit_load(Emitter *e) {
                e->ntensors, M, M, M);
     buf_printf(c, "    if (rn_st_check_all_used(st, err, errlen) != 0) goto fail;\n"
                "    rn_st_close(st);\n    st = 0;\n");
+    /* Without any conv2d there is no M_convs table (C has no empty
+     * arrays); the branch that would use it is then never taken. */
+    char convref[160];
+    snprintf(convref, sizeof convref, e->nconv ? "&%s_convs[p->conv]"
+                                                : "(const rn_conv *)0%.0s", M);
     if (e->nprep)
         buf_printf(c, "    for (i = 0; i < %d; i++) {\n"
                    "        const %s_prep *p = &%s_preps[i];\n"
@@ -349,7 +354,7 @@ static void emit_load(Emitter *e) {
                    "                              scale, m->fb[p->fb]);\n"
                    "        }\n"
                    "        if (p->conv >= 0) {\n"
-                   "            const rn_conv *c = &%s_convs[p->conv];\n"
+                   "            const rn_conv *c = %s;\n"
                    "            for (g = 0; g < p->groups; g++) {\n"
                    "                m->pk[p->pk + g] = malloc((size_t)rn_conv_packed_floats(c) "
                    "* sizeof(float));\n"
@@ -376,7 +381,7 @@ static void emit_load(Emitter *e) {
                    "                if (t[j] >= 0) {\n"
                    "                    free(m->w[t[j]]);\n"
                    "                    m->w[t[j]] = 0;\n                }\n"
-                   "        }\n    }\n", e->nprep, M, M, M, M, M, M);
+                   "        }\n    }\n", e->nprep, M, M, M, convref, M, M);
     if (e->nbn)
         buf_printf(c, "    for (i = 0; i < %d; i++) {\n"
                    "        const %s_bn *b = &%s_bns[i];\n"

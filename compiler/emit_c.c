@@ -464,7 +464,9 @@ static void simple_layer(Emitter *e, GNode *n, const char *fn) {
         buf_printf(c, "    float *y = %s;\n", y);
         buf_printf(c, "    for (long p = 0; p < %lld; p++) {\n", pix);
         for (int i = 0; i < n->nin; i++) {
-            long long ci = chans(&emit_storage(n->in[i])->out);
+            /* the operand's own shape: a flatten aliases its source's
+             * storage, but contributes its flat size */
+            long long ci = chans(&n->in[i]->out);
             buf_printf(c, "        memcpy(y + p * %lld + %lld, %s + p * %lld, "
                        "%lld * sizeof(float));\n", ch, off,
                        emit_data(e, n->in[i]), ci, ci);

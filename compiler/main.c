@@ -177,8 +177,10 @@ static int compile_ahead(Graph *g, const Options *o, Arena *a, int argc,
     emit_c(g, &eo, &c, &h);
     char err[512];
     int rc = 0;
-    if (write_file_atomic(h_path, h.data, h.len, err, sizeof err) != 0 ||
-        write_file_atomic(o->out_path, c.data, c.len, err, sizeof err) != 0) {
+    const char *paths[2] = {h_path, o->out_path};
+    const void *data[2] = {h.data, c.data};
+    size_t lens[2] = {h.len, c.len};
+    if (write_files_atomic(2, paths, data, lens, err, sizeof err) != 0) {
         fprintf(stderr, "rnc: error: %s\n", err);
         rc = 1;
     }

@@ -93,32 +93,44 @@ void plan_arena(Graph *g) {
         end[owner(g->outputs[i])->id] = n;
     }
 
-    /* Buffers are placed in the order they are born. */
+    /* Buffers are placed in the order they are born (then by id): a
+     * counting sort by birth step keeps this linear in the graph's size. */
+    int *first = calloc((size_t)n + 1, sizeof *first);
+    int *order = calloc((size_t)n, sizeof *order);
+    if (!first || !order) die("out of memory");
+    int nborn = 0;
+    for (int i = 0; i < n; i++)
+        if (birth[i] < n && owner(g->nodes[i]) == g->nodes[i] &&
+            g->nodes[i]->op != OP_INPUT)
+            first[birth[i] + 1]++, nborn++;
+    for (int t = 0; t < n; t++) first[t + 1] += first[t];
+    for (int i = 0; i < n; i++)
+        if (birth[i] < n && owner(g->nodes[i]) == g->nodes[i] &&
+            g->nodes[i]->op != OP_INPUT)
+            order[first[birth[i]]++] = i;
     int nlive = 0;
-    for (int t = 0; t < n; t++) {
-        for (int i = 0; i < n; i++) {
-            GNode *v = g->nodes[i];
-            if (birth[i] != t || owner(v) != v || v->op == OP_INPUT) continue;
-            /* Drop buffers that died before this step; inputs of the step
-             * are live (their end is at least t), so they stay. */
-            int k = 0;
-            for (int j = 0; j < nlive; j++)
-                if (live[j]->end >= t) live[k++] = live[j];
-            nlive = k;
-            qsort(live, (size_t)nlive, sizeof *live, cmp_off);
-            int64_t size = shape_count(&v->out);
-            size = (size + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
-            int64_t off = 0;
-            for (int j = 0; j < nlive; j++) {
-                if (live[j]->off - off >= size) break; /* fits in the gap */
-                int64_t top = live[j]->off + live[j]->size;
-                if (top > off) off = top;
-            }
-            iv[i] = (Interval){off, size, end[i]};
-            live[nlive++] = &iv[i];
-            v->arena_off = off;
-            if (off + size > g->arena_floats) g->arena_floats = off + size;
+    for (int b = 0; b < nborn; b++) {
+        int i = order[b], t = birth[i];
+        GNode *v = g->nodes[i];
+        /* Drop buffers that died before this step; inputs of the step
+         * are live (their end is at least t), so they stay. */
+        int k = 0;
+        for (int j = 0; j < nlive; j++)
+            if (live[j]->end >= t) live[k++] = live[j];
+        nlive = k;
+        qsort(live, (size_t)nlive, sizeof *live, cmp_off);
+        int64_t size = shape_count(&v->out);
+        size = (size + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+        int64_t off = 0;
+        for (int j = 0; j < nlive; j++) {
+            if (live[j]->off - off >= size) break; /* fits in the gap */
+            int64_t top = live[j]->off + live[j]->size;
+            if (top > off) off = top;
         }
+        iv[i] = (Interval){off, size, end[i]};
+        live[nlive++] = &iv[i];
+        v->arena_off = off;
+        if (off + size > g->arena_floats) g->arena_floats = off + size;
     }
     for (int i = 0; i < n; i++) {
         GNode *v = g->nodes[i];
@@ -126,6 +138,8 @@ void plan_arena(Graph *g) {
         if (o->op == OP_INPUT) v->arena_off = -1;
         else if (o != v) v->arena_off = o->arena_off;
     }
+    free(order);
+    free(first);
     free(live);
     free(iv);
     free(end);

@@ -49,6 +49,11 @@ char *read_whole_file(const char *path, size_t *len);
  * the destination is either untouched or complete. 0 on success. */
 int write_file_atomic(const char *path, const void *data, size_t len,
                       char *err, size_t errlen);
+/* The same for several files that belong together (model.c and model.h):
+ * all are staged before any is renamed into place. */
+int write_files_atomic(int n, const char *const *paths,
+                       const void *const *data, const size_t *lens,
+                       char *err, size_t errlen);
 
 /* ---------------------------------------------------------------- diag.c */
 

@@ -18,7 +18,9 @@
 # and `rnc --init-weights --random --seed 1`, cached under $BUILD/compare.
 #
 # Environment: BUILD (build), RNC ($BUILD/rnc), CC (cc), NETS, THREADS
-# ("1 2"), REPEAT (20 timed runs).
+# ("1 2"), REPEAT (20 timed runs; x10 for networks under 0.2 GMAC), PEAK (102 GFLOP/s per core).
+# Ends with a summary: per network and threads, the median ms of each
+# system and the ratios ORT/rnc and PyTorch/rnc (> 1: rnc is faster).
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
 RNC=${RNC:-$BUILD/rnc}
@@ -26,6 +28,9 @@ CC=${CC:-cc}
 NETS=${NETS:-"resnet34 resnet50 mobilenet_v1 small_residual"}
 THREADS=${THREADS:-"1 2"}
 REPEAT=${REPEAT:-20}
+# GFLOP/s of one core at its peak (AVX2: 2 FMA ports x 8 lanes x 2 flops x
+# ~3.2 GHz); %peak is against PEAK x threads
+PEAK=${PEAK:-102}
 PY=/usr/bin/python3
 CMP=tools/compare
 OUT=$BUILD/compare
@@ -70,7 +75,7 @@ sys.exit(0 if e <= 1e-4 else 1)' "$_d/rnc_out.npy" "$_d/ref0.npy" ||
 rnc_time() {
     _d=$1/$2 _t=$3
     R_MEDIAN='' R_MIN='' R_RSS='' R_FIRST=''
-    timed "$_d/rnc_model" --threads "$_t" --repeat "$REPEAT" \
+    timed "$_d/rnc_model" --threads "$_t" --repeat "$REP" \
         "$_d/w.safetensors" "$_d/input0.npy" "$_d/rnc_out.npy" || return 1
     # the --main program says "median X ms, min Y ms per run" on stderr
     R_MEDIAN=$(sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' "$T_ERR" | head -1)
@@ -115,12 +120,15 @@ field() {
 # row THREADS SYSTEM MEDIAN MIN RSS_KIB FIRST_MS [NOTE]
 row() {
     awk -v t="$1" -v s="$2" -v med="$3" -v mn="$4" -v rss="$5" \
-        -v first="$6" -v macs="$MACS" -v note="$7" 'BEGIN {
-        gf = (macs > 0 && med > 0) ? sprintf("%.1f", 2 * macs / (med * 1e6)) : "-"
+        -v first="$6" -v macs="$MACS" -v note="$7" -v peak="$PEAK" 'BEGIN {
+        g = (macs > 0 && med > 0) ? 2 * macs / (med * 1e6) : 0
+        gf = g > 0 ? sprintf("%.1f", g) : "-"
+        pk = g > 0 ? sprintf("%.0f%%", 100 * g / (peak * t)) : "-"
         r = rss != "" ? sprintf("%.0f", rss / 1024) : "-"
         f = first != "" ? first : "-"
-        printf "  %-2s %-13s %10.2f %10.2f %8s %9s %11s  %s\n", t, s, med, mn, gf, r, f, note
+        printf "  %-2s %-13s %10.2f %10.2f %8s %6s %9s %11s  %s\n", t, s, med, mn, gf, pk, r, f, note
     }'
+    echo "$NAME $1 $2 $3" >>"$SUMMARY"
 }
 
 # newer A B: whether file A was modified after file B.
@@ -190,9 +198,12 @@ TORCH_SKIP=
 
 ort_version=$(node -p "require('./$CMP/node_modules/onnxruntime-node/package.json').version" 2>/dev/null)
 echo "rnc vs ONNX Runtime ${ort_version:-(none)} vs PyTorch $("$PY" -c 'import torch; print(torch.__version__)' 2>/dev/null)"
-echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); ms per inference, median and min of $REPEAT after warm-up"
+echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); ms per inference, median and min of $REPEAT after warm-up (x10 under 0.2 GMAC)"
 echo "ORT/PyTorch take NCHW input, rnc NHWC; ratios > 1: rnc is faster"
+SUMMARY=$OUT/summary.txt
+: >"$SUMMARY"
 for name in $NETS; do
+    NAME=$name
     src=examples/$name.rn
     echo
     if [ ! -f "$src" ]; then
@@ -202,6 +213,10 @@ for name in $NETS; do
     MACS=$("$RNC" --summary "$src" 2>/dev/null |
         sed -n 's/^Multiply-accumulates: \([0-9,]*\).*/\1/p' | tr -d ,)
     MACS=${MACS:-0}
+    # a millisecond network's median needs more runs to settle (every
+    # system gets the same count)
+    REP=$REPEAT
+    [ "$MACS" -gt 0 ] && [ "$MACS" -lt 200000000 ] && REP=$((REPEAT * 10))
     # the load says how much other work shared the cores: 2-thread figures
     # suffer most from it
     echo "== $name ($(awk -v m="$MACS" 'BEGIN { printf "%.3f", m / 1e9 }') GMAC; load average now $(cut -d' ' -f1 /proc/loadavg))"
@@ -230,8 +245,8 @@ for name in $NETS; do
     if [ -n "$HAVE_EXPORT" ] && rnc_prepare "$name" "$src" "$d"; then
         rnc_ok=1
     fi
-    printf '  %-2s %-13s %10s %10s %8s %9s %11s  %s\n' N system "median ms" \
-        "min ms" GFLOP/s "RSS MiB" "first ms" "vs rnc"
+    printf '  %-2s %-13s %10s %10s %8s %6s %9s %11s  %s\n' N system "median ms" \
+        "min ms" GFLOP/s "%peak" "RSS MiB" "first ms" "vs rnc"
     for t in $THREADS; do
         R_MEDIAN=
         if [ -n "$rnc_ok" ] && rnc_time "$OUT" "$name" "$t"; then
@@ -243,7 +258,7 @@ for name in $NETS; do
         if [ -z "$ort_ok" ]; then
             echo "  $t  onnxruntime: skipped: $ort_why"
         elif timed node "$CMP/ort_bench.js" "$d" --threads "$t" \
-            --repeat "$REPEAT"; then
+            --repeat "$REP"; then
             line=$(tail -1 "$T_OUT")
             med=$(field "$line" median_ms)
             note=${R_MEDIAN:+"ORT/rnc $(ratio "$med" "$R_MEDIAN")"}
@@ -257,7 +272,7 @@ for name in $NETS; do
         if [ -z "$torch_ok" ]; then
             echo "  $t  pytorch: skipped: ${TORCH_SKIP:-export failed}"
         elif timed "$PY" "$CMP/torch_bench.py" "$d" --threads "$t" \
-            --repeat "$REPEAT"; then
+            --repeat "$REP"; then
             line=$(tail -1 "$T_OUT")
             med=$(field "$line" median_ms)
             note=${R_MEDIAN:+"PyTorch/rnc $(ratio "$med" "$R_MEDIAN")"}
@@ -270,4 +285,18 @@ for name in $NETS; do
         fi
     done
 done
+
+# the summary: one line per network and thread count from the rows above
+echo
+echo "summary (median ms; ratios > 1: rnc is faster; load average now $(cut -d' ' -f1-3 /proc/loadavg))"
+awk '{ ms[$1 " " $2, $3] = $4; if (!(($1 " " $2) in seen)) { seen[$1 " " $2] = 1; order[n++] = $1 " " $2 } }
+END {
+    printf "  %-16s %2s %9s %9s %9s %8s %12s\n", "network", "N", "rnc", "ORT", "PyTorch", "ORT/rnc", "PyTorch/rnc"
+    for (i = 0; i < n; i++) {
+        k = order[i]; split(k, f, " ")
+        r = ms[k, "rnc"]; o = ms[k, "onnxruntime"]; p = ms[k, "pytorch"]
+        printf "  %-16s %2s %9s %9s %9s %8s %12s\n", f[1], f[2], r != "" ? r : "-", o != "" ? o : "-", p != "" ? p : "-",
+            (r > 0 && o != "") ? sprintf("%.2f", o / r) : "-", (r > 0 && p != "") ? sprintf("%.2f", p / r) : "-"
+    }
+}' "$SUMMARY"
 exit 0

@@ -5,7 +5,8 @@
 # programs through tests/e2e/differential.sh (skipped when DIFF_COUNT=0).
 #
 # FUZZ_ONLY="npy frontend" picks harnesses. Each run grows the corpus in
-# build-fuzz/corpus/NAME (seeded from examples/, tests/errors/,
+# build-fuzz/corpus/NAME (FUZZ_FRESH=1: a temporary one instead, as the
+# suite's short runs use; seeded from examples/, tests/errors/,
 # tests/numerics/, tests/data/ and tests/fuzz/regressions/), logs to
 # build-fuzz/NAME.log (the last run's), and leaves any crash, leak or timeout as
 # build-fuzz/artifacts/NAME-*: copy it into tests/fuzz/regressions/NAME/
@@ -71,7 +72,9 @@ seeds() {
 status=0
 for h in $ONLY; do
     bin=$FB/fuzz/fuzz_$h
-    mkdir -p "$FB/corpus/$h"
+    corpus=$FB/corpus/$h
+    [ "${FUZZ_FRESH:-0}" = 1 ] && corpus=$RUN/corpus/$h
+    mkdir -p "$corpus"
     seeds "$h" "$RUN/seeds/$h"
     dict=
     [ "$h" = frontend ] && dict=-dict=tests/fuzz/rn.dict
@@ -80,11 +83,11 @@ for h in $ONLY; do
     "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
         -max_len=4096 -print_final_stats=1 $dict \
         -artifact_prefix="$FB/artifacts/$h-" \
-        "$FB/corpus/$h" "$RUN/seeds/$h" >"$RUN/$h.log" 2>&1
+        "$corpus" "$RUN/seeds/$h" >"$RUN/$h.log" 2>&1
     rc=$?
     cp "$RUN/$h.log" "$FB/$h.log"
     runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$FB/$h.log" | tail -1)
-    echo "fuzz $h: ${runs:-?} executions in $(( $(date +%s) - start )) s, corpus $(ls "$FB/corpus/$h" | wc -l) files"
+    echo "fuzz $h: ${runs:-?} executions in $(( $(date +%s) - start )) s, corpus $(ls "$corpus" | wc -l) files"
     if [ $rc -ne 0 ]; then
         status=1
         echo "fuzz $h: FOUND a problem (exit $rc); the report:"

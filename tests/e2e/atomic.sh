@@ -8,8 +8,6 @@
 # a --main program's outputs with a bad input or bad weights. Then the same
 # files are written when the command succeeds.
 . "$(dirname "$0")/lib.sh"
-SANFLAGS=
-[ "${SAN:-0}" = 1 ] && SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all"
 D=$T/files
 mkdir -p "$D"
 printf 'input x[4, 4, 2]\nx = conv2d(x, 3, 3, padding=same)\noutput dense(flatten(x), 2)\n' >"$T/good.rn"
@@ -51,6 +49,13 @@ fails "-o when the header cannot be written" "$RNC" "$T/good.rn" -o "$D/m.c"
 untouched "-o when the header cannot be written" "$D/m.c"
 no_temps "-o when the header cannot be written"
 rmdir "$D/m.h"
+# -o: the C cannot be written: the header, staged first, is not renamed
+# into place either (the two are replaced together or not at all)
+rm -f "$D/m.c"; mkdir "$D/m.c"; sentinel "$D/m.h"
+fails "-o when the C cannot be written" "$RNC" "$T/good.rn" -o "$D/m.c"
+untouched "-o when the C cannot be written" "$D/m.h"
+no_temps "-o when the C cannot be written"
+rmdir "$D/m.c"; sentinel "$D/m.c"
 # -o: into a folder that does not exist
 fails "-o into a missing folder" "$RNC" "$T/good.rn" -o "$D/none/m.c"
 [ -e "$D/none" ] && bad "-o into a missing folder created it" || ok

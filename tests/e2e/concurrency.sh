@@ -6,8 +6,6 @@
 # plainly (sanitized under SAN=1), then, outside the SAN=1 pass, with the
 # model and the runtime under ThreadSanitizer: no data race.
 . "$(dirname "$0")/lib.sh"
-SANFLAGS=
-[ "${SAN:-0}" = 1 ] && SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all"
 M=small_residual
 cd "$T" || exit 2
 check "compile $M" "$RNC" "$ROOT/examples/$M.rn" -o "$M.c"

@@ -19,8 +19,6 @@ BUILD=${BUILD:-$ROOT/build}
 COUNT=${DIFF_COUNT:-30}
 SEED=${DIFF_SEED:-1}
 JOBS=${DIFF_JOBS:-2}
-SANFLAGS=
-[ "${SAN:-0}" = 1 ] && SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all"
 for tool in gen_rn refeval npycmp; do
     [ -x "$BUILD/$tool" ] || { bad "$BUILD/$tool is not built (make BUILD=... check-once)"; finish; exit; }
 done

@@ -43,7 +43,7 @@ replay frontend "$T/good.rn" "$T/bad.rn"
 if [ "${SAN:-0}" = 1 ]; then
     echo "fuzz: libFuzzer run skipped in the SAN=1 pass (the plain pass runs it, with ASan+UBSan)" >&2
 else
-    FUZZ_SECONDS=${FUZZ_CI_SECONDS:-20} DIFF_COUNT=0 tools/fuzz.sh >"$T/fuzz.out" 2>&1
+    FUZZ_SECONDS=${FUZZ_CI_SECONDS:-20} FUZZ_FRESH=1 DIFF_COUNT=0 tools/fuzz.sh >"$T/fuzz.out" 2>&1
     rc=$?
     sed 's/^/  /' "$T/fuzz.out" >&2
     if [ $rc -eq 77 ]; then
