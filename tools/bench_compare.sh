@@ -38,8 +38,7 @@ mkdir -p "$OUT" || exit 1
 case $RNC in /*) ;; *) RNC=$PWD/$RNC ;; esac
 
 # ---------------------------------------------------------------------
-# rnc's side. SPEED ENGINEER: this is the place for rnc's timing. The
-# contract of the two functions below:
+# rnc's side: the contract of the two functions below:
 #   rnc_prepare NAME SRC DIR   build what rnc_time needs, once per network;
 #                              DIR has w.safetensors (the weights the
 #                              exports use) and input0.npy (NHWC); return
@@ -48,8 +47,8 @@ case $RNC in /*) ;; *) RNC=$PWD/$RNC ;; esac
 #                              R_RSS (peak KiB, or empty) and R_FIRST (ms
 #                              from process start to first result, or
 #                              empty); return non-zero if unavailable
-# For now: the `--main` program of `rnc X.rn -o x.c --main`, built with
-# cc -O3 -march=native, run with --threads N --repeat $REPEAT.
+# rnc: the `--main` program of `rnc X.rn -o x.c --main`, built with
+# cc -O3 -march=native, run with --threads N --repeat $REP.
 # ---------------------------------------------------------------------
 rnc_prepare() {
     _src=$2 _d=$3
