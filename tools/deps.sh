@@ -2,10 +2,11 @@
 # deps.sh: installs the Debian packages rnc needs that this machine lacks.
 # Build: gcc, make, flex, bison; JIT: libtcc-dev and tcc (libtcc1.a);
 # tests: libcunit1-dev, clang (the warning check and sanitizers' second
-# compiler), libclang-rt-14-dev (clang's libFuzzer runtime, make fuzz).
+# compiler), libclang-rt-14-dev (clang's libFuzzer runtime, make fuzz),
+# python3-numpy (a few e2e checks read .npy and JSON with it).
 # Needs root for apt-get; otherwise says what is missing.
 set -e
-need="make gcc clang flex bison libtcc-dev tcc libcunit1-dev libclang-rt-14-dev"
+need="make gcc clang flex bison libtcc-dev tcc libcunit1-dev libclang-rt-14-dev python3-numpy"
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
