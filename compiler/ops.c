@@ -312,15 +312,21 @@ static Value variadic(Elab *e, const Builtin *b, const Ast *call) {
     return (Value){.kind = V_TENSOR, .t = node_finish(e, n, name)};
 }
 
+/* Binds a call's arguments to a built-in's parameters; a required one
+ * that is missing is an error. */
+static void bind_required(Elab *e, const Builtin *b, const Ast *call,
+                          Args *a) {
+    bind_args(e, call, b->name, b->params, count(b->params), a);
+    for (int i = 0; i < b->nreq; i++)
+        if (!a->has[i])
+            fail(e, call->loc, "%s: missing argument '%s'", b->name,
+                 b->params[i]);
+}
+
 static Value op_call(Elab *e, const Builtin *b, const Ast *call) {
     if (!b->params) return variadic(e, b, call);
     Args a;
-    int np = count(b->params);
-    bind_args(e, call, b->name, b->params, np, &a);
-    for (int i = 0; i < b->nreq; i++)
-        if (!a.has[i])
-            fail(e, call->loc, "%s: missing argument '%s'", b->name,
-                 b->params[i]);
+    bind_required(e, b, call, &a);
     GNode *n = node_new(e, b->op, call->loc);
     n->nin = 1;
     n->in = arena_alloc(e->arena, sizeof *n->in);
@@ -329,7 +335,7 @@ static Value op_call(Elab *e, const Builtin *b, const Ast *call) {
                            a.at[0]);
     n->act = b->act;
     const char *name = NULL;
-    for (int i = 1; i < np; i++) {
+    for (int i = 1; i < count(b->params); i++) {
         if (!a.has[i]) continue;
         const char *p = b->params[i], *w = what(e, b, i);
         Value v = a.v[i];
@@ -393,12 +399,7 @@ static const Shape *image_of(Elab *e, Value v, const char *fname, Loc loc) {
 
 static Value fn_call(Elab *e, const Builtin *b, const Ast *call) {
     Args a;
-    int np = count(b->params);
-    bind_args(e, call, b->name, b->params, np, &a);
-    for (int i = 0; i < b->nreq; i++)
-        if (!a.has[i])
-            fail(e, call->loc, "%s: missing argument '%s'", b->name,
-                 b->params[i]);
+    bind_required(e, b, call, &a);
     Value v = a.v[0];
     switch (b->fn) {
     case F_LEN:
