@@ -128,9 +128,12 @@ static Value repeat_list(Elab *e, List *a, int64_t times, Loc loc) {
         fail(e, loc, "list of %lld x %lld elements is too long (the limit "
              "is %d)", (long long)a->n, (long long)times, MAX_LIST);
     List *l = list_new(e, a->n * times, loc);
-    for (int64_t k = 0; k < times; k++)
-        if (a->n) memcpy(l->items + k * a->n, a->items,
-                         (size_t)a->n * sizeof(Value));
+    /* An empty list repeats to itself at once: looping `times` times would
+     * hang on [] * 9223372036854775807 (a fuzz finding). */
+    if (a->n)
+        for (int64_t k = 0; k < times; k++)
+            memcpy(l->items + k * a->n, a->items,
+                   (size_t)a->n * sizeof(Value));
     return (Value){.kind = V_LIST, .list = l};
 }
 

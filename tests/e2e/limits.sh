@@ -37,6 +37,13 @@ refused 'weights are over 4 GiB' "weights over 4 GiB" \
     "$RNC" --init-weights "$T/heavy.safetensors" "$T/heavy.rn"
 [ -e "$T/heavy.safetensors" ] && bad "--init-weights over the limit wrote a file" || ok
 
+# Repeating an empty list by the largest int is the empty list, at once
+# (it used to loop 2^63 times: tests/fuzz/regressions/frontend/).
+printf 'xs = [] * 9223372036854775807\ninput x[2]\noutput dense(x, len(xs) + 1)\n' >"$T/rep.rn"
+timeout 10 "$RNC" --summary "$T/rep.rn" >"$T/stdout" 2>"$T/stderr"
+if [ $? -eq 0 ] && grep -q 'Total params: 3' "$T/stdout"; then ok; else
+    bad "[] * 2^63-1: $(head -3 "$T/stderr")"; fi
+
 # The bounds must also keep every command fast: 100,000 layers (the most
 # there may be) compile in seconds (elaborate, plan, emit); a quadratic
 # pass would take many (plan_arena once did: tests/fuzz/known/).
