@@ -166,6 +166,6 @@ fuzz:
 
 # kernel: the convolution is nearly all of a CNN's time; bench_kernel times
 # it on ResNet-34's layer shapes (tools/bench_kernel.sh).
-$(BUILD)/runtime/conv.o: CFLAGS += -O3
+$(BUILD)/runtime/conv.o $(BUILD)/runtime/winograd.o: CFLAGS += -O3
 $(BUILD)/bench_kernel: tools/bench_kernel.c runtime/rnrt.h $(BUILD)/librnrt.a
 	$(CC) $(CFLAGS) -O3 -o $@ $< $(BUILD)/librnrt.a -lm -lpthread

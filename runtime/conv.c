@@ -29,7 +29,7 @@
  *
  * AVX2+FMA is chosen at run time; the portable path (plain C) computes the
  * same thing with the same blocking. No state outside the arguments. */
-#include "rnrt.h"
+#include "conv_kernel.h"
 
 #include <string.h>
 
@@ -39,43 +39,16 @@
 #endif
 
 enum {
-    NB = 16,          /* output channels per packed block */
-    MR = 6,           /* output pixels per kernel call */
     ZMAX = 1024,      /* longest run of zeros: input channels per segment */
     MAXSEG = 64,      /* segments per kernel call; more use partial sums */
     PATCH_CIN = 8,    /* im2col below this many input channels... */
     PATCH_K = 512,    /* ...when a receptive field has at most this many */
-    MAX_ITEMS = 32,   /* work items: >= 16 per thread at 2 threads */
-    ITEM_FLOPS = 1 << 21, /* smallest work item worth a task */
     PIX_OUTER_BYTES = 128 << 10, /* pixels outside up to these weights */
     SEG_CACHE = 320,  /* segments an item keeps across channel blocks */
     CACHE_BLOCKS = 40, /* pixel blocks an item keeps segments of */
 };
 
 static const float zeros[ZMAX];
-
-/* One tap's run of input channels, for every pixel of the block. */
-typedef struct Seg {
-    const float *x[MR]; /* the pixel's input channels, or zeros */
-    rn_i64 woff;        /* its weights' offset inside a channel block */
-    int n;              /* input channels */
-} Seg;
-
-/* Where and how the block's results go. */
-typedef struct Epi {
-    const float *bias; /* at the block's first channel, or NULL */
-    const float *res;  /* pixel 0's residual at that channel, or NULL */
-    float *out;        /* pixel 0's output at that channel */
-    int ldo;
-    int nvalid; /* channels of the block that exist (< NB: ragged) */
-    int act;
-} Epi;
-
-/* A kernel: R pixels x NB channels over segments s[0, ns) of weights wb.
- * first: start from zero, else from part; last: apply the epilogue and
- * store, else leave the sums in part. */
-typedef void Kernel(int R, const Seg *s, int ns, const float *wb, float *part,
-                    int first, int last, const Epi *e);
 
 /* The work split: npg groups of pixel blocks x ncg groups of channel
  * blocks. */
@@ -108,8 +81,31 @@ static rn_i64 ksize(const rn_conv *c) { return (rn_i64)c->kh * c->kw * c->cin; }
 
 static int ceil_div(rn_i64 a, rn_i64 b) { return (int)((a + b - 1) / b); }
 
-/* Traffic of a split: every pixel group reads the weights of its channel
- * groups, every channel group reads the input of its pixel groups. */
+/* The work split into npg groups of nb pixel blocks x ncg groups of ncb
+ * channel blocks, for `flops` of work: as many items as are worth a task,
+ * the split that moves the fewest floats (every pixel group reads wfloats
+ * of weights, every channel group ifloats of input). */
+static void conv_split(double flops, int nb, int ncb, double wfloats,
+                   double ifloats, int *npg, int *ncg) {
+    double units = (double)nb * ncb, want = flops / ITEM_FLOPS, best = -1;
+    if (want > MAX_ITEMS) want = MAX_ITEMS;
+    if (want > units) want = units;
+    if (want < 1) want = 1;
+    *npg = *ncg = 1;
+    for (int cg = 1; cg <= ncb; cg++) {
+        if (ncb % cg) continue; /* equal channel groups */
+        int pg = ceil_div((rn_i64)(want + 0.5), cg);
+        if (pg > nb) pg = nb;
+        if ((double)pg * cg < want - 0.5 && cg < ncb) continue;
+        double cost = pg * wfloats + cg * ifloats;
+        if (best < 0 || cost < best) {
+            best = cost;
+            *npg = pg;
+            *ncg = cg;
+        }
+    }
+}
+
 static Plan make_plan(const rn_conv *c) {
     Plan p = {0};
     p.npix = (rn_i64)c->oh * c->ow;
@@ -119,26 +115,9 @@ static Plan make_plan(const rn_conv *c) {
     p.npg = p.ncg = 1;
     if (p.nb == 0 || p.ncb == 0) return p;
     double flops = 2.0 * (double)p.npix * c->cout * (double)ksize(c);
-    double units = (double)p.nb * p.ncb;
-    double want = flops / ITEM_FLOPS;
-    if (want > MAX_ITEMS) want = MAX_ITEMS;
-    if (want > units) want = units;
-    if (want < 1) want = 1;
     double wfloats = (double)p.ncb * NB * ksize(c);
     double ifloats = (double)c->ih * c->iw * c->cin;
-    double best = -1;
-    for (int ncg = 1; ncg <= p.ncb; ncg++) {
-        if (p.ncb % ncg) continue; /* equal channel groups */
-        int npg = ceil_div((rn_i64)(want + 0.5), ncg);
-        if (npg > p.nb) npg = p.nb;
-        if ((double)npg * ncg < want - 0.5 && ncg < p.ncb) continue;
-        double cost = npg * wfloats + ncg * ifloats;
-        if (best < 0 || cost < best) {
-            best = cost;
-            p.npg = npg;
-            p.ncg = ncg;
-        }
-    }
+    conv_split(flops, p.nb, p.ncb, wfloats, ifloats, &p.npg, &p.ncg);
     /* Pixels outside when the item's weights stay in L2 as they cycle
      * (segments made once); else a block's weights stay while pixels pass. */
     p.pix_outer = p.patch || wfloats / p.ncg * 4 <= PIX_OUTER_BYTES;
@@ -146,11 +125,16 @@ static Plan make_plan(const rn_conv *c) {
 }
 
 rn_i64 rn_conv_packed_floats(const rn_conv *c) {
+    if (rn_wino_chosen(c)) return rn_wino_packed_floats(c);
     return (rn_i64)ceil_div(c->cout, NB) * NB * ksize(c);
 }
 
 void rn_conv_pack(const rn_conv *c, const float *kernel, int ldk,
                   const float *scale, float *packed) {
+    if (rn_wino_chosen(c)) {
+        rn_wino_pack(c, kernel, ldk, scale, packed);
+        return;
+    }
     rn_i64 k = ksize(c);
     int ncb = ceil_div(c->cout, NB);
     for (int b = 0; b < ncb; b++)
@@ -169,6 +153,7 @@ void rn_conv_pack(const rn_conv *c, const float *kernel, int ldk,
 }
 
 int rn_conv_tiles(const rn_conv *c) {
+    if (rn_wino_chosen(c)) return rn_wino_tiles(c);
     Plan p = make_plan(c);
     return p.npg * p.ncg;
 }
@@ -588,6 +573,23 @@ static void run_items(const rn_conv *c, const float *in, const float *packed,
     for (int t = t0; t < t1; t++) run_item(&a, &p, t);
 }
 
+Kernel *rn_conv_kernel(int avx2, int *is_avx2) {
+    *is_avx2 = avx2 && have_avx2();
+    return *is_avx2 ? kernel_avx2 : kernel_portable;
+}
+
+static void run(const rn_conv *c, const float *in, const float *packed,
+                const float *bias, const float *residual, float *out, int t0,
+                int t1, int avx2) {
+    if (rn_wino_chosen(c)) {
+        rn_wino_run(c, in, packed, bias, residual, out, t0, t1, avx2);
+        return;
+    }
+    int is_avx2;
+    Kernel *kern = rn_conv_kernel(avx2, &is_avx2);
+    run_items(c, in, packed, bias, residual, out, t0, t1, kern);
+}
+
 /* The portable path on any machine, for tests (not in rnrt.h). */
 void rn_conv_run_portable(const rn_conv *c, const float *in,
                           const float *packed, const float *bias,
@@ -595,12 +597,11 @@ void rn_conv_run_portable(const rn_conv *c, const float *in,
 void rn_conv_run_portable(const rn_conv *c, const float *in,
                           const float *packed, const float *bias,
                           const float *residual, float *out, int t0, int t1) {
-    run_items(c, in, packed, bias, residual, out, t0, t1, kernel_portable);
+    run(c, in, packed, bias, residual, out, t0, t1, 0);
 }
 
 void rn_conv_run(const rn_conv *c, const float *in, const float *packed,
                  const float *bias, const float *residual, float *out,
                  int t0, int t1) {
-    run_items(c, in, packed, bias, residual, out, t0, t1,
-              have_avx2() ? kernel_avx2 : kernel_portable);
+    run(c, in, packed, bias, residual, out, t0, t1, 1);
 }

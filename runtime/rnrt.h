@@ -178,7 +178,8 @@ void rn_k_bn_fold_bias(int c, const float *gamma, const float *beta,
 void rn_k_scale_channels(float *x, rn_i64 npix, int c, const float *scale);
 
 /* ------------------------------------------------------------- conv.c */
-/* Direct 2-D convolution, NHWC, with weights packed once at load time.
+/* 2-D convolution, NHWC, direct or Winograd (conv.c, winograd.c), with
+ * weights packed once at load time.
  * Generated code fills an rn_conv with literals. Grouped convolution is
  * done by the caller, one call per group, with channel offsets and
  * ldi/ldo. */
@@ -192,8 +193,14 @@ typedef struct rn_conv {
                                  residual uses the same layout as out */
     int act;                  /* RN_ACT_NONE, RN_ACT_RELU, RN_ACT_RELU6:
                                  applied after bias and residual */
+    int algo;                 /* RN_CONV_AUTO (0): chosen from the shapes;
+                                 tests force one (pack and run alike) */
 } rn_conv;
 enum { RN_ACT_NONE = 0, RN_ACT_RELU = 1, RN_ACT_RELU6 = 2 };
+/* Direct: any conv. Winograd F(2x2, 3x3): 3x3, stride and dilation 1, at
+ * most 1024 input channels (else direct); 2.25x fewer multiplications,
+ * weights 16/9 as big. */
+enum { RN_CONV_AUTO = 0, RN_CONV_DIRECT = 1, RN_CONV_WINOGRAD = 2 };
 /* Floats of the packed weights. */
 rn_i64 rn_conv_packed_floats(const rn_conv *c);
 /* Packs a Keras kernel [kh][kw][cin][cout] (cout contiguous; for a group,

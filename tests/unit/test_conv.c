@@ -1,4 +1,5 @@
-/* test_conv.c: the packed direct convolution (runtime/conv.c) against a
+/* test_conv.c: the packed direct convolution (runtime/conv.c) and the
+ * Winograd one (runtime/winograd.c) against a
  * naive double-precision loop written here from the definition, on random
  * shapes: strides, dilation, uneven padding, ragged channel blocks, strided
  * input and output, residual, bias, batchnorm scale, activations, and work
@@ -220,6 +221,48 @@ static void test_edges(void) {
     }
 }
 
+/* Winograd F(2x2, 3x3) forced on random 3x3 stride-1 shapes: odd and even
+ * sizes (ragged last tiles), any padding, channel counts off the vector
+ * width and the 16-channel block, gaps between pixels, and work items cut
+ * at random; both paths. Also forced off and left to choose: each agrees
+ * with the definition. */
+static void test_winograd(void) {
+    rn_rng g;
+    rn_rng_seed(&g, 4);
+    int bad = 0;
+    for (int i = 0; i < 200; i++) {
+        Case k = random_case(&g, i % 4 ? 40 : 300, 70);
+        rn_conv *c = &k.c;
+        c->kh = c->kw = 3, c->sh = c->sw = 1, c->dh = c->dw = 1;
+        c->ih = rnd(&g, 1, 15), c->iw = rnd(&g, 1, 15);
+        c->pad_t = rnd(&g, 0, 2), k.pad_b = rnd(&g, 0, 2);
+        c->pad_l = rnd(&g, 0, 2), k.pad_r = rnd(&g, 0, 2);
+        c->oh = c->ih + c->pad_t + k.pad_b - 2, c->ow = c->iw + c->pad_l + k.pad_r - 2;
+        if (c->oh < 1 || c->ow < 1) { i--; continue; }
+        c->algo = i % 5 == 4 ? RN_CONV_AUTO : RN_CONV_WINOGRAD;
+        bad += check_case(&g, &k, rn_conv_run_portable);
+        if (rn_k_have_avx2()) bad += check_case(&g, &k, rn_conv_run);
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
+/* The choice: Winograd for ResNet's 3x3 layers, never where it cannot
+ * apply, and the packed size follows the choice. */
+static void test_winograd_choice(void) {
+    rn_conv c = {0};
+    c.ih = c.iw = c.oh = c.ow = 56, c.cin = c.ldi = c.cout = c.ldo = 64;
+    c.kh = c.kw = 3, c.sh = c.sw = c.dh = c.dw = 1, c.pad_t = c.pad_l = 1;
+    CU_ASSERT_EQUAL(rn_conv_packed_floats(&c), 4 * 16 * 64 * 16);
+    c.algo = RN_CONV_DIRECT;
+    CU_ASSERT_EQUAL(rn_conv_packed_floats(&c), 4 * 9 * 64 * 16);
+    c.algo = RN_CONV_WINOGRAD, c.sh = 2, c.oh = 28;
+    CU_ASSERT_EQUAL(rn_conv_packed_floats(&c), 4 * 9 * 64 * 16); /* stride 2 */
+    c.sh = 1, c.oh = 56, c.dw = 2, c.ow = 54;
+    CU_ASSERT_EQUAL(rn_conv_packed_floats(&c), 4 * 9 * 64 * 16); /* dilated */
+    c.dw = 1, c.ow = 56, c.algo = RN_CONV_AUTO, c.cin = c.ldi = 3;
+    CU_ASSERT_EQUAL(rn_conv_packed_floats(&c), 4 * 9 * 3 * 16); /* RGB input */
+}
+
 /* Packing: blocks of 16 channels, zero-padded, scaled per channel. */
 static void test_pack(void) {
     rn_conv c = {0};
@@ -262,6 +305,8 @@ void register_conv_tests(void) {
     CU_add_test(s, "random shapes, AVX2 path", test_random_avx2);
     CU_add_test(s, "random shapes, portable path", test_random_portable);
     CU_add_test(s, "edge shapes, both paths", test_edges);
+    CU_add_test(s, "Winograd, both paths", test_winograd);
+    CU_add_test(s, "Winograd chosen where it applies", test_winograd_choice);
     CU_add_test(s, "weight packing", test_pack);
     CU_add_test(s, "work items", test_tiles);
 }
