@@ -153,14 +153,14 @@ static void emit_par_helpers(Emitter *e) {
     buf_printf(c, "\n/* Task t of par_k runs rows [t*n/k, (t+1)*n/k). Four tasks a thread,\n"
                " * handed out as threads come free, even out uneven rows and a\n"
                " * thread that the system holds back. */\n");
-    buf_printf(c, "static void %s_task(void *ctx, int t) {\n    %s *m = ctx;\n"
+    buf_printf(c, "static void %s_task(void *ctx, int t, int w) {\n    %s *m = ctx;\n"
                "    rn_i64 n = m->par_n, k = m->par_k;\n"
-               "    m->par_rows(m, (int)(t * n / k), (int)((t + 1) * n / k));\n"
+               "    m->par_rows(m, (int)(t * n / k), (int)((t + 1) * n / k), w);\n"
                "}\n\n", M, M);
-    buf_printf(c, "static void %s_par(%s *m, void (*rows)(%s *, int, int), "
+    buf_printf(c, "static void %s_par(%s *m, void (*rows)(%s *, int, int, int), "
                "int n) {\n", M, M, M);
     buf_printf(c, "    if (m->nthreads < 2 || !m->pool) {\n"
-               "        rows(m, 0, n);\n        return;\n    }\n"
+               "        rows(m, 0, n, 0);\n        return;\n    }\n"
                "    m->par_rows = rows;\n    m->par_n = n;\n"
                "    m->par_k = 4 * m->nthreads < n ? 4 * m->nthreads : n;\n"
                "    rn_pool_run(m->pool, m->par_k, %s_task, m);\n}\n", M);
@@ -299,7 +299,9 @@ void emit_prologue(Emitter *e) {
     buf_printf(c, "    float *arena;\n    const float *in[%d];\n",
                g->ninputs ? g->ninputs : 1);
     buf_printf(c, "    rn_pool *pool;\n    int nthreads;\n");
-    buf_printf(c, "    void (*par_rows)(%s *m, int y0, int y1);\n", M);
+    buf_printf(c, "    float *ws; /* nthreads x ws_floats: the convs' scratch, "
+               "a slice per worker */\n    rn_i64 ws_floats;\n");
+    buf_printf(c, "    void (*par_rows)(%s *m, int y0, int y1, int w);\n", M);
     buf_printf(c, "    int par_n, par_k;\n};\n");
 
     emit_par_helpers(e);
@@ -394,8 +396,14 @@ static void emit_load(Emitter *e) {
                    "m->w[b->mean], m->w[b->var],\n"
                    "                     b->eps, m->bn[2 * i], m->bn[2 * i + 1]);\n"
                    "    }\n", e->nbn, M, M, M);
+    if (e->nconv)
+        buf_printf(c, "    for (i = 0; i < %d; i++)\n"
+                   "        if (rn_conv_scratch_floats(&%s_convs[i]) > m->ws_floats)\n"
+                   "            m->ws_floats = rn_conv_scratch_floats(&%s_convs[i]);\n",
+                   e->nconv, M, M);
     buf_printf(c, "    m->arena = malloc(%lld * sizeof(float));\n"
-               "    if (!m->arena) {\n        %s_oom(err, errlen);\n"
+               "    m->ws = m->ws_floats ? malloc((size_t)m->ws_floats * sizeof(float)) : 0;\n"
+               "    if (!m->arena || (m->ws_floats && !m->ws)) {\n        %s_oom(err, errlen);\n"
                "        goto fail;\n    }\n    return m;\nfail:\n"
                "    if (st) rn_st_close(st);\n    %s_free(m);\n    return 0;\n}\n",
                (long long)(e->g->arena_floats > 0 ? e->g->arena_floats : 1), M, M);
@@ -407,6 +415,10 @@ static void emit_entry_points(Emitter *e) {
     Graph *g = e->g;
     buf_printf(c, "\nint %s_set_threads(%s *m, int nthreads) {\n"
                "    if (nthreads < 1) return -1;\n"
+               "    if (m->ws_floats) { /* a slice of scratch per thread */\n"
+               "        float *ws = realloc(m->ws, (size_t)nthreads * (size_t)m->ws_floats "
+               "* sizeof(float));\n"
+               "        if (!ws) return -1;\n        m->ws = ws;\n    }\n"
                "    if (m->pool) rn_pool_free(m->pool);\n    m->pool = 0;\n"
                "    m->nthreads = 1;\n"
                "    if (nthreads > 1) {\n        m->pool = rn_pool_new(nthreads);\n"
@@ -455,8 +467,8 @@ static void emit_entry_points(Emitter *e) {
         buf_printf(c, "    for (i = 0; i < %d; i++) free(m->pk[i]);\n", e->npk);
     if (e->nfb)
         buf_printf(c, "    for (i = 0; i < %d; i++) free(m->fb[i]);\n", e->nfb);
-    buf_printf(c, "    free(m->arena);\n    if (m->pool) rn_pool_free(m->pool);\n"
-               "    free(m);\n}\n");
+    buf_printf(c, "    free(m->arena);\n    free(m->ws);\n"
+               "    if (m->pool) rn_pool_free(m->pool);\n    free(m);\n}\n");
 }
 
 /* Expected dims of each input and output, for main(). */

@@ -224,8 +224,9 @@ static void window_rows(Emitter *e, GNode *n, const char *fn,
     const Shape *is = &emit_storage(n->in[0])->out, *os = &n->out;
     int dh = n->dh ? n->dh : 1, dw = n->dw ? n->dw : 1;
     long long ow = os->d[1], oc = os->d[2];
-    buf_printf(c, "static void %s_rows(%s *m, int y0, int y1) {\n", fn,
+    buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn,
                e->name);
+    buf_printf(c, "    (void)w;\n");
     tap_tables(e, n->kw, n->sw, dw, n->pad_l, (int)is->d[1], (int)ow);
     buf_printf(c, "    const float *x = %s;\n", emit_data(e, n->in[0]));
     buf_printf(c, "    float *y = %s;\n", emit_data(e, n));
@@ -280,17 +281,18 @@ static void conv_layer(Emitter *e, GNode *n, const char *fn) {
     const char *bias = emit_bias(e, n);
     bool has_bias = strcmp(bias, "(const float *)0") != 0;
     const char *res = n->residual ? emit_data(e, n->residual) : "(const float *)0";
-    buf_printf(c, "static void %s_rows(%s *m, int t0, int t1) {\n", fn, e->name);
+    buf_printf(c, "static void %s_rows(%s *m, int t0, int t1, int w) {\n", fn, e->name);
     if (groups == 1) {
         buf_printf(c, "    rn_conv_run(&%s_convs[%d], %s, m->pk[%d], %s, %s,\n"
-                   "                %s, t0, t1);\n", e->name, k,
+                   "                %s, t0, t1, m->ws + w * m->ws_floats);\n", e->name, k,
                    emit_data(e, n->in[0]), e->pk[n->id], bias, res,
                    emit_data(e, n));
     } else {
         buf_printf(c, "    int g;\n    for (g = 0; g < %d; g++)\n", groups);
         buf_printf(c, "        rn_conv_run(&%s_convs[%d], %s + g * %lld, "
                    "m->pk[%d + g],\n                    %s%s, %s%s,\n"
-                   "                    %s + g * %lld, t0, t1);\n", e->name, k,
+                   "                    %s + g * %lld, t0, t1, m->ws + w * m->ws_floats);\n",
+                   e->name, k,
                    emit_data(e, n->in[0]), cig, e->pk[n->id], bias,
                    has_bias ? arena_printf(e->g->arena, " + g * %lld", cog) : "",
                    res, n->residual ? arena_printf(e->g->arena, " + g * %lld", cog) : "",
@@ -302,7 +304,7 @@ static void conv_layer(Emitter *e, GNode *n, const char *fn) {
         buf_printf(c, "    %s_par(m, %s_rows, rn_conv_tiles(&%s_convs[%d]));\n",
                    e->name, fn, e->name, k);
     else
-        buf_printf(c, "    %s_rows(m, 0, rn_conv_tiles(&%s_convs[%d]));\n", fn,
+        buf_printf(c, "    %s_rows(m, 0, rn_conv_tiles(&%s_convs[%d]), 0);\n", fn,
                    e->name, k);
     Act act = emit_act(n);
     if (act != ACT_NONE && act != ACT_RELU && act != ACT_RELU6)
@@ -402,7 +404,7 @@ static void rows_layer(Emitter *e, GNode *n, const char *fn) {
         buf_printf(e->c, "    %s_par(m, %s_rows, %lld);\n", e->name, fn,
                    (long long)rows);
     else
-        buf_printf(e->c, "    %s_rows(m, 0, %lld);\n", fn, (long long)rows);
+        buf_printf(e->c, "    %s_rows(m, 0, %lld, 0);\n", fn, (long long)rows);
     if (n->op == OP_DENSE && emit_act(n) != ACT_NONE)
         buf_printf(e->c, "    rn_k_act(%d, %s, %s, 1, %lld);\n", (int)emit_act(n),
                    emit_data(e, n), emit_data(e, n), (long long)n->out.d[0]);
@@ -414,8 +416,8 @@ static void dense_rows(Emitter *e, GNode *n, const char *fn) {
     Buf *c = e->c;
     long long in = shape_count(&emit_storage(n->in[0])->out), u = n->out.d[0];
     int b = emit_weight(e, n, "bias");
-    buf_printf(c, "static void %s_rows(%s *m, int o0, int o1) {\n", fn, e->name);
-    buf_printf(c, "    float *y = %s + o0;\n", emit_data(e, n));
+    buf_printf(c, "static void %s_rows(%s *m, int o0, int o1, int w) {\n", fn, e->name);
+    buf_printf(c, "    float *y = %s + o0;\n    (void)w;\n", emit_data(e, n));
     buf_printf(c, "    rn_k_fill_bias(1, o1 - o0, %s, y, %lld);\n",
                b < 0 ? "(const float *)0"
                      : arena_printf(e->g->arena, "m->w[%d] + o0", b), u);

@@ -27,6 +27,7 @@ static const char rnrt_h_text[] = {
 static const char libc_prototypes[] =
     "void *malloc(size_t);\n"
     "void *calloc(size_t, size_t);\n"
+    "void *realloc(void *, size_t);\n"
     "void free(void *);\n"
     "void *memcpy(void *, const void *, size_t);\n"
     "void *memmove(void *, const void *, size_t);\n"
@@ -50,7 +51,8 @@ static const JitSymbol jit_symbols[] = {
 #include "rnrt_syms.inc"
 #undef RN_SYM
     {"malloc", (JitFn)malloc},   {"calloc", (JitFn)calloc},
-    {"free", (JitFn)free},       {"memcpy", (JitFn)memcpy},
+    {"realloc", (JitFn)realloc}, {"free", (JitFn)free},
+    {"memcpy", (JitFn)memcpy},
     {"memmove", (JitFn)memmove}, {"memset", (JitFn)memset},
     {"expf", (JitFn)expf},       {"tanhf", (JitFn)tanhf},
     {"sqrtf", (JitFn)sqrtf},     {"fabsf", (JitFn)fabsf},

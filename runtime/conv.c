@@ -578,11 +578,15 @@ Kernel *rn_conv_kernel(int avx2, int *is_avx2) {
     return *is_avx2 ? kernel_avx2 : kernel_portable;
 }
 
+rn_i64 rn_conv_scratch_floats(const rn_conv *c) {
+    return rn_wino_chosen(c) ? rn_wino_scratch_floats(c) : 0;
+}
+
 static void run(const rn_conv *c, const float *in, const float *packed,
                 const float *bias, const float *residual, float *out, int t0,
-                int t1, int avx2) {
+                int t1, float *scratch, int avx2) {
     if (rn_wino_chosen(c)) {
-        rn_wino_run(c, in, packed, bias, residual, out, t0, t1, avx2);
+        rn_wino_run(c, in, packed, bias, residual, out, t0, t1, scratch, avx2);
         return;
     }
     int is_avx2;
@@ -593,15 +597,17 @@ static void run(const rn_conv *c, const float *in, const float *packed,
 /* The portable path on any machine, for tests (not in rnrt.h). */
 void rn_conv_run_portable(const rn_conv *c, const float *in,
                           const float *packed, const float *bias,
-                          const float *residual, float *out, int t0, int t1);
+                          const float *residual, float *out, int t0, int t1,
+                          float *scratch);
 void rn_conv_run_portable(const rn_conv *c, const float *in,
                           const float *packed, const float *bias,
-                          const float *residual, float *out, int t0, int t1) {
-    run(c, in, packed, bias, residual, out, t0, t1, 0);
+                          const float *residual, float *out, int t0, int t1,
+                          float *scratch) {
+    run(c, in, packed, bias, residual, out, t0, t1, scratch, 0);
 }
 
 void rn_conv_run(const rn_conv *c, const float *in, const float *packed,
                  const float *bias, const float *residual, float *out,
-                 int t0, int t1) {
-    run(c, in, packed, bias, residual, out, t0, t1, 1);
+                 int t0, int t1, float *scratch) {
+    run(c, in, packed, bias, residual, out, t0, t1, scratch, 1);
 }

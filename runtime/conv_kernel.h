@@ -51,8 +51,9 @@ rn_i64 rn_wino_packed_floats(const rn_conv *c);
 void rn_wino_pack(const rn_conv *c, const float *kernel, int ldk,
                   const float *scale, float *packed);
 int rn_wino_tiles(const rn_conv *c);
+rn_i64 rn_wino_scratch_floats(const rn_conv *c);
 void rn_wino_run(const rn_conv *c, const float *in, const float *packed,
                  const float *bias, const float *residual, float *out, int t0,
-                 int t1, int avx2);
+                 int t1, float *scratch, int avx2);
 
 #endif

@@ -32,12 +32,19 @@ enum {
 /* state = generation << 2 | STOP | OPEN */
 enum { OPEN = 1, STOP = 2 };
 
+/* What a worker thread is started with. */
+typedef struct Worker {
+    struct rn_pool *pool;
+    int id; /* 1.. (0 is the caller) */
+} Worker;
+
 struct rn_pool {
     int nthreads;
     pthread_t *threads;
+    Worker *workers;
 
     /* The job: written only while it is closed and nobody is inside. */
-    void (*fn)(void *ctx, int i);
+    void (*fn)(void *ctx, int i, int worker);
     void *ctx;
     int ntasks;
     atomic_int next; /* next task index to hand out */
@@ -62,12 +69,12 @@ static int backoff(int *round) {
     return 1;
 }
 
-static void run_tasks(rn_pool *p) {
+static void run_tasks(rn_pool *p, int worker) {
     int n = p->ntasks, mine = 0;
     for (;;) {
         int i = atomic_fetch_add(&p->next, 1);
         if (i >= n || i < 0) break; /* i < 0: the counter wrapped */
-        p->fn(p->ctx, i);
+        p->fn(p->ctx, i, worker);
         mine++;
     }
     if (mine && atomic_fetch_add(&p->done, mine) + mine == n &&
@@ -95,7 +102,8 @@ static unsigned long long wait_state(rn_pool *p, unsigned long long seen) {
 }
 
 static void *worker_main(void *arg) {
-    rn_pool *p = arg;
+    const Worker *w = arg;
+    rn_pool *p = w->pool;
     unsigned long long seen = 0;
     for (;;) {
         unsigned long long s = wait_state(p, seen);
@@ -103,7 +111,7 @@ static void *worker_main(void *arg) {
         if (s & STOP) break;
         if (!(s & OPEN)) continue;
         atomic_fetch_add(&p->inside, 1);
-        if (atomic_load(&p->state) == s) run_tasks(p);
+        if (atomic_load(&p->state) == s) run_tasks(p, w->id);
         atomic_fetch_sub(&p->inside, 1);
     }
     return NULL;
@@ -132,8 +140,10 @@ rn_pool *rn_pool_new(int nthreads) {
     atomic_init(&p->caller_waits, 0);
     if (nthreads == 1) return p;
     p->threads = calloc((size_t)nthreads, sizeof *p->threads);
-    if (!p->threads || pthread_mutex_init(&p->mu, NULL) != 0) {
+    p->workers = calloc((size_t)nthreads, sizeof *p->workers);
+    if (!p->threads || !p->workers || pthread_mutex_init(&p->mu, NULL) != 0) {
         free(p->threads);
+        free(p->workers);
         free(p);
         return NULL;
     }
@@ -141,7 +151,10 @@ rn_pool *rn_pool_new(int nthreads) {
     pthread_cond_init(&p->finished, NULL);
     /* A thread that cannot start only makes the pool smaller. */
     for (int i = 1; i < nthreads; i++) {
-        if (pthread_create(&p->threads[i], NULL, worker_main, p) != 0) break;
+        p->workers[i].pool = p;
+        p->workers[i].id = i;
+        if (pthread_create(&p->threads[i], NULL, worker_main, &p->workers[i]) != 0)
+            break;
         p->nthreads = i + 1;
     }
     return p;
@@ -157,17 +170,18 @@ void rn_pool_free(rn_pool *p) {
         pthread_cond_destroy(&p->finished);
         pthread_mutex_destroy(&p->mu);
         free(p->threads);
+        free(p->workers);
     }
     free(p);
 }
 
 int rn_pool_threads(const rn_pool *p) { return p ? p->nthreads : 1; }
 
-void rn_pool_run(rn_pool *p, int ntasks, void (*fn)(void *ctx, int i),
-                 void *ctx) {
+void rn_pool_run(rn_pool *p, int ntasks,
+                 void (*fn)(void *ctx, int i, int worker), void *ctx) {
     if (ntasks <= 0) return;
     if (!p || p->nthreads == 1 || ntasks == 1) {
-        for (int i = 0; i < ntasks; i++) fn(ctx, i);
+        for (int i = 0; i < ntasks; i++) fn(ctx, i, 0);
         return;
     }
     p->fn = fn;
@@ -177,7 +191,7 @@ void rn_pool_run(rn_pool *p, int ntasks, void (*fn)(void *ctx, int i),
     atomic_store(&p->done, 0);
     unsigned long long gen = (atomic_load(&p->state) >> 2) + 1;
     set_state(p, gen << 2 | OPEN);
-    run_tasks(p);
+    run_tasks(p, 0);
 
     /* Every task done (its writes visible through `done`)... */
     int round = 0;

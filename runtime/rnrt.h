@@ -102,9 +102,11 @@ void rn_median_min(const double *v, int n, double *median, double *min);
 
 /* -------------------------------------------------------------- pool.c */
 
-/* A fixed pool of worker threads. rn_pool_run calls fn(ctx, i) for i in
- * [0, ntasks) spread over the pool and the calling thread, and returns when
- * all are done (their writes visible to the caller). A pool of 1, or a NULL
+/* A fixed pool of worker threads. rn_pool_run calls fn(ctx, i, worker)
+ * for i in [0, ntasks) spread over the pool and the calling thread, and
+ * returns when all are done (their writes visible to the caller). worker
+ * is the thread's index in [0, rn_pool_threads(p)), 0 for the caller: no
+ * two tasks run at once with the same worker (per-thread scratch). A pool of 1, or a NULL
  * pool, runs everything on the caller. rn_pool_new clamps nthreads to
  * [1, 64] (fewer if threads cannot start: see rn_pool_threads). One
  * rn_pool_run at a time per pool, and never from inside a task; separate
@@ -113,8 +115,8 @@ typedef struct rn_pool rn_pool;
 rn_pool *rn_pool_new(int nthreads);
 void rn_pool_free(rn_pool *p);
 int rn_pool_threads(const rn_pool *p);
-void rn_pool_run(rn_pool *p, int ntasks, void (*fn)(void *ctx, int i),
-                 void *ctx);
+void rn_pool_run(rn_pool *p, int ntasks,
+                 void (*fn)(void *ctx, int i, int worker), void *ctx);
 
 /* ----------------------------------------------------------- kernels.c */
 /* Hot inner loops compiled by the C compiler of the runtime (vectorized by
@@ -212,11 +214,15 @@ void rn_conv_pack(const rn_conv *c, const float *kernel, int ldk,
 /* The conv splits into this many independent work items (tiles of output
  * rows and/or channel blocks), balanced for threads. */
 int rn_conv_tiles(const rn_conv *c);
+/* Floats of scratch one rn_conv_run call may use (0: none). */
+rn_i64 rn_conv_scratch_floats(const rn_conv *c);
 /* Computes work items [t0, t1): out = act(conv(in) + bias + residual);
- * bias (cout floats) and residual may be NULL. */
+ * bias (cout floats) and residual may be NULL. scratch: that many floats
+ * of this thread's own, or NULL (then a slower path on ~64 KiB of stack).
+ * Nothing is allocated. */
 void rn_conv_run(const rn_conv *c, const float *in, const float *packed,
                  const float *bias, const float *residual, float *out,
-                 int t0, int t1);
+                 int t0, int t1, float *scratch);
 
 #ifdef __cplusplus
 }

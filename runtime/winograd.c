@@ -7,7 +7,7 @@
  * input channels, the 16 products are 16 matrix products
  * M[xi] = V[xi] U[xi] (tiles x cin by cin x cout), each run by conv.c's
  * microkernel as a 1x1 convolution: one segment of cin values per tile.
- * U is packed once at load as [cout/16][xi 0..15][cin][16], computed in
+ * U is packed once at load as [xi 0..15][cout/16][cin][16], computed in
  * double from the Keras kernel (and the folded batchnorm's scale).
  *
  * A work item is a range of tiles x a range of channel blocks. It takes
@@ -16,14 +16,14 @@
  * into the output with bias, residual and activation: each output is
  * read (as residual) and written once, so the residual may be the output.
  *
- * Scratch (V and M) is malloc'd per item; when malloc fails the item runs
- * one tile at a time on the stack, slower but the same result.
+ * Scratch (V and M) is the caller's, rn_wino_scratch_floats of it per
+ * thread; without it, tiles run one at a time on the stack: slower, the
+ * same result.
  *
  * The transforms add, subtract and (in G, at packing) halve, so results
  * differ from direct convolution by a few roundings, not more. */
 #include "conv_kernel.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
@@ -40,7 +40,9 @@
 
 enum {
     WMAX_CIN = 1024,         /* input channels at most: the stack fallback */
-    CHUNK_FLOATS = 256 << 10, /* scratch V and M per chunk (1 MiB) */
+    L2_FLOATS = 96 << 10,    /* scratch V and M of a chunk: in L2... */
+    MIN_CHUNK = 24,          /* ...unless it has fewer tiles: each streams
+                                all of U once, which must pay */
     MIN_CHANNELS = 16,       /* fewer: the transforms cost more than saved */
     U_MAX_BYTES = 8 << 20,   /* bigger U: streaming it costs more than saved */
 };
@@ -96,7 +98,7 @@ void rn_wino_pack(const rn_conv *c, const float *kernel, int ldk,
                     u[r][3] = t[r][2];
                 }
                 for (int xi = 0; xi < 16; xi++)
-                    packed[(((rn_i64)cb * 16 + xi) * cin + ci) * NB + j] =
+                    packed[(((rn_i64)xi * ncb + cb) * cin + ci) * NB + j] =
                         (float)u[xi / 4][xi % 4];
             }
 }
@@ -280,6 +282,7 @@ typedef struct WArgs {
     const WPlan *p;
     const float *in, *packed, *bias, *res;
     float *out;
+    float *scratch; /* rn_wino_scratch_floats, or NULL */
     Kernel *kern;
     int avx2; /* the transforms' AVX2 versions */
 } WArgs;
@@ -308,7 +311,7 @@ static void chunk(const WArgs *a, rn_i64 t0, int m, int cb0, int cb1,
     int ng = ceil_div(m, MR);
     for (int xi = 0; xi < 16; xi++) /* M[xi] = V[xi] U[xi] */
         for (int cb = cb0; cb < cb1; cb++) {
-            const float *u = a->packed + ((rn_i64)cb * 16 + xi) * cin * NB;
+            const float *u = a->packed + ((rn_i64)xi * a->p->ncb + cb) * cin * NB;
             for (int g = 0; g < ng; g++) {
                 int r0 = g * m / ng, r1 = (g + 1) * m / ng;
                 Seg s;
@@ -350,43 +353,66 @@ static NOINLINE void tiles_on_stack(const WArgs *a, rn_i64 ta, rn_i64 tb,
         for (int cb = cb0; cb < cb1; cb++) chunk(a, t, 1, cb, cb + 1, V, M);
 }
 
-/* Tiles [ta, tb) x channel blocks [cb0, cb1), in chunks of tiles whose
- * scratch fits CHUNK_FLOATS. */
-static void tiles(const WArgs *a, rn_i64 ta, rn_i64 tb, int cb0, int cb1) {
-    rn_i64 n = tb - ta, per_tile = 16 * ((rn_i64)a->c->cin + (cb1 - cb0) * NB);
-    if (n <= 0) return;
-    rn_i64 tc = CHUNK_FLOATS / per_tile;
+/* Scratch floats per tile of a chunk of nc channel blocks. */
+static rn_i64 per_tile(const rn_conv *c, int nc) {
+    return 16 * ((rn_i64)c->cin + (rn_i64)nc * NB);
+}
+
+/* Tiles per chunk at most: in L2 unless too few to pay for U. */
+static rn_i64 chunk_tiles(const rn_conv *c, int nc) {
+    rn_i64 tc = L2_FLOATS / per_tile(c, nc);
+    if (tc < MIN_CHUNK) tc = MIN_CHUNK;
     if (tc > MR) tc -= tc % MR;
-    if (tc < 1) tc = 1;
-    int nch = ceil_div(n, tc);
-    tc = ceil_div(n, nch);
-    size_t vfloats = (size_t)16 * tc * a->c->cin;
-    float *V = malloc((size_t)(tc * per_tile) * sizeof *V);
-    if (!V) {
+    return tc;
+}
+
+rn_i64 rn_wino_scratch_floats(const rn_conv *c) {
+    WPlan p = wplan(c);
+    rn_i64 tc = chunk_tiles(c, p.ncb);
+    if (tc > p.nt) tc = p.nt;
+    rn_i64 most = tc * per_tile(c, p.ncb);
+    return most > L2_FLOATS ? most : L2_FLOATS;
+}
+
+/* Tiles [ta, tb) x channel blocks [cb0, cb1), in balanced chunks of
+ * tiles. */
+static void tiles(const WArgs *a, rn_i64 ta, rn_i64 tb, int cb0, int cb1) {
+    rn_i64 n = tb - ta;
+    if (n <= 0) return;
+    if (!a->scratch) {
         tiles_on_stack(a, ta, tb, cb0, cb1);
         return;
     }
+    int nch = ceil_div(n, chunk_tiles(a->c, cb1 - cb0));
+    rn_i64 tc = ceil_div(n, nch);
+    float *V = a->scratch, *M = V + 16 * tc * a->c->cin;
     for (int k = 0; k < nch; k++) { /* balanced chunks of <= tc tiles */
         rn_i64 c0 = ta + k * n / nch, c1 = ta + (k + 1) * n / nch;
-        chunk(a, c0, (int)(c1 - c0), cb0, cb1, V, V + vfloats);
+        chunk(a, c0, (int)(c1 - c0), cb0, cb1, V, M);
     }
-    free(V);
 }
 
-/* Items [t0, t1): consecutive items of one tile group (item pg * ncg + cg)
- * are one run over their channel groups, their input transformed once. */
+/* Items [t0, t1) as few runs as may be: consecutive items of one tile
+ * group (item pg * ncg + cg) are one run over their channel groups, their
+ * input transformed once, and whole tile groups in a row are one run. */
 void rn_wino_run(const rn_conv *c, const float *in, const float *packed,
                  const float *bias, const float *residual, float *out, int t0,
-                 int t1, int avx2) {
+                 int t1, float *scratch, int avx2) {
     WPlan p = wplan(c);
     int is_avx2;
     Kernel *kern = rn_conv_kernel(avx2, &is_avx2);
-    WArgs a = {c, &p, in, packed, bias, residual, out, kern, is_avx2};
+    WArgs a = {c, &p, in, packed, bias, residual, out, scratch, kern, is_avx2};
     if (t0 < 0) t0 = 0;
     if (t1 > p.npg * p.ncg) t1 = p.npg * p.ncg;
     int per = p.ncb / p.ncg;
     while (t0 < t1) {
         int pg = t0 / p.ncg, cg0 = t0 % p.ncg;
+        if (cg0 == 0 && t1 - t0 >= p.ncg) { /* whole tile groups: one run */
+            int pg1 = t1 / p.ncg;
+            tiles(&a, pg * p.nt / p.npg, pg1 * p.nt / p.npg, 0, p.ncb);
+            t0 = pg1 * p.ncg;
+            continue;
+        }
         int cg1 = t1 - pg * p.ncg < p.ncg ? t1 - pg * p.ncg : p.ncg;
         tiles(&a, pg * p.nt / p.npg, (pg + 1) * p.nt / p.npg, cg0 * per,
               cg1 * per);

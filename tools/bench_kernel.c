@@ -1,6 +1,7 @@
 /* bench_kernel.c: times rn_conv_run on every distinct convolution shape of
  * ResNet-34 at 224x224, batch 1, at 1 and 2 threads (rn_pool), and sums
- * them into the whole network's convolution time. Figures only; see
+ * them into the whole network's convolution time. Tasks and scratch as
+ * the generated code has them (emit_api.c). Figures only; see
  * tools/bench_kernel.sh.
  *
  *   bench_kernel [peak_gflops_per_core] [seconds_per_shape] [layer]
@@ -42,11 +43,16 @@ typedef struct Job {
     const rn_conv *c;
     const float *in, *packed, *bias, *res;
     float *out;
+    int tiles, k;   /* work items; tasks (as generated code: 4 a thread) */
+    float *scratch; /* ws floats per worker */
+    rn_i64 ws;
 } Job;
 
-static void task(void *ctx, int i) {
+static void task(void *ctx, int t, int w) {
     Job *j = ctx;
-    rn_conv_run(j->c, j->in, j->packed, j->bias, j->res, j->out, i, i + 1);
+    rn_conv_run(j->c, j->in, j->packed, j->bias, j->res, j->out,
+                (int)((rn_i64)t * j->tiles / j->k),
+                (int)((rn_i64)(t + 1) * j->tiles / j->k), j->scratch + w * j->ws);
 }
 
 static float *buf(rn_i64 n, rn_rng *g) {
@@ -61,18 +67,18 @@ static float *buf(rn_i64 n, rn_rng *g) {
 }
 
 /* Fastest milliseconds of one conv over `seconds`, on `pool`. */
-static double time_conv(rn_pool *pool, const rn_conv *c, Job *j, int tiles,
-                        double seconds) {
+static double time_conv(rn_pool *pool, Job *j, double seconds) {
     double t[1000];
-    int n = 0;
-    rn_pool_run(pool, tiles, task, j); /* warm the caches */
+    int n = 0, threads = rn_pool_threads(pool);
+    j->k = threads > 1 && 4 * threads < j->tiles ? 4 * threads
+                                                 : threads > 1 ? j->tiles : 1;
+    rn_pool_run(pool, j->k, task, j); /* warm the caches */
     double start = rn_now_ms();
     while (n < 1000 && (n < 5 || rn_now_ms() - start < seconds * 1000)) {
         double t0 = rn_now_ms();
-        rn_pool_run(pool, tiles, task, j);
+        rn_pool_run(pool, j->k, task, j);
         t[n++] = rn_now_ms() - t0;
     }
-    (void)c;
     double med, min;
     rn_median_min(t, n, &med, &min);
     (void)med;
@@ -106,9 +112,11 @@ static void setup(Bench *b, const Shape *s, rn_rng *g) {
     b->bias = buf(c->cout, g);
     b->out = buf((rn_i64)c->oh * c->ow * c->cout, g);
     rn_conv_pack(c, b->kern, c->cout, NULL, b->packed);
-    Job j = {c, b->in, b->packed, b->bias, NULL, b->out};
-    b->j = j;
     b->tiles = rn_conv_tiles(c);
+    rn_i64 ws = rn_conv_scratch_floats(c);
+    Job j = {c, b->in, b->packed, b->bias, NULL, b->out, b->tiles, 1,
+             buf(2 * ws, g), ws};
+    b->j = j;
     b->flops = 2.0 * c->oh * c->ow * c->cout * (double)c->kh * c->kw * c->cin;
     b->ms[0] = b->ms[1] = 1e30;
 }
@@ -130,8 +138,7 @@ int main(int argc, char **argv) {
     for (int r = 0; r < ROUNDS; r++)
         for (int i = 0; i < nb; i++)
             for (int t = 0; t < 2; t++) {
-                double ms = time_conv(pools[t], &b[i].c, &b[i].j, b[i].tiles,
-                                      seconds / ROUNDS);
+                double ms = time_conv(pools[t], &b[i].j, seconds / ROUNDS);
                 if (ms < b[i].ms[t]) b[i].ms[t] = ms;
             }
     double total[2] = {0, 0}, total_flops = 0;
@@ -148,7 +155,7 @@ int main(int argc, char **argv) {
                s->name, s->count, flops / 1e6, b[i].tiles, ms[0], g1,
                100 * g1 / peak, ms[1], g2, 100 * g2 / (2 * peak), ms[0] / ms[1]);
         free(b[i].in), free(b[i].kern), free(b[i].packed), free(b[i].bias);
-        free(b[i].out);
+        free(b[i].out), free(b[i].j.scratch);
     }
     for (int t = 0; t < 2 && !only; t++) {
         double gf = total_flops / total[t] / 1e6;

@@ -374,7 +374,7 @@ static void test_emitted_code_body(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "    {.ih = 8, .iw = 8, .cin = 8, .oh = 8, .ow = 8, .cout = 4, .kh = 1, .kw = 1,\n"
         "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 0, .pad_l = 0, .ldi = 8, .ldo = 4, .act = 1}, /* conv2d_2 */\n"));
     char want[128];
-    snprintf(want, sizeof want, "(m->arena + %lld + 3), t0, t1);",
+    snprintf(want, sizeof want, "(m->arena + %lld + 3), t0, t1, m->ws + w * m->ws_floats);",
              (long long)find(g, "concatenate")->arena_off);
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, want)); /* b's slice */
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, ", m->in[0],\n")); /* the residual */

@@ -503,26 +503,39 @@ static void test_json(void) {
 typedef struct Count {
     atomic_int *hits;
     atomic_int calls;
+    int nthreads;
+    atomic_int busy[64]; /* tasks running per worker index: at most 1 */
+    atomic_int bad_worker;
 } Count;
 
-static void count_task(void *ctx, int i) {
+static void count_task(void *ctx, int i, int w) {
     Count *c = ctx;
+    if (w < 0 || w >= c->nthreads || atomic_fetch_add(&c->busy[w], 1) != 0) {
+        atomic_fetch_add(&c->bad_worker, 1);
+        return;
+    }
     /* Uneven work, so that threads interleave differently each run. */
     volatile int spin = 0;
     for (int k = 0; k < (i % 7) * 50; k++) spin = spin + k;
     atomic_fetch_add(&c->hits[i], 1);
     atomic_fetch_add(&c->calls, 1);
+    atomic_fetch_sub(&c->busy[w], 1);
 }
 
-/* Runs `runs` jobs on p and checks every task ran exactly once each time. */
+/* Runs `runs` jobs on p and checks every task ran exactly once each time,
+ * each on a worker index in range that no other task held meanwhile. */
 static int check_pool(rn_pool *p, int ntasks, int runs) {
     atomic_int *hits = calloc((size_t)ntasks + 1, sizeof *hits);
     int bad = 0;
     for (int r = 0; r < runs; r++) {
-        Count c = {hits, 0};
+        Count c;
+        memset(&c, 0, sizeof c); /* atomics all 0 */
+        c.hits = hits;
+        c.nthreads = rn_pool_threads(p);
         for (int i = 0; i < ntasks; i++) atomic_store(&hits[i], 0);
         rn_pool_run(p, ntasks, count_task, &c);
         bad += atomic_load(&c.calls) != ntasks;
+        bad += atomic_load(&c.bad_worker);
         for (int i = 0; i < ntasks; i++) bad += atomic_load(&hits[i]) != 1;
     }
     free(hits);
@@ -557,7 +570,10 @@ static void test_pool_exactly_once(void) {
 
 /* The pool's caller also works: with one worker asleep (a long gap between
  * runs), a job still completes, and the results are visible on return. */
-static void sum_task(void *ctx, int i) { ((long long *)ctx)[i] = (long long)i * i; }
+static void sum_task(void *ctx, int i, int w) {
+    (void)w;
+    ((long long *)ctx)[i] = (long long)i * i;
+}
 
 static void test_pool_sleep_wake(void) {
     rn_pool *p = rn_pool_new(3);
@@ -578,7 +594,8 @@ typedef struct Who {
     pthread_t ids[64];
 } Who;
 
-static void who_task(void *ctx, int i) {
+static void who_task(void *ctx, int i, int w) {
+    (void)w;
     double t0 = rn_now_ms();
     while (rn_now_ms() - t0 < 0.05) {
     }
@@ -619,9 +636,10 @@ static void test_pool_many(void) {
     }
 }
 
-static void nop_task(void *ctx, int i) {
+static void nop_task(void *ctx, int i, int w) {
     (void)ctx;
     (void)i;
+    (void)w;
 }
 
 /* Back-to-back runs (one per layer) must stay cheap. The bound is loose, to
