@@ -29,7 +29,9 @@ NETS=${NETS:-"resnet34 resnet50 mobilenet_v1 small_residual"}
 THREADS=${THREADS:-"1 2"}
 REPEAT=${REPEAT:-20}
 # GFLOP/s of one core at its peak (AVX2: 2 FMA ports x 8 lanes x 2 flops x
-# ~3.2 GHz); %peak is against PEAK x threads
+# ~3.2 GHz); %peak is against PEAK x threads. GFLOP/s count the network's
+# direct-convolution FLOPs (2 x MACs) for every system alike: rnc's Winograd
+# layers do fewer, so its figure may pass 100%.
 PEAK=${PEAK:-102}
 PY=/usr/bin/python3
 CMP=tools/compare
@@ -199,6 +201,7 @@ ort_version=$(node -p "require('./$CMP/node_modules/onnxruntime-node/package.jso
 echo "rnc vs ONNX Runtime ${ort_version:-(none)} vs PyTorch $("$PY" -c 'import torch; print(torch.__version__)' 2>/dev/null)"
 echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); ms per inference, median and min of $REPEAT after warm-up (x10 under 0.2 GMAC)"
 echo "ORT/PyTorch take NCHW input, rnc NHWC; ratios > 1: rnc is faster"
+echo "GFLOP/s: direct convolution's FLOPs per second for all (rnc's Winograd layers multiply less)"
 SUMMARY=$OUT/summary.txt
 : >"$SUMMARY"
 for name in $NETS; do

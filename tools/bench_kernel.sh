@@ -7,8 +7,11 @@
 #   tools/bench_kernel.sh [peak_gflops_per_core] [seconds_per_shape]
 #
 # BUILD picks the build folder (default build). The peak defaults to 102
-# GFLOP/s (Zen 3 at 3.2 GHz: 2 FMA pipes x 8 floats x 2 flops). Timings are
-# the fastest run of each shape, as other work on the machine only slows.
+# GFLOP/s (Zen 3 at 3.2 GHz: 2 FMA pipes x 8 floats x 2 flops). GFLOP/s
+# are direct convolution's FLOPs per second: the 3x3 stride-1 layers run as
+# Winograd (runtime/winograd.c), which multiplies less, and pass 100%.
+# Timings are the fastest run of each shape, as other work on the machine
+# only slows.
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
 make --no-print-directory -s BUILD="$BUILD" "$BUILD/bench_kernel" >/dev/null || exit 1
