@@ -153,6 +153,8 @@ static int conv(int x, int filters, bool keep_size) {
         w = (Window){between(1, 3), 0, 1, 1, 1, 1, 1, 0, 0, 0, 0};
         w.kw = chance(70) ? w.kh : between(1, 3);
         if (chance(30)) w.dh = w.dw = 2;
+        if (in->c >= 16 && filters >= 16 && chance(60)) /* Winograd */
+            w.kh = w.kw = 3, w.dh = w.dw = 1;
         oh = in->h, ow = in->w;
     } else if (!draw_window(in, false, &w, &oh, &ow)) {
         return -1;
@@ -176,6 +178,13 @@ static int conv(int x, int filters, bool keep_size) {
     printf(")\n");
     use(x);
     return y;
+}
+
+/* Two same-size convs to >= 16 channels: the second, 3x3 stride 1 more
+ * often than not, runs as Winograd (runtime/winograd.c). */
+static int wide(int x) {
+    int y = conv(x, between(16, MAX_C), true);
+    return y < 0 ? -1 : conv(y, between(16, MAX_C), true);
 }
 
 static int depthwise(int x) {
@@ -366,6 +375,7 @@ int main(int argc, char **argv) {
             case 5: y = residual(x); break;
             case 6: y = concat(x); break;
             case 7: y = head(x); break;
+            case 8: y = wide(x); break;
             default: y = elementwise(x); break;
             }
         } else {
