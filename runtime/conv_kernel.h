@@ -13,7 +13,7 @@ enum {
     NB = 16, /* output channels per packed block */
     MR = 6,  /* output pixels per kernel call */
     MAX_ITEMS = 32,       /* work items: >= 16 per thread at 2 threads */
-    ITEM_FLOPS = 1 << 21, /* smallest work item worth a task */
+    ITEM_FLOPS = 1 << 20, /* smallest work item worth a task */
 };
 
 /* One tap's run of input channels, for every pixel of the block. */

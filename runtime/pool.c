@@ -5,7 +5,14 @@
  * generation number with an "open" bit); workers that finished the previous
  * job are still spinning on the state and start at once, the others sleep
  * on a condition variable and are woken only when some worker sleeps.
- * Tasks are handed out by an atomic counter and the caller works too.
+ * The caller works too.
+ *
+ * Each thread owns a contiguous share of the tasks and takes them from its
+ * front; one that has run out takes from the back of another's share. A
+ * thread thus runs the same part of every layer (the generated code maps
+ * task t to rows t*n/k), so it mostly reads what it wrote itself: its own
+ * cache, not the other core's. Stealing keeps a thread that the system
+ * holds back from holding up the job.
  *
  * The caller returns as soon as every task is done: it does not wait for
  * workers that never woke up. To keep such a late worker away from the job
@@ -32,6 +39,12 @@ enum {
 /* state = generation << 2 | STOP | OPEN */
 enum { OPEN = 1, STOP = 2 };
 
+/* A thread's tasks not yet taken, [lo, hi), as lo | hi << 32: its owner
+ * takes lo, others take hi - 1. A cache line each. */
+typedef struct Share {
+    _Alignas(64) atomic_ullong range;
+} Share;
+
 /* What a worker thread is started with. */
 typedef struct Worker {
     struct rn_pool *pool;
@@ -47,7 +60,7 @@ struct rn_pool {
     void (*fn)(void *ctx, int i, int worker);
     void *ctx;
     int ntasks;
-    atomic_int next; /* next task index to hand out */
+    Share *shares;   /* one per thread */
     atomic_int done; /* tasks finished */
 
     atomic_ullong state;
@@ -69,13 +82,27 @@ static int backoff(int *round) {
     return 1;
 }
 
-static void run_tasks(rn_pool *p, int worker) {
-    int n = p->ntasks, mine = 0;
+/* A task from share s, its front for the owner, else its back; -1 when
+ * the share is empty. */
+static int take(Share *s, int owner) {
+    unsigned long long v = atomic_load(&s->range);
     for (;;) {
-        int i = atomic_fetch_add(&p->next, 1);
-        if (i >= n || i < 0) break; /* i < 0: the counter wrapped */
-        p->fn(p->ctx, i, worker);
-        mine++;
+        unsigned long long lo = v & 0xffffffffu, hi = v >> 32;
+        if (lo >= hi) return -1;
+        unsigned long long nv = owner ? v + 1 : (hi - 1) << 32 | lo;
+        if (atomic_compare_exchange_weak(&s->range, &v, nv))
+            return (int)(owner ? lo : hi - 1);
+    }
+}
+
+static void run_tasks(rn_pool *p, int worker) {
+    int n = p->ntasks, mine = 0, nt = p->nthreads, i;
+    for (int k = 0; k < nt; k++) { /* own share first, then the others' */
+        Share *s = &p->shares[(worker + k) % nt];
+        while ((i = take(s, k == 0)) >= 0) {
+            p->fn(p->ctx, i, worker);
+            mine++;
+        }
     }
     if (mine && atomic_fetch_add(&p->done, mine) + mine == n &&
         atomic_load(&p->caller_waits)) {
@@ -132,7 +159,6 @@ rn_pool *rn_pool_new(int nthreads) {
     rn_pool *p = calloc(1, sizeof *p);
     if (!p) return NULL;
     p->nthreads = 1;
-    atomic_init(&p->next, 0);
     atomic_init(&p->done, 0);
     atomic_init(&p->state, 0);
     atomic_init(&p->inside, 0);
@@ -141,12 +167,16 @@ rn_pool *rn_pool_new(int nthreads) {
     if (nthreads == 1) return p;
     p->threads = calloc((size_t)nthreads, sizeof *p->threads);
     p->workers = calloc((size_t)nthreads, sizeof *p->workers);
-    if (!p->threads || !p->workers || pthread_mutex_init(&p->mu, NULL) != 0) {
+    p->shares = aligned_alloc(64, (size_t)nthreads * sizeof *p->shares);
+    if (!p->threads || !p->workers || !p->shares ||
+        pthread_mutex_init(&p->mu, NULL) != 0) {
         free(p->threads);
         free(p->workers);
+        free(p->shares);
         free(p);
         return NULL;
     }
+    for (int i = 0; i < nthreads; i++) atomic_init(&p->shares[i].range, 0);
     pthread_cond_init(&p->wake, NULL);
     pthread_cond_init(&p->finished, NULL);
     /* A thread that cannot start only makes the pool smaller. */
@@ -171,6 +201,7 @@ void rn_pool_free(rn_pool *p) {
         pthread_mutex_destroy(&p->mu);
         free(p->threads);
         free(p->workers);
+        free(p->shares);
     }
     free(p);
 }
@@ -187,7 +218,11 @@ void rn_pool_run(rn_pool *p, int ntasks,
     p->fn = fn;
     p->ctx = ctx;
     p->ntasks = ntasks;
-    atomic_store(&p->next, 0);
+    for (int w = 0, nt = p->nthreads; w < nt; w++) {
+        unsigned long long lo = (unsigned long long)ntasks * w / nt;
+        unsigned long long hi = (unsigned long long)ntasks * (w + 1) / nt;
+        atomic_store(&p->shares[w].range, lo | hi << 32);
+    }
     atomic_store(&p->done, 0);
     unsigned long long gen = (atomic_load(&p->state) >> 2) + 1;
     set_state(p, gen << 2 | OPEN);

@@ -18,7 +18,9 @@
 # and `rnc --init-weights --random --seed 1`, cached under $BUILD/compare.
 #
 # Environment: BUILD (build), RNC ($BUILD/rnc), CC (cc), NETS, THREADS
-# ("1 2"), REPEAT (20 timed runs; x10 for networks under 0.2 GMAC), PEAK (102 GFLOP/s per core).
+# ("1 2"), REPEAT (20 timed runs a process; x10 for networks under 0.2
+# GMAC), ROUNDS (5: processes per system, interleaved), PEAK (102 GFLOP/s
+# per core).
 # Ends with a summary: per network and threads, the median ms of each
 # system and the ratios ORT/rnc and PyTorch/rnc (> 1: rnc is faster).
 cd "$(dirname "$0")/.." || exit 2
@@ -28,6 +30,7 @@ CC=${CC:-cc}
 NETS=${NETS:-"resnet34 resnet50 mobilenet_v1 small_residual"}
 THREADS=${THREADS:-"1 2"}
 REPEAT=${REPEAT:-20}
+ROUNDS=${ROUNDS:-5}
 # GFLOP/s of one core at its peak (AVX2: 2 FMA ports x 8 lanes x 2 flops x
 # ~3.2 GHz); %peak is against PEAK x threads. GFLOP/s count the network's
 # direct-convolution FLOPs (2 x MACs) for every system alike: rnc's Winograd
@@ -45,10 +48,9 @@ case $RNC in /*) ;; *) RNC=$PWD/$RNC ;; esac
 #                              DIR has w.safetensors (the weights the
 #                              exports use) and input0.npy (NHWC); return
 #                              non-zero if rnc cannot do this network
-#   rnc_time NAME DIR THREADS  set R_MEDIAN and R_MIN (ms per inference),
-#                              R_RSS (peak KiB, or empty) and R_FIRST (ms
-#                              from process start to first result, or
-#                              empty); return non-zero if unavailable
+#   rnc_time OUT NAME THREADS  set R_MEDIAN and R_MIN (ms per inference)
+#                              and R_RSS (peak KiB, or empty); return
+#                              non-zero if unavailable
 # rnc: the `--main` program of `rnc X.rn -o x.c --main`, built with
 # cc -O3 -march=native, run with --threads N --repeat $REP.
 # ---------------------------------------------------------------------
@@ -75,17 +77,14 @@ sys.exit(0 if e <= 1e-4 else 1)' "$_d/rnc_out.npy" "$_d/ref0.npy" ||
 
 rnc_time() {
     _d=$1/$2 _t=$3
-    R_MEDIAN='' R_MIN='' R_RSS='' R_FIRST=''
+    R_MEDIAN='' R_MIN='' R_RSS=''
     timed "$_d/rnc_model" --threads "$_t" --repeat "$REP" \
         "$_d/w.safetensors" "$_d/input0.npy" "$_d/rnc_out.npy" || return 1
     # the --main program says "median X ms, min Y ms per run" on stderr
     R_MEDIAN=$(sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' "$T_ERR" | head -1)
     R_MIN=$(sed -n 's/.*min \([0-9.]*\) ms.*/\1/p' "$T_ERR" | head -1)
     R_RSS=$T_RSS
-    [ -n "$R_MEDIAN" ] || return 1
-    R_FIRST=$(first_ms "$_d/rnc_model" --threads "$_t" \
-        "$_d/w.safetensors" "$_d/input0.npy" "$_d/rnc_out.npy")
-    return 0
+    [ -n "$R_MEDIAN" ]
 }
 # ---------------------------------------------------------------------
 
@@ -178,6 +177,95 @@ prepare() {
     HAVE_EXPORT=1
 }
 
+# time_one SYSTEM NAME THREADS: one timed process of SYSTEM; sets S_MEDIAN,
+# S_MIN (ms) and S_RSS (KiB, or empty); non-zero if it failed (S_WHY).
+time_one() {
+    S_MEDIAN='' S_MIN='' S_RSS='' S_WHY=''
+    _d=$OUT/$2
+    case $1 in
+    rnc)
+        rnc_time "$OUT" "$2" "$3" || { S_WHY="failed: $(tail -1 "$T_ERR")"; return 1; }
+        S_MEDIAN=$R_MEDIAN S_MIN=$R_MIN S_RSS=$R_RSS
+        return 0 ;;
+    onnxruntime) set -- node "$CMP/ort_bench.js" "$_d" --threads "$3" --repeat "$REP" ;;
+    pytorch) set -- "$PY" "$CMP/torch_bench.py" "$_d" --threads "$3" --repeat "$REP" ;;
+    esac
+    timed "$@" || { S_WHY="failed: $(tail -1 "$T_ERR")"; return 1; }
+    _line=$(tail -1 "$T_OUT")
+    S_MEDIAN=$(field "$_line" median_ms) S_MIN=$(field "$_line" min_ms)
+    S_RSS=${T_RSS:-$(field "$_line" maxrss_kb)}
+    [ -n "$S_MEDIAN" ]
+}
+
+# first_one SYSTEM NAME THREADS: ms from process start to first result.
+first_one() {
+    _d=$OUT/$2
+    case $1 in
+    rnc) first_ms "$_d/rnc_model" --threads "$3" "$_d/w.safetensors" \
+            "$_d/input0.npy" "$_d/rnc_out.npy" ;;
+    onnxruntime) first_ms node "$CMP/ort_bench.js" "$_d" --threads "$3" --first ;;
+    pytorch) first_ms "$PY" "$CMP/torch_bench.py" "$_d" --threads "$3" --first ;;
+    esac
+}
+
+# rounds NAME THREADS SYSTEM...: ROUNDS rounds, each timing every system
+# once (REP runs in one process), the order rotated from round to round,
+# so that a burst of other work on the machine falls on every system
+# alike. A system's figure is the median of its round medians (and the
+# minimum of its minima); "vs rnc" is the median over rounds of the ratio
+# of the two medians taken in the same round.
+rounds() {
+    _name=$1 _t=$2
+    shift 2
+    _log=$OUT/rounds.txt
+    : >"$_log"
+    _n=$#
+    [ "$_n" -gt 0 ] || return 0
+    _r=0
+    while [ "$_r" -lt "$ROUNDS" ]; do
+        _i=0
+        while [ "$_i" -lt "$_n" ]; do
+            # system (i + r) mod n of the list
+            _k=$(( (_i + _r) % _n + 1 ))
+            eval "_s=\${$_k}"
+            if time_one "$_s" "$_name" "$_t"; then
+                echo "$_r $_s $S_MEDIAN $S_MIN ${S_RSS:-0}" >>"$_log"
+            else
+                echo "  $_t  $_s: $S_WHY"
+            fi
+            _i=$((_i + 1))
+        done
+        _r=$((_r + 1))
+    done
+    for _s in "$@"; do
+        _agg=$(awk -v s="$_s" '
+            function median(a, n,   i, j, x) {
+                for (i = 2; i <= n; i++) { x = a[i]; for (j = i - 1; j >= 1 && a[j] > x; j--) a[j + 1] = a[j]; a[j + 1] = x }
+                return n % 2 ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+            }
+            { med[$1, $2] = $3 }
+            $2 == s { m[++n] = $3; if (min == "" || $4 < min) min = $4; if ($5 > rss) rss = $5; r[n] = $1 }
+            END {
+                if (!n) exit
+                for (i = 1; i <= n; i++) if ((r[i], "rnc") in med && med[r[i], "rnc"] > 0) q[++nq] = med[r[i], s] / med[r[i], "rnc"]
+                printf "%s %s %s %s %s\n", median(m, n), min, rss, nq ? sprintf("%.2f", median(q, nq)) : "-", n
+            }' "$_log")
+        [ -n "$_agg" ] || continue
+        read -r _med _min _rss _q _nr <<EOF
+$_agg
+EOF
+        [ "$_q" = - ] && _q=
+        _note=
+        case $_s in
+        onnxruntime) [ -n "$_q" ] && _note="ORT/rnc $_q" ;;
+        pytorch) [ -n "$_q" ] && _note="PyTorch/rnc $_q" ;;
+        esac
+        [ "$_rss" = 0 ] && _rss=
+        row "$_t" "$_s" "$_med" "$_min" "$_rss" "$(first_one "$_s" "$_name" "$_t")" "$_note"
+        [ -n "$_q" ] && [ "$_s" != rnc ] && echo "$_name $_t $_s/rnc $_q" >>"$RATIOS"
+    done
+}
+
 # ONNX Runtime, installed from npm once; ORT_SKIP says why it cannot run.
 ORT_SKIP=
 if ! command -v node >/dev/null 2>&1; then
@@ -199,11 +287,14 @@ TORCH_SKIP=
 
 ort_version=$(node -p "require('./$CMP/node_modules/onnxruntime-node/package.json').version" 2>/dev/null)
 echo "rnc vs ONNX Runtime ${ort_version:-(none)} vs PyTorch $("$PY" -c 'import torch; print(torch.__version__)' 2>/dev/null)"
-echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); ms per inference, median and min of $REPEAT after warm-up (x10 under 0.2 GMAC)"
+echo "$(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg); ms per inference: $ROUNDS rounds, each timing every system in turn"
+echo "  ($REPEAT runs after warm-up, x10 under 0.2 GMAC); median of the rounds' medians, min of their minima"
+echo "  'vs rnc': the median over rounds of the ratio of the two medians of one round"
 echo "ORT/PyTorch take NCHW input, rnc NHWC; ratios > 1: rnc is faster"
 echo "GFLOP/s: direct convolution's FLOPs per second for all (rnc's Winograd layers multiply less)"
-SUMMARY=$OUT/summary.txt
+SUMMARY=$OUT/summary.txt RATIOS=$OUT/ratios.txt
 : >"$SUMMARY"
+: >"$RATIOS"
 for name in $NETS; do
     NAME=$name
     src=examples/$name.rn
@@ -250,55 +341,30 @@ for name in $NETS; do
     printf '  %-2s %-13s %10s %10s %8s %6s %9s %11s  %s\n' N system "median ms" \
         "min ms" GFLOP/s "%peak" "RSS MiB" "first ms" "vs rnc"
     for t in $THREADS; do
-        R_MEDIAN=
-        if [ -n "$rnc_ok" ] && rnc_time "$OUT" "$name" "$t"; then
-            row "$t" rnc "$R_MEDIAN" "$R_MIN" "$R_RSS" "$R_FIRST"
-        else
-            echo "  $t  rnc: not available$([ -s "$d/rnc.err" ] && echo ": $(head -1 "$d/rnc.err")")"
-            R_MEDIAN=
-        fi
-        if [ -z "$ort_ok" ]; then
-            echo "  $t  onnxruntime: skipped: $ort_why"
-        elif timed node "$CMP/ort_bench.js" "$d" --threads "$t" \
-            --repeat "$REP"; then
-            line=$(tail -1 "$T_OUT")
-            med=$(field "$line" median_ms)
-            note=${R_MEDIAN:+"ORT/rnc $(ratio "$med" "$R_MEDIAN")"}
-            first=$(first_ms node "$CMP/ort_bench.js" "$d" --threads "$t" \
-                --first)
-            row "$t" onnxruntime "$med" "$(field "$line" min_ms)" \
-                "${T_RSS:-$(field "$line" maxrss_kb)}" "$first" "$note"
-        else
-            echo "  $t  onnxruntime: failed: $(tail -1 "$T_ERR")"
-        fi
-        if [ -z "$torch_ok" ]; then
-            echo "  $t  pytorch: skipped: ${TORCH_SKIP:-export failed}"
-        elif timed "$PY" "$CMP/torch_bench.py" "$d" --threads "$t" \
-            --repeat "$REP"; then
-            line=$(tail -1 "$T_OUT")
-            med=$(field "$line" median_ms)
-            note=${R_MEDIAN:+"PyTorch/rnc $(ratio "$med" "$R_MEDIAN")"}
-            first=$(first_ms "$PY" "$CMP/torch_bench.py" "$d" --threads "$t" \
-                --first)
-            row "$t" pytorch "$med" "$(field "$line" min_ms)" \
-                "${T_RSS:-$(field "$line" maxrss_kb)}" "$first" "$note"
-        else
-            echo "  $t  pytorch: failed: $(tail -1 "$T_ERR")"
-        fi
+        systems=
+        [ -n "$rnc_ok" ] || echo "  $t  rnc: not available$([ -s "$d/rnc.err" ] && echo ": $(head -1 "$d/rnc.err")")"
+        [ -n "$ort_ok" ] || echo "  $t  onnxruntime: skipped: $ort_why"
+        [ -n "$torch_ok" ] || echo "  $t  pytorch: skipped: ${TORCH_SKIP:-export failed}"
+        for s in ${rnc_ok:+rnc} ${ort_ok:+onnxruntime} ${torch_ok:+pytorch}; do
+            systems="$systems $s"
+        done
+        rounds "$name" "$t" $systems
     done
 done
 
 # the summary: one line per network and thread count from the rows above
 echo
-echo "summary (median ms; ratios > 1: rnc is faster; load average now $(cut -d' ' -f1-3 /proc/loadavg))"
-awk '{ ms[$1 " " $2, $3] = $4; if (!(($1 " " $2) in seen)) { seen[$1 " " $2] = 1; order[n++] = $1 " " $2 } }
+echo "summary (median ms; ratios as above, > 1: rnc is faster; load average now $(cut -d' ' -f1-3 /proc/loadavg))"
+awk 'FILENAME == ratios { q[$1 " " $2, $3] = $4; next }
+{ ms[$1 " " $2, $3] = $4; if (!(($1 " " $2) in seen)) { seen[$1 " " $2] = 1; order[n++] = $1 " " $2 } }
 END {
     printf "  %-16s %2s %9s %9s %9s %8s %12s\n", "network", "N", "rnc", "ORT", "PyTorch", "ORT/rnc", "PyTorch/rnc"
     for (i = 0; i < n; i++) {
         k = order[i]; split(k, f, " ")
         r = ms[k, "rnc"]; o = ms[k, "onnxruntime"]; p = ms[k, "pytorch"]
+        qo = q[k, "onnxruntime/rnc"]; qp = q[k, "pytorch/rnc"]
         printf "  %-16s %2s %9s %9s %9s %8s %12s\n", f[1], f[2], r != "" ? r : "-", o != "" ? o : "-", p != "" ? p : "-",
-            (r > 0 && o != "") ? sprintf("%.2f", o / r) : "-", (r > 0 && p != "") ? sprintf("%.2f", p / r) : "-"
+            qo != "" ? qo : "-", qp != "" ? qp : "-"
     }
-}' "$SUMMARY"
+}' ratios="$RATIOS" "$RATIOS" "$SUMMARY"
 exit 0

@@ -616,6 +616,64 @@ static void test_pool_shares(void) {
     rn_pool_free(p);
 }
 
+/* Each worker owns the tasks [n*w/T, n*(w+1)/T) (T threads) and runs them
+ * from the front; others take from the back. So, in every run, whatever
+ * the timing: the tasks of a share that its owner ran are a prefix of the
+ * share, started in increasing order, and the stolen ones are the rest;
+ * with 2 threads (one thief a share) these start in decreasing order. */
+typedef struct Order {
+    atomic_int seq;
+    int by[256], at[256]; /* worker and start of each task */
+} Order;
+
+static void order_task(void *ctx, int i, int w) {
+    Order *o = ctx;
+    o->by[i] = w;
+    o->at[i] = atomic_fetch_add(&o->seq, 1);
+    volatile int spin = 0;
+    for (int k = 0; k < (i % 5) * 200; k++) spin = spin + k;
+}
+
+static int check_order(rn_pool *p, int ntasks) {
+    Order o;
+    memset(&o, 0, sizeof o);
+    rn_pool_run(p, ntasks, order_task, &o);
+    int bad = 0, T = rn_pool_threads(p);
+    for (int w = 0; w < T; w++) {
+        int lo = ntasks * w / T, hi = ntasks * (w + 1) / T, own = 1;
+        int last_own = -1, last_stolen = ntasks;
+        for (int i = lo; i < hi; i++) {
+            if (o.by[i] != w) {
+                own = 0;
+                if (T == 2) bad += o.at[i] > last_stolen; /* backwards */
+                last_stolen = o.at[i];
+                continue;
+            }
+            bad += !own;               /* an owned task after a stolen one */
+            bad += o.at[i] < last_own; /* the owner goes forward */
+            last_own = o.at[i];
+        }
+    }
+    return bad;
+}
+
+static void test_pool_affinity(void) {
+    static const int threads[] = {2, 3, 4};
+    for (size_t t = 0; t < sizeof threads / sizeof threads[0]; t++) {
+        rn_pool *p = rn_pool_new(threads[t]);
+        int bad = 0;
+        for (int r = 0; r < 50; r++) {
+            if (r % 10 == 0) { /* workers asleep: the caller steals all */
+                struct timespec ts = {0, 5 * 1000 * 1000};
+                nanosleep(&ts, NULL);
+            }
+            bad += check_order(p, 4 + r * 5);
+        }
+        CU_ASSERT_EQUAL(bad, 0);
+        rn_pool_free(p);
+    }
+}
+
 static void *pool_thread(void *arg) {
     rn_pool *p = arg;
     long bad = 0;
@@ -751,6 +809,7 @@ void register_runtime_tests(void) {
     CU_add_test(s, "pool: wakes sleeping workers", test_pool_sleep_wake);
     CU_add_test(s, "pool: several pools at once", test_pool_many);
     CU_add_test(s, "pool: workers take tasks", test_pool_shares);
+    CU_add_test(s, "pool: own share forward, stolen from the back", test_pool_affinity);
     CU_add_test(s, "pool: overhead per run", test_pool_overhead);
     CU_add_test(s, "rng: splitmix64, uniform, normal", test_rng);
     CU_add_test(s, "RNC_THREADS", test_threads_env);
