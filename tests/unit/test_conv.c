@@ -231,16 +231,16 @@ static void test_edges(void) {
     }
 }
 
-/* Winograd F(2x2, 3x3) forced on random 3x3 stride-1 shapes: odd and even
- * sizes (ragged last tiles), any padding, channel counts off the vector
- * width and the 16-channel block, gaps between pixels, and work items cut
- * at random; both paths. Also forced off and left to choose: each agrees
- * with the definition. */
+/* Winograd F(2x2, 3x3) and F(4x4, 3x3) forced on random 3x3 stride-1
+ * shapes: odd and even sizes (ragged last tiles), any padding, channel
+ * counts off the vector width and the 16-channel block, gaps between
+ * pixels, and work items cut at random; both paths. Also left to choose:
+ * each agrees with the definition. */
 static void test_winograd(void) {
     rn_rng g;
     rn_rng_seed(&g, 4);
     int bad = 0;
-    for (int i = 0; i < 200; i++) {
+    for (int i = 0; i < 300; i++) {
         Case k = random_case(&g, i % 4 ? 40 : 300, 70);
         rn_conv *c = &k.c;
         c->kh = c->kw = 3, c->sh = c->sw = 1, c->dh = c->dw = 1;
@@ -249,7 +249,9 @@ static void test_winograd(void) {
         c->pad_l = rnd(&g, 0, 2), k.pad_r = rnd(&g, 0, 2);
         c->oh = c->ih + c->pad_t + k.pad_b - 2, c->ow = c->iw + c->pad_l + k.pad_r - 2;
         if (c->oh < 1 || c->ow < 1) { i--; continue; }
-        c->algo = i % 5 == 4 ? RN_CONV_AUTO : RN_CONV_WINOGRAD;
+        c->algo = i % 5 == 4 ? RN_CONV_AUTO
+                  : i % 2    ? RN_CONV_WINOGRAD
+                             : RN_CONV_WINOGRAD4;
         k.no_scratch = i % 7 == 3;
         bad += check_case(&g, &k, rn_conv_run_portable);
         if (rn_k_have_avx2()) bad += check_case(&g, &k, rn_conv_run);
@@ -257,21 +259,32 @@ static void test_winograd(void) {
     CU_ASSERT_EQUAL(bad, 0);
 }
 
-/* The choice: Winograd for ResNet's 3x3 layers, never where it cannot
- * apply, and the packed size follows the choice. */
+/* The choice: Winograd F(4x4) for ResNet's early 3x3 layers, F(2x2) where
+ * F(4x4)'s weights grow too big, never where it cannot apply; the packed
+ * size follows the choice. */
 static void test_winograd_choice(void) {
     rn_conv c = {0};
     c.ih = c.iw = c.oh = c.ow = 56, c.cin = c.ldi = c.cout = c.ldo = 64;
     c.kh = c.kw = 3, c.sh = c.sw = c.dh = c.dw = 1, c.pad_t = c.pad_l = 1;
+    CU_ASSERT_EQUAL(rn_conv_packed_floats(&c), 4 * 36 * 64 * 16); /* F(4x4) */
+    c.algo = RN_CONV_WINOGRAD;
     CU_ASSERT_EQUAL(rn_conv_packed_floats(&c), 4 * 16 * 64 * 16);
     c.algo = RN_CONV_DIRECT;
     CU_ASSERT_EQUAL(rn_conv_packed_floats(&c), 4 * 9 * 64 * 16);
     c.algo = RN_CONV_WINOGRAD, c.sh = 2, c.oh = 28;
     CU_ASSERT_EQUAL(rn_conv_packed_floats(&c), 4 * 9 * 64 * 16); /* stride 2 */
+    c.algo = RN_CONV_WINOGRAD4;
+    CU_ASSERT_EQUAL(rn_conv_packed_floats(&c), 4 * 9 * 64 * 16);
     c.sh = 1, c.oh = 56, c.dw = 2, c.ow = 54;
     CU_ASSERT_EQUAL(rn_conv_packed_floats(&c), 4 * 9 * 64 * 16); /* dilated */
     c.dw = 1, c.ow = 56, c.algo = RN_CONV_AUTO, c.cin = c.ldi = 3;
     CU_ASSERT_EQUAL(rn_conv_packed_floats(&c), 4 * 9 * 3 * 16); /* RGB input */
+    c.cin = c.ldi = 500, c.algo = RN_CONV_WINOGRAD4; /* V too big for F(4x4) */
+    CU_ASSERT_EQUAL(rn_conv_packed_floats(&c), 4 * 9 * 500 * 16);
+    /* ResNet-34 at 14x14: F(4x4)'s U of 256x256 passes 8 MiB, F(2x2)'s not */
+    c.ih = c.iw = c.oh = c.ow = 14, c.cin = c.ldi = c.cout = c.ldo = 256;
+    c.algo = RN_CONV_AUTO;
+    CU_ASSERT_EQUAL(rn_conv_packed_floats(&c), 16 * 16 * 256 * 16);
 }
 
 /* Packing: blocks of 16 channels, zero-padded, scaled per channel. */
