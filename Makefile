@@ -81,6 +81,7 @@ demo: deps all
 	tools/demo.sh
 
 bench: all
+	tools/deps.sh bench
 	tools/bench.sh
 
 # Installs what a fresh Debian 12 lacks (as root, with apt-get).
@@ -166,6 +167,6 @@ fuzz:
 
 # kernel: the convolution is nearly all of a CNN's time; bench_kernel times
 # it on ResNet-34's layer shapes (tools/bench_kernel.sh).
-$(BUILD)/runtime/conv.o $(BUILD)/runtime/winograd.o: CFLAGS += -O3
+$(BUILD)/runtime/conv.o $(BUILD)/runtime/winograd.o $(BUILD)/runtime/depthwise.o: CFLAGS += -O3
 $(BUILD)/bench_kernel: tools/bench_kernel.c runtime/rnrt.h $(BUILD)/librnrt.a
 	$(CC) $(CFLAGS) -O3 -o $@ $< $(BUILD)/librnrt.a -lm -lpthread

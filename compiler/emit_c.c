@@ -255,19 +255,6 @@ static const char *tap_src(Emitter *e, GNode *n) {
                         n->dw ? n->dw : 1, (long long)is->d[2]);
 }
 
-static void conv_init(Emitter *e, GNode *n) {
-    buf_printf(e->c, "        rn_k_fill_bias(%lld, %lld, %s, yr, %lld);\n",
-               (long long)n->out.d[1], (long long)n->out.d[2],
-               emit_bias(e, n), (long long)n->out.d[2]);
-}
-
-static void conv_fini(Emitter *e, GNode *n) {
-    if (emit_act(n) != ACT_NONE)
-        buf_printf(e->c, "        rn_k_act(%d, yr, yr, %lld, %lld);\n",
-                   (int)emit_act(n), (long long)n->out.d[1],
-                   (long long)n->out.d[2]);
-}
-
 /* A conv2d is the runtime's direct convolution (conv.c) on weights packed
  * at load, its rn_conv in M_convs: bias (batchnorm folded), residual and
  * relu/relu6 in its epilogue; one call per group at channel offsets. The
@@ -314,16 +301,33 @@ static void conv_layer(Emitter *e, GNode *n, const char *fn) {
     buf_printf(c, "}\n");
 }
 
-static void dw_tap(Emitter *e, GNode *n) {
-    long long cin = chans(&emit_storage(n->in[0])->out), cout = n->out.d[2];
+/* A depthwise conv is the runtime's (depthwise.c), its rn_dw literal in
+ * the rows function: bias (batchnorm folded into kernel and bias at load)
+ * and relu/relu6 in its epilogue, other activations as a pass over the
+ * rows after. */
+static void dw_layer(Emitter *e, GNode *n, const char *fn) {
+    Buf *c = e->c;
+    const Shape *is = &emit_storage(n->in[0])->out;
+    long long ow = n->out.d[1], cout = n->out.d[2];
     int mult = n->multiplier > 0 ? n->multiplier : 1;
-    buf_printf(e->c,
-               "                rn_k_dw_tap(hi[kx] - lo[kx], %lld, %d,\n"
-               "                    x + %s, %lld,\n"
-               "                    m->w[%d] + (ky * %d + kx) * %lld,\n"
-               "                    yr + lo[kx] * %lld, %lld);\n",
-               cin, mult, tap_src(e, n), (long long)n->sw * cin,
-               emit_weight(e, n, "depthwise_kernel"), n->kw, cout, cout, cout);
+    Act act = emit_act(n);
+    buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn, e->name);
+    buf_printf(c, "    static const rn_dw d = {.ih = %d, .iw = %d, .c = %d, .oh = %d, "
+               ".ow = %d, .mult = %d,\n        .kh = %d, .kw = %d, .sh = %d, .sw = %d, "
+               ".dh = %d, .dw = %d, .pad_t = %d, .pad_l = %d,\n        .ldi = %d, "
+               ".ldo = %d, .act = %d};\n",
+               (int)is->d[0], (int)is->d[1], (int)is->d[2], (int)n->out.d[0],
+               (int)ow, mult, n->kh, n->kw, n->sh, n->sw, n->dh ? n->dh : 1,
+               n->dw ? n->dw : 1, n->pad_t, n->pad_l, (int)is->d[2], (int)cout,
+               act == ACT_RELU || act == ACT_RELU6 ? (int)act : 0);
+    buf_printf(c, "    (void)w;\n    rn_dw_run(&d, %s, m->w[%d], %s, %s, y0, y1);\n",
+               emit_data(e, n->in[0]), emit_weight(e, n, "depthwise_kernel"),
+               emit_bias(e, n), emit_data(e, n));
+    if (act != ACT_NONE && act != ACT_RELU && act != ACT_RELU6)
+        buf_printf(c, "    rn_k_act(%d, %s + (long)y0 * %lld, %s + (long)y0 * %lld, "
+                   "(y1 - y0) * %lld, %lld);\n", (int)act, emit_data(e, n),
+                   ow * cout, emit_data(e, n), ow * cout, ow, cout);
+    buf_printf(c, "}\n");
 }
 
 static void pool_init(Emitter *e, GNode *n) {
@@ -505,7 +509,7 @@ static void emit_layer(Emitter *e, GNode *n, const char *fn) {
         conv_layer(e, n, fn);
         break;
     case OP_DEPTHWISE_CONV2D:
-        window_rows(e, n, fn, conv_init, dw_tap, conv_fini);
+        dw_layer(e, n, fn);
         rows_layer(e, n, fn);
         break;
     case OP_MAXPOOL:

@@ -205,21 +205,6 @@ void rn_k_conv_tap(int npix, int cin, int cout, const float *in, int ldi,
         rn_k_conv_tap_portable(npix, cin, cout, in, ldi, w, ldw, out, ldo);
 }
 
-void rn_k_dw_tap(int npix, int c, int mult, const float *in, int ldi,
-                 const float *w, float *out, int ldo) {
-    for (int p = 0; p < npix; p++) {
-        const float *x = in + (long)p * ldi;
-        float *y = out + (long)p * ldo;
-        if (mult == 1) {
-            for (int ch = 0; ch < c; ch++) y[ch] += x[ch] * w[ch];
-        } else {
-            for (int ch = 0; ch < c; ch++)
-                for (int m = 0; m < mult; m++)
-                    y[ch * mult + m] += x[ch] * w[ch * mult + m];
-        }
-    }
-}
-
 void rn_k_fill_bias(int npix, int c, const float *bias, float *out, int ldo) {
     for (int p = 0; p < npix; p++) {
         float *y = out + (long)p * ldo;

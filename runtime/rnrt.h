@@ -139,10 +139,6 @@ void rn_k_conv_tap_avx2(int npix, int cin, int cout, const float *in,
                         int ldi, const float *w, int ldw, float *out,
                         int ldo);
 int rn_k_have_avx2(void);
-/* One tap of a depthwise convolution with channel multiplier `mult`:
- *   out[p*ldo + ch*mult + m] += in[p*ldi + ch] * w[ch*mult + m] */
-void rn_k_dw_tap(int npix, int c, int mult, const float *in, int ldi,
-                 const float *w, float *out, int ldo);
 /* out[p*ldo + o] = bias ? bias[o] : 0 */
 void rn_k_fill_bias(int npix, int c, const float *bias, float *out, int ldo);
 /* out = act(in), in == out allowed; n = npix*c contiguous floats. */
@@ -229,6 +225,22 @@ rn_i64 rn_conv_scratch_floats(const rn_conv *c);
 void rn_conv_run(const rn_conv *c, const float *in, const float *packed,
                  const float *bias, const float *residual, float *out,
                  int t0, int t1, float *scratch);
+
+/* -------------------------------------------------------- depthwise.c */
+/* Depthwise 2-D convolution, NHWC: output channel o = input channel
+ * o / mult over the window, weights in Keras's [kh][kw][c][mult] (any
+ * batchnorm already folded), then bias and act. Generated code fills an
+ * rn_dw with literals and splits the output rows [y0, y1) over threads. */
+typedef struct rn_dw {
+    int ih, iw, c;    /* input height, width, channels */
+    int oh, ow, mult; /* output height, width; c * mult channels */
+    int kh, kw, sh, sw, dh, dw;
+    int pad_t, pad_l; /* bottom/right padding follow from oh, ow */
+    int ldi, ldo;     /* floats between pixels (>= c, >= c * mult) */
+    int act;          /* RN_ACT_NONE, RN_ACT_RELU, RN_ACT_RELU6 */
+} rn_dw;
+void rn_dw_run(const rn_dw *d, const float *in, const float *w,
+               const float *bias, float *out, int y0, int y1);
 
 #ifdef __cplusplus
 }

@@ -1,12 +1,19 @@
 #!/bin/sh
-# deps.sh: installs the Debian packages rnc needs that this machine lacks.
-# Build: gcc, make, flex, bison; JIT: libtcc-dev and tcc (libtcc1.a);
-# tests: libcunit1-dev, clang (the warning check and sanitizers' second
-# compiler), libclang-rt-14-dev (clang's libFuzzer runtime, make fuzz),
-# python3-numpy (a few e2e checks read .npy and JSON with it).
+# deps.sh [bench]: installs the Debian packages rnc needs that this machine
+# lacks. Build: gcc, make, flex, bison; JIT: libtcc-dev and tcc
+# (libtcc1.a); tests: libcunit1-dev, clang (the warning check and
+# sanitizers' second compiler), libclang-rt-14-dev (clang's libFuzzer
+# runtime, make fuzz), python3-numpy (a few e2e checks read .npy and JSON
+# with it). With `bench` (make bench), also what the comparison needs:
+# python3-torch (PyTorch, and the ONNX export), and Node.js with npm where
+# there is no node (onnxruntime-node comes from npm, tools/compare/).
 # Needs root for apt-get; otherwise says what is missing.
 set -e
 need="make gcc clang flex bison libtcc-dev tcc libcunit1-dev libclang-rt-14-dev python3-numpy"
+if [ "${1:-}" = bench ]; then
+    need="$need python3-torch"
+    command -v node >/dev/null 2>&1 || need="$need nodejs npm"
+fi
 missing=""
 for p in $need; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -324,6 +324,95 @@ static void test_tiles(void) {
     CU_ASSERT_EQUAL(rn_conv_tiles(&tiny), 1);
 }
 
+/* ------------------------------------------------------------ depthwise */
+
+/* depthwise.c exports the portable path for tests only. */
+void rn_dw_run_portable(const rn_dw *d, const float *in, const float *w,
+                        const float *bias, float *out, int y0, int y1);
+typedef void DwFn(const rn_dw *, const float *, const float *, const float *,
+                  float *, int, int);
+
+/* Random depthwise convs (kernel 1-5, stride 1-3, dilation 1-2, any
+ * padding, 1-40 channels, multiplier 1-3, gaps between pixels, bias or
+ * not, every activation) through `run` in three pieces of rows, against
+ * the definition in double; returns the wrong floats. */
+static int check_dw(rn_rng *g, DwFn *run) {
+    rn_dw d;
+    int pad_b, pad_r;
+    for (;;) {
+        d.kh = rnd(g, 1, 5), d.kw = rnd(g, 1, 5), d.sh = rnd(g, 1, 3), d.sw = rnd(g, 1, 3);
+        d.dh = rnd(g, 1, 2), d.dw = rnd(g, 1, 2);
+        d.ih = rnd(g, 1, 17), d.iw = rnd(g, 1, 17);
+        int eh = (d.kh - 1) * d.dh + 1, ew = (d.kw - 1) * d.dw + 1;
+        d.pad_t = rnd(g, 0, eh - 1), pad_b = rnd(g, 0, eh - 1);
+        d.pad_l = rnd(g, 0, ew - 1), pad_r = rnd(g, 0, ew - 1);
+        int hh = d.ih + d.pad_t + pad_b - eh, ww = d.iw + d.pad_l + pad_r - ew;
+        if (hh < 0 || ww < 0) continue;
+        d.oh = hh / d.sh + 1, d.ow = ww / d.sw + 1;
+        break;
+    }
+    d.c = rnd(g, 1, 3) == 1 ? rnd(g, 1, 40) : 8 * rnd(g, 1, 4);
+    d.mult = rnd(g, 1, 4) == 1 ? rnd(g, 2, 3) : 1;
+    int cout = d.c * d.mult;
+    d.ldi = d.c + rnd(g, 0, 1) * rnd(g, 1, 3);
+    d.ldo = cout + rnd(g, 0, 1) * rnd(g, 1, 3);
+    d.act = rnd(g, 0, 2);
+    long nin = (long)d.ih * d.iw * d.ldi, nout = (long)d.oh * d.ow * d.ldo;
+    long nw = (long)d.kh * d.kw * cout;
+    float *in = rand_buf(g, nin), *w = rand_buf(g, nw), *bias = rand_buf(g, cout);
+    float *out = malloc((size_t)nout * sizeof *out);
+    for (long i = 0; i < nin; i++)
+        if (i % d.ldi >= d.c) in[i] = NAN;
+    for (long i = 0; i < nout; i++) out[i] = SENTINEL;
+    const float *b = rnd(g, 0, 1) ? bias : NULL;
+    int cut1 = rnd(g, 0, d.oh), cut2 = rnd(g, cut1, d.oh);
+    run(&d, in, w, b, out, cut2, d.oh);
+    run(&d, in, w, b, out, 0, cut1);
+    run(&d, in, w, b, out, cut1, cut2);
+    int bad = 0;
+    for (int oy = 0; oy < d.oh; oy++)
+        for (int ox = 0; ox < d.ow; ox++)
+            for (int o = 0; o < d.ldo; o++) {
+                float got = out[((long)oy * d.ow + ox) * d.ldo + o];
+                if (o >= cout) {
+                    bad += got != SENTINEL;
+                    continue;
+                }
+                double s = b ? b[o] : 0, mag = fabs(s);
+                for (int ky = 0; ky < d.kh; ky++)
+                    for (int kx = 0; kx < d.kw; kx++) {
+                        int iy = oy * d.sh - d.pad_t + ky * d.dh;
+                        int ix = ox * d.sw - d.pad_l + kx * d.dw;
+                        if (iy < 0 || iy >= d.ih || ix < 0 || ix >= d.iw) continue;
+                        double t = (double)in[((long)iy * d.iw + ix) * d.ldi + o / d.mult] *
+                                   w[(long)(ky * d.kw + kx) * cout + o];
+                        s += t, mag += fabs(t);
+                    }
+                if (d.act == RN_ACT_RELU) s = s > 0 ? s : 0;
+                if (d.act == RN_ACT_RELU6) s = s > 0 ? (s < 6 ? s : 6) : 0;
+                if (!(fabs(got - s) <= 1e-6 * mag + 1e-7)) {
+                    if (bad < 3)
+                        fprintf(stderr, "\ndepthwise %dx%dx%d*%d k%dx%d s%d,%d d%d,%d: "
+                                "(%d, %d, %d) got %g want %g\n", d.ih, d.iw, d.c, d.mult,
+                                d.kh, d.kw, d.sh, d.sw, d.dh, d.dw, oy, ox, o, got, s);
+                    bad++;
+                }
+            }
+    free(in), free(w), free(bias), free(out);
+    return bad;
+}
+
+static void test_depthwise(void) {
+    rn_rng g;
+    rn_rng_seed(&g, 5);
+    int bad = 0;
+    for (int i = 0; i < 400; i++) {
+        bad += check_dw(&g, rn_dw_run_portable);
+        bad += check_dw(&g, rn_dw_run); /* AVX2 where the CPU has it */
+    }
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
 void register_conv_tests(void) {
     CU_pSuite s = unit_suite("conv");
     CU_add_test(s, "random shapes, AVX2 path", test_random_avx2);
@@ -331,6 +420,7 @@ void register_conv_tests(void) {
     CU_add_test(s, "edge shapes, both paths", test_edges);
     CU_add_test(s, "Winograd, both paths", test_winograd);
     CU_add_test(s, "Winograd chosen where it applies", test_winograd_choice);
+    CU_add_test(s, "depthwise, both paths", test_depthwise);
     CU_add_test(s, "weight packing", test_pack);
     CU_add_test(s, "work items", test_tiles);
 }

@@ -319,26 +319,6 @@ static void test_conv_tap_avx2(void) {
     check_conv_tap(rn_k_conv_tap_avx2);
 }
 
-static void test_dw_tap(void) {
-    rn_rng r;
-    rn_rng_seed(&r, 3);
-    for (int mult = 1; mult <= 3; mult++) {
-        int npix = 5, c = 7, ldi = 9, ldo = c * mult + 2;
-        float in[5 * 9], w[7 * 3], out[5 * 23];
-        double ref[5 * 23];
-        fill_rand(&r, in, sizeof in / 4);
-        fill_rand(&r, w, sizeof w / 4);
-        fill_rand(&r, out, sizeof out / 4);
-        for (int i = 0; i < npix * ldo; i++) ref[i] = out[i];
-        for (int p = 0; p < npix; p++)
-            for (int ch = 0; ch < c; ch++)
-                for (int m = 0; m < mult; m++)
-                    ref[p * ldo + ch * mult + m] += (double)in[p * ldi + ch] * w[ch * mult + m];
-        rn_k_dw_tap(npix, c, mult, in, ldi, w, out, ldo);
-        for (int i = 0; i < npix * ldo; i++) CU_ASSERT_DOUBLE_EQUAL(out[i], ref[i], 1e-6);
-    }
-}
-
 static void test_activations(void) {
     float x[6] = {-7, -0.5f, 0, 0.5f, 6.5f, 100};
     float y[6];
@@ -412,7 +392,6 @@ void register_emit_tests(void) {
     CU_add_test(s, "conv tap, portable", test_conv_tap_portable);
     CU_add_test(s, "conv tap, AVX2+FMA", test_conv_tap_avx2);
     CU_add_test(s, "conv tap, dispatch", test_conv_tap_dispatch);
-    CU_add_test(s, "depthwise tap", test_dw_tap);
     CU_add_test(s, "activations and softmax", test_activations);
     CU_add_test(s, "pools, batchnorm, elementwise", test_pool_and_elementwise);
 }
