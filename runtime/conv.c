@@ -33,11 +33,6 @@
 
 #include <string.h>
 
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
-#define RN_X86 1
-#include <immintrin.h>
-#endif
-
 enum {
     ZMAX = 1024,      /* longest run of zeros: input channels per segment */
     MAXSEG = 64,      /* segments per kernel call; more use partial sums */
@@ -324,9 +319,7 @@ static void kernel_portable(int R, const Seg *s, int ns, const float *wb,
             float v = acc[r][j];
             if (e->bias) v += e->bias[j];
             if (res) v += res[j];
-            if (e->act == RN_ACT_RELU) v = v > 0 ? v : 0;
-            if (e->act == RN_ACT_RELU6) v = v > 0 ? (v < 6 ? v : 6) : 0;
-            y[j] = v;
+            y[j] = rn_act1(v, e->act);
         }
     }
 }
@@ -334,7 +327,6 @@ static void kernel_portable(int R, const Seg *s, int ns, const float *wb,
 /* ----------------------------------------------------------- AVX2 path */
 
 #ifdef RN_X86
-#define AVX2 __attribute__((target("avx2,fma")))
 #define PREFETCH_BYTES 3072 /* ~50 iterations ahead: measured 1-5% better */
 #define INLINE static inline __attribute__((always_inline))
 
@@ -348,14 +340,6 @@ INLINE AVX2 void store8(float *p, __m256 v, int full, __m256i m) {
         _mm256_storeu_ps(p, v);
     else
         _mm256_maskstore_ps(p, m, v);
-}
-
-INLINE AVX2 __m256 activate(__m256 v, int act) {
-    if (act == RN_ACT_RELU) return _mm256_max_ps(v, _mm256_setzero_ps());
-    if (act == RN_ACT_RELU6)
-        return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()),
-                             _mm256_set1_ps(6.0f));
-    return v;
 }
 
 /* The accumulators are named one by one: an array of __m256 indexed in a
@@ -378,8 +362,8 @@ INLINE AVX2 __m256 activate(__m256 v, int act) {
             v0 = _mm256_add_ps(v0, load8(q, full, m0)); \
             v1 = _mm256_add_ps(v1, load8(q + 8, full, m1)); \
         } \
-        store8(y, activate(v0, e->act), full, m0); \
-        store8(y + 8, activate(v1, e->act), full, m1); }
+        store8(y, rn_act8(v0, e->act), full, m0); \
+        store8(y + 8, rn_act8(v1, e->act), full, m1); }
 
 INLINE AVX2 void kernel_avx2_r(int R, const Seg *s, int ns, const float *wb,
                                float *part, int first, int last,

@@ -1,5 +1,7 @@
 /* conv_kernel.h: the convolution microkernel of conv.c, shared with the
- * Winograd convolution of winograd.c (runtime-internal, not in rnrt.h).
+ * Winograd convolution of winograd.c, and what the convolutions
+ * (conv.c, winograd.c, depthwise.c) share: the x86 switch and the fused
+ * activations (runtime-internal, not in rnrt.h).
  *
  * A kernel computes R <= MR output pixels x NB output channels as a sum
  * over segments: each segment is a run of n input values per pixel (one
@@ -8,6 +10,31 @@
 #define RN_CONV_KERNEL_H
 
 #include "rnrt.h"
+
+/* x86 with GCC or clang: AVX2+FMA functions beside the portable ones,
+ * chosen at run time. */
+#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
+#define RN_X86 1
+#include <immintrin.h>
+#define AVX2 __attribute__((target("avx2,fma")))
+#endif
+
+/* relu or relu6 (RN_ACT_*) of an epilogue, on a float and on 8 lanes. */
+static inline float rn_act1(float v, int act) {
+    if (act == RN_ACT_RELU) return v > 0 ? v : 0;
+    if (act == RN_ACT_RELU6) return v > 0 ? (v < 6 ? v : 6) : 0;
+    return v;
+}
+
+#ifdef RN_X86
+static inline __attribute__((always_inline)) AVX2 __m256 rn_act8(__m256 v, int act) {
+    if (act == RN_ACT_RELU) return _mm256_max_ps(v, _mm256_setzero_ps());
+    if (act == RN_ACT_RELU6)
+        return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()),
+                             _mm256_set1_ps(6.0f));
+    return v;
+}
+#endif
 
 enum {
     NB = 16, /* output channels per packed block */

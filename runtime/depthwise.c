@@ -15,13 +15,7 @@
  *
  * AVX2+FMA is chosen at run time; the portable path computes the same
  * thing (in another order of additions). No state outside the arguments. */
-#include "rnrt.h"
-
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
-#define RN_X86 1
-#include <immintrin.h>
-#define AVX2 __attribute__((target("avx2,fma")))
-#endif
+#include "conv_kernel.h"
 
 enum {
     PIX = 4, /* output pixels a block */
@@ -36,12 +30,6 @@ static void taps_inside(const rn_dw *d, int oy, int ox, int k[4]) {
     while (k[1] > k[0] && iy0 + (k[1] - 1) * d->dh >= d->ih) k[1]--;
     while (k[2] < k[3] && ix0 + k[2] * d->dw < 0) k[2]++;
     while (k[3] > k[2] && ix0 + (k[3] - 1) * d->dw >= d->iw) k[3]--;
-}
-
-static float act1(float v, int act) {
-    if (act == RN_ACT_RELU) return v > 0 ? v : 0;
-    if (act == RN_ACT_RELU6) return v > 0 ? (v < 6 ? v : 6) : 0;
-    return v;
 }
 
 /* Output pixel (oy, ox), channels [o0, o1), plain C: a tap at a time over
@@ -64,18 +52,10 @@ static void pixel(const rn_dw *d, const float *in, const float *w,
             else
                 for (int o = o0; o < o1; o++) y[o] += x[o / mult] * wk[o];
         }
-    for (int o = o0; o < o1; o++) y[o] = act1(y[o], d->act);
+    for (int o = o0; o < o1; o++) y[o] = rn_act1(y[o], d->act);
 }
 
 #ifdef RN_X86
-static inline __attribute__((always_inline)) AVX2 __m256 act8(__m256 v, int act) {
-    if (act == RN_ACT_RELU) return _mm256_max_ps(v, _mm256_setzero_ps());
-    if (act == RN_ACT_RELU6)
-        return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()),
-                             _mm256_set1_ps(6.0f));
-    return v;
-}
-
 /* NP pixels from x (the first one's window corner, the next ones step
  * floats apart) x channels [0, cv), cv a multiple of 8, over the kernel
  * rows [ky0, ky1) and all KW columns: 16 channels at a time, then the last
@@ -103,8 +83,8 @@ block_avx2(const rn_dw *d, const float *x, rn_i64 step, const float *w,
                 }
             }
         for (int p = 0; p < NP; p++) {
-            _mm256_storeu_ps(y + p * ldo + ch, act8(a0[p], act));
-            _mm256_storeu_ps(y + p * ldo + ch + 8, act8(a1[p], act));
+            _mm256_storeu_ps(y + p * ldo + ch, rn_act8(a0[p], act));
+            _mm256_storeu_ps(y + p * ldo + ch + 8, rn_act8(a1[p], act));
         }
     }
     if (ch < cv) {
@@ -120,7 +100,7 @@ block_avx2(const rn_dw *d, const float *x, rn_i64 step, const float *w,
                                             w0, a0[p]);
             }
         for (int p = 0; p < NP; p++)
-            _mm256_storeu_ps(y + p * ldo + ch, act8(a0[p], act));
+            _mm256_storeu_ps(y + p * ldo + ch, rn_act8(a0[p], act));
     }
 }
 

@@ -32,12 +32,6 @@
 
 #include <string.h>
 
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
-#define RN_X86 1
-#include <immintrin.h>
-#define AVX2 __attribute__((target("avx2,fma")))
-#endif
-
 #ifdef __GNUC__
 #define NOINLINE __attribute__((noinline))
 #else
@@ -291,12 +285,6 @@ typedef struct Out {
     int nvalid;              /* channels of the block that exist */
 } Out;
 
-static float act1(float v, int act) {
-    if (act == RN_ACT_RELU) return v > 0 ? v : 0;
-    if (act == RN_ACT_RELU6) return v > 0 ? (v < 6 ? v : 6) : 0;
-    return v;
-}
-
 /* One output tile from m[xi] (NB channels each, ld floats apart): bias,
  * residual and activation on the pixels inside the image. */
 static void out_tile_portable(const Out *o, const float *mm, rn_i64 ld,
@@ -315,7 +303,7 @@ static void out_tile_portable(const Out *o, const float *mm, rn_i64 ld,
                 float v = y[r * m + q];
                 if (o->bias) v += o->bias[j];
                 if (o->res) v += o->res[at];
-                o->out[at] = act1(v, c->act);
+                o->out[at] = rn_act1(v, c->act);
             }
     }
 }
@@ -338,14 +326,6 @@ static AVX2 void in_tile_avx2(const Geo *g, const float *const *p,
         in_tile_f2_portable(p, v, i, n);
 }
 
-static AVX2 __m256 act8(__m256 v, int act) {
-    if (act == RN_ACT_RELU) return _mm256_max_ps(v, _mm256_setzero_ps());
-    if (act == RN_ACT_RELU6)
-        return _mm256_min_ps(_mm256_max_ps(v, _mm256_setzero_ps()),
-                             _mm256_set1_ps(6.0f));
-    return v;
-}
-
 static AVX2 void out_tile_avx2(const Out *o, const float *mm, rn_i64 ld,
                                int oy0, int ox0) {
     const rn_conv *c = o->c;
@@ -366,7 +346,7 @@ static AVX2 void out_tile_avx2(const Out *o, const float *mm, rn_i64 ld,
                 rn_i64 at = ((rn_i64)(oy0 + r) * c->ow + ox0 + q) * c->ldo + h;
                 __m256 v = _mm256_add_ps(y[r * m + q], b);
                 if (o->res) v = _mm256_add_ps(v, _mm256_loadu_ps(o->res + at));
-                _mm256_storeu_ps(o->out + at, act8(v, c->act));
+                _mm256_storeu_ps(o->out + at, rn_act8(v, c->act));
             }
     }
 }
