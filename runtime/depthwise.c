@@ -56,14 +56,15 @@ static void pixel(const rn_dw *d, const float *in, const float *w,
 }
 
 #ifdef RN_X86
-/* NP pixels from x (the first one's window corner, the next ones step
- * floats apart) x channels [0, cv), cv a multiple of 8, over the kernel
- * rows [ky0, ky1) and all KW columns: 16 channels at a time, then the last
- * 8. KW is a constant where it matters (3), so the columns unroll. */
+/* NP pixels x channels [0, cv), cv a multiple of 8, over nky kernel rows
+ * and all KW columns: x is the first pixel's first tap inside the image
+ * (the next pixels step floats apart), w that tap's weights. 16 channels
+ * at a time, then the last 8. KW is a constant where it matters (3), so
+ * the columns unroll. */
 static inline __attribute__((always_inline)) AVX2 void
 block_avx2(const rn_dw *d, const float *x, rn_i64 step, const float *w,
            const float *bias, float *y, const int NP, const int KW, int cv,
-           int ky0, int ky1) {
+           int nky) {
     const int act = d->act, ldo = d->ldo, c = d->c; /* not reloaded after stores */
     const rn_i64 dx = (rn_i64)d->dw * d->ldi, dy = (rn_i64)d->dh * d->iw * d->ldi;
     int ch = 0;
@@ -72,8 +73,8 @@ block_avx2(const rn_dw *d, const float *x, rn_i64 step, const float *w,
         __m256 b0 = bias ? _mm256_loadu_ps(bias + ch) : _mm256_setzero_ps();
         __m256 b1 = bias ? _mm256_loadu_ps(bias + ch + 8) : _mm256_setzero_ps();
         for (int p = 0; p < NP; p++) a0[p] = b0, a1[p] = b1;
-        const float *xr = x + ky0 * dy + ch, *wr = w + (rn_i64)ky0 * KW * c + ch;
-        for (int ky = ky0; ky < ky1; ky++, xr += dy, wr += (rn_i64)KW * c)
+        const float *xr = x + ch, *wr = w + ch;
+        for (int ky = 0; ky < nky; ky++, xr += dy, wr += (rn_i64)KW * c)
             for (int kx = 0; kx < KW; kx++) {
                 const float *xt = xr + kx * dx, *wt = wr + (rn_i64)kx * c;
                 __m256 w0 = _mm256_loadu_ps(wt), w1 = _mm256_loadu_ps(wt + 8);
@@ -91,8 +92,8 @@ block_avx2(const rn_dw *d, const float *x, rn_i64 step, const float *w,
         __m256 a0[PIX];
         __m256 b0 = bias ? _mm256_loadu_ps(bias + ch) : _mm256_setzero_ps();
         for (int p = 0; p < NP; p++) a0[p] = b0;
-        const float *xr = x + ky0 * dy + ch, *wr = w + (rn_i64)ky0 * KW * c + ch;
-        for (int ky = ky0; ky < ky1; ky++, xr += dy, wr += (rn_i64)KW * c)
+        const float *xr = x + ch, *wr = w + ch;
+        for (int ky = 0; ky < nky; ky++, xr += dy, wr += (rn_i64)KW * c)
             for (int kx = 0; kx < KW; kx++) {
                 __m256 w0 = _mm256_loadu_ps(wr + (rn_i64)kx * c);
                 for (int p = 0; p < NP; p++)
@@ -108,8 +109,8 @@ block_avx2(const rn_dw *d, const float *x, rn_i64 step, const float *w,
 #define BLOCK(NAME, NP, KW)                                                 \
     static AVX2 void NAME(const rn_dw *d, const float *x, rn_i64 step,      \
                           const float *w, const float *bias, float *y,      \
-                          int cv, int ky0, int ky1) {                       \
-        block_avx2(d, x, step, w, bias, y, NP, KW, cv, ky0, ky1);           \
+                          int cv, int nky) {                                \
+        block_avx2(d, x, step, w, bias, y, NP, KW, cv, nky);                \
     }
 BLOCK(block4_k3, PIX, 3)
 BLOCK(block1_k3, 1, 3)
@@ -132,25 +133,27 @@ static AVX2 void rows_avx2(const rn_dw *d, const float *in, const float *w,
     rn_i64 step = (rn_i64)d->sw * d->ldi;
     for (int oy = y0; oy < y1; oy++) {
         float *yr = out + (rn_i64)oy * d->ow * d->ldo;
-        int iy0 = oy * d->sh - d->pad_t;
         taps_inside(d, oy, 0, k); /* k[0], k[1]: the rows of taps inside */
+        int iy = oy * d->sh - d->pad_t + k[0] * d->dh, nky = k[1] - k[0];
+        const float *wr = w + (rn_i64)k[0] * d->kw * d->c;
         for (int ox = 0; ox < d->ow;) {
-            if (ox < ox0 || ox >= ox1) { /* a border pixel, plain C */
+            /* a border pixel, or no tap inside the image: plain C */
+            if (ox < ox0 || ox >= ox1 || nky <= 0) {
                 pixel(d, in, w, bias, out, oy, ox, 0, cv);
                 ox++;
                 continue;
             }
-            const float *x = in + ((rn_i64)iy0 * d->iw + ox * d->sw - d->pad_l) * d->ldi;
+            const float *x = in + ((rn_i64)iy * d->iw + ox * d->sw - d->pad_l) * d->ldi;
             float *y = yr + (rn_i64)ox * d->ldo;
             int four = ox + PIX <= ox1;
             if (four && k3)
-                block4_k3(d, x, step, w, bias, y, cv, k[0], k[1]);
+                block4_k3(d, x, step, wr, bias, y, cv, nky);
             else if (four)
-                block4_any(d, x, step, w, bias, y, cv, k[0], k[1]);
+                block4_any(d, x, step, wr, bias, y, cv, nky);
             else if (k3)
-                block1_k3(d, x, step, w, bias, y, cv, k[0], k[1]);
+                block1_k3(d, x, step, wr, bias, y, cv, nky);
             else
-                block1_any(d, x, step, w, bias, y, cv, k[0], k[1]);
+                block1_any(d, x, step, wr, bias, y, cv, nky);
             ox += four ? PIX : 1;
         }
     }
