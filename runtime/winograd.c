@@ -48,6 +48,7 @@ enum {
     U_MAX_BYTES = 8 << 20,   /* bigger U: streaming it costs more than saved */
     GROUP_BLOCKS = 4,        /* channel blocks of an item at least, when the
                                 tiles are too few to split */
+    XI_PAD = 16,             /* floats between the scratch's xi planes */
 };
 
 /* F(4x4) where F(2x2) would do this many times its products: below, its
@@ -364,8 +365,14 @@ typedef struct WArgs {
     int avx2; /* the transforms' AVX2 versions */
 } WArgs;
 
+/* Floats between V[xi] and V[xi + 1] (or M's) for m tiles of n floats: a
+ * cache line more than they need, so that the a^2 values of one tile do
+ * not all fall in the same cache set (m * n is often a power of two). */
+static rn_i64 xi_stride(int m, int n) { return (rn_i64)m * n + XI_PAD; }
+
 /* Tiles [t0, t0 + m) x channel blocks [cb0, cb1), with scratch V of
- * a^2 * m * cin floats and M of a^2 * m * (cb1 - cb0) * NB. The products
+ * a^2 xi_stride(m, cin) floats and M of a^2 xi_stride(m, (cb1 - cb0) * NB)
+ * (see scratch_for). The products
  * run one xi at a time, so that V[xi] stays in cache while every channel
  * block's U[xi] passes once per chunk. */
 static void chunk(const WArgs *a, rn_i64 t0, int m, int cb0, int cb1,
@@ -373,11 +380,12 @@ static void chunk(const WArgs *a, rn_i64 t0, int m, int cb0, int cb1,
     const rn_conv *c = a->c;
     const Geo *g = a->p->g;
     int cin = c->cin, tw = a->p->tw, nc = cb1 - cb0, nxi = g->nxi;
+    rn_i64 sv = xi_stride(m, cin), sm = xi_stride(m, nc * NB);
     for (int i = 0; i < m; i++) {
         const float *p[36];
         float *v[36];
         tile_inputs(c, a->p, a->in, t0 + i, p);
-        for (int xi = 0; xi < nxi; xi++) v[xi] = V + ((rn_i64)xi * m + i) * cin;
+        for (int xi = 0; xi < nxi; xi++) v[xi] = V + xi * sv + (rn_i64)i * cin;
 #ifdef RN_X86
         if (a->avx2) {
             in_tile_avx2(g, p, v, cin);
@@ -394,11 +402,11 @@ static void chunk(const WArgs *a, rn_i64 t0, int m, int cb0, int cb1,
                 int r0 = k * m / ng, r1 = (k + 1) * m / ng;
                 Seg s;
                 for (int r = 0; r < MR; r++)
-                    s.x[r] = V + ((rn_i64)xi * m + r0 + (r < r1 - r0 ? r : 0)) * cin;
+                    s.x[r] = V + xi * sv + (rn_i64)(r0 + (r < r1 - r0 ? r : 0)) * cin;
                 s.woff = 0;
                 s.n = cin;
                 Epi e = {NULL, NULL,
-                         M + (((rn_i64)xi * m + r0) * nc + cb - cb0) * NB,
+                         M + xi * sm + ((rn_i64)r0 * nc + cb - cb0) * NB,
                          nc * NB, NB, RN_ACT_NONE};
                 a->kern(r1 - r0, &s, 1, u, NULL, 1, 1, &e);
             }
@@ -409,16 +417,16 @@ static void chunk(const WArgs *a, rn_i64 t0, int m, int cb0, int cb1,
                  a->res ? a->res + co : NULL, a->out + co,
                  c->cout - co < NB ? c->cout - co : NB};
         for (int i = 0; i < m; i++) {
-            rn_i64 t = t0 + i, ld = (rn_i64)m * nc * NB;
+            rn_i64 t = t0 + i;
             int oy0 = (int)(t / tw) * g->m, ox0 = (int)(t % tw) * g->m;
             const float *mi = M + ((rn_i64)i * nc + cb - cb0) * NB;
 #ifdef RN_X86
             if (a->avx2) {
-                out_tile_avx2(&o, mi, ld, oy0, ox0);
+                out_tile_avx2(&o, mi, sm, oy0, ox0);
                 continue;
             }
 #endif
-            out_tile_portable(&o, mi, ld, oy0, ox0);
+            out_tile_portable(&o, mi, sm, oy0, ox0);
         }
     }
 }
@@ -427,7 +435,7 @@ static void chunk(const WArgs *a, rn_i64 t0, int m, int cb0, int cb1,
  * stack. */
 static NOINLINE void tiles_on_stack(const WArgs *a, rn_i64 ta, rn_i64 tb,
                                     int cb0, int cb1) {
-    float V[WMAX_V], M[36 * NB];
+    float V[WMAX_V + 36 * XI_PAD], M[36 * (NB + XI_PAD)];
     for (rn_i64 t = ta; t < tb; t++)
         for (int cb = cb0; cb < cb1; cb++) chunk(a, t, 1, cb, cb + 1, V, M);
 }
@@ -435,6 +443,11 @@ static NOINLINE void tiles_on_stack(const WArgs *a, rn_i64 ta, rn_i64 tb,
 /* Scratch floats per tile of a chunk of nc channel blocks. */
 static rn_i64 per_tile(const rn_conv *c, const Geo *g, int nc) {
     return g->nxi * ((rn_i64)c->cin + (rn_i64)nc * NB);
+}
+
+/* Scratch floats of a chunk of tc tiles and nc channel blocks: V and M. */
+static rn_i64 scratch_for(const rn_conv *c, const Geo *g, rn_i64 tc, int nc) {
+    return tc * per_tile(c, g, nc) + 2 * g->nxi * XI_PAD;
 }
 
 /* Tiles per chunk at most: in L2 unless too few to pay for U. */
@@ -449,7 +462,7 @@ rn_i64 rn_wino_scratch_floats(const rn_conv *c) {
     WPlan p = wplan(c);
     rn_i64 tc = chunk_tiles(c, p.g, p.ncb);
     if (tc > p.nt) tc = p.nt;
-    rn_i64 most = tc * per_tile(c, p.g, p.ncb);
+    rn_i64 most = scratch_for(c, p.g, tc, p.ncb);
     return most > L2_FLOATS ? most : L2_FLOATS;
 }
 
@@ -464,7 +477,7 @@ static void tiles(const WArgs *a, rn_i64 ta, rn_i64 tb, int cb0, int cb1) {
     }
     int nch = ceil_div(n, chunk_tiles(a->c, a->p->g, cb1 - cb0));
     rn_i64 tc = ceil_div(n, nch);
-    float *V = a->scratch, *M = V + a->p->g->nxi * tc * a->c->cin;
+    float *V = a->scratch, *M = V + a->p->g->nxi * xi_stride((int)tc, a->c->cin);
     for (int k = 0; k < nch; k++) { /* balanced chunks of <= tc tiles */
         rn_i64 c0 = ta + k * n / nch, c1 = ta + (k + 1) * n / nch;
         chunk(a, c0, (int)(c1 - c0), cb0, cb1, V, M);

@@ -1,8 +1,8 @@
 /* bench_kernel.c: times rn_conv_run on every distinct convolution shape of
- * ResNet-34 at 224x224, batch 1, at 1 and 2 threads (rn_pool), and sums
- * them into the whole network's convolution time. Tasks and scratch as
- * the generated code has them (emit_api.c). Figures only; see
- * tools/bench_kernel.sh.
+ * ResNet-34 at 224x224 and of the seed-000 net (small_residual.rn) at
+ * 32x32, batch 1, at 1 and 2 threads (rn_pool), and sums them into each
+ * network's convolution time. Tasks and scratch as the generated code has
+ * them (emit_api.c). Figures only; see tools/bench_kernel.sh.
  *
  *   bench_kernel [peak_gflops_per_core] [seconds_per_shape] [layer]
  *
@@ -25,7 +25,7 @@ typedef struct Shape {
     int in, cin, cout, k, s;
 } Shape;
 
-static const Shape shapes[] = {
+static const Shape resnet34[] = {
     {"stem 7x7/2 3->64", 1, 224, 3, 64, 7, 2},
     {"3x3 64 @56", 6, 56, 64, 64, 3, 1},
     {"3x3/2 64->128", 1, 56, 64, 128, 3, 2},
@@ -37,6 +37,29 @@ static const Shape shapes[] = {
     {"3x3/2 256->512", 1, 14, 256, 512, 3, 2},
     {"1x1/2 256->512", 1, 14, 256, 512, 1, 2},
     {"3x3 512 @7", 5, 7, 512, 512, 3, 1},
+};
+
+static const Shape small_residual[] = {
+    {"3x3 3->32 @32", 1, 32, 3, 32, 3, 1},
+    {"3x3 32 @32", 1, 32, 32, 32, 3, 1},
+    {"1x1/2 3->32", 1, 32, 3, 32, 1, 2},
+    {"3x3 32->64 @16", 1, 16, 32, 64, 3, 1},
+    {"3x3 64 @16", 1, 16, 64, 64, 3, 1},
+    {"1x1/2 32->64", 1, 16, 32, 64, 1, 2},
+    {"3x3 64->128 @8", 1, 8, 64, 128, 3, 1},
+    {"3x3 128 @8", 1, 8, 128, 128, 3, 1},
+    {"1x1 64->128 @8", 1, 8, 64, 128, 1, 1},
+};
+
+typedef struct Net {
+    const char *name;
+    const Shape *shapes;
+    int n;
+} Net;
+
+static const Net nets[] = {
+    {"ResNet-34", resnet34, sizeof resnet34 / sizeof resnet34[0]},
+    {"seed-000 net", small_residual, sizeof small_residual / sizeof small_residual[0]},
 };
 
 typedef struct Job {
@@ -121,18 +144,16 @@ static void setup(Bench *b, const Shape *s, rn_rng *g) {
     b->ms[0] = b->ms[1] = 1e30;
 }
 
-int main(int argc, char **argv) {
-    enum { NSHAPES = sizeof shapes / sizeof shapes[0], ROUNDS = 4 };
-    double peak = argc > 1 ? atof(argv[1]) : 102.0;
-    double seconds = argc > 2 ? atof(argv[2]) : 0.3;
-    const char *only = argc > 3 ? argv[3] : NULL;
-    rn_pool *pools[2] = {rn_pool_new(1), rn_pool_new(2)};
-    rn_rng g;
-    rn_rng_seed(&g, 1);
-    Bench b[NSHAPES];
+/* One network's shapes (those whose name contains `only`, if given):
+ * timed, printed, summed. */
+static void bench_net(const Net *net, rn_pool *pools[2], double peak,
+                      double seconds, const char *only, rn_rng *g) {
+    enum { MAX_SHAPES = 16, ROUNDS = 4 };
+    Bench b[MAX_SHAPES];
     int nb = 0;
-    for (int i = 0; i < NSHAPES; i++)
-        if (!only || strstr(shapes[i].name, only)) setup(&b[nb++], &shapes[i], &g);
+    for (int i = 0; i < net->n && nb < MAX_SHAPES; i++)
+        if (!only || strstr(net->shapes[i].name, only)) setup(&b[nb++], &net->shapes[i], g);
+    if (!nb) return;
     /* Rounds over all shapes: a burst of other work on the machine spoils
      * one round of a shape, not all of them. */
     for (int r = 0; r < ROUNDS; r++)
@@ -142,9 +163,9 @@ int main(int argc, char **argv) {
                 if (ms < b[i].ms[t]) b[i].ms[t] = ms;
             }
     double total[2] = {0, 0}, total_flops = 0;
-    printf("%-18s %3s %7s %5s | %8s %7s %5s | %8s %7s %5s | %5s\n", "layer", "n",
-           "MFLOP", "items", "1T ms", "GFLOP/s", "%pk", "2T ms", "GFLOP/s", "%pk",
-           "x2");
+    printf("%s\n%-18s %3s %7s %5s | %8s %7s %5s | %8s %7s %5s | %5s\n", net->name,
+           "layer", "n", "MFLOP", "items", "1T ms", "GFLOP/s", "%pk", "2T ms",
+           "GFLOP/s", "%pk", "x2");
     for (int i = 0; i < nb; i++) {
         const Shape *s = b[i].s;
         double *ms = b[i].ms, flops = b[i].flops;
@@ -159,11 +180,23 @@ int main(int argc, char **argv) {
     }
     for (int t = 0; t < 2 && !only; t++) {
         double gf = total_flops / total[t] / 1e6;
-        printf("ResNet-34 convs, %d thread%s: %.1f ms, %.1f GFLOP/s of %.2f GFLOP, "
-               "%.0f%% of peak\n", t + 1, t ? "s" : "", total[t], gf,
+        printf("%s convs, %d thread%s: %.3f ms, %.1f GFLOP/s of %.3f GFLOP, "
+               "%.0f%% of peak\n", net->name, t + 1, t ? "s" : "", total[t], gf,
                total_flops / 1e9, 100 * gf / ((t + 1) * peak));
     }
     if (!only) printf("scaling 1->2 threads: %.2fx\n", total[0] / total[1]);
+    printf("\n");
+}
+
+int main(int argc, char **argv) {
+    double peak = argc > 1 ? atof(argv[1]) : 102.0;
+    double seconds = argc > 2 ? atof(argv[2]) : 0.3;
+    const char *only = argc > 3 ? argv[3] : NULL;
+    rn_pool *pools[2] = {rn_pool_new(1), rn_pool_new(2)};
+    rn_rng g;
+    rn_rng_seed(&g, 1);
+    for (size_t i = 0; i < sizeof nets / sizeof nets[0]; i++)
+        bench_net(&nets[i], pools, peak, seconds, only, &g);
     rn_pool_free(pools[0]);
     rn_pool_free(pools[1]);
     return 0;

@@ -1,8 +1,9 @@
 #!/bin/sh
 # bench_kernel.sh: the convolution kernel (runtime/conv.c) on every distinct
-# convolution shape of ResNet-34 at 224x224, batch 1: GFLOP/s and % of the
-# FMA peak per layer at 1 and 2 threads, and the whole network's conv time
-# (sum over its layers). Figures only; asserts nothing.
+# convolution shape of ResNet-34 at 224x224 and of the seed-000 net at
+# 32x32, batch 1: GFLOP/s and % of the FMA peak per layer at 1 and 2
+# threads, and each network's conv time (sum over its layers). Figures
+# only; asserts nothing.
 #
 #   tools/bench_kernel.sh [peak_gflops_per_core] [seconds_per_shape]
 #
