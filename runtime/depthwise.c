@@ -9,9 +9,9 @@
  * serves PIX pixels), then bias and relu/relu6, one store each. This code
  * is bound by its instruction count, not by memory: 3-wide kernels get
  * their own copy with the columns unrolled, and nothing is reloaded after
- * a store. Pixels at the left and right borders run alone in plain C with
- * the taps inside the image, as do channels past the last 8 and
- * multipliers above 1.
+ * a store. Pixels at the left and right borders run alone with the taps
+ * inside the image. Channels past the last 8 and multipliers above 1 take
+ * a plain C loop.
  *
  * AVX2+FMA is chosen at run time; the portable path computes the same
  * thing (in another order of additions). No state outside the arguments. */
@@ -57,16 +57,17 @@ static void pixel(const rn_dw *d, const float *in, const float *w,
 
 #ifdef RN_X86
 /* NP pixels x channels [0, cv), cv a multiple of 8, over nky kernel rows
- * and all KW columns: x is the first pixel's first tap inside the image
- * (the next pixels step floats apart), w that tap's weights. 16 channels
- * at a time, then the last 8. KW is a constant where it matters (3), so
- * the columns unroll. */
+ * and NKX kernel columns: x is the first pixel's first tap inside the
+ * image (the next pixels step floats apart), w that tap's weights. 16
+ * channels at a time, then the last 8. NKX is a constant where it matters
+ * (3), so the columns unroll. */
 static inline __attribute__((always_inline)) AVX2 void
 block_avx2(const rn_dw *d, const float *x, rn_i64 step, const float *w,
-           const float *bias, float *y, const int NP, const int KW, int cv,
+           const float *bias, float *y, const int NP, const int NKX, int cv,
            int nky) {
     const int act = d->act, ldo = d->ldo, c = d->c; /* not reloaded after stores */
     const rn_i64 dx = (rn_i64)d->dw * d->ldi, dy = (rn_i64)d->dh * d->iw * d->ldi;
+    const rn_i64 wrow = (rn_i64)d->kw * c;
     int ch = 0;
     for (; ch + 16 <= cv; ch += 16) {
         __m256 a0[PIX], a1[PIX];
@@ -74,8 +75,8 @@ block_avx2(const rn_dw *d, const float *x, rn_i64 step, const float *w,
         __m256 b1 = bias ? _mm256_loadu_ps(bias + ch + 8) : _mm256_setzero_ps();
         for (int p = 0; p < NP; p++) a0[p] = b0, a1[p] = b1;
         const float *xr = x + ch, *wr = w + ch;
-        for (int ky = 0; ky < nky; ky++, xr += dy, wr += (rn_i64)KW * c)
-            for (int kx = 0; kx < KW; kx++) {
+        for (int ky = 0; ky < nky; ky++, xr += dy, wr += wrow)
+            for (int kx = 0; kx < NKX; kx++) {
                 const float *xt = xr + kx * dx, *wt = wr + (rn_i64)kx * c;
                 __m256 w0 = _mm256_loadu_ps(wt), w1 = _mm256_loadu_ps(wt + 8);
                 for (int p = 0; p < NP; p++) {
@@ -93,8 +94,8 @@ block_avx2(const rn_dw *d, const float *x, rn_i64 step, const float *w,
         __m256 b0 = bias ? _mm256_loadu_ps(bias + ch) : _mm256_setzero_ps();
         for (int p = 0; p < NP; p++) a0[p] = b0;
         const float *xr = x + ch, *wr = w + ch;
-        for (int ky = 0; ky < nky; ky++, xr += dy, wr += (rn_i64)KW * c)
-            for (int kx = 0; kx < KW; kx++) {
+        for (int ky = 0; ky < nky; ky++, xr += dy, wr += wrow)
+            for (int kx = 0; kx < NKX; kx++) {
                 __m256 w0 = _mm256_loadu_ps(wr + (rn_i64)kx * c);
                 for (int p = 0; p < NP; p++)
                     a0[p] = _mm256_fmadd_ps(_mm256_loadu_ps(xr + kx * dx + p * step),
@@ -105,17 +106,18 @@ block_avx2(const rn_dw *d, const float *x, rn_i64 step, const float *w,
     }
 }
 
-/* The block sizes: PIX pixels or 1, 3 kernel columns or any. */
-#define BLOCK(NAME, NP, KW)                                                 \
+/* The block sizes: PIX pixels or 1, 3 kernel columns or nkx. */
+#define BLOCK(NAME, NP, NKX)                                                \
     static AVX2 void NAME(const rn_dw *d, const float *x, rn_i64 step,      \
                           const float *w, const float *bias, float *y,      \
-                          int cv, int nky) {                                \
-        block_avx2(d, x, step, w, bias, y, NP, KW, cv, nky);                \
+                          int cv, int nky, int nkx) {                       \
+        (void)nkx;                                                          \
+        block_avx2(d, x, step, w, bias, y, NP, NKX, cv, nky);               \
     }
 BLOCK(block4_k3, PIX, 3)
 BLOCK(block1_k3, 1, 3)
-BLOCK(block4_any, PIX, d->kw)
-BLOCK(block1_any, 1, d->kw)
+BLOCK(block4_any, PIX, nkx)
+BLOCK(block1_any, 1, nkx)
 
 /* Rows [y0, y1) x channels [0, cv). */
 static AVX2 void rows_avx2(const rn_dw *d, const float *in, const float *w,
@@ -133,27 +135,28 @@ static AVX2 void rows_avx2(const rn_dw *d, const float *in, const float *w,
     rn_i64 step = (rn_i64)d->sw * d->ldi;
     for (int oy = y0; oy < y1; oy++) {
         float *yr = out + (rn_i64)oy * d->ow * d->ldo;
-        taps_inside(d, oy, 0, k); /* k[0], k[1]: the rows of taps inside */
-        int iy = oy * d->sh - d->pad_t + k[0] * d->dh, nky = k[1] - k[0];
-        const float *wr = w + (rn_i64)k[0] * d->kw * d->c;
         for (int ox = 0; ox < d->ow;) {
-            /* a border pixel, or no tap inside the image: plain C */
-            if (ox < ox0 || ox >= ox1 || nky <= 0) {
+            /* the taps inside the image: all columns in the interior */
+            taps_inside(d, oy, ox, k);
+            int nky = k[1] - k[0], nkx = k[3] - k[2];
+            float *y = yr + (rn_i64)ox * d->ldo;
+            if (nky <= 0 || nkx <= 0) { /* no tap inside: plain C */
                 pixel(d, in, w, bias, out, oy, ox, 0, cv);
                 ox++;
                 continue;
             }
-            const float *x = in + ((rn_i64)iy * d->iw + ox * d->sw - d->pad_l) * d->ldi;
-            float *y = yr + (rn_i64)ox * d->ldo;
-            int four = ox + PIX <= ox1;
+            const float *x = in + ((rn_i64)(oy * d->sh - d->pad_t + k[0] * d->dh) * d->iw +
+                                   ox * d->sw - d->pad_l + k[2] * d->dw) * d->ldi;
+            const float *wt = w + (rn_i64)(k[0] * d->kw + k[2]) * d->c;
+            int inner = ox >= ox0 && ox < ox1, four = inner && ox + PIX <= ox1;
             if (four && k3)
-                block4_k3(d, x, step, wr, bias, y, cv, nky);
+                block4_k3(d, x, step, wt, bias, y, cv, nky, nkx);
             else if (four)
-                block4_any(d, x, step, wr, bias, y, cv, nky);
-            else if (k3)
-                block1_k3(d, x, step, wr, bias, y, cv, nky);
+                block4_any(d, x, step, wt, bias, y, cv, nky, nkx);
+            else if (inner && k3)
+                block1_k3(d, x, step, wt, bias, y, cv, nky, nkx);
             else
-                block1_any(d, x, step, wr, bias, y, cv, nky);
+                block1_any(d, x, step, wt, bias, y, cv, nky, nkx);
             ox += four ? PIX : 1;
         }
     }
