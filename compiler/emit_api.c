@@ -192,7 +192,7 @@ static void emit_conv_tables(Emitter *e) {
                        (int)is->d[0], (int)is->d[1], (int)is->d[2] / groups,
                        (int)n->out.d[0], (int)n->out.d[1],
                        (int)n->out.d[2] / groups, n->kh, n->kw, n->sh, n->sw,
-                       n->dh ? n->dh : 1, n->dw ? n->dw : 1, n->pad_t, n->pad_l,
+                       n->dh ? n->dh : 1, n->dw ? n->dw : 1, emit_pad_t(n), emit_pad_l(n),
                        (int)is->d[2], ldo,
                        act == ACT_RELU || act == ACT_RELU6 ? (int)act : 0,
                        comment_text(e, n->path));
@@ -437,6 +437,9 @@ static void emit_entry_points(Emitter *e) {
             buf_printf(c, "    /* %s: %s, fused into %s */\n",
                        comment_text(e, n->path), op_info[n->op].op,
                        comment_text(e, n->absorbed_by->path));
+        else if (n->pad_folded)
+            buf_printf(c, "    /* %s: %s, folded into the next layer's padding */\n",
+                       comment_text(e, n->path), op_info[n->op].op);
         else if (n->op != OP_INPUT)
             buf_printf(c, "    /* %s: %s, no copy */\n",
                        comment_text(e, n->path), op_info[n->op].op);

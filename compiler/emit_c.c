@@ -57,10 +57,11 @@ static const char *thousands(Emitter *e, int64_t v) {
 }
 
 /* Flatten and dropout alias their input, and a fused node's value is its
- * absorber's: the node whose code computes n's floats (same count). */
+ * absorber's: the node whose code computes n's floats (same count). A
+ * folded zeropad's floats are its input's, unpadded (see emit_pad_t). */
 GNode *emit_storage(GNode *n) {
     for (;;) {
-        if (n->op == OP_FLATTEN || n->op == OP_DROPOUT) n = n->in[0];
+        if (n->op == OP_FLATTEN || n->op == OP_DROPOUT || n->pad_folded) n = n->in[0];
         else if (n->absorbed_by) n = n->absorbed_by;
         else return n;
     }
@@ -74,7 +75,17 @@ static GNode *owner(GNode *n) {
 
 bool emit_has_code(const GNode *n) {
     return n->op != OP_INPUT && n->op != OP_FLATTEN && n->op != OP_DROPOUT &&
-           !n->absorbed_by && !(n->op == OP_CONCAT && n->sliced);
+           !n->pad_folded && !n->absorbed_by && !(n->op == OP_CONCAT && n->sliced);
+}
+
+/* A conv's top and left padding over the storage it reads: its own, plus
+ * a folded zeropad's (fold_zeropad.c). */
+int emit_pad_t(const GNode *n) {
+    return n->pad_t + (n->in[0]->pad_folded ? n->in[0]->pad_t : 0);
+}
+
+int emit_pad_l(const GNode *n) {
+    return n->pad_l + (n->in[0]->pad_folded ? n->in[0]->pad_l : 0);
 }
 
 Act emit_act(const GNode *n) {
@@ -170,6 +181,10 @@ static void layer_comment(Emitter *e, GNode *n) {
                    "padding top %d bottom %d left %d right %d",
                    n->kh, n->kw, n->sh, n->sw, n->dh ? n->dh : 1,
                    n->dw ? n->dw : 1, n->pad_t, n->pad_b, n->pad_l, n->pad_r);
+    if ((n->op == OP_CONV2D || n->op == OP_DEPTHWISE_CONV2D) && n->in[0]->pad_folded)
+        buf_printf(c, "\n * reads the input of %s: its zeros are this layer's padding "
+                   "(top %d, left %d; bottom and right follow)",
+                   emit_safe(e, n->in[0]->path, false), emit_pad_t(n), emit_pad_l(n));
     if (n->fold_bn)
         buf_printf(c, "\n * batchnorm %s folded into the weights",
                    emit_safe(e, n->fold_bn->path, false));
@@ -318,7 +333,7 @@ static void dw_layer(Emitter *e, GNode *n, const char *fn) {
                ".ldo = %d, .act = %d};\n",
                (int)is->d[0], (int)is->d[1], (int)is->d[2], (int)n->out.d[0],
                (int)ow, mult, n->kh, n->kw, n->sh, n->sw, n->dh ? n->dh : 1,
-               n->dw ? n->dw : 1, n->pad_t, n->pad_l, (int)is->d[2], (int)cout,
+               n->dw ? n->dw : 1, emit_pad_t(n), emit_pad_l(n), (int)is->d[2], (int)cout,
                act == ACT_RELU || act == ACT_RELU6 ? (int)act : 0);
     buf_printf(c, "    (void)w;\n    rn_dw_run(&d, %s, m->w[%d], %s, %s, y0, y1);\n",
                emit_data(e, n->in[0]), emit_weight(e, n, "depthwise_kernel"),

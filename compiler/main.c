@@ -216,6 +216,7 @@ int main(int argc, char **argv) {
         pass_fuse_residual(g);
         pass_fuse_activation(g);
         pass_concat_slices(g);
+        pass_fold_zeropad(g);
         plan_arena(g);
         char err[512];
         switch (o.mode) {

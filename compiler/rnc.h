@@ -273,6 +273,8 @@ struct GNode {
                            buffer, channels from slice_off (no copy) */
     int64_t slice_off;
     bool sliced;        /* concat: every operand writes into its buffer */
+    bool pad_folded;    /* zeropad: the conv reading it pads instead; its
+                           value is its input's (no code, no buffer) */
 };
 
 typedef struct Graph {
@@ -333,6 +335,7 @@ void pass_fold_batchnorm(Graph *g);  /* fold_batchnorm.c */
 void pass_fuse_residual(Graph *g);   /* fuse_residual.c */
 void pass_fuse_activation(Graph *g); /* fuse_activation.c */
 void pass_concat_slices(Graph *g);   /* concat_slices.c */
+void pass_fold_zeropad(Graph *g);    /* fold_zeropad.c */
 /* uses.c: helpers of the passes. How many input slots read v (plus one per
  * graph output it is); the node whose code computes v's value. */
 int pass_readers(const Graph *g, const GNode *v);

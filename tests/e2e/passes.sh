@@ -3,8 +3,9 @@
 # model.c of small_residual, resnet34 and tests/numerics/fusion.rn without
 # --main builds warning-free (gcc and clang -Werror); the summary's
 # activation arena is the one the code allocates; resnet34's code holds no
-# batchnorm, add or activation pass (all in the conv epilogues); and a run
-# allocates nothing (malloc/calloc wrapped), at 1 and 2 threads.
+# batchnorm, add or activation pass (all in the conv epilogues);
+# mobilenet_v1's zeropads are folded into its depthwise convs' padding;
+# and a run allocates nothing (malloc/calloc wrapped), at 1 and 2 threads.
 . "$(dirname "$0")/lib.sh"
 cd "$T" || exit 2
 WFLAGS=(-std=c11 -Wall -Wextra -pedantic -Werror)
@@ -68,6 +69,14 @@ for k in 'rn_k_scale_shift(' 'rn_k_add(' 'rn_k_act(1,'; do
     if grep -qF "$k" resnet34.c; then bad "resnet34: $k left in the code"; else ok; fi
 done
 grep -qF 'rn_k_act(5,' resnet34.c && ok || bad "resnet34: the softmax is gone"
+
+# mobilenet_v1: its 4 zeropads are read by depthwise convs alone, which
+# pad instead: no copy is left, and the padding moved into the rn_dw.
+check "mobilenet_v1: rnc -o" "$RNC" "$ROOT/examples/mobilenet_v1.rn" -o mobilenet_v1.c
+n=$(grep -c 'zeropad, folded into the next layer' mobilenet_v1.c)
+[ "$n" = 4 ] && ok || bad "mobilenet_v1: $n zeropads folded, want 4"
+grep -q 'static void L[0-9]*_zero_padding2d' mobilenet_v1.c &&
+    bad "mobilenet_v1: a zeropad has code" || ok
 
 for src in examples/small_residual.rn tests/numerics/fusion.rn; do
     M=$(basename "$src" .rn)
