@@ -197,7 +197,7 @@ typedef struct rn_conv {
 enum { RN_ACT_NONE = 0, RN_ACT_RELU = 1, RN_ACT_RELU6 = 2 };
 /* Direct: any conv. Winograd F(2x2, 3x3): 3x3, stride and dilation 1, at
  * most 1024 input channels (else direct); 2.25x fewer multiplications,
- * weights 16/9 as big. F(4x4, 3x3): the same convs with at most 448 input
+ * weights 16/9 as big. F(4x4, 3x3): the same convs with at most 455 input
  * channels; 4x fewer multiplications, weights 4x as big. */
 enum {
     RN_CONV_AUTO = 0,

@@ -39,7 +39,7 @@
 #endif
 
 enum {
-    WMAX_CIN = 1024,         /* input channels at most (F(4x4): 448), so */
+    WMAX_CIN = 1024,         /* input channels at most (F(4x4): 455), so */
     WMAX_V = 16 * WMAX_CIN,  /* that one tile's V fits the stack fallback */
     L2_FLOATS = 96 << 10,    /* scratch V and M of a chunk: in L2... */
     MIN_CHUNK = 24,          /* ...unless it has fewer tiles: each streams
