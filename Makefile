@@ -80,8 +80,11 @@ check-once: all $(BUILD)/test_units
 demo: deps all
 	tools/demo.sh
 
-bench: all
+# The bench's extra packages first: on a fresh machine the build needs
+# deps.sh's too.
+bench:
 	tools/deps.sh bench
+	$(MAKE) --no-print-directory all
 	tools/bench.sh
 
 # Installs what a fresh Debian 12 lacks (as root, with apt-get).

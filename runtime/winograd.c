@@ -25,7 +25,8 @@
  * The transforms of F(2x2) only add and subtract (G halves, at packing),
  * so its results differ from direct convolution by a few roundings. Those
  * of F(4x4) multiply by up to 8 (G by up to 1/4): a few more roundings,
- * still far inside float32's use here (about 1e-6 relative on ResNet-34).
+ * still far inside float32's use here (ResNet-34's logits within 5.6e-7,
+ * relative, of PyTorch in float64).
  * The shapes choose: F(4x4) where its fewer products pay for its bigger
  * transforms and U, else F(2x2), else direct convolution. */
 #include "conv_kernel.h"

@@ -248,10 +248,10 @@ rounds() {
             END {
                 if (!n) exit
                 for (i = 1; i <= n; i++) if ((r[i], "rnc") in med && med[r[i], "rnc"] > 0) q[++nq] = med[r[i], s] / med[r[i], "rnc"]
-                printf "%s %s %s %s %s\n", median(m, n), min, rss, nq ? sprintf("%.2f", median(q, nq)) : "-", n
+                printf "%s %s %s %s\n", median(m, n), min, rss, nq ? sprintf("%.2f", median(q, nq)) : "-"
             }' "$_log")
         [ -n "$_agg" ] || continue
-        read -r _med _min _rss _q _nr <<EOF
+        read -r _med _min _rss _q <<EOF
 $_agg
 EOF
         [ "$_q" = - ] && _q=

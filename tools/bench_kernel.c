@@ -21,7 +21,7 @@
 
 typedef struct Shape {
     const char *name;
-    int count; /* times ResNet-34 has it */
+    int count; /* times the network has it */
     int in, cin, cout, k, s;
 } Shape;
 
