@@ -18,6 +18,9 @@ SANFLAGS := $(if $(filter 1,$(SAN)),-fsanitize=address$(comma)undefined -fno-san
 
 WARN    := -Wall -Wextra -pedantic
 CFLAGS  := -std=c11 $(WARN) $(OPT) -g $(SANFLAGS) -Icompiler -Iruntime -I$(BUILD)
+# Each object's header dependencies, written by the compiler (-MMD) with a
+# phony target per header (-MP) so that a removed header breaks nothing.
+DEPFLAGS := -MMD -MP
 # Build-time paths that `rnc --cflags/--libs` print.
 PATHS   := -DRNC_RUNTIME_DIR='"$(CURDIR)/runtime"' -DRNC_LIB_DIR='"$(CURDIR)/$(BUILD)"'
 LDLIBS  := -ltcc -ldl -lm -lpthread
@@ -58,15 +61,19 @@ $(BUILD)/lexer.c $(BUILD)/lexer.h: grammar/lexer.l $(BUILD)/parser.h
 	flex --header-file=$(BUILD)/lexer.h -o $(BUILD)/lexer.c $<
 
 $(BUILD)/parser.o: $(BUILD)/parser.c
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 # Generated scanners trip -Wunused-function etc.; they are not our code.
 $(BUILD)/lexer.o: $(BUILD)/lexer.c
-	$(CC) $(CFLAGS) -Wno-unused-function -Wno-sign-compare -c -o $@ $<
+	$(CC) $(CFLAGS) $(DEPFLAGS) -Wno-unused-function -Wno-sign-compare -c -o $@ $<
 
-$(BUILD)/%.o: %.c $(wildcard compiler/*.h runtime/*.h) $(BUILD)/parser.h $(BUILD)/lexer.h
+# The generated headers come first (order-only): the compiler's -MMD files
+# then name the headers each object really includes.
+$(BUILD)/%.o: %.c | $(BUILD)/parser.h $(BUILD)/lexer.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(PATHS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(DEPFLAGS) $(PATHS) -c -o $@ $<
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 test: all $(BUILD)/test_units
 	$(MAKE) --no-print-directory check-once
