@@ -233,7 +233,7 @@ uninstall:
 deb: all
 	rm -rf $(BUILD)/deb
 	umask 022 && $(MAKE) --no-print-directory install PREFIX=/usr \
-	    DESTDIR=$(CURDIR)/$(BUILD)/deb >/dev/null
+	    DESTDIR=$(abspath $(BUILD))/deb >/dev/null
 	packaging/make_deb.sh $(BUILD)/deb $(BUILD) $(VERSION)
 
 # pictures: the seed networks drawn by Graphviz for the README.
