@@ -5,7 +5,8 @@
 # With the tree hidden (a tmpfs mounted over it in a private mount
 # namespace, which vanishes with the process however it ends; where
 # namespaces are not allowed, the tree stays and a note says so):
-# --cflags/--libs and pkg-config give the prefix's paths; the installed
+# --cflags/--libs and pkg-config give the prefix's paths (through a link
+# too; a lone copy of rnc says it finds no runtime); the installed
 # example is summarized, compiled, built with pkg-config and run; --run
 # computes the same numbers; the manual page renders from the prefix;
 # bash completion completes a flag. Then uninstall leaves no file behind.
@@ -44,6 +45,14 @@ ex=$P/share/doc/rnc/examples/small_residual.rn
 c=$(rnc --cflags) l=$(rnc --libs)
 [ "$c" = "-I$P/include" ]; say $? "rnc --cflags: '$c'"
 [ "$l" = "-L$P/lib -lrnrt -lm -lpthread" ]; say $? "rnc --libs: '$l'"
+# A link to the installed rnc finds the same; a copy alone finds nothing
+# and says so.
+mkdir -p links lonely && ln -s "$P/bin/rnc" links/rnc && cp "$P/bin/rnc" lonely/
+[ "$(links/rnc --cflags)" = "$c" ]; say $? "a link to rnc: --cflags"
+lonely/rnc --libs >lonely.out 2>lonely.err
+[ $? = 1 ] && [ ! -s lonely.out ] &&
+    grep -q "^rnc: error: cannot find the runtime beside $PWD/lonely/rnc" lonely.err
+say $? "a lone copy of rnc: --libs: $(cat lonely.err)"
 pc=$(pkg-config --cflags --libs rnrt | sed 's/ *$//')
 [ "$pc" = "$c $l" ]; say $? "pkg-config --cflags --libs rnrt: '$pc', rnc: '$c $l'"
 
@@ -93,7 +102,7 @@ while read -r word what; do
     esac
 done <"$T/results"
 n=$(grep -c '^ok$' "$T/results")
-if [ "$n" -ge 14 ]; then ok; else bad "only $n checks of the installed rnc ran"; fi
+if [ "$n" -ge 16 ]; then ok; else bad "only $n checks of the installed rnc ran"; fi
 
 if mk uninstall PREFIX="$P" >"$T/make.log" 2>&1; then ok; else
     bad "make uninstall"; tail -5 "$T/make.log" | sed 's/^/    /' >&2; fi
