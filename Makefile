@@ -4,6 +4,9 @@
 #   make test       unit + end-to-end tests, then all again under ASan+UBSan
 #   make demo       ResNet-34 end to end: compile, weights, build, run
 #   make bench      timings (separate from tests)
+#   make install    PREFIX=/usr/local DESTDIR=...; make uninstall likewise
+#   make deb        build/rnc_VERSION-1_ARCH.deb, checked by lintian
+#   make pictures   docs/*.svg of the seed networks (Graphviz)
 #
 # Switches: SAN=1 builds into build-san/ with AddressSanitizer and
 # UndefinedBehaviorSanitizer; CC=clang works as well as gcc.

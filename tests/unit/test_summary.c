@@ -388,7 +388,15 @@ static void test_dot(void) {
     CU_ASSERT_EQUAL(nodes, G->nnodes);
     CU_ASSERT_EQUAL(edges, 8);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "subgraph \"cluster_residual_unit\""));
-    CU_ASSERT_PTR_NOT_NULL(strstr(text, "label=\"residual_unit (ResidualUnit)\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "label=\"residual_unit: ResidualUnit\""));
+    /* Keras's box: name: Type, then input (a list for an add) and output */
+    CU_ASSERT_PTR_NOT_NULL(strstr(text,
+        ">add: Add</td><td>input:</td><td>[(None, 8, 8, 4), (None, 8, 8, 4)]"
+        "</td></tr><tr><td>output:</td><td>(None, 8, 8, 4)</td>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text,
+        ">image: InputLayer</td><td>input:</td><td>[(None, 8, 8, 4)]"
+        "</td></tr><tr><td>output:</td><td>[(None, 8, 8, 4)]</td>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, ">activation: Activation (relu)<"));
     free(text);
 }
 
