@@ -1,7 +1,7 @@
 /* test_summary.c: the Keras row layout (cutting, wrapping, nesting),
  * number formatting, whole summaries of hand-built graphs, and dot.
- * Expected lines are copied from real Keras 2.11 output (the seeds in
- * /work/shared/seeds/) or worked out from its print_row by hand. */
+ * Expected lines are copied from real Keras 2.11 output (the project's
+ * seed summaries) or worked out from its print_row by hand. */
 #include <stdlib.h>
 #include <string.h>
 
