@@ -8,13 +8,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef RNC_RUNTIME_DIR
-#define RNC_RUNTIME_DIR "runtime"
-#endif
-#ifndef RNC_LIB_DIR
-#define RNC_LIB_DIR "build"
-#endif
-
 static const char usage[] =
     "usage: rnc MODEL.rn -o MODEL.c [--main]   compile ahead of time\n"
     "       rnc --run MODEL.rn [--weights W.safetensors] [--input X.npy]...\n"
@@ -90,12 +83,8 @@ static void parse_args(int argc, char **argv, Options *o) {
         } else if (!strcmp(a, "--version")) {
             printf("rnc %s\n", RNC_VERSION);
             exit(0);
-        } else if (!strcmp(a, "--cflags")) {
-            printf("-I%s\n", RNC_RUNTIME_DIR);
-            exit(0);
-        } else if (!strcmp(a, "--libs")) {
-            printf("-L%s -lrnrt -lm -lpthread\n", RNC_LIB_DIR);
-            exit(0);
+        } else if (!strcmp(a, "--cflags") || !strcmp(a, "--libs")) {
+            exit(runtime_flags_print(stdout, argv[0], a[2] == 'c'));
         } else if (!strcmp(a, "-o")) {
             o->out_path = TAKE();
         } else if (!strcmp(a, "--main")) {

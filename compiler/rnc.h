@@ -55,6 +55,13 @@ int write_files_atomic(int n, const char *const *paths,
                        const void *const *data, const size_t *lens,
                        char *err, size_t errlen);
 
+/* --------------------------------------------------------------- paths.c */
+
+/* `rnc --cflags` (cflags true) or `--libs`: prints what a C compiler needs
+ * to build generated code against the runtime beside this rnc (an install
+ * or the build tree), or an error on stderr. Returns the exit status. */
+int runtime_flags_print(FILE *out, const char *argv0, bool cflags);
+
 /* ---------------------------------------------------------------- diag.c */
 
 typedef struct Loc {
