@@ -31,6 +31,7 @@ typedef struct Emitter {
      * the folded-bias slot m->fb */
     int *conv, *prep, *pk, *fb;
     int nconv, nprep, npk, nfb;
+    struct EmitInspect *insp; /* emit_inspect.c's tables, made on first use */
     size_t lines_at;      /* emit_inspect.c: newlines of c counted up to */
     int lines;            /* lines_at */
 } Emitter;

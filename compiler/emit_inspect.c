@@ -19,6 +19,7 @@
  * every row has its own value there. */
 #include "emit_c.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* The row of the node whose code computes n: n, its absorber, or -1 (an
@@ -31,20 +32,76 @@ static int code_row(const GNode *n) {
     return emit_has_code(n) ? n->id : -1;
 }
 
+/* What the rows need, computed once in linear time: by node id, the last
+ * node of the fused chain its code runs; the `layer` instances each node
+ * ends (a list through next_group) and their MACs. */
+typedef struct EmitInspect {
+    int *last_fused;  /* by node id: the highest id its code runs */
+    int *first_group; /* by node id: a group whose result it is, or -1 */
+    int *next_group;  /* by group: the next with the same result, or -1 */
+    int64_t *group_macs;
+} EmitInspect;
+
+typedef struct GroupAt {
+    const Group *group;
+    int index;
+} GroupAt;
+
+static int by_address(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t)((const GroupAt *)a)->group;
+    uintptr_t y = (uintptr_t)((const GroupAt *)b)->group;
+    return (x > y) - (x < y);
+}
+
+static EmitInspect *inspect_info(Emitter *e) {
+    if (e->insp) return e->insp;
+    Graph *g = e->g;
+    Arena *a = g->arena;
+    EmitInspect *in = arena_alloc(a, sizeof *in);
+    in->last_fused = arena_alloc(a, sizeof(int) * (size_t)(g->nnodes + 1));
+    in->first_group = arena_alloc(a, sizeof(int) * (size_t)(g->nnodes + 1));
+    in->next_group = arena_alloc(a, sizeof(int) * (size_t)(g->ngroups + 1));
+    in->group_macs = arena_alloc(a, sizeof(int64_t) * (size_t)(g->ngroups + 1));
+    for (int i = 0; i < g->nnodes; i++) {
+        in->last_fused[i] = i;
+        in->first_group[i] = -1;
+    }
+    for (int i = 0; i < g->nnodes; i++) {
+        int exec = code_row(g->nodes[i]);
+        if (exec >= 0 && i > in->last_fused[exec]) in->last_fused[exec] = i;
+    }
+    for (int k = g->ngroups - 1; k >= 0; k--) {
+        int r = g->groups[k]->result->id;
+        in->next_group[k] = in->first_group[r];
+        in->first_group[r] = k;
+    }
+    /* each node's MACs count in every group around it: the groups sorted
+     * by address, so that a node finds its groups' indices */
+    GroupAt *by = arena_alloc(a, sizeof *by * (size_t)(g->ngroups + 1));
+    for (int k = 0; k < g->ngroups; k++) by[k] = (GroupAt){g->groups[k], k};
+    qsort(by, (size_t)g->ngroups, sizeof *by, by_address);
+    for (int i = 0; i < g->nnodes; i++)
+        for (const Group *q = g->nodes[i]->group; q; q = q->parent) {
+            GroupAt key = {q, 0}, *hit = bsearch(&key, by, (size_t)g->ngroups,
+                                                 sizeof *by, by_address);
+            if (!hit) die("emit: a node's group is not in the graph");
+            in->group_macs[hit->index] += g->nodes[i]->macs;
+        }
+    e->insp = in;
+    return in;
+}
+
 /* Whether the buffer of n holds n's own value, whole, once n's row is
- * complete. The last node of a fused chain is the one with the highest
- * id among those its absorber runs. */
-static bool own_value(const Graph *g, const GNode *n) {
+ * complete: the last node of a fused chain is the one with the highest id
+ * among those its absorber's code runs. */
+static bool own_value(Emitter *e, const GNode *n) {
     if (n->pad_folded || n->slice_of) return false;
-    if (n->op == OP_FLATTEN || n->op == OP_DROPOUT) return own_value(g, n->in[0]);
+    if (n->op == OP_FLATTEN || n->op == OP_DROPOUT) return own_value(e, n->in[0]);
     if (n->op == OP_INPUT) return true;
     int exec = code_row(n);
     if (exec < 0) return true; /* a sliced concat, complete after its operands */
-    if (g->nodes[exec]->slice_of) return false;
-    int last = exec;
-    for (int i = exec + 1; i < g->nnodes; i++)
-        if (g->nodes[i]->absorbed_by && code_row(g->nodes[i]) == exec) last = i;
-    return last == n->id;
+    if (e->g->nodes[exec]->slice_of) return false;
+    return inspect_info(e)->last_fused[exec] == n->id;
 }
 
 static int64_t nrows(const Graph *g) { return g->nnodes + g->ngroups; }
@@ -82,14 +139,9 @@ void emit_inspect_table(Emitter *e) {
         const GNode *n = g->nodes[i];
         table_row(e, n, n->path, op_info[n->op].klass, n->macs, code_row(n));
     }
-    for (int k = 0; k < g->ngroups; k++) {
-        const Group *q = g->groups[k];
-        int64_t macs = 0;
-        for (int i = 0; i < g->nnodes; i++)
-            for (const Group *p = g->nodes[i]->group; p; p = p->parent)
-                if (p == q) macs += g->nodes[i]->macs;
-        table_row(e, q->result, q->path, q->klass, macs, -1);
-    }
+    for (int k = 0; k < g->ngroups; k++)
+        table_row(e, g->groups[k]->result, g->groups[k]->path, g->groups[k]->klass,
+                  inspect_info(e)->group_macs[k], -1);
     buf_printf(e->c, "};\n\nconst struct rn_layer *%s_layers(void) {\n"
                "    return %s_layer_table;\n}\n", M, M);
     buf_printf(e->c, "\nvoid %s_set_hook(%s *m, rn_hook hook, void *ctx) {\n"
@@ -102,12 +154,12 @@ void emit_inspect_start(Emitter *e) {
 
 void emit_inspect_after(Emitter *e, GNode *n) {
     Graph *g = e->g;
-    const char *v = own_value(g, n) ? emit_data(e, n) : "0";
+    const char *v = own_value(e, n) ? emit_data(e, n) : "0";
     buf_printf(e->c, "    if (m->hook) m->hook(m->hook_ctx, %d, %s);\n", n->id, v);
-    for (int k = 0; k < g->ngroups; k++)
-        if (g->groups[k]->result == n)
-            buf_printf(e->c, "    if (m->hook) m->hook(m->hook_ctx, %d, %s); /* %s */\n",
-                       g->nnodes + k, v, emit_comment(e, g->groups[k]->path));
+    for (int k = inspect_info(e)->first_group[n->id]; k >= 0;
+         k = inspect_info(e)->next_group[k])
+        buf_printf(e->c, "    if (m->hook) m->hook(m->hook_ctx, %d, %s); /* %s */\n",
+                   g->nnodes + k, v, emit_comment(e, g->groups[k]->path));
 }
 
 /* Newlines of e->c before pos, counted on from where the last call

@@ -33,24 +33,43 @@ static const char *thousands(Arena *a, int64_t v) {
     return arena_strdup(a, s);
 }
 
-/* What live buffers of step t add up to: their bytes and the top of the
- * arena (both in floats). */
-static void live_at(const Graph *g, int t, int64_t *sum, int64_t *top) {
-    *sum = *top = 0;
-    for (int b = 0; b < g->nbufs; b++) {
-        const PlanBuf *p = &g->bufs[b];
-        if (p->birth > t || p->end < t) continue;
-        *sum += p->size;
-        if (p->off + p->size > *top) *top = p->off + p->size;
-    }
+/* A walk over the steps in order, keeping the buffers live at the
+ * current one: g->bufs are in birth order, so each buffer is added once
+ * and dropped once (linear in the graph, times the buffers live at once). */
+typedef struct Sweep {
+    const Graph *g;
+    int next;       /* the next buffer of g->bufs to be born */
+    int *live;      /* indices into g->bufs */
+    int nlive;
+    int64_t sum, top; /* floats of the live buffers; the highest they reach */
+} Sweep;
+
+static void sweep_init(Sweep *s, const Graph *g, Arena *a) {
+    *s = (Sweep){.g = g};
+    s->live = arena_alloc(a, sizeof *s->live * (size_t)(g->nbufs + 1));
 }
 
-/* The live buffers of step t as "NAME BYTES @OFFSET, ..." (in place). */
-static const char *live_list(const Graph *g, Arena *a, int t, bool bytes) {
+/* Moves to step t (never back). */
+static void sweep_to(Sweep *s, int t) {
+    const PlanBuf *b = s->g->bufs;
+    while (s->next < s->g->nbufs && b[s->next].birth <= t) s->live[s->nlive++] = s->next++;
+    int k = 0;
+    s->sum = s->top = 0;
+    for (int j = 0; j < s->nlive; j++) {
+        const PlanBuf *p = &b[s->live[j]];
+        if (p->end < t) continue;
+        s->live[k++] = s->live[j];
+        s->sum += p->size;
+        if (p->off + p->size > s->top) s->top = p->off + p->size;
+    }
+    s->nlive = k;
+}
+
+/* The live buffers as "NAME, ..." or "NAME (BYTES bytes at OFFSET), ...". */
+static const char *live_list(const Sweep *s, Arena *a, bool bytes) {
     Buf b = {0};
-    for (int k = 0; k < g->nbufs; k++) {
-        const PlanBuf *p = &g->bufs[k];
-        if (p->birth > t || p->end < t) continue;
+    for (int k = 0; k < s->nlive; k++) {
+        const PlanBuf *p = &s->g->bufs[s->live[k]];
         if (bytes)
             buf_printf(&b, "%s%s (%s bytes at %s)", b.len ? ", " : "",
                        p->owner->path, thousands(a, 4 * p->size),
@@ -58,19 +77,19 @@ static const char *live_list(const Graph *g, Arena *a, int t, bool bytes) {
         else
             buf_printf(&b, "%s%s", b.len ? ", " : "", p->owner->path);
     }
-    const char *s = arena_strdup(a, b.data ? b.data : "");
+    const char *r = arena_strdup(a, b.data ? b.data : "");
     buf_free(&b);
-    return s;
+    return r;
 }
 
 /* The step at the peak: the first whose top is the whole arena (-1 when
- * the arena is empty). */
-static int peak_step(const Graph *g) {
+ * the arena is empty), with the live buffers there in *at. */
+static int peak_step(const Graph *g, Arena *a, Sweep *at) {
+    sweep_init(at, g, a);
     for (int i = 0; i < g->nnodes; i++) {
         if (!plan_writes(g->nodes[i])) continue;
-        int64_t sum, top;
-        live_at(g, i, &sum, &top);
-        if (top == g->arena_floats && top > 0) return i;
+        sweep_to(at, i);
+        if (at->top == g->arena_floats && at->top > 0) return i;
     }
     return -1;
 }
@@ -101,7 +120,9 @@ static void rule(Buf *b, char c, int n) {
 void memory_print(FILE *out, const Graph *g) {
     Arena *a = arena_new();
     Buf b = {0};
-    int peak = peak_step(g);
+    Sweep at_peak, sw;
+    int peak = peak_step(g, a, &at_peak);
+    sweep_init(&sw, g, a);
     MemRow *rows = arena_alloc(a, sizeof *rows * (size_t)(g->nnodes + 1));
     int wt = (int)strlen("Layer (type)"), wb = (int)strlen("Buffer");
     int64_t peak_live = 0;
@@ -115,12 +136,11 @@ void memory_print(FILE *out, const Graph *g) {
         r->live = r->top = "-";
         r->names = "";
         if (plan_writes(n)) {
-            int64_t sum, top;
-            live_at(g, i, &sum, &top);
-            if (sum > peak_live) peak_live = sum;
-            r->live = thousands(a, 4 * sum);
-            r->top = thousands(a, 4 * top);
-            r->names = live_list(g, a, i, false);
+            sweep_to(&sw, i);
+            if (sw.sum > peak_live) peak_live = sw.sum;
+            r->live = thousands(a, 4 * sw.sum);
+            r->top = thousands(a, 4 * sw.top);
+            r->names = live_list(&sw, a, false);
             r->peak = i == peak;
         }
         if ((int)strlen(r->title) > wt) wt = (int)strlen(r->title);
@@ -145,7 +165,7 @@ void memory_print(FILE *out, const Graph *g) {
     Totals t = graph_totals(g);
     if (peak >= 0)
         buf_printf(&b, "Peak: while %s (%s) runs: %s\n", g->nodes[peak]->path,
-                   op_info[g->nodes[peak]->op].klass, live_list(g, a, peak, true));
+                   op_info[g->nodes[peak]->op].klass, live_list(&at_peak, a, true));
     buf_printf(&b, "Most bytes live at once: %s (buffers start on 64-byte "
                "boundaries)\n", thousands(a, 4 * peak_live));
     int64_t in = 0, outb = 0;
@@ -195,7 +215,8 @@ bool memory_check_limits(const Graph *g, int64_t max_arena,
     bool ok = true;
     int64_t arena = 4 * g->arena_floats;
     if (max_arena >= 0 && arena > max_arena) {
-        int peak = peak_step(g);
+        Sweep at;
+        int peak = peak_step(g, a, &at);
         const GNode *n = g->nodes[peak < 0 ? 0 : peak];
         diag_error(d, n->loc, "the activation arena needs %s bytes, over "
                    "--max-arena %s; its peak is at layer %s (%s)",
@@ -204,7 +225,7 @@ bool memory_check_limits(const Graph *g, int64_t max_arena,
         call_site(d, n);
         if (peak >= 0)
             diag_note(d, (Loc){0, 0}, "alive while %s runs: %s", n->path,
-                      live_list(g, a, peak, true));
+                      live_list(&at, a, true));
         ok = false;
     }
     Totals t = graph_totals(g);

@@ -84,7 +84,7 @@ void rn_profile_run_done(rn_profile *p, double run_ms) {
     p->run_ms[p->runs++] = run_ms;
 }
 
-/* The median of row's times over the kept runs (all rows: NULL v). */
+/* The median of row's times over the kept runs; v: room for them. */
 static double row_median(const rn_profile *p, int row, double *v) {
     double med, min;
     for (int r = 0; r < p->runs; r++) v[r] = p->ms[(size_t)r * (size_t)p->n + (size_t)row];
@@ -92,18 +92,27 @@ static double row_median(const rn_profile *p, int row, double *v) {
     return med;
 }
 
-void rn_profile_totals(const rn_profile *p, double *layers_ms, double *run_ms) {
-    double *v = malloc(((size_t)p->runs + 1) * sizeof *v);
-    double min;
-    *layers_ms = *run_ms = 0;
-    if (!v || p->runs == 0) {
-        free(v);
-        return;
-    }
-    for (int i = 0; i < p->n; i++)
-        if (p->layers[i].code == i) *layers_ms += row_median(p, i, v);
-    rn_median_min(p->run_ms, p->runs, run_ms, &min);
+double rn_profile_median(const rn_profile *p, int layer) {
+    if (layer < 0 || layer >= p->n || p->layers[layer].code != layer || p->runs == 0)
+        return -1;
+    double *v = malloc((size_t)p->runs * sizeof *v);
+    if (!v) return -1;
+    double m = row_median(p, layer, v);
     free(v);
+    return m;
+}
+
+/* The median over runs of the share of the run that its layers' times
+ * cover (1 when the hook timed all of it). */
+static double run_coverage(const rn_profile *p, double *v) {
+    double med, min;
+    for (int r = 0; r < p->runs; r++) {
+        double sum = 0;
+        for (int i = 0; i < p->n; i++) sum += p->ms[(size_t)r * (size_t)p->n + (size_t)i];
+        v[r] = p->run_ms[r] > 0 ? sum / p->run_ms[r] : 0;
+    }
+    rn_median_min(v, p->runs, &med, &min);
+    return med;
 }
 
 #ifdef RN_X86
@@ -200,16 +209,39 @@ void rn_profile_print(const rn_profile *p, const char *model, int threads) {
         printf("Profile of \"%s\": out of memory\n", model);
         return;
     }
+    /* by row: the MACs of all it runs; the rows fused into it, as lists
+     * through next (in order) */
+    double *macs = calloc((size_t)p->n + 1, sizeof *macs);
+    int *first = malloc(((size_t)p->n + 1) * sizeof *first);
+    int *next = malloc(((size_t)p->n + 1) * sizeof *next);
+    if (!macs || !first || !next) {
+        free(macs);
+        free(first);
+        free(next);
+        free(rows);
+        free(v);
+        printf("Profile of \"%s\": out of memory\n", model);
+        return;
+    }
     int nrows = 0, width = 28;
     double total = 0, total_macs = 0;
+    for (int i = 0; i < p->n; i++) first[i] = next[i] = -1;
+    for (int i = p->n - 1; i >= 0; i--) {
+        int c = p->layers[i].code;
+        if (c < 0 || c >= p->n) continue;
+        macs[c] += (double)p->layers[i].macs;
+        if (c != i) {
+            next[i] = first[c];
+            first[c] = i;
+        }
+    }
     for (int i = 0; i < p->n; i++) {
         const rn_layer *l = &p->layers[i];
         int w = (int)(strlen(l->name) + strlen(l->type)) + 3;
         if (l->code == i) {
             rows[nrows].layer = i;
             rows[nrows].ms = row_median(p, i, v);
-            for (int j = 0; j < p->n; j++)
-                if (p->layers[j].code == i) rows[nrows].macs += (double)p->layers[j].macs;
+            rows[nrows].macs = macs[i];
             total += rows[nrows].ms;
             total_macs += rows[nrows].macs;
             nrows++;
@@ -244,11 +276,8 @@ void rn_profile_print(const rn_profile *p, const char *model, int threads) {
         }
         printf(" %-*s %10.3f %9s %7s %6.1f%%\n", width, title, rows[r].ms, gf, pk,
                total > 0 ? 100 * rows[r].ms / total : 0.0);
-        for (int j = 0; j < p->n; j++) {
-            const rn_layer *f = &p->layers[j];
-            if (f->code == rows[r].layer && j != rows[r].layer)
-                printf("   + %s (%s), fused into it\n", f->name, f->type);
-        }
+        for (int j = first[rows[r].layer]; j >= 0; j = next[j])
+            printf("   + %s (%s), fused into it\n", p->layers[j].name, p->layers[j].type);
     }
     print_rule('=', line);
     char gf[32] = "-", pk[32] = "-";
@@ -259,8 +288,16 @@ void rn_profile_print(const rn_profile *p, const char *model, int threads) {
     }
     printf(" %-*s %10.3f %9s %7s %6.1f%%\n", width, "Total (sum of the layers)",
            total, gf, pk, 100.0);
-    printf("Measured around each run: %.3f ms median; the layers add up to "
-           "%.1f%% of it\n", run_med, run_med > 0 ? 100 * total / run_med : 0.0);
+    printf("Measured around each run: %.3f ms median; the layers' medians add up "
+           "to %.1f%% of it,\nthe layers of each run to %.1f%% of that run "
+           "(median)\n", run_med, run_med > 0 ? 100 * total / run_med : 0.0,
+           100 * run_coverage(p, v));
+    if (peak > 0 && total_macs > 0)
+        printf("GFLOP/s counts 2 x MACs of a direct convolution: Winograd layers "
+               "multiply less, and may pass 100%% of peak\n");
+    free(macs);
+    free(first);
+    free(next);
     free(rows);
     free(v);
 }

@@ -292,9 +292,9 @@ typedef struct rn_profile rn_profile;
 rn_profile *rn_profile_new(const rn_layer *layers, int n, int runs);
 void rn_profile_hook(void *ctx, int layer, const float *value);
 void rn_profile_run_done(rn_profile *p, double run_ms);
-/* Fills the sums of the layers' medians and the median measured run. */
-void rn_profile_totals(const rn_profile *p, double *layers_ms,
-                       double *run_ms);
+/* The median ms of a row with code over the kept runs (-1 for a row
+ * without code, or before any run). */
+double rn_profile_median(const rn_profile *p, int layer);
 void rn_profile_print(const rn_profile *p, const char *model, int threads);
 void rn_profile_free(rn_profile *p);
 /* One core's peak in GFLOP/s: RNC_PEAK_GFLOPS when set (*measured = 0),

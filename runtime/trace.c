@@ -77,22 +77,35 @@ static int make_dirs(const char *path, char *err, size_t errlen) {
     return 0;
 }
 
+enum { NAME_MAX_LEN = 4096 }; /* a file name's bytes, with ".npy" */
+
+static int by_string(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 rn_trace *rn_trace_open(const char *dir, const char *model,
                         const rn_layer *layers, int n, char *err,
                         size_t errlen) {
-    /* two names that map to one file (a/b and a__b) would overwrite */
-    for (int i = 0; i < n; i++) {
-        char fi[1024], fj[1024];
-        rn_trace_file_name(layers[i].name, fi, sizeof fi);
-        for (int j = 0; j < i; j++) {
-            rn_trace_file_name(layers[j].name, fj, sizeof fj);
-            if (!strcmp(fi, fj)) {
-                rn_set_err(err, errlen, "layers '%s' and '%s' would both be "
-                           "traced as %s", layers[j].name, layers[i].name, fi);
-                return NULL;
-            }
-        }
+    /* two names that map to one file (a/b and a__b) would overwrite:
+     * sorted, equal names are neighbours */
+    char **files = calloc((size_t)n + 1, sizeof *files);
+    int bad = !files;
+    for (int i = 0; i < n && !bad; i++) {
+        size_t len = 2 * strlen(layers[i].name) + 5; /* each '/' -> "__" */
+        files[i] = malloc(len);
+        if (!files[i]) bad = 1;
+        else rn_trace_file_name(layers[i].name, files[i], len);
     }
+    if (!bad) qsort(files, (size_t)n, sizeof *files, by_string);
+    for (int i = 1; i < n && !bad; i++)
+        if (!strcmp(files[i - 1], files[i])) {
+            rn_set_err(err, errlen, "two layers would be traced as %s", files[i]);
+            bad = 2;
+        }
+    if (bad == 1) rn_set_err(err, errlen, "out of memory");
+    for (int i = 0; files && i < n; i++) free(files[i]);
+    free(files);
+    if (bad) return NULL;
     if (make_dirs(dir, err, errlen) != 0) return NULL;
     rn_trace *t = calloc(1, sizeof *t);
     if (t) {
@@ -120,7 +133,7 @@ rn_trace *rn_trace_open(const char *dir, const char *model,
 /* DIR/FILE into out; -1 when too long. */
 static int file_path(const rn_trace *t, const char *name, char *out,
                      size_t outlen) {
-    char file[1024];
+    char file[NAME_MAX_LEN];
     rn_trace_file_name(name, file, sizeof file);
     int k = snprintf(out, outlen, "%s/%s", t->dir, file);
     return k < 0 || (size_t)k >= outlen ? -1 : 0;
@@ -198,7 +211,7 @@ int rn_trace_close(rn_trace *t, char *err, size_t errlen) {
     put(&b, ", \"layers\": [\n");
     for (int i = 0; i < t->n; i++) {
         const rn_layer *l = &t->layers[i];
-        char num[64], file[1024];
+        char num[64], file[NAME_MAX_LEN];
         put(&b, "  {\"name\": ");
         put_string(&b, l->name);
         put(&b, ", \"type\": ");
