@@ -285,6 +285,9 @@ static int run_timed(const Graph *g, const ModelApi *api, void *m,
         api->run_v(m, in, out);
     }
     if (o->profile) {
+        if (o->trace_dir)
+            fprintf(stderr, "rnc: note: with --trace, --profile times the unfused "
+                    "build (every layer on its own)\n");
         prof = rn_profile_new(api->layers(), g->nnodes + g->ngroups, repeat);
         if (!prof) die("out of memory");
         api->set_hook(m, rn_profile_hook, prof);
