@@ -84,35 +84,39 @@ void rn_profile_run_done(rn_profile *p, double run_ms) {
     p->run_ms[p->runs++] = run_ms;
 }
 
-/* The median of row's times over the kept runs; v: room for them. */
-static double row_median(const rn_profile *p, int row, double *v) {
-    double med, min;
-    for (int r = 0; r < p->runs; r++) v[r] = p->ms[(size_t)r * (size_t)p->n + (size_t)row];
-    rn_median_min(v, p->runs, &med, &min);
-    return med;
+/* The kept runs ranked by their time: idx[lo, hi) are the middle third
+ * (all of them when there are fewer than three). */
+static void middle_runs(const rn_profile *p, int *idx, int *lo, int *hi) {
+    for (int r = 0; r < p->runs; r++) idx[r] = r;
+    for (int r = 1; r < p->runs; r++) { /* insertion sort: stable, runs are few */
+        int k = idx[r], j = r;
+        while (j > 0 && p->run_ms[idx[j - 1]] > p->run_ms[k]) {
+            idx[j] = idx[j - 1];
+            j--;
+        }
+        idx[j] = k;
+    }
+    *lo = p->runs / 3;
+    *hi = p->runs - p->runs / 3;
 }
 
-double rn_profile_median(const rn_profile *p, int layer) {
+/* A row's time: its mean over the middle runs (the runs around the median
+ * run), so that the rows add up to those runs' mean. */
+static double row_ms(const rn_profile *p, int row, const int *idx, int lo, int hi) {
+    double sum = 0;
+    for (int k = lo; k < hi; k++) sum += p->ms[(size_t)idx[k] * (size_t)p->n + (size_t)row];
+    return hi > lo ? sum / (hi - lo) : 0;
+}
+
+double rn_profile_ms(const rn_profile *p, int layer) {
     if (layer < 0 || layer >= p->n || p->layers[layer].code != layer || p->runs == 0)
         return -1;
-    double *v = malloc((size_t)p->runs * sizeof *v);
-    if (!v) return -1;
-    double m = row_median(p, layer, v);
-    free(v);
-    return m;
-}
-
-/* The median over runs of the share of the run that its layers' times
- * cover (1 when the hook timed all of it). */
-static double run_coverage(const rn_profile *p, double *v) {
-    double med, min;
-    for (int r = 0; r < p->runs; r++) {
-        double sum = 0;
-        for (int i = 0; i < p->n; i++) sum += p->ms[(size_t)r * (size_t)p->n + (size_t)i];
-        v[r] = p->run_ms[r] > 0 ? sum / p->run_ms[r] : 0;
-    }
-    rn_median_min(v, p->runs, &med, &min);
-    return med;
+    int *idx = malloc((size_t)p->runs * sizeof *idx), lo, hi;
+    if (!idx) return -1;
+    middle_runs(p, idx, &lo, &hi);
+    double ms = row_ms(p, layer, idx, lo, hi);
+    free(idx);
+    return ms;
 }
 
 #ifdef RN_X86
@@ -202,10 +206,10 @@ void rn_profile_print(const rn_profile *p, const char *model, int threads) {
         return;
     }
     Row *rows = calloc((size_t)p->n + 1, sizeof *rows);
-    double *v = malloc(((size_t)p->runs + 1) * sizeof *v);
-    if (!rows || !v) {
+    int *idx = malloc(((size_t)p->runs + 1) * sizeof *idx), lo, hi;
+    if (!rows || !idx) {
         free(rows);
-        free(v);
+        free(idx);
         printf("Profile of \"%s\": out of memory\n", model);
         return;
     }
@@ -219,10 +223,11 @@ void rn_profile_print(const rn_profile *p, const char *model, int threads) {
         free(first);
         free(next);
         free(rows);
-        free(v);
+        free(idx);
         printf("Profile of \"%s\": out of memory\n", model);
         return;
     }
+    middle_runs(p, idx, &lo, &hi);
     int nrows = 0, width = 28;
     double total = 0, total_macs = 0;
     for (int i = 0; i < p->n; i++) first[i] = next[i] = -1;
@@ -240,7 +245,7 @@ void rn_profile_print(const rn_profile *p, const char *model, int threads) {
         int w = (int)(strlen(l->name) + strlen(l->type)) + 3;
         if (l->code == i) {
             rows[nrows].layer = i;
-            rows[nrows].ms = row_median(p, i, v);
+            rows[nrows].ms = row_ms(p, i, idx, lo, hi);
             rows[nrows].macs = macs[i];
             total += rows[nrows].ms;
             total_macs += rows[nrows].macs;
@@ -252,14 +257,17 @@ void rn_profile_print(const rn_profile *p, const char *model, int threads) {
     qsort(rows, (size_t)nrows, sizeof *rows, by_time);
     int measured;
     double peak = rn_peak_gflops(&measured) * (threads > 0 ? threads : 1);
-    double run_med, run_min;
+    double whole = 0, run_med, run_min;
+    for (int k = lo; k < hi; k++) whole += p->run_ms[idx[k]];
+    whole /= hi - lo;
     rn_median_min(p->run_ms, p->runs, &run_med, &run_min);
 
-    printf("Profile of \"%s\": median of %d run%s, %d thread%s; peak %.1f GFLOP/s "
-           "(%s)\n", model, p->runs, p->runs == 1 ? "" : "s", threads,
-           threads == 1 ? "" : "s", peak,
+    printf("Profile of \"%s\": %d run%s, %d thread%s; peak %.1f GFLOP/s (%s)\n", model,
+           p->runs, p->runs == 1 ? "" : "s", threads, threads == 1 ? "" : "s", peak,
            measured ? "measured: a core's FMA loop, times the threads"
                     : "RNC_PEAK_GFLOPS, times the threads");
+    printf("ms: a layer's mean over the middle third of the runs by time (%d of %d, "
+           "around the median run)\n", hi - lo, p->runs);
     int line = width + 44;
     print_rule('_', line);
     printf(" %-*s %10s %9s %7s %7s\n", width, "Layer (type)", "ms", "GFLOP/s",
@@ -288,10 +296,9 @@ void rn_profile_print(const rn_profile *p, const char *model, int threads) {
     }
     printf(" %-*s %10.3f %9s %7s %6.1f%%\n", width, "Total (sum of the layers)",
            total, gf, pk, 100.0);
-    printf("Measured around each run: %.3f ms median; the layers' medians add up "
-           "to %.1f%% of it,\nthe layers of each run to %.1f%% of that run "
-           "(median)\n", run_med, run_med > 0 ? 100 * total / run_med : 0.0,
-           100 * run_coverage(p, v));
+    printf("Measured around those runs: %.3f ms (mean; the median run %.3f ms); "
+           "the layers add up to %.1f%% of it\n", whole, run_med,
+           whole > 0 ? 100 * total / whole : 0.0);
     if (peak > 0 && total_macs > 0)
         printf("GFLOP/s counts 2 x MACs of a direct convolution: Winograd layers "
                "multiply less, and may pass 100%% of peak\n");
@@ -299,5 +306,5 @@ void rn_profile_print(const rn_profile *p, const char *model, int threads) {
     free(first);
     free(next);
     free(rows);
-    free(v);
+    free(idx);
 }

@@ -284,17 +284,20 @@ void rn_trace_file_name(const char *name, char *out, size_t outlen);
 /* A profile over up to `runs` runs: the hook charges the time since the
  * previous call to the row's code (a fused row's to its absorber's, an
  * alias's to the code before it); rn_profile_run_done closes a run with
- * the time the caller measured around it. rn_profile_print writes the
- * table to stdout: the layers with code, slowest first, median ms,
- * GFLOP/s (2 x MACs / time), % of peak, share; the total; and how the sum
- * of the layers compares with the measured run. */
+ * the time the caller measured around it. A layer's figure is its mean
+ * over the middle third of the runs ranked by time (the runs around the
+ * median run: robust to a run another process interrupted, and the
+ * layers add up to those runs). rn_profile_print writes the table to
+ * stdout: the layers with code, slowest first, ms, GFLOP/s (2 x MACs /
+ * time), % of peak, share; the total; and how it compares with the time
+ * measured around those runs. */
 typedef struct rn_profile rn_profile;
 rn_profile *rn_profile_new(const rn_layer *layers, int n, int runs);
 void rn_profile_hook(void *ctx, int layer, const float *value);
 void rn_profile_run_done(rn_profile *p, double run_ms);
-/* The median ms of a row with code over the kept runs (-1 for a row
- * without code, or before any run). */
-double rn_profile_median(const rn_profile *p, int layer);
+/* That figure for a row with code (-1 for a row without code, or before
+ * any run). */
+double rn_profile_ms(const rn_profile *p, int layer);
 void rn_profile_print(const rn_profile *p, const char *model, int threads);
 void rn_profile_free(rn_profile *p);
 /* One core's peak in GFLOP/s: RNC_PEAK_GFLOPS when set (*measured = 0),

@@ -193,17 +193,17 @@ check "--tol 0: usage error" bash -c \
 
 # ------------------------------------------------------------ --profile
 
-# small_residual runs in under a millisecond: few runs are interrupted,
-# so the layers' medians stand for a run. Three tries on a busy machine.
+# The layers' figures (their means over the middle third of the runs)
+# add up to those runs as measured around each: within a few percent
+# (what the hook cannot see: the run's entry, the outputs' copy). Three
+# tries on a busy machine.
 profile_adds_up() {
-    local k out medians each
+    local k out sum
     for k in 1 2 3; do
-        out=$("$RNC" --run "$ROOT/examples/small_residual.rn" --profile --repeat 200 2>/dev/null)
-        medians=$(echo "$out" | sed -n "s/.*medians add up to \([0-9.]*\)%.*/\1/p")
-        each=$(echo "$out" | sed -n "s/^the layers of each run to \([0-9.]*\)%.*/\1/p")
-        echo "try $k: medians $medians%, run by run $each%"
-        awk -v m="$medians" -v e="$each" 'BEGIN { exit !(m >= 95 && m <= 105 && e >= 97 && e <= 101) }' &&
-            return 0
+        out=$("$RNC" --run "$ROOT/examples/small_residual.rn" --profile --repeat 100 2>/dev/null)
+        sum=$(echo "$out" | sed -n "s/.*the layers add up to \([0-9.]*\)% of it$/\1/p")
+        echo "try $k: the layers add up to $sum%"
+        awk -v s="$sum" 'BEGIN { exit !(s >= 97 && s <= 101) }' && return 0
     done
     return 1
 }

@@ -127,11 +127,11 @@ static void test_profile_accounting(void) {
         rn_profile_run_done(p, rn_now_ms() - t0);
     }
     /* c: its 0.2 ms, bn's and flat's; d: its own */
-    double c = rn_profile_median(p, 0), d = rn_profile_median(p, 3);
-    CU_ASSERT(c >= 0.6 && c < 5);
-    CU_ASSERT(d >= 0.2 && d < 5);
-    CU_ASSERT_EQUAL(rn_profile_median(p, 1), -1);
-    CU_ASSERT_EQUAL(rn_profile_median(p, 2), -1);
+    double c = rn_profile_ms(p, 0), d = rn_profile_ms(p, 3);
+    CU_ASSERT(c >= 0.6 && c < 1000); /* a busy machine may interrupt a spin */
+    CU_ASSERT(d >= 0.2 && d < 1000);
+    CU_ASSERT_EQUAL(rn_profile_ms(p, 1), -1);
+    CU_ASSERT_EQUAL(rn_profile_ms(p, 2), -1);
     rn_profile_free(p);
 }
 
