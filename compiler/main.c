@@ -253,8 +253,10 @@ static int compile_ahead(Graph *g, const Options *o, Arena *a, int argc,
 int main(int argc, char **argv) {
     Options o;
     parse_args(argc, argv, &o);
-    if (o.mode == M_COMPARE)
-        return compare_traces(stdout, o.compare[0], o.compare[1], o.tol);
+    if (o.mode == M_COMPARE) { /* no model: two folders of .npy */
+        int rc = compare_traces(stdout, o.compare[0], o.compare[1], o.tol);
+        return fflush(stdout) != 0 && rc == 0 ? 1 : rc;
+    }
 
     size_t len;
     char *text = read_whole_file(o.src_path, &len);
