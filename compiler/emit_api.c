@@ -41,6 +41,10 @@ static const char *c_string(Emitter *e, const char *s) {
     return r;
 }
 
+/* The two above, for emit_inspect.c. */
+const char *emit_comment(Emitter *e, const char *s) { return comment_text(e, s); }
+const char *emit_string(Emitter *e, const char *s) { return c_string(e, s); }
+
 void emit_collect(Emitter *e) {
     Graph *g = e->g;
     int cap = 4 * g->nnodes + 1;
@@ -128,6 +132,7 @@ static void api_decls(Emitter *e, Buf *b) {
     buf_printf(b, ");\nvoid %s_run_v(%s *m, const float *const *inputs, "
                "float *const *outputs);\n", M, M);
     buf_printf(b, "void %s_free(%s *m);\n", M, M);
+    emit_inspect_decls(e, b);
 }
 
 void emit_header(Emitter *e, Buf *h) {
@@ -302,7 +307,9 @@ void emit_prologue(Emitter *e) {
     buf_printf(c, "    float *ws; /* nthreads x ws_floats: the convs' scratch, "
                "a slice per worker */\n    rn_i64 ws_floats;\n");
     buf_printf(c, "    void (*par_rows)(%s *m, int y0, int y1, int w);\n", M);
-    buf_printf(c, "    int par_n, par_k;\n};\n");
+    buf_printf(c, "    int par_n, par_k;\n");
+    buf_printf(c, "    rn_hook hook; /* per-layer hook (M_set_hook), NULL: none */\n"
+               "    void *hook_ctx;\n};\n");
 
     emit_par_helpers(e);
 
@@ -429,6 +436,7 @@ static void emit_entry_points(Emitter *e) {
                "*const *outputs) {\n", M, M);
     for (int i = 0; i < g->ninputs; i++)
         buf_printf(c, "    m->in[%d] = inputs[%d];\n", i, i);
+    emit_inspect_start(e);
     for (int i = 0; i < g->nnodes; i++) {
         GNode *n = g->nodes[i];
         if (e->fn[i])
@@ -443,6 +451,7 @@ static void emit_entry_points(Emitter *e) {
         else if (n->op != OP_INPUT)
             buf_printf(c, "    /* %s: %s, no copy */\n",
                        comment_text(e, n->path), op_info[n->op].op);
+        emit_inspect_after(e, n);
     }
     for (int i = 0; i < g->noutputs; i++)
         buf_printf(c, "    memcpy(outputs[%d], %s, %lld * sizeof(float));\n", i,
@@ -492,11 +501,11 @@ static void shape_table(Emitter *e, const char *what, GNode **nodes, int n) {
 }
 
 static const char main_text[] =
-    "\n/* ./PROG [--threads N] [--repeat N] WEIGHTS.safetensors IN.npy... "
-    "OUT.npy... */\n"
+    "\n/* ./PROG [--threads N] [--repeat N] [--trace DIR] [--profile]\n"
+    " *        WEIGHTS.safetensors IN.npy... OUT.npy... */\n"
     "static int M_usage(const char *prog) {\n"
-    "    fprintf(stderr, \"usage: %s [--threads N] [--repeat N] "
-    "WEIGHTS.safetensors%s\\n\", prog, M_files);\n"
+    "    fprintf(stderr, \"usage: %s [--threads N] [--repeat N] [--trace DIR] "
+    "[--profile] WEIGHTS.safetensors%s\\n\", prog, M_files);\n"
     "    return 2;\n}\n\n"
     "static int M_number(const char *s, int lo, int hi, int *out) {\n"
     "    char *end;\n    long v = strtol(s, &end, 10);\n"
@@ -514,8 +523,15 @@ static const char main_text[] =
     "        snprintf(s, n, \"[%lld, %lld, %lld] or [1, %lld, %lld, %lld]\", d[0], "
     "d[1], d[2], d[0], d[1], d[2]);\n"
     "    else\n        snprintf(s, n, \"[%lld] or [1, %lld]\", d[0], d[0]);\n}\n\n"
+    "";
+
+/* main() itself (a second string: C99 compilers need only take 4095
+ * characters in one literal). */
+static const char main_body[] =
     "int main(int argc, char **argv) {\n"
-    "    int threads = rn_threads_from_env(), repeat = 0, a = 1, i, rc = 1;\n"
+    "    int threads = rn_threads_from_env(), repeat = 0, profile = 0, a = 1, i, rc = 1;\n"
+    "    const char *trace = 0;\n"
+    "    rn_profile *prof = 0;\n"
     "    char err[1024];\n"
     "    rn_array in[M_NI];\n    const float *inputs[M_NI];\n"
     "    float *outputs[M_NO];\n    M *m;\n"
@@ -525,6 +541,10 @@ static const char main_text[] =
     "            if (!M_number(argv[++a], 1, 64, &threads)) return M_usage(argv[0]);\n"
     "        } else if (a + 1 < argc && !strcmp(argv[a], \"--repeat\")) {\n"
     "            if (!M_number(argv[++a], 1, 1000000, &repeat)) return M_usage(argv[0]);\n"
+    "        } else if (a + 1 < argc && !strcmp(argv[a], \"--trace\")) {\n"
+    "            trace = argv[++a];\n"
+    "        } else if (!strcmp(argv[a], \"--profile\")) {\n"
+    "            profile = 1;\n"
     "        } else {\n            return M_usage(argv[0]);\n        }\n    }\n"
     "    if (argc - a != 1 + M_NUM_INPUTS + M_NUM_OUTPUTS) return M_usage(argv[0]);\n"
     "    m = M_load(argv[a], err, sizeof err);\n"
@@ -551,18 +571,43 @@ static const char main_text[] =
     "        if (!outputs[i]) {\n"
     "            fprintf(stderr, \"%s: out of memory\\n\", argv[0]);\n"
     "            goto done;\n        }\n    }\n"
-    "    M_run_v(m, inputs, outputs);\n"
+    "";
+
+/* main(), continued: the runs, the trace and the profile. */
+static const char main_runs[] =
+    "    if (trace) { /* every layer's value in the first run */\n"
+    "        rn_trace *tr = rn_trace_open(trace, M_name, M_layers(), M_NUM_LAYERS, err, sizeof err);\n"
+    "        int missing;\n"
+    "        if (!tr) {\n            fprintf(stderr, \"%s: %s\\n\", argv[0], err);\n"
+    "            goto done;\n        }\n"
+    "        M_set_hook(m, rn_trace_hook, tr);\n"
+    "        M_run_v(m, inputs, outputs);\n"
+    "        M_set_hook(m, 0, 0);\n"
+    "        missing = rn_trace_close(tr, err, sizeof err);\n"
+    "        if (missing < 0) {\n            fprintf(stderr, \"%s: %s\\n\", argv[0], err);\n"
+    "            goto done;\n        }\n"
+    "        if (missing > 0)\n"
+    "            fprintf(stderr, \"%s: %d layers are fused into others in this build and "
+    "were not traced (rnc --no-fuse compiles every layer on its own)\\n\", argv[0], "
+    "missing);\n"
+    "    } else {\n        M_run_v(m, inputs, outputs);\n    }\n"
+    "    if (profile && repeat == 0) repeat = 1;\n"
+    "    if (profile && !(prof = rn_profile_new(M_layers(), M_NUM_LAYERS, repeat))) {\n"
+    "        fprintf(stderr, \"%s: out of memory\\n\", argv[0]);\n        goto done;\n    }\n"
+    "    if (prof) M_set_hook(m, rn_profile_hook, prof);\n"
     "    if (repeat > 0) {\n"
     "        double *t = malloc((size_t)repeat * sizeof *t), med, min;\n"
     "        if (!t) goto done;\n"
     "        for (i = 0; i < repeat; i++) {\n"
     "            double t0 = rn_now_ms();\n"
     "            M_run_v(m, inputs, outputs);\n"
-    "            t[i] = rn_now_ms() - t0;\n        }\n"
+    "            t[i] = rn_now_ms() - t0;\n"
+    "            if (prof) rn_profile_run_done(prof, t[i]);\n        }\n"
     "        rn_median_min(t, repeat, &med, &min);\n"
     "        fprintf(stderr, \"%s: median %.3f ms, min %.3f ms per run (%d runs, "
     "%d threads)\\n\", argv[0], med, min, repeat, threads);\n"
     "        free(t);\n    }\n"
+    "    M_set_hook(m, 0, 0);\n"
     "    for (i = 0; i < M_NUM_OUTPUTS; i++) {\n"
     "        rn_i64 dims[4];\n        int j;\n        dims[0] = 1;\n"
     "        for (j = 0; j < M_out_rank[i]; j++) dims[j + 1] = M_out_dims[i][j];\n"
@@ -570,29 +615,23 @@ static const char main_text[] =
     "dims, outputs[i], err, sizeof err) != 0) {\n"
     "            fprintf(stderr, \"%s: %s\\n\", argv[0], err);\n"
     "            goto done;\n        }\n    }\n"
+    "    if (prof) rn_profile_print(prof, M_name, threads);\n"
     "    rc = 0;\ndone:\n"
+    "    rn_profile_free(prof);\n"
     "    for (i = 0; i < M_NUM_INPUTS; i++) rn_array_free(&in[i]);\n"
     "    for (i = 0; i < M_NUM_OUTPUTS; i++) free(outputs[i]);\n"
     "    M_free(m);\n    return rc;\n}\n";
 
-/* main_text with every "M_" made "NAME_" and M_NI/M_NO the array sizes. */
-static void emit_main(Emitter *e) {
-    Graph *g = e->g;
-    shape_table(e, "in", g->inputs, g->ninputs);
-    shape_table(e, "out", g->outputs, g->noutputs);
-    buf_printf(e->c, "static const char %s_files[] = \"", e->name);
-    for (int i = 0; i < g->ninputs; i++) buf_printf(e->c, " IN%d.npy", i);
-    for (int i = 0; i < g->noutputs; i++) buf_printf(e->c, " OUT%d.npy", i);
-    buf_printf(e->c, "\";\n");
-    const char *ni = arena_printf(g->arena, "%d", g->ninputs ? g->ninputs : 1);
-    const char *no = arena_printf(g->arena, "%d", g->noutputs ? g->noutputs : 1);
-    for (const char *p = main_text; *p;) {
+/* text with every "M_" made "NAME_" and M_NI/M_NO the array sizes. */
+static void emit_main_text(Emitter *e, const char *text, const char *ni,
+                           const char *no) {
+    for (const char *p = text; *p;) {
         if (!strncmp(p, "M_NI", 4) || !strncmp(p, "M_NO", 4)) {
             buf_printf(e->c, "%s", p[3] == 'I' ? ni : no);
             p += 4;
         } else if ((p[0] == 'M' && (p[1] == '_' || p[1] == ' ' || p[1] == '*')) &&
-                   (p == main_text || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') ||
-                                        (p[-1] >= 'A' && p[-1] <= 'Z')))) {
+                   (p == text || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') ||
+                                   (p[-1] >= 'A' && p[-1] <= 'Z')))) {
             buf_printf(e->c, "%s", e->name);
             p += 1;
         } else {
@@ -602,8 +641,26 @@ static void emit_main(Emitter *e) {
     }
 }
 
+static void emit_main(Emitter *e) {
+    Graph *g = e->g;
+    shape_table(e, "in", g->inputs, g->ninputs);
+    shape_table(e, "out", g->outputs, g->noutputs);
+    buf_printf(e->c, "static const char %s_name[] = %s;\n", e->name,
+               c_string(e, g->name));
+    buf_printf(e->c, "static const char %s_files[] = \"", e->name);
+    for (int i = 0; i < g->ninputs; i++) buf_printf(e->c, " IN%d.npy", i);
+    for (int i = 0; i < g->noutputs; i++) buf_printf(e->c, " OUT%d.npy", i);
+    buf_printf(e->c, "\";\n");
+    const char *ni = arena_printf(g->arena, "%d", g->ninputs ? g->ninputs : 1);
+    const char *no = arena_printf(g->arena, "%d", g->noutputs ? g->noutputs : 1);
+    emit_main_text(e, main_text, ni, no);
+    emit_main_text(e, main_body, ni, no);
+    emit_main_text(e, main_runs, ni, no);
+}
+
 void emit_api(Emitter *e) {
     emit_load(e);
     emit_entry_points(e);
+    emit_inspect_table(e);
     if (e->o->with_main && !e->o->for_jit) emit_main(e);
 }

@@ -559,7 +559,11 @@ void emit_c(Graph *g, const EmitOptions *o, Buf *c, Buf *h) {
     }
     emit_header(&e, h);
     emit_prologue(&e);
-    for (int i = 0; i < g->nnodes; i++)
-        if (e.fn[i]) emit_layer(&e, g->nodes[i], e.fn[i]);
+    for (int i = 0; i < g->nnodes; i++) {
+        if (!e.fn[i]) continue;
+        size_t at = c->len;
+        emit_layer(&e, g->nodes[i], e.fn[i]);
+        emit_line_directives(&e, at, g->nodes[i]);
+    }
     emit_api(&e);
 }

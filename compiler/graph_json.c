@@ -5,7 +5,8 @@
  * {"model": NAME, "inputs": [ID...], "outputs": [ID...], "nodes": [
  *   {"id", "op", "name", "path", "inputs": [ID...], "shape": [dims],
  *    "attrs": {...the op's attributes...},
- *    "weights": [{"name", "shape", "trainable"}...]}...]}
+ *    "weights": [{"name", "shape", "trainable"}...]}...],
+ *  "groups": [{"path", "class", "result": ID}...]}   (`layer` instances)
  *
  * Attributes are those the op uses (see GNode); paddings are the resolved
  * pad_t/b/l/r along with the mode they came from. */
@@ -191,5 +192,14 @@ void graph_json_print(FILE *out, const Graph *g) {
         print_node(out, g->nodes[i]);
         fputs(i + 1 < g->nnodes ? ",\n" : "\n", out);
     }
-    fputs(" ]}\n", out);
+    /* the rows of `layer` instances (a summary row each, traced too) */
+    fputs(" ],\n \"groups\": [", out);
+    for (int k = 0; k < g->ngroups; k++) {
+        fputs(k ? ",\n    {\"path\": " : "\n    {\"path\": ", out);
+        json_string(out, g->groups[k]->path);
+        fputs(", \"class\": ", out);
+        json_string(out, g->groups[k]->klass);
+        fprintf(out, ", \"result\": %d}", g->groups[k]->result->id);
+    }
+    fputs(g->ngroups ? "\n ]}\n" : "]}\n", out);
 }

@@ -284,6 +284,16 @@ struct GNode {
                            value is its input's (no code, no buffer) */
 };
 
+/* One buffer of the activation arena (set by plan.c): the node that owns
+ * it, its place in floats (size rounded up to the alignment), and its life
+ * in steps: a step is the id of a node whose code runs (plan_step); the
+ * buffer is live in steps [birth, end], end = nnodes for a graph output. */
+typedef struct PlanBuf {
+    GNode *owner;
+    int64_t off, size;
+    int birth, end;
+} PlanBuf;
+
 typedef struct Graph {
     const char *name; /* model name: `model NAME` or the file's stem */
     GNode **nodes;    /* topological order */
@@ -295,6 +305,8 @@ typedef struct Graph {
     Group **groups;   /* in creation order */
     int ngroups, gcap;
     int64_t arena_floats; /* activation arena size (set by plan.c) */
+    PlanBuf *bufs;        /* the arena's buffers, by birth (set by plan.c) */
+    int nbufs;
     Arena *arena;
 } Graph;
 
@@ -355,6 +367,12 @@ GNode *pass_exec(GNode *v);
  * node absorbed by a fusion pass has its absorber's buffer, and a concat
  * slice's producer writes into the concat's. */
 void plan_arena(Graph *g);
+/* The plan's rules, for the memory table: the node whose buffer holds n's
+ * value; the step at which n's code runs (its absorber's for a fused
+ * node); whether n has code that writes its owner's buffer. */
+const GNode *plan_owner(const GNode *n);
+int plan_step(const GNode *n);
+bool plan_writes(const GNode *n);
 
 /* ------------------------------------------------------------ summary.c */
 
@@ -365,6 +383,25 @@ void summary_row(Buf *b, const char *const *fields, const int *positions,
                  int ncols, int nested);
 /* 1234567 -> "1,234,567" */
 void format_thousands(int64_t v, char *out, size_t outlen);
+
+/* ------------------------------------------------------------- memory.c */
+
+/* `rnc --memory`: every layer with its buffer, weight bytes, the bytes live
+ * during its step and the arena's top, read from the plan (g->bufs). */
+void memory_print(FILE *out, const Graph *g);
+/* "4096", "64K", "3M", "1G" (powers of 1024) -> bytes; false if malformed. */
+bool memory_parse_bytes(const char *s, int64_t *out);
+/* --max-arena / --max-weights (bytes; -1: no limit): an error through d,
+ * at the layer at the arena's peak (with what is alive there) or the
+ * heaviest layer; false when over. */
+bool memory_check_limits(const Graph *g, int64_t max_arena,
+                         int64_t max_weights, Diag *d);
+
+/* ------------------------------------------------------------ compare.c */
+
+/* `rnc --compare REF_DIR DIR [--tol T]`: the table on out; returns the exit
+ * status (0: every common layer within tolerance, 1 otherwise). */
+int compare_traces(FILE *out, const char *ref_dir, const char *dir, double tol);
 
 /* ---------------------------------------------------------------- dot.c */
 
@@ -378,6 +415,8 @@ typedef struct EmitOptions {
     const char *header_name; /* what model.c includes: "model.h" */
     bool with_main;       /* add a standalone main() */
     bool for_jit;         /* no system headers; runtime handed over */
+    bool line_directives; /* #line: each layer's C names its .rn line */
+    const char *c_path;   /* the .c file, for the #line after a layer */
 } EmitOptions;
 /* Writes the C of the whole model into c and its header into h. */
 void emit_c(Graph *g, const EmitOptions *o, Buf *c, Buf *h);
@@ -409,6 +448,8 @@ typedef struct JitOptions {
     int threads;
     int repeat;
     uint64_t seed;
+    const char *trace_dir; /* --trace: every row's value (an unfused graph) */
+    bool profile;          /* --profile: the per-layer table after the runs */
 } JitOptions;
 /* Compiles the model in memory with libtcc and runs it as `rnc --run`
  * describes. Returns the process exit status (0, 1 bad data, ...). */

@@ -242,6 +242,68 @@ typedef struct rn_dw {
 void rn_dw_run(const rn_dw *d, const float *in, const float *w,
                const float *bias, float *out, int y0, int y1);
 
+/* ------------------------------------------------ trace.c and profile.c */
+/* Looking inside a model (rnc --run --trace/--profile and --main
+ * programs). Generated code describes its layers in a table (M_layers():
+ * the graph's nodes in order, then one row per `layer` instance) and
+ * calls a hook, when one is set (M_set_hook), on the running thread:
+ * with layer -1 as a run starts, then with each row's index once its value
+ * is complete. value is the row's output (its summary shape, H*W*C or N
+ * floats), or NULL when this build keeps no value of that layer's own (a
+ * batch norm, add or activation fused into a conv's code, a conv writing
+ * a concat's slice, a zero padding folded into the next conv). */
+typedef void (*rn_hook)(void *ctx, int layer, const float *value);
+
+typedef struct rn_layer {
+    const char *name; /* as the summary names it: the full path */
+    const char *type; /* the Keras class: "Conv2D" */
+    int rank;         /* 1 or 3: the summary's shape, without the batch */
+    rn_i64 dims[3];
+    rn_i64 macs;      /* multiply-accumulates of one inference */
+    int code;         /* the row whose code computes it: its own index,
+                         its absorber's when fused, -1 for an input, a
+                         copy-free alias or a `layer` instance's row */
+} rn_layer;
+
+/* A trace: every row's value written once as DIR/NAME.npy ([1, dims],
+ * float32, atomically; '/' in a name becomes "__"), and the index
+ * DIR/trace.json, rows in order (rnc --compare reads it). rn_trace_open
+ * creates DIR (and its parents) if missing and refuses two rows that
+ * would share a file. The hook keeps the first error; rn_trace_close
+ * writes the index and returns how many rows had no value (-1 on an error,
+ * reported in err). Then t is freed. */
+typedef struct rn_trace rn_trace;
+rn_trace *rn_trace_open(const char *dir, const char *model,
+                        const rn_layer *layers, int n, char *err,
+                        size_t errlen);
+void rn_trace_hook(void *ctx, int layer, const float *value);
+int rn_trace_close(rn_trace *t, char *err, size_t errlen);
+/* The file name of a layer name ("a/b" -> "a__b.npy") into out. */
+void rn_trace_file_name(const char *name, char *out, size_t outlen);
+
+/* A profile over up to `runs` runs: the hook charges the time since the
+ * previous call to the row's code (a fused row's to its absorber's, an
+ * alias's to the code before it); rn_profile_run_done closes a run with
+ * the time the caller measured around it. A layer's figure is its mean
+ * over the middle third of the runs ranked by time (the runs around the
+ * median run: robust to a run another process interrupted, and the
+ * layers add up to those runs). rn_profile_print writes the table to
+ * stdout: the layers with code, slowest first, ms, GFLOP/s (2 x MACs /
+ * time), % of peak, share; the total; and how it compares with the time
+ * measured around those runs. */
+typedef struct rn_profile rn_profile;
+rn_profile *rn_profile_new(const rn_layer *layers, int n, int runs);
+void rn_profile_hook(void *ctx, int layer, const float *value);
+void rn_profile_run_done(rn_profile *p, double run_ms);
+/* That figure for a row with code (-1 for a row without code, or before
+ * any run). */
+double rn_profile_ms(const rn_profile *p, int layer);
+void rn_profile_print(const rn_profile *p, const char *model, int threads);
+void rn_profile_free(rn_profile *p);
+/* One core's peak in GFLOP/s: RNC_PEAK_GFLOPS when set (*measured = 0),
+ * else timed on a loop of independent FMAs (*measured = 1; about 20 ms). */
+double rn_peak_gflops(int *measured);
+
 #ifdef __cplusplus
 }
 #endif

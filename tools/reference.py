@@ -5,7 +5,12 @@
         IN.npy... OUT.npy...
 
 GRAPH.json is what `rnc --graph-json MODEL.rn` prints; inputs and outputs
-follow the model's order. Every op is computed with torch in float64 as
+follow the model's order. With `--trace DIR` (anywhere on the line) it
+also writes every node's value, and every `layer` instance's, as
+DIR/NAME.npy under the summary's names ('/' in a name becomes '__'), with
+DIR/trace.json listing them in graph order: the layout of
+`rnc --run --trace DIR`, so `rnc --compare DIR RNC_DIR` compares the two
+layer by layer. Every op is computed with torch in float64 as
 Keras/TensorFlow define it, from the op's attributes alone: nothing here
 follows rnc's C code. Tensors stay NHWC with a batch of one ([1, H, W, C] or
 [1, N]); convolutions and pools go through NCHW for torch.
@@ -17,6 +22,7 @@ rnc inferred. Any disagreement stops with an error (exit 1).
 """
 import json
 import math
+import os
 import struct
 import sys
 
@@ -181,7 +187,8 @@ def avgpool(node, x):
     return nhwc(total / real)
 
 
-def evaluate(graph, w, inputs):
+def evaluate_all(graph, w, inputs):
+    """Every node's value, by id."""
     nodes = graph["nodes"]
     val = {}
     for i, nid in enumerate(graph["inputs"]):
@@ -232,6 +239,12 @@ def evaluate(graph, w, inputs):
             raise RefError(f"node {nid} ({node['path']}): reference shape "
                            f"{list(y.shape[1:])}, rnc says {node['shape']}")
         val[nid] = y
+    return val
+
+
+def evaluate(graph, w, inputs):
+    """The graph's outputs, in order."""
+    val = evaluate_all(graph, w, inputs)
     return [val[j] for j in graph["outputs"]]
 
 
@@ -262,7 +275,36 @@ def load_input(path, node):
     return torch.from_numpy(arr.astype(np.float64)).reshape([1] + shape)
 
 
+def trace_file(name):
+    return name.replace("/", "__") + ".npy"
+
+
+def write_trace(graph, val, folder):
+    """Every node's value, then each `layer` instance's (its result's), as
+    float32 [1, ...] arrays; the index in graph order."""
+    os.makedirs(folder, exist_ok=True)
+    rows = [(n["path"], n["op"], n["id"]) for n in graph["nodes"]]
+    rows += [(q["path"], q["class"], q["result"]) for q in graph.get("groups", [])]
+    layers = []
+    for name, kind, nid in rows:
+        y = val[nid].numpy().astype(np.float32)
+        np.save(os.path.join(folder, trace_file(name)), y)
+        layers.append({"name": name, "type": kind, "shape": list(y.shape),
+                       "file": trace_file(name)})
+    with open(os.path.join(folder, "trace.json"), "w") as f:
+        json.dump({"model": graph["model"], "layers": layers}, f, indent=0)
+        f.write("\n")
+
+
 def main(argv):
+    trace = None
+    if "--trace" in argv:
+        k = argv.index("--trace")
+        if k + 1 >= len(argv):
+            print("reference.py: --trace needs a folder", file=sys.stderr)
+            return 2
+        trace = argv[k + 1]
+        argv = argv[:k] + argv[k + 2:]
     if len(argv) < 3:
         print(__doc__.strip(), file=sys.stderr)
         return 2
@@ -280,12 +322,15 @@ def main(argv):
         by_id = {n["id"]: n for n in graph["nodes"]}
         inputs = [load_input(files[i], by_id[nid])
                   for i, nid in enumerate(graph["inputs"])]
-        outs = evaluate(graph, w, inputs)
+        val = evaluate_all(graph, w, inputs)
+        outs = [val[j] for j in graph["outputs"]]
     except RefError as e:
         print(f"reference.py: error: {e}", file=sys.stderr)
         return 1
     for path, y in zip(files[nin:], outs):
         np.save(path, y.numpy().astype(np.float32))
+    if trace:
+        write_trace(graph, val, trace)
     return 0
 
 
