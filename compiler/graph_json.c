@@ -164,7 +164,7 @@ static void print_node(FILE *out, const GNode *n) {
     fputs(",\n     \"attrs\": ", out);
     print_attrs(out, n);
     fputs(",\n     \"weights\": [", out);
-    WeightSpec ws[4];
+    WeightSpec ws[MAX_WEIGHTS];
     int k = node_weights(n, ws);
     for (int j = 0; j < k; j++) {
         fprintf(out, "%s{\"name\": \"", j ? ", " : "");

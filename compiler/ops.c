@@ -9,8 +9,12 @@
  *    top and bottom and pw left and right;
  *  - `activation=` and `padding=` take a word or the same word as a string;
  *    `none` and `linear` are both the identity;
- *  - name="..." must be a C identifier (letters, digits, '_', no leading
- *    digit): it becomes a weight-name prefix and part of C symbols;
+ *  - name="..." is 1 to MAX_NAME printable ASCII characters other than '"'
+ *    and '\\' (imported models keep names such as "layer1.0.conv1"); it
+ *    prefixes the weight names, and generated C only ever sees it
+ *    sanitized or escaped;
+ *  - trainable= is accepted by every op and `layer` call, as every Keras
+ *    layer takes it; it only moves parameters to the non-trainable count;
  *  - numbers stored in the graph's int fields are capped so that no later
  *    arithmetic can overflow: kernel, stride, dilation, pool size, padding,
  *    groups and multiplier at MAX_SMALL, filters and units at MAX_UNITS;
@@ -23,18 +27,18 @@ enum { MAX_SMALL = 1 << 16, MAX_UNITS = 1 << 24 };
 
 /* Parameter lists, the input first. */
 static const char *const p_conv[] = {"x", "filters", "kernel", "stride",
-    "padding", "dilation", "groups", "bias", "activation", "name", NULL};
+    "padding", "dilation", "groups", "bias", "activation", "name", "trainable", NULL};
 static const char *const p_dw[] = {"x", "kernel", "stride", "padding",
-    "multiplier", "dilation", "bias", "activation", "name", NULL};
+    "multiplier", "dilation", "bias", "activation", "name", "trainable", NULL};
 static const char *const p_dense[] = {"x", "units", "bias", "activation",
-    "name", NULL};
-static const char *const p_bn[] = {"x", "epsilon", "name", NULL};
-static const char *const p_x[] = {"x", "name", NULL};
+    "name", "trainable", NULL};
+static const char *const p_bn[] = {"x", "epsilon", "name", "trainable", NULL};
+static const char *const p_x[] = {"x", "name", "trainable", NULL};
 static const char *const p_pool[] = {"x", "size", "stride", "padding",
-    "name", NULL};
-static const char *const p_rescale[] = {"x", "scale", "offset", "name", NULL};
-static const char *const p_dropout[] = {"x", "rate", "name", NULL};
-static const char *const p_zeropad[] = {"x", "pad", "name", NULL};
+    "name", "trainable", NULL};
+static const char *const p_rescale[] = {"x", "scale", "offset", "name", "trainable", NULL};
+static const char *const p_dropout[] = {"x", "rate", "name", "trainable", NULL};
+static const char *const p_zeropad[] = {"x", "pad", "name", "trainable", NULL};
 static const char *const p_range[] = {"start", "stop", NULL};
 static const char *const p_list[] = {"list", NULL};
 static const char *const p_t[] = {"t", NULL};
@@ -252,13 +256,21 @@ static Act want_act(Elab *e, Value v, const char *fname, const char *what,
 }
 
 const char *want_name(Elab *e, Value v, const char *what, Loc loc) {
-    bool ok = v.kind == V_STRING && v.s[0] && !(v.s[0] >= '0' && v.s[0] <= '9');
-    for (const char *p = ok ? v.s : ""; *p; p++)
-        ok = ok && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                    (*p >= '0' && *p <= '9') || *p == '_');
-    if (!ok)
-        fail(e, loc, "%s must be a string of letters, digits and '_' not "
-             "starting with a digit, got %s", what, describe(e, v));
+    if (v.kind != V_STRING)
+        fail(e, loc, "%s must be a string, got %s", what, describe(e, v));
+    size_t n = strlen(v.s);
+    if (n == 0) fail(e, loc, "%s must not be empty", what);
+    if (n > MAX_NAME)
+        fail(e, loc, "%s is %zu characters long (the limit is %d)", what, n,
+             MAX_NAME);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v.s[i];
+        if (c == '"' || c == '\\')
+            fail(e, loc, "%s must not contain '%c'", what, c);
+        if (c < 0x20 || c > 0x7e)
+            fail(e, loc, "%s must be printable ASCII, got character 0x%02x "
+                 "at position %zu", what, c, i + 1);
+    }
     return v.s;
 }
 
@@ -278,16 +290,25 @@ static int param(const Builtin *b, const char *name) {
 static Value variadic(Elab *e, const Builtin *b, const Ast *call) {
     int nin = 0;
     const char *name = NULL;
+    bool kw = false, frozen = false, has_trainable = false;
     for (const Ast *a = call->args; a; a = a->next) {
         if (a->kind == AST_KWARG) {
-            if (strcmp(a->str, "name"))
-                fail(e, a->loc, "%s has no argument '%s' (it takes tensors "
-                     "and name=)", b->name, a->str);
-            if (name) fail(e, a->loc, "%s: argument 'name' given twice", b->name);
-            name = want_name(e, eval(e, a->lhs),
-                             arena_printf(e->arena, "%s: name", b->name),
-                             a->lhs->loc);
-        } else if (name) {
+            kw = true;
+            bool is_name = !strcmp(a->str, "name");
+            if (!is_name && strcmp(a->str, "trainable"))
+                fail(e, a->loc, "%s has no argument '%s' (it takes tensors, "
+                     "name= and trainable=)", b->name, a->str);
+            if (is_name ? name != NULL : has_trainable)
+                fail(e, a->loc, "%s: argument '%s' given twice", b->name,
+                     a->str);
+            const char *w = arena_printf(e->arena, "%s: %s", b->name, a->str);
+            if (is_name) {
+                name = want_name(e, eval(e, a->lhs), w, a->lhs->loc);
+            } else {
+                frozen = !want_bool(e, eval(e, a->lhs), w, a->lhs->loc);
+                has_trainable = true;
+            }
+        } else if (kw) {
             fail(e, a->loc, "%s: positional argument after keyword arguments",
                  b->name);
         } else {
@@ -309,6 +330,7 @@ static Value variadic(Elab *e, const Builtin *b, const Ast *call) {
     GNode *n = node_new(e, b->op, call->loc);
     n->in = in;
     n->nin = nin;
+    n->frozen = frozen;
     return (Value){.kind = V_TENSOR, .t = node_finish(e, n, name)};
 }
 
@@ -374,6 +396,8 @@ static Value op_call(Elab *e, const Builtin *b, const Ast *call) {
                 fail(e, at, "%s must be in [0, 1), got %s", w, describe(e, v));
         } else if (!strcmp(p, "name"))
             name = want_name(e, v, w, at);
+        else if (!strcmp(p, "trainable"))
+            n->frozen = !want_bool(e, v, w, at);
         else
             die("op_call: unhandled parameter %s", p);
     }

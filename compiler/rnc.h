@@ -213,6 +213,7 @@ struct Group {
     const char *path;  /* dotted from the top: "outer.residual_unit_4" */
     const char *klass; /* CamelCase of the layer's name: "ResidualUnit" */
     Group *parent;
+    bool frozen;       /* trainable=false on it or on a group around it */
     Loc loc;           /* the call site */
     struct GNode *result; /* the node the layer returns */
 };
@@ -247,12 +248,15 @@ struct GNode {
     int pad_t, pad_b, pad_l, pad_r; /* resolved by shape_infer for SAME */
     int groups, multiplier;
     bool bias;
+    bool frozen;      /* trainable=false (or inside a frozen group): its
+                         parameters count as non-trainable */
     Act act;
     double epsilon, scale, offset, rate;
 
     /* counts (set by shape_infer) */
     int64_t params;    /* all, as Keras counts */
-    int64_t trainable; /* params minus BatchNorm moving statistics */
+    int64_t trainable; /* params minus BatchNorm moving statistics; 0 when
+                          frozen */
     int64_t macs;      /* multiply-accumulates of one inference */
 
     /* memory plan (set by plan.c), in floats from the arena's start;
@@ -310,6 +314,7 @@ void shape_format(const Shape *s, char *out, size_t outlen);
 int64_t shape_count(const Shape *s); /* elements per batch item */
 
 /* The weight tensors a node owns, in Keras's names and layouts. */
+enum { MAX_WEIGHTS = 4 };
 typedef struct WeightSpec {
     const char *suffix; /* "kernel", "bias", "gamma", "beta", "moving_mean",
                            "moving_variance", "depthwise_kernel" */
@@ -317,8 +322,8 @@ typedef struct WeightSpec {
     int64_t dims[4];
     bool trainable;
 } WeightSpec;
-/* Fills out[] (at most 4) and returns how many. */
-int node_weights(const GNode *n, WeightSpec out[4]);
+/* Fills out[] (at most MAX_WEIGHTS) and returns how many. */
+int node_weights(const GNode *n, WeightSpec out[MAX_WEIGHTS]);
 
 /* Totals over the graph. */
 typedef struct Totals {

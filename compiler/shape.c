@@ -265,8 +265,16 @@ static bool infer_merge(GNode *n, char *err, size_t errlen) {
     return size_ok(n, &n->out, err, errlen);
 }
 
+static bool infer(GNode *n, char *err, size_t errlen);
+
 bool shape_infer(GNode *n, char *err, size_t errlen) {
     n->params = n->trainable = n->macs = 0;
+    bool ok = infer(n, err, errlen);
+    if (n->frozen) n->trainable = 0; /* Keras's layer.trainable = False */
+    return ok;
+}
+
+static bool infer(GNode *n, char *err, size_t errlen) {
     if (n->op == OP_INPUT) {
         if (n->out.rank != 1 && n->out.rank != 3)
             return fail(n, err, errlen, "an input is [H, W, C] or [N]");
@@ -338,7 +346,7 @@ bool shape_infer(GNode *n, char *err, size_t errlen) {
     die("shape_infer: unknown op %d", (int)n->op);
 }
 
-int node_weights(const GNode *n, WeightSpec out[4]) {
+int node_weights(const GNode *n, WeightSpec out[MAX_WEIGHTS]) {
     const Shape *in = n->nin ? &n->in[0]->out : NULL;
     int k = 0;
     switch (n->op) {
@@ -368,6 +376,7 @@ int node_weights(const GNode *n, WeightSpec out[4]) {
     default:
         break;
     }
+    for (int i = 0; i < k; i++) out[i].trainable &= !n->frozen;
     return k;
 }
 

@@ -100,7 +100,7 @@ int weights_init(const Graph *g, const char *path, uint64_t seed, bool random,
     int cap = 0, n = 0;
     int64_t floats = 0;
     for (int i = 0; i < g->nnodes; i++) {
-        WeightSpec ws[4];
+        WeightSpec ws[MAX_WEIGHTS];
         int k = node_weights(g->nodes[i], ws);
         for (int j = 0; j < k; j++) {
             int64_t c = spec_count(&ws[j]);
@@ -126,7 +126,7 @@ int weights_init(const Graph *g, const char *path, uint64_t seed, bool random,
     }
     for (int i = 0; i < g->nnodes; i++) {
         const GNode *node = g->nodes[i];
-        WeightSpec ws[4];
+        WeightSpec ws[MAX_WEIGHTS];
         int k = node_weights(node, ws);
         for (int j = 0; j < k; j++) {
             const char *name = arena_printf(names, "%s.%s", node->path,
