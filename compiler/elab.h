@@ -123,6 +123,9 @@ extern const char *const enum_words[];
 /* Calls a built-in op or compile-time function; false if `name` is none. */
 bool call_builtin(Elab *e, const Ast *call, Value *out);
 extern const char *const builtin_names[];
+/* The i-th activation word (none, linear, relu, ..., aliases included),
+ * NULL past the last. */
+const char *act_word(int i);
 
 /* Arguments bound to parameter names by position or keyword. */
 typedef struct Args {

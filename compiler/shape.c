@@ -16,8 +16,10 @@ const OpInfo op_info[OP__COUNT] = {
 #undef X
 };
 
-const char *const act_names[] = {"none", "relu", "relu6",
-                                 "sigmoid", "tanh", "softmax"};
+const char *const act_names[ACT__COUNT] = {
+    "none", "relu", "relu6", "sigmoid", "tanh", "softmax", "silu", "gelu",
+    "gelu_tanh", "hard_sigmoid", "hard_swish", "elu", "selu", "softplus",
+    "softsign", "exponential", "mish", "leaky_relu"};
 
 /* Tensors and weights must fit 2 GiB as float32 (the runtime indexes with
  * 32-bit-safe sizes and the safetensors header stays sane). */
@@ -266,6 +268,7 @@ static bool infer_merge(GNode *n, char *err, size_t errlen) {
 }
 
 static bool infer(GNode *n, char *err, size_t errlen);
+static Shape prelu_alpha(const GNode *n);
 
 bool shape_infer(GNode *n, char *err, size_t errlen) {
     n->params = n->trainable = n->macs = 0;
@@ -302,10 +305,27 @@ static bool infer(GNode *n, char *err, size_t errlen) {
         return true;
     }
     case OP_ACTIVATION:
+    case OP_RELU:
+    case OP_ELU:
+    case OP_LEAKY_RELU:
+    case OP_SOFTMAX:
     case OP_RESCALE:
     case OP_DROPOUT:
         n->out = *in;
         return true;
+    case OP_PRELU: {
+        for (int k = in->rank + 1; k <= 3; k++)
+            if (n->shared_axes & (1 << k)) {
+                char sh[96];
+                shape_format(in, sh, sizeof sh);
+                return fail(n, err, errlen, "shared_axes: %s has no axis %d",
+                            sh, k);
+            }
+        n->out = *in;
+        Shape a = prelu_alpha(n);
+        n->params = n->trainable = shape_count(&a); /* at most the input's */
+        return true;
+    }
     case OP_MAXPOOL:
     case OP_AVGPOOL: {
         if (!need_image(n, n->in[0], err, errlen)) return false;
@@ -346,6 +366,14 @@ static bool infer(GNode *n, char *err, size_t errlen) {
     die("shape_infer: unknown op %d", (int)n->op);
 }
 
+/* PReLU's alpha: the input's shape with the shared axes set to 1. */
+static Shape prelu_alpha(const GNode *n) {
+    Shape a = n->in[0]->out;
+    for (int i = 0; i < a.rank; i++)
+        if (n->shared_axes & (1 << (i + 1))) a.d[i] = 1;
+    return a;
+}
+
 int node_weights(const GNode *n, WeightSpec out[MAX_WEIGHTS]) {
     const Shape *in = n->nin ? &n->in[0]->out : NULL;
     int k = 0;
@@ -371,6 +399,13 @@ int node_weights(const GNode *n, WeightSpec out[MAX_WEIGHTS]) {
         out[k++] = (WeightSpec){"beta", 1, {c}, true};
         out[k++] = (WeightSpec){"moving_mean", 1, {c}, false};
         out[k++] = (WeightSpec){"moving_variance", 1, {c}, false};
+        break;
+    }
+    case OP_PRELU: {
+        Shape a = prelu_alpha(n);
+        out[k] = (WeightSpec){"alpha", a.rank, {0}, true};
+        for (int i = 0; i < a.rank; i++) out[k].dims[i] = a.d[i];
+        k++;
         break;
     }
     default:
