@@ -47,6 +47,10 @@ int emit_pad_l(const GNode *n);      /* folded zeropad's (fold_zeropad.c) */
 Act emit_act(const GNode *n);       /* the activation its code applies last */
 const char *emit_bias(Emitter *e, const GNode *n); /* conv/depthwise bias */
 
+/* emit_simple.c: the layer function of a node that emit_c.c does not
+ * write itself (no windows, no row split). */
+void emit_simple_layer(Emitter *e, GNode *n, const char *fn);
+
 /* emit_api.c */
 void emit_collect(Emitter *e);          /* the tensor table and bn slots */
 void emit_header(Emitter *e, Buf *h);   /* model.h */
