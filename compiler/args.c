@@ -98,6 +98,23 @@ void want_pair(Elab *e, Value v, const char *what, int *h, int *w,
          describe(e, v));
 }
 
+/* n or [h, w], each in 0..MAX_SMALL (an output padding). */
+void want_pair0(Elab *e, Value v, const char *what, int *h, int *w, Loc loc) {
+    bool list = v.kind == V_LIST && v.list->n == 2;
+    if (v.kind == V_INT && v.i >= 0) {
+        *h = *w = (int)want_int(e, v, what, 0, MAX_SMALL, loc);
+        return;
+    }
+    if (list && v.list->items[0].kind == V_INT && v.list->items[0].i >= 0 &&
+        v.list->items[1].kind == V_INT && v.list->items[1].i >= 0) {
+        *h = (int)want_int(e, v.list->items[0], what, 0, MAX_SMALL, loc);
+        *w = (int)want_int(e, v.list->items[1], what, 0, MAX_SMALL, loc);
+        return;
+    }
+    fail(e, loc, "%s must be none, a non-negative integer or [h, w], got %s",
+         what, describe(e, v));
+}
+
 const char *text_of(Value v) {
     return v.kind == V_WORD || v.kind == V_STRING ? v.s : NULL;
 }

@@ -153,6 +153,8 @@ double want_nonneg(Elab *e, Value v, const char *what, Loc loc);
 bool want_bool(Elab *e, Value v, const char *what, Loc loc);
 /* n or [h, w], each in 1..MAX_SMALL. */
 void want_pair(Elab *e, Value v, const char *what, int *h, int *w, Loc loc);
+/* n or [h, w], each in 0..MAX_SMALL. */
+void want_pair0(Elab *e, Value v, const char *what, int *h, int *w, Loc loc);
 /* The text of a word or string value, or NULL. */
 const char *text_of(Value v);
 /* valid, same (when `modes`), n, [ph, pw] or [top, bottom, left, right]

@@ -152,7 +152,8 @@ static int64_t chans(const Shape *s) { return s->d[s->rank - 1]; }
 static void check_input(GNode *n, GNode *in, bool in_place_ok) {
     GNode *o = owner(n), *s = owner(in);
     if (s->op == OP_INPUT) return;
-    int64_t cnt = shape_count(&o->out), scnt = shape_count(&s->out);
+    int64_t cnt = o == n ? plan_floats(n) : shape_count(&o->out);
+    int64_t scnt = shape_count(&s->out);
     bool overlap = s->arena_off < o->arena_off + cnt &&
                    o->arena_off < s->arena_off + scnt;
     if (overlap && !(in_place_ok && s->arena_off == o->arena_off))
@@ -161,7 +162,7 @@ static void check_input(GNode *n, GNode *in, bool in_place_ok) {
 
 static void check_plan(Emitter *e, GNode *n, bool in_place_ok) {
     GNode *o = owner(n);
-    int64_t cnt = shape_count(&o->out);
+    int64_t cnt = o == n ? plan_floats(n) : shape_count(&o->out);
     if (o->arena_off < 0 || o->arena_off + cnt > e->g->arena_floats)
         die("emit: %s: arena slot [%lld, +%lld) outside the arena (%lld)",
             n->name, (long long)o->arena_off, (long long)cnt,
@@ -415,6 +416,8 @@ bool emit_splits(const GNode *n) {
     case OP_CONV2D: /* conv.c's tiles also split the channels */
         return n->macs >= 100000;
     case OP_DEPTHWISE_CONV2D:
+    case OP_SEPARABLE_CONV2D:
+    case OP_CONV2D_TRANSPOSE:
     case OP_DENSE:
         work = n->macs;
         break;
@@ -439,24 +442,95 @@ static void rows_layer(Emitter *e, GNode *n, const char *fn) {
     else
         buf_printf(e->c, "    %s_rows(m, 0, %lld, 0);\n", fn, (long long)rows);
     if (n->op == OP_DENSE && emit_act(n) != ACT_NONE)
-        buf_printf(e->c, "    rn_k_act(%d, %s, %s, 1, %lld);\n", (int)emit_act(n),
-                   emit_data(e, n), emit_data(e, n), (long long)n->out.d[0]);
+        buf_printf(e->c, "    rn_k_act(%d, %s, %s, %lld, %lld);\n", (int)emit_act(n),
+                   emit_data(e, n), emit_data(e, n),
+                   (long long)(shape_count(&n->out) / n->filters),
+                   (long long)n->filters);
     buf_printf(e->c, "}\n");
 }
 
-/* Dense: a one-pixel convolution, its units split over the pool. */
+/* Dense: a one-pixel convolution, its units split over the pool; on an
+ * image, a 1x1 convolution, its rows split. */
 static void dense_rows(Emitter *e, GNode *n, const char *fn) {
     Buf *c = e->c;
-    long long in = shape_count(emit_in_shape(n)), u = n->out.d[0];
-    int b = emit_weight(e, n, "bias");
+    long long u = n->filters;
+    int b = emit_weight(e, n, "bias"), k = emit_weight(e, n, "kernel");
+    const char *bias = b < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", b);
+    if (n->out.rank == 3) {
+        long long w = n->out.d[1], cin = n->in[0]->out.d[2];
+        buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn, e->name);
+        buf_printf(c, "    float *y = %s + (long)y0 * %lld;\n    (void)w;\n",
+                   emit_data(e, n), w * u);
+        buf_printf(c, "    rn_k_fill_bias((y1 - y0) * %lld, %lld, %s, y, %lld);\n", w, u,
+                   bias, u);
+        buf_printf(c, "    rn_k_conv_tap((y1 - y0) * %lld, %lld, %lld, %s + (long)y0 * %lld, "
+                   "%lld, m->w[%d], %lld, y, %lld);\n}\n", w, cin, u,
+                   emit_data(e, n->in[0]), w * cin, cin, k, u, u);
+        return;
+    }
+    long long in = shape_count(emit_in_shape(n));
     buf_printf(c, "static void %s_rows(%s *m, int o0, int o1, int w) {\n", fn, e->name);
     buf_printf(c, "    float *y = %s + o0;\n    (void)w;\n", emit_data(e, n));
-    buf_printf(c, "    rn_k_fill_bias(1, o1 - o0, %s, y, %lld);\n",
-               b < 0 ? "(const float *)0"
-                     : arena_printf(e->g->arena, "m->w[%d] + o0", b), u);
+    buf_printf(c, "    rn_k_fill_bias(1, o1 - o0, %s%s, y, %lld);\n", bias,
+               b < 0 ? "" : " + o0", u);
     buf_printf(c, "    rn_k_conv_tap(1, %lld, o1 - o0, %s, %lld, m->w[%d] + o0, "
-               "%lld, y, %lld);\n}\n", in, emit_data(e, n->in[0]), in,
-               emit_weight(e, n, "kernel"), u, u);
+               "%lld, y, %lld);\n}\n", in, emit_data(e, n->in[0]), in, k, u, u);
+}
+
+/* The activation of a layer that applies it after its rows (not fused
+ * into a kernel), on output rows [y0, y1). */
+static void rows_act(Emitter *e, GNode *n) {
+    Act act = emit_act(n);
+    long long ow = n->out.d[1], oc = n->out.d[2];
+    if (act == ACT_NONE) return;
+    buf_printf(e->c, "    rn_k_act(%d, %s + (long)y0 * %lld, %s + (long)y0 * %lld, "
+               "(y1 - y0) * %lld, %lld);\n", (int)act, emit_data(e, n), ow * oc,
+               emit_data(e, n), ow * oc, ow, oc);
+}
+
+/* SeparableConv2D: per block of rows, the depthwise conv (depthwise.c)
+ * into the layer's scratch, then the 1x1 conv with the bias. */
+static void separable_rows(Emitter *e, GNode *n, const char *fn) {
+    Buf *c = e->c;
+    const Shape *is = emit_in_shape(n);
+    long long ow = n->out.d[1], f = n->filters, cm = is->d[2] * n->multiplier;
+    int b = emit_weight(e, n, "bias");
+    const char *tmp = arena_printf(e->g->arena, "(m->arena + %lld)",
+                                   (long long)plan_scratch_offset(n));
+    buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn, e->name);
+    buf_printf(c, "    static const rn_dw d = {.ih = %d, .iw = %d, .c = %d, .oh = %d, "
+               ".ow = %d, .mult = %d,\n        .kh = %d, .kw = %d, .sh = %d, .sw = %d, "
+               ".dh = %d, .dw = %d, .pad_t = %d, .pad_l = %d,\n        .ldi = %d, "
+               ".ldo = %d, .act = 0};\n",
+               (int)is->d[0], (int)is->d[1], (int)is->d[2], (int)n->out.d[0], (int)ow,
+               n->multiplier, n->kh, n->kw, n->sh, n->sw, n->dh, n->dw, n->pad_t,
+               n->pad_l, (int)is->d[2], (int)cm);
+    buf_printf(c, "    float *y = %s + (long)y0 * %lld;\n    (void)w;\n",
+               emit_data(e, n), ow * f);
+    buf_printf(c, "    rn_dw_run(&d, %s, m->w[%d], (const float *)0, %s, y0, y1);\n",
+               emit_data(e, n->in[0]), emit_weight(e, n, "depthwise_kernel"), tmp);
+    buf_printf(c, "    rn_k_fill_bias((y1 - y0) * %lld, %lld, %s, y, %lld);\n", ow, f,
+               b < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", b), f);
+    buf_printf(c, "    rn_k_conv_tap((y1 - y0) * %lld, %lld, %lld, %s + (long)y0 * %lld, "
+               "%lld, m->w[%d], %lld, y, %lld);\n", ow, cm, f, tmp, ow * cm, cm,
+               emit_weight(e, n, "pointwise_kernel"), f, f);
+    rows_act(e, n);
+    buf_printf(c, "}\n");
+}
+
+/* Conv2DTranspose: runtime/deconv.c on its rn_deconv literal, the kernel
+ * packed at load. */
+static void deconv_rows(Emitter *e, GNode *n, const char *fn) {
+    Buf *c = e->c;
+    int b = emit_weight(e, n, "bias");
+    buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn, e->name);
+    buf_printf(c, "    (void)w;\n    rn_deconv_run(&%s_deconvs[%d], %s, m->w[%d], %s, %s, "
+               "y0, y1);\n", e->name, e->deconv[n->id], emit_data(e, n->in[0]),
+               emit_weight(e, n, "kernel"),
+               b < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", b),
+               emit_data(e, n));
+    rows_act(e, n);
+    buf_printf(c, "}\n");
 }
 
 /* Writes one layer's function(s): all but inputs and aliases have one. */
@@ -487,6 +561,14 @@ static void emit_layer(Emitter *e, GNode *n, const char *fn) {
         break;
     case OP_DENSE:
         dense_rows(e, n, fn);
+        rows_layer(e, n, fn);
+        break;
+    case OP_SEPARABLE_CONV2D:
+        separable_rows(e, n, fn);
+        rows_layer(e, n, fn);
+        break;
+    case OP_CONV2D_TRANSPOSE:
+        deconv_rows(e, n, fn);
         rows_layer(e, n, fn);
         break;
     default:

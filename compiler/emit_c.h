@@ -31,6 +31,8 @@ typedef struct Emitter {
      * the folded-bias slot m->fb */
     int *conv, *prep, *pk, *fb;
     int nconv, nprep, npk, nfb;
+    int *deconv;          /* by node id: its M_deconvs entry, or -1 */
+    int ndeconv;
 } Emitter;
 
 /* emit_c.c */

@@ -33,6 +33,10 @@ static const char *const p_dw[] = {"x", "kernel", "stride", "padding",
     "multiplier", "dilation", "bias", "activation", COMMON};
 static const char *const p_dense[] = {"x", "units", "bias", "activation",
     COMMON};
+static const char *const p_separable[] = {"x", "filters", "kernel", "stride",
+    "padding", "dilation", "multiplier", "bias", "activation", COMMON};
+static const char *const p_transpose[] = {"x", "filters", "kernel", "stride",
+    "padding", "output_padding", "dilation", "bias", "activation", COMMON};
 static const char *const p_bn[] = {"x", "epsilon", "center", "scale", COMMON};
 static const char *const p_norm[] = {"x", "mean", "variance", COMMON};
 static const char *const p_x[] = {"x", COMMON};
@@ -81,6 +85,10 @@ typedef struct Builtin {
     X("conv2d", F_OP, OP_CONV2D, ACT_NONE, p_conv, 3, OP_CONV2D)          \
     X("depthwise_conv2d", F_OP, OP_DEPTHWISE_CONV2D, ACT_NONE, p_dw, 2,   \
       OP_DEPTHWISE_CONV2D)                                               \
+    X("separable_conv2d", F_OP, OP_SEPARABLE_CONV2D, ACT_NONE,            \
+      p_separable, 3, OP_SEPARABLE_CONV2D)                               \
+    X("conv2d_transpose", F_OP, OP_CONV2D_TRANSPOSE, ACT_NONE,            \
+      p_transpose, 3, OP_CONV2D_TRANSPOSE)                               \
     X("dense", F_OP, OP_DENSE, ACT_NONE, p_dense, 2, OP_DENSE)            \
     X("batchnorm", F_OP, OP_BATCHNORM, ACT_NONE, p_bn, 1, OP_BATCHNORM)   \
     X("layernorm", F_OP, OP_LAYERNORM, ACT_NONE, p_bn, 1, OP_LAYERNORM)   \
@@ -272,6 +280,10 @@ static Value op_call(Elab *e, const Builtin *b, const Ast *call) {
             want_pair(e, v, w, &n->dh, &n->dw, at);
         else if (!strcmp(p, "padding"))
             want_padding(e, v, w, n, true, at);
+        else if (!strcmp(p, "output_padding")) {
+            n->opad_given = !(v.kind == V_WORD && !strcmp(v.s, "none"));
+            if (n->opad_given) want_pair0(e, v, w, &n->opad_h, &n->opad_w, at);
+        }
         else if (!strcmp(p, "pad") || !strcmp(p, "crop"))
             want_padding(e, v, w, n, false, at);
         else if (!strcmp(p, "shape"))
