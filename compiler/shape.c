@@ -4,7 +4,8 @@
  * Requires: the node's inputs already shaped, its attributes filled by
  * elaborate (an INPUT node arrives with n->out set). Changes: n->out, the
  * resolved paddings (SAME becomes explicit numbers), params, trainable,
- * macs. Every size is computed with overflow checks, so a huge model is a
+ * macs, scratch. Also each node's weights in Keras's names and layouts
+ * (node_weights). Every size is computed with overflow checks, so a huge model is a
  * user error, never undefined behaviour. */
 #include "rnc.h"
 
