@@ -34,6 +34,8 @@ typedef struct Emitter {
     struct EmitInspect *insp; /* emit_inspect.c's tables, made on first use */
     size_t lines_at;      /* emit_inspect.c: newlines of c counted up to */
     int lines;            /* lines_at */
+    int *deconv;          /* by node id: its M_deconvs entry, or -1 */
+    int ndeconv;
 } Emitter;
 
 /* emit_c.c */
@@ -44,10 +46,15 @@ const char *emit_data(Emitter *e, GNode *n);
 int emit_weight(Emitter *e, const GNode *n, const char *suffix);
 bool emit_splits(const GNode *n); /* rows split over the instance's pool */
 bool emit_has_code(const GNode *n); /* not an input, alias or fused node */
+const Shape *emit_in_shape(const GNode *n); /* what n's code reads */
 int emit_pad_t(const GNode *n);      /* conv/depthwise padding, with a */
 int emit_pad_l(const GNode *n);      /* folded zeropad's (fold_zeropad.c) */
 Act emit_act(const GNode *n);       /* the activation its code applies last */
 const char *emit_bias(Emitter *e, const GNode *n); /* conv/depthwise bias */
+
+/* emit_simple.c: the layer function of a node that emit_c.c does not
+ * write itself (no windows, no row split). */
+void emit_simple_layer(Emitter *e, GNode *n, const char *fn);
 
 /* emit_api.c */
 const char *emit_comment(Emitter *e, const char *s); /* safe inside a comment */

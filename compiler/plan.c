@@ -5,8 +5,8 @@
  * g->arena_floats.
  *
  * The plan works on buffers and steps. A node's value lives in its
- * owner's buffer: flatten, dropout and a folded zeropad alias their
- * input's, a node absorbed
+ * owner's buffer: flatten, dropout, reshape and a folded zeropad alias
+ * their input's (node_is_alias), a node absorbed
  * by a fusion is computed by (and lives in) its absorber's, and a conv that
  * writes a concat slice lives in the concat's. A node's step is when its
  * code runs: an absorbed node runs at its absorber's step, so a fused
@@ -16,8 +16,10 @@
  * live, so no code ever writes over its own input. Graph inputs stay in the
  * caller's buffer (arena_off = -1), and so do their aliases. Graph outputs
  * live to the end. A slice's arena_off is its concat's (the code adds the
- * channel offset). Placement is first-fit by offset, each buffer aligned
- * to 16 floats (64 bytes) for vector loads. */
+ * channel offset). A node with scratch (a separable conv's depthwise
+ * result) has it after its output, in the same buffer. Placement is
+ * first-fit by offset, each buffer aligned to 16 floats (64 bytes) for
+ * vector loads. */
 #include "rnc.h"
 
 #include <limits.h>
@@ -33,7 +35,7 @@ typedef struct Interval {
 /* The node whose buffer holds n's value. */
 const GNode *plan_owner(const GNode *n) {
     for (;;) {
-        if (n->op == OP_FLATTEN || n->op == OP_DROPOUT || n->pad_folded) n = n->in[0];
+        if (node_is_alias(n)) n = n->in[0];
         else if (n->absorbed_by) n = n->absorbed_by;
         else if (n->slice_of) n = n->slice_of;
         else return n;
@@ -48,8 +50,20 @@ int plan_step(const GNode *n) {
 
 /* Whether n has code that writes its owner's buffer. */
 bool plan_writes(const GNode *n) {
-    return n->op != OP_INPUT && n->op != OP_FLATTEN && n->op != OP_DROPOUT &&
-           !n->pad_folded && !n->absorbed_by && !(n->op == OP_CONCAT && n->sliced);
+    return n->op != OP_INPUT && !node_is_alias(n) && !n->absorbed_by &&
+           !(n->op == OP_CONCAT && n->sliced);
+}
+
+static int64_t aligned(int64_t floats) {
+    return (floats + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+}
+
+int64_t plan_floats(const GNode *n) {
+    return aligned(shape_count(&n->out)) + aligned(n->scratch);
+}
+
+int64_t plan_scratch_offset(const GNode *n) {
+    return n->arena_off + aligned(shape_count(&n->out));
 }
 
 static int cmp_off(const void *a, const void *b) {
@@ -125,8 +139,7 @@ void plan_arena(Graph *g) {
             if (live[j]->end >= t) live[k++] = live[j];
         nlive = k;
         qsort(live, (size_t)nlive, sizeof *live, cmp_off);
-        int64_t size = shape_count(&v->out);
-        size = (size + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+        int64_t size = plan_floats(v);
         int64_t off = 0;
         for (int j = 0; j < nlive; j++) {
             if (live[j]->off - off >= size) break; /* fits in the gap */
