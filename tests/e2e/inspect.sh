@@ -305,13 +305,20 @@ if "$PY" -c 'import torch' 2>/dev/null; then
         m=$(basename "$src" .rn)
         d=$T/ex_$m
         mkdir -p "$d"
-        # 48x48: every stage of every example, small enough to be quick
-        sed '0,/^input /s/^input \([A-Za-z_][A-Za-z0-9_]*\)\[[^]]*\]/input \1[48, 48, 3]/' \
-            "$ROOT/$src" >"$d/model.rn"
+        # 48x48 for the large ones: every stage of every example, small
+        # enough to be quick (a small example keeps its own size: its
+        # shapes may need it)
+        if grep -q '^input [A-Za-z_][A-Za-z0-9_]*\[\([0-9]\|[1-4][0-9]\), ' "$ROOT/$src"; then
+            cp "$ROOT/$src" "$d/model.rn"
+        else
+            sed '0,/^input /s/^input \([A-Za-z_][A-Za-z0-9_]*\)\[[^]]*\]/input \1[48, 48, 3]/' \
+                "$ROOT/$src" >"$d/model.rn"
+        fi
+        h=$(sed -n 's/^input [A-Za-z_][A-Za-z0-9_]*\[\([0-9]*\), \([0-9]*\), \([0-9]*\)\].*/1 \1 \2 \3/p' "$d/model.rn" | head -1)
         "$RNC" --graph-json "$d/model.rn" >"$d/g.json"
         "$RNC" --init-weights "$d/w.safetensors" --random --seed 7 "$d/model.rn"
         "$PY" -c 'import sys, numpy as np
-np.save(sys.argv[1], np.random.default_rng(7).uniform(-1, 1, (1, 48, 48, 3)).astype(np.float32))' "$d/x.npy"
+np.save(sys.argv[1], np.random.default_rng(7).uniform(-1, 1, [int(v) for v in sys.argv[2].split()]).astype(np.float32))' "$d/x.npy" "$h"
         check "$m: reference.py --trace" "$PY" "$ROOT/tools/reference.py" "$d/g.json" \
             "$d/w.safetensors" "$d/x.npy" "$d/y.npy" --trace "$d/ref"
         check "$m: --run --trace" "$RNC" --run "$d/model.rn" --weights "$d/w.safetensors" \
