@@ -34,6 +34,12 @@ GEN_SRC      := $(BUILD)/parser.c $(BUILD)/lexer.c
 
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
 RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
+# The convolution kernels again with AVX2 + FMA on x86-64, picked at run
+# time (runtime/internal.h; the rule is at the end).
+KERNEL_SRC   := direct winograd depthwise
+ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
+RUNTIME_OBJ  += $(KERNEL_SRC:%=$(BUILD)/runtime/%_avx2.o)
+endif
 UNIT_OBJ     := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
 all: $(BUILD)/rnc $(BUILD)/librnrt.a $(if $(filter build,$(BUILD)),rnc)
@@ -177,6 +183,9 @@ fuzz:
 
 # kernel: the convolution is nearly all of a CNN's time; bench_kernel times
 # it on ResNet-34's layer shapes (tools/bench_kernel.sh).
-$(BUILD)/runtime/conv.o $(BUILD)/runtime/winograd.o $(BUILD)/runtime/depthwise.o: CFLAGS += -O3
+$(KERNEL_SRC:%=$(BUILD)/runtime/%.o) $(KERNEL_SRC:%=$(BUILD)/runtime/%_avx2.o): CFLAGS += -O3
+$(BUILD)/runtime/%_avx2.o: runtime/%.c | $(BUILD)/parser.h $(BUILD)/lexer.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -mavx2 -mfma -DRN_ISA_AVX2 -c -o $@ $<
 $(BUILD)/bench_kernel: tools/bench_kernel.c runtime/rnrt.h $(BUILD)/librnrt.a
 	$(CC) $(CFLAGS) -O3 -o $@ $< $(BUILD)/librnrt.a -lm -lpthread
