@@ -105,7 +105,7 @@ deps:
 	tools/deps.sh
 
 clean:
-	rm -rf build build-san rnc
+	rm -rf build build-san build-portable build-san-portable build-aarch64 rnc
 
 .PHONY: all test check-once demo bench deps clean
 
@@ -180,6 +180,13 @@ fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) DIFF_COUNT=$(DIFF_COUNT) tools/fuzz.sh
 
 .PHONY: fuzz fuzz-bins
+
+# cross: the kernels' checks without CUnit (tests/tools/kernel_check.c),
+# for builds of the runtime alone: `make BUILD=build-aarch64
+# CC=aarch64-linux-gnu-gcc build-aarch64/kernel_check` (run under qemu),
+# or OPT='-O2 -DRN_NO_SIMD' for the plain C path (tests/e2e/cross.sh).
+$(BUILD)/kernel_check: tests/tools/kernel_check.c $(BUILD)/tests/unit/conv_check.o $(BUILD)/librnrt.a
+	$(CC) $(CFLAGS) -Itests/unit -o $@ $^ -lm -lpthread
 
 # kernel: the convolution is nearly all of a CNN's time; bench_kernel times
 # it on ResNet-34's layer shapes (tools/bench_kernel.sh).

@@ -1,0 +1,60 @@
+#!/bin/bash
+# cross.sh: the convolution kernels on the paths this machine does not run
+# by itself, each checked against float64 definitions on random shapes
+# (direct, Winograd F(2x2) and F(4x4), depthwise, every epilogue) by
+# tests/tools/kernel_check.c:
+#
+# 1. The plain C path (x86-64 baseline, RN_NO_SIMD: no vectors, no AVX2
+#    chosen at run time), built into $BUILD-portable (sanitized in the
+#    SAN=1 pass).
+# 2. aarch64 NEON: the runtime built by aarch64-linux-gnu-gcc with -Werror
+#    into build-aarch64, run under qemu-aarch64 on a quarter of the cases
+#    (qemu is slow); and its kernels compiled by clang for aarch64 with
+#    -Werror. Skipped, saying so, when the cross compiler or qemu is
+#    missing (tools/deps.sh installs them), and in the SAN=1 pass (the
+#    same unsanitized build again).
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT" || exit 2
+JOBS=-j2
+
+# 1. plain C
+march=
+[ "$(uname -m)" = x86_64 ] && march=-march=x86-64
+P=$BUILD-portable
+if make -s $JOBS BUILD="$P" SAN="${SAN:-0}" OPT="-O2 -Werror -DRN_NO_SIMD $march" \
+    "$P/kernel_check" >"$T/make.out" 2>&1; then
+    ok
+    check "plain C kernels against float64" "$P/kernel_check"
+    grep -q 'plain C' "$T/out" || bad "kernel_check did not run the plain C path: $(head -1 "$T/out")"
+else
+    bad "build of the plain C runtime"; head -20 "$T/make.out" | sed 's/^/    /' >&2
+fi
+
+# 2. aarch64
+QEMU_LD=/usr/aarch64-linux-gnu
+if [ "${SAN:-0}" = 1 ]; then
+    echo "cross.sh: aarch64 skipped in the sanitizer pass (the plain pass ran it)"
+elif ! command -v aarch64-linux-gnu-gcc >/dev/null || ! command -v qemu-aarch64 >/dev/null ||
+     [ ! -d "$QEMU_LD" ]; then
+    echo "cross.sh: aarch64 skipped: aarch64-linux-gnu-gcc, qemu-aarch64 or $QEMU_LD missing (tools/deps.sh installs them)"
+else
+    A=$ROOT/build-aarch64
+    if make -s $JOBS BUILD="$A" CC=aarch64-linux-gnu-gcc OPT="-O2 -Werror" \
+        "$A/kernel_check" >"$T/make.out" 2>&1; then
+        ok
+        check "NEON kernels against float64 under qemu" \
+            timeout 600 qemu-aarch64 -L "$QEMU_LD" "$A/kernel_check" 25
+        grep -q 'NEON' "$T/out" || bad "kernel_check did not run the NEON path: $(head -1 "$T/out")"
+    else
+        bad "aarch64 build of the runtime"; head -20 "$T/make.out" | sed 's/^/    /' >&2
+    fi
+    if command -v clang >/dev/null; then
+        for f in runtime/direct.c runtime/winograd.c runtime/depthwise.c runtime/conv.c; do
+            check "clang for aarch64, warning-free: $f" \
+                clang --target=aarch64-linux-gnu -isystem "$QEMU_LD/include" -std=c11 \
+                -Wall -Wextra -pedantic -Werror -O2 -fsyntax-only -Iruntime "$f"
+        done
+    fi
+fi
+
+finish
