@@ -114,48 +114,62 @@ RN_INLINE void rn_dwk_block(const rn_dw *d, const float *x, rn_i64 step,
         rn_dwk_block_nv(d, x, step, w, bias, y, NP, NKX, 1, ch, nky, act);
 }
 
-/* NP pixels x one vector of channels at ch, for 3 kernel columns,
- * undilated across, stride S (a constant): the input columns of a kernel
- * row are loaded once each and slid across the taps that read them (pixel
- * p's tap kx reads column p * S + kx): NP + 2 loads instead of 3 NP at
- * stride 1. The NP sums, the row's 3 weights and one column are live. */
-RN_INLINE void rn_dwk_slide_v(const rn_dw *d, const float *x, const float *w,
-                              const float *bias, float *y, const int NP,
-                              const int S, int ch, int nky, const int act) {
+/* NP pixels x NV vectors of channels at ch, for 3 kernel columns,
+ * undilated across, stride S (NP, NV, S constants): the input columns of
+ * a kernel row are loaded once each and slid across the taps that read
+ * them (pixel p's tap kx reads column p * S + kx): (NP - 1) S + 3 loads
+ * instead of 3 NP. Per vector of channels, its NP sums, the row's 3
+ * weights and one column are live. */
+RN_INLINE void rn_dwk_slide_nv(const rn_dw *d, const float *x, const float *w,
+                               const float *bias, float *y, const int NP,
+                               const int S, const int NV, int ch, int nky,
+                               const int act) {
     const int c = d->c;
     const rn_i64 ldi = d->ldi, ldo = d->ldo, dy = (rn_i64)d->dh * d->iw * d->ldi;
     const rn_i64 wrow = (rn_i64)d->kw * c;
-    rn_v acc[RN_DW_SLIDE];
-    rn_v b = bias ? rn_v_load(bias + ch) : rn_v_zero();
-    for (int p = 0; p < NP; p++) acc[p] = b;
-    const float *xr = x + ch, *wr = w + ch;
-    for (int ky = 0; ky < nky; ky++, xr += dy, wr += wrow) {
-        rn_v w0 = rn_v_load(wr), w1 = rn_v_load(wr + c), w2 = rn_v_load(wr + 2 * c);
-        const float *xq = xr;
-        for (int q = 0; q <= (NP - 1) * S + 2; q++, xq += ldi) {
-            rn_v col = rn_v_load(xq);
-            if (q % S == 0 && q / S < NP)
-                acc[q / S] = rn_v_fma(col, w0, acc[q / S]);
-            if (q >= 1 && (q - 1) % S == 0 && (q - 1) / S < NP)
-                acc[(q - 1) / S] = rn_v_fma(col, w1, acc[(q - 1) / S]);
-            if (q >= 2 && (q - 2) % S == 0 && (q - 2) / S < NP)
-                acc[(q - 2) / S] = rn_v_fma(col, w2, acc[(q - 2) / S]);
-        }
+    rn_v acc[RN_DW_SLIDE][RN_DW_NV];
+    for (int j = 0; j < NV; j++) {
+        rn_v b = bias ? rn_v_load(bias + ch + j * RN_VL) : rn_v_zero();
+        for (int p = 0; p < NP; p++) acc[p][j] = b;
     }
+    const float *xr = x + ch, *wr = w + ch;
+    for (int ky = 0; ky < nky; ky++, xr += dy, wr += wrow)
+        for (int j = 0; j < NV; j++) {
+            const float *wj = wr + j * RN_VL, *xq = xr + j * RN_VL;
+            rn_v w0 = rn_v_load(wj), w1 = rn_v_load(wj + c), w2 = rn_v_load(wj + 2 * c);
+            for (int q = 0; q <= (NP - 1) * S + 2; q++, xq += ldi) {
+                rn_v col = rn_v_load(xq);
+                RN_V_KEEP(col);
+                if (q % S == 0 && q / S < NP)
+                    acc[q / S][j] = rn_v_fma(col, w0, acc[q / S][j]);
+                if (q >= 1 && (q - 1) % S == 0 && (q - 1) / S < NP)
+                    acc[(q - 1) / S][j] = rn_v_fma(col, w1, acc[(q - 1) / S][j]);
+                if (q >= 2 && (q - 2) % S == 0 && (q - 2) / S < NP)
+                    acc[(q - 2) / S][j] = rn_v_fma(col, w2, acc[(q - 2) / S][j]);
+            }
+        }
     for (int p = 0; p < NP; p++)
-        rn_v_store(y + p * ldo + ch, rn_v_act(acc[p], act));
+        for (int j = 0; j < NV; j++)
+            rn_v_store(y + p * ldo + ch + j * RN_VL, rn_v_act(acc[p][j], act));
 }
 
 /* NP pixels at stride S, 3 kernel columns, undilated across: channels
- * [0, cv) a vector at a time. */
-#define RN_DW_SLIDE_FN(NAME, NP, S)                                         \
+ * [0, cv) NV vectors at a time, then one. */
+#define RN_DW_SLIDE_FN(NAME, NP, S, NV)                                     \
     RN_NOINLINE void NAME(const rn_dw *d, const float *x, const float *w,   \
                           const float *bias, float *y, int cv, int nky) {   \
-        for (int ch = 0; ch < cv; ch += RN_VL)                              \
-            RN_ACT_SWITCH(d->act, rn_dwk_slide_v, d, x, w, bias, y, NP, S,  \
-                          ch, nky)                                          \
+        int ch = 0;                                                         \
+        for (; ch + NV * RN_VL <= cv; ch += NV * RN_VL)                     \
+            RN_ACT_SWITCH(d->act, rn_dwk_slide_nv, d, x, w, bias, y, NP, S, \
+                          NV, ch, nky)                                      \
+        for (; ch < cv; ch += RN_VL)                                        \
+            RN_ACT_SWITCH(d->act, rn_dwk_slide_nv, d, x, w, bias, y, NP, S, \
+                          1, ch, nky)                                       \
     }
-RN_DW_SLIDE_FN(rn_dwk_slide_s1, RN_DW_SLIDE, 1)
+/* stride 1: 8 pixels of one vector (8 sums); stride 2: 4 pixels of 16
+ * channels, whole cache lines of its wider input */
+RN_DW_SLIDE_FN(rn_dwk_slide_s1, RN_DW_SLIDE, 1, 1)
+RN_DW_SLIDE_FN(rn_dwk_slide_s2, RN_DW_PIX, 2, RN_DW_NV)
 
 /* The block sizes: RN_DW_PIX pixels or 1, 3 kernel columns or nkx. */
 #define RN_DW_BLOCK(NAME, NP, NKX)                                          \
@@ -204,6 +218,11 @@ static inline void rn_dwk_rows(const rn_dw *d, const float *in, const float *w,
             if (inner && ox + RN_DW_SLIDE <= ox1 && k3 && d->dw == 1 && d->sw == 1) {
                 rn_dwk_slide_s1(d, x, wt, bias, y, cv, nky);
                 ox += RN_DW_SLIDE;
+                continue;
+            }
+            if (inner && ox + RN_DW_PIX <= ox1 && k3 && d->dw == 1 && d->sw == 2) {
+                rn_dwk_slide_s2(d, x, wt, bias, y, cv, nky);
+                ox += RN_DW_PIX;
                 continue;
             }
             if (four && k3)

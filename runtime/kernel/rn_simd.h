@@ -119,6 +119,16 @@ RN_INLINE rn_v rn_v_pow2i(rn_v n) {
 #define RN_VL 1
 #endif
 
+/* Keeps v in a register: the compiler may not fold its load into each
+ * instruction that reads it (a load each) when loaded once is the point. */
+#if defined(__GNUC__) && defined(RN_SIMD_AVX2)
+#define RN_V_KEEP(v) __asm__("" : "+x"(v))
+#elif defined(__GNUC__) && defined(RN_SIMD_NEON)
+#define RN_V_KEEP(v) __asm__("" : "+w"(v))
+#else
+#define RN_V_KEEP(v) ((void)0)
+#endif
+
 #if RN_VL > 1
 /* e^x to about a float's precision (Cephes' expf: x = n ln 2 + r, e^r
  * by a polynomial on |r| <= ln 2 / 2, 2^n built in the exponent bits). */
