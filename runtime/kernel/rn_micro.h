@@ -32,7 +32,7 @@ enum {
 };
 
 /* What a pixel reads where its tap falls in the padding. */
-static const float rn_zeros[RN_ZMAX];
+static const float rn_zeros[RN_ZMAX] RN_MAYBE_UNUSED;
 
 /* One run of input values, for every pixel of the block. */
 typedef struct rn_seg {

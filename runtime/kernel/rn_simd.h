@@ -27,6 +27,7 @@
 #include "rnrt.h" /* rn_i64 and the RN_ACT_* codes */
 
 #if defined(__GNUC__)
+#define RN_MAYBE_UNUSED __attribute__((unused))
 #define RN_INLINE static inline __attribute__((always_inline))
 /* a function of its own, kept out of line (and no warning where unused) */
 #define RN_NOINLINE static __attribute__((noinline, unused))
@@ -35,6 +36,7 @@
 #define RN_PREFETCH(p, bytes) \
     __builtin_prefetch((const void *)((uintptr_t)(p) + (bytes)))
 #else
+#define RN_MAYBE_UNUSED
 #define RN_INLINE static inline
 #define RN_NOINLINE static
 #define RN_PREFETCH(p, bytes) ((void)(p))

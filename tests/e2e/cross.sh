@@ -13,6 +13,10 @@
 #    -Werror. Skipped, saying so, when the cross compiler or qemu is
 #    missing (tools/deps.sh installs them), and in the SAN=1 pass (the
 #    same unsanitized build again).
+# 3. The kernel headers as a standalone model uses them, without librnrt
+#    (tests/tools/kernel_const.c: literal descriptors, libm alone): gcc
+#    and clang, -Werror, plain C and AVX2 + FMA (run where the CPU has it),
+#    and aarch64 under qemu (with 2.'s conditions).
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 2
 JOBS=-j2
@@ -55,6 +59,29 @@ else
                 -Wall -Wextra -pedantic -Werror -O2 -fsyntax-only -Iruntime "$f"
         done
     fi
+fi
+
+# 3. standalone use of the headers
+CFLAGS_K="-std=c11 -Wall -Wextra -pedantic -Werror -O2 -Iruntime"
+[ "${SAN:-0}" = 1 ] && CFLAGS_K="$CFLAGS_K $SANFLAGS"
+avx2=0
+grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && avx2=1
+for cc in gcc clang; do
+    command -v $cc >/dev/null || { echo "cross.sh: $cc missing, its kernel_const skipped"; continue; }
+    check "kernel headers with constants, $cc, plain C" \
+        $cc $CFLAGS_K tests/tools/kernel_const.c -lm -o "$T/kc_$cc"
+    check "kernel_const, $cc, plain C" "$T/kc_$cc"
+    if [ "$(uname -m)" = x86_64 ]; then
+        check "kernel headers with constants, $cc, AVX2" \
+            $cc $CFLAGS_K -mavx2 -mfma tests/tools/kernel_const.c -lm -o "$T/kc_${cc}_avx2"
+        [ $avx2 = 1 ] && check "kernel_const, $cc, AVX2" "$T/kc_${cc}_avx2"
+    fi
+done
+if [ "${SAN:-0}" != 1 ] && command -v aarch64-linux-gnu-gcc >/dev/null &&
+    command -v qemu-aarch64 >/dev/null && [ -d "$QEMU_LD" ]; then
+    check "kernel headers with constants, aarch64" \
+        aarch64-linux-gnu-gcc $CFLAGS_K tests/tools/kernel_const.c -lm -o "$T/kc_a64"
+    check "kernel_const, NEON under qemu" qemu-aarch64 -L "$QEMU_LD" "$T/kc_a64"
 fi
 
 finish
