@@ -5,9 +5,9 @@
  * A call computes R <= RN_MR output pixels x RN_NB output channels as a
  * sum over segments: each segment is a run of n input values per pixel
  * (one pointer per pixel) against n rows of RN_NB packed weights. The
- * sums stay in registers across all segments (6 x 16 floats: 12 AVX2 or
- * 24 NEON registers): per input value, one broadcast per pixel, 16/RN_VL
- * weight loads and 6 x 16/RN_VL FMAs. The epilogue (bias, residual,
+ * sums stay in registers across all segments (6 x 16 floats in 12 AVX2
+ * registers, 5 x 16 in 20 NEON ones): per input value, one broadcast per
+ * pixel, 16/RN_VL weight loads and RN_MR x 16/RN_VL FMAs. The epilogue (bias, residual,
  * activation) runs on the registers before the one store. A sum too long
  * for one call is cut into several (first/last, partial sums in `part`).
  * Plain C (RN_VL 1) computes the same with loops over arrays.
@@ -22,9 +22,18 @@
 
 #include "rn_simd.h"
 
+/* Output pixels per call: 6 x 16 sums take 12 of AVX2's 16 registers;
+ * NEON's 32 hold 5 x 16 (20) beside 4 of weights and 5 of inputs, where
+ * 6 x 16 would spill. */
+#ifdef RN_SIMD_NEON
+#define RN_MR_N 5
+#else
+#define RN_MR_N 6
+#endif
+
 enum {
     RN_NB = 16,              /* output channels per packed block */
-    RN_MR = 6,               /* output pixels per kernel call */
+    RN_MR = RN_MR_N,         /* output pixels per kernel call */
     RN_ZMAX = 1024,          /* floats of rn_zeros */
     RN_MAX_ITEMS = 32,       /* work items: >= 16 per thread at 2 threads */
     RN_ITEM_FLOPS = 1 << 20, /* smallest work item worth a task */
@@ -175,7 +184,9 @@ RN_MK_R(2)
 RN_MK_R(3)
 RN_MK_R(4)
 RN_MK_R(5)
+#if RN_MR_N > 5
 RN_MK_R(6)
+#endif
 #endif
 
 /* The micro-kernel of this target: R pixels x RN_NB channels (rn_mk_c). */
@@ -183,7 +194,9 @@ RN_INLINE void rn_mk(int R, const rn_seg *s, int ns, const float *wb,
                      float *part, int first, int last, const rn_epi *e) {
 #if RN_VL > 1
     switch (R) {
+#if RN_MR_N > 5
     case 6: rn_mk_6(s, ns, wb, part, first, last, e); break;
+#endif
     case 5: rn_mk_5(s, ns, wb, part, first, last, e); break;
     case 4: rn_mk_4(s, ns, wb, part, first, last, e); break;
     case 3: rn_mk_3(s, ns, wb, part, first, last, e); break;
