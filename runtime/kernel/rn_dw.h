@@ -4,15 +4,19 @@
  *
  * Work is cut by output rows; a row whose window passes the top or bottom
  * of the image skips the kernel rows outside it. In a row, the pixels
- * whose window lies inside the image horizontally run RN_DW_PIX at a time:
- * per 16 channels, RN_DW_PIX x 16 sums on registers across the taps (one
- * weight load serves RN_DW_PIX pixels), then bias and activation, one
- * store each. This code is bound by its loads and instructions, not by
- * the multiplications: 3-wide kernels get their own copy with the columns
- * unrolled, and nothing is reloaded after a store. Pixels at the left and
- * right borders run alone with the taps inside the image. Channels past
- * the last whole vector and multipliers above 1 take a plain C loop, and
- * so does everything where the target has no vectors (rn_simd.h).
+ * whose window lies inside the image horizontally run in blocks whose
+ * sums stay on registers across the taps (one weight load serves the
+ * block's pixels), then bias and activation, one store each. This code is
+ * bound by its loads, not by the multiplications, so 3-wide kernels
+ * undilated across slide each input column of a kernel row across the
+ * taps that read it, loading it once (rn_dwk_slide_nv): 8 pixels of a
+ * vector at stride 1, 4 pixels of 16 channels at stride 2. Other kernels
+ * run 4 pixels of 16 channels with a load per tap (rn_dwk_block_nv).
+ * Pixels at the left and right borders run alone with the taps inside the
+ * image. Loops that store are specialized per activation
+ * (RN_ACT_SWITCH). Channels past the last whole vector and multipliers
+ * above 1 take a plain C loop, and so does everything where the target
+ * has no vectors (rn_simd.h).
  *
  * Entry point: rn_dwk_run. Static inline functions of their arguments
  * only; nothing is allocated. */
@@ -23,8 +27,8 @@
 
 enum {
     RN_DW_PIX = 4,   /* output pixels a block */
-    RN_DW_SLIDE = 8, /* output pixels a block of rn_dwk_slide_v */
-    RN_DW_NB = 16  /* channels a step */
+    RN_DW_SLIDE = 8, /* output pixels a block sliding at stride 1 */
+    RN_DW_NB = 16    /* channels a step */
 };
 
 /* The taps inside the image for output pixel (oy, ox): ky in
@@ -215,12 +219,13 @@ static inline void rn_dwk_rows(const rn_dw *d, const float *in, const float *w,
                                    ox * d->sw - d->pad_l + k[2] * d->dw) * d->ldi;
             const float *wt = w + (rn_i64)(k[0] * d->kw + k[2]) * d->c;
             int inner = ox >= ox0 && ox < ox1, four = inner && ox + RN_DW_PIX <= ox1;
-            if (inner && ox + RN_DW_SLIDE <= ox1 && k3 && d->dw == 1 && d->sw == 1) {
+            int slide = k3 && d->dw == 1;
+            if (slide && d->sw == 1 && inner && ox + RN_DW_SLIDE <= ox1) {
                 rn_dwk_slide_s1(d, x, wt, bias, y, cv, nky);
                 ox += RN_DW_SLIDE;
                 continue;
             }
-            if (inner && ox + RN_DW_PIX <= ox1 && k3 && d->dw == 1 && d->sw == 2) {
+            if (slide && d->sw == 2 && four) {
                 rn_dwk_slide_s2(d, x, wt, bias, y, cv, nky);
                 ox += RN_DW_PIX;
                 continue;
