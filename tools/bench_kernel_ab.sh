@@ -4,7 +4,9 @@
 # bench_kernel binaries (tools/bench_kernel.c linked with each build's
 # librnrt.a) in turns, ROUNDS times, and prints per layer shape the median
 # over rounds of each one's GFLOP/s at 1 and 2 threads, their ratio, and
-# each network's conv time. Figures only; asserts nothing.
+# each network's conv time. Figures only; asserts nothing. With BEST=1,
+# the fastest round instead of the median: when other work on the machine
+# keeps a second core busy, 2-thread figures are bimodal.
 #
 #   tools/bench_kernel_ab.sh A/bench_kernel B/bench_kernel [rounds] [layer]
 #
@@ -25,9 +27,10 @@ while [ "$i" -lt "$N" ]; do # alternate which goes first
     "$second" 102 0.2 $F >"$D/$fb.$i" || exit 1
     i=$((i + 1))
 done
-/usr/bin/python3 - "$D" <<'PY'
+/usr/bin/python3 - "$D" "${BEST:-0}" <<'PY'
 import glob, re, statistics as st, sys
-d = sys.argv[1]
+d, best = sys.argv[1], sys.argv[2] == '1'
+pick = min if best else st.median
 row = re.compile(r'^(\S.{17}) +(\d+) +([\d.]+) +\d+ \| +([\d.]+) +[\d.]+ +\d+% \| +([\d.]+)')
 def parse(f):
     net, out = None, {}
@@ -40,8 +43,9 @@ def parse(f):
             net = line.strip()
     return out
 runs = {s: [parse(f) for f in sorted(glob.glob(d + '/' + s + '.*'))] for s in 'AB'}
-print('%-18s %7s %7s %5s | %7s %7s %5s   GFLOP/s, medians of %d rounds'
-      % ('layer', 'A 1T', 'B 1T', 'B/A', 'A 2T', 'B 2T', 'B/A', len(runs['A'])))
+print('%-18s %7s %7s %5s | %7s %7s %5s   GFLOP/s, %s of %d rounds'
+      % ('layer', 'A 1T', 'B 1T', 'B/A', 'A 2T', 'B 2T', 'B/A',
+         'the fastest' if best else 'medians', len(runs['A'])))
 tot, last = {}, None
 for key in runs['A'][0]:
     net, name = key
@@ -49,7 +53,7 @@ for key in runs['A'][0]:
         print(net)
         last = net
     n, mflop = runs['A'][0][key][:2]
-    med = {(s, t): st.median(r[key][2 + t] for r in runs[s]) for s in 'AB' for t in (0, 1)}
+    med = {(s, t): pick(r[key][2 + t] for r in runs[s]) for s in 'AB' for t in (0, 1)}
     print('%-18s %7.1f %7.1f %5.2f | %7.1f %7.1f %5.2f' % (
         name, mflop / med['A', 0], mflop / med['B', 0], med['A', 0] / med['B', 0],
         mflop / med['A', 1], mflop / med['B', 1], med['A', 1] / med['B', 1]))
