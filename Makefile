@@ -4,6 +4,9 @@
 #   make test       unit + end-to-end tests, then all again under ASan+UBSan
 #   make demo       ResNet-34 end to end: compile, weights, build, run
 #   make bench      timings (separate from tests)
+#   make install    PREFIX=/usr/local DESTDIR=...; make uninstall likewise
+#   make deb        build/rnc_VERSION-1_ARCH.deb, checked by lintian
+#   make pictures   docs/*.svg of the seed networks (Graphviz)
 #
 # Switches: SAN=1 builds into build-san/ with AddressSanitizer and
 # UndefinedBehaviorSanitizer; CC=clang works as well as gcc.
@@ -21,8 +24,6 @@ CFLAGS  := -std=c11 $(WARN) $(OPT) -g $(SANFLAGS) -Icompiler -Iruntime -I$(BUILD
 # Each object's header dependencies, written by the compiler (-MMD) with a
 # phony target per header (-MP) so that a removed header breaks nothing.
 DEPFLAGS := -MMD -MP
-# Build-time paths that `rnc --cflags/--libs` print.
-PATHS   := -DRNC_RUNTIME_DIR='"$(CURDIR)/runtime"' -DRNC_LIB_DIR='"$(CURDIR)/$(BUILD)"'
 LDLIBS  := -ltcc -ldl -lm -lpthread
 
 # Sources: one file per stage; every .c in these folders is built.
@@ -77,7 +78,7 @@ $(BUILD)/lexer.o: $(BUILD)/lexer.c
 # then name the headers each object really includes.
 $(BUILD)/%.o: %.c | $(BUILD)/parser.h $(BUILD)/lexer.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(DEPFLAGS) $(PATHS) -c -o $@ $<
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
@@ -196,3 +197,78 @@ $(BUILD)/runtime/%_avx2.o: runtime/%.c | $(BUILD)/parser.h $(BUILD)/lexer.h
 	$(CC) $(CFLAGS) $(DEPFLAGS) -mavx2 -mfma -DRN_ISA_AVX2 -c -o $@ $<
 $(BUILD)/bench_kernel: tools/bench_kernel.c runtime/rnrt.h $(BUILD)/librnrt.a
 	$(CC) $(CFLAGS) -O3 -o $@ $< $(BUILD)/librnrt.a -lm -lpthread
+
+# install: `make install [PREFIX=/usr/local] [DESTDIR=...]`, `make
+# uninstall`, with GNU's directory variables. The installed rnc finds the
+# runtime at bindir/../include and bindir/../lib (compiler/paths.c), so
+# move prefix rather than includedir or libdir; rnrt.pc follows them all.
+# Only the static librnrt.a: a model is built for the runtime of the rnc
+# that generated it, and linked statically it keeps working across rnc
+# upgrades; a shared library would need a stable ABI and a soname.
+PREFIX       ?= /usr/local
+prefix       ?= $(PREFIX)
+exec_prefix  ?= $(prefix)
+bindir       ?= $(exec_prefix)/bin
+libdir       ?= $(exec_prefix)/lib
+includedir   ?= $(prefix)/include
+datarootdir  ?= $(prefix)/share
+mandir       ?= $(datarootdir)/man
+man1dir      ?= $(mandir)/man1
+docdir       ?= $(datarootdir)/doc/rnc
+pkgconfigdir ?= $(libdir)/pkgconfig
+bashcompdir  ?= $(datarootdir)/bash-completion/completions
+INSTALL      ?= install
+MKDIR_P      ?= mkdir -p
+INSTALL_PROGRAM ?= $(INSTALL) -m 755
+INSTALL_DATA    ?= $(INSTALL) -m 644
+VERSION      := $(shell sed -n 's/^\#define RNC_VERSION "\(.*\)"/\1/p' compiler/rnc.h)
+# README.md, docs/ and examples/ keep their layout in docdir, so the
+# README's links work.
+DOC_FILES    := README.md $(wildcard docs/*.md docs/*.svg examples/*.rn)
+
+install: all
+	sed -e 's|@prefix@|$(prefix)|; s|@libdir@|$(libdir)|' \
+	    -e 's|@includedir@|$(includedir)|; s|@version@|$(VERSION)|' \
+	    packaging/rnrt.pc.in > $(BUILD)/rnrt.pc
+	$(MKDIR_P) $(DESTDIR)$(bindir) $(DESTDIR)$(libdir) \
+	    $(DESTDIR)$(includedir) $(DESTDIR)$(pkgconfigdir) $(DESTDIR)$(man1dir) \
+	    $(DESTDIR)$(docdir)/docs $(DESTDIR)$(docdir)/examples \
+	    $(DESTDIR)$(bashcompdir)
+	$(INSTALL_PROGRAM) $(BUILD)/rnc $(DESTDIR)$(bindir)/rnc
+	$(INSTALL_DATA) $(BUILD)/librnrt.a $(DESTDIR)$(libdir)/librnrt.a
+	$(INSTALL_DATA) runtime/rnrt.h $(DESTDIR)$(includedir)/rnrt.h
+	$(INSTALL_DATA) $(BUILD)/rnrt.pc $(DESTDIR)$(pkgconfigdir)/rnrt.pc
+	$(INSTALL_DATA) man/rnc.1 $(DESTDIR)$(man1dir)/rnc.1
+	$(INSTALL_DATA) packaging/rnc.bash-completion $(DESTDIR)$(bashcompdir)/rnc
+	$(INSTALL_DATA) README.md $(DESTDIR)$(docdir)/README.md
+	$(INSTALL_DATA) $(filter docs/%,$(DOC_FILES)) $(DESTDIR)$(docdir)/docs/
+	$(INSTALL_DATA) $(filter examples/%,$(DOC_FILES)) $(DESTDIR)$(docdir)/examples/
+
+# Removes what install put there (and the doc folders, once empty).
+uninstall:
+	rm -f $(DESTDIR)$(bindir)/rnc $(DESTDIR)$(libdir)/librnrt.a \
+	    $(DESTDIR)$(includedir)/rnrt.h $(DESTDIR)$(pkgconfigdir)/rnrt.pc \
+	    $(DESTDIR)$(man1dir)/rnc.1 $(DESTDIR)$(bashcompdir)/rnc \
+	    $(addprefix $(DESTDIR)$(docdir)/,$(DOC_FILES))
+	-rmdir $(DESTDIR)$(docdir)/docs $(DESTDIR)$(docdir)/examples \
+	    $(DESTDIR)$(docdir) 2>/dev/null
+
+# deb: build/rnc_VERSION-1_ARCH.deb, a staged `make install PREFIX=/usr`
+# packed by dpkg-deb and checked by lintian where installed
+# (packaging/make_deb.sh; the control file says what it depends on).
+deb: all
+	rm -rf $(BUILD)/deb
+	umask 022 && $(MAKE) --no-print-directory install PREFIX=/usr \
+	    DESTDIR=$(abspath $(BUILD))/deb >/dev/null
+	packaging/make_deb.sh $(BUILD)/deb $(BUILD) $(VERSION)
+
+# pictures: the seed networks drawn by Graphviz for the README.
+PICTURES := small_residual resnet34
+pictures: $(BUILD)/rnc
+	for m in $(PICTURES); do \
+	    $(BUILD)/rnc --dot examples/$$m.rn > $(BUILD)/$$m.dot && \
+	    dot -Tsvg -o docs/$$m.svg.tmp $(BUILD)/$$m.dot && \
+	    mv docs/$$m.svg.tmp docs/$$m.svg || exit 1; \
+	done
+
+.PHONY: install uninstall deb pictures

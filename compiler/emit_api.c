@@ -9,16 +9,20 @@
 
 #include <string.h>
 
-/* Text for inside a C comment: no comment end, nothing unprintable. */
+/* Text for inside a C comment: nothing unprintable, and '_' between the
+ * characters of any comment start or end, trigraph or line splice, so
+ * that a layer name holding one stays plain text. */
 static const char *comment_text(Emitter *e, const char *s) {
     Buf b = {0};
     for (const char *p = s ? s : ""; *p; p++) {
-        if (p[0] == '*' && p[1] == '/')
-            buf_append(&b, "*_", 2);
-        else if ((unsigned char)*p < 32 || (unsigned char)*p > 126)
+        unsigned char c = (unsigned char)*p;
+        if (c < 32 || c > 126 || c == '\\')
             buf_append(&b, "?", 1);
         else
             buf_append(&b, p, 1);
+        if ((p[0] == '*' && p[1] == '/') || (p[0] == '/' && p[1] == '*') ||
+            (p[0] == '?' && p[1] == '?'))
+            buf_append(&b, "_", 1);
     }
     const char *r = arena_strdup(e->g->arena, b.data ? b.data : "");
     buf_free(&b);
@@ -41,9 +45,13 @@ static const char *c_string(Emitter *e, const char *s) {
     return r;
 }
 
+/* The two above, for emit_inspect.c. */
+const char *emit_comment(Emitter *e, const char *s) { return comment_text(e, s); }
+const char *emit_string(Emitter *e, const char *s) { return c_string(e, s); }
+
 void emit_collect(Emitter *e) {
     Graph *g = e->g;
-    int cap = 4 * g->nnodes + 1;
+    int cap = MAX_WEIGHTS * g->nnodes + 1;
     e->tensors = arena_alloc(g->arena, sizeof *e->tensors * (size_t)cap);
     e->wfirst = arena_alloc(g->arena, sizeof *e->wfirst * (size_t)(g->nnodes + 1));
     e->bnidx = arena_alloc(g->arena, sizeof *e->bnidx * (size_t)(g->nnodes + 1));
@@ -52,11 +60,12 @@ void emit_collect(Emitter *e) {
     e->prep = arena_alloc(g->arena, nb);
     e->pk = arena_alloc(g->arena, nb);
     e->fb = arena_alloc(g->arena, nb);
+    e->deconv = arena_alloc(g->arena, nb);
     for (int i = 0; i < g->nnodes; i++) {
         GNode *n = g->nodes[i];
         if (n->id != i) die("emit: node %s has id %d at position %d", n->name,
                             n->id, i);
-        WeightSpec ws[4];
+        WeightSpec ws[MAX_WEIGHTS];
         int k = node_weights(n, ws);
         e->wfirst[i] = e->ntensors;
         for (int j = 0; j < k; j++) {
@@ -80,6 +89,7 @@ void emit_collect(Emitter *e) {
             e->npk += n->groups > 1 ? n->groups : 1;
         }
         e->fb[i] = prep && n->fold_bn ? e->nfb++ : -1;
+        e->deconv[i] = n->op == OP_CONV2D_TRANSPOSE ? e->ndeconv++ : -1;
     }
 }
 
@@ -128,6 +138,7 @@ static void api_decls(Emitter *e, Buf *b) {
     buf_printf(b, ");\nvoid %s_run_v(%s *m, const float *const *inputs, "
                "float *const *outputs);\n", M, M);
     buf_printf(b, "void %s_free(%s *m);\n", M, M);
+    emit_inspect_decls(e, b);
 }
 
 void emit_header(Emitter *e, Buf *h) {
@@ -179,7 +190,7 @@ static void emit_conv_tables(Emitter *e) {
         for (int i = 0; i < g->nnodes; i++) {
             GNode *n = g->nodes[i];
             if (e->conv[i] < 0) continue;
-            const Shape *is = &emit_storage(n->in[0])->out;
+            const Shape *is = emit_in_shape(n);
             int groups = n->groups > 1 ? n->groups : 1;
             Act act = emit_act(n);
             int ldo = (int)(n->slice_of ? n->slice_of->out.d[2] : n->out.d[2]);
@@ -197,6 +208,27 @@ static void emit_conv_tables(Emitter *e) {
                        act == ACT_RELU || act == ACT_RELU6 ? (int)act : 0,
                        comment_text(e, n->path));
         }
+        buf_printf(c, "};\n");
+    }
+    if (e->ndeconv) {
+        buf_printf(c, "\n/* Transposed convolutions, and their kernels' tensors (packed at "
+                   "load). */\n");
+        buf_printf(c, "static const rn_deconv %s_deconvs[%d] = {\n", M, e->ndeconv);
+        for (int i = 0; i < g->nnodes; i++) {
+            GNode *n = g->nodes[i];
+            if (e->deconv[i] < 0) continue;
+            const Shape *is = emit_in_shape(n);
+            buf_printf(c, "    {.ih = %d, .iw = %d, .cin = %d, .oh = %d, .ow = %d, "
+                       ".cout = %d, .kh = %d, .kw = %d,\n     .sh = %d, .sw = %d, "
+                       ".dh = %d, .dw = %d, .pad_t = %d, .pad_l = %d}, /* %s */\n",
+                       (int)is->d[0], (int)is->d[1], (int)is->d[2], (int)n->out.d[0],
+                       (int)n->out.d[1], (int)n->out.d[2], n->kh, n->kw, n->sh, n->sw,
+                       n->dh, n->dw, n->pad_t, n->pad_l, comment_text(e, n->path));
+        }
+        buf_printf(c, "};\nstatic const int %s_deconv_kernels[%d] = {", M, e->ndeconv);
+        for (int i = 0, k = 0; i < g->nnodes; i++)
+            if (e->deconv[i] >= 0)
+                buf_printf(c, "%s%d", k++ ? ", " : "", emit_weight(e, g->nodes[i], "kernel"));
         buf_printf(c, "};\n");
     }
     if (!e->nprep) return;
@@ -258,6 +290,7 @@ void emit_prologue(Emitter *e) {
             buf_printf(c, "%s%lld", j ? ", " : "", (long long)t->dims[j]);
             cnt *= t->dims[j];
         }
+        if (t->rank == 0) buf_printf(c, "0"); /* a scalar; C has no {} */
         buf_printf(c, "}, %lld},\n", (long long)cnt);
     }
     if (!e->ntensors) buf_printf(c, "    {\"\", 0, {0}, 0},\n");
@@ -275,7 +308,7 @@ void emit_prologue(Emitter *e) {
             int gm = emit_weight(e, n, "gamma"), bt = emit_weight(e, n, "beta"),
                 mn = emit_weight(e, n, "moving_mean"),
                 vr = emit_weight(e, n, "moving_variance");
-            if (gm < 0 || bt < 0 || mn < 0 || vr < 0)
+            if (mn < 0 || vr < 0) /* gamma, beta: -1 when dropped */
                 die("emit: batchnorm %s lacks a tensor", n->name);
             buf_printf(c, "    {%lld, %d, %d, %d, %d, %.17g}, /* %s */\n",
                        (long long)n->out.d[n->out.rank - 1], gm, bt, mn, vr,
@@ -302,7 +335,9 @@ void emit_prologue(Emitter *e) {
     buf_printf(c, "    float *ws; /* nthreads x ws_floats: the convs' scratch, "
                "a slice per worker */\n    rn_i64 ws_floats;\n");
     buf_printf(c, "    void (*par_rows)(%s *m, int y0, int y1, int w);\n", M);
-    buf_printf(c, "    int par_n, par_k;\n};\n");
+    buf_printf(c, "    int par_n, par_k;\n");
+    buf_printf(c, "    rn_hook hook; /* per-layer hook (M_set_hook), NULL: none */\n"
+               "    void *hook_ctx;\n};\n");
 
     emit_par_helpers(e);
 
@@ -344,13 +379,14 @@ static void emit_load(Emitter *e) {
         buf_printf(c, "    for (i = 0; i < %d; i++) {\n"
                    "        const %s_prep *p = &%s_preps[i];\n"
                    "        float *scale = 0;\n        int g;\n"
-                   "        if (p->gamma >= 0) {\n"
+                   "        if (p->mean >= 0) {\n"
                    "            scale = malloc((size_t)p->cout * sizeof(float));\n"
                    "            m->fb[p->fb] = malloc((size_t)p->cout * sizeof(float));\n"
                    "            if (!scale || !m->fb[p->fb]) {\n"
                    "                free(scale);\n                %s_oom(err, errlen);\n"
                    "                goto fail;\n            }\n"
-                   "            rn_k_bn_fold_bias(p->cout, m->w[p->gamma], m->w[p->beta], "
+                   "            rn_k_bn_fold_bias(p->cout, p->gamma >= 0 ? m->w[p->gamma] : 0,\n"
+                   "                              p->beta >= 0 ? m->w[p->beta] : 0, "
                    "m->w[p->mean],\n                              m->w[p->var], p->eps, "
                    "p->bias >= 0 ? m->w[p->bias] : 0,\n"
                    "                              scale, m->fb[p->fb]);\n"
@@ -375,7 +411,7 @@ static void emit_load(Emitter *e) {
                    "                                p->cout, scale);\n"
                    "        }\n"
                    "        free(scale);\n"
-                   "        if (p->gamma >= 0) { /* folded: the statistics are not needed */\n"
+                   "        if (p->mean >= 0) { /* folded: the statistics are not needed */\n"
                    "            int t[5];\n            int j;\n"
                    "            t[0] = p->gamma, t[1] = p->beta, t[2] = p->mean, "
                    "t[3] = p->var, t[4] = p->bias;\n"
@@ -384,6 +420,15 @@ static void emit_load(Emitter *e) {
                    "                    free(m->w[t[j]]);\n"
                    "                    m->w[t[j]] = 0;\n                }\n"
                    "        }\n    }\n", e->nprep, M, M, M, convref, M, M);
+    if (e->ndeconv)
+        buf_printf(c, "    for (i = 0; i < %d; i++) { /* Keras's kernels, packed */\n"
+                   "        int k = %s_deconv_kernels[i];\n"
+                   "        float *p = malloc((size_t)%s_tensors[k].count * sizeof(float));\n"
+                   "        if (!p) {\n            %s_oom(err, errlen);\n"
+                   "            goto fail;\n        }\n"
+                   "        rn_deconv_pack(&%s_deconvs[i], m->w[k], p);\n"
+                   "        free(m->w[k]);\n        m->w[k] = p;\n    }\n",
+                   e->ndeconv, M, M, M, M);
     if (e->nbn)
         buf_printf(c, "    for (i = 0; i < %d; i++) {\n"
                    "        const %s_bn *b = &%s_bns[i];\n"
@@ -392,7 +437,8 @@ static void emit_load(Emitter *e) {
                    "        if (!m->bn[2 * i] || !m->bn[2 * i + 1]) {\n"
                    "            %s_oom(err, errlen);\n            goto fail;\n"
                    "        }\n"
-                   "        rn_k_bn_fold(b->c, m->w[b->gamma], m->w[b->beta], "
+                   "        rn_k_bn_fold(b->c, b->gamma >= 0 ? m->w[b->gamma] : 0,\n"
+                   "                     b->beta >= 0 ? m->w[b->beta] : 0, "
                    "m->w[b->mean], m->w[b->var],\n"
                    "                     b->eps, m->bn[2 * i], m->bn[2 * i + 1]);\n"
                    "    }\n", e->nbn, M, M, M);
@@ -429,6 +475,7 @@ static void emit_entry_points(Emitter *e) {
                "*const *outputs) {\n", M, M);
     for (int i = 0; i < g->ninputs; i++)
         buf_printf(c, "    m->in[%d] = inputs[%d];\n", i, i);
+    emit_inspect_start(e);
     for (int i = 0; i < g->nnodes; i++) {
         GNode *n = g->nodes[i];
         if (e->fn[i])
@@ -443,6 +490,7 @@ static void emit_entry_points(Emitter *e) {
         else if (n->op != OP_INPUT)
             buf_printf(c, "    /* %s: %s, no copy */\n",
                        comment_text(e, n->path), op_info[n->op].op);
+        emit_inspect_after(e, n);
     }
     for (int i = 0; i < g->noutputs; i++)
         buf_printf(c, "    memcpy(outputs[%d], %s, %lld * sizeof(float));\n", i,
@@ -492,11 +540,11 @@ static void shape_table(Emitter *e, const char *what, GNode **nodes, int n) {
 }
 
 static const char main_text[] =
-    "\n/* ./PROG [--threads N] [--repeat N] WEIGHTS.safetensors IN.npy... "
-    "OUT.npy... */\n"
+    "\n/* ./PROG [--threads N] [--repeat N] [--trace DIR] [--profile]\n"
+    " *        WEIGHTS.safetensors IN.npy... OUT.npy... */\n"
     "static int M_usage(const char *prog) {\n"
-    "    fprintf(stderr, \"usage: %s [--threads N] [--repeat N] "
-    "WEIGHTS.safetensors%s\\n\", prog, M_files);\n"
+    "    fprintf(stderr, \"usage: %s [--threads N] [--repeat N] [--trace DIR] "
+    "[--profile] WEIGHTS.safetensors%s\\n\", prog, M_files);\n"
     "    return 2;\n}\n\n"
     "static int M_number(const char *s, int lo, int hi, int *out) {\n"
     "    char *end;\n    long v = strtol(s, &end, 10);\n"
@@ -514,8 +562,15 @@ static const char main_text[] =
     "        snprintf(s, n, \"[%lld, %lld, %lld] or [1, %lld, %lld, %lld]\", d[0], "
     "d[1], d[2], d[0], d[1], d[2]);\n"
     "    else\n        snprintf(s, n, \"[%lld] or [1, %lld]\", d[0], d[0]);\n}\n\n"
+    "";
+
+/* main() itself (a second string: C99 compilers need only take 4095
+ * characters in one literal). */
+static const char main_body[] =
     "int main(int argc, char **argv) {\n"
-    "    int threads = rn_threads_from_env(), repeat = 0, a = 1, i, rc = 1;\n"
+    "    int threads = rn_threads_from_env(), repeat = 0, profile = 0, a = 1, i, rc = 1;\n"
+    "    const char *trace = 0;\n"
+    "    rn_profile *prof = 0;\n"
     "    char err[1024];\n"
     "    rn_array in[M_NI];\n    const float *inputs[M_NI];\n"
     "    float *outputs[M_NO];\n    M *m;\n"
@@ -525,6 +580,10 @@ static const char main_text[] =
     "            if (!M_number(argv[++a], 1, 64, &threads)) return M_usage(argv[0]);\n"
     "        } else if (a + 1 < argc && !strcmp(argv[a], \"--repeat\")) {\n"
     "            if (!M_number(argv[++a], 1, 1000000, &repeat)) return M_usage(argv[0]);\n"
+    "        } else if (a + 1 < argc && !strcmp(argv[a], \"--trace\")) {\n"
+    "            trace = argv[++a];\n"
+    "        } else if (!strcmp(argv[a], \"--profile\")) {\n"
+    "            profile = 1;\n"
     "        } else {\n            return M_usage(argv[0]);\n        }\n    }\n"
     "    if (argc - a != 1 + M_NUM_INPUTS + M_NUM_OUTPUTS) return M_usage(argv[0]);\n"
     "    m = M_load(argv[a], err, sizeof err);\n"
@@ -551,18 +610,43 @@ static const char main_text[] =
     "        if (!outputs[i]) {\n"
     "            fprintf(stderr, \"%s: out of memory\\n\", argv[0]);\n"
     "            goto done;\n        }\n    }\n"
-    "    M_run_v(m, inputs, outputs);\n"
+    "";
+
+/* main(), continued: the runs, the trace and the profile. */
+static const char main_runs[] =
+    "    if (trace) { /* every layer's value in the first run */\n"
+    "        rn_trace *tr = rn_trace_open(trace, M_name, M_layers(), M_NUM_LAYERS, err, sizeof err);\n"
+    "        int missing;\n"
+    "        if (!tr) {\n            fprintf(stderr, \"%s: %s\\n\", argv[0], err);\n"
+    "            goto done;\n        }\n"
+    "        M_set_hook(m, rn_trace_hook, tr);\n"
+    "        M_run_v(m, inputs, outputs);\n"
+    "        M_set_hook(m, 0, 0);\n"
+    "        missing = rn_trace_close(tr, err, sizeof err);\n"
+    "        if (missing < 0) {\n            fprintf(stderr, \"%s: %s\\n\", argv[0], err);\n"
+    "            goto done;\n        }\n"
+    "        if (missing > 0)\n"
+    "            fprintf(stderr, \"%s: %d layers are fused into others in this build and "
+    "were not traced (rnc --no-fuse compiles every layer on its own)\\n\", argv[0], "
+    "missing);\n"
+    "    } else {\n        M_run_v(m, inputs, outputs);\n    }\n"
+    "    if (profile && repeat == 0) repeat = 1;\n"
+    "    if (profile && !(prof = rn_profile_new(M_layers(), M_NUM_LAYERS, repeat))) {\n"
+    "        fprintf(stderr, \"%s: out of memory\\n\", argv[0]);\n        goto done;\n    }\n"
+    "    if (prof) M_set_hook(m, rn_profile_hook, prof);\n"
     "    if (repeat > 0) {\n"
     "        double *t = malloc((size_t)repeat * sizeof *t), med, min;\n"
     "        if (!t) goto done;\n"
     "        for (i = 0; i < repeat; i++) {\n"
     "            double t0 = rn_now_ms();\n"
     "            M_run_v(m, inputs, outputs);\n"
-    "            t[i] = rn_now_ms() - t0;\n        }\n"
+    "            t[i] = rn_now_ms() - t0;\n"
+    "            if (prof) rn_profile_run_done(prof, t[i]);\n        }\n"
     "        rn_median_min(t, repeat, &med, &min);\n"
     "        fprintf(stderr, \"%s: median %.3f ms, min %.3f ms per run (%d runs, "
     "%d threads)\\n\", argv[0], med, min, repeat, threads);\n"
     "        free(t);\n    }\n"
+    "    M_set_hook(m, 0, 0);\n"
     "    for (i = 0; i < M_NUM_OUTPUTS; i++) {\n"
     "        rn_i64 dims[4];\n        int j;\n        dims[0] = 1;\n"
     "        for (j = 0; j < M_out_rank[i]; j++) dims[j + 1] = M_out_dims[i][j];\n"
@@ -570,29 +654,23 @@ static const char main_text[] =
     "dims, outputs[i], err, sizeof err) != 0) {\n"
     "            fprintf(stderr, \"%s: %s\\n\", argv[0], err);\n"
     "            goto done;\n        }\n    }\n"
+    "    if (prof) rn_profile_print(prof, M_name, threads);\n"
     "    rc = 0;\ndone:\n"
+    "    rn_profile_free(prof);\n"
     "    for (i = 0; i < M_NUM_INPUTS; i++) rn_array_free(&in[i]);\n"
     "    for (i = 0; i < M_NUM_OUTPUTS; i++) free(outputs[i]);\n"
     "    M_free(m);\n    return rc;\n}\n";
 
-/* main_text with every "M_" made "NAME_" and M_NI/M_NO the array sizes. */
-static void emit_main(Emitter *e) {
-    Graph *g = e->g;
-    shape_table(e, "in", g->inputs, g->ninputs);
-    shape_table(e, "out", g->outputs, g->noutputs);
-    buf_printf(e->c, "static const char %s_files[] = \"", e->name);
-    for (int i = 0; i < g->ninputs; i++) buf_printf(e->c, " IN%d.npy", i);
-    for (int i = 0; i < g->noutputs; i++) buf_printf(e->c, " OUT%d.npy", i);
-    buf_printf(e->c, "\";\n");
-    const char *ni = arena_printf(g->arena, "%d", g->ninputs ? g->ninputs : 1);
-    const char *no = arena_printf(g->arena, "%d", g->noutputs ? g->noutputs : 1);
-    for (const char *p = main_text; *p;) {
+/* text with every "M_" made "NAME_" and M_NI/M_NO the array sizes. */
+static void emit_main_text(Emitter *e, const char *text, const char *ni,
+                           const char *no) {
+    for (const char *p = text; *p;) {
         if (!strncmp(p, "M_NI", 4) || !strncmp(p, "M_NO", 4)) {
             buf_printf(e->c, "%s", p[3] == 'I' ? ni : no);
             p += 4;
         } else if ((p[0] == 'M' && (p[1] == '_' || p[1] == ' ' || p[1] == '*')) &&
-                   (p == main_text || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') ||
-                                        (p[-1] >= 'A' && p[-1] <= 'Z')))) {
+                   (p == text || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') ||
+                                   (p[-1] >= 'A' && p[-1] <= 'Z')))) {
             buf_printf(e->c, "%s", e->name);
             p += 1;
         } else {
@@ -602,8 +680,26 @@ static void emit_main(Emitter *e) {
     }
 }
 
+static void emit_main(Emitter *e) {
+    Graph *g = e->g;
+    shape_table(e, "in", g->inputs, g->ninputs);
+    shape_table(e, "out", g->outputs, g->noutputs);
+    buf_printf(e->c, "static const char %s_name[] = %s;\n", e->name,
+               c_string(e, g->name));
+    buf_printf(e->c, "static const char %s_files[] = \"", e->name);
+    for (int i = 0; i < g->ninputs; i++) buf_printf(e->c, " IN%d.npy", i);
+    for (int i = 0; i < g->noutputs; i++) buf_printf(e->c, " OUT%d.npy", i);
+    buf_printf(e->c, "\";\n");
+    const char *ni = arena_printf(g->arena, "%d", g->ninputs ? g->ninputs : 1);
+    const char *no = arena_printf(g->arena, "%d", g->noutputs ? g->noutputs : 1);
+    emit_main_text(e, main_text, ni, no);
+    emit_main_text(e, main_body, ni, no);
+    emit_main_text(e, main_runs, ni, no);
+}
+
 void emit_api(Emitter *e) {
     emit_load(e);
     emit_entry_points(e);
+    emit_inspect_table(e);
     if (e->o->with_main && !e->o->for_jit) emit_main(e);
 }

@@ -1,6 +1,7 @@
 /* emit_c.c: the graph as specialized C (model.c) and its API (model.h):
- * the entry point and the layers. The instance half (model.h, the struct,
- * load/run/free, main) is in emit_api.c.
+ * the entry point and the layers with windows or a split over threads
+ * (convolutions, pools, dense). The simple layers are emit_simple.c's; the
+ * instance half (model.h, the struct, load/run/free, main) is emit_api.c's.
  *
  * Requires: shapes, paddings and counts (shape.c), the fusion marks of
  * compiler/passes/ (or none) and the arena plan (plan.c) on every node.
@@ -11,8 +12,8 @@
  * concat whose operands wrote into its slices have none), every dimension
  * a literal. Hot inner loops are calls into the runtime (rnrt.h: conv.c
  * for conv2d, kernels.c for the rest) with literal sizes, so the same C
- * runs fast whether gcc or tcc (the JIT) compiles it. An instance struct owns the weights, the activation
- * arena and the thread pool; layers that split their output rows over the
+ * runs fast whether gcc or tcc (the JIT) compiles it. An instance struct
+ * owns the weights, the activation arena and the thread pool; layers that split their output rows over the
  * pool get the instance as the task context. */
 #include "emit_c.h"
 
@@ -56,12 +57,13 @@ static const char *thousands(Emitter *e, int64_t v) {
     return arena_strdup(e->g->arena, out);
 }
 
-/* Flatten and dropout alias their input, and a fused node's value is its
- * absorber's: the node whose code computes n's floats (same count). A
- * folded zeropad's floats are its input's, unpadded (see emit_pad_t). */
+/* Flatten, dropout and reshape alias their input, and a fused node's
+ * value is its absorber's: the node whose code computes n's floats (same
+ * count). A folded zeropad's floats are its input's, unpadded (see
+ * emit_pad_t). */
 GNode *emit_storage(GNode *n) {
     for (;;) {
-        if (n->op == OP_FLATTEN || n->op == OP_DROPOUT || n->pad_folded) n = n->in[0];
+        if (node_is_alias(n)) n = n->in[0];
         else if (n->absorbed_by) n = n->absorbed_by;
         else return n;
     }
@@ -74,8 +76,16 @@ static GNode *owner(GNode *n) {
 }
 
 bool emit_has_code(const GNode *n) {
-    return n->op != OP_INPUT && n->op != OP_FLATTEN && n->op != OP_DROPOUT &&
-           !n->pad_folded && !n->absorbed_by && !(n->op == OP_CONCAT && n->sliced);
+    return n->op != OP_INPUT && !node_is_alias(n) && !n->absorbed_by &&
+           !(n->op == OP_CONCAT && n->sliced);
+}
+
+/* The shape of the input n's code reads: its first input's, or for a
+ * conv reading a folded zeropad, that zeropad's input's. (An alias's
+ * storage may be another shape: a reshape's source.) */
+const Shape *emit_in_shape(const GNode *n) {
+    const GNode *in = n->in[0];
+    return in->pad_folded ? &in->in[0]->out : &in->out;
 }
 
 /* A conv's top and left padding over the storage it reads: its own, plus
@@ -142,7 +152,8 @@ static int64_t chans(const Shape *s) { return s->d[s->rank - 1]; }
 static void check_input(GNode *n, GNode *in, bool in_place_ok) {
     GNode *o = owner(n), *s = owner(in);
     if (s->op == OP_INPUT) return;
-    int64_t cnt = shape_count(&o->out), scnt = shape_count(&s->out);
+    int64_t cnt = o == n ? plan_floats(n) : shape_count(&o->out);
+    int64_t scnt = shape_count(&s->out);
     bool overlap = s->arena_off < o->arena_off + cnt &&
                    o->arena_off < s->arena_off + scnt;
     if (overlap && !(in_place_ok && s->arena_off == o->arena_off))
@@ -151,7 +162,7 @@ static void check_input(GNode *n, GNode *in, bool in_place_ok) {
 
 static void check_plan(Emitter *e, GNode *n, bool in_place_ok) {
     GNode *o = owner(n);
-    int64_t cnt = shape_count(&o->out);
+    int64_t cnt = o == n ? plan_floats(n) : shape_count(&o->out);
     if (o->arena_off < 0 || o->arena_off + cnt > e->g->arena_floats)
         die("emit: %s: arena slot [%lld, +%lld) outside the arena (%lld)",
             n->name, (long long)o->arena_off, (long long)cnt,
@@ -236,7 +247,7 @@ static void window_rows(Emitter *e, GNode *n, const char *fn,
                         void (*tap)(Emitter *, GNode *),
                         void (*fini)(Emitter *, GNode *)) {
     Buf *c = e->c;
-    const Shape *is = &emit_storage(n->in[0])->out, *os = &n->out;
+    const Shape *is = emit_in_shape(n), *os = &n->out;
     int dh = n->dh ? n->dh : 1, dw = n->dw ? n->dw : 1;
     long long ow = os->d[1], oc = os->d[2];
     buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn,
@@ -263,7 +274,7 @@ static void window_rows(Emitter *e, GNode *n, const char *fn,
 
 /* The input pixel of output column lo[kx] in row iy, as a float offset. */
 static const char *tap_src(Emitter *e, GNode *n) {
-    const Shape *is = &emit_storage(n->in[0])->out;
+    const Shape *is = emit_in_shape(n);
     return arena_printf(e->g->arena,
                         "((long)iy * %lld + lo[kx] * %d - %d + kx * %d) * %lld",
                         (long long)is->d[1], n->sw, n->pad_l,
@@ -278,7 +289,7 @@ static const char *tap_src(Emitter *e, GNode *n) {
 static void conv_layer(Emitter *e, GNode *n, const char *fn) {
     Buf *c = e->c;
     int k = e->conv[n->id], groups = n->groups > 1 ? n->groups : 1;
-    long long cin = chans(&emit_storage(n->in[0])->out), cout = n->out.d[2];
+    long long cin = chans(emit_in_shape(n)), cout = n->out.d[2];
     long long cig = cin / groups, cog = cout / groups;
     const char *bias = emit_bias(e, n);
     bool has_bias = strcmp(bias, "(const float *)0") != 0;
@@ -322,7 +333,7 @@ static void conv_layer(Emitter *e, GNode *n, const char *fn) {
  * rows after. */
 static void dw_layer(Emitter *e, GNode *n, const char *fn) {
     Buf *c = e->c;
-    const Shape *is = &emit_storage(n->in[0])->out;
+    const Shape *is = emit_in_shape(n);
     long long ow = n->out.d[1], cout = n->out.d[2];
     int mult = n->multiplier > 0 ? n->multiplier : 1;
     Act act = emit_act(n);
@@ -361,30 +372,34 @@ static void pool_tap(Emitter *e, GNode *n) {
 }
 
 /* Average pooling divides by the real pixels of each window (TensorFlow's
- * rule): rows valid for oy times columns valid for ox. */
+ * rule), or with count_include_pad by its positions inside the padded
+ * input [-pad, size + pad) (PyTorch's): rows counted for oy times columns
+ * counted for ox. */
+static void avg_counts(Emitter *e, const char *name, int nout, int k, int s,
+                       int lo, int hi, int64_t size, bool with_pad) {
+    buf_printf(e->c, "%s[%d] = {", name, nout);
+    for (int o = 0; o < nout; o++) {
+        int count = 0;
+        for (int t = 0; t < k; t++) {
+            int64_t i = (int64_t)o * s - lo + t;
+            count += with_pad ? i >= -lo && i < size + hi : i >= 0 && i < size;
+        }
+        buf_printf(e->c, "%s%d", o ? ", " : "", count);
+    }
+    buf_printf(e->c, "}");
+}
+
 static void avg_fini(Emitter *e, GNode *n) {
     Buf *c = e->c;
-    const Shape *is = &emit_storage(n->in[0])->out;
+    const Shape *is = emit_in_shape(n);
     int oh = (int)n->out.d[0], ow = (int)n->out.d[1];
-    buf_printf(c, "        static const int cy[%d] = {", oh);
-    for (int oy = 0; oy < oh; oy++) {
-        int k = 0;
-        for (int ky = 0; ky < n->kh; ky++) {
-            int iy = oy * n->sh - n->pad_t + ky;
-            k += iy >= 0 && iy < is->d[0];
-        }
-        buf_printf(c, "%s%d", oy ? ", " : "", k);
-    }
-    buf_printf(c, "}, cx[%d] = {", ow);
-    for (int ox = 0; ox < ow; ox++) {
-        int k = 0;
-        for (int kx = 0; kx < n->kw; kx++) {
-            int ix = ox * n->sw - n->pad_l + kx;
-            k += ix >= 0 && ix < is->d[1];
-        }
-        buf_printf(c, "%s%d", ox ? ", " : "", k);
-    }
-    buf_printf(c, "};\n");
+    buf_printf(c, "        static const int ");
+    avg_counts(e, "cy", oh, n->kh, n->sh, n->pad_t, n->pad_b, is->d[0],
+               n->count_include_pad);
+    buf_printf(c, ", ");
+    avg_counts(e, "cx", ow, n->kw, n->sw, n->pad_l, n->pad_r, is->d[1],
+               n->count_include_pad);
+    buf_printf(c, ";\n");
     buf_printf(c, "        for (int ox = 0; ox < %d; ox++)\n", ow);
     buf_printf(c, "            if (cy[oy] * cx[ox] > 0) rn_k_scale(yr + ox * "
                "%lld, %lld, 1.0f / (float)(cy[oy] * cx[ox]));\n",
@@ -401,6 +416,8 @@ bool emit_splits(const GNode *n) {
     case OP_CONV2D: /* conv.c's tiles also split the channels */
         return n->macs >= 100000;
     case OP_DEPTHWISE_CONV2D:
+    case OP_SEPARABLE_CONV2D:
+    case OP_CONV2D_TRANSPOSE:
     case OP_DENSE:
         work = n->macs;
         break;
@@ -425,98 +442,105 @@ static void rows_layer(Emitter *e, GNode *n, const char *fn) {
     else
         buf_printf(e->c, "    %s_rows(m, 0, %lld, 0);\n", fn, (long long)rows);
     if (n->op == OP_DENSE && emit_act(n) != ACT_NONE)
-        buf_printf(e->c, "    rn_k_act(%d, %s, %s, 1, %lld);\n", (int)emit_act(n),
-                   emit_data(e, n), emit_data(e, n), (long long)n->out.d[0]);
+        buf_printf(e->c, "    rn_k_act(%d, %s, %s, %lld, %lld);\n", (int)emit_act(n),
+                   emit_data(e, n), emit_data(e, n),
+                   (long long)(shape_count(&n->out) / n->filters),
+                   (long long)n->filters);
     buf_printf(e->c, "}\n");
 }
 
-/* Dense: a one-pixel convolution, its units split over the pool. */
+/* Dense: a one-pixel convolution, its units split over the pool; on an
+ * image, a 1x1 convolution, its rows split. */
 static void dense_rows(Emitter *e, GNode *n, const char *fn) {
     Buf *c = e->c;
-    long long in = shape_count(&emit_storage(n->in[0])->out), u = n->out.d[0];
-    int b = emit_weight(e, n, "bias");
+    long long u = n->filters;
+    int b = emit_weight(e, n, "bias"), k = emit_weight(e, n, "kernel");
+    const char *bias = b < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", b);
+    if (n->out.rank == 3) {
+        long long w = n->out.d[1], cin = n->in[0]->out.d[2];
+        buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn, e->name);
+        buf_printf(c, "    float *y = %s + (long)y0 * %lld;\n    (void)w;\n",
+                   emit_data(e, n), w * u);
+        buf_printf(c, "    rn_k_fill_bias((y1 - y0) * %lld, %lld, %s, y, %lld);\n", w, u,
+                   bias, u);
+        buf_printf(c, "    rn_k_conv_tap((y1 - y0) * %lld, %lld, %lld, %s + (long)y0 * %lld, "
+                   "%lld, m->w[%d], %lld, y, %lld);\n}\n", w, cin, u,
+                   emit_data(e, n->in[0]), w * cin, cin, k, u, u);
+        return;
+    }
+    long long in = shape_count(emit_in_shape(n));
     buf_printf(c, "static void %s_rows(%s *m, int o0, int o1, int w) {\n", fn, e->name);
     buf_printf(c, "    float *y = %s + o0;\n    (void)w;\n", emit_data(e, n));
-    buf_printf(c, "    rn_k_fill_bias(1, o1 - o0, %s, y, %lld);\n",
-               b < 0 ? "(const float *)0"
-                     : arena_printf(e->g->arena, "m->w[%d] + o0", b), u);
+    buf_printf(c, "    rn_k_fill_bias(1, o1 - o0, %s%s, y, %lld);\n", bias,
+               b < 0 ? "" : " + o0", u);
     buf_printf(c, "    rn_k_conv_tap(1, %lld, o1 - o0, %s, %lld, m->w[%d] + o0, "
-               "%lld, y, %lld);\n}\n", in, emit_data(e, n->in[0]), in,
-               emit_weight(e, n, "kernel"), u, u);
+               "%lld, y, %lld);\n}\n", in, emit_data(e, n->in[0]), in, k, u, u);
 }
 
-/* Layers with one call or a short loop: no row split. */
-static void simple_layer(Emitter *e, GNode *n, const char *fn) {
+/* The activation of a layer that applies it after its rows (not fused
+ * into a kernel), on output rows [y0, y1). */
+static void rows_act(Emitter *e, GNode *n) {
+    Act act = emit_act(n);
+    long long ow = n->out.d[1], oc = n->out.d[2];
+    if (act == ACT_NONE) return;
+    buf_printf(e->c, "    rn_k_act(%d, %s + (long)y0 * %lld, %s + (long)y0 * %lld, "
+               "(y1 - y0) * %lld, %lld);\n", (int)act, emit_data(e, n), ow * oc,
+               emit_data(e, n), ow * oc, ow, oc);
+}
+
+/* SeparableConv2D: per block of rows, the depthwise conv (depthwise.c)
+ * into the layer's scratch, then the 1x1 conv with the bias. */
+static void separable_rows(Emitter *e, GNode *n, const char *fn) {
     Buf *c = e->c;
-    long long cnt = shape_count(&n->out), ch = chans(&n->out);
-    const char *y = emit_data(e, n), *x = emit_data(e, n->in[0]);
-    buf_printf(c, "static void %s(%s *m) {\n", fn, e->name);
-    switch (n->op) {
-    case OP_BATCHNORM:
-        buf_printf(c, "    rn_k_scale_shift(%s, %s, %lld, %lld, m->bn[%d], "
-                   "m->bn[%d]);\n", x, y, cnt / ch, ch, 2 * e->bnidx[n->id],
-                   2 * e->bnidx[n->id] + 1);
-        break;
-    case OP_ACTIVATION:
-        buf_printf(c, "    rn_k_act(%d, %s, %s, %lld, %lld);\n", (int)n->act, x,
-                   y, cnt / ch, ch);
-        break;
-    case OP_RESCALE:
-        buf_printf(c, "    rn_k_affine(%s, %s, %lld, %s, %s);\n", x, y, cnt,
-                   emit_float(e, n->scale), emit_float(e, n->offset));
-        break;
-    case OP_ADD:
-        buf_printf(c, "    rn_k_add(%s, %s, %s, %lld);\n", x,
-                   emit_data(e, n->in[1]), y, cnt);
-        for (int i = 2; i < n->nin; i++)
-            buf_printf(c, "    rn_k_add(%s, %s, %s, %lld);\n", y,
-                       emit_data(e, n->in[i]), y, cnt);
-        break;
-    case OP_GLOBAL_AVGPOOL:
-    case OP_GLOBAL_MAXPOOL: {
-        const Shape *is = &emit_storage(n->in[0])->out;
-        buf_printf(c, "    rn_k_global_pool(%d, %s, %s, %lld, %lld);\n",
-                   n->op == OP_GLOBAL_MAXPOOL, x, y,
-                   (long long)(is->d[0] * is->d[1]), ch);
-        break;
-    }
-    case OP_CONCAT: {
-        long long pix = cnt / ch, off = 0;
-        buf_printf(c, "    float *y = %s;\n", y);
-        buf_printf(c, "    for (long p = 0; p < %lld; p++) {\n", pix);
-        for (int i = 0; i < n->nin; i++) {
-            /* the operand's own shape: a flatten aliases its source's
-             * storage, but contributes its flat size */
-            long long ci = chans(&n->in[i]->out);
-            buf_printf(c, "        memcpy(y + p * %lld + %lld, %s + p * %lld, "
-                       "%lld * sizeof(float));\n", ch, off,
-                       emit_data(e, n->in[i]), ci, ci);
-            off += ci;
-        }
-        buf_printf(c, "    }\n");
-        break;
-    }
-    case OP_ZEROPAD: {
-        const Shape *is = &emit_storage(n->in[0])->out;
-        long long w = is->d[1], ow = n->out.d[1];
-        buf_printf(c, "    memset(%s, 0, %lld * sizeof(float));\n", y, cnt);
-        buf_printf(c, "    for (int iy = 0; iy < %lld; iy++)\n",
-                   (long long)is->d[0]);
-        buf_printf(c, "        memcpy(%s + ((long)(iy + %d) * %lld + %d) * %lld, "
-                   "%s + (long)iy * %lld, %lld * sizeof(float));\n", y,
-                   n->pad_t, ow, n->pad_l, ch, x, w * ch, w * ch);
-        break;
-    }
-    default:
-        die("emit: no code for %s", op_info[n->op].op);
-    }
+    const Shape *is = emit_in_shape(n);
+    long long ow = n->out.d[1], f = n->filters, cm = is->d[2] * n->multiplier;
+    int b = emit_weight(e, n, "bias");
+    const char *tmp = arena_printf(e->g->arena, "(m->arena + %lld)",
+                                   (long long)plan_scratch_offset(n));
+    buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn, e->name);
+    buf_printf(c, "    static const rn_dw d = {.ih = %d, .iw = %d, .c = %d, .oh = %d, "
+               ".ow = %d, .mult = %d,\n        .kh = %d, .kw = %d, .sh = %d, .sw = %d, "
+               ".dh = %d, .dw = %d, .pad_t = %d, .pad_l = %d,\n        .ldi = %d, "
+               ".ldo = %d, .act = 0};\n",
+               (int)is->d[0], (int)is->d[1], (int)is->d[2], (int)n->out.d[0], (int)ow,
+               n->multiplier, n->kh, n->kw, n->sh, n->sw, n->dh, n->dw, n->pad_t,
+               n->pad_l, (int)is->d[2], (int)cm);
+    buf_printf(c, "    float *y = %s + (long)y0 * %lld;\n    (void)w;\n",
+               emit_data(e, n), ow * f);
+    buf_printf(c, "    rn_dw_run(&d, %s, m->w[%d], (const float *)0, %s, y0, y1);\n",
+               emit_data(e, n->in[0]), emit_weight(e, n, "depthwise_kernel"), tmp);
+    buf_printf(c, "    rn_k_fill_bias((y1 - y0) * %lld, %lld, %s, y, %lld);\n", ow, f,
+               b < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", b), f);
+    buf_printf(c, "    rn_k_conv_tap((y1 - y0) * %lld, %lld, %lld, %s + (long)y0 * %lld, "
+               "%lld, m->w[%d], %lld, y, %lld);\n", ow, cm, f, tmp, ow * cm, cm,
+               emit_weight(e, n, "pointwise_kernel"), f, f);
+    rows_act(e, n);
+    buf_printf(c, "}\n");
+}
+
+/* Conv2DTranspose: runtime/deconv.c on its rn_deconv literal, the kernel
+ * packed at load. */
+static void deconv_rows(Emitter *e, GNode *n, const char *fn) {
+    Buf *c = e->c;
+    int b = emit_weight(e, n, "bias");
+    buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn, e->name);
+    buf_printf(c, "    (void)w;\n    rn_deconv_run(&%s_deconvs[%d], %s, m->w[%d], %s, %s, "
+               "y0, y1);\n", e->name, e->deconv[n->id], emit_data(e, n->in[0]),
+               emit_weight(e, n, "kernel"),
+               b < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", b),
+               emit_data(e, n));
+    rows_act(e, n);
     buf_printf(c, "}\n");
 }
 
 /* Writes one layer's function(s): all but inputs and aliases have one. */
 static void emit_layer(Emitter *e, GNode *n, const char *fn) {
     bool elementwise = n->op == OP_BATCHNORM || n->op == OP_ACTIVATION ||
-                       n->op == OP_RESCALE || n->op == OP_ADD;
+                       n->op == OP_RESCALE || node_is_merge(n) ||
+                       n->op == OP_RELU || n->op == OP_ELU ||
+                       n->op == OP_LEAKY_RELU || n->op == OP_SOFTMAX ||
+                       n->op == OP_PRELU || n->op == OP_LAYERNORM ||
+                       n->op == OP_NORMALIZATION;
     check_plan(e, n, elementwise);
     layer_comment(e, n);
     switch (n->op) {
@@ -539,8 +563,16 @@ static void emit_layer(Emitter *e, GNode *n, const char *fn) {
         dense_rows(e, n, fn);
         rows_layer(e, n, fn);
         break;
+    case OP_SEPARABLE_CONV2D:
+        separable_rows(e, n, fn);
+        rows_layer(e, n, fn);
+        break;
+    case OP_CONV2D_TRANSPOSE:
+        deconv_rows(e, n, fn);
+        rows_layer(e, n, fn);
+        break;
     default:
-        simple_layer(e, n, fn);
+        emit_simple_layer(e, n, fn);
         break;
     }
 }
@@ -559,7 +591,11 @@ void emit_c(Graph *g, const EmitOptions *o, Buf *c, Buf *h) {
     }
     emit_header(&e, h);
     emit_prologue(&e);
-    for (int i = 0; i < g->nnodes; i++)
-        if (e.fn[i]) emit_layer(&e, g->nodes[i], e.fn[i]);
+    for (int i = 0; i < g->nnodes; i++) {
+        if (!e.fn[i]) continue;
+        size_t at = c->len;
+        emit_layer(&e, g->nodes[i], e.fn[i]);
+        emit_line_directives(&e, at, g->nodes[i]);
+    }
     emit_api(&e);
 }

@@ -31,6 +31,11 @@ typedef struct Emitter {
      * the folded-bias slot m->fb */
     int *conv, *prep, *pk, *fb;
     int nconv, nprep, npk, nfb;
+    struct EmitInspect *insp; /* emit_inspect.c's tables, made on first use */
+    size_t lines_at;      /* emit_inspect.c: newlines of c counted up to */
+    int lines;            /* lines_at */
+    int *deconv;          /* by node id: its M_deconvs entry, or -1 */
+    int ndeconv;
 } Emitter;
 
 /* emit_c.c */
@@ -41,15 +46,33 @@ const char *emit_data(Emitter *e, GNode *n);
 int emit_weight(Emitter *e, const GNode *n, const char *suffix);
 bool emit_splits(const GNode *n); /* rows split over the instance's pool */
 bool emit_has_code(const GNode *n); /* not an input, alias or fused node */
+const Shape *emit_in_shape(const GNode *n); /* what n's code reads */
 int emit_pad_t(const GNode *n);      /* conv/depthwise padding, with a */
 int emit_pad_l(const GNode *n);      /* folded zeropad's (fold_zeropad.c) */
 Act emit_act(const GNode *n);       /* the activation its code applies last */
 const char *emit_bias(Emitter *e, const GNode *n); /* conv/depthwise bias */
 
+/* emit_simple.c: the layer function of a node that emit_c.c does not
+ * write itself (no windows, no row split). */
+void emit_simple_layer(Emitter *e, GNode *n, const char *fn);
+
 /* emit_api.c */
+const char *emit_comment(Emitter *e, const char *s); /* safe inside a comment */
+const char *emit_string(Emitter *e, const char *s);  /* a C string literal */
 void emit_collect(Emitter *e);          /* the tensor table and bn slots */
 void emit_header(Emitter *e, Buf *h);   /* model.h */
 void emit_prologue(Emitter *e);         /* banner, includes, struct, tables */
 void emit_api(Emitter *e);              /* load, run, free, main */
+
+/* emit_inspect.c: the layer table and per-layer hook (see there), and
+ * #line directives */
+void emit_inspect_decls(Emitter *e, Buf *b);   /* M_NUM_LAYERS, M_layers, M_set_hook */
+void emit_inspect_table(Emitter *e);           /* their definitions */
+void emit_inspect_start(Emitter *e);           /* run_v: the hook as a run starts */
+void emit_inspect_after(Emitter *e, GNode *n); /* run_v: the hook once n is done */
+/* With o->line_directives: the text of c from `from` (node n's functions)
+ * gets #line directives naming n's line of the .rn, then one back to
+ * o->c_path. */
+void emit_line_directives(Emitter *e, size_t from, const GNode *n);
 
 #endif

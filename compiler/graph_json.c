@@ -5,7 +5,8 @@
  * {"model": NAME, "inputs": [ID...], "outputs": [ID...], "nodes": [
  *   {"id", "op", "name", "path", "inputs": [ID...], "shape": [dims],
  *    "attrs": {...the op's attributes...},
- *    "weights": [{"name", "shape", "trainable"}...]}...]}
+ *    "weights": [{"name", "shape", "trainable"}...]}...],
+ *  "groups": [{"path", "class", "result": ID}...]}   (`layer` instances)
  *
  * Attributes are those the op uses (see GNode); paddings are the resolved
  * pad_t/b/l/r along with the mode they came from. */
@@ -56,6 +57,32 @@ static void attr_int(FILE *out, const char *k, int64_t v, bool *first) {
     fprintf(out, "%lld", (long long)v);
 }
 
+static void attr_bool(FILE *out, const char *k, bool v, bool *first) {
+    key(out, k, first);
+    fputs(v ? "true" : "false", out);
+}
+
+static void attr_num(FILE *out, const char *k, double v, bool *first) {
+    key(out, k, first);
+    json_number(out, v);
+}
+
+/* A list of numbers, or null when v is NULL. */
+static void attr_list(FILE *out, const char *k, const double *v, int64_t n,
+                      bool *first) {
+    key(out, k, first);
+    if (!v) {
+        fputs("null", out);
+        return;
+    }
+    fputc('[', out);
+    for (int64_t i = 0; i < n; i++) {
+        if (i) fputs(", ", out);
+        json_number(out, v[i]);
+    }
+    fputc(']', out);
+}
+
 static void attr_pair(FILE *out, const char *k, int a, int b, bool *first) {
     key(out, k, first);
     fprintf(out, "[%d, %d]", a, b);
@@ -79,6 +106,13 @@ static void attr_window(FILE *out, const GNode *n, bool *first) {
     attr_pair(out, "stride", n->sh, n->sw, first);
 }
 
+static void print_dims(FILE *out, int rank, const int64_t *d) {
+    fputc('[', out);
+    for (int i = 0; i < rank; i++)
+        fprintf(out, "%s%lld", i ? ", " : "", (long long)d[i]);
+    fputc(']', out);
+}
+
 static void print_attrs(FILE *out, const GNode *n) {
     bool first = true;
     fputc('{', out);
@@ -98,6 +132,25 @@ static void print_attrs(FILE *out, const GNode *n) {
         fputs(n->bias ? "true" : "false", out);
         attr_act(out, n, &first);
         break;
+    case OP_SEPARABLE_CONV2D:
+    case OP_CONV2D_TRANSPOSE:
+        attr_int(out, "filters", n->filters, &first);
+        if (n->op == OP_SEPARABLE_CONV2D)
+            attr_int(out, "multiplier", n->multiplier, &first);
+        attr_window(out, n, &first);
+        attr_pair(out, "dilation", n->dh, n->dw, &first);
+        attr_padding(out, n, &first);
+        if (n->op == OP_CONV2D_TRANSPOSE) {
+            /* as written (null: Keras's None); pads are resolved */
+            key(out, "output_padding", &first);
+            if (n->opad_given)
+                fprintf(out, "[%d, %d]", n->opad_h, n->opad_w);
+            else
+                fputs("null", out);
+        }
+        attr_bool(out, "bias", n->bias, &first);
+        attr_act(out, n, &first);
+        break;
     case OP_DENSE:
         attr_int(out, "units", n->filters, &first);
         key(out, "bias", &first);
@@ -105,16 +158,56 @@ static void print_attrs(FILE *out, const GNode *n) {
         attr_act(out, n, &first);
         break;
     case OP_BATCHNORM:
-        key(out, "epsilon", &first);
-        json_number(out, n->epsilon);
+    case OP_LAYERNORM:
+        attr_num(out, "epsilon", n->epsilon, &first);
+        attr_bool(out, "center", !n->no_center, &first);
+        attr_bool(out, "scale", !n->no_scale, &first);
+        break;
+    case OP_NORMALIZATION:
+        attr_list(out, "mean", n->norm_mean, n->norm_n, &first);
+        attr_list(out, "variance", n->norm_var, n->norm_n, &first);
         break;
     case OP_ACTIVATION:
         attr_act(out, n, &first);
+        if (n->act == ACT_HARD_SIGMOID) {
+            attr_num(out, "alpha", n->alpha, &first);
+            attr_num(out, "beta", n->beta, &first);
+        }
+        break;
+    case OP_RELU:
+        key(out, "max_value", &first);
+        if (n->has_max)
+            json_number(out, n->max_value);
+        else
+            fputs("null", out);
+        attr_num(out, "negative_slope", n->negative_slope, &first);
+        attr_num(out, "threshold", n->threshold, &first);
+        break;
+    case OP_ELU:
+    case OP_LEAKY_RELU:
+        attr_num(out, "alpha", n->alpha, &first);
+        break;
+    case OP_SOFTMAX:
+        attr_int(out, "axis", -1, &first);
+        break;
+    case OP_PRELU:
+        key(out, "shared_axes", &first);
+        fputc('[', out);
+        for (int k = 1, m = 0; k <= 3; k++)
+            if (n->shared_axes & (1 << k)) fprintf(out, "%s%d", m++ ? ", " : "", k);
+        fputc(']', out);
         break;
     case OP_MAXPOOL:
     case OP_AVGPOOL:
         attr_window(out, n, &first);
         attr_padding(out, n, &first);
+        attr_bool(out, "ceil_mode", n->ceil_mode, &first);
+        if (n->op == OP_AVGPOOL)
+            attr_bool(out, "count_include_pad", n->count_include_pad, &first);
+        break;
+    case OP_GLOBAL_AVGPOOL:
+    case OP_GLOBAL_MAXPOOL:
+        attr_bool(out, "keepdims", n->keepdims, &first);
         break;
     case OP_RESCALE:
         key(out, "scale", &first);
@@ -127,21 +220,32 @@ static void print_attrs(FILE *out, const GNode *n) {
         json_number(out, n->rate);
         break;
     case OP_ZEROPAD:
-        key(out, "pads", &first);
+    case OP_CROP:
+        key(out, n->op == OP_CROP ? "crop" : "pads", &first);
         fprintf(out, "[%d, %d, %d, %d]", n->pad_t, n->pad_b, n->pad_l,
                 n->pad_r);
         break;
+    case OP_RESHAPE:
+        key(out, "target_shape", &first);
+        print_dims(out, n->target.rank, n->target.d);
+        break;
+    case OP_UPSAMPLE:
+        attr_pair(out, "size", n->kh, n->kw, &first);
+        key(out, "interpolation", &first);
+        json_string(out, n->interp == INTERP_BILINEAR ? "bilinear" : "nearest");
+        attr_bool(out, "align_corners", n->align_corners, &first);
+        break;
+    case OP_CHANNEL_SHUFFLE:
+        attr_int(out, "groups", n->groups, &first);
+        break;
+    case OP_CHANNEL_SLICE:
+        attr_int(out, "start", n->start, &first);
+        attr_int(out, "stop", n->stop, &first);
+        break;
     default:
-        break; /* input, global pools, flatten, add, concat: none */
+        break; /* input, flatten, merges, concat: none */
     }
     fputc('}', out);
-}
-
-static void print_dims(FILE *out, int rank, const int64_t *d) {
-    fputc('[', out);
-    for (int i = 0; i < rank; i++)
-        fprintf(out, "%s%lld", i ? ", " : "", (long long)d[i]);
-    fputc(']', out);
 }
 
 static void print_ids(FILE *out, GNode *const *v, int n) {
@@ -164,7 +268,7 @@ static void print_node(FILE *out, const GNode *n) {
     fputs(",\n     \"attrs\": ", out);
     print_attrs(out, n);
     fputs(",\n     \"weights\": [", out);
-    WeightSpec ws[4];
+    WeightSpec ws[MAX_WEIGHTS];
     int k = node_weights(n, ws);
     for (int j = 0; j < k; j++) {
         fprintf(out, "%s{\"name\": \"", j ? ", " : "");
@@ -191,5 +295,14 @@ void graph_json_print(FILE *out, const Graph *g) {
         print_node(out, g->nodes[i]);
         fputs(i + 1 < g->nnodes ? ",\n" : "\n", out);
     }
-    fputs(" ]}\n", out);
+    /* the rows of `layer` instances (a summary row each, traced too) */
+    fputs(" ],\n \"groups\": [", out);
+    for (int k = 0; k < g->ngroups; k++) {
+        fputs(k ? ",\n    {\"path\": " : "\n    {\"path\": ", out);
+        json_string(out, g->groups[k]->path);
+        fputs(", \"class\": ", out);
+        json_string(out, g->groups[k]->klass);
+        fprintf(out, ", \"result\": %d}", g->groups[k]->result->id);
+    }
+    fputs(g->ngroups ? "\n ]}\n" : "]}\n", out);
 }

@@ -155,6 +155,8 @@ typedef struct ModelApi {
     int (*set_threads)(void *m, int n);
     void (*run_v)(void *m, const float *const *inputs, float *const *outputs);
     void (*free)(void *m);
+    const rn_layer *(*layers)(void);
+    void (*set_hook)(void *m, rn_hook hook, void *ctx);
 } ModelApi;
 
 static JitFn model_function(JitCode *j, const char *model, const char *what) {
@@ -174,6 +176,9 @@ static ModelApi model_api(JitCode *j, const char *model) {
     api.run_v = (void (*)(void *, const float *const *, float *const *))
         model_function(j, model, "run_v");
     api.free = (void (*)(void *))model_function(j, model, "free");
+    api.layers = (const rn_layer *(*)(void))model_function(j, model, "layers");
+    api.set_hook = (void (*)(void *, rn_hook, void *))model_function(j, model,
+                                                                    "set_hook");
     return api;
 }
 
@@ -221,23 +226,89 @@ static JitCode *compile_model(Graph *g, const char *src_path) {
     return j;
 }
 
-/* Runs once to warm up, then `repeat` times under the clock. */
-static void run_timed(const ModelApi *api, void *m, const float *const *in,
-                      float *const *out, int repeat, int threads) {
+/* A test hook: RNC_TRACE_PERTURB=NAME adds 1% of its largest magnitude
+ * (and 0.001) to the first value of row NAME as the traced run reaches it,
+ * so that the layers after it compute from a wrong value; --compare must
+ * then point at NAME (tests/e2e/inspect.sh). */
+typedef struct Perturb {
+    rn_trace *trace;
+    const rn_layer *layers;
+    const char *name;
+} Perturb;
+
+static void perturb_hook(void *ctx, int layer, const float *value) {
+    Perturb *p = ctx;
+    if (layer >= 0 && value && !strcmp(p->layers[layer].name, p->name)) {
+        const rn_layer *l = &p->layers[layer];
+        int64_t count = 1;
+        float big = 0;
+        for (int i = 0; i < l->rank; i++) count *= l->dims[i];
+        for (int64_t i = 0; i < count; i++)
+            big = fabsf(value[i]) > big ? fabsf(value[i]) : big;
+        ((float *)value)[0] += 0.01f * big + 0.001f;
+    }
+    rn_trace_hook(p->trace, layer, value);
+}
+
+/* --trace: the warm-up run writes every row of the model to dir. */
+static int run_traced(const Graph *g, const ModelApi *api, void *m,
+                      const float *const *in, float *const *out,
+                      const char *dir, char *err, size_t errlen) {
+    int n = g->nnodes + g->ngroups;
+    rn_trace *t = rn_trace_open(dir, g->name, api->layers(), n, err, errlen);
+    if (!t) return -1;
+    Perturb p = {t, api->layers(), getenv("RNC_TRACE_PERTURB")};
+    if (p.name) api->set_hook(m, perturb_hook, &p);
+    else api->set_hook(m, rn_trace_hook, t);
     api->run_v(m, in, out);
+    api->set_hook(m, NULL, NULL);
+    int missing = rn_trace_close(t, err, errlen);
+    if (missing < 0) return -1;
+    fprintf(stderr, "rnc: traced %d layers to %s/ (index %s/trace.json)\n",
+            n - missing, dir, dir);
+    if (missing > 0) die("--trace: %d layers without a value in an unfused build", missing);
+    return 0;
+}
+
+/* Runs once to warm up (tracing it with --trace), then `repeat` times
+ * under the clock (profiled with --profile). */
+static int run_timed(const Graph *g, const ModelApi *api, void *m,
+                     const float *const *in, float *const *out,
+                     const JitOptions *o, int threads, rn_profile **profile,
+                     char *err, size_t errlen) {
+    int repeat = o->repeat > 0 ? o->repeat : 1;
+    rn_profile *prof = NULL;
+    if (o->trace_dir) {
+        if (run_traced(g, api, m, in, out, o->trace_dir, err, errlen) != 0)
+            return -1;
+    } else {
+        api->run_v(m, in, out);
+    }
+    if (o->profile) {
+        if (o->trace_dir)
+            fprintf(stderr, "rnc: note: with --trace, --profile times the unfused "
+                    "build (every layer on its own)\n");
+        prof = rn_profile_new(api->layers(), g->nnodes + g->ngroups, repeat);
+        if (!prof) die("out of memory");
+        api->set_hook(m, rn_profile_hook, prof);
+    }
     double *ms = malloc((size_t)repeat * sizeof *ms);
     if (!ms) die("out of memory");
     for (int i = 0; i < repeat; i++) {
         double t0 = rn_now_ms();
         api->run_v(m, in, out);
         ms[i] = rn_now_ms() - t0;
+        if (prof) rn_profile_run_done(prof, ms[i]);
     }
+    api->set_hook(m, NULL, NULL);
     double median, min;
     rn_median_min(ms, repeat, &median, &min);
     fprintf(stderr, "rnc: run %.3f ms median, %.3f ms min (%d run%s after "
             "a warm-up, %d thread%s)\n", median, min, repeat,
             repeat == 1 ? "" : "s", threads, threads == 1 ? "" : "s");
     free(ms);
+    *profile = prof;
+    return 0;
 }
 
 /* The model's buffers: inputs (read or drawn) and outputs. */
@@ -461,6 +532,7 @@ int jit_run(Graph *g, const JitOptions *o, const char *src_path) {
     JitCode *j = NULL;
     void *m = NULL;
     ModelApi api = {0};
+    rn_profile *prof = NULL;
     JitData d;
     data_init(&d, g);
 
@@ -477,16 +549,19 @@ int jit_run(Graph *g, const JitOptions *o, const char *src_path) {
         snprintf(err, sizeof err, "cannot start %d threads", threads);
         goto fail;
     }
-    run_timed(&api, m, (const float *const *)d.in, d.out,
-              o->repeat > 0 ? o->repeat : 1, threads);
-    if (write_outputs(&d, o, err, sizeof err) != 0) goto fail;
+    if (run_timed(g, &api, m, (const float *const *)d.in, d.out, o, threads,
+                  &prof, err, sizeof err) != 0 ||
+        write_outputs(&d, o, err, sizeof err) != 0)
+        goto fail;
     print_header(stdout, &d, o);
     print_outputs(stdout, &d);
+    if (prof) rn_profile_print(prof, g->name, threads);
     rc = 0;
     goto done;
 fail:
     fprintf(stderr, "rnc: error: %s\n", err);
 done:
+    rn_profile_free(prof);
     if (m) api.free(m);
     jit_free(j);
     data_free(&d);

@@ -8,25 +8,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef RNC_RUNTIME_DIR
-#define RNC_RUNTIME_DIR "runtime"
-#endif
-#ifndef RNC_LIB_DIR
-#define RNC_LIB_DIR "build"
-#endif
-
 static const char usage[] =
     "usage: rnc MODEL.rn -o MODEL.c [--main]   compile ahead of time\n"
     "       rnc --run MODEL.rn [--weights W.safetensors] [--input X.npy]...\n"
     "           [--output Y.npy]... [--threads N] [--repeat N] [--seed N]\n"
-    "       rnc --summary [--expand] MODEL.rn\n"
+    "           [--trace DIR] [--profile]\n"
+    "       rnc --summary [--expand] [--memory] MODEL.rn\n"
+    "       rnc --memory MODEL.rn\n"
+    "       rnc --compare REF_DIR DIR [--tol T]\n"
     "       rnc --check MODEL.rn\n"
     "       rnc --dot MODEL.rn\n"
     "       rnc --init-weights W.safetensors [--seed N] [--random] MODEL.rn\n"
     "       rnc --graph-json MODEL.rn\n"
-    "       rnc --cflags | --libs | --help | --version\n";
+    "       rnc --cflags | --libs | --help | --version\n"
+    "options of any model command:\n"
+    "       --max-arena BYTES, --max-weights BYTES   a larger model is an error\n"
+    "           (BYTES: a number, or with K, M or G: 512K, 3M)\n"
+    "       --no-fuse            every layer's own code: no fusion passes\n"
+    "       --line-directives    with -o: #line in model.c points at MODEL.rn\n"
+    "--trace DIR: every layer's output as DIR/NAME.npy (an unfused build);\n"
+    "--profile: a per-layer time table on stdout after the runs;\n"
+    "--compare: a trace against a reference trace, layer by layer (exit 1 when\n"
+    "  a layer is out of tolerance: |got - ref| > T max|ref| + T/10, T = 1e-4)\n";
 
-enum Mode { M_COMPILE, M_RUN, M_SUMMARY, M_CHECK, M_DOT, M_INIT, M_JSON };
+enum Mode {
+    M_COMPILE, M_RUN, M_SUMMARY, M_CHECK, M_DOT, M_INIT, M_JSON, M_MEMORY,
+    M_COMPARE
+};
 
 enum { MAX_FILES = 64 };
 
@@ -42,6 +50,12 @@ typedef struct Options {
     bool with_main, expand, random;
     int threads, repeat;
     uint64_t seed;
+    /* inspection (docs/inspect.md) */
+    const char *trace_dir;            /* --trace */
+    const char *compare[2];           /* --compare REF_DIR DIR */
+    double tol;                       /* --tol */
+    bool profile, memory, no_fuse, line_directives;
+    int64_t max_arena, max_weights;   /* -1: no limit */
 } Options;
 
 static _Noreturn void usage_error(const char *fmt, const char *arg) {
@@ -80,6 +94,8 @@ static void parse_args(int argc, char **argv, Options *o) {
     o->mode = M_COMPILE;
     o->repeat = 1;
     o->threads = 0; /* 0: RNC_THREADS or 1 */
+    o->tol = 1e-4;
+    o->max_arena = o->max_weights = -1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -90,12 +106,8 @@ static void parse_args(int argc, char **argv, Options *o) {
         } else if (!strcmp(a, "--version")) {
             printf("rnc %s\n", RNC_VERSION);
             exit(0);
-        } else if (!strcmp(a, "--cflags")) {
-            printf("-I%s\n", RNC_RUNTIME_DIR);
-            exit(0);
-        } else if (!strcmp(a, "--libs")) {
-            printf("-L%s -lrnrt -lm -lpthread\n", RNC_LIB_DIR);
-            exit(0);
+        } else if (!strcmp(a, "--cflags") || !strcmp(a, "--libs")) {
+            exit(runtime_flags_print(stdout, argv[0], a[2] == 'c'));
         } else if (!strcmp(a, "-o")) {
             o->out_path = TAKE();
         } else if (!strcmp(a, "--main")) {
@@ -131,6 +143,31 @@ static void parse_args(int argc, char **argv, Options *o) {
             o->threads = (int)parse_count(a, TAKE(), 1, 64);
         } else if (!strcmp(a, "--repeat")) {
             o->repeat = (int)parse_count(a, TAKE(), 1, 1000000);
+        } else if (!strcmp(a, "--trace")) {
+            o->trace_dir = TAKE();
+        } else if (!strcmp(a, "--profile")) {
+            o->profile = true;
+        } else if (!strcmp(a, "--memory")) {
+            o->memory = true;
+        } else if (!strcmp(a, "--no-fuse")) {
+            o->no_fuse = true;
+        } else if (!strcmp(a, "--line-directives")) {
+            o->line_directives = true;
+        } else if (!strcmp(a, "--max-arena") || !strcmp(a, "--max-weights")) {
+            int64_t *v = a[6] == 'a' ? &o->max_arena : &o->max_weights;
+            if (!memory_parse_bytes(TAKE(), v))
+                usage_error("%s takes bytes: a number, or with K, M or G", a);
+        } else if (!strcmp(a, "--compare")) {
+            o->mode = M_COMPARE;
+            o->compare[0] = TAKE();
+            next = i + 1 < argc ? argv[i + 1] : NULL;
+            o->compare[1] = TAKE();
+        } else if (!strcmp(a, "--tol")) {
+            char *end;
+            const char *v = TAKE();
+            o->tol = strtod(v, &end);
+            if (!*v || *end || !(o->tol > 0 && o->tol < 1e30))
+                usage_error("%s takes a positive number", a);
         } else if (a[0] == '-' && a[1] != 0) {
             usage_error("unknown option '%s'", a);
         } else {
@@ -139,7 +176,18 @@ static void parse_args(int argc, char **argv, Options *o) {
         }
 #undef TAKE
     }
+    if (o->mode == M_COMPARE) {
+        if (o->src_path) usage_error("--compare takes two folders, not a model ('%s')",
+                                     o->src_path);
+        return;
+    }
     if (!o->src_path) usage_error("%s", "no model file given");
+    if ((o->trace_dir || o->profile) && o->mode != M_RUN)
+        usage_error("%s goes with --run (a --main program takes it too)",
+                    o->trace_dir ? "--trace" : "--profile");
+    if (o->memory && o->mode == M_COMPILE && !o->out_path) o->mode = M_MEMORY;
+    if (o->line_directives && o->mode != M_COMPILE)
+        usage_error("%s goes with -o MODEL.c", "--line-directives");
     if (o->mode == M_COMPILE && !o->out_path)
         usage_error("%s", "nothing to do: give -o MODEL.c, --run, --summary, "
                           "--check or --dot");
@@ -172,6 +220,8 @@ static int compile_ahead(Graph *g, const Options *o, Arena *a, int argc,
         .header_name = h_base,
         .with_main = o->with_main,
         .for_jit = false,
+        .line_directives = o->line_directives,
+        .c_path = o->out_path,
     };
     Buf c = {0}, h = {0};
     emit_c(g, &eo, &c, &h);
@@ -192,6 +242,10 @@ static int compile_ahead(Graph *g, const Options *o, Arena *a, int argc,
 int main(int argc, char **argv) {
     Options o;
     parse_args(argc, argv, &o);
+    if (o.mode == M_COMPARE) { /* no model: two folders of .npy */
+        int rc = compare_traces(stdout, o.compare[0], o.compare[1], o.tol);
+        return fflush(stdout) != 0 && rc == 0 ? 1 : rc;
+    }
 
     size_t len;
     char *text = read_whole_file(o.src_path, &len);
@@ -211,13 +265,19 @@ int main(int argc, char **argv) {
     Graph *g = prog ? elaborate(prog, file_stem(arena, o.src_path), arena, &d)
                     : NULL;
     if (g) {
-        /* the passes (compiler/passes/), then the plan of the fused graph */
-        pass_fold_batchnorm(g);
-        pass_fuse_residual(g);
-        pass_fuse_activation(g);
-        pass_concat_slices(g);
-        pass_fold_zeropad(g);
+        /* the passes (compiler/passes/), then the plan of the fused graph;
+         * a trace wants every layer's own value: no fusion */
+        if (!o.no_fuse && !o.trace_dir) {
+            pass_fold_batchnorm(g);
+            pass_fuse_residual(g);
+            pass_fuse_activation(g);
+            pass_concat_slices(g);
+            pass_fold_zeropad(g);
+        }
         plan_arena(g);
+        if (!memory_check_limits(g, o.max_arena, o.max_weights, &d)) g = NULL;
+    }
+    if (g) {
         char err[512];
         switch (o.mode) {
         case M_CHECK:
@@ -225,7 +285,17 @@ int main(int argc, char **argv) {
             break;
         case M_SUMMARY:
             summary_print(stdout, g, o.expand);
+            if (o.memory) {
+                fputc('\n', stdout);
+                memory_print(stdout, g);
+            }
             rc = 0;
+            break;
+        case M_MEMORY:
+            memory_print(stdout, g);
+            rc = 0;
+            break;
+        case M_COMPARE:
             break;
         case M_DOT:
             dot_print(stdout, g);
@@ -251,6 +321,8 @@ int main(int argc, char **argv) {
                 .threads = o.threads,
                 .repeat = o.repeat,
                 .seed = o.seed,
+                .trace_dir = o.trace_dir,
+                .profile = o.profile,
             };
             if (o.ninputs && o.ninputs != g->ninputs) {
                 fprintf(stderr, "rnc: error: the model has %d input(s), %d "

@@ -5,8 +5,8 @@
  * g->arena_floats.
  *
  * The plan works on buffers and steps. A node's value lives in its
- * owner's buffer: flatten, dropout and a folded zeropad alias their
- * input's, a node absorbed
+ * owner's buffer: flatten, dropout, reshape and a folded zeropad alias
+ * their input's (node_is_alias), a node absorbed
  * by a fusion is computed by (and lives in) its absorber's, and a conv that
  * writes a concat slice lives in the concat's. A node's step is when its
  * code runs: an absorbed node runs at its absorber's step, so a fused
@@ -16,8 +16,10 @@
  * live, so no code ever writes over its own input. Graph inputs stay in the
  * caller's buffer (arena_off = -1), and so do their aliases. Graph outputs
  * live to the end. A slice's arena_off is its concat's (the code adds the
- * channel offset). Placement is first-fit by offset, each buffer aligned
- * to 16 floats (64 bytes) for vector loads. */
+ * channel offset). A node with scratch (a separable conv's depthwise
+ * result) has it after its output, in the same buffer. Placement is
+ * first-fit by offset, each buffer aligned to 16 floats (64 bytes) for
+ * vector loads. */
 #include "rnc.h"
 
 #include <limits.h>
@@ -31,9 +33,9 @@ typedef struct Interval {
 } Interval;
 
 /* The node whose buffer holds n's value. */
-static const GNode *owner(const GNode *n) {
+const GNode *plan_owner(const GNode *n) {
     for (;;) {
-        if (n->op == OP_FLATTEN || n->op == OP_DROPOUT || n->pad_folded) n = n->in[0];
+        if (node_is_alias(n)) n = n->in[0];
         else if (n->absorbed_by) n = n->absorbed_by;
         else if (n->slice_of) n = n->slice_of;
         else return n;
@@ -41,15 +43,27 @@ static const GNode *owner(const GNode *n) {
 }
 
 /* When n's code runs. */
-static int step(const GNode *n) {
+int plan_step(const GNode *n) {
     while (n->absorbed_by) n = n->absorbed_by;
     return n->id;
 }
 
 /* Whether n has code that writes its owner's buffer. */
-static bool writes(const GNode *n) {
-    return n->op != OP_INPUT && n->op != OP_FLATTEN && n->op != OP_DROPOUT &&
-           !n->pad_folded && !n->absorbed_by && !(n->op == OP_CONCAT && n->sliced);
+bool plan_writes(const GNode *n) {
+    return n->op != OP_INPUT && !node_is_alias(n) && !n->absorbed_by &&
+           !(n->op == OP_CONCAT && n->sliced);
+}
+
+static int64_t aligned(int64_t floats) {
+    return (floats + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+}
+
+int64_t plan_floats(const GNode *n) {
+    return aligned(shape_count(&n->out)) + aligned(n->scratch);
+}
+
+int64_t plan_scratch_offset(const GNode *n) {
+    return n->arena_off + aligned(shape_count(&n->out));
 }
 
 static int cmp_off(const void *a, const void *b) {
@@ -60,6 +74,8 @@ static int cmp_off(const void *a, const void *b) {
 void plan_arena(Graph *g) {
     int n = g->nnodes;
     g->arena_floats = 0;
+    g->bufs = NULL;
+    g->nbufs = 0;
     if (n == 0) return;
     /* by owner id: the first step that writes it, the last that reads it */
     int *birth = calloc((size_t)n, sizeof *birth);
@@ -81,17 +97,17 @@ void plan_arena(Graph *g) {
             GNode *u = v->in[j];
             if (u->id >= i) die("plan_arena: graph not in topological order");
             if (u->last_use < i) u->last_use = i;
-            int o = owner(u)->id, s = step(v);
+            int o = plan_owner(u)->id, s = plan_step(v);
             if (end[o] < s) end[o] = s;
         }
-        if (writes(v)) {
-            int o = owner(v)->id;
-            if (birth[o] > step(v)) birth[o] = step(v);
+        if (plan_writes(v)) {
+            int o = plan_owner(v)->id;
+            if (birth[o] > plan_step(v)) birth[o] = plan_step(v);
         }
     }
     for (int i = 0; i < g->noutputs; i++) {
         g->outputs[i]->last_use = n;
-        end[owner(g->outputs[i])->id] = n;
+        end[plan_owner(g->outputs[i])->id] = n;
     }
 
     /* Buffers are placed in the order they are born (then by id): a
@@ -101,14 +117,17 @@ void plan_arena(Graph *g) {
     if (!first || !order) die("out of memory");
     int nborn = 0;
     for (int i = 0; i < n; i++)
-        if (birth[i] < n && owner(g->nodes[i]) == g->nodes[i] &&
+        if (birth[i] < n && plan_owner(g->nodes[i]) == g->nodes[i] &&
             g->nodes[i]->op != OP_INPUT)
             first[birth[i] + 1]++, nborn++;
     for (int t = 0; t < n; t++) first[t + 1] += first[t];
     for (int i = 0; i < n; i++)
-        if (birth[i] < n && owner(g->nodes[i]) == g->nodes[i] &&
+        if (birth[i] < n && plan_owner(g->nodes[i]) == g->nodes[i] &&
             g->nodes[i]->op != OP_INPUT)
             order[first[birth[i]]++] = i;
+    /* the placed buffers, kept for the memory table (memory.c) */
+    g->bufs = arena_alloc(g->arena, sizeof *g->bufs * (size_t)(nborn + 1));
+    g->nbufs = nborn;
     int nlive = 0;
     for (int b = 0; b < nborn; b++) {
         int i = order[b], t = birth[i];
@@ -120,8 +139,7 @@ void plan_arena(Graph *g) {
             if (live[j]->end >= t) live[k++] = live[j];
         nlive = k;
         qsort(live, (size_t)nlive, sizeof *live, cmp_off);
-        int64_t size = shape_count(&v->out);
-        size = (size + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+        int64_t size = plan_floats(v);
         int64_t off = 0;
         for (int j = 0; j < nlive; j++) {
             if (live[j]->off - off >= size) break; /* fits in the gap */
@@ -131,11 +149,12 @@ void plan_arena(Graph *g) {
         iv[i] = (Interval){off, size, end[i]};
         live[nlive++] = &iv[i];
         v->arena_off = off;
+        g->bufs[b] = (PlanBuf){v, off, size, t, end[i]};
         if (off + size > g->arena_floats) g->arena_floats = off + size;
     }
     for (int i = 0; i < n; i++) {
         GNode *v = g->nodes[i];
-        const GNode *o = owner(v);
+        const GNode *o = plan_owner(v);
         if (o->op == OP_INPUT) v->arena_off = -1;
         else if (o != v) v->arena_off = o->arena_off;
     }

@@ -55,6 +55,13 @@ int write_files_atomic(int n, const char *const *paths,
                        const void *const *data, const size_t *lens,
                        char *err, size_t errlen);
 
+/* --------------------------------------------------------------- paths.c */
+
+/* `rnc --cflags` (cflags true) or `--libs`: prints what a C compiler needs
+ * to build generated code against the runtime beside this rnc (an install
+ * or the build tree), or an error on stderr. Returns the exit status. */
+int runtime_flags_print(FILE *out, const char *argv0, bool cflags);
+
 /* ---------------------------------------------------------------- diag.c */
 
 typedef struct Loc {
@@ -151,15 +158,38 @@ typedef struct Shape {
     int64_t d[3];
 } Shape;
 
+/* Activation functions, the words of `activation=` and of the standalone
+ * ops (Keras's definitions; docs/language.md). The first six codes are
+ * also the runtime's (rn_k_act; conv.c and depthwise.c fuse 1 and 2). */
 typedef enum {
-    ACT_NONE,    /* identity; also what `linear` means */
+    ACT_NONE,         /* identity; also what `linear` means */
     ACT_RELU,
     ACT_RELU6,
     ACT_SIGMOID,
     ACT_TANH,
-    ACT_SOFTMAX, /* over the last axis */
+    ACT_SOFTMAX,      /* over the last axis */
+    ACT_SILU,         /* x * sigmoid(x); also `swish` */
+    ACT_GELU,         /* 0.5 x (1 + erf(x / sqrt 2)) */
+    ACT_GELU_TANH,    /* the tanh approximation of gelu */
+    ACT_HARD_SIGMOID, /* clip(alpha x + beta, 0, 1): 0.2, 0.5 unless an
+                         Activation layer's GNode says otherwise */
+    ACT_HARD_SWISH,   /* x * relu6(x + 3) / 6; also `hard_silu` */
+    ACT_ELU,          /* alpha 1 */
+    ACT_SELU,
+    ACT_SOFTPLUS,
+    ACT_SOFTSIGN,
+    ACT_EXPONENTIAL,
+    ACT_MISH,
+    ACT_LEAKY_RELU,   /* slope 0.2 (Keras 3's activation) */
+    ACT__COUNT
 } Act;
 extern const char *const act_names[]; /* "none","relu",... by Act */
+
+/* UpSampling2D's interpolation. */
+typedef enum {
+    INTERP_NEAREST,  /* repeats pixels */
+    INTERP_BILINEAR, /* half-pixel centers, or align_corners */
+} Interp;
 
 typedef enum {
     PAD_VALID,    /* no padding */
@@ -168,17 +198,31 @@ typedef enum {
 } PadMode;
 
 /* Layer kinds, one table: enum, DSL op name, Keras auto-name base, Keras
- * class name. OP_ACTIVATION covers relu/relu6/sigmoid/tanh/softmax/linear
- * (a Keras `Activation` layer); its function is in GNode.act. */
+ * class name. OP_ACTIVATION covers every activation word used as an op
+ * (relu(x), swish(x), ...: a Keras `Activation` layer); its function is
+ * in GNode.act. The Keras activation layers with arguments (ReLU, ELU,
+ * LeakyReLU, Softmax, PReLU) are kinds of their own. */
 #define RN_OPS(X)                                                        \
     X(INPUT, "input", "input", "InputLayer")                             \
     X(CONV2D, "conv2d", "conv2d", "Conv2D")                              \
     X(DEPTHWISE_CONV2D, "depthwise_conv2d", "depthwise_conv2d",          \
       "DepthwiseConv2D")                                                 \
+    X(SEPARABLE_CONV2D, "separable_conv2d", "separable_conv2d",          \
+      "SeparableConv2D")                                                 \
+    X(CONV2D_TRANSPOSE, "conv2d_transpose", "conv2d_transpose",          \
+      "Conv2DTranspose")                                                 \
     X(DENSE, "dense", "dense", "Dense")                                  \
     X(BATCHNORM, "batchnorm", "batch_normalization",                     \
       "BatchNormalization")                                              \
+    X(LAYERNORM, "layernorm", "layer_normalization",                     \
+      "LayerNormalization")                                              \
+    X(NORMALIZATION, "normalization", "normalization", "Normalization")  \
     X(ACTIVATION, "activation", "activation", "Activation")              \
+    X(RELU, "relu", "re_lu", "ReLU")                                     \
+    X(ELU, "elu", "elu", "ELU")                                          \
+    X(LEAKY_RELU, "leaky_relu", "leaky_re_lu", "LeakyReLU")              \
+    X(SOFTMAX, "softmax", "softmax", "Softmax")                          \
+    X(PRELU, "prelu", "p_re_lu", "PReLU")                                \
     X(MAXPOOL, "maxpool", "max_pooling2d", "MaxPooling2D")               \
     X(AVGPOOL, "avgpool", "average_pooling2d", "AveragePooling2D")       \
     X(GLOBAL_AVGPOOL, "global_avgpool", "global_average_pooling2d",      \
@@ -188,9 +232,20 @@ typedef enum {
     X(FLATTEN, "flatten", "flatten", "Flatten")                          \
     X(RESCALE, "rescale", "rescaling", "Rescaling")                      \
     X(ADD, "add", "add", "Add")                                          \
+    X(SUBTRACT, "subtract", "subtract", "Subtract")                      \
+    X(MULTIPLY, "multiply", "multiply", "Multiply")                      \
+    X(MAXIMUM, "maximum", "maximum", "Maximum")                          \
+    X(MINIMUM, "minimum", "minimum", "Minimum")                          \
+    X(AVERAGE, "average", "average", "Average")                          \
     X(CONCAT, "concat", "concatenate", "Concatenate")                    \
     X(DROPOUT, "dropout", "dropout", "Dropout")                          \
-    X(ZEROPAD, "zeropad", "zero_padding2d", "ZeroPadding2D")
+    X(ZEROPAD, "zeropad", "zero_padding2d", "ZeroPadding2D")              \
+    X(RESHAPE, "reshape", "reshape", "Reshape")                          \
+    X(CROP, "crop", "cropping2d", "Cropping2D")                          \
+    X(UPSAMPLE, "upsample", "up_sampling2d", "UpSampling2D")             \
+    X(CHANNEL_SHUFFLE, "channel_shuffle", "channel_shuffle",             \
+      "ChannelShuffle")                                                  \
+    X(CHANNEL_SLICE, "channel_slice", "channel_slice", "ChannelSlice")
 
 typedef enum {
 #define X(id, op, base, cls) OP_##id,
@@ -213,6 +268,7 @@ struct Group {
     const char *path;  /* dotted from the top: "outer.residual_unit_4" */
     const char *klass; /* CamelCase of the layer's name: "ResidualUnit" */
     Group *parent;
+    bool frozen;       /* trainable=false on it or on a group around it */
     Loc loc;           /* the call site */
     struct GNode *result; /* the node the layer returns */
 };
@@ -234,25 +290,75 @@ struct GNode {
     /* attributes, by op:
      *  CONV2D:           filters, k*, s*, d*, pad*, groups, bias, act
      *  DEPTHWISE_CONV2D: multiplier, k*, s*, d*, pad*, bias, act
-     *  DENSE:            filters (= units), bias, act
-     *  BATCHNORM:        epsilon
-     *  ACTIVATION:       act
-     *  MAXPOOL/AVGPOOL:  k* (pool size), s*, pad*
+     *  SEPARABLE_CONV2D: filters, multiplier, k*, s*, d*, pad*, bias, act;
+     *                    scratch (its depthwise result)
+     *  CONV2D_TRANSPOSE: filters, k*, s*, d*, pad*, opad_*, bias, act:
+     *                    output pixel o = i*s + k*d - pad_t (pad_l); the
+     *                    size as Keras's deconv_output_length gives (SAME,
+     *                    VALID, output_padding opad_* when opad_given) or
+     *                    PyTorch's (explicit pads); pad_b/pad_r resolved
+     *                    to PyTorch's terms (what the output passes beyond
+     *                    is output padding)
+     *  DENSE:            filters (= units), bias, act; on [H, W, C] it acts
+     *                    on C at every pixel
+     *  BATCHNORM:        epsilon, no_center, no_scale
+     *  LAYERNORM:        epsilon, no_center, no_scale
+     *  NORMALIZATION:    norm_mean, norm_var (constants of norm_n values,
+     *                    1 or C) or, when NULL, weights
+     *  ACTIVATION:       act; alpha, beta (hard_sigmoid only)
+     *  RELU:             has_max, max_value, negative_slope, threshold
+     *  ELU, LEAKY_RELU:  alpha
+     *  SOFTMAX:          nothing (over the last axis)
+     *  PRELU:            shared_axes
+     *  ADD, SUBTRACT, MULTIPLY, MAXIMUM, MINIMUM, AVERAGE: nothing; the
+     *                    operands broadcast (node_is_merge)
+     *  MAXPOOL/AVGPOOL:  k* (pool size), s*, pad*, ceil_mode; AVGPOOL
+     *                    also count_include_pad
+     *  GLOBAL_*POOL:     keepdims
      *  RESCALE:          scale, offset
      *  DROPOUT:          rate
-     *  ZEROPAD:          pad_t/b/l/r (explicit) */
+     *  ZEROPAD:          pad_t/b/l/r (explicit)
+     *  RESHAPE:          target (as written: one entry may be -1); no code,
+     *                    its value is its input's (node_is_alias)
+     *  CROP:             pad_t/b/l/r: the rows and columns cut off
+     *  UPSAMPLE:         kh, kw (the factors), interp, align_corners
+     *  CHANNEL_SHUFFLE:  groups
+     *  CHANNEL_SLICE:    start, stop (channels [start, stop)) */
     int64_t filters;
     int kh, kw, sh, sw, dh, dw;
     PadMode padding;
     int pad_t, pad_b, pad_l, pad_r; /* resolved by shape_infer for SAME */
     int groups, multiplier;
+    int opad_h, opad_w; /* CONV2D_TRANSPOSE's output padding as written */
+    bool opad_given;  /* ... given (else Keras's None) */
+    int64_t scratch;  /* floats of working space after the output in its
+                         arena slot (separable: the depthwise result) */
     bool bias;
+    bool frozen;      /* trainable=false (or inside a frozen group): its
+                         parameters count as non-trainable */
     Act act;
     double epsilon, scale, offset, rate;
+    bool no_center, no_scale; /* BATCHNORM, LAYERNORM: Keras's
+                                 center=False (no beta), scale=False (no
+                                 gamma) */
+    const double *norm_mean, *norm_var; /* NORMALIZATION's constants */
+    int64_t norm_n;
+    double alpha, beta;
+    bool has_max;     /* RELU: max_value given (else no upper clip) */
+    double max_value, negative_slope, threshold;
+    int shared_axes;  /* PRELU: bit k set for Keras axis k (1..3) shared */
+    bool ceil_mode;   /* pools: PyTorch's output size rounding up */
+    bool count_include_pad; /* avgpool: divide by the padded window */
+    bool keepdims;    /* global pools: output [1, 1, C] */
+    Shape target;     /* RESHAPE */
+    Interp interp;    /* UPSAMPLE */
+    bool align_corners;
+    int64_t start, stop; /* CHANNEL_SLICE */
 
     /* counts (set by shape_infer) */
     int64_t params;    /* all, as Keras counts */
-    int64_t trainable; /* params minus BatchNorm moving statistics */
+    int64_t trainable; /* params minus BatchNorm moving statistics; 0 when
+                          frozen */
     int64_t macs;      /* multiply-accumulates of one inference */
 
     /* memory plan (set by plan.c), in floats from the arena's start;
@@ -277,6 +383,16 @@ struct GNode {
                            value is its input's (no code, no buffer) */
 };
 
+/* One buffer of the activation arena (set by plan.c): the node that owns
+ * it, its place in floats (size rounded up to the alignment), and its life
+ * in steps: a step is the id of a node whose code runs (plan_step); the
+ * buffer is live in steps [birth, end], end = nnodes for a graph output. */
+typedef struct PlanBuf {
+    GNode *owner;
+    int64_t off, size;
+    int birth, end;
+} PlanBuf;
+
 typedef struct Graph {
     const char *name; /* model name: `model NAME` or the file's stem */
     GNode **nodes;    /* topological order */
@@ -288,6 +404,8 @@ typedef struct Graph {
     Group **groups;   /* in creation order */
     int ngroups, gcap;
     int64_t arena_floats; /* activation arena size (set by plan.c) */
+    PlanBuf *bufs;        /* the arena's buffers, by birth (set by plan.c) */
+    int nbufs;
     Arena *arena;
 } Graph;
 
@@ -308,8 +426,16 @@ bool shape_infer(GNode *n, char *err, size_t errlen);
 /* Formats a shape as Keras prints it: "(None, 32, 32, 3)" / "(None, 10)" */
 void shape_format(const Shape *s, char *out, size_t outlen);
 int64_t shape_count(const Shape *s); /* elements per batch item */
+bool shape_equal(const Shape *a, const Shape *b);
+/* add, subtract, multiply, maximum, minimum, average: elementwise over
+ * operands of one rank that broadcast (each axis equal or 1). */
+bool node_is_merge(const GNode *n);
+/* flatten, dropout, reshape and a folded zeropad: no code, no buffer; the
+ * value is the input's floats in the same order. */
+bool node_is_alias(const GNode *n);
 
 /* The weight tensors a node owns, in Keras's names and layouts. */
+enum { MAX_WEIGHTS = 4 };
 typedef struct WeightSpec {
     const char *suffix; /* "kernel", "bias", "gamma", "beta", "moving_mean",
                            "moving_variance", "depthwise_kernel" */
@@ -317,8 +443,8 @@ typedef struct WeightSpec {
     int64_t dims[4];
     bool trainable;
 } WeightSpec;
-/* Fills out[] (at most 4) and returns how many. */
-int node_weights(const GNode *n, WeightSpec out[4]);
+/* Fills out[] (at most MAX_WEIGHTS) and returns how many. */
+int node_weights(const GNode *n, WeightSpec out[MAX_WEIGHTS]);
 
 /* Totals over the graph. */
 typedef struct Totals {
@@ -344,10 +470,21 @@ GNode *pass_exec(GNode *v);
 /* --------------------------------------------------------------- plan.c */
 
 /* Plans the activation arena by liveness: sets every node's arena_off and
- * last_use and g->arena_floats. Flatten and dropout alias their input; a
- * node absorbed by a fusion pass has its absorber's buffer, and a concat
- * slice's producer writes into the concat's. */
+ * last_use and g->arena_floats. Flatten, dropout and reshape alias their
+ * input; a node absorbed by a fusion pass has its absorber's buffer, a
+ * concat slice's producer writes into the concat's, and a node's scratch
+ * follows its output in its buffer. */
 void plan_arena(Graph *g);
+/* The plan's rules, for the memory table: the node whose buffer holds n's
+ * value; the step at which n's code runs (its absorber's for a fused
+ * node); whether n has code that writes its owner's buffer. */
+const GNode *plan_owner(const GNode *n);
+int plan_step(const GNode *n);
+bool plan_writes(const GNode *n);
+/* Floats of n's buffer: its output, then its scratch, each aligned. */
+int64_t plan_floats(const GNode *n);
+/* Where n's scratch starts in the arena (after plan_arena). */
+int64_t plan_scratch_offset(const GNode *n);
 
 /* ------------------------------------------------------------ summary.c */
 
@@ -358,6 +495,25 @@ void summary_row(Buf *b, const char *const *fields, const int *positions,
                  int ncols, int nested);
 /* 1234567 -> "1,234,567" */
 void format_thousands(int64_t v, char *out, size_t outlen);
+
+/* ------------------------------------------------------------- memory.c */
+
+/* `rnc --memory`: every layer with its buffer, weight bytes, the bytes live
+ * during its step and the arena's top, read from the plan (g->bufs). */
+void memory_print(FILE *out, const Graph *g);
+/* "4096", "64K", "3M", "1G" (powers of 1024) -> bytes; false if malformed. */
+bool memory_parse_bytes(const char *s, int64_t *out);
+/* --max-arena / --max-weights (bytes; -1: no limit): an error through d,
+ * at the layer at the arena's peak (with what is alive there) or the
+ * heaviest layer; false when over. */
+bool memory_check_limits(const Graph *g, int64_t max_arena,
+                         int64_t max_weights, Diag *d);
+
+/* ------------------------------------------------------------ compare.c */
+
+/* `rnc --compare REF_DIR DIR [--tol T]`: the table on out; returns the exit
+ * status (0: every common layer within tolerance, 1 otherwise). */
+int compare_traces(FILE *out, const char *ref_dir, const char *dir, double tol);
 
 /* ---------------------------------------------------------------- dot.c */
 
@@ -371,6 +527,8 @@ typedef struct EmitOptions {
     const char *header_name; /* what model.c includes: "model.h" */
     bool with_main;       /* add a standalone main() */
     bool for_jit;         /* no system headers; runtime handed over */
+    bool line_directives; /* #line: each layer's C names its .rn line */
+    const char *c_path;   /* the .c file, for the #line after a layer */
 } EmitOptions;
 /* Writes the C of the whole model into c and its header into h. */
 void emit_c(Graph *g, const EmitOptions *o, Buf *c, Buf *h);
@@ -378,8 +536,9 @@ void emit_c(Graph *g, const EmitOptions *o, Buf *c, Buf *h);
 /* ------------------------------------------------------------ weights.c */
 
 /* Writes a safetensors file with Keras's initializers (glorot-uniform
- * kernels, zero biases, BatchNorm 1/0/0/1); `random` also draws BatchNorm
- * statistics (positive variances). Deterministic for a seed. 0 on success. */
+ * kernels, zero biases, betas and PReLU alphas, unit gammas, statistics
+ * 0 and 1); `random` also draws everything that is not a kernel (positive
+ * variances). Deterministic for a seed. 0 on success. */
 int weights_init(const Graph *g, const char *path, uint64_t seed, bool random,
                  char *err, size_t errlen);
 /* Keras's _compute_fans of a kernel shape (for glorot), and the seed of a
@@ -402,6 +561,8 @@ typedef struct JitOptions {
     int threads;
     int repeat;
     uint64_t seed;
+    const char *trace_dir; /* --trace: every row's value (an unfused graph) */
+    bool profile;          /* --profile: the per-layer table after the runs */
 } JitOptions;
 /* Compiles the model in memory with libtcc and runs it as `rnc --run`
  * describes. Returns the process exit status (0, 1 bad data, ...). */

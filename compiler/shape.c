@@ -4,7 +4,8 @@
  * Requires: the node's inputs already shaped, its attributes filled by
  * elaborate (an INPUT node arrives with n->out set). Changes: n->out, the
  * resolved paddings (SAME becomes explicit numbers), params, trainable,
- * macs. Every size is computed with overflow checks, so a huge model is a
+ * macs, scratch. Also each node's weights in Keras's names and layouts
+ * (node_weights). Every size is computed with overflow checks, so a huge model is a
  * user error, never undefined behaviour. */
 #include "rnc.h"
 
@@ -16,8 +17,10 @@ const OpInfo op_info[OP__COUNT] = {
 #undef X
 };
 
-const char *const act_names[] = {"none", "relu", "relu6",
-                                 "sigmoid", "tanh", "softmax"};
+const char *const act_names[ACT__COUNT] = {
+    "none", "relu", "relu6", "sigmoid", "tanh", "softmax", "silu", "gelu",
+    "gelu_tanh", "hard_sigmoid", "hard_swish", "elu", "selu", "softplus",
+    "softsign", "exponential", "mish", "leaky_relu"};
 
 /* Tensors and weights must fit 2 GiB as float32 (the runtime indexes with
  * 32-bit-safe sizes and the safetensors header stays sane). */
@@ -47,6 +50,28 @@ static int64_t product(int n, const int64_t *f) {
 
 int64_t shape_count(const Shape *s) {
     return product(s->rank, s->d);
+}
+
+bool shape_equal(const Shape *a, const Shape *b) {
+    if (a->rank != b->rank) return false;
+    for (int i = 0; i < a->rank; i++)
+        if (a->d[i] != b->d[i]) return false;
+    return true;
+}
+
+bool node_is_merge(const GNode *n) {
+    switch (n->op) {
+    case OP_ADD: case OP_SUBTRACT: case OP_MULTIPLY: case OP_MAXIMUM:
+    case OP_MINIMUM: case OP_AVERAGE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool node_is_alias(const GNode *n) {
+    return n->op == OP_FLATTEN || n->op == OP_DROPOUT || n->op == OP_RESHAPE ||
+           n->pad_folded;
 }
 
 void shape_format(const Shape *s, char *out, size_t outlen) {
@@ -88,22 +113,25 @@ static bool need_image(const GNode *n, const GNode *in, char *err,
 
 /* One spatial axis of a windowed op: k the kernel, s the stride, d the
  * dilation. Resolves SAME into *lo and *hi (odd pixel at the end), gives
- * the output size, or 0 when the window does not fit. */
+ * the output size, or 0 when the window does not fit. With `ceil` (a
+ * pool's ceil_mode) the size rounds up as PyTorch's does, less one when
+ * the last window would start past the input and its `lo` padding. */
 static int64_t window_out(int64_t in, int k, int s, int d, PadMode mode,
-                          int *lo, int *hi) {
+                          bool ceil, int *lo, int *hi) {
     int64_t ek = (int64_t)(k - 1) * d + 1;
     if (mode == PAD_SAME) {
-        int64_t out = (in + s - 1) / s;
-        int64_t total = (out - 1) * s + ek - in;
+        int64_t total = ((in + s - 1) / s - 1) * s + ek - in;
         if (total < 0) total = 0;
         *lo = (int)(total / 2);
         *hi = (int)(total - total / 2);
-        return out;
     }
     if (mode == PAD_VALID) *lo = *hi = 0;
     int64_t padded = in + *lo + *hi;
     if (padded < ek) return 0;
-    return (padded - ek) / s + 1;
+    if (!ceil) return (padded - ek) / s + 1;
+    int64_t out = (padded - ek + s - 1) / s + 1;
+    if ((out - 1) * s >= in + *lo) out--;
+    return out;
 }
 
 /* Validates the window attributes and computes out[0..1] (H, W). */
@@ -137,10 +165,11 @@ static bool window_shape(GNode *n, const Shape *in, bool pool, int64_t out[2],
                         "pool size %dx%d",
                         n->pad_t, n->pad_b, n->pad_l, n->pad_r, n->kh, n->kw);
     }
-    out[0] = window_out(in->d[0], n->kh, n->sh, n->dh, n->padding, &n->pad_t,
-                        &n->pad_b);
-    out[1] = window_out(in->d[1], n->kw, n->sw, n->dw, n->padding, &n->pad_l,
-                        &n->pad_r);
+    bool ceil = pool && n->ceil_mode;
+    out[0] = window_out(in->d[0], n->kh, n->sh, n->dh, n->padding, ceil,
+                        &n->pad_t, &n->pad_b);
+    out[1] = window_out(in->d[1], n->kw, n->sw, n->dw, n->padding, ceil,
+                        &n->pad_l, &n->pad_r);
     if (out[0] < 1 || out[1] < 1) {
         int64_t ekh = (int64_t)(n->kh - 1) * n->dh + 1;
         int64_t ekw = (int64_t)(n->kw - 1) * n->dw + 1;
@@ -214,48 +243,156 @@ static bool infer_conv(GNode *n, const Shape *in, char *err, size_t errlen) {
     return true;
 }
 
+/* Dense on [N], or on the last axis of [H, W, C] at every pixel. */
 static bool infer_dense(GNode *n, const Shape *in, char *err, size_t errlen) {
-    if (in->rank != 1) {
-        char s[96];
-        shape_format(in, s, sizeof s);
-        return fail(n, err, errlen,
-                    "needs a flat input (None, N), got %s; use flatten or a "
-                    "global pool first", s);
-    }
     if (n->filters < 1)
         return fail(n, err, errlen, "units must be positive, got %lld",
                     (long long)n->filters);
-    n->out = (Shape){1, {n->filters}};
+    int64_t c = in->d[in->rank - 1];
+    n->out = *in;
+    n->out.d[in->rank - 1] = n->filters;
     if (!size_ok(n, &n->out, err, errlen)) return false;
     int64_t k, p;
-    if (!mul_ok(in->d[0], n->filters, &k) || k > MAX_FLOATS)
+    if (!mul_ok(c, n->filters, &k) || k > MAX_FLOATS)
         return fail(n, err, errlen, "kernel is over 2 GiB as float32");
     if (!add_ok(k, n->bias ? n->filters : 0, &p))
         return fail(n, err, errlen, "too many parameters");
     n->params = n->trainable = p;
-    n->macs = k;
+    if (!mul_ok(k, shape_count(in) / c, &n->macs))
+        return fail(n, err, errlen, "too many multiply-accumulates");
     return true;
 }
 
-/* add and concat: all inputs agree (concat: all but the channels). */
+/* SeparableConv2D: a depthwise conv (multiplier) then a 1x1 conv. */
+static bool infer_separable(GNode *n, const Shape *in, char *err,
+                            size_t errlen) {
+    int64_t hw[2], cm, dk, pk, p, per_pixel, pix;
+    if (!window_shape(n, in, false, hw, err, errlen)) return false;
+    if (n->filters < 1 || n->multiplier < 1)
+        return fail(n, err, errlen, "filters and multiplier must be positive");
+    if (!mul_ok(in->d[2], n->multiplier, &cm) || cm > MAX_FLOATS)
+        return fail(n, err, errlen, "too many depthwise channels");
+    n->out = (Shape){3, {hw[0], hw[1], n->filters}};
+    Shape mid = {3, {hw[0], hw[1], cm}};
+    if (!size_ok(n, &n->out, err, errlen) || !size_ok(n, &mid, err, errlen))
+        return false;
+    n->scratch = shape_count(&mid);
+    int64_t f1[3] = {n->kh, n->kw, cm}, f2[2] = {cm, n->filters};
+    if ((dk = product(3, f1)) < 0 || dk > MAX_FLOATS ||
+        (pk = product(2, f2)) < 0 || pk > MAX_FLOATS)
+        return fail(n, err, errlen, "kernel is over 2 GiB as float32");
+    if (!add_ok(dk, pk, &p) || !add_ok(p, n->bias ? n->filters : 0, &p))
+        return fail(n, err, errlen, "too many parameters");
+    n->params = n->trainable = p;
+    pix = hw[0] * hw[1];
+    if (!add_ok(dk, pk, &per_pixel) || !mul_ok(pix, per_pixel, &n->macs))
+        return fail(n, err, errlen, "too many multiply-accumulates");
+    return true;
+}
+
+/* One axis of Conv2DTranspose: the output size and the padding before
+ * (*lo) and after (*hi), from op, the output padding as written. VALID
+ * and SAME follow Keras's deconv_output_length and TensorFlow's padding of
+ * the conv it transposes; explicit pads are PyTorch's ConvTranspose2d's. */
+static bool deconv_axis(GNode *n, int64_t in, int k, int s, int d, int *lo,
+                        int *hi, int op, int64_t *out, char *err,
+                        size_t errlen) {
+    int64_t ek = (int64_t)(k - 1) * d + 1, span = (in - 1) * s + ek, len;
+    if (n->opad_given && n->padding != PAD_EXPLICIT && op >= s)
+        return fail(n, err, errlen, "output_padding %d must be smaller than "
+                    "the stride %d", op, s);
+    if (n->opad_given && n->padding == PAD_EXPLICIT && op >= s && op >= d)
+        return fail(n, err, errlen, "output_padding %d must be smaller than "
+                    "the stride %d or the dilation %d", op, s, d);
+    if (n->padding == PAD_EXPLICIT) {
+        *out = span - *lo - *hi + op;
+        if (*out < 1)
+            return fail(n, err, errlen, "padding [%d, %d] leaves no output",
+                        *lo, *hi);
+        return true;
+    }
+    if (n->padding == PAD_VALID) {
+        len = n->opad_given ? span + op : in * s + (ek > s ? ek - s : 0);
+        *lo = 0;
+    } else {
+        len = n->opad_given ? span - 2 * (ek / 2) + op : in * s;
+        int64_t total = span - len > 0 ? span - len : 0;
+        *lo = (int)(total / 2);
+        if ((len + s - 1) / s != in) /* TensorFlow refuses it too */
+            return fail(n, err, errlen, "padding=same with output_padding %d "
+                        "gives an output of %lld, which a stride-%d SAME conv "
+                        "would not take back to %lld", op, (long long)len, s,
+                        (long long)in);
+    }
+    /* PyTorch's terms: the padding after; what passes span - lo is
+     * output padding (zeros, then the bias) */
+    *hi = span - *lo - len > 0 ? (int)(span - *lo - len) : 0;
+    *out = len;
+    return true;
+}
+
+static bool infer_deconv(GNode *n, const Shape *in, char *err,
+                         size_t errlen) {
+    int64_t hw[2];
+    if (n->dh == 0) n->dh = 1;
+    if (n->dw == 0) n->dw = 1;
+    if (n->filters < 1)
+        return fail(n, err, errlen, "filters must be positive");
+    if (n->kh < 1 || n->kw < 1 || n->sh < 1 || n->sw < 1 || n->dh < 1 ||
+        n->dw < 1 || n->kh > 65536 || n->kw > 65536 || n->sh > 65536 ||
+        n->sw > 65536 || n->dh > 65536 || n->dw > 65536)
+        return fail(n, err, errlen, "kernel, stride and dilation must be 1 "
+                    "to 65536");
+    if (!deconv_axis(n, in->d[0], n->kh, n->sh, n->dh, &n->pad_t, &n->pad_b,
+                     n->opad_h, &hw[0], err, errlen) ||
+        !deconv_axis(n, in->d[1], n->kw, n->sw, n->dw, &n->pad_l, &n->pad_r,
+                     n->opad_w, &hw[1], err, errlen))
+        return false;
+    n->out = (Shape){3, {hw[0], hw[1], n->filters}};
+    if (!size_ok(n, &n->out, err, errlen)) return false;
+    int64_t f[4] = {n->kh, n->kw, n->filters, in->d[2]}, k, p;
+    if ((k = product(4, f)) < 0 || k > MAX_FLOATS)
+        return fail(n, err, errlen, "kernel is over 2 GiB as float32");
+    if (!add_ok(k, n->bias ? n->filters : 0, &p))
+        return fail(n, err, errlen, "too many parameters");
+    n->params = n->trainable = p;
+    if (!mul_ok(k, in->d[0] * in->d[1], &n->macs)) /* every input pixel */
+        return fail(n, err, errlen, "too many multiply-accumulates");
+    return true;
+}
+
+/* The merges broadcast: operands of one rank whose sizes agree or are 1
+ * on each axis (NumPy's rule without a change of rank), giving the
+ * largest size of each axis. concat: all but the channels agree. */
 static bool infer_merge(GNode *n, char *err, size_t errlen) {
     if (n->nin < 2)
         return fail(n, err, errlen, "needs at least two tensors, got %d",
                     n->nin);
+    if (n->op == OP_SUBTRACT && n->nin != 2)
+        return fail(n, err, errlen, "needs exactly two tensors, got %d",
+                    n->nin);
     Shape s = n->in[0]->out;
     for (int i = 1; i < n->nin; i++) {
         const Shape *t = &n->in[i]->out;
-        bool same = t->rank == s.rank;
-        int check = n->op == OP_CONCAT ? s.rank - 1 : s.rank;
-        for (int j = 0; same && j < check; j++) same = t->d[j] == s.d[j];
-        if (!same) {
+        bool ok = t->rank == s.rank;
+        for (int j = 0; ok && j < s.rank; j++) {
+            if (n->op == OP_CONCAT && j == s.rank - 1) break;
+            if (t->d[j] == s.d[j] || t->d[j] == 1) continue;
+            if (s.d[j] == 1 && n->op != OP_CONCAT) s.d[j] = t->d[j];
+            else ok = false;
+        }
+        if (!ok) {
             char a[96], b[96];
             shape_format(&n->in[0]->out, a, sizeof a);
             shape_format(t, b, sizeof b);
-            return fail(n, err, errlen, "shapes %s and %s %s", a, b,
-                        n->op == OP_CONCAT ? "differ in more than the "
-                                             "channels"
-                                           : "differ");
+            if (n->op == OP_CONCAT)
+                return fail(n, err, errlen, "shapes %s and %s differ in "
+                            "more than the channels", a, b);
+            if (t->rank != s.rank)
+                return fail(n, err, errlen, "shapes %s and %s differ in rank",
+                            a, b);
+            return fail(n, err, errlen, "shapes %s and %s differ (on each "
+                        "axis the sizes must agree or one be 1)", a, b);
         }
         if (n->op == OP_CONCAT &&
             !add_ok(s.d[s.rank - 1], t->d[s.rank - 1], &s.d[s.rank - 1]))
@@ -265,14 +402,53 @@ static bool infer_merge(GNode *n, char *err, size_t errlen) {
     return size_ok(n, &n->out, err, errlen);
 }
 
+/* Keras's Reshape: the same elements in NHWC order, [N] or [H, W, C],
+ * one entry -1 (what the others leave). */
+static bool infer_reshape(GNode *n, const Shape *in, char *err,
+                          size_t errlen) {
+    const Shape *t = &n->target;
+    int64_t total = shape_count(in), known = 1;
+    int free_axis = -1;
+    char want[96] = "", have[96];
+    shape_format(in, have, sizeof have);
+    for (int i = 0; i < t->rank; i++) {
+        if (t->d[i] == -1 && free_axis < 0) free_axis = i;
+        else if (t->d[i] < 1 || !mul_ok(known, t->d[i], &known))
+            return fail(n, err, errlen, "a shape of positive sizes and at most "
+                        "one -1 is needed");
+    }
+    n->out = *t;
+    if (free_axis >= 0 && known > 0 && total % known == 0)
+        n->out.d[free_axis] = total / known;
+    if (shape_count(&n->out) != total || (free_axis >= 0 && total % known)) {
+        size_t k = 0;
+        for (int i = 0; i < t->rank && k < sizeof want; i++)
+            k += (size_t)snprintf(want + k, sizeof want - k, "%s%lld",
+                                  i ? ", " : "", (long long)t->d[i]);
+        return fail(n, err, errlen, "%s has %lld elements; [%s] cannot hold "
+                    "them", have, (long long)total, want);
+    }
+    return size_ok(n, &n->out, err, errlen);
+}
+
+static bool infer(GNode *n, char *err, size_t errlen);
+static Shape prelu_alpha(const GNode *n);
+
 bool shape_infer(GNode *n, char *err, size_t errlen) {
     n->params = n->trainable = n->macs = 0;
+    bool ok = infer(n, err, errlen);
+    if (n->frozen) n->trainable = 0; /* Keras's layer.trainable = False */
+    return ok;
+}
+
+static bool infer(GNode *n, char *err, size_t errlen) {
+    n->scratch = 0;
     if (n->op == OP_INPUT) {
         if (n->out.rank != 1 && n->out.rank != 3)
             return fail(n, err, errlen, "an input is [H, W, C] or [N]");
         return size_ok(n, &n->out, err, errlen);
     }
-    int want = n->op == OP_ADD || n->op == OP_CONCAT ? -1 : 1;
+    int want = node_is_merge(n) || n->op == OP_CONCAT ? -1 : 1;
     if (want > 0 && n->nin != want)
         die("shape_infer: %s with %d inputs", op_word(n), n->nin);
     const Shape *in = n->nin ? &n->in[0]->out : NULL;
@@ -284,20 +460,55 @@ bool shape_infer(GNode *n, char *err, size_t errlen) {
     case OP_DEPTHWISE_CONV2D:
         return need_image(n, n->in[0], err, errlen) &&
                infer_conv(n, in, err, errlen);
+    case OP_SEPARABLE_CONV2D:
+        return need_image(n, n->in[0], err, errlen) &&
+               infer_separable(n, in, err, errlen);
+    case OP_CONV2D_TRANSPOSE:
+        return need_image(n, n->in[0], err, errlen) &&
+               infer_deconv(n, in, err, errlen);
     case OP_DENSE:
         return infer_dense(n, in, err, errlen);
-    case OP_BATCHNORM: {
+    case OP_BATCHNORM:
+    case OP_LAYERNORM: {
+        /* channels are below 2^29: no overflow */
+        int64_t c = in->d[in->rank - 1], learnt = !n->no_center + !n->no_scale;
+        n->out = *in;
+        n->params = (learnt + (n->op == OP_BATCHNORM ? 2 : 0)) * c;
+        n->trainable = learnt * c; /* gamma, beta; moving mean/var are not */
+        return true;
+    }
+    case OP_NORMALIZATION: {
         int64_t c = in->d[in->rank - 1];
         n->out = *in;
-        n->params = 4 * c; /* channels are below 2^29: no overflow */
-        n->trainable = 2 * c; /* gamma, beta; moving mean/var are not */
+        if (n->norm_mean && n->norm_n != 1 && n->norm_n != c)
+            return fail(n, err, errlen, "mean and variance have %lld values "
+                        "for %lld channels", (long long)n->norm_n,
+                        (long long)c);
+        if (!n->norm_mean) n->params = 2 * c + 1; /* mean, variance, count */
         return true;
     }
     case OP_ACTIVATION:
+    case OP_RELU:
+    case OP_ELU:
+    case OP_LEAKY_RELU:
+    case OP_SOFTMAX:
     case OP_RESCALE:
     case OP_DROPOUT:
         n->out = *in;
         return true;
+    case OP_PRELU: {
+        for (int k = in->rank + 1; k <= 3; k++)
+            if (n->shared_axes & (1 << k)) {
+                char sh[96];
+                shape_format(in, sh, sizeof sh);
+                return fail(n, err, errlen, "shared_axes: %s has no axis %d",
+                            sh, k);
+            }
+        n->out = *in;
+        Shape a = prelu_alpha(n);
+        n->params = n->trainable = shape_count(&a); /* at most the input's */
+        return true;
+    }
     case OP_MAXPOOL:
     case OP_AVGPOOL: {
         if (!need_image(n, n->in[0], err, errlen)) return false;
@@ -312,12 +523,18 @@ bool shape_infer(GNode *n, char *err, size_t errlen) {
     case OP_GLOBAL_AVGPOOL:
     case OP_GLOBAL_MAXPOOL:
         if (!need_image(n, n->in[0], err, errlen)) return false;
-        n->out = (Shape){1, {in->d[2]}};
+        n->out = n->keepdims ? (Shape){3, {1, 1, in->d[2]}}
+                             : (Shape){1, {in->d[2]}};
         return true;
     case OP_FLATTEN:
         n->out = (Shape){1, {shape_count(in)}}; /* inputs are bounded */
         return true;
     case OP_ADD:
+    case OP_SUBTRACT:
+    case OP_MULTIPLY:
+    case OP_MAXIMUM:
+    case OP_MINIMUM:
+    case OP_AVERAGE:
     case OP_CONCAT:
         return infer_merge(n, err, errlen);
     case OP_ZEROPAD: {
@@ -332,13 +549,62 @@ bool shape_infer(GNode *n, char *err, size_t errlen) {
                              in->d[1] + n->pad_l + n->pad_r, in->d[2]}};
         return size_ok(n, &n->out, err, errlen);
     }
+    case OP_RESHAPE:
+        return infer_reshape(n, in, err, errlen);
+    case OP_CROP: {
+        if (!need_image(n, n->in[0], err, errlen)) return false;
+        int64_t h = in->d[0] - n->pad_t - n->pad_b;
+        int64_t w = in->d[1] - n->pad_l - n->pad_r;
+        if (h < 1 || w < 1)
+            return fail(n, err, errlen, "cropping [%d, %d, %d, %d] leaves "
+                        "nothing of the %lldx%lld image", n->pad_t, n->pad_b,
+                        n->pad_l, n->pad_r, (long long)in->d[0],
+                        (long long)in->d[1]);
+        n->out = (Shape){3, {h, w, in->d[2]}};
+        return true;
+    }
+    case OP_UPSAMPLE: {
+        if (!need_image(n, n->in[0], err, errlen)) return false;
+        int64_t f[2] = {n->kh, n->kw};
+        n->out = (Shape){3, {0, 0, in->d[2]}};
+        for (int i = 0; i < 2; i++)
+            if (!mul_ok(in->d[i], f[i], &n->out.d[i]))
+                return fail(n, err, errlen, "the output is too large");
+        return size_ok(n, &n->out, err, errlen);
+    }
+    case OP_CHANNEL_SHUFFLE: {
+        int64_t c = in->d[in->rank - 1];
+        if (n->groups < 1 || c % n->groups)
+            return fail(n, err, errlen, "%lld channels do not split into %d "
+                        "groups", (long long)c, n->groups);
+        n->out = *in;
+        return true;
+    }
+    case OP_CHANNEL_SLICE: {
+        int64_t c = in->d[in->rank - 1];
+        if (n->start < 0 || n->stop <= n->start || n->stop > c)
+            return fail(n, err, errlen, "channels [%lld, %lld) are not a "
+                        "slice of the input's %lld", (long long)n->start,
+                        (long long)n->stop, (long long)c);
+        n->out = *in;
+        n->out.d[in->rank - 1] = n->stop - n->start;
+        return true;
+    }
     case OP__COUNT:
         break;
     }
     die("shape_infer: unknown op %d", (int)n->op);
 }
 
-int node_weights(const GNode *n, WeightSpec out[4]) {
+/* PReLU's alpha: the input's shape with the shared axes set to 1. */
+static Shape prelu_alpha(const GNode *n) {
+    Shape a = n->in[0]->out;
+    for (int i = 0; i < a.rank; i++)
+        if (n->shared_axes & (1 << (i + 1))) a.d[i] = 1;
+    return a;
+}
+
+int node_weights(const GNode *n, WeightSpec out[MAX_WEIGHTS]) {
     const Shape *in = n->nin ? &n->in[0]->out : NULL;
     int k = 0;
     switch (n->op) {
@@ -354,20 +620,52 @@ int node_weights(const GNode *n, WeightSpec out[4]) {
         if (n->bias) out[k++] = (WeightSpec){"bias", 1, {n->out.d[2]}, true};
         break;
     case OP_DENSE:
-        out[k++] = (WeightSpec){"kernel", 2, {in->d[0], n->filters}, true};
+        out[k++] = (WeightSpec){"kernel", 2, {in->d[in->rank - 1], n->filters},
+                                true};
         if (n->bias) out[k++] = (WeightSpec){"bias", 1, {n->filters}, true};
         break;
-    case OP_BATCHNORM: {
+    case OP_SEPARABLE_CONV2D:
+        out[k++] = (WeightSpec){"depthwise_kernel", 4,
+                                {n->kh, n->kw, in->d[2], n->multiplier}, true};
+        out[k++] = (WeightSpec){"pointwise_kernel", 4,
+                                {1, 1, in->d[2] * n->multiplier, n->filters},
+                                true};
+        if (n->bias) out[k++] = (WeightSpec){"bias", 1, {n->filters}, true};
+        break;
+    case OP_CONV2D_TRANSPOSE: /* Keras's layout: [kh, kw, filters, cin] */
+        out[k++] = (WeightSpec){"kernel", 4,
+                                {n->kh, n->kw, n->filters, in->d[2]}, true};
+        if (n->bias) out[k++] = (WeightSpec){"bias", 1, {n->filters}, true};
+        break;
+    case OP_BATCHNORM:
+    case OP_LAYERNORM: {
         int64_t c = in->d[in->rank - 1];
-        out[k++] = (WeightSpec){"gamma", 1, {c}, true};
-        out[k++] = (WeightSpec){"beta", 1, {c}, true};
+        if (!n->no_scale) out[k++] = (WeightSpec){"gamma", 1, {c}, true};
+        if (!n->no_center) out[k++] = (WeightSpec){"beta", 1, {c}, true};
+        if (n->op == OP_LAYERNORM) break;
         out[k++] = (WeightSpec){"moving_mean", 1, {c}, false};
         out[k++] = (WeightSpec){"moving_variance", 1, {c}, false};
+        break;
+    }
+    case OP_NORMALIZATION: {
+        int64_t c = in->d[in->rank - 1];
+        if (n->norm_mean) break; /* constants */
+        out[k++] = (WeightSpec){"mean", 1, {c}, false};
+        out[k++] = (WeightSpec){"variance", 1, {c}, false};
+        out[k++] = (WeightSpec){"count", 0, {0}, false};
+        break;
+    }
+    case OP_PRELU: {
+        Shape a = prelu_alpha(n);
+        out[k] = (WeightSpec){"alpha", a.rank, {0}, true};
+        for (int i = 0; i < a.rank; i++) out[k].dims[i] = a.d[i];
+        k++;
         break;
     }
     default:
         break;
     }
+    for (int i = 0; i < k; i++) out[i].trainable &= !n->frozen;
     return k;
 }
 

@@ -3,7 +3,10 @@
  * not optimise) runs as fast as code compiled by gcc.
  *
  * conv2d layers run on conv.c's packed direct convolution; the tap kernel
- * here serves dense layers (one tap of one pixel). A tap (ky, kx) of a block
+ * here serves dense layers (one tap of one pixel, or of every pixel of an
+ * image), the 1x1 half of separable convolutions and deconv.c. Below it:
+ * the activations, pooling taps, the broadcasting merges, the
+ * normalizations and the shape ops (upsample, shuffle, slice). A tap (ky, kx) of a block
  * of output pixels times all output channels accumulates in[pixel][cin] x
  * w[cin][cout]. Keras's [kh][kw][cin][cout] layout makes cout contiguous,
  * so the kernel vectorizes over output channels and broadcasts input
@@ -21,7 +24,20 @@
 #include <immintrin.h>
 #endif
 
-enum { ACT_NONE, ACT_RELU, ACT_RELU6, ACT_SIGMOID, ACT_TANH, ACT_SOFTMAX };
+/* rnc's Act codes (compiler/rnc.h). */
+enum {
+    ACT_NONE, ACT_RELU, ACT_RELU6, ACT_SIGMOID, ACT_TANH, ACT_SOFTMAX,
+    ACT_SILU, ACT_GELU, ACT_GELU_TANH, ACT_HARD_SIGMOID, ACT_HARD_SWISH,
+    ACT_ELU, ACT_SELU, ACT_SOFTPLUS, ACT_SOFTSIGN, ACT_EXPONENTIAL, ACT_MISH,
+    ACT_LEAKY_RELU
+};
+
+/* Keras's SELU constants, and the defaults of the activation words. */
+#define SELU_ALPHA 1.67326324235437728481704299167f
+#define SELU_SCALE 1.05070098735548049341933498529f
+#define LEAKY_RELU_SLOPE 0.2f
+#define HARD_SIGMOID_ALPHA 0.2f
+#define HARD_SIGMOID_BETA 0.5f
 
 /* ---------------------------------------------------------- convolution */
 
@@ -231,38 +247,99 @@ static void softmax1(const float *x, float *y, int c) {
     for (int i = 0; i < c; i++) y[i] *= inv;
 }
 
+/* 1 / (1 + e^-x), written so that neither branch overflows. */
+static inline float sigmoid1(float x) {
+    if (x >= 0) return 1.0f / (1.0f + expf(-x));
+    float e = expf(x);
+    return e / (1.0f + e);
+}
+
+/* log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|). */
+static inline float softplus1(float x) {
+    return (x > 0 ? x : 0.0f) + log1pf(expf(-fabsf(x)));
+}
+
+/* Each activation as a loop of its own: the compiler vectorizes the
+ * simple ones, and the rest at least stay branch-free inside. */
+#define MAP(expr) for (rn_i64 i = 0; i < n; i++) { float x = in[i]; out[i] = (expr); }
+
 void rn_k_act(int act, const float *in, float *out, rn_i64 npix, int c) {
     rn_i64 n = npix * c;
     switch (act) {
-    case ACT_RELU:
-        for (rn_i64 i = 0; i < n; i++) out[i] = in[i] > 0 ? in[i] : 0;
-        break;
-    case ACT_RELU6:
-        for (rn_i64 i = 0; i < n; i++)
-            out[i] = in[i] > 0 ? (in[i] < 6 ? in[i] : 6) : 0;
-        break;
-    case ACT_SIGMOID:
-        /* 1 / (1 + e^-x), written so that neither branch overflows */
-        for (rn_i64 i = 0; i < n; i++) {
-            float x = in[i];
-            if (x >= 0) {
-                out[i] = 1.0f / (1.0f + expf(-x));
-            } else {
-                float e = expf(x);
-                out[i] = e / (1.0f + e);
-            }
-        }
-        break;
-    case ACT_TANH:
-        for (rn_i64 i = 0; i < n; i++) out[i] = tanhf(in[i]);
-        break;
+    case ACT_RELU: MAP(x > 0 ? x : 0.0f) break;
+    case ACT_RELU6: MAP(x > 0 ? (x < 6 ? x : 6.0f) : 0.0f) break;
+    case ACT_SIGMOID: MAP(sigmoid1(x)) break;
+    case ACT_TANH: MAP(tanhf(x)) break;
     case ACT_SOFTMAX:
         for (rn_i64 p = 0; p < npix; p++) softmax1(in + p * c, out + p * c, c);
         break;
+    case ACT_SILU: MAP(x * sigmoid1(x)) break;
+    case ACT_GELU: MAP(0.5f * x * (1.0f + erff(x * 0.70710678118654752440f))) break;
+    case ACT_GELU_TANH:
+        MAP(0.5f * x * (1.0f + tanhf(0.79788456080286535588f *
+                                     (x + 0.044715f * x * x * x))))
+        break;
+    case ACT_HARD_SIGMOID:
+        rn_k_hard_sigmoid(in, out, n, HARD_SIGMOID_ALPHA, HARD_SIGMOID_BETA);
+        break;
+    case ACT_HARD_SWISH:
+        MAP(x * (x + 3 > 0 ? (x + 3 < 6 ? x + 3 : 6.0f) : 0.0f) * (1.0f / 6))
+        break;
+    case ACT_ELU: rn_k_elu(in, out, n, 1.0f); break;
+    case ACT_SELU: MAP(SELU_SCALE * (x > 0 ? x : SELU_ALPHA * expm1f(x))) break;
+    case ACT_SOFTPLUS: MAP(softplus1(x)) break;
+    case ACT_SOFTSIGN: MAP(x / (1.0f + fabsf(x))) break;
+    case ACT_EXPONENTIAL: MAP(expf(x)) break;
+    case ACT_MISH: MAP(x * tanhf(softplus1(x))) break;
+    case ACT_LEAKY_RELU: rn_k_leaky_relu(in, out, n, LEAKY_RELU_SLOPE); break;
     default:
         if (in != out) memmove(out, in, (size_t)n * sizeof *out);
         break;
     }
+}
+
+/* ReLU and LeakyReLU as selects feeding arithmetic: gcc vectorizes these
+ * forms, but not a multiplication on one side of a ?: (under its default
+ * -ftrapping-math it will not compute it for every element). */
+void rn_k_relu_layer(const float *in, float *out, rn_i64 n, int has_max,
+                     float max_value, float negative_slope, float threshold) {
+    float top = has_max ? max_value : HUGE_VALF;
+    for (rn_i64 i = 0; i < n; i++) {
+        float x = in[i], d = x - threshold, above = x > top ? top : x;
+        out[i] = (d >= 0 ? above : 0.0f) + negative_slope * (d >= 0 ? 0.0f : d);
+    }
+}
+
+void rn_k_elu(const float *in, float *out, rn_i64 n, float alpha) {
+    MAP(x > 0 ? x : alpha * expm1f(x))
+}
+
+void rn_k_leaky_relu(const float *in, float *out, rn_i64 n, float alpha) {
+    MAP((x > 0 ? x : 0.0f) + alpha * (x > 0 ? 0.0f : x))
+}
+
+void rn_k_hard_sigmoid(const float *in, float *out, rn_i64 n, float alpha,
+                       float beta) {
+    MAP(alpha * x + beta > 0 ? (alpha * x + beta < 1 ? alpha * x + beta : 1.0f)
+                             : 0.0f)
+}
+#undef MAP
+
+void rn_k_prelu(const float *in, float *out, int h, int w, int c,
+                const float *alpha, int ah, int aw, int ac) {
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const float *xi = in + ((long)y * w + x) * c;
+            const float *a = alpha + ((long)(ah > 1 ? y : 0) * aw +
+                                      (aw > 1 ? x : 0)) * ac;
+            float *yo = out + ((long)y * w + x) * c;
+            if (ac > 1) /* as rn_k_leaky_relu, per channel */
+                for (int ch = 0; ch < c; ch++)
+                    yo[ch] = (xi[ch] > 0 ? xi[ch] : 0.0f) +
+                             a[ch] * (xi[ch] > 0 ? 0.0f : xi[ch]);
+            else
+                rn_k_leaky_relu(xi, yo, c, a[0]);
+        }
 }
 
 /* -------------------------------------------------------------- pooling */
@@ -320,10 +397,34 @@ void rn_k_scale_shift(const float *in, float *out, rn_i64 npix, int c,
 void rn_k_bn_fold(int c, const float *gamma, const float *beta,
                   const float *mean, const float *var, double eps,
                   float *scale, float *shift) {
+    rn_k_bn_fold_bias(c, gamma, beta, mean, var, eps, NULL, scale, shift);
+}
+
+void rn_k_layernorm(const float *in, float *out, rn_i64 npix, int c,
+                    double eps, const float *gamma, const float *beta) {
+    for (rn_i64 p = 0; p < npix; p++) {
+        const float *x = in + p * c;
+        float *y = out + p * c;
+        double sum = 0, sq = 0;
+        for (int ch = 0; ch < c; ch++) sum += x[ch];
+        double mean = sum / c;
+        for (int ch = 0; ch < c; ch++) sq += (x[ch] - mean) * (x[ch] - mean);
+        float m = (float)mean, inv = (float)(1.0 / sqrt(sq / c + eps));
+        for (int ch = 0; ch < c; ch++) {
+            float v = (x[ch] - m) * inv;
+            if (gamma) v *= gamma[ch];
+            if (beta) v += beta[ch];
+            y[ch] = v;
+        }
+    }
+}
+
+void rn_k_normalize(const float *in, float *out, rn_i64 npix, int c,
+                    const float *mean, const float *var) {
     for (int ch = 0; ch < c; ch++) {
-        double s = (double)gamma[ch] / sqrt((double)var[ch] + eps);
-        scale[ch] = (float)s;
-        shift[ch] = (float)((double)beta[ch] - (double)mean[ch] * s);
+        double sd = sqrt((double)var[ch]);
+        float m = mean[ch], inv = (float)(1.0 / (sd > 1e-7 ? sd : 1e-7));
+        for (rn_i64 p = 0; p < npix; p++) out[p * c + ch] = (in[p * c + ch] - m) * inv;
     }
 }
 
@@ -336,17 +437,135 @@ void rn_k_add(const float *a, const float *b, float *out, rn_i64 n) {
     for (rn_i64 i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
 
+/* One row of c channels of a merge; a or b may be one value (as, bs). */
+#define MERGE_ROW(OPEXPR)                                                   \
+    do {                                                                    \
+        if (!as && !bs)                                                     \
+            for (int i = 0; i < c; i++) { float p = a[i], q = b[i]; out[i] = (OPEXPR); } \
+        else if (as)                                                        \
+            for (int i = 0; i < c; i++) { float p = a[0], q = b[i]; out[i] = (OPEXPR); } \
+        else                                                                \
+            for (int i = 0; i < c; i++) { float p = a[i], q = b[0]; out[i] = (OPEXPR); } \
+    } while (0)
+
+static void merge_row(int op, const float *a, int as, const float *b, int bs,
+                      float *out, int c) {
+    switch (op) {
+    case RN_MERGE_ADD: MERGE_ROW(p + q); break;
+    case RN_MERGE_SUB: MERGE_ROW(p - q); break;
+    case RN_MERGE_MUL: MERGE_ROW(p * q); break;
+    case RN_MERGE_MAX: MERGE_ROW(p > q ? p : q); break;
+    default: MERGE_ROW(p < q ? p : q); break;
+    }
+}
+#undef MERGE_ROW
+
+void rn_k_merge(int op, const float *a, int ah, int aw, int ac,
+                const float *b, int bh, int bw, int bc, float *out, int h,
+                int w, int c) {
+    if (ah == h && aw == w && ac == c && bh == h && bw == w && bc == c) {
+        /* no broadcast: one long row */
+        long n = (long)h * w * c;
+        for (long i = 0; i < n; i += 1L << 20) /* chunks of int size */
+            merge_row(op, a + i, 0, b + i, 0, out + i,
+                      (int)(n - i < (1L << 20) ? n - i : 1L << 20));
+        return;
+    }
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            merge_row(op, a + ((long)(ah > 1 ? y : 0) * aw + (aw > 1 ? x : 0)) * ac,
+                      ac == 1 && c > 1,
+                      b + ((long)(bh > 1 ? y : 0) * bw + (bw > 1 ? x : 0)) * bc,
+                      bc == 1 && c > 1, out + ((long)y * w + x) * c, c);
+}
+
+/* ------------------------------------------------------- shape and copy */
+
+void rn_k_upsample_nearest(const float *in, int h, int w, int c, int sh,
+                           int sw, float *out) {
+    long ow = (long)w * sw;
+    for (int y = 0; y < h; y++) {
+        float *row = out + (long)y * sh * ow * c;
+        for (int x = 0; x < w; x++)
+            for (int j = 0; j < sw; j++)
+                memcpy(row + ((long)x * sw + j) * c, in + ((long)y * w + x) * c,
+                       (size_t)c * sizeof *out);
+        for (int i = 1; i < sh; i++) /* the row again, sh - 1 times */
+            memcpy(row + (long)i * ow * c, row, (size_t)(ow * c) * sizeof *out);
+    }
+}
+
+/* The source position of output index d on an axis of n -> m pixels: the
+ * two pixels around it and the weight of the second. */
+static void bilinear_src(int d, int n, int m, int align_corners, int *i0,
+                         int *i1, float *t) {
+    double src;
+    if (align_corners)
+        src = m > 1 ? (double)d * (n - 1) / (m - 1) : 0;
+    else
+        src = ((double)d + 0.5) * n / m - 0.5;
+    if (src < 0) src = 0;
+    int lo = (int)src;
+    if (lo > n - 1) lo = n - 1;
+    *i0 = lo;
+    *i1 = lo < n - 1 ? lo + 1 : lo;
+    *t = (float)(src - lo);
+}
+
+void rn_k_resize_bilinear(const float *in, int h, int w, int c, int oh,
+                          int ow, int align_corners, float *out) {
+    for (int y = 0; y < oh; y++) {
+        int y0, y1;
+        float ty;
+        bilinear_src(y, h, oh, align_corners, &y0, &y1, &ty);
+        for (int x = 0; x < ow; x++) {
+            int x0, x1;
+            float tx;
+            bilinear_src(x, w, ow, align_corners, &x0, &x1, &tx);
+            const float *a = in + ((long)y0 * w + x0) * c;
+            const float *b = in + ((long)y0 * w + x1) * c;
+            const float *p = in + ((long)y1 * w + x0) * c;
+            const float *q = in + ((long)y1 * w + x1) * c;
+            float *o = out + ((long)y * ow + x) * c;
+            for (int ch = 0; ch < c; ch++) {
+                float top = a[ch] + (b[ch] - a[ch]) * tx;
+                float bot = p[ch] + (q[ch] - p[ch]) * tx;
+                o[ch] = top + (bot - top) * ty;
+            }
+        }
+    }
+}
+
+void rn_k_channel_shuffle(const float *in, float *out, rn_i64 npix, int c,
+                          int groups) {
+    int per = c / groups;
+    for (rn_i64 p = 0; p < npix; p++) {
+        const float *x = in + p * c;
+        float *y = out + p * c;
+        for (int g = 0; g < groups; g++) /* out[j * groups + g] = in[g * per + j] */
+            for (int j = 0; j < per; j++) y[j * groups + g] = x[g * per + j];
+    }
+}
+
+void rn_k_copy_channels(const float *in, int ldi, float *out, int ldo,
+                        rn_i64 npix, int n) {
+    for (rn_i64 p = 0; p < npix; p++)
+        memcpy(out + p * ldo, in + p * ldi, (size_t)n * sizeof *out);
+}
+
 /* A batchnorm folded into the layer before it, in double:
  * scale = gamma / sqrt(var + eps), shift = beta + (bias - mean) * scale
- * (bias may be NULL: zero). */
+ * (bias, gamma, beta may be NULL: 0, 1, 0). */
 void rn_k_bn_fold_bias(int c, const float *gamma, const float *beta,
                        const float *mean, const float *var, double eps,
                        const float *bias, float *scale, float *shift) {
     for (int ch = 0; ch < c; ch++) {
-        double s = (double)gamma[ch] / sqrt((double)var[ch] + eps);
+        double g = gamma ? (double)gamma[ch] : 1.0;
+        double s = g / sqrt((double)var[ch] + eps);
         double b = bias ? (double)bias[ch] : 0.0;
+        double bt = beta ? (double)beta[ch] : 0.0;
         scale[ch] = (float)s;
-        shift[ch] = (float)((double)beta[ch] + (b - (double)mean[ch]) * s);
+        shift[ch] = (float)(bt + (b - (double)mean[ch]) * s);
     }
 }
 

@@ -122,8 +122,12 @@ void rn_pool_run(rn_pool *p, int ntasks,
 /* Hot inner loops compiled by the C compiler of the runtime (vectorized by
  * gcc), called from generated code with constant sizes. Owned by the code
  * generator; see emit_c.c. Strides (ld*) are in floats; `npix` pixels of
- * `c` channels each. Activation codes are rnc's Act: 0 none, 1 relu,
- * 2 relu6, 3 sigmoid, 4 tanh, 5 softmax (over each pixel's channels). */
+ * `c` channels each. Activation codes are rnc's Act (compiler/rnc.h):
+ * 0 none, 1 relu, 2 relu6, 3 sigmoid, 4 tanh, 5 softmax (over each
+ * pixel's channels), 6 silu, 7 gelu, 8 gelu_tanh, 9 hard_sigmoid,
+ * 10 hard_swish, 11 elu, 12 selu, 13 softplus, 14 softsign,
+ * 15 exponential, 16 mish, 17 leaky_relu (Keras's definitions and
+ * defaults; docs/language.md). */
 
 /* One tap of a convolution (or a whole dense layer with npix = 1):
  *   out[p*ldo + o] += sum_i in[p*ldi + i] * w[i*ldw + o]
@@ -143,6 +147,20 @@ int rn_k_have_avx2(void);
 void rn_k_fill_bias(int npix, int c, const float *bias, float *out, int ldo);
 /* out = act(in), in == out allowed; n = npix*c contiguous floats. */
 void rn_k_act(int act, const float *in, float *out, rn_i64 npix, int c);
+/* The activation layers with arguments, over n floats (in == out allowed):
+ * Keras's ReLU: x >= threshold ? min(x, max_value if has_max) :
+ * negative_slope * (x - threshold); ELU: x > 0 ? x : alpha (e^x - 1);
+ * LeakyReLU: x > 0 ? x : alpha x; hard_sigmoid: clip(alpha x + beta, 0, 1). */
+void rn_k_relu_layer(const float *in, float *out, rn_i64 n, int has_max,
+                     float max_value, float negative_slope, float threshold);
+void rn_k_elu(const float *in, float *out, rn_i64 n, float alpha);
+void rn_k_leaky_relu(const float *in, float *out, rn_i64 n, float alpha);
+void rn_k_hard_sigmoid(const float *in, float *out, rn_i64 n, float alpha,
+                       float beta);
+/* PReLU on h x w pixels of c channels: x > 0 ? x : alpha x, alpha of shape
+ * [ah, aw, ac], each 1 (shared) or the input's size. */
+void rn_k_prelu(const float *in, float *out, int h, int w, int c,
+                const float *alpha, int ah, int aw, int ac);
 /* Pooling taps: out[p*ldo + ch] = max(out, in[p*ldi + ch]) / += in. */
 void rn_k_max_tap(int npix, int c, const float *in, int ldi, float *out,
                   int ldo);
@@ -157,17 +175,56 @@ void rn_k_global_pool(int is_max, const float *in, float *out, rn_i64 npix,
 void rn_k_scale_shift(const float *in, float *out, rn_i64 npix, int c,
                       const float *scale, const float *shift);
 /* Folds batchnorm statistics in double: scale = gamma / sqrt(var + eps),
- * shift = beta - mean * scale. */
+ * shift = beta - mean * scale; gamma or beta NULL (Keras's scale=False,
+ * center=False) are 1 and 0. */
 void rn_k_bn_fold(int c, const float *gamma, const float *beta,
                   const float *mean, const float *var, double eps,
                   float *scale, float *shift);
+/* LayerNormalization over each pixel's c channels: (x - mean) /
+ * sqrt(var + eps) * gamma + beta, biased variance, in double; gamma and
+ * beta may be NULL. */
+void rn_k_layernorm(const float *in, float *out, rn_i64 npix, int c,
+                    double eps, const float *gamma, const float *beta);
+/* Keras's Normalization: (x - mean[ch]) / max(sqrt(var[ch]), 1e-7). */
+void rn_k_normalize(const float *in, float *out, rn_i64 npix, int c,
+                    const float *mean, const float *var);
 /* out = in * scale + offset (rescale); out = a + b (residual add). */
 void rn_k_affine(const float *in, float *out, rn_i64 n, float scale,
                  float offset);
 void rn_k_add(const float *a, const float *b, float *out, rn_i64 n);
+/* The merges, broadcasting: out[y][x][ch] = a[..] OP b[..] over h x w
+ * pixels of c channels, where a is [ah, aw, ac] and b [bh, bw, bc], each
+ * size 1 or the output's (read at index 0 then). OP: RN_MERGE_*. out may
+ * be a when a has the output's shape. */
+enum {
+    RN_MERGE_ADD = 0,
+    RN_MERGE_SUB = 1,
+    RN_MERGE_MUL = 2,
+    RN_MERGE_MAX = 3,
+    RN_MERGE_MIN = 4
+};
+void rn_k_merge(int op, const float *a, int ah, int aw, int ac,
+                const float *b, int bh, int bw, int bc, float *out, int h,
+                int w, int c);
+/* UpSampling2D: nearest repeats each pixel sh x sw times; bilinear
+ * samples src = (dst + 0.5) * in / out - 0.5 clamped at 0 (half-pixel
+ * centers: TensorFlow 2's resize, PyTorch's align_corners=False) or
+ * src = dst * (in - 1) / (out - 1) (align_corners), between the two
+ * nearest pixels (the last one repeated at the far edge). */
+void rn_k_upsample_nearest(const float *in, int h, int w, int c, int sh,
+                           int sw, float *out);
+void rn_k_resize_bilinear(const float *in, int h, int w, int c, int oh,
+                          int ow, int align_corners, float *out);
+/* ShuffleNet's shuffle: out[p][o] = in[p][(o % groups) * (c / groups) +
+ * o / groups]; c divisible by groups. */
+void rn_k_channel_shuffle(const float *in, float *out, rn_i64 npix, int c,
+                          int groups);
+/* out[p*ldo + i] = in[p*ldi + i] for i < n: a slice of channels. */
+void rn_k_copy_channels(const float *in, int ldi, float *out, int ldo,
+                        rn_i64 npix, int n);
 /* A batchnorm folded into the conv before it (compiler/passes/), in
  * double: scale = gamma / sqrt(var + eps), shift = beta + (bias - mean) *
- * scale; bias may be NULL (zero). */
+ * scale; bias, gamma and beta may be NULL (0, 1 and 0). */
 void rn_k_bn_fold_bias(int c, const float *gamma, const float *beta,
                        const float *mean, const float *var, double eps,
                        const float *bias, float *scale, float *shift);
@@ -194,18 +251,16 @@ typedef struct rn_conv {
     int algo;                 /* RN_CONV_AUTO (0): chosen from the shapes;
                                  tests force one (pack and run alike) */
 } rn_conv;
-/* The activations a convolution's epilogue applies on registers. The
- * codes are rnc's Act values (see kernels.c above: 3 to 5 are sigmoid,
- * tanh and softmax, which rn_k_act applies in a pass of its own), so that
- * the compiler hands its Act over as it is: the compiler's Act must give
- * swish (x * sigmoid(x), also called SiLU) the value 6 and hard-swish
- * (x * relu6(x + 3) / 6) the value 7. */
+/* The activations a convolution's epilogue applies on registers: these
+ * five of rnc's Act codes (listed at kernels.c above), the same values,
+ * so that the compiler hands its Act over as it is. The others are
+ * rn_k_act's, in a pass of their own. */
 enum {
     RN_ACT_NONE = 0,
     RN_ACT_RELU = 1,
     RN_ACT_RELU6 = 2,
-    RN_ACT_SWISH = 6,
-    RN_ACT_HARD_SWISH = 7
+    RN_ACT_SWISH = 6,      /* x * sigmoid(x): Act's silu */
+    RN_ACT_HARD_SWISH = 10 /* x * relu6(x + 3) / 6 */
 };
 /* Direct: any conv. Winograd F(2x2, 3x3): 3x3, stride and dilation 1, at
  * most 1024 input channels (else direct); 2.25x fewer multiplications,
@@ -253,6 +308,85 @@ typedef struct rn_dw {
 } rn_dw;
 void rn_dw_run(const rn_dw *d, const float *in, const float *w,
                const float *bias, float *out, int y0, int y1);
+
+/* ------------------------------------------------ trace.c and profile.c */
+/* Looking inside a model (rnc --run --trace/--profile and --main
+ * programs). Generated code describes its layers in a table (M_layers():
+ * the graph's nodes in order, then one row per `layer` instance) and
+ * calls a hook, when one is set (M_set_hook), on the running thread:
+ * with layer -1 as a run starts, then with each row's index once its value
+ * is complete. value is the row's output (its summary shape, H*W*C or N
+ * floats), or NULL when this build keeps no value of that layer's own (a
+ * batch norm, add or activation fused into a conv's code, a conv writing
+ * a concat's slice, a zero padding folded into the next conv). */
+typedef void (*rn_hook)(void *ctx, int layer, const float *value);
+
+typedef struct rn_layer {
+    const char *name; /* as the summary names it: the full path */
+    const char *type; /* the Keras class: "Conv2D" */
+    int rank;         /* 1 or 3: the summary's shape, without the batch */
+    rn_i64 dims[3];
+    rn_i64 macs;      /* multiply-accumulates of one inference */
+    int code;         /* the row whose code computes it: its own index,
+                         its absorber's when fused, -1 for an input, a
+                         copy-free alias or a `layer` instance's row */
+} rn_layer;
+
+/* A trace: every row's value written once as DIR/NAME.npy ([1, dims],
+ * float32, atomically; '/' in a name becomes "__"), and the index
+ * DIR/trace.json, rows in order (rnc --compare reads it). rn_trace_open
+ * creates DIR (and its parents) if missing and refuses two rows that
+ * would share a file. The hook keeps the first error; rn_trace_close
+ * writes the index and returns how many rows had no value (-1 on an error,
+ * reported in err). Then t is freed. */
+typedef struct rn_trace rn_trace;
+rn_trace *rn_trace_open(const char *dir, const char *model,
+                        const rn_layer *layers, int n, char *err,
+                        size_t errlen);
+void rn_trace_hook(void *ctx, int layer, const float *value);
+int rn_trace_close(rn_trace *t, char *err, size_t errlen);
+/* The file name of a layer name ("a/b" -> "a__b.npy") into out. */
+void rn_trace_file_name(const char *name, char *out, size_t outlen);
+
+/* A profile over up to `runs` runs: the hook charges the time since the
+ * previous call to the row's code (a fused row's to its absorber's, an
+ * alias's to the code before it); rn_profile_run_done closes a run with
+ * the time the caller measured around it. A layer's figure is its mean
+ * over the middle third of the runs ranked by time (the runs around the
+ * median run: robust to a run another process interrupted, and the
+ * layers add up to those runs). rn_profile_print writes the table to
+ * stdout: the layers with code, slowest first, ms, GFLOP/s (2 x MACs /
+ * time), % of peak, share; the total; and how it compares with the time
+ * measured around those runs. */
+typedef struct rn_profile rn_profile;
+rn_profile *rn_profile_new(const rn_layer *layers, int n, int runs);
+void rn_profile_hook(void *ctx, int layer, const float *value);
+void rn_profile_run_done(rn_profile *p, double run_ms);
+/* That figure for a row with code (-1 for a row without code, or before
+ * any run). */
+double rn_profile_ms(const rn_profile *p, int layer);
+void rn_profile_print(const rn_profile *p, const char *model, int threads);
+void rn_profile_free(rn_profile *p);
+/* One core's peak in GFLOP/s: RNC_PEAK_GFLOPS when set (*measured = 0),
+ * else timed on a loop of independent FMAs (*measured = 1; about 20 ms). */
+double rn_peak_gflops(int *measured);
+/* ----------------------------------------------------------- deconv.c */
+/* Transposed convolution (Conv2DTranspose), NHWC: input pixel (iy, ix)
+ * under tap (ky, kx) adds into output pixel (iy*sh + ky*dh - pad_t,
+ * ix*sw + kx*dw - pad_l), then bias. Generated code fills an rn_deconv
+ * with literals; the weights are packed once at load and the output rows
+ * [y0, y1) split over threads. */
+typedef struct rn_deconv {
+    int ih, iw, cin;   /* input */
+    int oh, ow, cout;  /* output */
+    int kh, kw, sh, sw, dh, dw;
+    int pad_t, pad_l;  /* output positions cut before the first */
+} rn_deconv;
+/* Keras's kernel [kh][kw][cout][cin] -> [kh][kw][cin][cout] (as many
+ * floats). */
+void rn_deconv_pack(const rn_deconv *d, const float *kernel, float *packed);
+void rn_deconv_run(const rn_deconv *d, const float *in, const float *packed,
+                   const float *bias, float *out, int y0, int y1);
 
 #ifdef __cplusplus
 }

@@ -3,8 +3,9 @@
 # tests/summary/ (goldens that tools/keras_check/check.js has checked
 # against TF.js); the --expand golden of resnet34; shape errors of
 # shape.c reach the user with a location; and `--dot` is well formed:
-# balanced braces, one node line per layer, edges between known nodes
-# (and `dot` accepts it, where graphviz is installed). Where TF.js is
+# balanced braces, one node line per layer with its input and output
+# shapes, edges between known nodes (and `dot` accepts it, where graphviz
+# is installed); residual edges and `layer` clusters are drawn. Where TF.js is
 # installed, tools/keras_check/check.js runs on the goldens as well.
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 2
@@ -90,13 +91,16 @@ for src in examples/*.rn; do
               c = substr($0, i, 1)
               if (c == "{") depth++
               if (c == "}") { depth--; if (depth < 0) neg = 1 } } }
-        /^ *n[0-9]+ \[label="/ { id = $1; sub(/^n/, "", id)
-              if (id in seen) dup = 1; seen[id] = 1; nodes++ }
+        /^ *n[0-9]+ \[label=</ { id = $1; sub(/^n/, "", id)
+              if (id in seen) dup = 1; seen[id] = 1; nodes++
+              if ($0 !~ /<td>input:<\/td><td>[[(].*<td>output:<\/td><td>[[(]/)
+                  noshape = 1 }
         /^ *n[0-9]+ -> n[0-9]+;$/ { a = $1; b = $3; sub(/^n/, "", a)
               sub(/^n/, "", b); sub(/;$/, "", b); ea[++edges] = a; eb[edges] = b }
         END {
             if (depth != 0 || neg) { print "unbalanced braces"; exit 1 }
             if (dup) { print "a node twice"; exit 1 }
+            if (noshape) { print "a node without input and output shapes"; exit 1 }
             if (nodes != want) { print nodes " node lines, " want " layers"; exit 1 }
             for (i = 1; i <= edges; i++)
                 if (!(ea[i] in seen) || !(eb[i] in seen)) { print "edge to nowhere"; exit 1 }
@@ -105,6 +109,33 @@ for src in examples/*.rn; do
     if [ $? -eq 0 ]; then ok; else bad "$name: --dot: $(cat "$T/why")"; fi
     if command -v dot >/dev/null 2>&1; then
         check "$name: dot accepts it" dot -Tcanon -o /dev/null "$T/g.dot"
+    fi
+done
+
+# Keras's plot: an Add lists both input shapes, and both edges reach it,
+# one of them the residual edge from rescaling (n1) past conv2d..max_pool.
+"$RNC" --dot examples/small_residual.rn >"$T/g.dot"
+if grep -q '^ *n6 \[label=<.*>add: Add</td><td>input:</td><td>\[(None, 16, 16, 32), (None, 16, 16, 32)\]</td>.*<td>output:</td><td>(None, 16, 16, 32)</td>' "$T/g.dot"
+then ok; else bad "small_residual --dot: the add's box"; fi
+if grep -q '^ *n4 -> n6;$' "$T/g.dot" && grep -q '^ *n5 -> n6;$' "$T/g.dot" &&
+   grep -q '^ *n1 -> n5;$' "$T/g.dot"
+then ok; else bad "small_residual --dot: the residual edges"; fi
+# Each of ResNet-34's 16 residual units is a cluster.
+"$RNC" --dot examples/resnet34.rn >"$T/g.dot"
+n=$(grep -c '^ *label="residual_unit[_0-9]*: ResidualUnit";$' "$T/g.dot")
+if [ "$n" -eq 16 ]; then ok; else bad "resnet34 --dot: $n clusters, not 16"; fi
+
+# The README's pictures (docs/*.svg, from `make pictures`) show what --dot
+# draws now: the same boxes and clusters, by their "name: Type" texts.
+for m in small_residual resnet34; do
+    "$RNC" --dot "examples/$m.rn" |
+        sed -n 's/.*<td rowspan="2">\([^<]*\)<.*/\1/p; s/^ *label="\(.*\)";$/\1/p' |
+        LC_ALL=C sort >"$T/want"
+    sed -n 's/.*<text[^>]*>\([^<]*\)<\/text>.*/\1/p' "docs/$m.svg" |
+        grep -v -e '^input:$' -e '^output:$' -e '^[[(]' | LC_ALL=C sort >"$T/got"
+    if cmp -s "$T/want" "$T/got"; then ok; else
+        bad "docs/$m.svg is not what rnc --dot draws: run make pictures"
+        diff "$T/want" "$T/got" | head -5 | sed 's/^/    /' >&2
     fi
 done
 finish

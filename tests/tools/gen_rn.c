@@ -6,13 +6,20 @@
  * The program is a random graph over one or two inputs (an image and
  * sometimes a flat one): convolutions with random kernels, strides,
  * dilations, groups and paddings (valid, same, explicit symmetric and
- * asymmetric), depthwise convolutions with multipliers, batchnorm, every
- * activation, max/avg pools with padding, zeropad, rescale, dropout,
- * residual adds and channel concats of branches, global pools, flatten and
- * dense heads, and every tensor that nothing reads as an output. The
- * generator tracks shapes itself (TensorFlow's rules) only to stay valid
- * and small: every tensor under 16x16x24, so that a program runs in
- * milliseconds. The same seed gives the same program. */
+ * asymmetric); depthwise and separable convolutions with multipliers;
+ * transposed convolutions (valid, same, explicit pads, output_padding,
+ * strides and dilation); batchnorm (center and scale false), layernorm,
+ * normalization (weights or constants); every activation word and the
+ * activation layers with arguments (ReLU, ELU, LeakyReLU, hard_sigmoid,
+ * PReLU); merges that broadcast (add, subtract, multiply, maximum,
+ * minimum, average, a - b, a * b); reshape, crop, upsample,
+ * channel_shuffle and channel_slice; max/avg pools with padding,
+ * ceil_mode and count_include_pad; zeropad, rescale, dropout, residual
+ * adds and channel concats of branches; global pools (keepdims), flatten,
+ * dense heads and dense on images; and every tensor that nothing reads as
+ * an output. The generator tracks shapes itself (TensorFlow's rules)
+ * only to stay valid and small: every tensor under 16x16x24, so that a
+ * program runs in milliseconds. The same seed gives the same program. */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -48,11 +55,15 @@ static int new_tensor(int rank, int h, int w, int c) {
     return nt++;
 }
 
-static const char *act_word(void) {
-    static const char *const acts[] = {"none", "relu", "relu6", "sigmoid",
-                                       "tanh", "softmax", "linear"};
-    return acts[rnd(7)];
-}
+/* Every activation word but exponential, which chained could overflow
+ * (see act_op). */
+static const char *const acts[] = {
+    "none", "relu", "relu6", "sigmoid", "tanh", "softmax", "linear", "silu",
+    "swish", "gelu", "gelu_tanh", "hard_sigmoid", "hard_swish", "hard_silu",
+    "elu", "selu", "softplus", "softsign", "mish", "leaky_relu"};
+enum { NACTS = sizeof acts / sizeof acts[0] };
+
+static const char *act_word(void) { return acts[rnd(NACTS)]; }
 
 /* A pair written as `n` when both agree and by chance, else `[a, b]`. */
 static void pair(char *out, size_t n, int a, int b) {
@@ -205,6 +216,68 @@ static int depthwise(int x) {
     return y;
 }
 
+/* PyTorch's ceil_mode: rounded up, less one if the last window would
+ * start past the input and its top padding. */
+static int ceil_size(int in, int k, int s, int lo, int hi) {
+    int out = (in + lo + hi - k + s - 1) / s + 1;
+    return (out - 1) * s >= in + lo ? out - 1 : out;
+}
+
+/* separable_conv2d over a drawn window, with a multiplier. */
+static int separable(int x) {
+    Tensor *in = &t[x];
+    Window w;
+    int oh, ow;
+    char args[160];
+    if (!draw_window(in, false, &w, &oh, &ow)) return -1;
+    window_args(&w, false, args, sizeof args);
+    int mult = in->c * 2 <= MAX_C && chance(40) ? 2 : 1, f = between(1, 8);
+    int y = new_tensor(3, oh, ow, f);
+    printf("t%d = separable_conv2d(t%d, %d, %s", y, x, f, args);
+    if (mult > 1) printf(", multiplier=%d", mult);
+    if (chance(30)) printf(", bias=false");
+    if (chance(40)) printf(", activation=%s", act_word());
+    printf(")\n");
+    use(x);
+    return y;
+}
+
+/* Conv2DTranspose's output length on an axis (Keras's rule for valid 0
+ * and same 1, PyTorch's for explicit pads p), or 0 where TensorFlow
+ * refuses the SAME case (the conv it transposes would not give `in`). */
+static int deconv_len(int in, int k, int s, int d, int mode, int op, int p) {
+    int ek = (k - 1) * d + 1, len;
+    if (mode == 0)
+        return op >= 0 ? (in - 1) * s + ek + op : in * s + (ek > s ? ek - s : 0);
+    if (mode == 2) return (in - 1) * s + ek - 2 * p + (op >= 0 ? op : 0);
+    len = op >= 0 ? (in - 1) * s + ek - 2 * (ek / 2) + op : in * s;
+    return (len + s - 1) / s == in ? len : 0;
+}
+
+/* conv2d_transpose: valid or same (Keras's output size, output_padding
+ * below the stride), or explicit pads (PyTorch's, output_padding below
+ * the stride or the dilation). */
+static int transpose(int x) {
+    Tensor *in = &t[x];
+    int k = between(1, 4), s = between(1, 3), d = chance(20) ? 2 : 1;
+    int mode = rnd(3), op = -1, p = mode == 2 ? rnd((k - 1) * d + 1) : 0;
+    if (chance(40)) op = rnd(mode == 2 && d > s ? d : s);
+    int oh = deconv_len(in->h, k, s, d, mode, op, p);
+    int ow = deconv_len(in->w, k, s, d, mode, op, p);
+    if (oh < 1 || ow < 1 || oh > MAX_HW || ow > MAX_HW) return -1;
+    int f = between(1, 6), y = new_tensor(3, oh, ow, f);
+    printf("t%d = conv2d_transpose(t%d, %d, %d, stride=%d", y, x, f, k, s);
+    if (d > 1) printf(", dilation=%d", d);
+    if (mode == 1) printf(", padding=same");
+    if (mode == 2) printf(", padding=%d", p);
+    if (op >= 0) printf(", output_padding=%d", op);
+    if (chance(30)) printf(", bias=false");
+    if (chance(40)) printf(", activation=%s", act_word());
+    printf(")\n");
+    use(x);
+    return y;
+}
+
 static int pool(int x) {
     Tensor *in = &t[x];
     Window w;
@@ -212,29 +285,72 @@ static int pool(int x) {
     char args[160];
     if (!draw_window(in, true, &w, &oh, &ow)) return -1;
     window_args(&w, true, args, sizeof args);
+    bool ceil = w.mode != 1 && chance(40);
+    if (ceil) {
+        int lo = w.mode == 2, pt = lo ? w.pt : 0, pb = lo ? w.pb : 0;
+        int pl = lo ? w.pl : 0, pr = lo ? w.pr : 0;
+        oh = ceil_size(in->h, w.kh, w.sh, pt, pb);
+        ow = ceil_size(in->w, w.kw, w.sw, pl, pr);
+        if (oh > MAX_HW || ow > MAX_HW) return -1;
+    }
+    bool avg = chance(50);
     int y = new_tensor(3, oh, ow, in->c);
-    printf("t%d = %s(t%d, %s)\n", y, chance(50) ? "maxpool" : "avgpool", x,
-           args);
+    printf("t%d = %s(t%d, %s%s%s)\n", y, avg ? "avgpool" : "maxpool", x, args,
+           ceil ? ", ceil_mode=true" : "",
+           avg && chance(40) ? ", count_include_pad=true" : "");
     use(x);
     return y;
 }
 
-/* Ops that keep the shape: batchnorm, activations, rescale, dropout. */
+/* An activation op: a word (an Activation layer), a Keras activation
+ * layer with arguments, or a PReLU with shared axes. */
+static void act_op(int y, int x, const Tensor *in) {
+    switch (rnd(8)) {
+    case 0:
+        printf("t%d = relu(t%d, max_value=%d.5, negative_slope=0.%d, "
+               "threshold=0.%d)\n", y, x, between(0, 3), between(0, 5),
+               between(0, 3));
+        break;
+    case 1:
+        printf("t%d = %s(t%d, alpha=0.%d)\n", y, chance(50) ? "elu" : "leaky_relu",
+               x, between(1, 9));
+        break;
+    case 2:
+        printf("t%d = hard_sigmoid(t%d, alpha=1/%d, beta=0.5)\n", y, x,
+               between(2, 6));
+        break;
+    case 3:
+        printf("t%d = exponential(tanh(t%d))\n", y, x);
+        break;
+    case 4:
+        if (in->rank == 1) {
+            printf("t%d = prelu(t%d%s)\n", y, x, chance(50) ? ", shared_axes=1" : "");
+        } else {
+            static const char *const axes[] = {"none", "[1, 2]", "3", "[1]",
+                                               "[2, 3]", "[1, 2, 3]"};
+            printf("t%d = prelu(t%d, shared_axes=%s)\n", y, x, axes[rnd(6)]);
+        }
+        break;
+    default: /* a word but none, which is no op */
+        printf("t%d = %s(t%d)\n", y, acts[between(1, NACTS - 1)], x);
+        break;
+    }
+}
+
+/* Ops that keep the shape: batchnorm (center/scale), layernorm,
+ * normalization, activations, rescale, dropout. */
 static int elementwise(int x) {
     Tensor *in = &t[x];
     int y = new_tensor(in->rank, in->h, in->w, in->c);
-    switch (rnd(5)) {
+    switch (rnd(6)) {
     case 0:
         if (chance(50)) printf("t%d = batchnorm(t%d)\n", y, x);
         else printf("t%d = batchnorm(t%d, epsilon=%g)\n", y, x,
                     chance(50) ? 1e-5 : 0.01);
         break;
-    case 1: {
-        static const char *const fns[] = {"relu", "relu6", "sigmoid", "tanh",
-                                          "softmax", "linear"};
-        printf("t%d = %s(t%d)\n", y, fns[rnd(6)], x);
+    case 1:
+        act_op(y, x, in);
         break;
-    }
     case 2:
         if (chance(50)) printf("t%d = rescale(t%d, 1/255)\n", y, x);
         else printf("t%d = rescale(t%d, %d.5, offset=-%d)\n", y, x,
@@ -243,9 +359,21 @@ static int elementwise(int x) {
     case 3:
         printf("t%d = dropout(t%d, 0.%d)\n", y, x, between(1, 9));
         break;
-    default:
-        printf("t%d = batchnorm(t%d)\n", y, x);
+    default: {
+        static const char *const opts[] = {"", ", center=false", ", scale=false",
+                                           ", center=false, scale=false"};
+        int r = rnd(4);
+        if (chance(40))
+            printf("t%d = layernorm(t%d%s)\n", y, x, opts[r]);
+        else if (chance(60))
+            printf("t%d = batchnorm(t%d%s)\n", y, x, opts[r]);
+        else if (chance(50))
+            printf("t%d = normalization(t%d)\n", y, x);
+        else
+            printf("t%d = normalization(t%d, mean=0.%d, variance=%d.5)\n", y, x,
+                   between(0, 9), between(0, 2));
         break;
+    }
     }
     use(x);
     return y;
@@ -295,6 +423,102 @@ static int residual(int x) {
     return y;
 }
 
+/* A merge of x and a branch of x that broadcasts, or not: an image's
+ * branch [1, 1, C], [H, 1, C], [1, W, C] or [H, W, 1]; a flat one's [1]. */
+static int merge(int x) {
+    Tensor *in = &t[x];
+    int b = -1;
+    if (in->rank == 1) {
+        int units = chance(50) ? 1 : in->c;
+        b = new_tensor(1, 0, 0, units);
+        printf("t%d = dense(t%d, %d)\n", b, x, units);
+    } else {
+        int r = rnd(5);
+        int bh = r == 0 || r == 2 ? 1 : in->h, bw = r == 0 || r == 1 ? 1 : in->w;
+        if (r == 3) {
+            b = new_tensor(3, in->h, in->w, 1);
+            printf("t%d = conv2d(t%d, 1, 1)\n", b, x);
+        } else if (r == 4) {
+            b = elementwise(x);
+        } else {
+            b = new_tensor(3, bh, bw, in->c);
+            printf("t%d = %s(t%d, [%d, %d])\n", b,
+                   chance(50) ? "maxpool" : "avgpool", x, in->h / bh, in->w / bw);
+        }
+    }
+    use(x);
+    int y = new_tensor(in->rank, in->h, in->w, in->c);
+    static const char *const ops[] = {"add", "subtract", "multiply", "maximum",
+                                      "minimum", "average"};
+    int op = rnd(8);
+    bool swap = chance(50);
+    int p = swap ? b : x, q = swap ? x : b;
+    if (op >= 6)
+        printf("t%d = t%d %c t%d\n", y, p, op == 6 ? '-' : '*', q);
+    else if (op != 1 && chance(30))
+        printf("t%d = %s(t%d, t%d, t%d)\n", y, ops[op], p, q, x);
+    else
+        printf("t%d = %s(t%d, t%d)\n", y, ops[op], p, q);
+    use(x);
+    use(b);
+    return y;
+}
+
+/* reshape (to flat, to another image, a flat one to an image), crop,
+ * upsample, channel_shuffle and channel_slice. */
+static int shape_op(int x) {
+    Tensor *in = &t[x];
+    int n = in->rank == 3 ? in->h * in->w * in->c : in->c, y = -1;
+    int r = in->rank == 1 ? 0 : rnd(6);
+    switch (r) {
+    case 0: { /* reshape: [n], or [a, b, n / (a * b)] */
+        int a = between(1, 3), b = between(1, 3);
+        if (n % (a * b) || n / (a * b) > MAX_C || chance(30)) {
+            y = new_tensor(1, 0, 0, n);
+            if (chance(50)) printf("t%d = reshape(t%d, [-1])\n", y, x);
+            else printf("t%d = reshape(t%d, [%d])\n", y, x, n);
+            break;
+        }
+        y = new_tensor(3, a, b, n / (a * b));
+        if (chance(50)) printf("t%d = reshape(t%d, [%d, %d, -1])\n", y, x, a, b);
+        else printf("t%d = reshape(t%d, [%d, %d, %d])\n", y, x, a, b, n / (a * b));
+        break;
+    }
+    case 1: { /* crop [t, b, l, r] */
+        int p[4] = {rnd(2), rnd(2), rnd(2), rnd(2)};
+        if (in->h - p[0] - p[1] < 1 || in->w - p[2] - p[3] < 1) return -1;
+        y = new_tensor(3, in->h - p[0] - p[1], in->w - p[2] - p[3], in->c);
+        printf("t%d = crop(t%d, [%d, %d, %d, %d])\n", y, x, p[0], p[1], p[2], p[3]);
+        break;
+    }
+    case 2: { /* upsample */
+        int sh = between(1, 3), sw = between(1, 3);
+        if (in->h * sh > MAX_HW || in->w * sw > MAX_HW) return -1;
+        y = new_tensor(3, in->h * sh, in->w * sw, in->c);
+        int mode = rnd(3);
+        printf("t%d = upsample(t%d, [%d, %d]%s)\n", y, x, sh, sw,
+               mode == 0 ? "" : mode == 1 ? ", interpolation=bilinear"
+                                          : ", interpolation=bilinear, align_corners=true");
+        break;
+    }
+    case 3: case 4: { /* channel_shuffle by a divisor */
+        int g = between(1, in->c);
+        while (in->c % g) g--;
+        y = new_tensor(3, in->h, in->w, in->c);
+        printf("t%d = channel_shuffle(t%d, %d)\n", y, x, g);
+        break;
+    }
+    default: { /* channel_slice */
+        int a = rnd(in->c), b = between(a + 1, in->c);
+        y = new_tensor(3, in->h, in->w, b - a);
+        printf("t%d = channel_slice(t%d, %d, %d)\n", y, x, a, b);
+        break;
+    }
+    }
+    use(x);
+    return y;
+}
+
 /* concat(x, f(x)...) on the channels. */
 static int concat(int x) {
     Tensor *in = &t[x];
@@ -327,13 +551,22 @@ static int concat(int x) {
 static int head(int x) {
     Tensor *in = &t[x];
     int y;
-    if (in->rank == 3) {
+    if (in->rank == 3 && chance(20)) { /* dense on every pixel */
+        y = new_tensor(3, in->h, in->w, between(1, 8));
+        printf("t%d = dense(t%d, %d%s)\n", y, x, t[y].c,
+               chance(40) ? ", activation=relu" : "");
+    } else if (in->rank == 3) {
         int r = rnd(3);
         if (r == 2 && in->h * in->w * in->c > 512) r = 0;
-        y = new_tensor(1, 0, 0, r == 2 ? in->h * in->w * in->c : in->c);
-        printf("t%d = %s(t%d)\n", y,
+        bool keep = r < 2 && chance(25); /* [1, 1, C] */
+        if (keep)
+            y = new_tensor(3, 1, 1, in->c);
+        else
+            y = new_tensor(1, 0, 0, r == 2 ? in->h * in->w * in->c : in->c);
+        printf("t%d = %s(t%d%s)\n", y,
                r == 0 ? "global_avgpool" : r == 1 ? "global_maxpool"
-                                                  : "flatten", x);
+                                                  : "flatten", x,
+               keep ? ", keepdims=true" : "");
     } else {
         y = new_tensor(1, 0, 0, between(1, 12));
         printf("t%d = dense(t%d, %d", y, x, t[y].c);
@@ -369,18 +602,22 @@ int main(int argc, char **argv) {
         if (t[x].rank == 3) {
             switch (rnd(10)) {
             case 0: case 1: y = conv(x, 0, false); break;
-            case 2: y = depthwise(x); break;
+            case 2: y = rnd(3) == 0 ? depthwise(x) : chance(50) ? separable(x)
+                                                               : transpose(x);
+                break;
             case 3: y = pool(x); break;
             case 4: y = zeropad(x); break;
             case 5: y = residual(x); break;
             case 6: y = concat(x); break;
             case 7: y = head(x); break;
             case 8: y = wide(x); break;
+            case 9: y = chance(50) ? merge(x) : shape_op(x); break;
             default: y = elementwise(x); break;
             }
         } else {
-            switch (rnd(5)) {
+            switch (rnd(6)) {
             case 0: y = residual(x); break;
+            case 4: y = chance(50) ? merge(x) : shape_op(x); break;
             case 1: y = concat(x); break;
             case 2: y = elementwise(x); break;
             default: y = head(x); break;

@@ -8,8 +8,16 @@
 #include <string.h>
 
 #include "conv_check.h"
+#include "rnc.h"
 #include "rnrt.h"
 #include "unit.h"
+
+/* The epilogue's activation codes are the compiler's Act values. */
+_Static_assert((int)RN_ACT_NONE == (int)ACT_NONE && (int)RN_ACT_RELU == (int)ACT_RELU &&
+                   (int)RN_ACT_RELU6 == (int)ACT_RELU6 &&
+                   (int)RN_ACT_SWISH == (int)ACT_SILU &&
+                   (int)RN_ACT_HARD_SWISH == (int)ACT_HARD_SWISH,
+               "rnrt.h's RN_ACT_* differ from rnc.h's Act");
 
 static void test_random_avx2(void) {
     if (!rn_k_have_avx2()) return; /* rn_conv_run is the portable path */

@@ -221,6 +221,22 @@ static void test_pools(void) {
     CU_ASSERT(n->out.rank == 1 && n->out.d[0] == 64);
     n = node(OP_GLOBAL_MAXPOOL, input1(5), NULL);
     CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
+    /* keepdims: [1, 1, C] */
+    n = node(OP_GLOBAL_MAXPOOL, in, NULL);
+    n->keepdims = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 1, 1, 64));
+    /* ceil_mode: 7 and 5 with 2 -> 4 and 3 (rounded up); with pad 1 too,
+     * as one more window would start in the bottom padding */
+    n = node(OP_MAXPOOL, input3(7, 5, 4), NULL);
+    n->kh = n->kw = n->sh = n->sw = 2;
+    n->ceil_mode = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 4, 3, 4));
+    n->padding = PAD_EXPLICIT;
+    n->pad_t = n->pad_b = n->pad_l = n->pad_r = 1;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 4, 3, 4));
 }
 
 static void test_flat_ops(void) {
@@ -236,11 +252,39 @@ static void test_flat_ops(void) {
     CU_ASSERT_EQUAL(node_weights(d, w), 2);
     CU_ASSERT(w[0].rank == 2 && w[0].dims[0] == 25088 &&
               w[0].dims[1] == 4096);
-    /* dense on an image is refused, naming the fix */
-    d = node(OP_DENSE, input3(4, 4, 2), NULL);
+    /* dense on an image acts on every pixel's channels (Keras) */
+    d = node(OP_DENSE, input3(4, 5, 2), NULL);
     d->filters = 3;
-    CU_ASSERT_FALSE(shape_infer(d, err, sizeof err));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "flat"));
+    CU_ASSERT_FATAL(shape_infer(d, err, sizeof err));
+    CU_ASSERT(is_shape(d, 4, 5, 3));
+    CU_ASSERT(d->params == 9 && d->macs == 4 * 5 * 2 * 3);
+    CU_ASSERT_EQUAL(node_weights(d, w), 2);
+    CU_ASSERT(w[0].dims[0] == 2 && w[0].dims[1] == 3);
+    /* separable: Keras's count, and conv2d_transpose's output sizes */
+    d = node(OP_SEPARABLE_CONV2D, input3(5, 6, 3), NULL);
+    d->filters = 8, d->multiplier = 2, d->kh = d->kw = 3, d->sh = d->sw = 1;
+    d->padding = PAD_SAME;
+    CU_ASSERT_FATAL(shape_infer(d, err, sizeof err));
+    CU_ASSERT(is_shape(d, 5, 6, 8));
+    CU_ASSERT_EQUAL(d->params, 54 + 48 + 8);
+    CU_ASSERT_EQUAL(node_weights(d, w), 3);
+    CU_ASSERT_STRING_EQUAL(w[1].suffix, "pointwise_kernel");
+    d = node(OP_CONV2D_TRANSPOSE, input3(5, 6, 3), NULL);
+    d->filters = 4, d->kh = d->kw = 3, d->sh = d->sw = 2;
+    CU_ASSERT_FATAL(shape_infer(d, err, sizeof err)); /* valid: 5*2 + 1 */
+    CU_ASSERT(is_shape(d, 11, 13, 4));
+    CU_ASSERT_EQUAL(d->params, 3 * 3 * 4 * 3 + 4);
+    d->padding = PAD_SAME; /* in * stride, one row cut after */
+    CU_ASSERT_FATAL(shape_infer(d, err, sizeof err));
+    CU_ASSERT(is_shape(d, 10, 12, 4));
+    CU_ASSERT(d->pad_t == 0 && d->pad_b == 1);
+    d->padding = PAD_EXPLICIT; /* PyTorch's padding 1, output_padding 1 */
+    d->pad_t = d->pad_b = d->pad_l = d->pad_r = 1;
+    d->opad_given = true, d->opad_h = d->opad_w = 1;
+    CU_ASSERT_FATAL(shape_infer(d, err, sizeof err));
+    CU_ASSERT(is_shape(d, 10, 12, 4));
+    CU_ASSERT_EQUAL(node_weights(d, w), 2);
+    CU_ASSERT(w[0].dims[2] == 4 && w[0].dims[3] == 3); /* [kh, kw, f, cin] */
     /* flatten of a flat tensor keeps it */
     f = node(OP_FLATTEN, input1(10), NULL);
     CU_ASSERT_FATAL(shape_infer(f, err, sizeof err));
@@ -262,6 +306,36 @@ static void test_batchnorm(void) {
     n = node(OP_BATCHNORM, input1(10), NULL); /* after a dense */
     CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
     CU_ASSERT_EQUAL(n->params, 40);
+    /* center=False drops beta, scale=False gamma (Keras) */
+    n->no_center = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 30 && n->trainable == 10);
+    CU_ASSERT_EQUAL(node_weights(n, w), 3);
+    CU_ASSERT_STRING_EQUAL(w[0].suffix, "gamma");
+    n->no_scale = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 20 && n->trainable == 0);
+    /* a frozen layer: all non-trainable */
+    n->no_center = n->no_scale = false;
+    n->frozen = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 40 && n->trainable == 0);
+    CU_ASSERT_EQUAL(node_weights(n, w), 4);
+    CU_ASSERT(!w[0].trainable && !w[1].trainable);
+    /* layernorm: gamma and beta; Normalization: 2C + 1 non-trainable, or
+     * none with constants */
+    n = node(OP_LAYERNORM, input3(4, 4, 8), NULL);
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 16 && n->trainable == 16);
+    n = node(OP_NORMALIZATION, input3(4, 4, 8), NULL);
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 17 && n->trainable == 0);
+    CU_ASSERT_EQUAL(node_weights(n, w), 3);
+    CU_ASSERT(w[2].rank == 0 && !strcmp(w[2].suffix, "count"));
+    static const double mean[] = {0.5}, var[] = {2};
+    n->norm_mean = mean, n->norm_var = var, n->norm_n = 1;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 0 && node_weights(n, w) == 0);
 }
 
 static void test_merge_and_pad(void) {
@@ -269,10 +343,20 @@ static void test_merge_and_pad(void) {
     GNode *n = node(OP_ADD, a, b);
     CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
     CU_ASSERT_STRING_EQUAL(err, "add: shapes (None, 16, 16, 64) and "
-                                "(None, 32, 32, 64) differ");
+                                "(None, 32, 32, 64) differ (on each axis the "
+                                "sizes must agree or one be 1)");
     n = node(OP_ADD, a, input3(16, 16, 64));
     CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
     CU_ASSERT(is_shape(n, 16, 16, 64));
+    /* broadcasting both ways: [16, 1, 64] and [1, 16, 1] */
+    n = node(OP_MULTIPLY, input3(16, 1, 64), input3(1, 16, 1));
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 16, 16, 64));
+    n = node(OP_MAXIMUM, a, input3(1, 1, 32));
+    CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
+    n = node(OP_SUBTRACT, input1(5), input1(1));
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT_EQUAL(n->out.d[0], 5);
     n = node(OP_CONCAT, a, input3(16, 16, 32));
     CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
     CU_ASSERT(is_shape(n, 16, 16, 96));
@@ -289,6 +373,41 @@ static void test_merge_and_pad(void) {
     n->pad_t = 0, n->pad_b = 1, n->pad_l = 2, n->pad_r = 0;
     CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
     CU_ASSERT(is_shape(n, 5, 6, 3));
+}
+
+static void test_shape_ops(void) {
+    GNode *in = input3(4, 6, 6);
+    GNode *n = node(OP_RESHAPE, in, NULL);
+    n->target = (Shape){3, {2, -1, 3}};
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 2, 24, 3));
+    n->target = (Shape){1, {-1}};
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->out.rank == 1 && n->out.d[0] == 144);
+    n->target = (Shape){3, {5, -1, 3}};
+    CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
+    CU_ASSERT(node_is_alias(n));
+    n = node(OP_CROP, in, NULL);
+    n->pad_t = 1, n->pad_b = 2, n->pad_l = 0, n->pad_r = 3;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 1, 3, 6));
+    n->pad_b = 3;
+    CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
+    n = node(OP_UPSAMPLE, in, NULL);
+    n->kh = 3, n->kw = 2;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 12, 12, 6));
+    n = node(OP_CHANNEL_SHUFFLE, in, NULL);
+    n->groups = 3;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    n->groups = 4;
+    CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
+    n = node(OP_CHANNEL_SLICE, in, NULL);
+    n->start = 2, n->stop = 6;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 4, 6, 4));
+    n->stop = 7;
+    CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
 }
 
 static void test_errors(void) {
@@ -564,6 +683,7 @@ void register_shape_tests(void) {
     CU_add_test(s, "flatten and dense", test_flat_ops);
     CU_add_test(s, "batchnorm", test_batchnorm);
     CU_add_test(s, "add, concat, zeropad", test_merge_and_pad);
+    CU_add_test(s, "reshape, crop, upsample, channels", test_shape_ops);
     CU_add_test(s, "errors", test_errors);
     CU_add_test(s, "format and tables", test_format);
     CU_add_test(s, "plan: chain and aliases", test_plan_chain_and_alias);

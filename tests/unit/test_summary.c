@@ -1,7 +1,7 @@
 /* test_summary.c: the Keras row layout (cutting, wrapping, nesting),
  * number formatting, whole summaries of hand-built graphs, and dot.
- * Expected lines are copied from real Keras 2.11 output (the seeds in
- * /work/shared/seeds/) or worked out from its print_row by hand. */
+ * Expected lines are copied from real Keras 2.11 output (the project's
+ * seed summaries) or worked out from its print_row by hand. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -388,7 +388,15 @@ static void test_dot(void) {
     CU_ASSERT_EQUAL(nodes, G->nnodes);
     CU_ASSERT_EQUAL(edges, 8);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "subgraph \"cluster_residual_unit\""));
-    CU_ASSERT_PTR_NOT_NULL(strstr(text, "label=\"residual_unit (ResidualUnit)\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, "label=\"residual_unit: ResidualUnit\""));
+    /* Keras's box: name: Type, then input (a list for an add) and output */
+    CU_ASSERT_PTR_NOT_NULL(strstr(text,
+        ">add: Add</td><td>input:</td><td>[(None, 8, 8, 4), (None, 8, 8, 4)]"
+        "</td></tr><tr><td>output:</td><td>(None, 8, 8, 4)</td>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text,
+        ">image: InputLayer</td><td>input:</td><td>[(None, 8, 8, 4)]"
+        "</td></tr><tr><td>output:</td><td>[(None, 8, 8, 4)]</td>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(text, ">activation: Activation (relu)<"));
     free(text);
 }
 
