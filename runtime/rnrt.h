@@ -233,8 +233,8 @@ void rn_k_bn_fold_bias(int c, const float *gamma, const float *beta,
 void rn_k_scale_channels(float *x, rn_i64 npix, int c, const float *scale);
 
 /* ------------------------------------------------------------- conv.c */
-/* 2-D convolution, NHWC, direct or Winograd (conv.c, winograd.c), with
- * weights packed once at load time.
+/* 2-D convolution, NHWC, direct or Winograd (conv.c chooses; direct.c,
+ * winograd.c), with weights packed once at load time.
  * Generated code fills an rn_conv with literals. Grouped convolution is
  * done by the caller, one call per group, with channel offsets and
  * ldi/ldo. */
@@ -246,12 +246,22 @@ typedef struct rn_conv {
     int ldi;                  /* floats between input pixels (>= cin) */
     int ldo;                  /* floats between output pixels (>= cout);
                                  residual uses the same layout as out */
-    int act;                  /* RN_ACT_NONE, RN_ACT_RELU, RN_ACT_RELU6:
-                                 applied after bias and residual */
+    int act;                  /* RN_ACT_* (below): applied after bias and
+                                 residual */
     int algo;                 /* RN_CONV_AUTO (0): chosen from the shapes;
                                  tests force one (pack and run alike) */
 } rn_conv;
-enum { RN_ACT_NONE = 0, RN_ACT_RELU = 1, RN_ACT_RELU6 = 2 };
+/* The activations a convolution's epilogue applies on registers: these
+ * five of rnc's Act codes (listed at kernels.c above), the same values,
+ * so that the compiler hands its Act over as it is. The others are
+ * rn_k_act's, in a pass of their own. */
+enum {
+    RN_ACT_NONE = 0,
+    RN_ACT_RELU = 1,
+    RN_ACT_RELU6 = 2,
+    RN_ACT_SWISH = 6,      /* x * sigmoid(x): Act's silu */
+    RN_ACT_HARD_SWISH = 10 /* x * relu6(x + 3) / 6 */
+};
 /* Direct: any conv. Winograd F(2x2, 3x3): 3x3, stride and dilation 1, at
  * most 1024 input channels (else direct); 2.25x fewer multiplications,
  * weights 16/9 as big. F(4x4, 3x3): the same convs with at most 455 input
@@ -294,7 +304,7 @@ typedef struct rn_dw {
     int kh, kw, sh, sw, dh, dw;
     int pad_t, pad_l; /* bottom/right padding follow from oh, ow */
     int ldi, ldo;     /* floats between pixels (>= c, >= c * mult) */
-    int act;          /* RN_ACT_NONE, RN_ACT_RELU, RN_ACT_RELU6 */
+    int act;          /* RN_ACT_* of rn_conv */
 } rn_dw;
 void rn_dw_run(const rn_dw *d, const float *in, const float *w,
                const float *bias, float *out, int y0, int y1);

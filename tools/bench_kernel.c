@@ -1,8 +1,9 @@
 /* bench_kernel.c: times rn_conv_run on every distinct convolution shape of
  * ResNet-34 at 224x224 and of the seed-000 net (small_residual.rn) at
- * 32x32, batch 1, at 1 and 2 threads (rn_pool), and sums them into each
+ * 32x32, and rn_dw_run on MobileNet v1's depthwise shapes at 224x224,
+ * batch 1, at 1 and 2 threads (rn_pool), and sums them into each
  * network's convolution time. Tasks and scratch as the generated code has
- * them (emit_api.c). Figures only; see tools/bench_kernel.sh.
+ * them (emit_api.c, emit_c.c). Figures only; see tools/bench_kernel.sh.
  *
  *   bench_kernel [peak_gflops_per_core] [seconds_per_shape] [layer]
  *
@@ -23,32 +24,46 @@ typedef struct Shape {
     const char *name;
     int count; /* times the network has it */
     int in, cin, cout, k, s;
+    int dw; /* depthwise (cout = cin): rn_dw_run, relu6 */
 } Shape;
 
 static const Shape resnet34[] = {
-    {"stem 7x7/2 3->64", 1, 224, 3, 64, 7, 2},
-    {"3x3 64 @56", 6, 56, 64, 64, 3, 1},
-    {"3x3/2 64->128", 1, 56, 64, 128, 3, 2},
-    {"1x1/2 64->128", 1, 56, 64, 128, 1, 2},
-    {"3x3 128 @28", 7, 28, 128, 128, 3, 1},
-    {"3x3/2 128->256", 1, 28, 128, 256, 3, 2},
-    {"1x1/2 128->256", 1, 28, 128, 256, 1, 2},
-    {"3x3 256 @14", 11, 14, 256, 256, 3, 1},
-    {"3x3/2 256->512", 1, 14, 256, 512, 3, 2},
-    {"1x1/2 256->512", 1, 14, 256, 512, 1, 2},
-    {"3x3 512 @7", 5, 7, 512, 512, 3, 1},
+    {"stem 7x7/2 3->64", 1, 224, 3, 64, 7, 2, 0},
+    {"3x3 64 @56", 6, 56, 64, 64, 3, 1, 0},
+    {"3x3/2 64->128", 1, 56, 64, 128, 3, 2, 0},
+    {"1x1/2 64->128", 1, 56, 64, 128, 1, 2, 0},
+    {"3x3 128 @28", 7, 28, 128, 128, 3, 1, 0},
+    {"3x3/2 128->256", 1, 28, 128, 256, 3, 2, 0},
+    {"1x1/2 128->256", 1, 28, 128, 256, 1, 2, 0},
+    {"3x3 256 @14", 11, 14, 256, 256, 3, 1, 0},
+    {"3x3/2 256->512", 1, 14, 256, 512, 3, 2, 0},
+    {"1x1/2 256->512", 1, 14, 256, 512, 1, 2, 0},
+    {"3x3 512 @7", 5, 7, 512, 512, 3, 1, 0},
 };
 
 static const Shape small_residual[] = {
-    {"3x3 3->32 @32", 1, 32, 3, 32, 3, 1},
-    {"3x3 32 @32", 1, 32, 32, 32, 3, 1},
-    {"1x1/2 3->32", 1, 32, 3, 32, 1, 2},
-    {"3x3 32->64 @16", 1, 16, 32, 64, 3, 1},
-    {"3x3 64 @16", 1, 16, 64, 64, 3, 1},
-    {"1x1/2 32->64", 1, 16, 32, 64, 1, 2},
-    {"3x3 64->128 @8", 1, 8, 64, 128, 3, 1},
-    {"3x3 128 @8", 1, 8, 128, 128, 3, 1},
-    {"1x1 64->128 @8", 1, 8, 64, 128, 1, 1},
+    {"3x3 3->32 @32", 1, 32, 3, 32, 3, 1, 0},
+    {"3x3 32 @32", 1, 32, 32, 32, 3, 1, 0},
+    {"1x1/2 3->32", 1, 32, 3, 32, 1, 2, 0},
+    {"3x3 32->64 @16", 1, 16, 32, 64, 3, 1, 0},
+    {"3x3 64 @16", 1, 16, 64, 64, 3, 1, 0},
+    {"1x1/2 32->64", 1, 16, 32, 64, 1, 2, 0},
+    {"3x3 64->128 @8", 1, 8, 64, 128, 3, 1, 0},
+    {"3x3 128 @8", 1, 8, 128, 128, 3, 1, 0},
+    {"1x1 64->128 @8", 1, 8, 64, 128, 1, 1, 0},
+};
+
+/* Keras's MobileNet: stride 2 pads one pixel at the bottom and right. */
+static const Shape mobilenet_dw[] = {
+    {"dw 3x3 32 @112", 1, 112, 32, 32, 3, 1, 1},
+    {"dw 3x3/2 64 @112", 1, 112, 64, 64, 3, 2, 1},
+    {"dw 3x3 128 @56", 1, 56, 128, 128, 3, 1, 1},
+    {"dw 3x3/2 128 @56", 1, 56, 128, 128, 3, 2, 1},
+    {"dw 3x3 256 @28", 1, 28, 256, 256, 3, 1, 1},
+    {"dw 3x3/2 256 @28", 1, 28, 256, 256, 3, 2, 1},
+    {"dw 3x3 512 @14", 5, 14, 512, 512, 3, 1, 1},
+    {"dw 3x3/2 512 @14", 1, 14, 512, 512, 3, 2, 1},
+    {"dw 3x3 1024 @7", 1, 7, 1024, 1024, 3, 1, 1},
 };
 
 typedef struct Net {
@@ -60,10 +75,12 @@ typedef struct Net {
 static const Net nets[] = {
     {"ResNet-34", resnet34, sizeof resnet34 / sizeof resnet34[0]},
     {"seed-000 net", small_residual, sizeof small_residual / sizeof small_residual[0]},
+    {"MobileNet v1 depthwise", mobilenet_dw, sizeof mobilenet_dw / sizeof mobilenet_dw[0]},
 };
 
 typedef struct Job {
     const rn_conv *c;
+    const rn_dw *d; /* or this */
     const float *in, *packed, *bias, *res;
     float *out;
     int tiles, k;   /* work items; tasks (as generated code: 4 a thread) */
@@ -73,6 +90,12 @@ typedef struct Job {
 
 static void task(void *ctx, int t, int w) {
     Job *j = ctx;
+    if (j->d) {
+        rn_dw_run(j->d, j->in, j->packed, j->bias, j->out,
+                  (int)((rn_i64)t * j->tiles / j->k),
+                  (int)((rn_i64)(t + 1) * j->tiles / j->k));
+        return;
+    }
     rn_conv_run(j->c, j->in, j->packed, j->bias, j->res, j->out,
                 (int)((rn_i64)t * j->tiles / j->k),
                 (int)((rn_i64)(t + 1) * j->tiles / j->k), j->scratch + w * j->ws);
@@ -112,16 +135,42 @@ static double time_conv(rn_pool *pool, Job *j, double seconds) {
 typedef struct Bench {
     const Shape *s;
     rn_conv c;
+    rn_dw d;
     float *in, *kern, *packed, *bias, *out;
     Job j;
     int tiles;
     double flops, ms[2];
 } Bench;
 
+/* A depthwise shape: rows split as emit_c.c splits them. */
+static void setup_dw(Bench *b, const Shape *s, rn_rng *g) {
+    rn_dw *d = &b->d;
+    d->ih = d->iw = s->in, d->c = d->ldi = d->ldo = s->cin, d->mult = 1;
+    d->oh = d->ow = s->in / s->s;
+    d->kh = d->kw = s->k, d->sh = d->sw = s->s, d->dh = d->dw = 1;
+    d->pad_t = d->pad_l = s->s == 1 ? s->k / 2 : 0;
+    d->act = RN_ACT_RELU6;
+    b->in = buf((rn_i64)d->ih * d->iw * d->c, g);
+    b->kern = buf(1, g);
+    b->packed = buf((rn_i64)s->k * s->k * d->c, g);
+    b->bias = buf(d->c, g);
+    b->out = buf((rn_i64)d->oh * d->ow * d->c, g);
+    b->tiles = d->oh;
+    Job j = {NULL, d, b->in, b->packed, b->bias, NULL, b->out, b->tiles, 1,
+             buf(1, g), 0};
+    b->j = j;
+    b->flops = 2.0 * d->oh * d->ow * d->c * (double)d->kh * d->kw;
+    b->ms[0] = b->ms[1] = 1e30;
+}
+
 static void setup(Bench *b, const Shape *s, rn_rng *g) {
     rn_conv *c = &b->c;
     memset(b, 0, sizeof *b);
     b->s = s;
+    if (s->dw) {
+        setup_dw(b, s, g);
+        return;
+    }
     c->ih = c->iw = s->in, c->cin = c->ldi = s->cin;
     c->oh = c->ow = s->in / s->s, c->cout = c->ldo = s->cout;
     c->kh = c->kw = s->k, c->sh = c->sw = s->s, c->dh = c->dw = 1;
@@ -137,7 +186,7 @@ static void setup(Bench *b, const Shape *s, rn_rng *g) {
     rn_conv_pack(c, b->kern, c->cout, NULL, b->packed);
     b->tiles = rn_conv_tiles(c);
     rn_i64 ws = rn_conv_scratch_floats(c);
-    Job j = {c, b->in, b->packed, b->bias, NULL, b->out, b->tiles, 1,
+    Job j = {c, NULL, b->in, b->packed, b->bias, NULL, b->out, b->tiles, 1,
              buf(2 * ws, g), ws};
     b->j = j;
     b->flops = 2.0 * c->oh * c->ow * c->cout * (double)c->kh * c->kw * c->cin;

@@ -1,7 +1,8 @@
 #!/bin/sh
-# bench_kernel.sh: the convolution kernel (runtime/conv.c) on every distinct
-# convolution shape of ResNet-34 at 224x224 and of the seed-000 net at
-# 32x32, batch 1: GFLOP/s and % of the FMA peak per layer at 1 and 2
+# bench_kernel.sh: the convolution kernels (runtime/conv.c, depthwise.c) on
+# every distinct convolution shape of ResNet-34 at 224x224 and of the
+# seed-000 net at 32x32, and on MobileNet v1's depthwise shapes at
+# 224x224, batch 1: GFLOP/s and % of the FMA peak per layer at 1 and 2
 # threads, and each network's conv time (sum over its layers). Figures
 # only; asserts nothing.
 #

@@ -6,13 +6,16 @@
 # runtime, make fuzz), python3-numpy (a few e2e checks read .npy and JSON
 # with it); install: graphviz (--dot checked by dot, make pictures),
 # man-db (the manual page rendered), pkg-config (rnrt.pc used), lintian
-# (make deb's check). With `bench` (make bench), also what the comparison needs:
+# (make deb's check); cross: gcc-aarch64-linux-gnu with
+# libc6-dev-arm64-cross and qemu-user (the NEON kernels, built for aarch64
+# and run under qemu: tests/e2e/cross.sh). With `bench` (make bench), also what the comparison needs:
 # python3-torch (PyTorch, and the ONNX export), and Node.js with npm where
 # there is no node (onnxruntime-node comes from npm, tools/compare/).
 # Needs root for apt-get; otherwise says what is missing.
 set -e
 need="make gcc clang flex bison libtcc-dev tcc libcunit1-dev libclang-rt-14-dev python3-numpy
       graphviz man-db pkg-config lintian"
+need="$need gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 if [ "${1:-}" = bench ]; then
     need="$need python3-torch"
     command -v node >/dev/null 2>&1 || need="$need nodejs npm"

@@ -1,0 +1,264 @@
+/* rn_dw.h: depthwise 2-D convolution (NHWC), MobileNet's other half:
+ * output channel o is input channel o / mult over a kh x kw window, with
+ * the Keras kernel [kh][kw][c][mult] read as [kh][kw][c * mult].
+ *
+ * Work is cut by output rows; a row whose window passes the top or bottom
+ * of the image skips the kernel rows outside it. In a row, the pixels
+ * whose window lies inside the image horizontally run in blocks whose
+ * sums stay on registers across the taps (one weight load serves the
+ * block's pixels), then bias and activation, one store each. This code is
+ * bound by its loads, not by the multiplications, so 3-wide kernels
+ * undilated across slide each input column of a kernel row across the
+ * taps that read it, loading it once (rn_dwk_slide_nv): 8 pixels of a
+ * vector at stride 1, 4 pixels of 16 channels at stride 2. Other kernels
+ * run 4 pixels of 16 channels with a load per tap (rn_dwk_block_nv).
+ * Pixels at the left and right borders run alone with the taps inside the
+ * image. Loops that store are specialized per activation
+ * (RN_ACT_SWITCH). Channels past the last whole vector and multipliers
+ * above 1 take a plain C loop, and so does everything where the target
+ * has no vectors (rn_simd.h).
+ *
+ * Entry point: rn_dwk_run. Static inline functions of their arguments
+ * only; nothing is allocated. */
+#ifndef RN_DW_H
+#define RN_DW_H
+
+#include "rn_simd.h"
+
+enum {
+    RN_DW_PIX = 4,   /* output pixels a block */
+    RN_DW_SLIDE = 8, /* output pixels a block sliding at stride 1 */
+    RN_DW_NB = 16    /* channels a step */
+};
+
+/* The taps inside the image for output pixel (oy, ox): ky in
+ * [k[0], k[1]), kx in [k[2], k[3]). */
+static inline void rn_dwk_taps_inside(const rn_dw *d, int oy, int ox, int k[4]) {
+    int iy0 = oy * d->sh - d->pad_t, ix0 = ox * d->sw - d->pad_l;
+    k[0] = 0, k[1] = d->kh, k[2] = 0, k[3] = d->kw;
+    while (k[0] < k[1] && iy0 + k[0] * d->dh < 0) k[0]++;
+    while (k[1] > k[0] && iy0 + (k[1] - 1) * d->dh >= d->ih) k[1]--;
+    while (k[2] < k[3] && ix0 + k[2] * d->dw < 0) k[2]++;
+    while (k[3] > k[2] && ix0 + (k[3] - 1) * d->dw >= d->iw) k[3]--;
+}
+
+/* Output pixel (oy, ox), channels [o0, o1), plain C: a tap at a time over
+ * the channels. */
+static inline void rn_dwk_pixel(const rn_dw *d, const float *in, const float *w,
+                                const float *bias, float *out, int oy, int ox,
+                                int o0, int o1) {
+    int cout = d->c * d->mult, mult = d->mult, k[4];
+    int iy0 = oy * d->sh - d->pad_t, ix0 = ox * d->sw - d->pad_l;
+    float *y = out + ((rn_i64)oy * d->ow + ox) * d->ldo;
+    rn_dwk_taps_inside(d, oy, ox, k);
+    for (int o = o0; o < o1; o++) y[o] = bias ? bias[o] : 0.0f;
+    for (int ky = k[0]; ky < k[1]; ky++)
+        for (int kx = k[2]; kx < k[3]; kx++) {
+            const float *x = in + ((rn_i64)(iy0 + ky * d->dh) * d->iw +
+                                   ix0 + kx * d->dw) * d->ldi;
+            const float *wk = w + (rn_i64)(ky * d->kw + kx) * cout;
+            if (mult == 1)
+                for (int o = o0; o < o1; o++) y[o] += x[o] * wk[o];
+            else
+                for (int o = o0; o < o1; o++) y[o] += x[o / mult] * wk[o];
+        }
+    for (int o = o0; o < o1; o++) y[o] = rn_act1(y[o], d->act);
+}
+
+#if RN_VL > 1
+enum { RN_DW_NV = RN_DW_NB / RN_VL };
+
+/* NP pixels x channels [0, cv), cv a multiple of RN_VL, over nky kernel
+ * rows and NKX kernel columns: x is the first pixel's first tap inside
+ * the image (the next pixels step floats apart), w that tap's weights.
+ * NV vectors of channels at a time (RN_DW_NV, then 1 for the rest). NKX
+ * is a constant where it matters (3), so the columns unroll. */
+RN_INLINE void rn_dwk_block_nv(const rn_dw *d, const float *x, rn_i64 step,
+                               const float *w, const float *bias, float *y,
+                               const int NP, const int NKX, const int NV,
+                               int ch, int nky, const int act) {
+    const int c = d->c;
+    const rn_i64 ldo = d->ldo;
+    const rn_i64 dx = (rn_i64)d->dw * d->ldi, dy = (rn_i64)d->dh * d->iw * d->ldi;
+    const rn_i64 wrow = (rn_i64)d->kw * c;
+    rn_v acc[RN_DW_PIX][RN_DW_NV];
+    for (int j = 0; j < NV; j++) {
+        rn_v b = bias ? rn_v_load(bias + ch + j * RN_VL) : rn_v_zero();
+        for (int p = 0; p < NP; p++) acc[p][j] = b;
+    }
+    /* a pointer per pixel, stepped down the kernel rows: the columns are
+     * then offsets of 0, dx and 2 dx, and few registers hold addresses */
+    const float *xp[RN_DW_PIX], *wr = w + ch;
+    for (int p = 0; p < NP; p++) xp[p] = x + ch + p * step;
+    for (int ky = 0; ky < nky; ky++, wr += wrow) {
+        for (int kx = 0; kx < NKX; kx++) {
+            const float *wt = wr + (rn_i64)kx * c;
+            rn_v wv[RN_DW_NV];
+            for (int j = 0; j < NV; j++) wv[j] = rn_v_load(wt + j * RN_VL);
+            for (int p = 0; p < NP; p++)
+                for (int j = 0; j < NV; j++)
+                    acc[p][j] = rn_v_fma(rn_v_load(xp[p] + kx * dx + j * RN_VL), wv[j],
+                                         acc[p][j]);
+        }
+        for (int p = 0; p < NP; p++) xp[p] += dy;
+    }
+    for (int p = 0; p < NP; p++)
+        for (int j = 0; j < NV; j++)
+            rn_v_store(y + p * ldo + ch + j * RN_VL, rn_v_act(acc[p][j], act));
+}
+
+RN_INLINE void rn_dwk_block(const rn_dw *d, const float *x, rn_i64 step,
+                            const float *w, const float *bias, float *y,
+                            const int NP, const int NKX, int cv, int nky,
+                            const int act) {
+    int ch = 0;
+    for (; ch + RN_DW_NB <= cv; ch += RN_DW_NB)
+        rn_dwk_block_nv(d, x, step, w, bias, y, NP, NKX, RN_DW_NV, ch, nky, act);
+    for (; ch < cv; ch += RN_VL)
+        rn_dwk_block_nv(d, x, step, w, bias, y, NP, NKX, 1, ch, nky, act);
+}
+
+/* NP pixels x NV vectors of channels at ch, for 3 kernel columns,
+ * undilated across, stride S (NP, NV, S constants): the input columns of
+ * a kernel row are loaded once each and slid across the taps that read
+ * them (pixel p's tap kx reads column p * S + kx): (NP - 1) S + 3 loads
+ * instead of 3 NP. Per vector of channels, its NP sums, the row's 3
+ * weights and one column are live. */
+RN_INLINE void rn_dwk_slide_nv(const rn_dw *d, const float *x, const float *w,
+                               const float *bias, float *y, const int NP,
+                               const int S, const int NV, int ch, int nky,
+                               const int act) {
+    const int c = d->c;
+    const rn_i64 ldi = d->ldi, ldo = d->ldo, dy = (rn_i64)d->dh * d->iw * d->ldi;
+    const rn_i64 wrow = (rn_i64)d->kw * c;
+    rn_v acc[RN_DW_SLIDE][RN_DW_NV];
+    for (int j = 0; j < NV; j++) {
+        rn_v b = bias ? rn_v_load(bias + ch + j * RN_VL) : rn_v_zero();
+        for (int p = 0; p < NP; p++) acc[p][j] = b;
+    }
+    const float *xr = x + ch, *wr = w + ch;
+    for (int ky = 0; ky < nky; ky++, xr += dy, wr += wrow)
+        for (int j = 0; j < NV; j++) {
+            const float *wj = wr + j * RN_VL, *xq = xr + j * RN_VL;
+            rn_v w0 = rn_v_load(wj), w1 = rn_v_load(wj + c), w2 = rn_v_load(wj + 2 * c);
+            for (int q = 0; q <= (NP - 1) * S + 2; q++, xq += ldi) {
+                rn_v col = rn_v_load(xq);
+                RN_V_KEEP(col);
+                if (q % S == 0 && q / S < NP)
+                    acc[q / S][j] = rn_v_fma(col, w0, acc[q / S][j]);
+                if (q >= 1 && (q - 1) % S == 0 && (q - 1) / S < NP)
+                    acc[(q - 1) / S][j] = rn_v_fma(col, w1, acc[(q - 1) / S][j]);
+                if (q >= 2 && (q - 2) % S == 0 && (q - 2) / S < NP)
+                    acc[(q - 2) / S][j] = rn_v_fma(col, w2, acc[(q - 2) / S][j]);
+            }
+        }
+    for (int p = 0; p < NP; p++)
+        for (int j = 0; j < NV; j++)
+            rn_v_store(y + p * ldo + ch + j * RN_VL, rn_v_act(acc[p][j], act));
+}
+
+/* NP pixels at stride S, 3 kernel columns, undilated across: channels
+ * [0, cv) NV vectors at a time, then one. */
+#define RN_DW_SLIDE_FN(NAME, NP, S, NV)                                     \
+    RN_NOINLINE void NAME(const rn_dw *d, const float *x, const float *w,   \
+                          const float *bias, float *y, int cv, int nky) {   \
+        int ch = 0;                                                         \
+        for (; ch + NV * RN_VL <= cv; ch += NV * RN_VL)                     \
+            RN_ACT_SWITCH(d->act, rn_dwk_slide_nv, d, x, w, bias, y, NP, S, \
+                          NV, ch, nky)                                      \
+        for (; ch < cv; ch += RN_VL)                                        \
+            RN_ACT_SWITCH(d->act, rn_dwk_slide_nv, d, x, w, bias, y, NP, S, \
+                          1, ch, nky)                                       \
+    }
+/* stride 1: 8 pixels of one vector (8 sums); stride 2: 4 pixels of 16
+ * channels, whole cache lines of its wider input */
+RN_DW_SLIDE_FN(rn_dwk_slide_s1, RN_DW_SLIDE, 1, 1)
+RN_DW_SLIDE_FN(rn_dwk_slide_s2, RN_DW_PIX, 2, RN_DW_NV)
+
+/* The block sizes: RN_DW_PIX pixels or 1, 3 kernel columns or nkx. */
+#define RN_DW_BLOCK(NAME, NP, NKX)                                          \
+    RN_NOINLINE void NAME(const rn_dw *d, const float *x, rn_i64 step,      \
+                          const float *w, const float *bias, float *y,      \
+                          int cv, int nky, int nkx) {                       \
+        (void)nkx;                                                          \
+        RN_ACT_SWITCH(d->act, rn_dwk_block, d, x, step, w, bias, y, NP, NKX,\
+                      cv, nky)                                              \
+    }
+RN_DW_BLOCK(rn_dwk_block4_k3, RN_DW_PIX, 3)
+RN_DW_BLOCK(rn_dwk_block1_k3, 1, 3)
+RN_DW_BLOCK(rn_dwk_block4_any, RN_DW_PIX, nkx)
+RN_DW_BLOCK(rn_dwk_block1_any, 1, nkx)
+
+/* Rows [y0, y1) x channels [0, cv) on vectors. */
+static inline void rn_dwk_rows(const rn_dw *d, const float *in, const float *w,
+                               const float *bias, float *out, int y0, int y1,
+                               int cv) {
+    int ox0 = d->ow, ox1 = d->ow, k[4], k3 = d->kw == 3;
+    /* the interior columns: every tap inside horizontally */
+    for (int ox = 0; ox < d->ow; ox++) {
+        rn_dwk_taps_inside(d, 0, ox, k);
+        if (k[2] == 0 && k[3] == d->kw) {
+            if (ox0 == d->ow) ox0 = ox;
+            ox1 = ox + 1;
+        }
+    }
+    rn_i64 step = (rn_i64)d->sw * d->ldi;
+    for (int oy = y0; oy < y1; oy++) {
+        float *yr = out + (rn_i64)oy * d->ow * d->ldo;
+        for (int ox = 0; ox < d->ow;) {
+            /* the taps inside the image: all columns in the interior */
+            rn_dwk_taps_inside(d, oy, ox, k);
+            int nky = k[1] - k[0], nkx = k[3] - k[2];
+            float *y = yr + (rn_i64)ox * d->ldo;
+            if (nky <= 0 || nkx <= 0) { /* no tap inside: plain C */
+                rn_dwk_pixel(d, in, w, bias, out, oy, ox, 0, cv);
+                ox++;
+                continue;
+            }
+            const float *x = in + ((rn_i64)(oy * d->sh - d->pad_t + k[0] * d->dh) * d->iw +
+                                   ox * d->sw - d->pad_l + k[2] * d->dw) * d->ldi;
+            const float *wt = w + (rn_i64)(k[0] * d->kw + k[2]) * d->c;
+            int inner = ox >= ox0 && ox < ox1, four = inner && ox + RN_DW_PIX <= ox1;
+            int slide = k3 && d->dw == 1;
+            if (slide && d->sw == 1 && inner && ox + RN_DW_SLIDE <= ox1) {
+                rn_dwk_slide_s1(d, x, wt, bias, y, cv, nky);
+                ox += RN_DW_SLIDE;
+                continue;
+            }
+            if (slide && d->sw == 2 && four) {
+                rn_dwk_slide_s2(d, x, wt, bias, y, cv, nky);
+                ox += RN_DW_PIX;
+                continue;
+            }
+            if (four && k3)
+                rn_dwk_block4_k3(d, x, step, wt, bias, y, cv, nky, nkx);
+            else if (four)
+                rn_dwk_block4_any(d, x, step, wt, bias, y, cv, nky, nkx);
+            else if (inner && k3)
+                rn_dwk_block1_k3(d, x, step, wt, bias, y, cv, nky, nkx);
+            else
+                rn_dwk_block1_any(d, x, step, wt, bias, y, cv, nky, nkx);
+            ox += four ? RN_DW_PIX : 1;
+        }
+    }
+}
+#endif
+
+/* Output rows [y0, y1) of d: out = act(depthwise(in, w) + bias), bias
+ * may be NULL. */
+static inline void rn_dwk_run(const rn_dw *d, const float *in, const float *w,
+                              const float *bias, float *out, int y0, int y1) {
+    int cout = d->c * d->mult, cv = 0;
+    if (y0 < 0) y0 = 0;
+    if (y1 > d->oh) y1 = d->oh;
+#if RN_VL > 1
+    /* the vector path: multiplier 1, whole vectors of channels */
+    cv = d->mult == 1 ? cout - cout % RN_VL : 0;
+    if (cv && y0 < y1) rn_dwk_rows(d, in, w, bias, out, y0, y1, cv);
+#endif
+    for (int oy = y0; oy < y1 && cv < cout; oy++)
+        for (int ox = 0; ox < d->ow; ox++)
+            rn_dwk_pixel(d, in, w, bias, out, oy, ox, cv, cout);
+}
+
+#endif
