@@ -445,6 +445,38 @@ static void dense_rows(Emitter *e, GNode *n, const char *fn) {
                emit_weight(e, n, "kernel"), u, u);
 }
 
+/* "h, w, c" of a shape for the runtime: a flat [N] is 1 x 1 x N. */
+static const char *hwc(Emitter *e, const Shape *s) {
+    if (s->rank == 1) return arena_printf(e->g->arena, "1, 1, %lld", (long long)s->d[0]);
+    return arena_printf(e->g->arena, "%lld, %lld, %lld", (long long)s->d[0],
+                        (long long)s->d[1], (long long)s->d[2]);
+}
+
+/* The merges: out = in0 OP in1, then out = out OP in_k; an average sums
+ * and scales. Operands broadcast (rn_k_merge). */
+static void merge_code(Emitter *e, GNode *n) {
+    static const struct {
+        OpKind op;
+        const char *code;
+    } codes[] = {{OP_ADD, "RN_MERGE_ADD"}, {OP_SUBTRACT, "RN_MERGE_SUB"},
+                 {OP_MULTIPLY, "RN_MERGE_MUL"}, {OP_MAXIMUM, "RN_MERGE_MAX"},
+                 {OP_MINIMUM, "RN_MERGE_MIN"}, {OP_AVERAGE, "RN_MERGE_ADD"}};
+    const char *code = NULL;
+    for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++)
+        if (codes[k].op == n->op) code = codes[k].code;
+    if (!code) die("emit: %s is not a merge", n->name);
+    const char *y = emit_data(e, n), *out = hwc(e, &n->out);
+    for (int i = 1; i < n->nin; i++)
+        buf_printf(e->c, "    rn_k_merge(%s, %s, %s, %s, %s, %s, %s);\n", code,
+                   i == 1 ? emit_data(e, n->in[0]) : y,
+                   i == 1 ? hwc(e, &n->in[0]->out) : out,
+                   emit_data(e, n->in[i]), hwc(e, &n->in[i]->out), y, out);
+    if (n->op == OP_AVERAGE)
+        buf_printf(e->c, "    rn_k_scale(%s, %lld, %s);\n", y,
+                   (long long)shape_count(&n->out),
+                   emit_float(e, 1.0 / n->nin));
+}
+
 /* Layers with one call or a short loop: no row split. */
 static void simple_layer(Emitter *e, GNode *n, const char *fn) {
     Buf *c = e->c;
@@ -498,11 +530,12 @@ static void simple_layer(Emitter *e, GNode *n, const char *fn) {
                    emit_float(e, n->scale), emit_float(e, n->offset));
         break;
     case OP_ADD:
-        buf_printf(c, "    rn_k_add(%s, %s, %s, %lld);\n", x,
-                   emit_data(e, n->in[1]), y, cnt);
-        for (int i = 2; i < n->nin; i++)
-            buf_printf(c, "    rn_k_add(%s, %s, %s, %lld);\n", y,
-                       emit_data(e, n->in[i]), y, cnt);
+    case OP_SUBTRACT:
+    case OP_MULTIPLY:
+    case OP_MAXIMUM:
+    case OP_MINIMUM:
+    case OP_AVERAGE:
+        merge_code(e, n);
         break;
     case OP_GLOBAL_AVGPOOL:
     case OP_GLOBAL_MAXPOOL: {
@@ -548,7 +581,7 @@ static void simple_layer(Emitter *e, GNode *n, const char *fn) {
 /* Writes one layer's function(s): all but inputs and aliases have one. */
 static void emit_layer(Emitter *e, GNode *n, const char *fn) {
     bool elementwise = n->op == OP_BATCHNORM || n->op == OP_ACTIVATION ||
-                       n->op == OP_RESCALE || n->op == OP_ADD ||
+                       n->op == OP_RESCALE || node_is_merge(n) ||
                        n->op == OP_RELU || n->op == OP_ELU ||
                        n->op == OP_LEAKY_RELU || n->op == OP_SOFTMAX ||
                        n->op == OP_PRELU;

@@ -114,6 +114,11 @@ typedef struct Builtin {
     X("flatten", F_OP, OP_FLATTEN, ACT_NONE, p_x, 1, OP_FLATTEN)          \
     X("rescale", F_OP, OP_RESCALE, ACT_NONE, p_rescale, 2, OP_RESCALE)    \
     X("add", F_OP, OP_ADD, ACT_NONE, NULL, 0, OP_ADD)                     \
+    X("subtract", F_OP, OP_SUBTRACT, ACT_NONE, NULL, 0, OP_SUBTRACT)      \
+    X("multiply", F_OP, OP_MULTIPLY, ACT_NONE, NULL, 0, OP_MULTIPLY)      \
+    X("maximum", F_OP, OP_MAXIMUM, ACT_NONE, NULL, 0, OP_MAXIMUM)         \
+    X("minimum", F_OP, OP_MINIMUM, ACT_NONE, NULL, 0, OP_MINIMUM)         \
+    X("average", F_OP, OP_AVERAGE, ACT_NONE, NULL, 0, OP_AVERAGE)         \
     X("concat", F_OP, OP_CONCAT, ACT_NONE, NULL, 0, OP_CONCAT)            \
     X("dropout", F_OP, OP_DROPOUT, ACT_NONE, p_dropout, 2, OP_DROPOUT)    \
     X("zeropad", F_OP, OP_ZEROPAD, ACT_NONE, p_zeropad, 2, OP_ZEROPAD)    \
@@ -414,6 +419,8 @@ static Value variadic(Elab *e, const Builtin *b, const Ast *call) {
     }
     if (nin < 2)
         fail(e, call->loc, "%s needs at least two tensors, got %d", b->name, nin);
+    if (b->op == OP_SUBTRACT && nin != 2)
+        fail(e, call->loc, "subtract needs exactly two tensors, got %d", nin);
     if (nin > MAX_SMALL)
         fail(e, call->loc, "%s of %d tensors is too many", b->name, nin);
     GNode **in = arena_alloc(e->arena, (size_t)nin * sizeof *in);

@@ -214,6 +214,11 @@ typedef enum {
     X(FLATTEN, "flatten", "flatten", "Flatten")                          \
     X(RESCALE, "rescale", "rescaling", "Rescaling")                      \
     X(ADD, "add", "add", "Add")                                          \
+    X(SUBTRACT, "subtract", "subtract", "Subtract")                      \
+    X(MULTIPLY, "multiply", "multiply", "Multiply")                      \
+    X(MAXIMUM, "maximum", "maximum", "Maximum")                          \
+    X(MINIMUM, "minimum", "minimum", "Minimum")                          \
+    X(AVERAGE, "average", "average", "Average")                          \
     X(CONCAT, "concat", "concatenate", "Concatenate")                    \
     X(DROPOUT, "dropout", "dropout", "Dropout")                          \
     X(ZEROPAD, "zeropad", "zero_padding2d", "ZeroPadding2D")
@@ -268,6 +273,8 @@ struct GNode {
      *  ELU, LEAKY_RELU:  alpha
      *  SOFTMAX:          nothing (over the last axis)
      *  PRELU:            shared_axes
+     *  ADD, SUBTRACT, MULTIPLY, MAXIMUM, MINIMUM, AVERAGE: nothing; the
+     *                    operands broadcast (node_is_merge)
      *  MAXPOOL/AVGPOOL:  k* (pool size), s*, pad*
      *  RESCALE:          scale, offset
      *  DROPOUT:          rate
@@ -409,6 +416,10 @@ bool shape_infer(GNode *n, char *err, size_t errlen);
 /* Formats a shape as Keras prints it: "(None, 32, 32, 3)" / "(None, 10)" */
 void shape_format(const Shape *s, char *out, size_t outlen);
 int64_t shape_count(const Shape *s); /* elements per batch item */
+bool shape_equal(const Shape *a, const Shape *b);
+/* add, subtract, multiply, maximum, minimum, average: elementwise over
+ * operands of one rank that broadcast (each axis equal or 1). */
+bool node_is_merge(const GNode *n);
 
 /* The weight tensors a node owns, in Keras's names and layouts. */
 enum { MAX_WEIGHTS = 4 };

@@ -51,6 +51,23 @@ int64_t shape_count(const Shape *s) {
     return product(s->rank, s->d);
 }
 
+bool shape_equal(const Shape *a, const Shape *b) {
+    if (a->rank != b->rank) return false;
+    for (int i = 0; i < a->rank; i++)
+        if (a->d[i] != b->d[i]) return false;
+    return true;
+}
+
+bool node_is_merge(const GNode *n) {
+    switch (n->op) {
+    case OP_ADD: case OP_SUBTRACT: case OP_MULTIPLY: case OP_MAXIMUM:
+    case OP_MINIMUM: case OP_AVERAGE:
+        return true;
+    default:
+        return false;
+    }
+}
+
 void shape_format(const Shape *s, char *out, size_t outlen) {
     size_t n = 0;
     n += (size_t)snprintf(out, outlen, "(None");
@@ -239,25 +256,38 @@ static bool infer_dense(GNode *n, const Shape *in, char *err, size_t errlen) {
     return true;
 }
 
-/* add and concat: all inputs agree (concat: all but the channels). */
+/* The merges broadcast: operands of one rank whose sizes agree or are 1
+ * on each axis (NumPy's rule without a change of rank), giving the
+ * largest size of each axis. concat: all but the channels agree. */
 static bool infer_merge(GNode *n, char *err, size_t errlen) {
     if (n->nin < 2)
         return fail(n, err, errlen, "needs at least two tensors, got %d",
                     n->nin);
+    if (n->op == OP_SUBTRACT && n->nin != 2)
+        return fail(n, err, errlen, "needs exactly two tensors, got %d",
+                    n->nin);
     Shape s = n->in[0]->out;
     for (int i = 1; i < n->nin; i++) {
         const Shape *t = &n->in[i]->out;
-        bool same = t->rank == s.rank;
-        int check = n->op == OP_CONCAT ? s.rank - 1 : s.rank;
-        for (int j = 0; same && j < check; j++) same = t->d[j] == s.d[j];
-        if (!same) {
+        bool ok = t->rank == s.rank;
+        for (int j = 0; ok && j < s.rank; j++) {
+            if (n->op == OP_CONCAT && j == s.rank - 1) break;
+            if (t->d[j] == s.d[j] || t->d[j] == 1) continue;
+            if (s.d[j] == 1 && n->op != OP_CONCAT) s.d[j] = t->d[j];
+            else ok = false;
+        }
+        if (!ok) {
             char a[96], b[96];
             shape_format(&n->in[0]->out, a, sizeof a);
             shape_format(t, b, sizeof b);
-            return fail(n, err, errlen, "shapes %s and %s %s", a, b,
-                        n->op == OP_CONCAT ? "differ in more than the "
-                                             "channels"
-                                           : "differ");
+            if (n->op == OP_CONCAT)
+                return fail(n, err, errlen, "shapes %s and %s differ in "
+                            "more than the channels", a, b);
+            if (t->rank != s.rank)
+                return fail(n, err, errlen, "shapes %s and %s differ in rank",
+                            a, b);
+            return fail(n, err, errlen, "shapes %s and %s differ (on each "
+                        "axis the sizes must agree or one be 1)", a, b);
         }
         if (n->op == OP_CONCAT &&
             !add_ok(s.d[s.rank - 1], t->d[s.rank - 1], &s.d[s.rank - 1]))
@@ -283,7 +313,7 @@ static bool infer(GNode *n, char *err, size_t errlen) {
             return fail(n, err, errlen, "an input is [H, W, C] or [N]");
         return size_ok(n, &n->out, err, errlen);
     }
-    int want = n->op == OP_ADD || n->op == OP_CONCAT ? -1 : 1;
+    int want = node_is_merge(n) || n->op == OP_CONCAT ? -1 : 1;
     if (want > 0 && n->nin != want)
         die("shape_infer: %s with %d inputs", op_word(n), n->nin);
     const Shape *in = n->nin ? &n->in[0]->out : NULL;
@@ -346,6 +376,11 @@ static bool infer(GNode *n, char *err, size_t errlen) {
         n->out = (Shape){1, {shape_count(in)}}; /* inputs are bounded */
         return true;
     case OP_ADD:
+    case OP_SUBTRACT:
+    case OP_MULTIPLY:
+    case OP_MAXIMUM:
+    case OP_MINIMUM:
+    case OP_AVERAGE:
     case OP_CONCAT:
         return infer_merge(n, err, errlen);
     case OP_ZEROPAD: {

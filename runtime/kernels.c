@@ -408,6 +408,48 @@ void rn_k_add(const float *a, const float *b, float *out, rn_i64 n) {
     for (rn_i64 i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
 
+/* One row of c channels of a merge; a or b may be one value (as, bs). */
+#define MERGE_ROW(OPEXPR)                                                   \
+    do {                                                                    \
+        if (!as && !bs)                                                     \
+            for (int i = 0; i < c; i++) { float p = a[i], q = b[i]; out[i] = (OPEXPR); } \
+        else if (as)                                                        \
+            for (int i = 0; i < c; i++) { float p = a[0], q = b[i]; out[i] = (OPEXPR); } \
+        else                                                                \
+            for (int i = 0; i < c; i++) { float p = a[i], q = b[0]; out[i] = (OPEXPR); } \
+    } while (0)
+
+static void merge_row(int op, const float *a, int as, const float *b, int bs,
+                      float *out, int c) {
+    switch (op) {
+    case RN_MERGE_ADD: MERGE_ROW(p + q); break;
+    case RN_MERGE_SUB: MERGE_ROW(p - q); break;
+    case RN_MERGE_MUL: MERGE_ROW(p * q); break;
+    case RN_MERGE_MAX: MERGE_ROW(p > q ? p : q); break;
+    default: MERGE_ROW(p < q ? p : q); break;
+    }
+}
+#undef MERGE_ROW
+
+void rn_k_merge(int op, const float *a, int ah, int aw, int ac,
+                const float *b, int bh, int bw, int bc, float *out, int h,
+                int w, int c) {
+    if (ah == h && aw == w && ac == c && bh == h && bw == w && bc == c) {
+        /* no broadcast: one long row */
+        long n = (long)h * w * c;
+        for (long i = 0; i < n; i += 1L << 20) /* chunks of int size */
+            merge_row(op, a + i, 0, b + i, 0, out + i,
+                      (int)(n - i < (1L << 20) ? n - i : 1L << 20));
+        return;
+    }
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            merge_row(op, a + ((long)(ah > 1 ? y : 0) * aw + (aw > 1 ? x : 0)) * ac,
+                      ac == 1 && c > 1,
+                      b + ((long)(bh > 1 ? y : 0) * bw + (bw > 1 ? x : 0)) * bc,
+                      bc == 1 && c > 1, out + ((long)y * w + x) * c, c);
+}
+
 /* A batchnorm folded into the layer before it, in double:
  * scale = gamma / sqrt(var + eps), shift = beta + (bias - mean) * scale
  * (bias may be NULL: zero). */

@@ -188,6 +188,20 @@ void rn_k_bn_fold(int c, const float *gamma, const float *beta,
 void rn_k_affine(const float *in, float *out, rn_i64 n, float scale,
                  float offset);
 void rn_k_add(const float *a, const float *b, float *out, rn_i64 n);
+/* The merges, broadcasting: out[y][x][ch] = a[..] OP b[..] over h x w
+ * pixels of c channels, where a is [ah, aw, ac] and b [bh, bw, bc], each
+ * size 1 or the output's (read at index 0 then). OP: RN_MERGE_*. out may
+ * be a when a has the output's shape. */
+enum {
+    RN_MERGE_ADD = 0,
+    RN_MERGE_SUB = 1,
+    RN_MERGE_MUL = 2,
+    RN_MERGE_MAX = 3,
+    RN_MERGE_MIN = 4
+};
+void rn_k_merge(int op, const float *a, int ah, int aw, int ac,
+                const float *b, int bh, int bw, int bc, float *out, int h,
+                int w, int c);
 /* A batchnorm folded into the conv before it (compiler/passes/), in
  * double: scale = gamma / sqrt(var + eps), shift = beta + (bias - mean) *
  * scale; bias may be NULL (zero). */

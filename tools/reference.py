@@ -226,6 +226,16 @@ def avgpool(node, x):
     return nhwc(total / real)
 
 
+MERGES = {
+    "add": torch.add,
+    "subtract": torch.sub,
+    "multiply": torch.mul,
+    "maximum": torch.maximum,
+    "minimum": torch.minimum,
+    "average": torch.add,  # then divided by the count
+}
+
+
 def evaluate(graph, w, inputs):
     nodes = graph["nodes"]
     val = {}
@@ -275,10 +285,15 @@ def evaluate(graph, w, inputs):
             y = x.reshape(1, -1)  # C order of NHWC, as Keras's Flatten
         elif op == "rescale":
             y = x * a["scale"] + a["offset"]
-        elif op == "add":
+        elif op in MERGES:
+            # Keras's merge layers, broadcasting as NumPy does (same rank)
+            if any(t.dim() != x.dim() for t in xs):
+                raise RefError(f"node {nid}: operands of different ranks")
             y = xs[0]
             for t in xs[1:]:
-                y = y + t
+                y = MERGES[op](y, t)
+            if op == "average":
+                y = y / len(xs)
         elif op == "concat":
             y = torch.cat(xs, dim=-1)
         elif op == "dropout":

@@ -8,7 +8,8 @@
  * dilations, groups and paddings (valid, same, explicit symmetric and
  * asymmetric), depthwise convolutions with multipliers, batchnorm, every
  * activation word and the activation layers with arguments (ReLU, ELU,
- * LeakyReLU, hard_sigmoid, PReLU), max/avg pools with padding, zeropad, rescale, dropout,
+ * LeakyReLU, hard_sigmoid, PReLU), merges that broadcast (add, subtract,
+ * multiply, maximum, minimum, average, a - b, a * b), max/avg pools with padding, zeropad, rescale, dropout,
  * residual adds and channel concats of branches, global pools, flatten and
  * dense heads, and every tensor that nothing reads as an output. The
  * generator tracks shapes itself (TensorFlow's rules) only to stay valid
@@ -332,6 +333,47 @@ static int residual(int x) {
     return y;
 }
 
+/* A merge of x and a branch of x that broadcasts, or not: an image's
+ * branch [1, 1, C], [H, 1, C], [1, W, C] or [H, W, 1]; a flat one's [1]. */
+static int merge(int x) {
+    Tensor *in = &t[x];
+    int b = -1;
+    if (in->rank == 1) {
+        int units = chance(50) ? 1 : in->c;
+        b = new_tensor(1, 0, 0, units);
+        printf("t%d = dense(t%d, %d)\n", b, x, units);
+    } else {
+        int r = rnd(5);
+        int bh = r == 0 || r == 2 ? 1 : in->h, bw = r == 0 || r == 1 ? 1 : in->w;
+        if (r == 3) {
+            b = new_tensor(3, in->h, in->w, 1);
+            printf("t%d = conv2d(t%d, 1, 1)\n", b, x);
+        } else if (r == 4) {
+            b = elementwise(x);
+        } else {
+            b = new_tensor(3, bh, bw, in->c);
+            printf("t%d = %s(t%d, [%d, %d])\n", b,
+                   chance(50) ? "maxpool" : "avgpool", x, in->h / bh, in->w / bw);
+        }
+    }
+    use(x);
+    int y = new_tensor(in->rank, in->h, in->w, in->c);
+    static const char *const ops[] = {"add", "subtract", "multiply", "maximum",
+                                      "minimum", "average"};
+    int op = rnd(8);
+    bool swap = chance(50);
+    int p = swap ? b : x, q = swap ? x : b;
+    if (op >= 6)
+        printf("t%d = t%d %c t%d\n", y, p, op == 6 ? '-' : '*', q);
+    else if (op != 1 && chance(30))
+        printf("t%d = %s(t%d, t%d, t%d)\n", y, ops[op], p, q, x);
+    else
+        printf("t%d = %s(t%d, t%d)\n", y, ops[op], p, q);
+    use(x);
+    use(b);
+    return y;
+}
+
 /* concat(x, f(x)...) on the channels. */
 static int concat(int x) {
     Tensor *in = &t[x];
@@ -413,11 +455,13 @@ int main(int argc, char **argv) {
             case 6: y = concat(x); break;
             case 7: y = head(x); break;
             case 8: y = wide(x); break;
+            case 9: y = chance(50) ? merge(x) : elementwise(x); break;
             default: y = elementwise(x); break;
             }
         } else {
-            switch (rnd(5)) {
+            switch (rnd(6)) {
             case 0: y = residual(x); break;
+            case 4: y = merge(x); break;
             case 1: y = concat(x); break;
             case 2: y = elementwise(x); break;
             default: y = head(x); break;

@@ -262,6 +262,31 @@ static void global_pool(const GNode *n, const T *in, T *o) {
     }
 }
 
+/* An operand's value at output position (y, x, c): its sizes are the
+ * output's or 1 (broadcast). */
+static double bcast(const T *t, int y, int x, int c) {
+    return *at(t, t->h > 1 ? y : 0, t->w > 1 ? x : 0, t->c > 1 ? c : 0);
+}
+
+static void merge(const GNode *n, T *vals, T *o) {
+    for (int y = 0; y < o->h; y++)
+        for (int x = 0; x < o->w; x++)
+            for (int c = 0; c < o->c; c++) {
+                double r = bcast(&vals[n->in[0]->id], y, x, c);
+                for (int k = 1; k < n->nin; k++) {
+                    double v = bcast(&vals[n->in[k]->id], y, x, c);
+                    switch (n->op) {
+                    case OP_SUBTRACT: r -= v; break;
+                    case OP_MULTIPLY: r *= v; break;
+                    case OP_MAXIMUM: r = v > r ? v : r; break;
+                    case OP_MINIMUM: r = v < r ? v : r; break;
+                    default: r += v; break; /* add, average */
+                    }
+                }
+                *at(o, y, x, c) = n->op == OP_AVERAGE ? r / n->nin : r;
+            }
+}
+
 static void eval_node(const GNode *n, rn_safetensors *st, T *vals, T *o) {
     const T *in = n->nin ? &vals[n->in[0]->id] : NULL;
     size_t count = (size_t)o->h * (size_t)o->w * (size_t)o->c;
@@ -292,10 +317,9 @@ static void eval_node(const GNode *n, rn_safetensors *st, T *vals, T *o) {
         for (size_t i = 0; i < count; i++)
             o->v[i] = in->v[i] * n->scale + n->offset;
         break;
-    case OP_ADD:
-        for (int k = 0; k < n->nin; k++)
-            for (size_t i = 0; i < count; i++)
-                o->v[i] += vals[n->in[k]->id].v[i];
+    case OP_ADD: case OP_SUBTRACT: case OP_MULTIPLY: case OP_MAXIMUM:
+    case OP_MINIMUM: case OP_AVERAGE:
+        merge(n, vals, o);
         break;
     case OP_CONCAT: {
         int c0 = 0;

@@ -269,10 +269,20 @@ static void test_merge_and_pad(void) {
     GNode *n = node(OP_ADD, a, b);
     CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
     CU_ASSERT_STRING_EQUAL(err, "add: shapes (None, 16, 16, 64) and "
-                                "(None, 32, 32, 64) differ");
+                                "(None, 32, 32, 64) differ (on each axis the "
+                                "sizes must agree or one be 1)");
     n = node(OP_ADD, a, input3(16, 16, 64));
     CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
     CU_ASSERT(is_shape(n, 16, 16, 64));
+    /* broadcasting both ways: [16, 1, 64] and [1, 16, 1] */
+    n = node(OP_MULTIPLY, input3(16, 1, 64), input3(1, 16, 1));
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 16, 16, 64));
+    n = node(OP_MAXIMUM, a, input3(1, 1, 32));
+    CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
+    n = node(OP_SUBTRACT, input1(5), input1(1));
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT_EQUAL(n->out.d[0], 5);
     n = node(OP_CONCAT, a, input3(16, 16, 32));
     CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
     CU_ASSERT(is_shape(n, 16, 16, 96));
