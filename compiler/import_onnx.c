@@ -147,7 +147,19 @@ int64_t dims_count(int rank, const int64_t *dims) {
     return n;
 }
 
+bool onnx_spend(Onnx *o, const ONode *n, int64_t count) {
+    bool was_over = o->spent > o->budget;
+    o->spent += count;
+    if (o->spent <= o->budget) return true;
+    if (!was_over && n)
+        onnx_node_error(o, n, "the constants and weights made from the model "
+                        "pass %lld values (twice its initializers plus 2^26)",
+                        (long long)o->budget);
+    return false;
+}
+
 Const *const_new(Onnx *o, DType dt, int64_t count) {
+    o->spent += count;
     Const *c = arena_alloc(o->a, sizeof *c);
     c->dt = dt;
     c->count = count;
@@ -314,12 +326,12 @@ static const char *module_path(Arena *a, const char *name) {
 }
 
 /* The scope part of a node name ("/layer1/layer1.0" of
- * "/layer1/layer1.0/Add"), or NULL without one (or past MAX_SCOPED long:
- * a hostile name must not cost time quadratic in its length). */
+ * "/layer1/layer1.0/Add", "" of "/Add"), or NULL when the name is not
+ * scoped (or past MAX_SCOPED long: a hostile name must not cost time
+ * quadratic in its length). */
 static char *scope_of(Arena *a, const char *name) {
     const char *last = strrchr(name, '/');
-    if (name[0] != '/' || last == name || strlen(name) > MAX_SCOPED)
-        return NULL;
+    if (name[0] != '/' || strlen(name) > MAX_SCOPED) return NULL;
     return arena_strndup(a, name, (size_t)(last - name));
 }
 
@@ -407,9 +419,14 @@ static bool build_graph(Onnx *o, const Onnx__GraphProto *g) {
             onnx_error(o, "initializer '%s': %s", printable(o->a, name), err);
             v->rank = -1;
         }
-        if (v->c) v->dt = v->c->dt;
+        if (v->c) {
+            v->dt = v->c->dt;
+            o->budget += 2 * v->c->count;
+        }
         *s = v;
     }
+    o->budget += ONNX_BUDGET_BASE;
+    o->spent = 0;
     o->inputs = arena_alloc(o->a, (g->n_input + 1) * sizeof *o->inputs);
     for (size_t i = 0; i < g->n_input; i++) {
         const char *name = g->input[i]->name ? g->input[i]->name : "";
@@ -511,6 +528,28 @@ static bool sort_nodes(Onnx *o) {
         }
     }
     if (tail == o->nnodes) return true;
+    /* Left are the cycles and what they feed: peel off, from the far
+     * end, every node none of whose outputs reaches another one left. */
+    int *feeds = arena_alloc(o->a, (size_t)(o->nnodes + 1) * sizeof *feeds);
+    head = tail = 0;
+    for (int i = 0; i < o->nnodes; i++) {
+        if (!pending[i]) continue;
+        for (int k = 0; k < o->nodes[i].nout; k++) {
+            OValue *v = o->nodes[i].out[k];
+            for (int u = 0; v && u < v->nuses; u++) feeds[i] += pending[v->uses[u]] > 0;
+        }
+        if (!feeds[i]) o->order[tail++] = i;
+    }
+    while (head < tail) {
+        ONode *n = &o->nodes[o->order[head++]];
+        pending[n->index] = 0;
+        for (int k = 0; k < n->nin; k++) {
+            OValue *v = n->in[k];
+            if (v && v->producer >= 0 && pending[v->producer] &&
+                --feeds[v->producer] == 0)
+                o->order[tail++] = v->producer;
+        }
+    }
     for (int i = 0; i < o->nnodes; i++)
         if (pending[i])
             onnx_node_error(o, &o->nodes[i], "is on a cycle (its inputs "

@@ -27,6 +27,8 @@ enum {
 };
 #define ONNX_MAX_ELEMS ((int64_t)1 << 29)   /* of one tensor (2 GiB float) */
 #define ONNX_MAX_FOLD ((int64_t)1 << 24)    /* of one constant folded here */
+#define ONNX_BUDGET_BASE ((int64_t)1 << 26) /* values made beyond twice the
+                                               initializers' */
 
 typedef enum { DT_FLOAT, DT_INT64 } DType;
 
@@ -125,6 +127,10 @@ typedef struct Onnx {
     int noutputs;
     const ImportOptions *opt;
     ImportModel *m;
+    int64_t budget, spent; /* values made here (folded constants, weights
+                              transposed): at most budget, set from the
+                              initializers' size, so no file costs memory
+                              or time out of proportion to itself */
 } Onnx;
 
 /* import_onnx.c */
@@ -147,6 +153,8 @@ int attr_ints(Onnx *o, const ONode *n, const char *name, int64_t *out,
 bool onnx_tensor(Onnx *o, const Onnx__TensorProto *t, Const **c, int *rank,
                  int64_t *dims, char *err, size_t errlen);
 OValue *onnx_new_value(Onnx *o, const char *name);
+/* Counts n values made; false (once reported, at node n) past the budget. */
+bool onnx_spend(Onnx *o, const ONode *n, int64_t count);
 
 /* onnx_fold.c */
 /* Shapes, attributes and constants of every live node, in order. */

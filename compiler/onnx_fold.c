@@ -637,10 +637,12 @@ static bool infer_slice(Onnx *o, ONode *n) {
         onnx_node_error(o, n, "starts, ends, axes and steps differ in length");
         return false;
     }
-    int64_t b[ONNX_MAX_RANK], e[ONNX_MAX_RANK];
+    /* per axis: first index, step, length (ONNX's clamping rules) */
+    int64_t b[ONNX_MAX_RANK], step[ONNX_MAX_RANK], dims[ONNX_MAX_RANK];
     for (int i = 0; i < x->rank; i++) {
         b[i] = 0;
-        e[i] = x->dims[i];
+        step[i] = 1;
+        dims[i] = x->dims[i];
     }
     bool seen[ONNX_MAX_RANK] = {false};
     int cut = -1, ncut = 0;
@@ -652,35 +654,38 @@ static bool infer_slice(Onnx *o, ONode *n) {
             return false;
         }
         seen[a] = true;
-        int64_t d = x->dims[a], step = np >= 0 ? sp[i] : 1;
-        if (step != 1) {
-            onnx_node_error(o, n, "a step of %lld (rnc slices with step 1)",
-                            (long long)step);
-            return false;
-        }
+        int64_t d = x->dims[a], sp_ = np >= 0 ? sp[i] : 1;
         int64_t lo = st[i] < 0 ? st[i] + d : st[i];
         int64_t hi = en[i] < 0 ? en[i] + d : en[i];
-        lo = lo < 0 ? 0 : lo > d ? d : lo;
-        hi = hi < 0 ? 0 : hi > d ? d : hi;
-        if (hi < lo) hi = lo;
+        if (sp_ == 0 || sp_ < -ONNX_MAX_ELEMS || sp_ > ONNX_MAX_ELEMS) {
+            onnx_node_error(o, n, "a step of %lld", (long long)sp_);
+            return false;
+        }
+        if (sp_ > 0) {
+            lo = lo < 0 ? 0 : lo > d ? d : lo;
+            hi = hi < 0 ? 0 : hi > d ? d : hi;
+            dims[a] = hi > lo ? (hi - lo + sp_ - 1) / sp_ : 0;
+        } else {
+            lo = lo < 0 ? 0 : lo > d - 1 ? d - 1 : lo;
+            hi = hi < -1 ? -1 : hi > d - 1 ? d - 1 : hi;
+            dims[a] = lo > hi ? (lo - hi - sp_ - 1) / -sp_ : 0;
+        }
         b[a] = lo;
-        e[a] = hi;
-        if (lo != 0 || hi != d) {
+        step[a] = sp_;
+        if (dims[a] != d || sp_ != 1) {
             cut = a;
             ncut++;
         }
     }
-    int64_t dims[ONNX_MAX_RANK];
-    for (int i = 0; i < x->rank; i++) dims[i] = e[i] - b[i];
     if (!x->c) {
-        if (ncut > 1) {
-            onnx_node_error(o, n, "slices %d axes at once (rnc slices one)",
-                            ncut);
+        if (ncut > 1 || (cut >= 0 && step[cut] != 1)) {
+            onnx_node_error(o, n, "slices %s (rnc slices one axis with step "
+                            "1)", ncut > 1 ? "several axes" : "with a step");
             return false;
         }
         n->a.axis = cut;
         n->a.start = cut >= 0 ? b[cut] : 0;
-        n->a.stop = cut >= 0 ? e[cut] : 0;
+        n->a.stop = cut >= 0 ? b[cut] + dims[cut] : 0;
         if (!runtime_ok(o, n, x->rank, dims)) return false;
         set_shape(n->out[0], x->rank, dims, DT_FLOAT);
         return true;
@@ -696,7 +701,7 @@ static bool infer_slice(Onnx *o, ONode *n) {
     for (int64_t i = 0; i < count; i++) {
         int64_t rest = i, src = 0;
         for (int d = x->rank - 1; d >= 0; d--) {
-            src += (b[d] + rest % dims[d]) * stride[d];
+            src += (b[d] + rest % dims[d] * step[d]) * stride[d];
             rest /= dims[d];
         }
         if (x->c->dt == DT_FLOAT) v->c->f[i] = x->c->f[src];
@@ -838,9 +843,14 @@ static bool infer_conv(Onnx *o, ONode *n) {
     bool transpose = !strcmp(n->op, "ConvTranspose");
     int64_t g = attr_int(o, n, "group", 1);
     n->a.group = g;
-    if (w->rank != 4 || g < 1 || g > ONNX_MAX_SMALL || x->dims[1] % g) {
-        onnx_node_error(o, n, "a weight of rank %d with group %lld for %lld "
-                        "channels", w->rank, (long long)g, (long long)x->dims[1]);
+    if (w->rank != 4) {
+        onnx_node_error(o, n, "a weight of rank %d (rnc convolves 2-D images)",
+                        w->rank);
+        return false;
+    }
+    if (g < 1 || g > ONNX_MAX_SMALL || x->dims[1] % g) {
+        onnx_node_error(o, n, "group %lld does not divide the %lld input "
+                        "channels", (long long)g, (long long)x->dims[1]);
         return false;
     }
     int64_t cout = transpose ? w->dims[1] * g : w->dims[0];
@@ -1495,7 +1505,7 @@ void onnx_infer(Onnx *o) {
             continue;
         }
         if (!check_node(o, n, r)) continue;
-        if (!r->infer(o, n)) {
+        if (!r->infer(o, n) || !onnx_spend(o, n, 0)) {
             for (int k = 0; k < n->nout; k++)
                 if (n->out[k]) n->out[k]->rank = -1;
         } else if (all_const(n) && strcmp(n->op, "Shape") &&

@@ -443,6 +443,7 @@ static const char *window_args(Onnx *o, const Attrs *a, bool pool) {
 }
 
 static float *floats(Onnx *o, int64_t n) {
+    o->spent += n;
     return arena_alloc(o->a, (size_t)(n ? n : 1) * sizeof(float));
 }
 
@@ -1277,11 +1278,6 @@ static bool inputs_known(const ONode *n) {
 static void node(MapState *s, ONode *n) {
     Onnx *o = s->o;
     const char *op = n->op;
-    if (n->pattern >= 0) {
-        Pattern *p = &s->pats[n->pattern];
-        if (n == p->root) pattern(s, p);
-        return;
-    }
     if (!strcmp(op, "Conv")) conv(s, n);
     else if (!strcmp(op, "ConvTranspose")) conv_transpose(s, n);
     else if (!strcmp(op, "BatchNormalization")) batchnorm(o, n);
@@ -1323,10 +1319,20 @@ void onnx_map(Onnx *o) {
     inputs(o);
     for (int j = 0; j < o->nnodes; j++) {
         ONode *n = &o->nodes[o->order[j]];
-        if (!n->live || n->done || !n->out[0] || n->out[0]->c || !inputs_known(n))
+        if (!n->live || n->done || !n->out[0] || n->out[0]->c) continue;
+        if (n->pattern >= 0) { /* the pattern's layer comes at its root */
+            Pattern *p = &s.pats[n->pattern];
+            if (n == p->root && p->x->lay) pattern(&s, p);
             continue;
+        }
+        if (!inputs_known(n)) continue;
+        if (!onnx_spend(o, n, 0)) break;
+        int errors = o->nerrors;
         node(&s, n);
         n->done = true;
+        if (o->nerrors == errors && !n->out[0]->lay &&
+            (n->out[0]->nuses || n->out[0]->is_output))
+            die("onnx_map: node %s (%s) gave no value", n->label, n->op);
     }
     outputs(o);
 }
