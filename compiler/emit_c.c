@@ -361,30 +361,34 @@ static void pool_tap(Emitter *e, GNode *n) {
 }
 
 /* Average pooling divides by the real pixels of each window (TensorFlow's
- * rule): rows valid for oy times columns valid for ox. */
+ * rule), or with count_include_pad by its positions inside the padded
+ * input [-pad, size + pad) (PyTorch's): rows counted for oy times columns
+ * counted for ox. */
+static void avg_counts(Emitter *e, const char *name, int nout, int k, int s,
+                       int lo, int hi, int64_t size, bool with_pad) {
+    buf_printf(e->c, "%s[%d] = {", name, nout);
+    for (int o = 0; o < nout; o++) {
+        int count = 0;
+        for (int t = 0; t < k; t++) {
+            int64_t i = (int64_t)o * s - lo + t;
+            count += with_pad ? i >= -lo && i < size + hi : i >= 0 && i < size;
+        }
+        buf_printf(e->c, "%s%d", o ? ", " : "", count);
+    }
+    buf_printf(e->c, "}");
+}
+
 static void avg_fini(Emitter *e, GNode *n) {
     Buf *c = e->c;
     const Shape *is = &emit_storage(n->in[0])->out;
     int oh = (int)n->out.d[0], ow = (int)n->out.d[1];
-    buf_printf(c, "        static const int cy[%d] = {", oh);
-    for (int oy = 0; oy < oh; oy++) {
-        int k = 0;
-        for (int ky = 0; ky < n->kh; ky++) {
-            int iy = oy * n->sh - n->pad_t + ky;
-            k += iy >= 0 && iy < is->d[0];
-        }
-        buf_printf(c, "%s%d", oy ? ", " : "", k);
-    }
-    buf_printf(c, "}, cx[%d] = {", ow);
-    for (int ox = 0; ox < ow; ox++) {
-        int k = 0;
-        for (int kx = 0; kx < n->kw; kx++) {
-            int ix = ox * n->sw - n->pad_l + kx;
-            k += ix >= 0 && ix < is->d[1];
-        }
-        buf_printf(c, "%s%d", ox ? ", " : "", k);
-    }
-    buf_printf(c, "};\n");
+    buf_printf(c, "        static const int ");
+    avg_counts(e, "cy", oh, n->kh, n->sh, n->pad_t, n->pad_b, is->d[0],
+               n->count_include_pad);
+    buf_printf(c, ", ");
+    avg_counts(e, "cx", ow, n->kw, n->sw, n->pad_l, n->pad_r, is->d[1],
+               n->count_include_pad);
+    buf_printf(c, ";\n");
     buf_printf(c, "        for (int ox = 0; ox < %d; ox++)\n", ow);
     buf_printf(c, "            if (cy[oy] * cx[ox] > 0) rn_k_scale(yr + ox * "
                "%lld, %lld, 1.0f / (float)(cy[oy] * cx[ox]));\n",

@@ -56,6 +56,11 @@ static void attr_int(FILE *out, const char *k, int64_t v, bool *first) {
     fprintf(out, "%lld", (long long)v);
 }
 
+static void attr_bool(FILE *out, const char *k, bool v, bool *first) {
+    key(out, k, first);
+    fputs(v ? "true" : "false", out);
+}
+
 static void attr_num(FILE *out, const char *k, double v, bool *first) {
     key(out, k, first);
     json_number(out, v);
@@ -147,6 +152,13 @@ static void print_attrs(FILE *out, const GNode *n) {
     case OP_AVGPOOL:
         attr_window(out, n, &first);
         attr_padding(out, n, &first);
+        attr_bool(out, "ceil_mode", n->ceil_mode, &first);
+        if (n->op == OP_AVGPOOL)
+            attr_bool(out, "count_include_pad", n->count_include_pad, &first);
+        break;
+    case OP_GLOBAL_AVGPOOL:
+    case OP_GLOBAL_MAXPOOL:
+        attr_bool(out, "keepdims", n->keepdims, &first);
         break;
     case OP_RESCALE:
         key(out, "scale", &first);
@@ -164,7 +176,7 @@ static void print_attrs(FILE *out, const GNode *n) {
                 n->pad_r);
         break;
     default:
-        break; /* input, global pools, flatten, add, concat: none */
+        break; /* input, flatten, merges, concat: none */
     }
     fputc('}', out);
 }

@@ -43,8 +43,11 @@ static const char *const p_alpha[] = {"x", "alpha", COMMON};
 static const char *const p_hard_sigmoid[] = {"x", "alpha", "beta", COMMON};
 static const char *const p_softmax[] = {"x", "axis", COMMON};
 static const char *const p_prelu[] = {"x", "shared_axes", COMMON};
-static const char *const p_pool[] = {"x", "size", "stride", "padding",
-    COMMON};
+static const char *const p_maxpool[] = {"x", "size", "stride", "padding",
+    "ceil_mode", COMMON};
+static const char *const p_avgpool[] = {"x", "size", "stride", "padding",
+    "ceil_mode", "count_include_pad", COMMON};
+static const char *const p_gpool[] = {"x", "keepdims", COMMON};
 static const char *const p_rescale[] = {"x", "scale", "offset", COMMON};
 static const char *const p_dropout[] = {"x", "rate", COMMON};
 static const char *const p_zeropad[] = {"x", "pad", COMMON};
@@ -105,11 +108,11 @@ typedef struct Builtin {
     X("leaky_relu", F_OP, OP_LEAKY_RELU, ACT_NONE, p_alpha, 1,            \
       OP_LEAKY_RELU)                                                     \
     X("prelu", F_OP, OP_PRELU, ACT_NONE, p_prelu, 1, OP_PRELU)            \
-    X("maxpool", F_OP, OP_MAXPOOL, ACT_NONE, p_pool, 2, OP_MAXPOOL)       \
-    X("avgpool", F_OP, OP_AVGPOOL, ACT_NONE, p_pool, 2, OP_AVGPOOL)       \
-    X("global_avgpool", F_OP, OP_GLOBAL_AVGPOOL, ACT_NONE, p_x, 1,        \
+    X("maxpool", F_OP, OP_MAXPOOL, ACT_NONE, p_maxpool, 2, OP_MAXPOOL)    \
+    X("avgpool", F_OP, OP_AVGPOOL, ACT_NONE, p_avgpool, 2, OP_AVGPOOL)    \
+    X("global_avgpool", F_OP, OP_GLOBAL_AVGPOOL, ACT_NONE, p_gpool, 1,    \
       OP_GLOBAL_AVGPOOL)                                                 \
-    X("global_maxpool", F_OP, OP_GLOBAL_MAXPOOL, ACT_NONE, p_x, 1,        \
+    X("global_maxpool", F_OP, OP_GLOBAL_MAXPOOL, ACT_NONE, p_gpool, 1,    \
       OP_GLOBAL_MAXPOOL)                                                 \
     X("flatten", F_OP, OP_FLATTEN, ACT_NONE, p_x, 1, OP_FLATTEN)          \
     X("rescale", F_OP, OP_RESCALE, ACT_NONE, p_rescale, 2, OP_RESCALE)    \
@@ -489,6 +492,12 @@ static Value op_call(Elab *e, const Builtin *b, const Ast *call) {
             n->multiplier = (int)want_int(e, v, w, 1, MAX_SMALL, at);
         else if (!strcmp(p, "bias"))
             n->bias = want_bool(e, v, w, at);
+        else if (!strcmp(p, "ceil_mode"))
+            n->ceil_mode = want_bool(e, v, w, at);
+        else if (!strcmp(p, "count_include_pad"))
+            n->count_include_pad = want_bool(e, v, w, at);
+        else if (!strcmp(p, "keepdims"))
+            n->keepdims = want_bool(e, v, w, at);
         else if (!strcmp(p, "activation"))
             n->act = want_act(e, v, b->name, w, at);
         else if (!strcmp(p, "epsilon")) {

@@ -275,7 +275,9 @@ struct GNode {
      *  PRELU:            shared_axes
      *  ADD, SUBTRACT, MULTIPLY, MAXIMUM, MINIMUM, AVERAGE: nothing; the
      *                    operands broadcast (node_is_merge)
-     *  MAXPOOL/AVGPOOL:  k* (pool size), s*, pad*
+     *  MAXPOOL/AVGPOOL:  k* (pool size), s*, pad*, ceil_mode; AVGPOOL
+     *                    also count_include_pad
+     *  GLOBAL_*POOL:     keepdims
      *  RESCALE:          scale, offset
      *  DROPOUT:          rate
      *  ZEROPAD:          pad_t/b/l/r (explicit) */
@@ -293,6 +295,9 @@ struct GNode {
     bool has_max;     /* RELU: max_value given (else no upper clip) */
     double max_value, negative_slope, threshold;
     int shared_axes;  /* PRELU: bit k set for Keras axis k (1..3) shared */
+    bool ceil_mode;   /* pools: PyTorch's output size rounding up */
+    bool count_include_pad; /* avgpool: divide by the padded window */
+    bool keepdims;    /* global pools: output [1, 1, C] */
 
     /* counts (set by shape_infer) */
     int64_t params;    /* all, as Keras counts */

@@ -107,22 +107,25 @@ static bool need_image(const GNode *n, const GNode *in, char *err,
 
 /* One spatial axis of a windowed op: k the kernel, s the stride, d the
  * dilation. Resolves SAME into *lo and *hi (odd pixel at the end), gives
- * the output size, or 0 when the window does not fit. */
+ * the output size, or 0 when the window does not fit. With `ceil` (a
+ * pool's ceil_mode) the size rounds up as PyTorch's does, less one when
+ * the last window would start past the input and its `lo` padding. */
 static int64_t window_out(int64_t in, int k, int s, int d, PadMode mode,
-                          int *lo, int *hi) {
+                          bool ceil, int *lo, int *hi) {
     int64_t ek = (int64_t)(k - 1) * d + 1;
     if (mode == PAD_SAME) {
-        int64_t out = (in + s - 1) / s;
-        int64_t total = (out - 1) * s + ek - in;
+        int64_t total = ((in + s - 1) / s - 1) * s + ek - in;
         if (total < 0) total = 0;
         *lo = (int)(total / 2);
         *hi = (int)(total - total / 2);
-        return out;
     }
     if (mode == PAD_VALID) *lo = *hi = 0;
     int64_t padded = in + *lo + *hi;
     if (padded < ek) return 0;
-    return (padded - ek) / s + 1;
+    if (!ceil) return (padded - ek) / s + 1;
+    int64_t out = (padded - ek + s - 1) / s + 1;
+    if ((out - 1) * s >= in + *lo) out--;
+    return out;
 }
 
 /* Validates the window attributes and computes out[0..1] (H, W). */
@@ -156,10 +159,11 @@ static bool window_shape(GNode *n, const Shape *in, bool pool, int64_t out[2],
                         "pool size %dx%d",
                         n->pad_t, n->pad_b, n->pad_l, n->pad_r, n->kh, n->kw);
     }
-    out[0] = window_out(in->d[0], n->kh, n->sh, n->dh, n->padding, &n->pad_t,
-                        &n->pad_b);
-    out[1] = window_out(in->d[1], n->kw, n->sw, n->dw, n->padding, &n->pad_l,
-                        &n->pad_r);
+    bool ceil = pool && n->ceil_mode;
+    out[0] = window_out(in->d[0], n->kh, n->sh, n->dh, n->padding, ceil,
+                        &n->pad_t, &n->pad_b);
+    out[1] = window_out(in->d[1], n->kw, n->sw, n->dw, n->padding, ceil,
+                        &n->pad_l, &n->pad_r);
     if (out[0] < 1 || out[1] < 1) {
         int64_t ekh = (int64_t)(n->kh - 1) * n->dh + 1;
         int64_t ekw = (int64_t)(n->kw - 1) * n->dw + 1;
@@ -370,7 +374,8 @@ static bool infer(GNode *n, char *err, size_t errlen) {
     case OP_GLOBAL_AVGPOOL:
     case OP_GLOBAL_MAXPOOL:
         if (!need_image(n, n->in[0], err, errlen)) return false;
-        n->out = (Shape){1, {in->d[2]}};
+        n->out = n->keepdims ? (Shape){3, {1, 1, in->d[2]}}
+                             : (Shape){1, {in->d[2]}};
         return true;
     case OP_FLATTEN:
         n->out = (Shape){1, {shape_count(in)}}; /* inputs are bounded */

@@ -9,8 +9,8 @@
  * asymmetric), depthwise convolutions with multipliers, batchnorm, every
  * activation word and the activation layers with arguments (ReLU, ELU,
  * LeakyReLU, hard_sigmoid, PReLU), merges that broadcast (add, subtract,
- * multiply, maximum, minimum, average, a - b, a * b), max/avg pools with padding, zeropad, rescale, dropout,
- * residual adds and channel concats of branches, global pools, flatten and
+ * multiply, maximum, minimum, average, a - b, a * b), max/avg pools (ceil_mode, count_include_pad) with padding, zeropad, rescale, dropout,
+ * residual adds and channel concats of branches, global pools (keepdims), flatten and
  * dense heads, and every tensor that nothing reads as an output. The
  * generator tracks shapes itself (TensorFlow's rules) only to stay valid
  * and small: every tensor under 16x16x24, so that a program runs in
@@ -211,6 +211,13 @@ static int depthwise(int x) {
     return y;
 }
 
+/* PyTorch's ceil_mode: rounded up, less one if the last window would
+ * start past the input and its top padding. */
+static int ceil_size(int in, int k, int s, int lo, int hi) {
+    int out = (in + lo + hi - k + s - 1) / s + 1;
+    return (out - 1) * s >= in + lo ? out - 1 : out;
+}
+
 static int pool(int x) {
     Tensor *in = &t[x];
     Window w;
@@ -218,9 +225,19 @@ static int pool(int x) {
     char args[160];
     if (!draw_window(in, true, &w, &oh, &ow)) return -1;
     window_args(&w, true, args, sizeof args);
+    bool ceil = w.mode != 1 && chance(40);
+    if (ceil) {
+        int lo = w.mode == 2, pt = lo ? w.pt : 0, pb = lo ? w.pb : 0;
+        int pl = lo ? w.pl : 0, pr = lo ? w.pr : 0;
+        oh = ceil_size(in->h, w.kh, w.sh, pt, pb);
+        ow = ceil_size(in->w, w.kw, w.sw, pl, pr);
+        if (oh > MAX_HW || ow > MAX_HW) return -1;
+    }
+    bool avg = chance(50);
     int y = new_tensor(3, oh, ow, in->c);
-    printf("t%d = %s(t%d, %s)\n", y, chance(50) ? "maxpool" : "avgpool", x,
-           args);
+    printf("t%d = %s(t%d, %s%s%s)\n", y, avg ? "avgpool" : "maxpool", x, args,
+           ceil ? ", ceil_mode=true" : "",
+           avg && chance(40) ? ", count_include_pad=true" : "");
     use(x);
     return y;
 }
@@ -409,10 +426,15 @@ static int head(int x) {
     if (in->rank == 3) {
         int r = rnd(3);
         if (r == 2 && in->h * in->w * in->c > 512) r = 0;
-        y = new_tensor(1, 0, 0, r == 2 ? in->h * in->w * in->c : in->c);
-        printf("t%d = %s(t%d)\n", y,
+        bool keep = r < 2 && chance(25); /* [1, 1, C] */
+        if (keep)
+            y = new_tensor(3, 1, 1, in->c);
+        else
+            y = new_tensor(1, 0, 0, r == 2 ? in->h * in->w * in->c : in->c);
+        printf("t%d = %s(t%d%s)\n", y,
                r == 0 ? "global_avgpool" : r == 1 ? "global_maxpool"
-                                                  : "flatten", x);
+                                                  : "flatten", x,
+               keep ? ", keepdims=true" : "");
     } else {
         y = new_tensor(1, 0, 0, between(1, 12));
         printf("t%d = dense(t%d, %d", y, x, t[y].c);

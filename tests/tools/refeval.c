@@ -234,18 +234,23 @@ static void pool(const GNode *n, const T *in, T *o) {
         for (int ox = 0; ox < o->w; ox++)
             for (int c = 0; c < o->c; c++) {
                 double mx = -INFINITY, sum = 0;
-                int count = 0;
+                int count = 0, padded = 0;
                 for (int ky = 0; ky < n->kh; ky++)
                     for (int kx = 0; kx < n->kw; kx++) {
                         int iy, ix;
-                        if (!tap(n, in, oy, ox, ky, kx, &iy, &ix)) continue;
+                        bool real = tap(n, in, oy, ox, ky, kx, &iy, &ix);
+                        /* count_include_pad: inside [-pad, size + pad) */
+                        padded += iy >= -n->pad_t && iy < in->h + n->pad_b &&
+                                  ix >= -n->pad_l && ix < in->w + n->pad_r;
+                        if (!real) continue;
                         double v = *at(in, iy, ix, c);
                         mx = v > mx ? v : mx;
                         sum += v;
                         count++;
                     }
                 if (count == 0) fatal("a pooling window of padding only");
-                *at(o, oy, ox, c) = n->op == OP_MAXPOOL ? mx : sum / count;
+                *at(o, oy, ox, c) = n->op == OP_MAXPOOL ? mx
+                                    : sum / (n->count_include_pad ? padded : count);
             }
 }
 

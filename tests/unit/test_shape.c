@@ -221,6 +221,22 @@ static void test_pools(void) {
     CU_ASSERT(n->out.rank == 1 && n->out.d[0] == 64);
     n = node(OP_GLOBAL_MAXPOOL, input1(5), NULL);
     CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
+    /* keepdims: [1, 1, C] */
+    n = node(OP_GLOBAL_MAXPOOL, in, NULL);
+    n->keepdims = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 1, 1, 64));
+    /* ceil_mode: 7 and 5 with 2 -> 4 and 3 (rounded up); with pad 1 too,
+     * as one more window would start in the bottom padding */
+    n = node(OP_MAXPOOL, input3(7, 5, 4), NULL);
+    n->kh = n->kw = n->sh = n->sw = 2;
+    n->ceil_mode = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 4, 3, 4));
+    n->padding = PAD_EXPLICIT;
+    n->pad_t = n->pad_b = n->pad_l = n->pad_r = 1;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 4, 3, 4));
 }
 
 static void test_flat_ops(void) {
