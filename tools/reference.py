@@ -275,6 +275,17 @@ def avgpool(node, x):
     return nhwc(total / real)
 
 
+def upsample(a, x):
+    sh, sw = a["size"]
+    if a["interpolation"] == "nearest":
+        return x.repeat_interleave(sh, dim=1).repeat_interleave(sw, dim=2)
+    # TensorFlow 2's bilinear resize (half-pixel centers) is PyTorch's
+    # align_corners=False; align_corners=True is PyTorch's
+    size = (x.shape[1] * sh, x.shape[2] * sw)
+    return nhwc(F.interpolate(nchw(x), size=size, mode="bilinear",
+                              align_corners=a["align_corners"]))
+
+
 MERGES = {
     "add": torch.add,
     "subtract": torch.sub,
@@ -347,6 +358,21 @@ def evaluate(graph, w, inputs):
             y = torch.cat(xs, dim=-1)
         elif op == "dropout":
             y = x  # identity at inference
+        elif op == "reshape":
+            # Keras's Reshape: the same elements in C (NHWC) order
+            y = x.reshape([1] + a["target_shape"])
+        elif op == "crop":
+            t, b, l, r = a["crop"]
+            y = x[:, t:x.shape[1] - b, l:x.shape[2] - r, :]
+        elif op == "upsample":
+            y = upsample(a, x)
+        elif op == "channel_shuffle":
+            g, c = a["groups"], x.shape[-1]
+            # ShuffleNet's: view as [groups, c / groups], transpose, flatten
+            y = x.reshape(*x.shape[:-1], g, c // g).transpose(-1, -2)
+            y = y.reshape(x.shape)
+        elif op == "channel_slice":
+            y = x[..., a["start"]:a["stop"]]
         elif op == "zeropad":
             t, b, l, r = a["pads"]
             y = nhwc(pad_nchw(nchw(x), (t, b, l, r)))

@@ -267,6 +267,37 @@ static void global_pool(const GNode *n, const T *in, T *o) {
     }
 }
 
+/* TensorFlow's resize: in_f = (d + 0.5) * in / out - 0.5 (or d * (in - 1)
+ * / (out - 1) aligned), between floor and ceil clamped to the image. */
+static void resize_src(int d, int in, int out, bool aligned, int *lo, int *hi,
+                       double *t) {
+    double f = aligned ? (out > 1 ? (double)d * (in - 1) / (out - 1) : 0)
+                       : (d + 0.5) * in / out - 0.5;
+    double fl = floor(f);
+    *lo = fl < 0 ? 0 : (int)fl;
+    *hi = ceil(f) > in - 1 ? in - 1 : (int)ceil(f);
+    if (*hi < 0) *hi = 0;
+    *t = f - fl;
+}
+
+static void upsample(const GNode *n, const T *in, T *o) {
+    for (int y = 0; y < o->h; y++)
+        for (int x = 0; x < o->w; x++)
+            for (int c = 0; c < o->c; c++) {
+                if (n->interp == INTERP_NEAREST) {
+                    *at(o, y, x, c) = *at(in, y / n->kh, x / n->kw, c);
+                    continue;
+                }
+                int y0, y1, x0, x1;
+                double ty, tx;
+                resize_src(y, in->h, o->h, n->align_corners, &y0, &y1, &ty);
+                resize_src(x, in->w, o->w, n->align_corners, &x0, &x1, &tx);
+                double top = *at(in, y0, x0, c) * (1 - tx) + *at(in, y0, x1, c) * tx;
+                double bot = *at(in, y1, x0, c) * (1 - tx) + *at(in, y1, x1, c) * tx;
+                *at(o, y, x, c) = top * (1 - ty) + bot * ty;
+            }
+}
+
 /* An operand's value at output position (y, x, c): its sizes are the
  * output's or 1 (broadcast). */
 static double bcast(const T *t, int y, int x, int c) {
@@ -315,6 +346,28 @@ static void eval_node(const GNode *n, rn_safetensors *st, T *vals, T *o) {
     case OP_PRELU: prelu(n, st, in, o); break;
     case OP_MAXPOOL: case OP_AVGPOOL: pool(n, in, o); break;
     case OP_GLOBAL_AVGPOOL: case OP_GLOBAL_MAXPOOL: global_pool(n, in, o); break;
+    case OP_CROP:
+        for (int y = 0; y < o->h; y++)
+            for (int x = 0; x < o->w; x++)
+                for (int c = 0; c < o->c; c++)
+                    *at(o, y, x, c) = *at(in, y + n->pad_t, x + n->pad_l, c);
+        break;
+    case OP_UPSAMPLE: upsample(n, in, o); break;
+    case OP_CHANNEL_SHUFFLE: {
+        int per = in->c / n->groups;
+        for (size_t p = 0; p < count / (size_t)in->c; p++)
+            for (int c = 0; c < in->c; c++)
+                o->v[p * (size_t)in->c + (size_t)c] =
+                    in->v[p * (size_t)in->c + (size_t)((c % n->groups) * per + c / n->groups)];
+        break;
+    }
+    case OP_CHANNEL_SLICE:
+        for (size_t p = 0; p < count / (size_t)o->c; p++)
+            for (int c = 0; c < o->c; c++)
+                o->v[p * (size_t)o->c + (size_t)c] =
+                    in->v[p * (size_t)in->c + (size_t)(n->start + c)];
+        break;
+    case OP_RESHAPE:
     case OP_FLATTEN: case OP_DROPOUT: /* NHWC order is the flat order */
         memcpy(o->v, in->v, count * sizeof *o->v);
         break;
