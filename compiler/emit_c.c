@@ -502,6 +502,32 @@ static void simple_layer(Emitter *e, GNode *n, const char *fn) {
                    "m->bn[%d]);\n", x, y, cnt / ch, ch, 2 * e->bnidx[n->id],
                    2 * e->bnidx[n->id] + 1);
         break;
+    case OP_LAYERNORM: {
+        int g = emit_weight(e, n, "gamma"), b = emit_weight(e, n, "beta");
+        buf_printf(c, "    rn_k_layernorm(%s, %s, %lld, %lld, %.17g, %s, %s);\n", x, y,
+                   cnt / ch, ch, n->epsilon,
+                   g < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", g),
+                   b < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", b));
+        break;
+    }
+    case OP_NORMALIZATION:
+        if (n->norm_mean) { /* constants, one per channel */
+            buf_printf(c, "    static const float mean[%lld] = {", ch);
+            for (int64_t k = 0; k < ch; k++)
+                buf_printf(c, "%s%s", k ? ", " : "",
+                           emit_float(e, n->norm_mean[n->norm_n > 1 ? k : 0]));
+            buf_printf(c, "};\n    static const float var[%lld] = {", ch);
+            for (int64_t k = 0; k < ch; k++)
+                buf_printf(c, "%s%s", k ? ", " : "",
+                           emit_float(e, n->norm_var[n->norm_n > 1 ? k : 0]));
+            buf_printf(c, "};\n    rn_k_normalize(%s, %s, %lld, %lld, mean, var);\n",
+                       x, y, cnt / ch, ch);
+        } else {
+            buf_printf(c, "    rn_k_normalize(%s, %s, %lld, %lld, m->w[%d], m->w[%d]);\n",
+                       x, y, cnt / ch, ch, emit_weight(e, n, "mean"),
+                       emit_weight(e, n, "variance"));
+        }
+        break;
     case OP_ACTIVATION:
         if (n->act == ACT_HARD_SIGMOID)
             buf_printf(c, "    rn_k_hard_sigmoid(%s, %s, %lld, %s, %s);\n", x, y,
@@ -628,7 +654,8 @@ static void emit_layer(Emitter *e, GNode *n, const char *fn) {
                        n->op == OP_RESCALE || node_is_merge(n) ||
                        n->op == OP_RELU || n->op == OP_ELU ||
                        n->op == OP_LEAKY_RELU || n->op == OP_SOFTMAX ||
-                       n->op == OP_PRELU;
+                       n->op == OP_PRELU || n->op == OP_LAYERNORM ||
+                       n->op == OP_NORMALIZATION;
     check_plan(e, n, elementwise);
     layer_comment(e, n);
     switch (n->op) {

@@ -66,6 +66,22 @@ static void attr_num(FILE *out, const char *k, double v, bool *first) {
     json_number(out, v);
 }
 
+/* A list of numbers, or null when v is NULL. */
+static void attr_list(FILE *out, const char *k, const double *v, int64_t n,
+                      bool *first) {
+    key(out, k, first);
+    if (!v) {
+        fputs("null", out);
+        return;
+    }
+    fputc('[', out);
+    for (int64_t i = 0; i < n; i++) {
+        if (i) fputs(", ", out);
+        json_number(out, v[i]);
+    }
+    fputc(']', out);
+}
+
 static void attr_pair(FILE *out, const char *k, int a, int b, bool *first) {
     key(out, k, first);
     fprintf(out, "[%d, %d]", a, b);
@@ -122,8 +138,14 @@ static void print_attrs(FILE *out, const GNode *n) {
         attr_act(out, n, &first);
         break;
     case OP_BATCHNORM:
-        key(out, "epsilon", &first);
-        json_number(out, n->epsilon);
+    case OP_LAYERNORM:
+        attr_num(out, "epsilon", n->epsilon, &first);
+        attr_bool(out, "center", !n->no_center, &first);
+        attr_bool(out, "scale", !n->no_scale, &first);
+        break;
+    case OP_NORMALIZATION:
+        attr_list(out, "mean", n->norm_mean, n->norm_n, &first);
+        attr_list(out, "variance", n->norm_var, n->norm_n, &first);
         break;
     case OP_ACTIVATION:
         attr_act(out, n, &first);

@@ -35,7 +35,8 @@ static const char *const p_dw[] = {"x", "kernel", "stride", "padding",
     "multiplier", "dilation", "bias", "activation", COMMON};
 static const char *const p_dense[] = {"x", "units", "bias", "activation",
     COMMON};
-static const char *const p_bn[] = {"x", "epsilon", COMMON};
+static const char *const p_bn[] = {"x", "epsilon", "center", "scale", COMMON};
+static const char *const p_norm[] = {"x", "mean", "variance", COMMON};
 static const char *const p_x[] = {"x", COMMON};
 static const char *const p_relu[] = {"x", "max_value", "negative_slope",
     "threshold", COMMON};
@@ -84,6 +85,9 @@ typedef struct Builtin {
       OP_DEPTHWISE_CONV2D)                                               \
     X("dense", F_OP, OP_DENSE, ACT_NONE, p_dense, 2, OP_DENSE)            \
     X("batchnorm", F_OP, OP_BATCHNORM, ACT_NONE, p_bn, 1, OP_BATCHNORM)   \
+    X("layernorm", F_OP, OP_LAYERNORM, ACT_NONE, p_bn, 1, OP_LAYERNORM)   \
+    X("normalization", F_OP, OP_NORMALIZATION, ACT_NONE, p_norm, 1,       \
+      OP_NORMALIZATION)                                                  \
     X("relu", F_OP, OP_ACTIVATION, ACT_RELU, p_relu, 1, OP_RELU)          \
     X("relu6", F_OP, OP_ACTIVATION, ACT_RELU6, p_x, 1, OP_ACTIVATION)     \
     X("sigmoid", F_OP, OP_ACTIVATION, ACT_SIGMOID, p_x, 1, OP_ACTIVATION) \
@@ -393,6 +397,24 @@ const char *want_name(Elab *e, Value v, const char *what, Loc loc) {
     return v.s;
 }
 
+/* A number or a list of numbers (Normalization's mean and variance),
+ * finite, non-negative when `nonneg`; their count in *n. */
+static const double *want_numbers(Elab *e, Value v, const char *what,
+                                  int64_t *n, bool nonneg, Loc loc) {
+    int64_t k = v.kind == V_LIST ? v.list->n : 1;
+    double *out = arena_alloc(e->arena, (size_t)(k ? k : 1) * sizeof *out);
+    if (k == 0) fail(e, loc, "%s must not be empty", what);
+    for (int64_t i = 0; i < k; i++) {
+        Value x = v.kind == V_LIST ? v.list->items[i] : v;
+        if (x.kind != V_INT && x.kind != V_FLOAT)
+            fail(e, loc, "%s must be a number or a list of numbers, got %s",
+                 what, describe(e, v));
+        out[i] = nonneg ? want_nonneg(e, x, what, loc) : want_finite(e, x, what, loc);
+    }
+    *n = k;
+    return out;
+}
+
 /* Reshape's target: [N] or [H, W, C] of positive sizes, one may be -1
  * (shape_infer checks the count). */
 static Shape want_shape(Elab *e, Value v, const char *what, Loc loc) {
@@ -556,8 +578,21 @@ static Value op_call(Elab *e, const Builtin *b, const Ast *call) {
             n->epsilon = want_number(e, v, w, at);
             if (!(n->epsilon > 0))
                 fail(e, at, "%s must be positive, got %s", w, describe(e, v));
-        } else if (!strcmp(p, "scale"))
+        } else if (!strcmp(p, "scale") && b->op == OP_RESCALE)
             n->scale = want_number(e, v, w, at);
+        else if (!strcmp(p, "scale"))
+            n->no_scale = !want_bool(e, v, w, at);
+        else if (!strcmp(p, "center"))
+            n->no_center = !want_bool(e, v, w, at);
+        else if (!strcmp(p, "mean"))
+            n->norm_mean = want_numbers(e, v, w, &n->norm_n, false, at);
+        else if (!strcmp(p, "variance")) {
+            int64_t k;
+            n->norm_var = want_numbers(e, v, w, &k, true, at);
+            if (n->norm_mean && k != n->norm_n)
+                fail(e, at, "%s has %lld values, mean %lld", w, (long long)k,
+                     (long long)n->norm_n);
+        }
         else if (!strcmp(p, "offset"))
             n->offset = want_number(e, v, w, at);
         else if (!strcmp(p, "rate")) {
@@ -591,6 +626,10 @@ static Value op_call(Elab *e, const Builtin *b, const Ast *call) {
         else
             die("op_call: unhandled parameter %s", p);
     }
+    /* Keras's Normalization: both constants or neither */
+    if (b->op == OP_NORMALIZATION && !n->norm_mean != !n->norm_var)
+        fail(e, call->loc, "normalization: give both mean and variance, or "
+             "neither (then they are weights)");
     /* Keras: UpSampling2D's size defaults to 2 */
     if (b->op == OP_UPSAMPLE && !a.has[param(b, "size")]) n->kh = n->kw = 2;
     if (n->align_corners && n->interp != INTERP_BILINEAR)

@@ -205,6 +205,9 @@ typedef enum {
     X(DENSE, "dense", "dense", "Dense")                                  \
     X(BATCHNORM, "batchnorm", "batch_normalization",                     \
       "BatchNormalization")                                              \
+    X(LAYERNORM, "layernorm", "layer_normalization",                     \
+      "LayerNormalization")                                              \
+    X(NORMALIZATION, "normalization", "normalization", "Normalization")  \
     X(ACTIVATION, "activation", "activation", "Activation")              \
     X(RELU, "relu", "re_lu", "ReLU")                                     \
     X(ELU, "elu", "elu", "ELU")                                          \
@@ -279,7 +282,10 @@ struct GNode {
      *  CONV2D:           filters, k*, s*, d*, pad*, groups, bias, act
      *  DEPTHWISE_CONV2D: multiplier, k*, s*, d*, pad*, bias, act
      *  DENSE:            filters (= units), bias, act
-     *  BATCHNORM:        epsilon
+     *  BATCHNORM:        epsilon, no_center, no_scale
+     *  LAYERNORM:        epsilon, no_center, no_scale
+     *  NORMALIZATION:    norm_mean, norm_var (constants of norm_n values,
+     *                    1 or C) or, when NULL, weights
      *  ACTIVATION:       act; alpha, beta (hard_sigmoid only)
      *  RELU:             has_max, max_value, negative_slope, threshold
      *  ELU, LEAKY_RELU:  alpha
@@ -309,6 +315,11 @@ struct GNode {
                          parameters count as non-trainable */
     Act act;
     double epsilon, scale, offset, rate;
+    bool no_center, no_scale; /* BATCHNORM, LAYERNORM: Keras's
+                                 center=False (no beta), scale=False (no
+                                 gamma) */
+    const double *norm_mean, *norm_var; /* NORMALIZATION's constants */
+    int64_t norm_n;
     double alpha, beta;
     bool has_max;     /* RELU: max_value given (else no upper clip) */
     double max_value, negative_slope, threshold;

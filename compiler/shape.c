@@ -365,11 +365,23 @@ static bool infer(GNode *n, char *err, size_t errlen) {
                infer_conv(n, in, err, errlen);
     case OP_DENSE:
         return infer_dense(n, in, err, errlen);
-    case OP_BATCHNORM: {
+    case OP_BATCHNORM:
+    case OP_LAYERNORM: {
+        /* channels are below 2^29: no overflow */
+        int64_t c = in->d[in->rank - 1], learnt = !n->no_center + !n->no_scale;
+        n->out = *in;
+        n->params = (learnt + (n->op == OP_BATCHNORM ? 2 : 0)) * c;
+        n->trainable = learnt * c; /* gamma, beta; moving mean/var are not */
+        return true;
+    }
+    case OP_NORMALIZATION: {
         int64_t c = in->d[in->rank - 1];
         n->out = *in;
-        n->params = 4 * c; /* channels are below 2^29: no overflow */
-        n->trainable = 2 * c; /* gamma, beta; moving mean/var are not */
+        if (n->norm_mean && n->norm_n != 1 && n->norm_n != c)
+            return fail(n, err, errlen, "mean and variance have %lld values "
+                        "for %lld channels", (long long)n->norm_n,
+                        (long long)c);
+        if (!n->norm_mean) n->params = 2 * c + 1; /* mean, variance, count */
         return true;
     }
     case OP_ACTIVATION:
@@ -508,12 +520,22 @@ int node_weights(const GNode *n, WeightSpec out[MAX_WEIGHTS]) {
         out[k++] = (WeightSpec){"kernel", 2, {in->d[0], n->filters}, true};
         if (n->bias) out[k++] = (WeightSpec){"bias", 1, {n->filters}, true};
         break;
-    case OP_BATCHNORM: {
+    case OP_BATCHNORM:
+    case OP_LAYERNORM: {
         int64_t c = in->d[in->rank - 1];
-        out[k++] = (WeightSpec){"gamma", 1, {c}, true};
-        out[k++] = (WeightSpec){"beta", 1, {c}, true};
+        if (!n->no_scale) out[k++] = (WeightSpec){"gamma", 1, {c}, true};
+        if (!n->no_center) out[k++] = (WeightSpec){"beta", 1, {c}, true};
+        if (n->op == OP_LAYERNORM) break;
         out[k++] = (WeightSpec){"moving_mean", 1, {c}, false};
         out[k++] = (WeightSpec){"moving_variance", 1, {c}, false};
+        break;
+    }
+    case OP_NORMALIZATION: {
+        int64_t c = in->d[in->rank - 1];
+        if (n->norm_mean) break; /* constants */
+        out[k++] = (WeightSpec){"mean", 1, {c}, false};
+        out[k++] = (WeightSpec){"variance", 1, {c}, false};
+        out[k++] = (WeightSpec){"count", 0, {0}, false};
         break;
     }
     case OP_PRELU: {

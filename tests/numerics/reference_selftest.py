@@ -269,9 +269,15 @@ def main():
     want = np.array([[[(x[i, j, c] - mean[c]) / math.sqrt(var[c] + 0.01)
                        * gamma[c] + beta[c] for c in range(5)]
                       for j in range(2)] for i in range(3)])
-    check("batchnorm", run("batchnorm", {"epsilon": 0.01}, x,
+    check("batchnorm", run("batchnorm", {"epsilon": 0.01, "center": True,
+                                         "scale": True}, x,
                            {"moving_mean": mean, "moving_variance": var,
                             "gamma": gamma, "beta": beta}, [3, 2, 5]), want)
+    mu = x.mean(axis=2, keepdims=True)
+    sd = np.sqrt(((x - mu) ** 2).mean(axis=2, keepdims=True) + 0.001)
+    check("layernorm", run("layernorm", {"epsilon": 0.001, "center": True,
+                                         "scale": False}, x, {"beta": beta},
+                           [3, 2, 5]), (x - mu) / sd + beta)
     print(f"reference_selftest: {n} window cases, {m} pooling option cases, "
           f"{failures} failures")
     return 1 if failures or n < 40 or m < 100 else 0

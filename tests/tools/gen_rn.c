@@ -6,7 +6,8 @@
  * The program is a random graph over one or two inputs (an image and
  * sometimes a flat one): convolutions with random kernels, strides,
  * dilations, groups and paddings (valid, same, explicit symmetric and
- * asymmetric), depthwise convolutions with multipliers, batchnorm, every
+ * asymmetric), depthwise convolutions with multipliers, batchnorm (center
+ * and scale false), layernorm, normalization (weights or constants), every
  * activation word and the activation layers with arguments (ReLU, ELU,
  * LeakyReLU, hard_sigmoid, PReLU), merges that broadcast (add, subtract,
  * multiply, maximum, minimum, average, a - b, a * b), reshape, crop,
@@ -278,11 +279,12 @@ static void act_op(int y, int x, const Tensor *in) {
     }
 }
 
-/* Ops that keep the shape: batchnorm, activations, rescale, dropout. */
+/* Ops that keep the shape: batchnorm (center/scale), layernorm,
+ * normalization, activations, rescale, dropout. */
 static int elementwise(int x) {
     Tensor *in = &t[x];
     int y = new_tensor(in->rank, in->h, in->w, in->c);
-    switch (rnd(5)) {
+    switch (rnd(6)) {
     case 0:
         if (chance(50)) printf("t%d = batchnorm(t%d)\n", y, x);
         else printf("t%d = batchnorm(t%d, epsilon=%g)\n", y, x,
@@ -299,9 +301,21 @@ static int elementwise(int x) {
     case 3:
         printf("t%d = dropout(t%d, 0.%d)\n", y, x, between(1, 9));
         break;
-    default:
-        printf("t%d = batchnorm(t%d)\n", y, x);
+    default: {
+        static const char *const opts[] = {"", ", center=false", ", scale=false",
+                                           ", center=false, scale=false"};
+        int r = rnd(4);
+        if (chance(40))
+            printf("t%d = layernorm(t%d%s)\n", y, x, opts[r]);
+        else if (chance(60))
+            printf("t%d = batchnorm(t%d%s)\n", y, x, opts[r]);
+        else if (chance(50))
+            printf("t%d = normalization(t%d)\n", y, x);
+        else
+            printf("t%d = normalization(t%d, mean=0.%d, variance=%d.5)\n", y, x,
+                   between(0, 9), between(0, 2));
         break;
+    }
     }
     use(x);
     return y;

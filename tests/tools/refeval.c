@@ -197,16 +197,57 @@ static void dense(const GNode *n, rn_safetensors *st, const T *in, T *o) {
 }
 
 static void batchnorm(const GNode *n, rn_safetensors *st, const T *in, T *o) {
-    double *g = weight(st, n, "gamma", 1, in->c, 0, 0, 0);
-    double *b = weight(st, n, "beta", 1, in->c, 0, 0, 0);
+    double *g = !n->no_scale ? weight(st, n, "gamma", 1, in->c, 0, 0, 0) : NULL;
+    double *b = !n->no_center ? weight(st, n, "beta", 1, in->c, 0, 0, 0) : NULL;
     double *m = weight(st, n, "moving_mean", 1, in->c, 0, 0, 0);
     double *v = weight(st, n, "moving_variance", 1, in->c, 0, 0, 0);
     for (int y = 0; y < in->h; y++)
         for (int x = 0; x < in->w; x++)
             for (int c = 0; c < in->c; c++)
                 *at(o, y, x, c) = (*at(in, y, x, c) - m[c]) /
-                                      sqrt(v[c] + n->epsilon) * g[c] + b[c];
+                                      sqrt(v[c] + n->epsilon) * (g ? g[c] : 1) +
+                                  (b ? b[c] : 0);
     free(g), free(b), free(m), free(v);
+}
+
+/* Keras's LayerNormalization over each pixel's channels (biased
+ * variance). */
+static void layernorm(const GNode *n, rn_safetensors *st, const T *in, T *o) {
+    double *g = !n->no_scale ? weight(st, n, "gamma", 1, in->c, 0, 0, 0) : NULL;
+    double *b = !n->no_center ? weight(st, n, "beta", 1, in->c, 0, 0, 0) : NULL;
+    for (int y = 0; y < in->h; y++)
+        for (int x = 0; x < in->w; x++) {
+            double mean = 0, var = 0;
+            for (int c = 0; c < in->c; c++) mean += *at(in, y, x, c) / in->c;
+            for (int c = 0; c < in->c; c++) {
+                double d = *at(in, y, x, c) - mean;
+                var += d * d / in->c;
+            }
+            for (int c = 0; c < in->c; c++)
+                *at(o, y, x, c) = (*at(in, y, x, c) - mean) / sqrt(var + n->epsilon) *
+                                      (g ? g[c] : 1) + (b ? b[c] : 0);
+        }
+    free(g), free(b);
+}
+
+/* Keras's Normalization: (x - mean) / max(sqrt(variance), 1e-7). */
+static void normalization(const GNode *n, rn_safetensors *st, const T *in,
+                          T *o) {
+    double *m = NULL, *v = NULL;
+    if (!n->norm_mean) {
+        m = weight(st, n, "mean", 1, in->c, 0, 0, 0);
+        v = weight(st, n, "variance", 1, in->c, 0, 0, 0);
+        free(weight(st, n, "count", 0, 0, 0, 0, 0)); /* read: it must exist */
+    }
+    for (int y = 0; y < in->h; y++)
+        for (int x = 0; x < in->w; x++)
+            for (int c = 0; c < in->c; c++) {
+                int k = n->norm_n > 1 ? c : 0;
+                double mu = m ? m[c] : n->norm_mean[k];
+                double sd = sqrt(v ? v[c] : n->norm_var[k]);
+                *at(o, y, x, c) = (*at(in, y, x, c) - mu) / (sd > 1e-7 ? sd : 1e-7);
+            }
+    free(m), free(v);
 }
 
 /* alpha has the input's shape with the shared axes (bit k: Keras axis k)
@@ -332,6 +373,8 @@ static void eval_node(const GNode *n, rn_safetensors *st, T *vals, T *o) {
     case OP_DEPTHWISE_CONV2D: depthwise(n, st, in, o); activate(o, n->act); break;
     case OP_DENSE: dense(n, st, in, o); activate(o, n->act); break;
     case OP_BATCHNORM: batchnorm(n, st, in, o); break;
+    case OP_LAYERNORM: layernorm(n, st, in, o); break;
+    case OP_NORMALIZATION: normalization(n, st, in, o); break;
     case OP_ACTIVATION:
     case OP_SOFTMAX:
         memcpy(o->v, in->v, count * sizeof *o->v);

@@ -278,6 +278,36 @@ static void test_batchnorm(void) {
     n = node(OP_BATCHNORM, input1(10), NULL); /* after a dense */
     CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
     CU_ASSERT_EQUAL(n->params, 40);
+    /* center=False drops beta, scale=False gamma (Keras) */
+    n->no_center = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 30 && n->trainable == 10);
+    CU_ASSERT_EQUAL(node_weights(n, w), 3);
+    CU_ASSERT_STRING_EQUAL(w[0].suffix, "gamma");
+    n->no_scale = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 20 && n->trainable == 0);
+    /* a frozen layer: all non-trainable */
+    n->no_center = n->no_scale = false;
+    n->frozen = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 40 && n->trainable == 0);
+    CU_ASSERT_EQUAL(node_weights(n, w), 4);
+    CU_ASSERT(!w[0].trainable && !w[1].trainable);
+    /* layernorm: gamma and beta; Normalization: 2C + 1 non-trainable, or
+     * none with constants */
+    n = node(OP_LAYERNORM, input3(4, 4, 8), NULL);
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 16 && n->trainable == 16);
+    n = node(OP_NORMALIZATION, input3(4, 4, 8), NULL);
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 17 && n->trainable == 0);
+    CU_ASSERT_EQUAL(node_weights(n, w), 3);
+    CU_ASSERT(w[2].rank == 0 && !strcmp(w[2].suffix, "count"));
+    static const double mean[] = {0.5}, var[] = {2};
+    n->norm_mean = mean, n->norm_var = var, n->norm_n = 1;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 0 && node_weights(n, w) == 0);
 }
 
 static void test_merge_and_pad(void) {
