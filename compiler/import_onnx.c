@@ -625,11 +625,12 @@ ImportModel *import_onnx(const char *path, const void *data, size_t len,
             mark_live(o);
             name_layers(o);
             o->m = import_new(a, model_name);
+            const char *who = printable(a, mp->producer_name);
+            const char *ver = printable(a, mp->producer_version);
             import_comment(o->m, "Imported by rnc from %s (ONNX opset %lld, "
-                           "producer %s %s).", printable(a, base_name(path)),
-                           (long long)o->opset,
-                           printable(a, mp->producer_name),
-                           printable(a, mp->producer_version));
+                           "producer %s%s%s).", printable(a, base_name(path)),
+                           (long long)o->opset, *who ? who : "unnamed",
+                           *ver ? " " : "", ver);
             onnx_infer(o);
             if (o->nerrors == 0) onnx_map(o);
         }

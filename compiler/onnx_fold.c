@@ -216,6 +216,18 @@ static bool infer_identity(Onnx *o, ONode *n) {
     return true;
 }
 
+/* Dropout is the identity at inference; a training_mode that says
+ * otherwise is refused. */
+static bool infer_dropout(Onnx *o, ONode *n) {
+    double train;
+    if (!const_scalar(o, n, 2, "training_mode", 0, &train, NULL)) return false;
+    if (train != 0) {
+        onnx_node_error(o, n, "training_mode true (export in eval mode)");
+        return false;
+    }
+    return infer_identity(o, n);
+}
+
 static bool infer_shape(Onnx *o, ONode *n) {
     int r = n->in[0]->rank;
     int64_t start = attr_int(o, n, "start", 0), end = attr_int(o, n, "end", r);
@@ -1302,7 +1314,7 @@ static const OpRule rules[] = {
     {"Constant", 0, 0, 1, "value value_float value_int value_floats value_ints",
      infer_constant},
     {"Identity", 1, 1, 1, "", infer_identity},
-    {"Dropout", 1, 3, 1, "seed", infer_identity},
+    {"Dropout", 1, 3, 1, "seed", infer_dropout},
     {"Shape", 1, 1, 1, "start end", infer_shape},
     {"Gather", 2, 2, 1, "axis", infer_gather},
     {"Unsqueeze", 1, 2, 1, "axes", infer_unsqueeze},

@@ -107,6 +107,7 @@ typedef struct Template {
 static const Template templates[] = {
     {PAT_GELU_TANH, t_gelu_tanh, 9},
     {PAT_LAYERNORM, t_layernorm, 9},
+    {PAT_LAYERNORM, t_layernorm, 8},
     {PAT_LAYERNORM, t_layernorm, 7},
     {PAT_GELU, t_gelu_a, 5},
     {PAT_GELU, t_gelu_b, 5},
@@ -214,6 +215,21 @@ static bool channel_vector(const OValue *v, int r, int64_t c) {
     return v->rank >= 1 && v->dims[v->rank - 1] == c;
 }
 
+/* The operand of binary node n that is not value v. */
+static const OValue *other(const ONode *n, const OValue *v) {
+    return n->in[0] == v ? n->in[1] : n->in[0];
+}
+
+/* A matched LayerNorm: both means over the last axis alone, its scale
+ * and shift one value per channel. */
+static bool layernorm_ok(const Template *tp, const OValue *x,
+                         ONode *const *b) {
+    int64_t c = x->rank > 0 ? x->dims[x->rank - 1] : 0;
+    return last_axis_mean(b[0]) && last_axis_mean(b[3]) &&
+           (tp->n < 8 || channel_vector(other(b[7], b[6]->out[0]), x->rank, c)) &&
+           (tp->n < 9 || channel_vector(other(b[8], b[7]->out[0]), x->rank, c));
+}
+
 static Pattern *add_pattern(MapState *s) {
     if (s->npats == s->cap) {
         int cap = s->cap ? 2 * s->cap : 32;
@@ -243,15 +259,7 @@ static void find_templates(MapState *s, OValue *x) {
         if (tp->kind == PAT_HARD_SWISH &&
             !(near(bound[0]->a.alpha, 1.0 / 6) && near(bound[0]->a.beta, 0.5)))
             continue;
-        int64_t c = x->rank > 0 ? x->dims[x->rank - 1] : 0;
-        if (tp->kind == PAT_LAYERNORM &&
-            (!last_axis_mean(bound[0]) || !last_axis_mean(bound[3]) ||
-             (tp->n == 9 && (!channel_vector(bound[7]->in[0] == bound[6]->out[0]
-                                                 ? bound[7]->in[1] : bound[7]->in[0],
-                                             x->rank, c) ||
-                             !channel_vector(bound[8]->in[0] == bound[7]->out[0]
-                                                 ? bound[8]->in[1] : bound[8]->in[0],
-                                             x->rank, c)))))
+        if (tp->kind == PAT_LAYERNORM && !layernorm_ok(tp, x, bound))
             continue;
         Pattern *p = add_pattern(s);
         p->kind = tp->kind;
@@ -260,7 +268,7 @@ static void find_templates(MapState *s, OValue *x) {
         for (int i = 0; i < tp->n; i++) p->nodes[i] = bound[i];
         if (tp->kind == PAT_LAYERNORM) {
             p->eps = const_get(caps[4], 0);
-            p->gamma = tp->n == 9 ? caps[7] : NULL;
+            p->gamma = tp->n >= 8 ? caps[7] : NULL;
             p->beta = tp->n == 9 ? caps[8] : NULL;
         }
         claim(s, p);
@@ -742,17 +750,21 @@ static bool only_views(Onnx *o, const OValue *v) {
 static void global_pool(Onnx *o, ONode *n) {
     OValue *x = n->in[0], *out = n->out[0];
     const Attrs *a = &n->a;
-    bool spatial = x->lay && x->lay->shape.rank == 3 && a->naxes == 2;
+    /* the reduced axes cover .rn's H and W (where over 1), the one axis
+     * left over 1 is the channel */
+    bool ok = x->lay->shape.rank == 3;
+    bool covered[2] = {x->lay->shape.d[0] == 1, x->lay->shape.d[1] == 1};
     int rest = -1;
-    for (int i = 0; spatial && i < x->rank; i++) {
-        bool red = i == a->axes[0] || i == a->axes[1];
+    for (int i = 0; ok && i < x->rank; i++) {
+        bool red = false;
+        for (int k = 0; k < a->naxes; k++) red |= a->axes[k] == i;
         int ax = x->lay->axis[i];
-        if (red && ax != 0 && ax != 1 && x->dims[i] != 1) spatial = false;
-        if (!red && ax == 2) rest = i;
-        if (!red && ax >= 0 && ax != 2) spatial = false;
+        if (red && ax == 2 && x->dims[i] > 1) ok = false;
+        else if (red && ax >= 0 && ax < 2) covered[ax] = true;
+        else if (!red && ax == 2) rest = i;
+        else if (!red && ax >= 0 && x->dims[i] > 1) ok = false;
     }
-    if (!spatial || rest < 0 || !axis_is(x, a->axes[0], x->lay->axis[a->axes[0]]) ||
-        x->lay->axis[a->axes[0]] + x->lay->axis[a->axes[1]] != 1) {
+    if (!ok || rest < 0 || !covered[0] || !covered[1]) {
         onnx_node_error(o, n, "reduces axes other than the height and width "
                         "of an image");
         return;
@@ -765,7 +777,8 @@ static void global_pool(Onnx *o, ONode *n) {
     Layout *l = layout(o, y, keep ? (Shape){3, {1, 1, c}} : (Shape){1, {c}});
     /* the channel keeps its place among the output's axes */
     for (int i = 0, k = 0; i < x->rank; i++) {
-        bool red = i == a->axes[0] || i == a->axes[1];
+        bool red = false;
+        for (int j = 0; j < a->naxes; j++) red |= a->axes[j] == i;
         if (red && !a->keep) continue;
         l->axis[k++] = i == rest ? (keep ? 2 : 0) : -1;
     }
@@ -843,9 +856,6 @@ static bool unit_view(Onnx *o, const OValue *x, OValue *out) {
     while (i < x->rank && x->dims[i] == 1) i++;
     if (i != x->rank) return false;
     for (int k = out->rank; k < ONNX_MAX_RANK; k++) l->axis[k] = -1;
-    if (l->shape.rank == 1 && out->rank >= 1 && out->dims[out->rank - 1] ==
-        l->shape.d[0] && l->axis[out->rank - 1] < 0)
-        l->axis[out->rank - 1] = 0;
     out->lay = l;
     return true;
 }
