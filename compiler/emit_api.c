@@ -56,6 +56,7 @@ void emit_collect(Emitter *e) {
     e->prep = arena_alloc(g->arena, nb);
     e->pk = arena_alloc(g->arena, nb);
     e->fb = arena_alloc(g->arena, nb);
+    e->deconv = arena_alloc(g->arena, nb);
     for (int i = 0; i < g->nnodes; i++) {
         GNode *n = g->nodes[i];
         if (n->id != i) die("emit: node %s has id %d at position %d", n->name,
@@ -84,6 +85,7 @@ void emit_collect(Emitter *e) {
             e->npk += n->groups > 1 ? n->groups : 1;
         }
         e->fb[i] = prep && n->fold_bn ? e->nfb++ : -1;
+        e->deconv[i] = n->op == OP_CONV2D_TRANSPOSE ? e->ndeconv++ : -1;
     }
 }
 
@@ -201,6 +203,27 @@ static void emit_conv_tables(Emitter *e) {
                        act == ACT_RELU || act == ACT_RELU6 ? (int)act : 0,
                        comment_text(e, n->path));
         }
+        buf_printf(c, "};\n");
+    }
+    if (e->ndeconv) {
+        buf_printf(c, "\n/* Transposed convolutions, and their kernels' tensors (packed at "
+                   "load). */\n");
+        buf_printf(c, "static const rn_deconv %s_deconvs[%d] = {\n", M, e->ndeconv);
+        for (int i = 0; i < g->nnodes; i++) {
+            GNode *n = g->nodes[i];
+            if (e->deconv[i] < 0) continue;
+            const Shape *is = emit_in_shape(n);
+            buf_printf(c, "    {.ih = %d, .iw = %d, .cin = %d, .oh = %d, .ow = %d, "
+                       ".cout = %d, .kh = %d, .kw = %d,\n     .sh = %d, .sw = %d, "
+                       ".dh = %d, .dw = %d, .pad_t = %d, .pad_l = %d}, /* %s */\n",
+                       (int)is->d[0], (int)is->d[1], (int)is->d[2], (int)n->out.d[0],
+                       (int)n->out.d[1], (int)n->out.d[2], n->kh, n->kw, n->sh, n->sw,
+                       n->dh, n->dw, n->pad_t, n->pad_l, comment_text(e, n->path));
+        }
+        buf_printf(c, "};\nstatic const int %s_deconv_kernels[%d] = {", M, e->ndeconv);
+        for (int i = 0, k = 0; i < g->nnodes; i++)
+            if (e->deconv[i] >= 0)
+                buf_printf(c, "%s%d", k++ ? ", " : "", emit_weight(e, g->nodes[i], "kernel"));
         buf_printf(c, "};\n");
     }
     if (!e->nprep) return;
@@ -390,6 +413,15 @@ static void emit_load(Emitter *e) {
                    "                    free(m->w[t[j]]);\n"
                    "                    m->w[t[j]] = 0;\n                }\n"
                    "        }\n    }\n", e->nprep, M, M, M, convref, M, M);
+    if (e->ndeconv)
+        buf_printf(c, "    for (i = 0; i < %d; i++) { /* Keras's kernels, packed */\n"
+                   "        int k = %s_deconv_kernels[i];\n"
+                   "        float *p = malloc((size_t)%s_tensors[k].count * sizeof(float));\n"
+                   "        if (!p) {\n            %s_oom(err, errlen);\n"
+                   "            goto fail;\n        }\n"
+                   "        rn_deconv_pack(&%s_deconvs[i], m->w[k], p);\n"
+                   "        free(m->w[k]);\n        m->w[k] = p;\n    }\n",
+                   e->ndeconv, M, M, M, M);
     if (e->nbn)
         buf_printf(c, "    for (i = 0; i < %d; i++) {\n"
                    "        const %s_bn *b = &%s_bns[i];\n"

@@ -131,6 +131,25 @@ static void print_attrs(FILE *out, const GNode *n) {
         fputs(n->bias ? "true" : "false", out);
         attr_act(out, n, &first);
         break;
+    case OP_SEPARABLE_CONV2D:
+    case OP_CONV2D_TRANSPOSE:
+        attr_int(out, "filters", n->filters, &first);
+        if (n->op == OP_SEPARABLE_CONV2D)
+            attr_int(out, "multiplier", n->multiplier, &first);
+        attr_window(out, n, &first);
+        attr_pair(out, "dilation", n->dh, n->dw, &first);
+        attr_padding(out, n, &first);
+        if (n->op == OP_CONV2D_TRANSPOSE) {
+            /* as written (null: Keras's None); pads are resolved */
+            key(out, "output_padding", &first);
+            if (n->opad_given)
+                fprintf(out, "[%d, %d]", n->opad_h, n->opad_w);
+            else
+                fputs("null", out);
+        }
+        attr_bool(out, "bias", n->bias, &first);
+        attr_act(out, n, &first);
+        break;
     case OP_DENSE:
         attr_int(out, "units", n->filters, &first);
         key(out, "bias", &first);

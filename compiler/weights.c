@@ -68,7 +68,8 @@ static void fill_tensor(const WeightSpec *w, float *v, int64_t n,
     rn_rng r;
     rn_rng_seed(&r, weights_tensor_seed(seed, name));
     const char *s = w->suffix;
-    if (!strcmp(s, "kernel") || !strcmp(s, "depthwise_kernel")) {
+    if (!strcmp(s, "kernel") || !strcmp(s, "depthwise_kernel") ||
+        !strcmp(s, "pointwise_kernel")) {
         double fi, fo;
         weights_glorot_fans(w, &fi, &fo);
         double limit = sqrt(6.0 / (fi + fo));

@@ -304,6 +304,24 @@ typedef struct rn_dw {
 void rn_dw_run(const rn_dw *d, const float *in, const float *w,
                const float *bias, float *out, int y0, int y1);
 
+/* ----------------------------------------------------------- deconv.c */
+/* Transposed convolution (Conv2DTranspose), NHWC: input pixel (iy, ix)
+ * under tap (ky, kx) adds into output pixel (iy*sh + ky*dh - pad_t,
+ * ix*sw + kx*dw - pad_l), then bias. Generated code fills an rn_deconv
+ * with literals; the weights are packed once at load and the output rows
+ * [y0, y1) split over threads. */
+typedef struct rn_deconv {
+    int ih, iw, cin;   /* input */
+    int oh, ow, cout;  /* output */
+    int kh, kw, sh, sw, dh, dw;
+    int pad_t, pad_l;  /* output positions cut before the first */
+} rn_deconv;
+/* Keras's kernel [kh][kw][cout][cin] -> [kh][kw][cin][cout] (as many
+ * floats). */
+void rn_deconv_pack(const rn_deconv *d, const float *kernel, float *packed);
+void rn_deconv_run(const rn_deconv *d, const float *in, const float *packed,
+                   const float *bias, float *out, int y0, int y1);
+
 #ifdef __cplusplus
 }
 #endif

@@ -191,10 +191,74 @@ def depthwise_conv2d(node, x, w):
     return activation(y, a["act"])
 
 
+def separable_conv2d(node, x, w):
+    # Keras's SeparableConv2D: the depthwise conv, then a 1x1 conv
+    a, p = node["attrs"], node["path"]
+    k = w[p + ".depthwise_kernel"]  # [kh, kw, cin, mult]
+    kh, kw, cin, mult = k.shape
+    kt = k.reshape(kh, kw, cin * mult).permute(2, 0, 1).unsqueeze(1)
+    y = F.conv2d(pad_nchw(nchw(x), resolve_pads(node, x)), kt,
+                 stride=tuple(a["stride"]), dilation=tuple(a["dilation"]),
+                 groups=cin)
+    y = nhwc(F.conv2d(y, w[p + ".pointwise_kernel"].permute(3, 2, 0, 1)))
+    if a["bias"]:
+        y = y + w[p + ".bias"]
+    return activation(y, a["act"])
+
+
+def deconv_axis(mode, size, k, s, d, op, lo, hi):
+    """Output length and the positions cut before it: Keras's
+    deconv_output_length (keras/utils/conv_utils.py) and the padding
+    TensorFlow gives the conv it transposes (conv2d_backprop_input), or
+    PyTorch's ConvTranspose2d for explicit pads."""
+    ek = (k - 1) * d + 1
+    if mode == "explicit":
+        return (size - 1) * s + ek - lo - hi + (op or 0), lo
+    if op is None:
+        length = size * s + max(ek - s, 0) if mode == "valid" else size * s
+    else:
+        pad = ek // 2 if mode == "same" else 0
+        length = (size - 1) * s + ek - 2 * pad + op
+    if mode == "valid":
+        return length, 0
+    total = max((size - 1) * s + ek - length, 0)
+    return length, total // 2
+
+
+def conv2d_transpose(node, x, w):
+    a, p = node["attrs"], node["path"]
+    (kh, kw), (sh, sw), (dh, dw) = a["kernel"], a["stride"], a["dilation"]
+    t, b, l, r = a["pads"]
+    op = a["output_padding"] or [None, None]
+    oh, top = deconv_axis(a["padding"], x.shape[1], kh, sh, dh, op[0], t, b)
+    ow, left = deconv_axis(a["padding"], x.shape[2], kw, sw, dw, op[1], l, r)
+    if (top, left) != (t, l):
+        raise RefError(f"node {node['id']}: pads before should be "
+                       f"{[top, left]}, rnc resolved {[t, l]}")
+    # Keras [kh, kw, filters, cin] -> torch [cin, filters, kh, kw]
+    k = w[p + ".kernel"].permute(3, 2, 0, 1)
+    xs = nchw(x)
+    opad = [o or 0 for o in op]
+    if (a["padding"] == "explicit" and t == b and l == r and
+            opad[0] < max(sh, dh) and opad[1] < max(sw, dw)):
+        y = F.conv_transpose2d(xs, k, stride=(sh, sw), padding=(t, l),
+                               output_padding=tuple(opad), dilation=(dh, dw))
+    else:
+        # every output position, then the window [top, top + oh) of it
+        full = F.conv_transpose2d(xs, k, stride=(sh, sw), dilation=(dh, dw))
+        full = F.pad(full, (0, max(left + ow - full.shape[3], 0),
+                            0, max(top + oh - full.shape[2], 0)))
+        y = full[:, :, top:top + oh, left:left + ow]
+    y = nhwc(y)
+    if a["bias"]:
+        y = y + w[p + ".bias"]
+    return activation(y, a["act"])
+
+
 def dense(node, x, w):
     a = node["attrs"]
     p = node["path"]
-    y = x @ w[p + ".kernel"]  # [1, in] @ [in, units]
+    y = x @ w[p + ".kernel"]  # [..., in] @ [in, units], at every pixel
     if a["bias"]:
         y = y + w[p + ".bias"]
     return activation(y, a["act"])
@@ -338,6 +402,10 @@ def evaluate(graph, w, inputs):
             y = conv2d(node, x, w)
         elif op == "depthwise_conv2d":
             y = depthwise_conv2d(node, x, w)
+        elif op == "separable_conv2d":
+            y = separable_conv2d(node, x, w)
+        elif op == "conv2d_transpose":
+            y = conv2d_transpose(node, x, w)
         elif op == "dense":
             y = dense(node, x, w)
         elif op == "batchnorm":

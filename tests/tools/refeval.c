@@ -184,16 +184,74 @@ static void depthwise(const GNode *n, rn_safetensors *st, const T *in, T *o) {
     free(b);
 }
 
+/* Dense on the channels of every pixel (a flat tensor is one pixel). */
 static void dense(const GNode *n, rn_safetensors *st, const T *in, T *o) {
     double *k = weight(st, n, "kernel", 2, in->c, o->c, 0, 0);
     double *b = n->bias ? weight(st, n, "bias", 1, o->c, 0, 0, 0) : NULL;
-    for (int u = 0; u < o->c; u++) {
-        double s = b ? b[u] : 0;
-        for (int i = 0; i < in->c; i++) s += in->v[i] * k[(size_t)i * o->c + u];
-        o->v[u] = s;
-    }
+    for (int y = 0; y < in->h; y++)
+        for (int x = 0; x < in->w; x++)
+            for (int u = 0; u < o->c; u++) {
+                double s = b ? b[u] : 0;
+                for (int i = 0; i < in->c; i++)
+                    s += *at(in, y, x, i) * k[(size_t)i * o->c + u];
+                *at(o, y, x, u) = s;
+            }
     free(k);
     free(b);
+}
+
+/* SeparableConv2D: the depthwise taps, then the 1x1 conv, per pixel. */
+static void separable(const GNode *n, rn_safetensors *st, const T *in, T *o) {
+    int mult = n->multiplier, cm = in->c * mult;
+    double *dk = weight(st, n, "depthwise_kernel", 4, n->kh, n->kw, in->c, mult);
+    double *pk = weight(st, n, "pointwise_kernel", 4, 1, 1, cm, o->c);
+    double *b = n->bias ? weight(st, n, "bias", 1, o->c, 0, 0, 0) : NULL;
+    double *mid = calloc((size_t)cm, sizeof *mid);
+    if (!mid) die("out of memory");
+    for (int oy = 0; oy < o->h; oy++)
+        for (int ox = 0; ox < o->w; ox++) {
+            for (int c = 0; c < cm; c++) {
+                double s = 0;
+                for (int ky = 0; ky < n->kh; ky++)
+                    for (int kx = 0; kx < n->kw; kx++) {
+                        int iy, ix;
+                        if (tap(n, in, oy, ox, ky, kx, &iy, &ix))
+                            s += *at(in, iy, ix, c / mult) *
+                                 dk[((size_t)ky * n->kw + kx) * (size_t)cm + (size_t)c];
+                    }
+                mid[c] = s;
+            }
+            for (int f = 0; f < o->c; f++) {
+                double s = b ? b[f] : 0;
+                for (int c = 0; c < cm; c++) s += mid[c] * pk[(size_t)c * o->c + f];
+                *at(o, oy, ox, f) = s;
+            }
+        }
+    free(dk), free(pk), free(b), free(mid);
+}
+
+/* Conv2DTranspose as a scatter: input (iy, ix) under tap (ky, kx) adds into
+ * output (iy*sh + ky*dh - pad_t, ix*sw + kx*dw - pad_l), when inside. */
+static void deconv(const GNode *n, rn_safetensors *st, const T *in, T *o) {
+    double *k = weight(st, n, "kernel", 4, n->kh, n->kw, o->c, in->c);
+    double *b = n->bias ? weight(st, n, "bias", 1, o->c, 0, 0, 0) : NULL;
+    for (int y = 0; y < o->h; y++)
+        for (int x = 0; x < o->w; x++)
+            for (int f = 0; f < o->c; f++) *at(o, y, x, f) = b ? b[f] : 0;
+    for (int iy = 0; iy < in->h; iy++)
+        for (int ix = 0; ix < in->w; ix++)
+            for (int ky = 0; ky < n->kh; ky++)
+                for (int kx = 0; kx < n->kw; kx++) {
+                    int oy = iy * n->sh + ky * n->dh - n->pad_t;
+                    int ox = ix * n->sw + kx * n->dw - n->pad_l;
+                    if (oy < 0 || oy >= o->h || ox < 0 || ox >= o->w) continue;
+                    for (int f = 0; f < o->c; f++)
+                        for (int c = 0; c < in->c; c++)
+                            *at(o, oy, ox, f) += *at(in, iy, ix, c) *
+                                k[(((size_t)ky * n->kw + kx) * (size_t)o->c + (size_t)f) *
+                                  (size_t)in->c + (size_t)c];
+                }
+    free(k), free(b);
 }
 
 static void batchnorm(const GNode *n, rn_safetensors *st, const T *in, T *o) {
@@ -372,6 +430,8 @@ static void eval_node(const GNode *n, rn_safetensors *st, T *vals, T *o) {
     case OP_CONV2D: conv2d(n, st, in, o); activate(o, n->act); break;
     case OP_DEPTHWISE_CONV2D: depthwise(n, st, in, o); activate(o, n->act); break;
     case OP_DENSE: dense(n, st, in, o); activate(o, n->act); break;
+    case OP_SEPARABLE_CONV2D: separable(n, st, in, o); activate(o, n->act); break;
+    case OP_CONV2D_TRANSPOSE: deconv(n, st, in, o); activate(o, n->act); break;
     case OP_BATCHNORM: batchnorm(n, st, in, o); break;
     case OP_LAYERNORM: layernorm(n, st, in, o); break;
     case OP_NORMALIZATION: normalization(n, st, in, o); break;
