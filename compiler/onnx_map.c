@@ -566,9 +566,15 @@ static void view(Onnx *o, ONode *n) {
         out->lay = l;
         return;
     }
+    /* a flatten behind the batch, [1, ...] -> [1, N], is a layer of its
+     * own (named after the node) unless the value is flat already */
+    bool to_flat = (out->rank == 2 && out->dims[0] == 1) || out->rank == 1;
+    if (to_flat && strcmp(n->op, "Squeeze")) {
+        flatten(o, x, out, 0, n->name);
+        return;
+    }
     if (unit_view(o, x, out)) return;
-    /* a flatten behind the batch: [1, ...] -> [1, N] */
-    if ((out->rank == 2 && out->dims[0] == 1) || out->rank == 1) {
+    if (to_flat) {
         flatten(o, x, out, 0, n->name);
         return;
     }
