@@ -100,9 +100,9 @@ const char *attr_str(Onnx *o, const ONode *n, const char *name,
                      const char *def) {
     const Onnx__AttributeProto *a = typed(o, n, name, AT_STRING);
     if (!a) return def;
-    char *s = arena_strndup(o->a, (const char *)a->s.data,
-                            a->s.len > 64 ? 64 : a->s.len);
-    return printable(o->a, s);
+    size_t len = a->s.len > 64 ? 64 : a->s.len;
+    if (len == 0) return ""; /* data may be NULL then */
+    return printable(o->a, arena_strndup(o->a, (const char *)a->s.data, len));
 }
 
 int attr_ints(Onnx *o, const ONode *n, const char *name, int64_t *out,

@@ -129,6 +129,7 @@ typedef struct Onnx {
     int noutputs;
     const ImportOptions *opt;
     ImportModel *m;
+    bool bad_number;    /* onnx_map.c: a number of the text not finite */
     int64_t budget, spent; /* values made here (folded constants, weights
                               transposed): at most budget, set from the
                               initializers' size, so no file costs memory

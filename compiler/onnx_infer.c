@@ -260,6 +260,10 @@ static bool infer_batchnorm(Onnx *o, ONode *n) {
     }
     n->a.eps = attr_float(o, n, "epsilon", 1e-5);
     (void)attr_float(o, n, "momentum", 0.9);
+    if (!(n->a.eps > 0)) {
+        onnx_node_error(o, n, "epsilon %g (rnc takes a positive one)", n->a.eps);
+        return false;
+    }
     fold_same_shape(n);
     return true;
 }
@@ -281,6 +285,10 @@ static bool infer_layernorm(Onnx *o, ONode *n) {
     (void)attr_int(o, n, "stash_type", 1);
     n->a.axis = axis;
     n->a.eps = attr_float(o, n, "epsilon", 1e-5);
+    if (!(n->a.eps > 0)) {
+        onnx_node_error(o, n, "epsilon %g (rnc takes a positive one)", n->a.eps);
+        return false;
+    }
     fold_same_shape(n);
     return true;
 }

@@ -111,10 +111,15 @@ static const char *image_var(Onnx *o, ONode *n, OValue *v) {
 /* ------------------------------------------------------------ numbers */
 
 /* The shortest decimal that reads back as the same float32 (ONNX's
- * attributes are float32): 1e-05 rather than 9.99999975e-06. */
+ * attributes are float32): 1e-05 rather than 9.99999975e-06. The text
+ * has no infinity or NaN: such a number is flagged for the node. */
 static const char *fnum(Onnx *o, double v) {
     char buf[40];
     float f = (float)v;
+    if (!isfinite(f)) {
+        o->bad_number = true;
+        return "0";
+    }
     for (int p = 1; p <= 9; p++) {
         snprintf(buf, sizeof buf, "%.*g", p, (double)f);
         if ((float)strtod(buf, NULL) == f) break;
@@ -366,8 +371,9 @@ static void activation(MapState *s, ONode *n) {
     if (w) {
         y = emit1(o, n, w, x->lay->var, NULL);
     } else if (!strcmp(n->op, "Clip")) {
-        if (!a->has_lo || a->lo != 0) {
-            onnx_node_error(o, n, "a minimum of %g (rnc clips at 0 only)", a->lo);
+        if (!a->has_lo || a->lo != 0 || !(a->hi >= 0)) {
+            onnx_node_error(o, n, "clips to [%g, %g] (rnc clips from 0 to a "
+                            "maximum of at least 0)", a->lo, a->hi);
             return;
         }
         y = emit1(o, n, "relu", x->lay->var,
@@ -624,6 +630,10 @@ static void with_const(Onnx *o, ONode *n, OValue *x, OValue *c, bool c_first) {
     const char *y;
     if (nch == 1) {
         const char *k = fnum(o, v[0]), *args;
+        if (div && v[0] == 0) {
+            onnx_node_error(o, n, "divides by zero");
+            return;
+        }
         if (mul) args = k;
         else if (div) args = arena_printf(o->a, "1/%s", k);
         else if (add) args = arena_printf(o->a, "1, offset=%s", k);
@@ -1042,8 +1052,12 @@ void onnx_map(Onnx *o) {
         if (!inputs_known(n)) continue;
         if (!onnx_spend(o, n, 0)) break;
         int errors = o->nerrors;
+        o->bad_number = false;
         node(&s, n);
         n->done = true;
+        if (o->bad_number)
+            onnx_node_error(o, n, "an attribute or constant that is not a "
+                            "finite number (as float32)");
         if (o->nerrors == errors && !n->out[0]->lay &&
             (n->out[0]->nuses || n->out[0]->is_output))
             die("onnx_map: node %s (%s) gave no value", n->label, n->op);

@@ -231,7 +231,9 @@ static void find_templates(Finder *s, OValue *x) {
         if (tp->kind == PAT_HARD_SWISH &&
             !(onnx_near(bound[0]->a.alpha, 1.0 / 6) && onnx_near(bound[0]->a.beta, 0.5)))
             continue;
-        if (tp->kind == PAT_LAYERNORM && !layernorm_ok(tp, x, bound))
+        if (tp->kind == PAT_LAYERNORM &&
+            (!layernorm_ok(tp, x, bound) || !(const_get(caps[4], 0) > 0) ||
+             !isfinite(const_get(caps[4], 0))))
             continue;
         Pattern *p = add_pattern(s);
         p->kind = tp->kind;
