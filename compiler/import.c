@@ -199,6 +199,7 @@ void import_comment(ImportModel *m, const char *fmt, ...) {
 const char *import_input(ImportModel *m, const char *name, const Shape *s) {
     if (s->rank != 1 && s->rank != 3) die("import_input: rank %d", s->rank);
     const char *var = new_var(m, name);
+    set_put(m->a, &m->names, var, m->n); /* an input is a layer name too */
     Line *l = new_line(m, LINE_INPUT);
     l->var = var;
     l->shape = *s;
@@ -409,7 +410,7 @@ static void compile_back(ImportModel *m, const char *rn_path, const Buf *text,
 int import_check(ImportModel *m, const char *rn_path, Buf *text, char *err,
                  size_t errlen) {
     mark_live(m);
-    int layers = 0;
+    int layers = 0, outputs = 0;
     for (int i = 0; i < m->n; i++) {
         const Line *l = &m->lines[i];
         if (l->kind == LINE_INPUT && !l->live) {
@@ -417,8 +418,9 @@ int import_check(ImportModel *m, const char *rn_path, Buf *text, char *err,
             return -1;
         }
         layers += l->live && l->kind != LINE_OUTPUT;
+        outputs += l->kind == LINE_OUTPUT;
     }
-    if (layers == 0 || m->lines[m->n - 1].kind != LINE_OUTPUT) {
+    if (outputs == 0) {
         snprintf(err, errlen, "the model has no output");
         return -1;
     }

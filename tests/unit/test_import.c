@@ -30,8 +30,11 @@ static ImportModel *small_model(Arena *a) {
     import_weight(m, "kernel", 4, (int64_t[]){2, 2, 3, 4}, k4);
     import_weight(m, "bias", 1, (int64_t[]){4}, b4);
     const char *r = import_layer(m, "relu", "relu", &c, 1, NULL);
+    /* a layer named as an input is renamed */
+    r = import_layer(m, "relu", "x0in", &r, 1, NULL);
     /* dead: feeds nothing */
     const char *dead = import_layer(m, "conv2d", "conv1", &r, 1, "4, 1");
+    /* (a repeated name gets _1; the layer feeds nothing, so it is left out) */
     import_weight(m, "kernel", 4, (int64_t[]){1, 1, 4, 4}, k4);
     (void)dead;
     const char *p = import_layer(m, "global_avgpool", "avg pool.1\"\\x", &r, 1, NULL);
@@ -59,7 +62,8 @@ static void test_text(void) {
         "\n"
         "conv1 = conv2d(input_, 4, 2, padding=[0, 1, 0, 1], name=\"conv1\")\n"
         "relu_ = relu(conv1, name=\"relu\")\n"
-        "avg_pool_1_x = global_avgpool(relu_, name=\"avg pool.1__x\")\n"
+        "x0in_1 = relu(relu_, name=\"x0in_1\")\n"
+        "avg_pool_1_x = global_avgpool(x0in_1, name=\"avg pool.1__x\")\n"
         "fc = dense(avg_pool_1_x, 2, name=\"fc\")\n"
         "\n"
         "output fc\n"
