@@ -28,6 +28,9 @@ enum {
     ONNX_MAX_SMALL = 65536,     /* kernel, stride, dilation, pads, groups */
 };
 #define ONNX_MAX_ELEMS ((int64_t)1 << 29)   /* of one tensor (2 GiB float) */
+#define ONNX_MAX_DIM ((int64_t)1 << 24)     /* one axis of a tensor computed
+                                               at run time (the language's
+                                               bound on channels and units) */
 #define ONNX_MAX_FOLD ((int64_t)1 << 24)    /* of one constant folded here */
 #define ONNX_BUDGET_BASE ((int64_t)1 << 26) /* values made beyond twice the
                                                initializers' */

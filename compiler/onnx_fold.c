@@ -101,9 +101,9 @@ bool fold_need_rank(Onnx *o, ONode *n, int rank) {
  * the count within ONNX_MAX_ELEMS. */
 bool fold_runtime_ok(Onnx *o, ONode *n, int rank, const int64_t *dims) {
     for (int i = 0; i < rank; i++)
-        if (dims[i] < 1) {
-            onnx_node_error(o, n, "an output dimension is %lld",
-                            (long long)dims[i]);
+        if (dims[i] < 1 || dims[i] > ONNX_MAX_DIM) {
+            onnx_node_error(o, n, "an output dimension is %lld (rnc takes 1 "
+                            "to 2^24)", (long long)dims[i]);
             return false;
         }
     if (dims_count(rank, dims) < 0) {

@@ -375,6 +375,7 @@ static bool infer_gemm(Onnx *o, ONode *n) {
         return false;
     }
     int64_t dims[2] = {a->dims[0], units};
+    if (!fold_runtime_ok(o, n, 2, dims)) return false;
     fold_set_shape(n->out[0], 2, dims, DT_FLOAT);
     return true;
 }

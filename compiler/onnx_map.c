@@ -684,6 +684,10 @@ static OValue *aligned(const OValue *out, OValue *a, OValue *b) {
         int ax = big->lay->axis[i];
         if (ax < 0 || !axis_is(small, i, ax)) return NULL;
     }
+    for (int r = 0; r < a->lay->shape.rank; r++) {
+        int64_t x = a->lay->shape.d[r], y = b->lay->shape.d[r];
+        if (x != y && x != 1 && y != 1) return NULL;
+    }
     bool a_full = !memcmp(a->dims, out->dims, (size_t)out->rank * sizeof *a->dims);
     bool b_full = !memcmp(b->dims, out->dims, (size_t)out->rank * sizeof *b->dims);
     return a_full ? a : b_full ? b : NULL;
@@ -701,15 +705,14 @@ static void binary(Onnx *o, ONode *n) {
     for (int i = 0; i < 5; i++)
         if (!strcmp(n->op, ops[i][0])) word = ops[i][1];
     if (!word) {
-        onnx_node_error(o, n, "of two tensors computed at run time");
+        onnx_node_error(o, n, "divides two tensors computed at run time "
+                        "(rnc has no op for that)");
         return;
     }
     /* a [1, C, 1, 1] held flat meets an image: make it an image */
-    if (a->rank == 4 && b->rank == 4 && is_image(a) != is_image(b)) {
-        ONode *dummy = n;
-        if (!is_image(a) && !image_var(o, dummy, a)) return;
-        if (!is_image(b) && !image_var(o, dummy, b)) return;
-    }
+    if (a->rank == 4 && b->rank == 4 && is_image(a) != is_image(b) &&
+        !image_var(o, n, is_image(a) ? b : a))
+        return;
     OValue *full = aligned(n->out[0], a, b);
     if (!full) {
         onnx_node_error(o, n, "operands whose layouts rnc cannot line up");

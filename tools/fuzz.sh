@@ -82,6 +82,7 @@ for h in $ONLY; do
     seeds "$h" "$RUN/seeds/$h"
     dict=
     [ "$h" = frontend ] && dict=-dict=tests/fuzz/rn.dict
+    [ "$h" = onnx ] && dict=-dict=tests/fuzz/onnx.dict
     # ONNX files of the import tests run to 44 KB: take them whole
     maxlen=4096
     [ "$h" = onnx ] && maxlen=65536
