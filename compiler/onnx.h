@@ -21,19 +21,22 @@
 
 /* Limits that keep a damaged or hostile file from exhausting memory or
  * time; each is a clear error when passed. */
-#define ONNX_MAX_FILE ((size_t)2 << 30)   /* protobuf's own limit */
+#define ONNX_MAX_FILE ((size_t)2 << 30) /* protobuf's own limit */
 enum {
-    ONNX_MAX_RANK = 6,          /* axes of any tensor */
-    ONNX_MAX_NODES = 100000,    /* nodes, values and initializers each */
-    ONNX_MAX_SMALL = 65536,     /* kernel, stride, dilation, pads, groups */
+    ONNX_MAX_RANK = 6,       /* axes of any tensor */
+    ONNX_MAX_NODES = 100000, /* nodes, values and initializers each */
+    ONNX_MAX_SMALL = 65536,  /* kernel, stride, dilation, pads, groups */
 };
-#define ONNX_MAX_ELEMS ((int64_t)1 << 29)   /* of one tensor (2 GiB float) */
-#define ONNX_MAX_DIM ((int64_t)1 << 24)     /* one axis of a tensor computed
-                                               at run time (the language's
-                                               bound on channels and units) */
-#define ONNX_MAX_FOLD ((int64_t)1 << 24)    /* of one constant folded here */
-#define ONNX_BUDGET_BASE ((int64_t)1 << 26) /* values made beyond twice the
-                                               initializers' */
+/* Values of one tensor (2 GiB as float). */
+#define ONNX_MAX_ELEMS ((int64_t)1 << 29)
+/* One axis of a tensor computed at run time: the language's bound on
+ * channels and units. */
+#define ONNX_MAX_DIM ((int64_t)1 << 24)
+/* Values of one constant folded here. */
+#define ONNX_MAX_FOLD ((int64_t)1 << 24)
+/* Values an import may make (folded constants, transposed weights) beyond
+ * twice the initializers'. */
+#define ONNX_BUDGET_BASE ((int64_t)1 << 26)
 
 typedef enum { DT_FLOAT, DT_INT64 } DType;
 
@@ -56,24 +59,24 @@ typedef struct Layout {
     const char *var;
     Shape shape;
     int8_t axis[ONNX_MAX_RANK];
-    Shape from;       /* rank 0 unless a flattened image */
+    Shape from; /* rank 0 unless a flattened image */
     int8_t order[3];
 } Layout;
 
 typedef struct OValue {
     const char *name;
-    int producer;     /* node index; -1 for graph inputs and initializers */
-    int rank;         /* -1: unknown (the producer failed) */
+    int producer; /* node index; -1 for graph inputs and initializers */
+    int rank;     /* -1: unknown (the producer failed) */
     int64_t dims[ONNX_MAX_RANK];
     DType dt;
-    Const *c;         /* the value when it is a constant */
-    int *uses;        /* nodes reading it (a node once per input slot) */
+    Const *c;  /* the value when it is a constant */
+    int *uses; /* nodes reading it (a node once per input slot) */
     int nuses;
-    bool is_output;   /* a graph output */
-    Layout *lay;      /* onnx_map.c */
+    bool is_output; /* a graph output */
+    Layout *lay;    /* onnx_map.c */
 } OValue;
 
-/* Attributes decoded by onnx_fold.c, by op:
+/* Attributes decoded by onnx_infer.c and onnx_fold.c, by op:
  *  Conv/ConvTranspose/pools: k, s, d, pads (t, b, l, r), group, out_pad,
  *      ceil, count_pad; auto_pad resolved into pads
  *  axis ops: axis (normalized), perm, axes/naxes, keep
@@ -91,24 +94,24 @@ typedef struct Attrs {
     bool has_lo, has_hi;
     const char *mode;
     int scale[2];
-    int64_t *split;     /* Split: sizes of the outputs */
+    int64_t *split;      /* Split: sizes of the outputs */
     int64_t start, stop; /* Slice on one axis */
 } Attrs;
 
 typedef struct ONode {
     int index;
     const Onnx__NodeProto *p;
-    const char *label;  /* for messages: the node's name or "#index" */
-    const char *op;     /* op_type */
-    OValue **in;        /* NULL where an optional input is left out */
+    const char *label; /* for messages: the node's name or "#index" */
+    const char *op;    /* op_type */
+    OValue **in;       /* NULL where an optional input is left out */
     int nin;
     OValue **out;
     int nout;
-    const char *scope;  /* PyTorch's module path ("layer1.0.conv1") or "" */
-    const char *name;   /* the layer name it gives */
-    bool live;          /* feeds a graph output */
-    bool done;          /* emitted, or absorbed into another node's layer */
-    int pattern;        /* onnx_patterns.c: its pattern, or -1 */
+    const char *scope; /* PyTorch's module path ("layer1.0.conv1") or "" */
+    const char *name;  /* the layer name it gives */
+    bool live;         /* feeds a graph output */
+    bool done;         /* emitted, or absorbed into another node's layer */
+    int pattern;       /* onnx_patterns.c: its pattern, or -1 */
     Attrs a;
 } ONode;
 
@@ -116,7 +119,7 @@ typedef struct ImportOptions ImportOptions;
 
 typedef struct Onnx {
     Arena *a;
-    const char *path;   /* the model file, for messages */
+    const char *path; /* the model file, for messages */
     FILE *errs;
     int nerrors;
     int64_t opset;
@@ -125,14 +128,14 @@ typedef struct Onnx {
     int nvalues;
     ONode *nodes;
     int nnodes;
-    int *order;         /* node indices in a topological order */
-    OValue **inputs;    /* runtime graph inputs */
+    int *order;      /* node indices in a topological order */
+    OValue **inputs; /* runtime graph inputs */
     int ninputs;
     OValue **outputs;
     int noutputs;
     const ImportOptions *opt;
     ImportModel *m;
-    bool bad_number;    /* onnx_map.c: a number of the text not finite */
+    bool bad_number;       /* onnx_map.c: a number of the text not finite */
     int64_t budget, spent; /* values made here (folded constants, weights
                               transposed): at most budget, set from the
                               initializers' size, so no file costs memory
@@ -152,8 +155,7 @@ double attr_float(Onnx *o, const ONode *n, const char *name, double def);
 const char *attr_str(Onnx *o, const ONode *n, const char *name,
                      const char *def);
 /* INTS into out (at most max); the count, or -1 when absent or bad. */
-int attr_ints(Onnx *o, const ONode *n, const char *name, int64_t *out,
-              int max);
+int attr_ints(Onnx *o, const ONode *n, const char *name, int64_t *out, int max);
 /* A TensorProto decoded (dims checked, data length checked): the Const
  * and its dims; false with a message in err. */
 bool onnx_tensor(Onnx *o, const Onnx__TensorProto *t, Const **c, int *rank,
@@ -206,8 +208,8 @@ bool fold_runtime_ok(Onnx *o, ONode *n, int rank, const int64_t *dims);
 bool fold_all_const(const ONode *n);
 /* The axes of Squeeze/Reduce*: the attribute before from_input_opset, input
  * k from then on; sorted, normalized to rank r; *naxes -1 when none. */
-bool fold_axes(Onnx *o, ONode *n, int from_input_opset, int k, int r,
-               int *axes, int *naxes);
+bool fold_axes(Onnx *o, ONode *n, int from_input_opset, int k, int r, int *axes,
+               int *naxes);
 bool fold_broadcast(Onnx *o, ONode *n, const OValue *a, const OValue *b,
                     int *rank, int64_t *dims);
 

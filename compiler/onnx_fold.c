@@ -40,8 +40,8 @@ bool fold_axis(Onnx *o, ONode *n, int64_t ax, int rank, int *out) {
 
 /* A constant input as integers (at most max); false with a message when
  * it is not a constant. */
-bool fold_ints(Onnx *o, ONode *n, int k, const char *what,
-               int64_t *out, int max, int *count) {
+bool fold_ints(Onnx *o, ONode *n, int k, const char *what, int64_t *out,
+               int max, int *count) {
     OValue *v = fold_in(n, k);
     if (!v || !v->c) {
         onnx_node_error(o, n, "%s must be a constant", what);
@@ -69,8 +69,8 @@ bool fold_ints(Onnx *o, ONode *n, int k, const char *what,
 }
 
 /* A constant scalar input (one value), or def when left out. */
-bool fold_scalar(Onnx *o, ONode *n, int k, const char *what,
-                 double def, double *out, bool *given) {
+bool fold_scalar(Onnx *o, ONode *n, int k, const char *what, double def,
+                 double *out, bool *given) {
     OValue *v = fold_in(n, k);
     *out = def;
     if (given) *given = false;
@@ -102,8 +102,10 @@ bool fold_need_rank(Onnx *o, ONode *n, int rank) {
 bool fold_runtime_ok(Onnx *o, ONode *n, int rank, const int64_t *dims) {
     for (int i = 0; i < rank; i++)
         if (dims[i] < 1 || dims[i] > ONNX_MAX_DIM) {
-            onnx_node_error(o, n, "an output dimension is %lld (rnc takes 1 "
-                            "to 2^24)", (long long)dims[i]);
+            onnx_node_error(o, n,
+                            "an output dimension is %lld (rnc takes 1 "
+                            "to 2^24)",
+                            (long long)dims[i]);
             return false;
         }
     if (dims_count(rank, dims) < 0) {
@@ -125,7 +127,8 @@ static void bstrides(int rank, const int64_t *dims, int r, int64_t *st) {
     int64_t s = 1;
     for (int i = r - 1; i >= 0; i--) {
         int k = i - (r - rank);
-        if (k < 0 || dims[k] == 1) st[i] = 0;
+        if (k < 0 || dims[k] == 1)
+            st[i] = 0;
         else {
             st[i] = s;
             s *= dims[k];
@@ -141,8 +144,10 @@ bool fold_broadcast(Onnx *o, ONode *n, const OValue *a, const OValue *b,
         int ia = i - (r - a->rank), ib = i - (r - b->rank);
         int64_t da = ia >= 0 ? a->dims[ia] : 1, db = ib >= 0 ? b->dims[ib] : 1;
         if (da != db && da != 1 && db != 1) {
-            onnx_node_error(o, n, "shapes do not broadcast (axis %d: %lld and "
-                            "%lld)", i, (long long)da, (long long)db);
+            onnx_node_error(o, n,
+                            "shapes do not broadcast (axis %d: %lld and "
+                            "%lld)",
+                            i, (long long)da, (long long)db);
             return false;
         }
         dims[i] = da == 1 ? db : da;
@@ -189,7 +194,8 @@ bool fold_constant(Onnx *o, ONode *n) {
         v->rank = 1;
         v->dims[0] = (int64_t)a->n_ints;
     } else {
-        onnx_node_error(o, n, "has no value rnc reads (value, value_float, "
+        onnx_node_error(o, n,
+                        "has no value rnc reads (value, value_float, "
                         "value_int, value_floats, value_ints)");
         return false;
     }
@@ -227,7 +233,8 @@ bool fold_shape(Onnx *o, ONode *n) {
     if (end < start) end = start;
     OValue *v = n->out[0];
     v->c = const_new(o, DT_INT64, end - start);
-    for (int64_t i = start; i < end; i++) v->c->i[i - start] = n->in[0]->dims[i];
+    for (int64_t i = start; i < end; i++)
+        v->c->i[i - start] = n->in[0]->dims[i];
     v->rank = 1;
     v->dims[0] = end - start;
     v->dt = DT_INT64;
@@ -269,8 +276,10 @@ static bool fold_arith(Onnx *o, ONode *n, const OValue *a, const OValue *b,
             ib += x * sb[d];
         }
         double v = arith(n->op, const_get(a->c, ia), const_get(b->c, ib), ints);
-        if (ints) c->i[i] = v >= -9e18 && v <= 9e18 ? (int64_t)v : 0;
-        else c->f[i] = (float)v;
+        if (ints)
+            c->i[i] = v >= -9e18 && v <= 9e18 ? (int64_t)v : 0;
+        else
+            c->f[i] = (float)v;
     }
     out->c = c;
     fold_set_shape(out, r, dims, c->dt);
@@ -293,7 +302,8 @@ bool fold_binary(Onnx *o, ONode *n) {
     if (a->c && b->c) return fold_arith(o, n, a, b, n->out[0]);
     int r;
     int64_t dims[ONNX_MAX_RANK];
-    if (!fold_broadcast(o, n, a, b, &r, dims) || !fold_runtime_ok(o, n, r, dims))
+    if (!fold_broadcast(o, n, a, b, &r, dims) ||
+        !fold_runtime_ok(o, n, r, dims))
         return false;
     fold_set_shape(n->out[0], r, dims, DT_FLOAT);
     return true;
@@ -311,7 +321,8 @@ bool fold_cast(Onnx *o, ONode *n) {
     OValue *x = n->in[0], *v = n->out[0];
     if (!x->c) {
         if (!to_float || x->dt != DT_FLOAT) {
-            onnx_node_error(o, n, "casts a tensor computed at run time to "
+            onnx_node_error(o, n,
+                            "casts a tensor computed at run time to "
                             "integers");
             return false;
         }
@@ -321,9 +332,12 @@ bool fold_cast(Onnx *o, ONode *n) {
     v->c = const_new(o, to_float ? DT_FLOAT : DT_INT64, x->c->count);
     for (int64_t i = 0; i < x->c->count; i++) {
         double d = const_get(x->c, i);
-        if (to_float) v->c->f[i] = (float)d;
-        else if (to == 9) v->c->i[i] = d != 0;
-        else v->c->i[i] = d >= -9e18 && d <= 9e18 ? (int64_t)d : 0;
+        if (to_float)
+            v->c->f[i] = (float)d;
+        else if (to == 9)
+            v->c->i[i] = d != 0;
+        else
+            v->c->i[i] = d >= -9e18 && d <= 9e18 ? (int64_t)d : 0;
     }
     fold_set_shape(v, x->rank, x->dims, v->c->dt);
     return true;
@@ -332,7 +346,8 @@ bool fold_cast(Onnx *o, ONode *n) {
 bool fold_gather(Onnx *o, ONode *n) {
     OValue *x = n->in[0], *idx = n->in[1];
     int axis;
-    if (!fold_axis(o, n, attr_int(o, n, "axis", 0), x->rank, &axis)) return false;
+    if (!fold_axis(o, n, attr_int(o, n, "axis", 0), x->rank, &axis))
+        return false;
     if (!x->c || !idx->c) {
         onnx_node_error(o, n, "gathers from a tensor computed at run time");
         return false;
@@ -359,13 +374,16 @@ bool fold_gather(Onnx *o, ONode *n) {
             if (k < 0) k += len;
             if (k < 0 || k >= len) {
                 onnx_node_error(o, n, "index %lld is outside %lld",
-                                (long long)const_get(idx->c, j), (long long)len);
+                                (long long)const_get(idx->c, j),
+                                (long long)len);
                 return false;
             }
             for (int64_t b = 0; b < inner; b++, at++) {
                 int64_t src = (a * len + k) * inner + b;
-                if (x->c->dt == DT_FLOAT) v->c->f[at] = x->c->f[src];
-                else v->c->i[at] = x->c->i[src];
+                if (x->c->dt == DT_FLOAT)
+                    v->c->f[at] = x->c->f[src];
+                else
+                    v->c->i[at] = x->c->i[src];
             }
         }
     fold_set_shape(v, r, dims, x->c->dt);
@@ -375,12 +393,13 @@ bool fold_gather(Onnx *o, ONode *n) {
 /* Axes of Squeeze/Unsqueeze/Reduce*: the attribute before opset 13 (18
  * for the reductions), an input from then on. Sorted, normalized to rank
  * r, unique. naxes -1 when none are given. */
-bool fold_axes(Onnx *o, ONode *n, int from_input_opset, int k, int r,
-               int *axes, int *naxes) {
+bool fold_axes(Onnx *o, ONode *n, int from_input_opset, int k, int r, int *axes,
+               int *naxes) {
     int64_t raw[ONNX_MAX_RANK];
     int cnt = -1;
     if (o->opset >= from_input_opset) {
-        if (fold_in(n, k) && !fold_ints(o, n, k, "axes", raw, ONNX_MAX_RANK, &cnt))
+        if (fold_in(n, k) &&
+            !fold_ints(o, n, k, "axes", raw, ONNX_MAX_RANK, &cnt))
             return false;
     } else {
         const Onnx__AttributeProto *a = onnx_attr(n, "axes");
@@ -432,8 +451,10 @@ static bool finish_view(Onnx *o, ONode *n, int r, const int64_t *dims,
             src += (rest % dims[d]) * st[perm[d]];
             rest /= dims[d];
         }
-        if (c->dt == DT_FLOAT) c->f[i] = x->c->f[src];
-        else c->i[i] = x->c->i[src];
+        if (c->dt == DT_FLOAT)
+            c->f[i] = x->c->f[src];
+        else
+            c->i[i] = x->c->i[src];
     }
     v->c = c;
     return true;
@@ -613,8 +634,10 @@ bool fold_concat(Onnx *o, ONode *n) {
             int64_t len = v->c->count / (outer ? outer : 1);
             for (int64_t j = 0; j < len; j++, at++) {
                 double d = const_get(v->c, a * len + j);
-                if (dt == DT_FLOAT) c->f[at] = (float)d;
-                else c->i[at] = (int64_t)d;
+                if (dt == DT_FLOAT)
+                    c->f[at] = (float)d;
+                else
+                    c->i[at] = (int64_t)d;
             }
         }
     n->out[0]->c = c;
@@ -631,7 +654,8 @@ bool fold_slice(Onnx *o, ONode *n) {
     int ns, ne, na = -1, np = -1;
     if (!fold_ints(o, n, 1, "starts", st, ONNX_MAX_RANK, &ns) ||
         !fold_ints(o, n, 2, "ends", en, ONNX_MAX_RANK, &ne) ||
-        (fold_in(n, 3) && !fold_ints(o, n, 3, "axes", ax, ONNX_MAX_RANK, &na)) ||
+        (fold_in(n, 3) &&
+         !fold_ints(o, n, 3, "axes", ax, ONNX_MAX_RANK, &na)) ||
         (fold_in(n, 4) && !fold_ints(o, n, 4, "steps", sp, ONNX_MAX_RANK, &np)))
         return false;
     if (ne != ns || (na >= 0 && na != ns) || (np >= 0 && np != ns)) {
@@ -680,8 +704,10 @@ bool fold_slice(Onnx *o, ONode *n) {
     }
     if (!x->c) {
         if (ncut > 1 || (cut >= 0 && step[cut] != 1)) {
-            onnx_node_error(o, n, "slices %s (rnc slices one axis with step "
-                            "1)", ncut > 1 ? "several axes" : "with a step");
+            onnx_node_error(o, n,
+                            "slices %s (rnc slices one axis with step "
+                            "1)",
+                            ncut > 1 ? "several axes" : "with a step");
             return false;
         }
         n->a.axis = cut;
@@ -705,8 +731,10 @@ bool fold_slice(Onnx *o, ONode *n) {
             src += (b[d] + rest % dims[d] * step[d]) * stride[d];
             rest /= dims[d];
         }
-        if (x->c->dt == DT_FLOAT) v->c->f[i] = x->c->f[src];
-        else v->c->i[i] = x->c->i[src];
+        if (x->c->dt == DT_FLOAT)
+            v->c->f[i] = x->c->f[src];
+        else
+            v->c->i[i] = x->c->i[src];
     }
     fold_set_shape(v, x->rank, dims, x->c->dt);
     return true;
@@ -731,8 +759,10 @@ bool fold_constant_of_shape(Onnx *o, ONode *n) {
     }
     Const *c = const_new(o, val ? val->dt : DT_FLOAT, count);
     for (int64_t i = 0; i < count; i++) {
-        if (c->dt == DT_FLOAT) c->f[i] = val ? val->f[0] : 0;
-        else c->i[i] = val->i[0];
+        if (c->dt == DT_FLOAT)
+            c->f[i] = val ? val->f[0] : 0;
+        else
+            c->i[i] = val->i[0];
     }
     n->out[0]->c = c;
     fold_set_shape(n->out[0], r, dims, c->dt);
@@ -755,8 +785,10 @@ bool fold_range(Onnx *o, ONode *n) {
     Const *c = const_new(o, ints ? DT_INT64 : DT_FLOAT, (int64_t)len);
     for (int64_t i = 0; i < c->count; i++) {
         double x = v[0] + (double)i * v[2];
-        if (ints) c->i[i] = (int64_t)x;
-        else c->f[i] = (float)x;
+        if (ints)
+            c->i[i] = (int64_t)x;
+        else
+            c->f[i] = (float)x;
     }
     n->out[0]->c = c;
     int64_t d = c->count;

@@ -16,9 +16,9 @@ typedef bool (*InferFn)(Onnx *o, ONode *n);
 
 typedef struct OpRule {
     const char *op;
-    int min_in, max_in;   /* inputs given (the first min_in required) */
-    int max_out;          /* outputs that may be used */
-    const char *attrs;    /* the attributes understood, space separated */
+    int min_in, max_in; /* inputs given (the first min_in required) */
+    int max_out;        /* outputs that may be used */
+    const char *attrs;  /* the attributes understood, space separated */
     InferFn infer;
 } OpRule;
 
@@ -27,8 +27,8 @@ typedef struct OpRule {
 /* kernel_shape, strides, dilations, pads and auto_pad of a window over
  * the input's H, W (ONNX pads [t, l, b, r] stored as t, b, l, r); the
  * output H, W into out. */
-static bool window(Onnx *o, ONode *n, const int64_t *hw,
-                   const int64_t *kernel, bool ceil_ok, int64_t *out) {
+static bool window(Onnx *o, ONode *n, const int64_t *hw, const int64_t *kernel,
+                   bool ceil_ok, int64_t *out) {
     Attrs *a = &n->a;
     int64_t k[2], s[2] = {1, 1}, d[2] = {1, 1}, p[4] = {0, 0, 0, 0};
     int cnt = attr_ints(o, n, "kernel_shape", k, 2);
@@ -44,7 +44,8 @@ static bool window(Onnx *o, ONode *n, const int64_t *hw,
         return false;
     }
     if ((onnx_attr(n, "strides") && attr_ints(o, n, "strides", s, 2) != 2) ||
-        (onnx_attr(n, "dilations") && attr_ints(o, n, "dilations", d, 2) != 2) ||
+        (onnx_attr(n, "dilations") &&
+         attr_ints(o, n, "dilations", d, 2) != 2) ||
         (onnx_attr(n, "pads") && attr_ints(o, n, "pads", p, 4) != 4)) {
         onnx_node_error(o, n, "strides, dilations and pads must be 2-D");
         return false;
@@ -108,17 +109,21 @@ static bool infer_conv(Onnx *o, ONode *n) {
         return false;
     }
     if (g < 1 || g > ONNX_MAX_SMALL || x->dims[1] % g) {
-        onnx_node_error(o, n, "group %lld does not divide the %lld input "
-                        "channels", (long long)g, (long long)x->dims[1]);
+        onnx_node_error(o, n,
+                        "group %lld does not divide the %lld input "
+                        "channels",
+                        (long long)g, (long long)x->dims[1]);
         return false;
     }
     int64_t cout = transpose ? w->dims[1] * g : w->dims[0];
     if ((transpose ? w->dims[0] != x->dims[1]
-                   : w->dims[1] * g != x->dims[1] || cout % g) || cout < 1) {
-        onnx_node_error(o, n, "weight [%lld, %lld, ...] does not fit %lld "
-                        "input channels in %lld groups", (long long)w->dims[0],
-                        (long long)w->dims[1], (long long)x->dims[1],
-                        (long long)g);
+                   : w->dims[1] * g != x->dims[1] || cout % g) ||
+        cout < 1) {
+        onnx_node_error(o, n,
+                        "weight [%lld, %lld, ...] does not fit %lld "
+                        "input channels in %lld groups",
+                        (long long)w->dims[0], (long long)w->dims[1],
+                        (long long)x->dims[1], (long long)g);
         return false;
     }
     if (b && (!b->c || b->c->count != cout)) {
@@ -159,8 +164,8 @@ static bool infer_conv(Onnx *o, ONode *n) {
             }
             n->a.out_pad[i] = (int)op[i];
             hw[i] = (xin[i] - 1) * n->a.s[i] - n->a.pads[2 * i] -
-                    n->a.pads[2 * i + 1] + (int64_t)n->a.d[i] * (n->a.k[i] - 1) +
-                    1 + op[i];
+                    n->a.pads[2 * i + 1] +
+                    (int64_t)n->a.d[i] * (n->a.k[i] - 1) + 1 + op[i];
         }
     } else if (!window(o, n, x->dims + 2, w->dims + 2, false, hw)) {
         return false;
@@ -228,8 +233,10 @@ static bool infer_reduce(Onnx *o, ONode *n) {
     int64_t dims[ONNX_MAX_RANK];
     int r = 0;
     for (int i = 0; i < x->rank; i++)
-        if (!red[i]) dims[r++] = x->dims[i];
-        else if (n->a.keep) dims[r++] = 1;
+        if (!red[i])
+            dims[r++] = x->dims[i];
+        else if (n->a.keep)
+            dims[r++] = 1;
     fold_set_shape(n->out[0], r, dims, DT_FLOAT);
     return true;
 }
@@ -254,14 +261,16 @@ static bool infer_batchnorm(Onnx *o, ONode *n) {
     for (int k = 1; k <= 4; k++)
         if (!vector_const(o, n, k, c, what[k - 1])) return false;
     if (attr_int(o, n, "training_mode", 0) != 0) {
-        onnx_node_error(o, n, "training_mode 1 (export the model in eval "
+        onnx_node_error(o, n,
+                        "training_mode 1 (export the model in eval "
                         "mode)");
         return false;
     }
     n->a.eps = attr_float(o, n, "epsilon", 1e-5);
     (void)attr_float(o, n, "momentum", 0.9);
     if (!(n->a.eps > 0)) {
-        onnx_node_error(o, n, "epsilon %g (rnc takes a positive one)", n->a.eps);
+        onnx_node_error(o, n, "epsilon %g (rnc takes a positive one)",
+                        n->a.eps);
         return false;
     }
     fold_same_shape(n);
@@ -274,8 +283,10 @@ static bool infer_layernorm(Onnx *o, ONode *n) {
     if (!fold_axis(o, n, attr_int(o, n, "axis", -1), x->rank, &axis))
         return false;
     if (axis != x->rank - 1) {
-        onnx_node_error(o, n, "normalizes from axis %d (rnc normalizes the "
-                        "last axis)", axis);
+        onnx_node_error(o, n,
+                        "normalizes from axis %d (rnc normalizes the "
+                        "last axis)",
+                        axis);
         return false;
     }
     int64_t c = x->dims[axis];
@@ -286,7 +297,8 @@ static bool infer_layernorm(Onnx *o, ONode *n) {
     n->a.axis = axis;
     n->a.eps = attr_float(o, n, "epsilon", 1e-5);
     if (!(n->a.eps > 0)) {
-        onnx_node_error(o, n, "epsilon %g (rnc takes a positive one)", n->a.eps);
+        onnx_node_error(o, n, "epsilon %g (rnc takes a positive one)",
+                        n->a.eps);
         return false;
     }
     fold_same_shape(n);
@@ -356,16 +368,20 @@ static bool infer_gemm(Onnx *o, ONode *n) {
     at->alpha = attr_float(o, n, "alpha", 1);
     at->beta = attr_float(o, n, "beta", 1);
     if (a->rank != 2 || at->trans_a || a->c) {
-        onnx_node_error(o, n, "the first input must be a [1, K] tensor "
+        onnx_node_error(o, n,
+                        "the first input must be a [1, K] tensor "
                         "computed at run time, not transposed");
         return false;
     }
-    if (!fold_need_const(o, n, 1, "the second input") || b->rank != 2) return false;
+    if (!fold_need_const(o, n, 1, "the second input") || b->rank != 2)
+        return false;
     int64_t k = at->trans_b ? b->dims[1] : b->dims[0];
     int64_t units = at->trans_b ? b->dims[0] : b->dims[1];
     if (k != a->dims[1] || units < 1) {
-        onnx_node_error(o, n, "shapes [%lld, %lld] and [%lld, %lld] do not "
-                        "multiply", (long long)a->dims[0], (long long)a->dims[1],
+        onnx_node_error(o, n,
+                        "shapes [%lld, %lld] and [%lld, %lld] do not "
+                        "multiply",
+                        (long long)a->dims[0], (long long)a->dims[1],
                         (long long)b->dims[0], (long long)b->dims[1]);
         return false;
     }
@@ -383,7 +399,8 @@ static bool infer_gemm(Onnx *o, ONode *n) {
 static bool infer_matmul(Onnx *o, ONode *n) {
     OValue *a = n->in[0], *b = n->in[1];
     if (a->c || !b->c || b->rank != 2 || a->rank < 2) {
-        onnx_node_error(o, n, "multiplies a tensor computed at run time by a "
+        onnx_node_error(o, n,
+                        "multiplies a tensor computed at run time by a "
                         "constant matrix only");
         return false;
     }
@@ -439,7 +456,8 @@ static bool infer_pad(Onnx *o, ONode *n) {
 static bool infer_resize(Onnx *o, ONode *n) {
     OValue *x = n->in[0];
     bool upsample = !strcmp(n->op, "Upsample");
-    OValue *sc = fold_in(n, upsample ? 1 : 2), *sz = upsample ? NULL : fold_in(n, 3);
+    OValue *sc = fold_in(n, upsample ? 1 : 2),
+           *sz = upsample ? NULL : fold_in(n, 3);
     if (!fold_need_rank(o, n, 4)) return false;
     if (sc && sc->c && sc->c->count == 0) sc = NULL;
     int64_t dims[4];
@@ -448,8 +466,10 @@ static bool infer_resize(Onnx *o, ONode *n) {
             double f = const_get(sc->c, i);
             if (!(f >= 1 && f <= ONNX_MAX_SMALL) || f != floor(f) ||
                 (i < 2 && f != 1)) {
-                onnx_node_error(o, n, "scale %g on axis %d (rnc resizes H "
-                                "and W by whole factors)", f, i);
+                onnx_node_error(o, n,
+                                "scale %g on axis %d (rnc resizes H "
+                                "and W by whole factors)",
+                                f, i);
                 return false;
             }
             dims[i] = x->dims[i] * (int64_t)f;
@@ -460,8 +480,10 @@ static bool infer_resize(Onnx *o, ONode *n) {
             if (dims[i] < x->dims[i] || dims[i] % x->dims[i] ||
                 (i < 2 && dims[i] != x->dims[i]) ||
                 dims[i] / x->dims[i] > ONNX_MAX_SMALL) {
-                onnx_node_error(o, n, "size %lld on axis %d (rnc resizes H "
-                                "and W by whole factors)", (long long)dims[i], i);
+                onnx_node_error(o, n,
+                                "size %lld on axis %d (rnc resizes H "
+                                "and W by whole factors)",
+                                (long long)dims[i], i);
                 return false;
             }
         }
@@ -487,16 +509,19 @@ static bool infer_resize(Onnx *o, ONode *n) {
         (upsample || !strcmp(nm, "floor"))) {
         n->a.mode = "nearest";
     } else if (linear && !upsample &&
-               (!strcmp(ct, "half_pixel") || !strcmp(ct, "pytorch_half_pixel"))) {
+               (!strcmp(ct, "half_pixel") ||
+                !strcmp(ct, "pytorch_half_pixel"))) {
         n->a.mode = "bilinear";
     } else if (linear && !upsample && !strcmp(ct, "align_corners")) {
         n->a.mode = "bilinear";
         n->a.align = true;
     } else {
-        onnx_node_error(o, n, "mode %s with %s coordinates%s%s (rnc has "
+        onnx_node_error(o, n,
+                        "mode %s with %s coordinates%s%s (rnc has "
                         "nearest with asymmetric/floor, and linear with "
-                        "half_pixel or align_corners)", mode, ct,
-                        nearest ? " and nearest_mode " : "", nearest ? nm : "");
+                        "half_pixel or align_corners)",
+                        mode, ct, nearest ? " and nearest_mode " : "",
+                        nearest ? nm : "");
         return false;
     }
     if (!fold_runtime_ok(o, n, 4, dims)) return false;
@@ -507,7 +532,8 @@ static bool infer_resize(Onnx *o, ONode *n) {
 static bool infer_split(Onnx *o, ONode *n) {
     OValue *x = n->in[0];
     int axis;
-    if (!fold_axis(o, n, attr_int(o, n, "axis", 0), x->rank, &axis)) return false;
+    if (!fold_axis(o, n, attr_int(o, n, "axis", 0), x->rank, &axis))
+        return false;
     n->a.axis = axis;
     int64_t sizes[ONNX_MAX_SMALL < 4096 ? ONNX_MAX_SMALL : 4096];
     int cnt = -1, nout = n->nout;
@@ -592,12 +618,18 @@ static const OpRule rules[] = {
     {"Transpose", 1, 1, 1, "perm", fold_transpose},
     {"Conv", 2, 3, 1, "auto_pad dilations group kernel_shape pads strides",
      infer_conv},
-    {"ConvTranspose", 2, 3, 1, "auto_pad dilations group kernel_shape pads "
-     "strides output_padding output_shape", infer_conv},
-    {"MaxPool", 1, 1, 1, "auto_pad ceil_mode dilations kernel_shape pads "
-     "storage_order strides", infer_pool},
-    {"AveragePool", 1, 1, 1, "auto_pad ceil_mode count_include_pad "
-     "kernel_shape pads strides", infer_pool},
+    {"ConvTranspose", 2, 3, 1,
+     "auto_pad dilations group kernel_shape pads "
+     "strides output_padding output_shape",
+     infer_conv},
+    {"MaxPool", 1, 1, 1,
+     "auto_pad ceil_mode dilations kernel_shape pads "
+     "storage_order strides",
+     infer_pool},
+    {"AveragePool", 1, 1, 1,
+     "auto_pad ceil_mode count_include_pad "
+     "kernel_shape pads strides",
+     infer_pool},
     {"GlobalAveragePool", 1, 1, 1, "", infer_global_pool},
     {"GlobalMaxPool", 1, 1, 1, "", infer_global_pool},
     {"ReduceMean", 1, 2, 1, "axes keepdims", infer_reduce},
@@ -625,8 +657,10 @@ static const OpRule rules[] = {
     {"Gemm", 2, 3, 1, "alpha beta transA transB", infer_gemm},
     {"MatMul", 2, 2, 1, "", infer_matmul},
     {"Pad", 2, 3, 1, "mode", infer_pad},
-    {"Resize", 1, 4, 1, "coordinate_transformation_mode cubic_coeff_a "
-     "exclude_outside extrapolation_value mode nearest_mode", infer_resize},
+    {"Resize", 1, 4, 1,
+     "coordinate_transformation_mode cubic_coeff_a "
+     "exclude_outside extrapolation_value mode nearest_mode",
+     infer_resize},
     {"Upsample", 2, 2, 1, "mode", infer_resize},
     {"Split", 1, 2, 4096, "axis split", infer_split},
 };
@@ -669,12 +703,15 @@ static bool check_node(Onnx *o, ONode *n, const OpRule *r) {
     }
     for (int k = r->max_out; k < n->nout; k++)
         if (n->out[k] && (n->out[k]->nuses || n->out[k]->is_output)) {
-            onnx_node_error(o, n, "output %d is used (rnc computes only the "
-                            "first %d)", k, r->max_out);
+            onnx_node_error(o, n,
+                            "output %d is used (rnc computes only the "
+                            "first %d)",
+                            k, r->max_out);
             ok = false;
         }
     for (size_t i = 0; i < n->p->n_attribute; i++) {
-        const char *name = n->p->attribute[i]->name ? n->p->attribute[i]->name : "";
+        const char *name =
+            n->p->attribute[i]->name ? n->p->attribute[i]->name : "";
         if (!in_list(r->attrs, name)) {
             onnx_node_error(o, n, "attribute '%s' is not supported",
                             name[0] ? name : "(no name)");
@@ -703,8 +740,10 @@ static void infer_inputs(Onnx *o) {
         }
         size_t r = t->shape->n_dim;
         if (r != 2 && r != 4) {
-            onnx_error(o, "input '%s' has rank %zu (rnc takes [N, C, H, W] "
-                       "images and [N, F] vectors)", nm, r);
+            onnx_error(o,
+                       "input '%s' has rank %zu (rnc takes [N, C, H, W] "
+                       "images and [N, F] vectors)",
+                       nm, r);
             continue;
         }
         bool ok = true;
@@ -715,8 +754,10 @@ static void infer_inputs(Onnx *o) {
             int64_t val = sym ? 0 : d->dim_value;
             if (k == 0) {
                 if (!sym && val != 1) {
-                    onnx_error(o, "input '%s' has batch %lld (rnc compiles "
-                               "batch 1)", nm, (long long)val);
+                    onnx_error(o,
+                               "input '%s' has batch %lld (rnc compiles "
+                               "batch 1)",
+                               nm, (long long)val);
                     ok = false;
                 }
                 val = 1;
@@ -724,18 +765,26 @@ static void infer_inputs(Onnx *o) {
                 static const int from[4] = {0, 2, 0, 1};
                 int64_t given = o->opt->input_hwc[from[k]];
                 if (!sym && val != given) {
-                    onnx_error(o, "input '%s' has %s %lld, not %lld as "
-                               "--input-shape says", nm,
-                               k == 1 ? "channels" : k == 2 ? "height" : "width",
+                    onnx_error(o,
+                               "input '%s' has %s %lld, not %lld as "
+                               "--input-shape says",
+                               nm,
+                               k == 1   ? "channels"
+                               : k == 2 ? "height"
+                                        : "width",
                                (long long)val, (long long)given);
                     ok = false;
                 }
                 val = given;
             } else if (sym) {
-                onnx_error(o, "input '%s' has a symbolic %s; give the size "
-                           "with --input-shape H,W,C", nm,
-                           r == 2 ? "width" : k == 1 ? "channel count"
-                                  : k == 2 ? "height" : "width");
+                onnx_error(o,
+                           "input '%s' has a symbolic %s; give the size "
+                           "with --input-shape H,W,C",
+                           nm,
+                           r == 2   ? "width"
+                           : k == 1 ? "channel count"
+                           : k == 2 ? "height"
+                                    : "width");
                 ok = false;
             }
             if (ok && (val < 1 || val > (1 << 24))) {
@@ -778,7 +827,8 @@ void onnx_infer(Onnx *o) {
                 if (n->out[k]) n->out[k]->rank = -1;
         } else if (fold_all_const(n) && strcmp(n->op, "Shape") &&
                    !n->out[0]->c) {
-            onnx_node_error(o, n, "computes on constants only, which rnc "
+            onnx_node_error(o, n,
+                            "computes on constants only, which rnc "
                             "does not fold for this operator");
             n->out[0]->rank = -1;
         }

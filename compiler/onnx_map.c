@@ -32,7 +32,8 @@ static Layout *layout(Onnx *o, const char *var, Shape s) {
 
 /* ONNX [1, C, H, W] as .rn [H, W, C]. */
 static Layout *image_layout(Onnx *o, const char *var, const OValue *v) {
-    Layout *l = layout(o, var, (Shape){3, {v->dims[2], v->dims[3], v->dims[1]}});
+    Layout *l =
+        layout(o, var, (Shape){3, {v->dims[2], v->dims[3], v->dims[1]}});
     l->axis[1] = 2;
     l->axis[2] = 0;
     l->axis[3] = 1;
@@ -71,8 +72,8 @@ static const char *emit(Onnx *o, const ONode *n, const char *op,
     return import_layer(o->m, op, n->name, in, nin, args);
 }
 
-static const char *emit1(Onnx *o, const ONode *n, const char *op,
-                         const char *x, const char *args) {
+static const char *emit1(Onnx *o, const ONode *n, const char *op, const char *x,
+                         const char *args) {
     return emit(o, n, op, &x, 1, args);
 }
 
@@ -94,16 +95,17 @@ static Layout *relabel(Onnx *o, const OValue *v, const char *var) {
 static const char *image_var(Onnx *o, ONode *n, OValue *v) {
     if (is_image(v)) return v->lay->var;
     if (v->rank == 4 && v->lay && v->lay->shape.rank == 1 && v->dims[0] == 1 &&
-        v->dims[2] == 1 && v->dims[3] == 1 && v->lay->shape.d[0] == v->dims[1]) {
-        const char *r = import_layer(o->m, "reshape",
-                                     arena_printf(o->a, "%s.reshape", n->name),
-                                     &v->lay->var, 1,
-                                     arena_printf(o->a, "[1, 1, %lld]",
-                                                  (long long)v->dims[1]));
+        v->dims[2] == 1 && v->dims[3] == 1 &&
+        v->lay->shape.d[0] == v->dims[1]) {
+        const char *r = import_layer(
+            o->m, "reshape", arena_printf(o->a, "%s.reshape", n->name),
+            &v->lay->var, 1,
+            arena_printf(o->a, "[1, 1, %lld]", (long long)v->dims[1]));
         v->lay = image_layout(o, r, v);
         return r;
     }
-    onnx_node_error(o, n, "reads a tensor that is not an NCHW image in rnc's "
+    onnx_node_error(o, n,
+                    "reads a tensor that is not an NCHW image in rnc's "
                     "layout (after a Transpose or Reshape rnc cannot follow)");
     return NULL;
 }
@@ -249,12 +251,15 @@ static void conv(MapState *s, ONode *n) {
     const char *act = act_arg(s, n->out[0], &last);
     /* the arguments in the order of the language's signatures */
     int64_t mult = cout / cin;
-    const char *extra = depthwise && mult > 1
-        ? arena_printf(o->a, ", multiplier=%lld", (long long)mult)
-        : !depthwise && g > 1 ? arena_printf(o->a, ", groups=%lld", (long long)g)
-                              : "";
-    const char *rest = arena_printf(o->a, "%s%s%s%s", window_args(o, &n->a, false),
-                                    extra, b ? "" : ", bias=false", act);
+    const char *extra =
+        depthwise && mult > 1
+            ? arena_printf(o->a, ", multiplier=%lld", (long long)mult)
+        : !depthwise && g > 1
+            ? arena_printf(o->a, ", groups=%lld", (long long)g)
+            : "";
+    const char *rest =
+        arena_printf(o->a, "%s%s%s%s", window_args(o, &n->a, false), extra,
+                     b ? "" : ", bias=false", act);
     const char *y;
     float *k = floats(o, w->c->count);
     if (depthwise) {
@@ -273,7 +278,8 @@ static void conv(MapState *s, ONode *n) {
         for (int64_t m = 0; m < cout; m++)
             for (int64_t c = 0; c < cg; c++)
                 for (int64_t i = 0; i < kh * kw; i++)
-                    k[(i * cg + c) * cout + m] = cf(w->c, (m * cg + c) * kh * kw + i);
+                    k[(i * cg + c) * cout + m] =
+                        cf(w->c, (m * cg + c) * kh * kw + i);
         weight(o, "kernel", 4, (int64_t[]){kh, kw, cg, cout}, k);
     }
     if (b) {
@@ -290,24 +296,28 @@ static void conv_transpose(MapState *s, ONode *n) {
     const char *x = image_var(o, n, n->in[0]);
     if (!x) return;
     const OValue *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL;
-    int64_t cin = w->dims[0], cout = w->dims[1], kh = w->dims[2], kw = w->dims[3];
+    int64_t cin = w->dims[0], cout = w->dims[1], kh = w->dims[2],
+            kw = w->dims[3];
     Layout *l = image_layout(o, NULL, n->out[0]);
     n->out[0]->lay = l;
     OValue *last;
     const char *act = act_arg(s, n->out[0], &last);
     const int *op = n->a.out_pad;
-    const char *y = emit1(o, n, "conv2d_transpose", x,
+    const char *y = emit1(
+        o, n, "conv2d_transpose", x,
         arena_printf(o->a, "%lld, %s%s%s%s%s", (long long)cout,
                      pair(o, (int)kh, (int)kw), window_args(o, &n->a, false),
                      op[0] || op[1] ? arena_printf(o->a, ", output_padding=%s",
-                                                   pair(o, op[0], op[1])) : "",
+                                                   pair(o, op[0], op[1]))
+                                    : "",
                      b ? "" : ", bias=false", act));
     /* W[c][m][i][j] -> kernel[i][j][m][c] */
     float *k = floats(o, w->c->count);
     for (int64_t c = 0; c < cin; c++)
         for (int64_t m = 0; m < cout; m++)
             for (int64_t i = 0; i < kh * kw; i++)
-                k[(i * cout + m) * cin + c] = cf(w->c, (c * cout + m) * kh * kw + i);
+                k[(i * cout + m) * cin + c] =
+                    cf(w->c, (c * cout + m) * kh * kw + i);
     weight(o, "kernel", 4, (int64_t[]){kh, kw, cout, cin}, k);
     if (b) {
         float *bias = floats(o, cout);
@@ -321,7 +331,8 @@ static void conv_transpose(MapState *s, ONode *n) {
 static void batchnorm(Onnx *o, ONode *n) {
     OValue *x = n->in[0];
     if (!is_channel_axis(x, 1)) {
-        onnx_node_error(o, n, "normalizes an axis that is not rnc's channel "
+        onnx_node_error(o, n,
+                        "normalizes an axis that is not rnc's channel "
                         "axis");
         return;
     }
@@ -341,7 +352,8 @@ static void batchnorm(Onnx *o, ONode *n) {
 static void layernorm_op(Onnx *o, ONode *n, OValue *x, OValue *out, double eps,
                          const Const *gamma, const Const *beta) {
     if (!is_channel_axis(x, x->rank - 1)) {
-        onnx_node_error(o, n, "normalizes an axis that is not rnc's channel "
+        onnx_node_error(o, n,
+                        "normalizes an axis that is not rnc's channel "
                         "axis");
         return;
     }
@@ -372,8 +384,10 @@ static void activation(MapState *s, ONode *n) {
         y = emit1(o, n, w, x->lay->var, NULL);
     } else if (!strcmp(n->op, "Clip")) {
         if (!a->has_lo || a->lo != 0 || !(a->hi >= 0)) {
-            onnx_node_error(o, n, "clips to [%g, %g] (rnc clips from 0 to a "
-                            "maximum of at least 0)", a->lo, a->hi);
+            onnx_node_error(o, n,
+                            "clips to [%g, %g] (rnc clips from 0 to a "
+                            "maximum of at least 0)",
+                            a->lo, a->hi);
             return;
         }
         y = emit1(o, n, "relu", x->lay->var,
@@ -391,14 +405,16 @@ static void activation(MapState *s, ONode *n) {
     } else if (!strcmp(n->op, "Neg")) {
         y = emit1(o, n, "rescale", x->lay->var, "-1");
     } else if (!strcmp(n->op, "Softmax")) {
-        onnx_node_error(o, n, "a softmax over an axis that is not rnc's "
+        onnx_node_error(o, n,
+                        "a softmax over an axis that is not rnc's "
                         "channel axis");
         return;
     } else if (!strcmp(n->op, "Selu")) {
         onnx_node_error(o, n, "alpha and gamma other than Keras's selu");
         return;
     } else {
-        onnx_node_error(o, n, "appears outside the patterns rnc recognises "
+        onnx_node_error(o, n,
+                        "appears outside the patterns rnc recognises "
                         "(GELU, LayerNorm)");
         return;
     }
@@ -418,8 +434,8 @@ static void pattern(MapState *s, Pattern *p) {
                               arena_printf(o->a, "%d", p->groups));
         out->lay = image_layout(o, y, out);
     } else {
-        const char *y = emit1(o, p->first, act_word(o, p->root, p),
-                              p->x->lay->var, NULL);
+        const char *y =
+            emit1(o, p->first, act_word(o, p->root, p), p->x->lay->var, NULL);
         out->lay = relabel(o, p->x, y);
     }
 }
@@ -430,7 +446,8 @@ static void pool(Onnx *o, ONode *n) {
     bool avg = !strcmp(n->op, "AveragePool");
     const Attrs *a = &n->a;
     bool padded = a->pads[0] || a->pads[1] || a->pads[2] || a->pads[3];
-    const char *y = emit1(o, n, avg ? "avgpool" : "maxpool", x,
+    const char *y = emit1(
+        o, n, avg ? "avgpool" : "maxpool", x,
         arena_printf(o->a, "%s%s%s%s", pair(o, a->k[0], a->k[1]),
                      window_args(o, a, true), a->ceil ? ", ceil_mode=true" : "",
                      avg && a->count_pad && padded ? ", count_include_pad=true"
@@ -444,7 +461,8 @@ static bool only_views(Onnx *o, const OValue *v) {
     if (v->is_output) return false;
     for (int u = 0; u < v->nuses; u++) {
         const char *op = o->nodes[v->uses[u]].op;
-        if (strcmp(op, "Flatten") && strcmp(op, "Reshape") && strcmp(op, "Squeeze"))
+        if (strcmp(op, "Flatten") && strcmp(op, "Reshape") &&
+            strcmp(op, "Squeeze"))
             return false;
     }
     return true;
@@ -463,13 +481,18 @@ static void global_pool(Onnx *o, ONode *n) {
         bool red = false;
         for (int k = 0; k < a->naxes; k++) red |= a->axes[k] == i;
         int ax = x->lay->axis[i];
-        if (red && ax == 2 && x->dims[i] > 1) ok = false;
-        else if (red && ax >= 0 && ax < 2) covered[ax] = true;
-        else if (!red && ax == 2) rest = i;
-        else if (!red && ax >= 0 && x->dims[i] > 1) ok = false;
+        if (red && ax == 2 && x->dims[i] > 1)
+            ok = false;
+        else if (red && ax >= 0 && ax < 2)
+            covered[ax] = true;
+        else if (!red && ax == 2)
+            rest = i;
+        else if (!red && ax >= 0 && x->dims[i] > 1)
+            ok = false;
     }
     if (!ok || rest < 0 || !covered[0] || !covered[1]) {
-        onnx_node_error(o, n, "reduces axes other than the height and width "
+        onnx_node_error(o, n,
+                        "reduces axes other than the height and width "
                         "of an image");
         return;
     }
@@ -494,10 +517,10 @@ static void global_pool(Onnx *o, ONode *n) {
 static const char *dims_text(Onnx *o, const OValue *v) {
     const char *s = "";
     for (int i = 0; i < v->rank; i++)
-        s = arena_printf(o->a, "%s%s%lld", s, i ? ", " : "", (long long)v->dims[i]);
+        s = arena_printf(o->a, "%s%s%lld", s, i ? ", " : "",
+                         (long long)v->dims[i]);
     return s;
 }
-
 
 /* The order in which ONNX flattens the .rn axes of v (ONNX axes from
  * `from` on); false when they do not form a flat order rnc can follow. */
@@ -568,7 +591,8 @@ static void view(Onnx *o, ONode *n) {
     OValue *x = n->in[0], *out = n->out[0];
     if (!strcmp(n->op, "Transpose")) {
         Layout *l = relabel(o, x, x->lay->var);
-        for (int i = 0; i < out->rank; i++) l->axis[i] = x->lay->axis[n->a.perm[i]];
+        for (int i = 0; i < out->rank; i++)
+            l->axis[i] = x->lay->axis[n->a.perm[i]];
         out->lay = l;
         return;
     }
@@ -584,9 +608,10 @@ static void view(Onnx *o, ONode *n) {
         flatten(o, x, out, 0, n->name);
         return;
     }
-    onnx_node_error(o, n, "reshapes [%s] into [%s], which moves elements in "
-                    "a way rnc cannot follow", dims_text(o, x),
-                    dims_text(o, out));
+    onnx_node_error(o, n,
+                    "reshapes [%s] into [%s], which moves elements in "
+                    "a way rnc cannot follow",
+                    dims_text(o, x), dims_text(o, out));
 }
 
 /* ---------------------------------------------------------- arithmetic */
@@ -617,7 +642,8 @@ static void with_const(Onnx *o, ONode *n, OValue *x, OValue *c, bool c_first) {
     int64_t nch;
     float *v = channel_values(o, x, c, &nch);
     if (!v) {
-        onnx_node_error(o, n, "a constant that is neither one value nor one "
+        onnx_node_error(o, n,
+                        "a constant that is neither one value nor one "
                         "value per channel");
         return;
     }
@@ -634,12 +660,16 @@ static void with_const(Onnx *o, ONode *n, OValue *x, OValue *c, bool c_first) {
             onnx_node_error(o, n, "divides by zero");
             return;
         }
-        if (mul) args = k;
-        else if (div) args = arena_printf(o->a, "1/%s", k);
-        else if (add) args = arena_printf(o->a, "1, offset=%s", k);
-        else if (sub && !c_first) args = arena_printf(o->a, "1, offset=%s",
-                                                      fnum(o, -v[0]));
-        else if (sub) args = arena_printf(o->a, "-1, offset=%s", k);
+        if (mul)
+            args = k;
+        else if (div)
+            args = arena_printf(o->a, "1/%s", k);
+        else if (add)
+            args = arena_printf(o->a, "1, offset=%s", k);
+        else if (sub && !c_first)
+            args = arena_printf(o->a, "1, offset=%s", fnum(o, -v[0]));
+        else if (sub)
+            args = arena_printf(o->a, "-1, offset=%s", k);
         else if (!strcmp(op, "Max") && v[0] == 0) {
             y = emit1(o, n, "relu", x->lay->var, NULL);
             n->out[0]->lay = relabel(o, x, y);
@@ -688,8 +718,10 @@ static OValue *aligned(const OValue *out, OValue *a, OValue *b) {
         int64_t x = a->lay->shape.d[r], y = b->lay->shape.d[r];
         if (x != y && x != 1 && y != 1) return NULL;
     }
-    bool a_full = !memcmp(a->dims, out->dims, (size_t)out->rank * sizeof *a->dims);
-    bool b_full = !memcmp(b->dims, out->dims, (size_t)out->rank * sizeof *b->dims);
+    bool a_full =
+        !memcmp(a->dims, out->dims, (size_t)out->rank * sizeof *a->dims);
+    bool b_full =
+        !memcmp(b->dims, out->dims, (size_t)out->rank * sizeof *b->dims);
     return a_full ? a : b_full ? b : NULL;
 }
 
@@ -699,13 +731,17 @@ static void binary(Onnx *o, ONode *n) {
         with_const(o, n, a->c ? b : a, a->c ? a : b, a->c != NULL);
         return;
     }
-    static const char *const ops[][2] = {{"Add", "add"}, {"Sub", "subtract"},
-        {"Mul", "multiply"}, {"Max", "maximum"}, {"Min", "minimum"}};
+    static const char *const ops[][2] = {{"Add", "add"},
+                                         {"Sub", "subtract"},
+                                         {"Mul", "multiply"},
+                                         {"Max", "maximum"},
+                                         {"Min", "minimum"}};
     const char *word = NULL;
     for (int i = 0; i < 5; i++)
         if (!strcmp(n->op, ops[i][0])) word = ops[i][1];
     if (!word) {
-        onnx_node_error(o, n, "divides two tensors computed at run time "
+        onnx_node_error(o, n,
+                        "divides two tensors computed at run time "
                         "(rnc has no op for that)");
         return;
     }
@@ -746,7 +782,8 @@ static void dense(MapState *s, ONode *n, OValue *x, OValue *out, int64_t K,
                   const float *bias) {
     Onnx *o = s->o;
     if (!is_channel_axis(x, x->rank - 1)) {
-        onnx_node_error(o, n, "multiplies along an axis that is not rnc's "
+        onnx_node_error(o, n,
+                        "multiplies along an axis that is not rnc's "
                         "channel axis");
         return;
     }
@@ -763,8 +800,9 @@ static void dense(MapState *s, ONode *n, OValue *x, OValue *out, int64_t K,
     for (int64_t f = 0; f < K; f++) {
         int64_t r = x->lay->shape.rank == 1 ? dense_row(x->lay, f) : f;
         for (int64_t u = 0; u < units; u++)
-            k[r * units + u] = (float)(alpha * const_get(w, trans ? u * K + f
-                                                                  : f * units + u));
+            k[r * units + u] =
+                (float)(alpha *
+                        const_get(w, trans ? u * K + f : f * units + u));
     }
     weight(o, "kernel", 2, (int64_t[]){K, units}, k);
     if (bias) weight(o, "bias", 1, &units, bias);
@@ -790,7 +828,8 @@ static void gemm(MapState *s, ONode *n) {
     if (c) {
         bias = floats(o, units);
         for (int64_t u = 0; u < units; u++)
-            bias[u] = (float)(n->a.beta * const_get(c->c, c->c->count == 1 ? 0 : u));
+            bias[u] =
+                (float)(n->a.beta * const_get(c->c, c->c->count == 1 ? 0 : u));
     }
     dense(s, n, x, n->out[0], K, units, b->c, n->a.trans_b, n->a.alpha, bias);
 }
@@ -803,7 +842,8 @@ static void matmul(MapState *s, ONode *n) {
     float *bias = NULL;
     if (!out->is_output && out->nuses == 1) {
         ONode *u = &o->nodes[out->uses[0]];
-        OValue *c = u->nin == 2 ? (u->in[0] == out ? u->in[1] : u->in[0]) : NULL;
+        OValue *c =
+            u->nin == 2 ? (u->in[0] == out ? u->in[1] : u->in[0]) : NULL;
         if (!strcmp(u->op, "Add") && onnx_node_free(u) && c &&
             onnx_channel_vector(c, out->rank, units)) {
             bias = floats(o, units);
@@ -830,7 +870,8 @@ static void concat(Onnx *o, ONode *n) {
         OValue *v = n->in[k];
         if (v->c || !is_channel_axis(v, n->a.axis) ||
             v->lay->shape.rank != x->lay->shape.rank) {
-            onnx_node_error(o, n, "joins along an axis that is not rnc's "
+            onnx_node_error(o, n,
+                            "joins along an axis that is not rnc's "
                             "channel axis");
             return;
         }
@@ -848,15 +889,15 @@ static void concat(Onnx *o, ONode *n) {
     n->out[0]->lay = l;
 }
 
-static void channel_slice(Onnx *o, ONode *n, OValue *x, OValue *out,
-                          int axis, int64_t start, int64_t stop) {
+static void channel_slice(Onnx *o, ONode *n, OValue *x, OValue *out, int axis,
+                          int64_t start, int64_t stop) {
     if (!is_channel_axis(x, axis)) {
         onnx_node_error(o, n, "slices an axis that is not rnc's channel axis");
         return;
     }
-    const char *y = emit1(o, n, "channel_slice", x->lay->var,
-                          arena_printf(o->a, "%lld, %lld", (long long)start,
-                                       (long long)stop));
+    const char *y = emit1(
+        o, n, "channel_slice", x->lay->var,
+        arena_printf(o->a, "%lld, %lld", (long long)start, (long long)stop));
     Layout *l = relabel(o, x, y);
     l->shape.d[l->shape.rank - 1] = stop - start;
     out->lay = l;
@@ -905,7 +946,8 @@ static void zeropad(Onnx *o, ONode *n) {
     const char *x = image_var(o, n, n->in[0]);
     if (!x) return;
     const int *p = n->a.pads;
-    const char *y = emit1(o, n, "zeropad", x,
+    const char *y = emit1(
+        o, n, "zeropad", x,
         p[0] == p[1] && p[1] == p[2] && p[2] == p[3]
             ? arena_printf(o->a, "%d", p[0])
             : arena_printf(o->a, "[%d, %d, %d, %d]", p[0], p[1], p[2], p[3]));
@@ -917,14 +959,17 @@ static void upsample(Onnx *o, ONode *n) {
     if (!x) return;
     const Attrs *a = &n->a;
     bool bilinear = !strcmp(a->mode, "bilinear");
-    const char *y = emit1(o, n, "upsample", x,
+    const char *y = emit1(
+        o, n, "upsample", x,
         arena_printf(o->a, "%s%s%s",
                      a->scale[0] == 2 && a->scale[1] == 2
-                         ? "" : arena_printf(o->a, "size=%s",
-                                             pair(o, a->scale[0], a->scale[1])),
+                         ? ""
+                         : arena_printf(o->a, "size=%s",
+                                        pair(o, a->scale[0], a->scale[1])),
                      bilinear ? (a->scale[0] == 2 && a->scale[1] == 2
                                      ? "interpolation=bilinear"
-                                     : ", interpolation=bilinear") : "",
+                                     : ", interpolation=bilinear")
+                              : "",
                      a->align ? ", align_corners=true" : ""));
     n->out[0]->lay = image_layout(o, y, n->out[0]);
 }
@@ -934,26 +979,30 @@ static void prelu(Onnx *o, ONode *n) {
     int64_t nch;
     float *v = channel_values(o, x, n->in[1], &nch);
     if (!v) {
-        onnx_node_error(o, n, "a slope that is neither one value nor one "
+        onnx_node_error(o, n,
+                        "a slope that is neither one value nor one "
                         "value per channel");
         return;
     }
     bool image = x->lay->shape.rank == 3;
-    const char *shared = image ? (nch > 1 ? "shared_axes=[1, 2]"
-                                          : "shared_axes=[1, 2, 3]")
-                               : (nch > 1 ? NULL : "shared_axes=[1]");
+    const char *shared =
+        image ? (nch > 1 ? "shared_axes=[1, 2]" : "shared_axes=[1, 2, 3]")
+              : (nch > 1 ? NULL : "shared_axes=[1]");
     const char *y = emit1(o, n, "prelu", x->lay->var, shared);
-    if (image) weight(o, "alpha", 3, (int64_t[]){1, 1, nch}, v);
-    else weight(o, "alpha", 1, &nch, v);
+    if (image)
+        weight(o, "alpha", 3, (int64_t[]){1, 1, nch}, v);
+    else
+        weight(o, "alpha", 1, &nch, v);
     n->out[0]->lay = relabel(o, x, y);
 }
 
 /* ----------------------------------------------------------- the walk */
 
 static const char *shape_text(Onnx *o, const Shape *s) {
-    return s->rank == 3 ? arena_printf(o->a, "%lld, %lld, %lld", (long long)s->d[0],
-                                       (long long)s->d[1], (long long)s->d[2])
-                        : arena_printf(o->a, "%lld", (long long)s->d[0]);
+    return s->rank == 3
+               ? arena_printf(o->a, "%lld, %lld, %lld", (long long)s->d[0],
+                              (long long)s->d[1], (long long)s->d[2])
+               : arena_printf(o->a, "%lld", (long long)s->d[0]);
 }
 
 static void inputs(Onnx *o) {
@@ -985,8 +1034,10 @@ static void outputs(Onnx *o) {
             !(var = image_var(o, &fake, v)))
             continue;
         if (v->lay->from.rank == 3) {
-            onnx_error(o, "output '%s' is an image flattened in C, H, W order, "
-                       "which rnc's NHWC flatten does not give", v->name);
+            onnx_error(o,
+                       "output '%s' is an image flattened in C, H, W order, "
+                       "which rnc's NHWC flatten does not give",
+                       v->name);
             continue;
         }
         import_output(o->m, var);
@@ -1005,18 +1056,25 @@ static bool inputs_known(const ONode *n) {
 static void node(MapState *s, ONode *n) {
     Onnx *o = s->o;
     const char *op = n->op;
-    if (!strcmp(op, "Conv")) conv(s, n);
-    else if (!strcmp(op, "ConvTranspose")) conv_transpose(s, n);
-    else if (!strcmp(op, "BatchNormalization")) batchnorm(o, n);
+    if (!strcmp(op, "Conv"))
+        conv(s, n);
+    else if (!strcmp(op, "ConvTranspose"))
+        conv_transpose(s, n);
+    else if (!strcmp(op, "BatchNormalization"))
+        batchnorm(o, n);
     else if (!strcmp(op, "LayerNormalization"))
         layernorm_op(o, n, n->in[0], n->out[0], n->a.eps, n->in[1]->c,
                      n->nin > 2 && n->in[2] ? n->in[2]->c : NULL);
-    else if (!strcmp(op, "PRelu")) prelu(o, n);
+    else if (!strcmp(op, "PRelu"))
+        prelu(o, n);
     else if (!strcmp(op, "Add") || !strcmp(op, "Sub") || !strcmp(op, "Mul") ||
              !strcmp(op, "Div") || !strcmp(op, "Max") || !strcmp(op, "Min")) {
-        if (n->nin == 1) n->out[0]->lay = n->in[0]->lay;
-        else binary(o, n);
-    } else if (!strcmp(op, "MaxPool") || !strcmp(op, "AveragePool")) pool(o, n);
+        if (n->nin == 1)
+            n->out[0]->lay = n->in[0]->lay;
+        else
+            binary(o, n);
+    } else if (!strcmp(op, "MaxPool") || !strcmp(op, "AveragePool"))
+        pool(o, n);
     else if (!strcmp(op, "GlobalAveragePool") || !strcmp(op, "GlobalMaxPool") ||
              !strcmp(op, "ReduceMean") || !strcmp(op, "ReduceMax"))
         global_pool(o, n);
@@ -1027,17 +1085,26 @@ static void node(MapState *s, ONode *n) {
     else if (!strcmp(op, "Identity") || !strcmp(op, "Dropout") ||
              !strcmp(op, "Cast"))
         n->out[0]->lay = n->in[0]->lay;
-    else if (!strcmp(op, "Concat")) concat(o, n);
-    else if (!strcmp(op, "Split")) split(o, n);
-    else if (!strcmp(op, "Slice")) slice(o, n);
-    else if (!strcmp(op, "Gemm")) gemm(s, n);
-    else if (!strcmp(op, "MatMul")) matmul(s, n);
-    else if (!strcmp(op, "Pad")) zeropad(o, n);
-    else if (!strcmp(op, "Resize") || !strcmp(op, "Upsample")) upsample(o, n);
+    else if (!strcmp(op, "Concat"))
+        concat(o, n);
+    else if (!strcmp(op, "Split"))
+        split(o, n);
+    else if (!strcmp(op, "Slice"))
+        slice(o, n);
+    else if (!strcmp(op, "Gemm"))
+        gemm(s, n);
+    else if (!strcmp(op, "MatMul"))
+        matmul(s, n);
+    else if (!strcmp(op, "Pad"))
+        zeropad(o, n);
+    else if (!strcmp(op, "Resize") || !strcmp(op, "Upsample"))
+        upsample(o, n);
     else if (!strcmp(op, "Pow"))
-        onnx_node_error(o, n, "appears outside the patterns rnc recognises "
+        onnx_node_error(o, n,
+                        "appears outside the patterns rnc recognises "
                         "(LayerNorm)");
-    else activation(s, n);
+    else
+        activation(s, n);
 }
 
 void onnx_map(Onnx *o) {
@@ -1059,7 +1126,8 @@ void onnx_map(Onnx *o) {
         node(&s, n);
         n->done = true;
         if (o->bad_number)
-            onnx_node_error(o, n, "an attribute or constant that is not a "
+            onnx_node_error(o, n,
+                            "an attribute or constant that is not a "
                             "finite number (as float32)");
         if (o->nerrors == errors && !n->out[0]->lay &&
             (n->out[0]->nuses || n->out[0]->is_output))

@@ -13,7 +13,6 @@
 #include <math.h>
 #include <string.h>
 
-
 /* A node of a template: op and two operands, each the input X, the
  * output of an earlier template node (0, 1, ...), a scalar constant near
  * k, any scalar constant, or any constant (captured). */
@@ -48,15 +47,12 @@ static const TNode t_gelu_c[] = {{"Mul", OP_X, OP_K, 0, 1 / SQRT2},
                                  {"Mul", OP_X, 2, 0, 0},
                                  {"Mul", 3, OP_K, 0, 0.5}};
 /* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) as PyTorch writes it */
-static const TNode t_gelu_tanh[] = {{"Mul", OP_X, OP_X, 0, 0},
-                                    {"Mul", OP_X, 0, 0, 0},
-                                    {"Mul", 1, OP_K, 0, 0.044715},
-                                    {"Add", OP_X, 2, 0, 0},
-                                    {"Mul", 3, OP_K, 0, SQRT_2_PI},
-                                    {"Tanh", 4, OP_NONE, 0, 0},
-                                    {"Add", 5, OP_K, 0, 1},
-                                    {"Mul", OP_X, 6, 0, 0},
-                                    {"Mul", 7, OP_K, 0, 0.5}};
+static const TNode t_gelu_tanh[] = {
+    {"Mul", OP_X, OP_X, 0, 0},      {"Mul", OP_X, 0, 0, 0},
+    {"Mul", 1, OP_K, 0, 0.044715},  {"Add", OP_X, 2, 0, 0},
+    {"Mul", 3, OP_K, 0, SQRT_2_PI}, {"Tanh", 4, OP_NONE, 0, 0},
+    {"Add", 5, OP_K, 0, 1},         {"Mul", OP_X, 6, 0, 0},
+    {"Mul", 7, OP_K, 0, 0.5}};
 /* (x - mean) / sqrt(var + eps) * gamma + beta over the last axis */
 static const TNode t_layernorm[] = {{"ReduceMean", OP_X, OP_NONE, 0, 0},
                                     {"Sub", OP_X, 0, 0, 0},
@@ -77,14 +73,10 @@ typedef struct Template {
 /* Longer forms first: a LayerNorm with its affine part before one
  * without. */
 static const Template templates[] = {
-    {PAT_GELU_TANH, t_gelu_tanh, 9},
-    {PAT_LAYERNORM, t_layernorm, 9},
-    {PAT_LAYERNORM, t_layernorm, 8},
-    {PAT_LAYERNORM, t_layernorm, 7},
-    {PAT_GELU, t_gelu_a, 5},
-    {PAT_GELU, t_gelu_b, 5},
-    {PAT_GELU, t_gelu_c, 5},
-    {PAT_SILU, t_silu, 2},
+    {PAT_GELU_TANH, t_gelu_tanh, 9}, {PAT_LAYERNORM, t_layernorm, 9},
+    {PAT_LAYERNORM, t_layernorm, 8}, {PAT_LAYERNORM, t_layernorm, 7},
+    {PAT_GELU, t_gelu_a, 5},         {PAT_GELU, t_gelu_b, 5},
+    {PAT_GELU, t_gelu_c, 5},         {PAT_SILU, t_silu, 2},
     {PAT_HARD_SWISH, t_hswish, 2},
 };
 enum { NTEMPLATES = sizeof templates / sizeof templates[0] };
@@ -136,8 +128,9 @@ static bool match(Onnx *o, const Template *tp, OValue *x, ONode **bound,
                   const Const **caps) {
     for (int i = 0; i < tp->n; i++) {
         const TNode *t = &tp->t[i];
-        const OValue *anchor = t->a == OP_X || t->b == OP_X ? x
-                             : bound[t->a >= 0 ? t->a : t->b]->out[0];
+        const OValue *anchor = t->a == OP_X || t->b == OP_X
+                                   ? x
+                                   : bound[t->a >= 0 ? t->a : t->b]->out[0];
         bool comm = !strcmp(t->op, "Mul") || !strcmp(t->op, "Add");
         bound[i] = NULL;
         for (int u = 0; u < anchor->nuses && !bound[i]; u++) {
@@ -193,12 +186,13 @@ static const OValue *other(const ONode *n, const OValue *v) {
 
 /* A matched LayerNorm: both means over the last axis alone, its scale
  * and shift one value per channel. */
-static bool layernorm_ok(const Template *tp, const OValue *x,
-                         ONode *const *b) {
+static bool layernorm_ok(const Template *tp, const OValue *x, ONode *const *b) {
     int64_t c = x->rank > 0 ? x->dims[x->rank - 1] : 0;
     return last_axis_mean(b[0]) && last_axis_mean(b[3]) &&
-           (tp->n < 8 || onnx_channel_vector(other(b[7], b[6]->out[0]), x->rank, c)) &&
-           (tp->n < 9 || onnx_channel_vector(other(b[8], b[7]->out[0]), x->rank, c));
+           (tp->n < 8 ||
+            onnx_channel_vector(other(b[7], b[6]->out[0]), x->rank, c)) &&
+           (tp->n < 9 ||
+            onnx_channel_vector(other(b[8], b[7]->out[0]), x->rank, c));
 }
 
 static Pattern *add_pattern(Finder *s) {
@@ -229,7 +223,8 @@ static void find_templates(Finder *s, OValue *x) {
         const Const *caps[MAX_TNODES] = {NULL};
         if (!match(o, tp, x, bound, caps)) continue;
         if (tp->kind == PAT_HARD_SWISH &&
-            !(onnx_near(bound[0]->a.alpha, 1.0 / 6) && onnx_near(bound[0]->a.beta, 0.5)))
+            !(onnx_near(bound[0]->a.alpha, 1.0 / 6) &&
+              onnx_near(bound[0]->a.beta, 0.5)))
             continue;
         if (tp->kind == PAT_LAYERNORM &&
             (!layernorm_ok(tp, x, bound) || !(const_get(caps[4], 0) > 0) ||
@@ -256,9 +251,9 @@ static void find_shuffle(Finder *s, ONode *r1) {
     Onnx *o = s->o;
     OValue *x = r1->in[0], *y = r1->out[0];
     if (strcmp(r1->op, "Reshape") || !onnx_node_free(r1) || x->rank != 4 ||
-        y->rank != 5 || y->dims[0] != 1 || y->dims[1] * y->dims[2] != x->dims[1] ||
-        y->dims[3] != x->dims[2] || y->dims[4] != x->dims[3] ||
-        y->nuses != 1 || y->is_output)
+        y->rank != 5 || y->dims[0] != 1 ||
+        y->dims[1] * y->dims[2] != x->dims[1] || y->dims[3] != x->dims[2] ||
+        y->dims[4] != x->dims[3] || y->nuses != 1 || y->is_output)
         return;
     ONode *t = &o->nodes[y->uses[0]];
     static const int perm[5] = {0, 2, 1, 3, 4};
