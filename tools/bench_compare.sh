@@ -14,20 +14,31 @@
 #   PyTorch: Debian's python3-torch, TorchScript traced, frozen and
 #     optimize_for_inference'd (tools/compare/torch_bench.py), N threads.
 #   Both take NCHW input, torch's native layout; rnc takes NHWC.
-# Models are exported by tools/compare/to_torch.py from `rnc --graph-json`
-# and `rnc --init-weights --random --seed 1`, cached under $BUILD/compare.
+# Two kinds of network, both cached under $BUILD/compare/NAME:
+#   examples/NAME.rn (resnet34, small_residual = the seed-000 net, ...):
+#     exported by tools/compare/to_torch.py from `rnc --graph-json` and
+#     `rnc --init-weights --random --seed 1`; rnc compiles the .rn.
+#   torchvision's networks ($TV_NETS; these names mean torchvision's, not
+#     an example's): exported by tools/compare/export_torchvision.py
+#     (weights=None, seeded, eval, torch.onnx.export at opset 13, batch 1,
+#     224x224); ORT loads the .onnx, rnc imports that same file
+#     (rnc --import) and compiles the .rn it writes. Every system's output
+#     is checked against PyTorch's float64 output: within
+#     1e-4 max|ref| + 1e-5, same argmax.
 #
 # Environment: BUILD (build), RNC ($BUILD/rnc), CC (cc), NETS, THREADS
 # ("1 2"), REPEAT (20 timed runs a process; x10 for networks under 0.2
 # GMAC), ROUNDS (5: processes per system, interleaved), PEAK (102 GFLOP/s
 # per core).
 # Ends with a summary: per network and threads, the median ms of each
-# system and the ratios ORT/rnc and PyTorch/rnc (> 1: rnc is faster).
+# system and the ratios ORT/rnc and PyTorch/rnc (> 1: rnc is faster), and
+# the geometric mean of ORT/rnc over the torchvision networks' pairs.
 cd "$(dirname "$0")/.." || exit 2
 BUILD=${BUILD:-build}
 RNC=${RNC:-$BUILD/rnc}
 CC=${CC:-cc}
-NETS=${NETS:-"resnet34 resnet50 mobilenet_v1 small_residual"}
+TV_NETS="resnet50 mobilenet_v2 mobilenet_v3_large efficientnet_b0 densenet121 regnet_y_400mf"
+NETS=${NETS:-"resnet34 small_residual $TV_NETS"}
 THREADS=${THREADS:-"1 2"}
 REPEAT=${REPEAT:-20}
 ROUNDS=${ROUNDS:-5}
@@ -45,9 +56,13 @@ case $RNC in /*) ;; *) RNC=$PWD/$RNC ;; esac
 # ---------------------------------------------------------------------
 # rnc's side: the contract of the two functions below:
 #   rnc_prepare NAME SRC DIR   build what rnc_time needs, once per network;
-#                              DIR has w.safetensors (the weights the
-#                              exports use) and input0.npy (NHWC); return
-#                              non-zero if rnc cannot do this network
+#                              SRC is examples/NAME.rn, with the weights
+#                              the exports use in DIR/w.safetensors, or
+#                              DIR/model.onnx (a torchvision network: rnc
+#                              imports it, writing DIR/net.rn and
+#                              DIR/w.safetensors); DIR has input0.npy
+#                              (NHWC) and ref0.npy; return non-zero if rnc
+#                              cannot do this network
 #   rnc_time OUT NAME THREADS  set R_MEDIAN and R_MIN (ms per inference)
 #                              and R_RSS (peak KiB, or empty); return
 #                              non-zero if unavailable
@@ -56,8 +71,15 @@ case $RNC in /*) ;; *) RNC=$PWD/$RNC ;; esac
 # ---------------------------------------------------------------------
 rnc_prepare() {
     _src=$2 _d=$3
+    : >"$_d/rnc.err"
+    case $_src in
+    *.onnx)
+        "$RNC" --import "$_src" -o "$_d/net.rn" --weights "$_d/w.safetensors" \
+            2>>"$_d/rnc.err" || return 1
+        _src=$_d/net.rn ;;
+    esac
     # shellcheck disable=SC2046 # --cflags/--libs are several words
-    "$RNC" "$_src" -o "$_d/rnc_model.c" --main 2>"$_d/rnc.err" &&
+    "$RNC" "$_src" -o "$_d/rnc_model.c" --main 2>>"$_d/rnc.err" &&
         "$CC" -O3 -march=native -std=c11 "$_d/rnc_model.c" \
             $("$RNC" --cflags) $("$RNC" --libs) -o "$_d/rnc_model" \
             2>>"$_d/rnc.err" &&
@@ -68,10 +90,19 @@ rnc_prepare() {
 import sys, numpy as np
 a = np.load(sys.argv[1]).astype(np.float64).ravel()
 b = np.load(sys.argv[2]).astype(np.float64).ravel()
+if a.size != b.size:
+    sys.exit(1)
+if sys.argv[3] == "max":  # a torchvision network: the import tests rule
+    e = np.abs(a - b).max()
+    t = 1e-4 * np.abs(b).max() + 1e-5
+    print(f"  rnc: max error {e:.2e} (tolerance {t:.2e}), argmax "
+          f"{\"agrees\" if a.argmax() == b.argmax() else \"DIFFERS\"}")
+    sys.exit(0 if e <= t and a.argmax() == b.argmax() else 1)
 f = max(0.01 * np.abs(b).max(), 1e-30)
-e = (np.abs(a - b) / np.maximum(np.abs(b), f)).max() if a.size == b.size else 1e9
-sys.exit(0 if e <= 1e-4 else 1)' "$_d/rnc_out.npy" "$_d/ref0.npy" ||
-        echo "  warning: rnc's output differs from reference.py's"
+e = (np.abs(a - b) / np.maximum(np.abs(b), f)).max()
+sys.exit(0 if e <= 1e-4 else 1)' "$_d/rnc_out.npy" "$_d/ref0.npy" \
+        "$(case $2 in *.onnx) echo max ;; *) echo rel ;; esac)" ||
+        echo "  warning: rnc's output differs from the reference"
     return 0
 }
 
@@ -139,6 +170,35 @@ newer() {
 # ratio A B: A / B to two decimals.
 ratio() {
     awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'
+}
+
+# is_tv NAME: whether NAME is one of torchvision's networks.
+is_tv() {
+    case " $TV_NETS " in *" $1 "*) return 0 ;; esac
+    return 1
+}
+
+# prepare_tv NAME: torchvision's network exported in $OUT/NAME (model.onnx,
+# model.pt, input0.npy, ref0.npy, meta.json) and checked; sets HAVE_EXPORT.
+# Re-exported when the export script changed.
+prepare_tv() {
+    _d=$OUT/$1
+    HAVE_EXPORT=
+    mkdir -p "$_d" || return 1
+    if [ -f "$_d/exported.ok" ] &&
+        ! newer "$CMP/export_torchvision.py" "$_d/exported.ok"; then
+        HAVE_EXPORT=1
+        echo "  exports cached in $_d (checked against float64 PyTorch when made)"
+        return 0
+    fi
+    rm -f "$_d/exported.ok" "$_d/ort.ok"
+    if ! "$PY" "$CMP/export_torchvision.py" "$1" "$_d" >"$_d/export.log" 2>&1; then
+        echo "  skipped: export failed: $(grep -i error "$_d/export.log" | tail -1)"
+        return 1
+    fi
+    sed -n 's/^export_torchvision: /  /p' "$_d/export.log"
+    touch "$_d/exported.ok"
+    HAVE_EXPORT=1
 }
 
 # prepare NAME SRC: the graph, weights, exports and their checks in
@@ -298,27 +358,23 @@ SUMMARY=$OUT/summary.txt RATIOS=$OUT/ratios.txt
 for name in $NETS; do
     NAME=$name
     src=examples/$name.rn
+    d=$OUT/$name
+    is_tv "$name" && src=$d/model.onnx
     echo
-    if [ ! -f "$src" ]; then
+    if ! is_tv "$name" && [ ! -f "$src" ]; then
         echo "== $name: skipped: no $src"
         continue
     fi
-    MACS=$("$RNC" --summary "$src" 2>/dev/null |
-        sed -n 's/^Multiply-accumulates: \([0-9,]*\).*/\1/p' | tr -d ,)
-    MACS=${MACS:-0}
-    # a millisecond network's median needs more runs to settle (every
-    # system gets the same count)
-    REP=$REPEAT
-    [ "$MACS" -gt 0 ] && [ "$MACS" -lt 200000000 ] && REP=$((REPEAT * 10))
     # the load says how much other work shared the cores: 2-thread figures
     # suffer most from it
-    echo "== $name ($(awk -v m="$MACS" 'BEGIN { printf "%.3f", m / 1e9 }') GMAC; load average now $(cut -d' ' -f1 /proc/loadavg))"
-    d=$OUT/$name
+    echo "== $name$(is_tv "$name" && echo " (torchvision, through rnc --import)") (load average now $(cut -d' ' -f1 /proc/loadavg))"
     if [ -n "$TORCH_SKIP" ]; then
         echo "  onnxruntime: skipped: $TORCH_SKIP (needed to export)"
         echo "  pytorch: skipped: $TORCH_SKIP"
         HAVE_EXPORT=
         mkdir -p "$d"
+    elif is_tv "$name"; then
+        prepare_tv "$name"
     else
         prepare "$name" "$src"
     fi
@@ -338,6 +394,17 @@ for name in $NETS; do
     if [ -n "$HAVE_EXPORT" ] && rnc_prepare "$name" "$src" "$d"; then
         rnc_ok=1
     fi
+    # the MACs of the .rn rnc runs (a torchvision network's import)
+    summary_src=$src
+    is_tv "$name" && summary_src=$d/net.rn
+    MACS=$("$RNC" --summary "$summary_src" 2>/dev/null |
+        sed -n 's/^Multiply-accumulates: \([0-9,]*\).*/\1/p' | tr -d ,)
+    MACS=${MACS:-0}
+    echo "  $(awk -v m="$MACS" 'BEGIN { printf "%.3f", m / 1e9 }') GMAC"
+    # a millisecond network's median needs more runs to settle (every
+    # system gets the same count)
+    REP=$REPEAT
+    [ "$MACS" -gt 0 ] && [ "$MACS" -lt 200000000 ] && REP=$((REPEAT * 10))
     printf '  %-2s %-13s %10s %10s %8s %6s %9s %11s  %s\n' N system "median ms" \
         "min ms" GFLOP/s "%peak" "RSS MiB" "first ms" "vs rnc"
     for t in $THREADS; do
@@ -367,4 +434,10 @@ END {
             qo != "" ? qo : "-", qp != "" ? qp : "-"
     }
 }' ratios="$RATIOS" "$RATIOS" "$SUMMARY"
+# the target of issue 12: ORT/rnc over the torchvision networks' pairs
+awk -v tv=" $TV_NETS " '$3 == "onnxruntime/rnc" && index(tv, " " $1 " ") {
+    n++; s += log($4); if (min == "" || $4 < min) { min = $4; at = $1 " at " $2 } }
+END {
+    if (n) printf "ORT/rnc over the %d torchvision pairs: geometric mean %.2f, lowest %.2f (%s)\n", n, exp(s / n), min, at
+}' "$RATIOS"
 exit 0
