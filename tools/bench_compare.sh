@@ -95,8 +95,8 @@ if a.size != b.size:
 if sys.argv[3] == "max":  # a torchvision network: the import tests rule
     e = np.abs(a - b).max()
     t = 1e-4 * np.abs(b).max() + 1e-5
-    print(f"  rnc: max error {e:.2e} (tolerance {t:.2e}), argmax "
-          f"{\"agrees\" if a.argmax() == b.argmax() else \"DIFFERS\"}")
+    same = "agrees" if a.argmax() == b.argmax() else "DIFFERS"
+    print(f"  rnc: max error {e:.2e} (tolerance {t:.2e}), argmax {same}")
     sys.exit(0 if e <= t and a.argmax() == b.argmax() else 1)
 f = max(0.01 * np.abs(b).max(), 1e-30)
 e = (np.abs(a - b) / np.maximum(np.abs(b), f)).max()
