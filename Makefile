@@ -36,11 +36,12 @@ GEN_SRC      := $(BUILD)/parser.c $(BUILD)/lexer.c $(BUILD)/onnx.pb-c.c
 
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
 RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
-# The convolution kernels again with AVX2 + FMA on x86-64, picked at run
-# time (runtime/internal.h; the rule is at the end).
-KERNEL_SRC   := direct winograd depthwise
+# The kernels again with AVX2 + FMA and with AVX-512 on x86-64, picked
+# at run time (runtime/internal.h; the rules are at the end).
+KERNEL_SRC   := direct winograd depthwise elementwise
 ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
-RUNTIME_OBJ  += $(KERNEL_SRC:%=$(BUILD)/runtime/%_avx2.o)
+RUNTIME_OBJ  += $(KERNEL_SRC:%=$(BUILD)/runtime/%_avx2.o) \
+                $(KERNEL_SRC:%=$(BUILD)/runtime/%_avx512.o)
 endif
 UNIT_OBJ     := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
@@ -208,15 +209,20 @@ fuzz:
 # for builds of the runtime alone: `make BUILD=build-aarch64
 # CC=aarch64-linux-gnu-gcc build-aarch64/kernel_check` (run under qemu),
 # or OPT='-O2 -DRN_NO_SIMD' for the plain C path (tests/e2e/cross.sh).
-$(BUILD)/kernel_check: tests/tools/kernel_check.c $(BUILD)/tests/unit/conv_check.o $(BUILD)/librnrt.a
+$(BUILD)/kernel_check: tests/tools/kernel_check.c $(BUILD)/tests/unit/conv_check.o \
+    $(BUILD)/tests/unit/elem_check.o $(BUILD)/librnrt.a
 	$(CC) $(CFLAGS) -Itests/unit -o $@ $^ -lm -lpthread
 
 # kernel: the convolution is nearly all of a CNN's time; bench_kernel times
 # it on ResNet-34's layer shapes (tools/bench_kernel.sh).
-$(KERNEL_SRC:%=$(BUILD)/runtime/%.o) $(KERNEL_SRC:%=$(BUILD)/runtime/%_avx2.o): CFLAGS += -O3
+$(KERNEL_SRC:%=$(BUILD)/runtime/%.o) $(KERNEL_SRC:%=$(BUILD)/runtime/%_avx2.o) \
+    $(KERNEL_SRC:%=$(BUILD)/runtime/%_avx512.o): CFLAGS += -O3
 $(BUILD)/runtime/%_avx2.o: runtime/%.c | $(BUILD)/parser.h $(BUILD)/lexer.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -mavx2 -mfma -DRN_ISA_AVX2 -c -o $@ $<
+$(BUILD)/runtime/%_avx512.o: runtime/%.c | $(BUILD)/parser.h $(BUILD)/lexer.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(DEPFLAGS) -mavx512f -mavx2 -mfma -DRN_ISA_AVX512 -c -o $@ $<
 $(BUILD)/bench_kernel: tools/bench_kernel.c runtime/rnrt.h $(BUILD)/librnrt.a
 	$(CC) $(CFLAGS) -O3 -o $@ $< $(BUILD)/librnrt.a -lm -lpthread
 

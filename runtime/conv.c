@@ -1,7 +1,7 @@
 /* conv.c: 2-D convolution, rnrt.h's rn_conv_* functions. It only chooses:
  * per convolution the algorithm, direct (direct.c) or Winograd F(2x2) or
  * F(4x4) (winograd.c), from its shapes at load; per run the instruction
- * set, AVX2 + FMA when the CPU has it (internal.h). The algorithms sit on
+ * set, the best of AVX-512, AVX2 + FMA and none the CPU has (internal.h). The algorithms sit on
  * one micro-kernel (kernel/rn_micro.h) and know nothing of each other.
  *
  * The choice: Winograd for 3x3 convolutions of stride and dilation 1 with
@@ -64,20 +64,27 @@ rn_i64 rn_conv_scratch_floats(const rn_conv *c) {
     return m ? rn_wino_scratch_floats(c, m) : 0;
 }
 
-static void run(const rn_conv *c, const float *in, const float *packed,
-                const float *bias, const float *residual, float *out, int t0,
-                int t1, float *scratch, int avx2) {
+void rn_conv_run_isa(int level, const rn_conv *c, const float *in,
+                     const float *packed, const float *bias,
+                     const float *residual, float *out, int t0, int t1,
+                     float *scratch) {
     int m = wino_m(c);
+    if (level > rn_isa_level()) level = rn_isa_level();
 #ifdef RN_DISPATCH_AVX2
-    if (avx2 && rn_k_have_avx2()) {
+    if (level >= RN_LEVEL_AVX512) {
+        if (m)
+            rn_wino_run_avx512(c, m, in, packed, bias, residual, out, t0, t1, scratch);
+        else
+            rn_direct_run_avx512(c, in, packed, bias, residual, out, t0, t1);
+        return;
+    }
+    if (level >= RN_LEVEL_AVX2) {
         if (m)
             rn_wino_run_avx2(c, m, in, packed, bias, residual, out, t0, t1, scratch);
         else
             rn_direct_run_avx2(c, in, packed, bias, residual, out, t0, t1);
         return;
     }
-#else
-    (void)avx2;
 #endif
     if (m)
         rn_wino_run_base(c, m, in, packed, bias, residual, out, t0, t1, scratch);
@@ -85,7 +92,7 @@ static void run(const rn_conv *c, const float *in, const float *packed,
         rn_direct_run_base(c, in, packed, bias, residual, out, t0, t1);
 }
 
-/* Without the AVX2 copy, for tests (not in rnrt.h). */
+/* Without the vector copies, for tests (not in rnrt.h). */
 void rn_conv_run_portable(const rn_conv *c, const float *in,
                           const float *packed, const float *bias,
                           const float *residual, float *out, int t0, int t1,
@@ -94,11 +101,13 @@ void rn_conv_run_portable(const rn_conv *c, const float *in,
                           const float *packed, const float *bias,
                           const float *residual, float *out, int t0, int t1,
                           float *scratch) {
-    run(c, in, packed, bias, residual, out, t0, t1, scratch, 0);
+    rn_conv_run_isa(RN_LEVEL_BASE, c, in, packed, bias, residual, out, t0, t1,
+                    scratch);
 }
 
 void rn_conv_run(const rn_conv *c, const float *in, const float *packed,
                  const float *bias, const float *residual, float *out,
                  int t0, int t1, float *scratch) {
-    run(c, in, packed, bias, residual, out, t0, t1, scratch, 1);
+    rn_conv_run_isa(RN_LEVEL_AVX512, c, in, packed, bias, residual, out, t0,
+                    t1, scratch);
 }

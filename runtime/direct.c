@@ -4,7 +4,7 @@
 #include "internal.h"
 #include "kernel/rn_direct.h"
 
-#ifndef RN_ISA_AVX2
+#ifdef RN_ISA_BASE_COPY
 rn_i64 rn_direct_packed_floats(const rn_conv *c) { return rn_dc_packed_floats(c); }
 
 void rn_direct_pack(const rn_conv *c, const float *kernel, int ldk,

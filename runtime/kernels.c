@@ -3,10 +3,13 @@
  * not optimise) runs as fast as code compiled by gcc.
  *
  * conv2d layers run on conv.c's packed direct convolution; the tap kernel
- * here serves dense layers (one tap of one pixel, or of every pixel of an
- * image), the 1x1 half of separable convolutions and deconv.c. Below it:
- * the activations, pooling taps, the broadcasting merges, the
- * normalizations and the shape ops (upsample, shuffle, slice). A tap (ky, kx) of a block
+ * here serves dense layers on images (one tap of every pixel), the 1x1
+ * half of separable convolutions and deconv.c; a dense layer on one pixel
+ * goes to elementwise.c's matrix-vector product. Below it: the
+ * activations without a vector form (elementwise.c has relu, relu6,
+ * sigmoid, swish, hard swish, and the merges, batch norm and global
+ * pooling), pooling taps, the normalizations and the shape ops
+ * (upsample, shuffle, slice). A tap (ky, kx) of a block
  * of output pixels times all output channels accumulates in[pixel][cin] x
  * w[cin][cout]. Keras's [kh][kw][cin][cout] layout makes cout contiguous,
  * so the kernel vectorizes over output channels and broadcasts input
@@ -14,7 +17,7 @@
  * portable path). AVX2+FMA is chosen at run time; the portable path has
  * the same blocking for the auto-vectorizer.
  * No state: every call gets all it needs. */
-#include "rnrt.h"
+#include "internal.h"
 
 #include <math.h>
 #include <string.h>
@@ -203,7 +206,14 @@ AVX2 void rn_k_conv_tap_avx2(int npix, int cin, int cout, const float *in,
 int rn_k_have_avx2(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
+
+int rn_isa_level(void) {
+    if (!rn_k_have_avx2()) return RN_LEVEL_BASE;
+    return __builtin_cpu_supports("avx512f") ? RN_LEVEL_AVX512 : RN_LEVEL_AVX2;
+}
 #else
+int rn_isa_level(void) { return RN_LEVEL_BASE; }
+
 void rn_k_conv_tap_avx2(int npix, int cin, int cout, const float *in,
                         int ldi, const float *w, int ldw, float *out,
                         int ldo) {
@@ -215,6 +225,10 @@ int rn_k_have_avx2(void) { return 0; }
 
 void rn_k_conv_tap(int npix, int cin, int cout, const float *in, int ldi,
                    const float *w, int ldw, float *out, int ldo) {
+    if (npix == 1) { /* a dense layer: the kernel's rows streamed in order */
+        rn_k_gemv(cin, cout, in, w, ldw, out);
+        return;
+    }
     if (rn_k_have_avx2())
         rn_k_conv_tap_avx2(npix, cin, cout, in, ldi, w, ldw, out, ldo);
     else
@@ -263,7 +277,9 @@ static inline float softplus1(float x) {
  * simple ones, and the rest at least stay branch-free inside. */
 #define MAP(expr) for (rn_i64 i = 0; i < n; i++) { float x = in[i]; out[i] = (expr); }
 
-void rn_k_act(int act, const float *in, float *out, rn_i64 npix, int c) {
+/* The activations elementwise.c does not run on vectors (it calls this
+ * for them); the others here too, in plain C. */
+void rn_k_act_other(int act, const float *in, float *out, rn_i64 npix, int c) {
     rn_i64 n = npix * c;
     switch (act) {
     case ACT_RELU: MAP(x > 0 ? x : 0.0f) break;
@@ -318,11 +334,6 @@ void rn_k_leaky_relu(const float *in, float *out, rn_i64 n, float alpha) {
     MAP((x > 0 ? x : 0.0f) + alpha * (x > 0 ? 0.0f : x))
 }
 
-void rn_k_hard_sigmoid(const float *in, float *out, rn_i64 n, float alpha,
-                       float beta) {
-    MAP(alpha * x + beta > 0 ? (alpha * x + beta < 1 ? alpha * x + beta : 1.0f)
-                             : 0.0f)
-}
 #undef MAP
 
 void rn_k_prelu(const float *in, float *out, int h, int w, int c,
@@ -370,29 +381,7 @@ void rn_k_scale(float *x, rn_i64 n, float s) {
     for (rn_i64 i = 0; i < n; i++) x[i] *= s;
 }
 
-void rn_k_global_pool(int is_max, const float *in, float *out, rn_i64 npix,
-                      int c) {
-    memcpy(out, in, (size_t)c * sizeof *out);
-    for (rn_i64 p = 1; p < npix; p++) {
-        const float *x = in + p * c;
-        if (is_max)
-            for (int ch = 0; ch < c; ch++) out[ch] = x[ch] > out[ch] ? x[ch] : out[ch];
-        else
-            for (int ch = 0; ch < c; ch++) out[ch] += x[ch];
-    }
-    if (!is_max) rn_k_scale(out, c, (float)(1.0 / (double)npix));
-}
-
 /* ----------------------------------------------------------- elementwise */
-
-void rn_k_scale_shift(const float *in, float *out, rn_i64 npix, int c,
-                      const float *scale, const float *shift) {
-    for (rn_i64 p = 0; p < npix; p++) {
-        const float *x = in + p * c;
-        float *y = out + p * c;
-        for (int ch = 0; ch < c; ch++) y[ch] = x[ch] * scale[ch] + shift[ch];
-    }
-}
 
 void rn_k_bn_fold(int c, const float *gamma, const float *beta,
                   const float *mean, const float *var, double eps,
@@ -431,52 +420,6 @@ void rn_k_normalize(const float *in, float *out, rn_i64 npix, int c,
 void rn_k_affine(const float *in, float *out, rn_i64 n, float scale,
                  float offset) {
     for (rn_i64 i = 0; i < n; i++) out[i] = in[i] * scale + offset;
-}
-
-void rn_k_add(const float *a, const float *b, float *out, rn_i64 n) {
-    for (rn_i64 i = 0; i < n; i++) out[i] = a[i] + b[i];
-}
-
-/* One row of c channels of a merge; a or b may be one value (as, bs). */
-#define MERGE_ROW(OPEXPR)                                                   \
-    do {                                                                    \
-        if (!as && !bs)                                                     \
-            for (int i = 0; i < c; i++) { float p = a[i], q = b[i]; out[i] = (OPEXPR); } \
-        else if (as)                                                        \
-            for (int i = 0; i < c; i++) { float p = a[0], q = b[i]; out[i] = (OPEXPR); } \
-        else                                                                \
-            for (int i = 0; i < c; i++) { float p = a[i], q = b[0]; out[i] = (OPEXPR); } \
-    } while (0)
-
-static void merge_row(int op, const float *a, int as, const float *b, int bs,
-                      float *out, int c) {
-    switch (op) {
-    case RN_MERGE_ADD: MERGE_ROW(p + q); break;
-    case RN_MERGE_SUB: MERGE_ROW(p - q); break;
-    case RN_MERGE_MUL: MERGE_ROW(p * q); break;
-    case RN_MERGE_MAX: MERGE_ROW(p > q ? p : q); break;
-    default: MERGE_ROW(p < q ? p : q); break;
-    }
-}
-#undef MERGE_ROW
-
-void rn_k_merge(int op, const float *a, int ah, int aw, int ac,
-                const float *b, int bh, int bw, int bc, float *out, int h,
-                int w, int c) {
-    if (ah == h && aw == w && ac == c && bh == h && bw == w && bc == c) {
-        /* no broadcast: one long row */
-        long n = (long)h * w * c;
-        for (long i = 0; i < n; i += 1L << 20) /* chunks of int size */
-            merge_row(op, a + i, 0, b + i, 0, out + i,
-                      (int)(n - i < (1L << 20) ? n - i : 1L << 20));
-        return;
-    }
-    for (int y = 0; y < h; y++)
-        for (int x = 0; x < w; x++)
-            merge_row(op, a + ((long)(ah > 1 ? y : 0) * aw + (aw > 1 ? x : 0)) * ac,
-                      ac == 1 && c > 1,
-                      b + ((long)(bh > 1 ? y : 0) * bw + (bw > 1 ? x : 0)) * bc,
-                      bc == 1 && c > 1, out + ((long)y * w + x) * c, c);
 }
 
 /* ------------------------------------------------------- shape and copy */

@@ -257,13 +257,14 @@ typedef struct rn_conv {
                                  tests force one (pack and run alike) */
 } rn_conv;
 /* The activations a convolution's epilogue applies on registers: these
- * five of rnc's Act codes (listed at kernels.c above), the same values,
+ * six of rnc's Act codes (listed at kernels.c above), the same values,
  * so that the compiler hands its Act over as it is. The others are
  * rn_k_act's, in a pass of their own. */
 enum {
     RN_ACT_NONE = 0,
     RN_ACT_RELU = 1,
     RN_ACT_RELU6 = 2,
+    RN_ACT_SIGMOID = 3,    /* 1 / (1 + e^-x) */
     RN_ACT_SWISH = 6,      /* x * sigmoid(x): Act's silu */
     RN_ACT_HARD_SWISH = 10 /* x * relu6(x + 3) / 6 */
 };

@@ -5,7 +5,7 @@
 #include "internal.h"
 #include "kernel/rn_wino.h"
 
-#ifndef RN_ISA_AVX2
+#ifdef RN_ISA_BASE_COPY
 int rn_wino_eligible(const rn_conv *c, int m) { return rn_wg_eligible(c, m); }
 
 double rn_wino_products(const rn_conv *c, int m) { return rn_wg_products(c, m); }

@@ -299,22 +299,25 @@ static inline void rn_dc_epi_at(const rn_dc_args *a, rn_i64 p0, int cb,
     e->res = a->res ? a->res + p0 * c->ldo + co : NULL;
     e->out = a->out + p0 * c->ldo + co;
     e->ldo = c->ldo;
-    e->nvalid = c->cout - co < RN_NB ? c->cout - co : RN_NB;
+    e->nvalid = c->cout - co;
     e->act = c->act;
 }
 
-/* Pixels [p0, p0 + R) x channel block cb, its segments made as they go. */
-static inline void rn_dc_block(const rn_dc_args *a, rn_i64 p0, int R, int cb) {
+/* Pixels [p0, p0 + R) x nblk channel blocks from cb (rn_mk_blocks), the
+ * segments made as they go. */
+static inline void rn_dc_block(const rn_dc_args *a, rn_i64 p0, int R, int cb,
+                               int nblk) {
     const rn_conv *c = a->c;
     rn_seg s[RN_DC_MAXSEG];
-    float part[RN_MR * RN_NB];
+    float part[RN_MR * RN_NB * RN_NBK];
     rn_epi e;
     rn_dc_epi_at(a, p0, cb, &e);
-    const float *wb = a->packed + (rn_i64)cb * RN_NB * rn_dc_ksize(c);
+    rn_i64 k = rn_dc_ksize(c);
+    const float *wb = a->packed + (rn_i64)cb * RN_NB * k;
     int tap = 0, c0 = 0, ntaps = c->kh * c->kw, first = 1;
     do {
         int ns = rn_dc_segs(a, p0, R, &tap, &c0, s);
-        rn_mk(R, s, ns, wb, part, first, tap >= ntaps, &e);
+        rn_mkn(R, nblk, s, ns, wb, RN_NB * k, part, first, tap >= ntaps, &e);
         first = 0;
     } while (tap < ntaps);
 }
@@ -336,14 +339,18 @@ static inline void rn_dc_pixel_block(const rn_dc_args *a, rn_i64 p0, int R,
     } else {
         ns = rn_dc_segs(a, p0, R, &tap, &c0, s);
         if (tap < c->kh * c->kw) { /* more than one call: start over per block */
-            for (int cb = cb0; cb < cb1; cb++) rn_dc_block(a, p0, R, cb);
+            for (int cb = cb0, nb; cb < cb1; cb += nb) {
+                nb = rn_mk_blocks(cb1 - cb);
+                rn_dc_block(a, p0, R, cb, nb);
+            }
             return;
         }
     }
-    for (int cb = cb0; cb < cb1; cb++) {
+    for (int cb = cb0, nb; cb < cb1; cb += nb) {
         rn_epi e;
+        nb = rn_mk_blocks(cb1 - cb);
         rn_dc_epi_at(a, p0, cb, &e);
-        rn_mk(R, s, ns, a->packed + cb * RN_NB * k, NULL, 1, 1, &e);
+        rn_mkn(R, nb, s, ns, a->packed + cb * RN_NB * k, RN_NB * k, NULL, 1, 1, &e);
     }
 }
 
@@ -356,7 +363,7 @@ static inline void rn_dc_channel_outer(const rn_dc_args *a, const rn_dc_plan *p,
     rn_i64 k = rn_dc_ksize(c);
     rn_seg s[RN_DC_SEG_CACHE];
     int off[RN_DC_CACHE_BLOCKS + 1], ntaps = c->kh * c->kw;
-    int cached = cb1 - cb0 > 1 && pb1 - pb0 <= RN_DC_CACHE_BLOCKS;
+    int cached = cb1 - cb0 > RN_NBK && pb1 - pb0 <= RN_DC_CACHE_BLOCKS;
     off[0] = 0;
     for (int pb = pb0; cached && pb < pb1; pb++) {
         rn_i64 p0 = pb * p->npix / p->nb, p1 = (pb + 1) * p->npix / p->nb;
@@ -367,19 +374,21 @@ static inline void rn_dc_channel_outer(const rn_dc_args *a, const rn_dc_plan *p,
             off[i + 1] = off[i] + rn_dc_segs(a, p0, (int)(p1 - p0), &tap, &c0, s + off[i]);
         cached &= tap >= ntaps;
     }
-    for (int cb = cb0; cb < cb1; cb++)
+    for (int cb = cb0, nb; cb < cb1; cb += nb) {
+        nb = rn_mk_blocks(cb1 - cb);
         for (int pb = pb0; pb < pb1; pb++) {
             rn_i64 p0 = pb * p->npix / p->nb, p1 = (pb + 1) * p->npix / p->nb;
             int i = pb - pb0;
             if (!cached) {
-                rn_dc_block(a, p0, (int)(p1 - p0), cb);
+                rn_dc_block(a, p0, (int)(p1 - p0), cb, nb);
                 continue;
             }
             rn_epi e;
             rn_dc_epi_at(a, p0, cb, &e);
-            rn_mk((int)(p1 - p0), s + off[i], off[i + 1] - off[i],
-                  a->packed + cb * RN_NB * k, NULL, 1, 1, &e);
+            rn_mkn((int)(p1 - p0), nb, s + off[i], off[i + 1] - off[i],
+                   a->packed + cb * RN_NB * k, RN_NB * k, NULL, 1, 1, &e);
         }
+    }
 }
 
 static inline void rn_dc_item(const rn_dc_args *a, const rn_dc_plan *p, int t) {

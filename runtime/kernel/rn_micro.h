@@ -56,7 +56,8 @@ typedef struct rn_epi {
     const float *res;  /* pixel 0's residual at that channel, or NULL */
     float *out;        /* pixel 0's output at that channel */
     int ldo;           /* floats between pixels of out and res */
-    int nvalid;        /* channels of the block that exist (< RN_NB: ragged) */
+    int nvalid;        /* channels that exist from the block's first on
+                          (fewer than the call's: ragged) */
     int act;           /* RN_ACT_* */
 } rn_epi;
 
@@ -85,7 +86,7 @@ static inline void rn_mk_c(int R, const rn_seg *s, int ns, const float *wb,
     for (int r = 0; r < R; r++) {
         float *y = e->out + (rn_i64)r * e->ldo;
         const float *res = e->res ? e->res + (rn_i64)r * e->ldo : NULL;
-        for (int j = 0; j < e->nvalid; j++) {
+        for (int j = 0; j < e->nvalid && j < RN_NB; j++) {
             float v = acc[r][j];
             if (e->bias) v += e->bias[j];
             if (res) v += res[j];
@@ -95,42 +96,57 @@ static inline void rn_mk_c(int R, const rn_seg *s, int ns, const float *wb,
 }
 
 #if RN_VL > 1
-/* The vectors: RN_NV a row of 16 channels. The sums are named one by one
- * (a<row>_<vector>): an array of vectors indexed in a loop would live on
- * the stack. */
+/* The vectors: RN_NV a row of 16 channels. A call's columns are RN_NV
+ * vectors of one block, or, where one vector is a whole block (AVX-512),
+ * one vector of each of RN_NBK = 2 blocks side by side: 6 pixels x 32
+ * channels in 12 of its 32 registers, two weight loads and six broadcasts
+ * for twelve FMAs. The sums are named one by one (a<row>_<column>): an
+ * array of vectors indexed in a loop would live on the stack. */
 #define RN_NV (16 / RN_VL) /* RN_NB / RN_VL, for #if */
-#if RN_NV == 2
+#if RN_NV == 1
+#define RN_NBK 2
+#define RN_MK_COLS(X, r) X(r, 0) X(r, 1)
+#elif RN_NV == 2
+#define RN_NBK 1
 #define RN_MK_COLS(X, r) X(r, 0) X(r, 1)
 #elif RN_NV == 4
+#define RN_NBK 1
 #define RN_MK_COLS(X, r) X(r, 0) X(r, 1) X(r, 2) X(r, 3)
 #else
-#error "rn_micro.h: 16 channels must be 2 or 4 vectors"
+#error "rn_micro.h: 16 channels must be 1, 2 or 4 vectors"
 #endif
 #define RN_MK_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5)
 
+/* Column j of NC: its weights at w + j * wstep, its channels at j * RN_VL
+ * from the call's first (the blocks of a pair are RN_VL = RN_NB apart). */
 #define RN_MK_DECL1(r, j) rn_v a##r##_##j = z;
 #define RN_MK_DECL(r) RN_MK_COLS(RN_MK_DECL1, r)
-#define RN_MK_LOAD1(r, j) a##r##_##j = rn_v_load(part + r * RN_NB + j * RN_VL);
+#define RN_MK_LOAD1(r, j) if (NC > j) a##r##_##j = rn_v_load(part + r * NC * RN_VL + j * RN_VL);
 #define RN_MK_LOAD(r) if (R > r) { RN_MK_COLS(RN_MK_LOAD1, r) }
-#define RN_MK_SAVE1(r, j) rn_v_store(part + r * RN_NB + j * RN_VL, a##r##_##j);
+#define RN_MK_SAVE1(r, j) if (NC > j) rn_v_store(part + r * NC * RN_VL + j * RN_VL, a##r##_##j);
 #define RN_MK_SAVE(r) if (R > r) { RN_MK_COLS(RN_MK_SAVE1, r) }
 #define RN_MK_X(r) const float *x##r = s[k].x[R > r ? r : 0];
-#define RN_MK_W1(r, j) rn_v w##j = rn_v_load(w + j * RN_VL);
-#define RN_MK_FMA1(r, j) a##r##_##j = rn_v_fma(xv, w##j, a##r##_##j);
+#define RN_MK_W1(r, j) rn_v w##j = NC > j ? rn_v_load(w + j * wstep) : z;
+#define RN_MK_PF1(r, j) \
+    if (NC > j && (j == 0 || RN_NBK > 1)) RN_PREFETCH(w + j * wstep, RN_PREFETCH_BYTES);
+#define RN_MK_FMA1(r, j) if (NC > j) a##r##_##j = rn_v_fma(xv, w##j, a##r##_##j);
 #define RN_MK_FMA(r) if (R > r) { rn_v xv = rn_v_bcast(x##r + i); \
         RN_MK_COLS(RN_MK_FMA1, r) }
-#define RN_MK_B1(r, j) rn_v b##j = bias ? rn_v_load(bias + j * RN_VL) : z;
-#define RN_MK_OUT1(r, j) { \
+#define RN_MK_B1(r, j) rn_v b##j = bias && NC > j ? rn_v_load(bias + j * RN_VL) : z;
+#define RN_MK_OUT1(r, j) if (NC > j) { \
         rn_v v = rn_v_add(a##r##_##j, b##j); \
         if (res) v = rn_v_add(v, rn_v_load(res + (rn_i64)r * ldr + j * RN_VL)); \
         rn_v_store(y + (rn_i64)r * ldy + j * RN_VL, rn_v_act(v, act)); }
 #define RN_MK_OUT(r) if (R > r) { RN_MK_COLS(RN_MK_OUT1, r) }
 
-/* rn_mk_c's work on vectors, R a constant in each copy below. A ragged
- * block goes through buffers here, so that nothing past its channels is
- * read or written. */
-RN_INLINE void rn_mk_v(const int R, const rn_seg *s, int ns, const float *wb,
-                       float *part, int first, int last, const rn_epi *e) {
+/* rn_mk_c's work on vectors, R and NC constants in each copy below: NC
+ * columns, column j's weights at wb + j * wstep. A ragged call (fewer
+ * channels than NC vectors) goes through buffers here, so that nothing
+ * past its channels is read or written. */
+RN_INLINE void rn_mk_v(const int R, const int NC, const rn_seg *s, int ns,
+                       const float *wb, rn_i64 wstep, float *part, int first,
+                       int last, const rn_epi *e) {
+    enum { MOST = RN_NV * RN_NBK * RN_VL }; /* channels of a call at most */
     rn_v z = rn_v_zero();
     RN_MK_ROWS(RN_MK_DECL)
     if (!first) {
@@ -140,7 +156,7 @@ RN_INLINE void rn_mk_v(const int R, const rn_seg *s, int ns, const float *wb,
         const float *w = wb + s[k].woff;
         RN_MK_ROWS(RN_MK_X)
         for (int i = 0, n = s[k].n; i < n; i++, w += RN_NB) {
-            RN_PREFETCH(w, RN_PREFETCH_BYTES);
+            RN_MK_COLS(RN_MK_PF1, 0)
             RN_MK_COLS(RN_MK_W1, 0)
             RN_MK_ROWS(RN_MK_FMA)
         }
@@ -149,35 +165,43 @@ RN_INLINE void rn_mk_v(const int R, const rn_seg *s, int ns, const float *wb,
         RN_MK_ROWS(RN_MK_SAVE)
         return;
     }
-    float bt[RN_NB], rt[RN_MR * RN_NB], yt[RN_MR * RN_NB];
+    float bt[MOST], rt[RN_MR * MOST], yt[RN_MR * MOST];
     const float *bias = e->bias, *res = e->res;
     float *y = e->out;
-    int act = e->act, ldr = e->ldo, ldy = e->ldo, full = e->nvalid >= RN_NB;
+    int act = e->act, ldr = e->ldo, ldy = e->ldo, full = e->nvalid >= NC * RN_VL;
     if (!full) {
+        int nv = e->nvalid;
         if (bias) {
-            for (int j = 0; j < RN_NB; j++) bt[j] = j < e->nvalid ? bias[j] : 0.0f;
+            for (int j = 0; j < NC * RN_VL; j++) bt[j] = j < nv ? bias[j] : 0.0f;
             bias = bt;
         }
         for (int r = 0; r < R && res; r++)
-            for (int j = 0; j < RN_NB; j++)
-                rt[r * RN_NB + j] = j < e->nvalid ? res[(rn_i64)r * e->ldo + j] : 0.0f;
+            for (int j = 0; j < NC * RN_VL; j++)
+                rt[r * NC * RN_VL + j] = j < nv ? res[(rn_i64)r * e->ldo + j] : 0.0f;
         res = res ? rt : NULL;
         y = yt;
-        ldr = ldy = RN_NB;
+        ldr = ldy = NC * RN_VL;
     }
     RN_MK_COLS(RN_MK_B1, 0)
     RN_MK_ROWS(RN_MK_OUT)
     if (!full)
         for (int r = 0; r < R; r++)
-            memcpy(e->out + (rn_i64)r * e->ldo, yt + r * RN_NB,
+            memcpy(e->out + (rn_i64)r * e->ldo, yt + r * NC * RN_VL,
                    (size_t)e->nvalid * sizeof *yt);
 }
 
+/* One block (RN_NV columns), and on AVX-512 a pair of blocks. */
 #define RN_MK_R(RR)                                                         \
     RN_NOINLINE void rn_mk_##RR(const rn_seg *s, int ns, const float *wb,   \
                                 float *part, int first, int last,           \
                                 const rn_epi *e) {                          \
-        rn_mk_v(RR, s, ns, wb, part, first, last, e);                       \
+        rn_mk_v(RR, RN_NV, s, ns, wb, RN_VL, part, first, last, e);         \
+    }
+#define RN_MK2_R(RR)                                                        \
+    RN_NOINLINE void rn_mk2_##RR(const rn_seg *s, int ns, const float *wb,  \
+                                 rn_i64 wstride, float *part, int first,    \
+                                 int last, const rn_epi *e) {               \
+        rn_mk_v(RR, 2, s, ns, wb, wstride, part, first, last, e);           \
     }
 RN_MK_R(1)
 RN_MK_R(2)
@@ -187,6 +211,16 @@ RN_MK_R(5)
 #if RN_MR_N > 5
 RN_MK_R(6)
 #endif
+#if RN_NBK > 1
+RN_MK2_R(1)
+RN_MK2_R(2)
+RN_MK2_R(3)
+RN_MK2_R(4)
+RN_MK2_R(5)
+RN_MK2_R(6)
+#endif
+#else
+#define RN_NBK 1
 #endif
 
 /* The micro-kernel of this target: R pixels x RN_NB channels (rn_mk_c). */
@@ -206,6 +240,35 @@ RN_INLINE void rn_mk(int R, const rn_seg *s, int ns, const float *wb,
 #else
     rn_mk_c(R, s, ns, wb, part, first, last, e);
 #endif
+}
+
+/* Blocks a call takes from nleft blocks: RN_NBK when there are as many. */
+static inline int rn_mk_blocks(int nleft) {
+    return nleft >= RN_NBK ? RN_NBK : 1;
+}
+
+/* R pixels x nblk blocks (rn_mk_blocks): block b's weights at
+ * wb + b * wstride; e is the first block's, the next block's channels
+ * follow it (e->nvalid counts from the first block's first channel);
+ * part holds RN_MR x RN_NB x RN_NBK floats. */
+RN_INLINE void rn_mkn(int R, int nblk, const rn_seg *s, int ns, const float *wb,
+                      rn_i64 wstride, float *part, int first, int last,
+                      const rn_epi *e) {
+#if RN_NBK > 1
+    if (nblk > 1) {
+        switch (R) {
+        case 6: rn_mk2_6(s, ns, wb, wstride, part, first, last, e); break;
+        case 5: rn_mk2_5(s, ns, wb, wstride, part, first, last, e); break;
+        case 4: rn_mk2_4(s, ns, wb, wstride, part, first, last, e); break;
+        case 3: rn_mk2_3(s, ns, wb, wstride, part, first, last, e); break;
+        case 2: rn_mk2_2(s, ns, wb, wstride, part, first, last, e); break;
+        default: rn_mk2_1(s, ns, wb, wstride, part, first, last, e); break;
+        }
+        return;
+    }
+#endif
+    (void)nblk, (void)wstride;
+    rn_mk(R, s, ns, wb, part, first, last, e);
 }
 
 #endif

@@ -2,13 +2,16 @@
  * are written in, chosen when the file is compiled, from the target's
  * macros:
  *
+ *   AVX-512      __AVX512F__ and __FMA__ (-mavx512f -mfma, -march=native
+ *                on a CPU that has it), unless RN_NO_AVX512     16 lanes
  *   AVX2 + FMA   __AVX2__ and __FMA__ (-mavx2 -mfma, -march=native)  8 lanes
  *   NEON         __aarch64__ and __ARM_NEON                           4 lanes
  *   none         any other target, or RN_NO_SIMD defined: RN_VL is 1 and
  *                the kernels take their plain C paths
  *
- * The runtime library builds its kernels twice on x86-64, with and
- * without -mavx2 -mfma, and picks one at run time (conv.c); generated
+ * The runtime library builds its kernels three times on x86-64: as they
+ * are, with -mavx2 -mfma and with -mavx512f, and picks one at run time
+ * (internal.h); generated
  * code includes these headers and gets the target's lanes once, when it
  * is compiled. Everything here is a macro or a static inline function:
  * no state, no allocation, nothing to link.
@@ -60,6 +63,7 @@ RN_INLINE float rn_act1(float v, int act) {
     switch (act) {
     case RN_ACT_RELU: return v > 0 ? v : 0;
     case RN_ACT_RELU6: return v > 0 ? (v < 6 ? v : 6) : 0;
+    case RN_ACT_SIGMOID: return 1.0f / (1.0f + expf(-v));
     case RN_ACT_SWISH: return v / (1.0f + expf(-v));
     case RN_ACT_HARD_SWISH: {
         float t = v + 3.0f;
@@ -72,7 +76,39 @@ RN_INLINE float rn_act1(float v, int act) {
 
 /* ----------------------------------------------------------- vectors */
 
-#if !defined(RN_NO_SIMD) && defined(__AVX2__) && defined(__FMA__)
+#if !defined(RN_NO_SIMD) && !defined(RN_NO_AVX512) && defined(__AVX512F__) && \
+    defined(__FMA__)
+#define RN_SIMD_AVX512 1
+#define RN_VL 16
+#include <immintrin.h>
+typedef __m512 rn_v;
+RN_INLINE rn_v rn_v_zero(void) { return _mm512_setzero_ps(); }
+RN_INLINE rn_v rn_v_set1(float v) { return _mm512_set1_ps(v); }
+RN_INLINE rn_v rn_v_load(const float *p) { return _mm512_loadu_ps(p); }
+RN_INLINE void rn_v_store(float *p, rn_v v) { _mm512_storeu_ps(p, v); }
+RN_INLINE rn_v rn_v_bcast(const float *p) { return _mm512_set1_ps(*p); }
+RN_INLINE rn_v rn_v_add(rn_v a, rn_v b) { return _mm512_add_ps(a, b); }
+RN_INLINE rn_v rn_v_sub(rn_v a, rn_v b) { return _mm512_sub_ps(a, b); }
+RN_INLINE rn_v rn_v_mul(rn_v a, rn_v b) { return _mm512_mul_ps(a, b); }
+RN_INLINE rn_v rn_v_div(rn_v a, rn_v b) { return _mm512_div_ps(a, b); }
+RN_INLINE rn_v rn_v_fma(rn_v a, rn_v b, rn_v c) { return _mm512_fmadd_ps(a, b, c); }
+RN_INLINE rn_v rn_v_max(rn_v a, rn_v b) { return _mm512_max_ps(a, b); }
+RN_INLINE rn_v rn_v_min(rn_v a, rn_v b) { return _mm512_min_ps(a, b); }
+RN_INLINE rn_v rn_v_floor(rn_v a) {
+    return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEG_INF | _MM_FROUND_NO_EXC);
+}
+RN_INLINE rn_v rn_v_pow2i(rn_v n) {
+    __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
+    return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
+}
+/* The first n (< RN_VL) lanes, the others zero / left alone. */
+RN_INLINE rn_v rn_v_load_n(const float *p, int n) {
+    return _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p);
+}
+RN_INLINE void rn_v_store_n(float *p, rn_v v, int n) {
+    _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), v);
+}
+#elif !defined(RN_NO_SIMD) && defined(__AVX2__) && defined(__FMA__)
 #define RN_SIMD_AVX2 1
 #define RN_VL 8
 #include <immintrin.h>
@@ -123,7 +159,9 @@ RN_INLINE rn_v rn_v_pow2i(rn_v n) {
 
 /* Keeps v in a register: the compiler may not fold its load into each
  * instruction that reads it (a load each) when loaded once is the point. */
-#if defined(__GNUC__) && defined(RN_SIMD_AVX2)
+#if defined(__GNUC__) && defined(RN_SIMD_AVX512)
+#define RN_V_KEEP(v) __asm__("" : "+v"(v))
+#elif defined(__GNUC__) && defined(RN_SIMD_AVX2)
 #define RN_V_KEEP(v) __asm__("" : "+x"(v))
 #elif defined(__GNUC__) && defined(RN_SIMD_NEON)
 #define RN_V_KEEP(v) __asm__("" : "+w"(v))
@@ -155,6 +193,8 @@ RN_INLINE rn_v rn_v_act(rn_v v, int act) {
     switch (act) {
     case RN_ACT_RELU: return rn_v_max(v, z);
     case RN_ACT_RELU6: return rn_v_min(rn_v_max(v, z), rn_v_set1(6.0f));
+    case RN_ACT_SIGMOID:
+        return rn_v_div(rn_v_set1(1.0f), rn_v_add(rn_v_set1(1.0f), rn_v_exp(rn_v_sub(z, v))));
     case RN_ACT_SWISH: /* v * sigmoid(v) */
         return rn_v_div(v, rn_v_add(rn_v_set1(1.0f), rn_v_exp(rn_v_sub(z, v))));
     case RN_ACT_HARD_SWISH: {
@@ -173,6 +213,7 @@ RN_INLINE rn_v rn_v_act(rn_v v, int act) {
     switch (act) {                                                          \
     case RN_ACT_RELU: f(__VA_ARGS__, RN_ACT_RELU); break;                   \
     case RN_ACT_RELU6: f(__VA_ARGS__, RN_ACT_RELU6); break;                 \
+    case RN_ACT_SIGMOID: f(__VA_ARGS__, RN_ACT_SIGMOID); break;             \
     case RN_ACT_SWISH: f(__VA_ARGS__, RN_ACT_SWISH); break;                 \
     case RN_ACT_HARD_SWISH: f(__VA_ARGS__, RN_ACT_HARD_SWISH); break;       \
     default: f(__VA_ARGS__, RN_ACT_NONE); break;                            \

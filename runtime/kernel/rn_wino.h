@@ -363,8 +363,9 @@ static inline void rn_wg_chunk(const rn_wg_args *a, rn_i64 t0, int nt, int cb0,
     }
     int ng = rn_ceil_div(nt, RN_MR);
     for (int xi = 0; xi < nxi; xi++) /* M[xi] = V[xi] U[xi] */
-        for (int cb = cb0; cb < cb1; cb++) {
+        for (int cb = cb0, nb; cb < cb1; cb += nb) {
             const float *u = a->packed + ((rn_i64)xi * a->p->ncb + cb) * cin * RN_NB;
+            nb = rn_mk_blocks(cb1 - cb);
             for (int k = 0; k < ng; k++) {
                 int r0 = k * nt / ng, r1 = (k + 1) * nt / ng;
                 rn_seg s;
@@ -375,8 +376,8 @@ static inline void rn_wg_chunk(const rn_wg_args *a, rn_i64 t0, int nt, int cb0,
                 s.n = cin;
                 e.bias = NULL, e.res = NULL;
                 e.out = M + xi * sm + ((rn_i64)r0 * nc + cb - cb0) * RN_NB;
-                e.ldo = nc * RN_NB, e.nvalid = RN_NB, e.act = RN_ACT_NONE;
-                rn_mk(r1 - r0, &s, 1, u, NULL, 1, 1, &e);
+                e.ldo = nc * RN_NB, e.nvalid = nb * RN_NB, e.act = RN_ACT_NONE;
+                rn_mkn(r1 - r0, nb, &s, 1, u, (rn_i64)cin * RN_NB, NULL, 1, 1, &e);
             }
         }
     for (int cb = cb0; cb < cb1; cb++) {

@@ -15,7 +15,7 @@
 #    same unsanitized build again).
 # 3. The kernel headers as a standalone model uses them, without librnrt
 #    (tests/tools/kernel_const.c: literal descriptors, libm alone): gcc
-#    and clang, -Werror, plain C and AVX2 + FMA (run where the CPU has it),
+#    and clang, -Werror, plain C, AVX2 + FMA and AVX-512 (run where the CPU has them),
 #    and aarch64 under qemu (with 2.'s conditions).
 . "$(dirname "$0")/lib.sh"
 cd "$ROOT" || exit 2
@@ -64,8 +64,9 @@ fi
 # 3. standalone use of the headers
 CFLAGS_K="-std=c11 -Wall -Wextra -pedantic -Werror -O2 -Iruntime"
 [ "${SAN:-0}" = 1 ] && CFLAGS_K="$CFLAGS_K $SANFLAGS"
-avx2=0
+avx2=0 avx512=0
 grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && avx2=1
+[ $avx2 = 1 ] && grep -qw avx512f /proc/cpuinfo && avx512=1
 for cc in gcc clang; do
     command -v $cc >/dev/null || { echo "cross.sh: $cc missing, its kernel_const skipped"; continue; }
     check "kernel headers with constants, $cc, plain C" \
@@ -75,6 +76,10 @@ for cc in gcc clang; do
         check "kernel headers with constants, $cc, AVX2" \
             $cc $CFLAGS_K -mavx2 -mfma tests/tools/kernel_const.c -lm -o "$T/kc_${cc}_avx2"
         [ $avx2 = 1 ] && check "kernel_const, $cc, AVX2" "$T/kc_${cc}_avx2"
+        check "kernel headers with constants, $cc, AVX-512" \
+            $cc $CFLAGS_K -mavx512f -mavx2 -mfma tests/tools/kernel_const.c -lm \
+            -o "$T/kc_${cc}_avx512"
+        [ $avx512 = 1 ] && check "kernel_const, $cc, AVX-512" "$T/kc_${cc}_avx512"
     fi
 done
 if [ "${SAN:-0}" != 1 ] && command -v aarch64-linux-gnu-gcc >/dev/null &&

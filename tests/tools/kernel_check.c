@@ -1,9 +1,9 @@
-/* kernel_check.c: the convolution kernels' checks (tests/unit/conv_check.c)
- * without CUnit, for builds where the unit suite cannot run: aarch64
+/* kernel_check.c: the kernels' checks (tests/unit/conv_check.c and
+ * elem_check.c) without CUnit, for builds where the unit suite cannot run: aarch64
  * (NEON) under qemu-user, and the plain C path (RN_NO_SIMD). It runs
  * rn_conv_run and rn_dw_run as this build has them: direct, Winograd
- * F(2x2) and F(4x4), depthwise, every epilogue, against float64
- * definitions. Used by tests/e2e/cross.sh.
+ * F(2x2) and F(4x4), depthwise, every epilogue, and the elementwise
+ * kernels, against float64 definitions. Used by tests/e2e/cross.sh.
  *
  *   kernel_check [percent]   runs that percent of the unit suite's cases
  *                            (default 100; qemu is slow)
@@ -13,6 +13,7 @@
 #include <stdlib.h>
 
 #include "conv_check.h"
+#include "elem_check.h"
 #include "internal.h" /* RN_DISPATCH_AVX2 */
 #include "kernel/rn_simd.h"
 
@@ -27,8 +28,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: kernel_check [percent of the cases, 1-1000]\n");
         return 2;
     }
-    /* the lanes of the build, or AVX2 where the runtime picks it */
-#if defined(RN_SIMD_AVX2)
+    /* the lanes of the build, or what the runtime picks */
+#if defined(RN_SIMD_AVX512)
+    const char *lanes = "AVX-512";
+#elif defined(RN_SIMD_AVX2)
     const char *lanes = "AVX2 + FMA";
 #elif defined(RN_SIMD_NEON)
     const char *lanes = "NEON";
@@ -37,12 +40,15 @@ int main(int argc, char **argv) {
 #endif
     int vl = RN_VL;
 #ifdef RN_DISPATCH_AVX2
-    if (rn_k_have_avx2()) lanes = "AVX2 + FMA at run time", vl = 8;
+    if (rn_isa_level() >= RN_LEVEL_AVX512)
+        lanes = "AVX-512 at run time", vl = 16;
+    else if (rn_isa_level() >= RN_LEVEL_AVX2)
+        lanes = "AVX2 + FMA at run time", vl = 8;
 #endif
     struct {
         const char *name;
         int bad, cases;
-    } r[4];
+    } r[6];
     r[0].name = "random convolutions", r[0].cases = scaled(300, pct);
     r[0].bad = conv_check_random(rn_conv_run, 1, r[0].cases);
     r[1].name = "edge shapes", r[1].cases = 7;
@@ -51,8 +57,12 @@ int main(int argc, char **argv) {
     r[2].bad = conv_check_winograd(rn_conv_run, 4, r[2].cases);
     r[3].name = "depthwise", r[3].cases = scaled(400, pct);
     r[3].bad = conv_check_dw(rn_dw_run, 5, r[3].cases);
+    r[4].name = "elementwise", r[4].cases = scaled(300, pct);
+    r[4].bad = elem_check(RN_LEVEL_AVX512, 6, r[4].cases);
+    r[5].name = "merges, broadcasting", r[5].cases = scaled(400, pct);
+    r[5].bad = elem_check_merge(7, r[5].cases);
     int bad = 0;
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 6; i++) {
         printf("kernel_check (%s, %d lanes): %-24s %4d cases, %d wrong values\n",
                lanes, vl, r[i].name, r[i].cases, r[i].bad);
         bad += r[i].bad;

@@ -12,6 +12,7 @@
 
 #include "kernel/rn_direct.h"
 #include "kernel/rn_dw.h"
+#include "kernel/rn_elem.h"
 #include "kernel/rn_wino.h"
 
 /* direct 3x3 stride 2; Winograd F(4x4) and F(2x2); a 1x1 with a ragged
@@ -32,6 +33,11 @@ static const rn_conv L4 = {.ih = 8, .iw = 8, .cin = 64, .oh = 8, .ow = 8, .cout 
                            .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
                            .pad_t = 0, .pad_l = 0, .ldi = 64, .ldo = 35,
                            .act = RN_ACT_RELU6};
+/* squeeze-excite's second 1x1 on one pixel: a ragged pair of blocks */
+static const rn_conv L5 = {.ih = 1, .iw = 1, .cin = 24, .oh = 1, .ow = 1, .cout = 20,
+                           .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
+                           .pad_t = 0, .pad_l = 0, .ldi = 24, .ldo = 20,
+                           .act = RN_ACT_SIGMOID};
 /* depthwise 3x3 at stride 1 and 2 */
 static const rn_dw D1 = {.ih = 14, .iw = 21, .c = 24, .oh = 14, .ow = 21, .mult = 1,
                          .kh = 3, .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
@@ -62,6 +68,7 @@ static double act_ref(double s, int act) {
     switch (act) {
     case RN_ACT_RELU: return s > 0 ? s : 0;
     case RN_ACT_RELU6: return s > 0 ? (s < 6 ? s : 6) : 0;
+    case RN_ACT_SIGMOID: return 1 / (1 + exp(-s));
     case RN_ACT_SWISH: return s / (1 + exp(-s));
     case RN_ACT_HARD_SWISH: return s * (t > 0 ? (t < 6 ? t : 6) : 0) / 6;
     default: return s;
@@ -137,10 +144,31 @@ static int depthwise(const rn_dw *d) {
     return bad;
 }
 
+/* Swish over 7 x 37 values, then their global average pool. */
+static int elementwise(void) {
+    enum { NPIX = 7, C = 37 };
+    float *x = rand_buf(NPIX * C), y[NPIX * C], pool[C];
+    int bad = 0;
+    rn_ew_act(RN_ACT_SWISH, x, y, NPIX * C);
+    rn_ew_global_pool(0, y, pool, NPIX, C);
+    for (int ch = 0; ch < C; ch++) {
+        double s = 0;
+        for (int p = 0; p < NPIX; p++) s += act_ref(x[p * C + ch], RN_ACT_SWISH);
+        if (!(fabs(pool[ch] - s / NPIX) <= 1e-6)) {
+            if (bad < 3)
+                fprintf(stderr, "kernel_const: swish + pool: %d got %g want %g\n", ch,
+                        pool[ch], s / NPIX);
+            bad++;
+        }
+    }
+    free(x);
+    return bad;
+}
+
 int main(void) {
     int bad = conv(&L1, 0, 0) + conv(&L2, 4, 1) + conv(&L3, 2, 0) + conv(&L4, 0, 1) +
-              depthwise(&D1) + depthwise(&D2);
-    printf("kernel_const (%d lanes): 4 convolutions, 2 depthwise, %d wrong values\n",
-           RN_VL, bad);
+              conv(&L5, 0, 0) + depthwise(&D1) + depthwise(&D2) + elementwise();
+    printf("kernel_const (%d lanes): 5 convolutions, 2 depthwise, elementwise, "
+           "%d wrong values\n", RN_VL, bad);
     return bad ? 1 : 0;
 }

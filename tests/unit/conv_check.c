@@ -12,8 +12,8 @@
 static const float SENTINEL = 12345.0f;
 
 /* The epilogue activations, one of each. */
-static const int ACTS[] = {RN_ACT_NONE, RN_ACT_RELU, RN_ACT_RELU6, RN_ACT_SWISH,
-                           RN_ACT_HARD_SWISH};
+static const int ACTS[] = {RN_ACT_NONE, RN_ACT_RELU, RN_ACT_RELU6, RN_ACT_SIGMOID,
+                           RN_ACT_SWISH, RN_ACT_HARD_SWISH};
 enum { NACTS = sizeof ACTS / sizeof ACTS[0] };
 
 static int rnd(rn_rng *g, int lo, int hi) { /* [lo, hi] */
@@ -26,6 +26,7 @@ static double act_ref(double s, int act) {
     switch (act) {
     case RN_ACT_RELU: return s > 0 ? s : 0;
     case RN_ACT_RELU6: return s > 0 ? (s < 6 ? s : 6) : 0;
+    case RN_ACT_SIGMOID: return 1 / (1 + exp(-s));
     case RN_ACT_SWISH: return s / (1 + exp(-s));
     case RN_ACT_HARD_SWISH: return s * (t > 0 ? (t < 6 ? t : 6) : 0) / 6;
     default: return s;

@@ -14,6 +14,7 @@ int main(void) {
     register_jit_tests();
     register_weights_tests();
     register_conv_tests();
+    register_elem_tests();
     register_passes_tests();
     register_inspect_tests();
     register_import_tests();

@@ -1,13 +1,14 @@
 /* test_conv.c: the convolutions (runtime/conv.c, direct.c, winograd.c,
  * depthwise.c) against naive float64 loops (conv_check.c) on random and
- * edge shapes, through the AVX2 path (when the CPU has it) and the path
- * without it; then the algorithm's choice, the weight packing and the
+ * edge shapes, through every copy of the kernels the CPU runs (AVX-512,
+ * AVX2, plain); then the algorithm's choice, the weight packing and the
  * work split. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "conv_check.h"
+#include "internal.h" /* the levels and their test hooks */
 #include "rnc.h"
 #include "rnrt.h"
 #include "unit.h"
@@ -15,37 +16,61 @@
 /* The epilogue's activation codes are the compiler's Act values. */
 _Static_assert((int)RN_ACT_NONE == (int)ACT_NONE && (int)RN_ACT_RELU == (int)ACT_RELU &&
                    (int)RN_ACT_RELU6 == (int)ACT_RELU6 &&
+                   (int)RN_ACT_SIGMOID == (int)ACT_SIGMOID &&
                    (int)RN_ACT_SWISH == (int)ACT_SILU &&
                    (int)RN_ACT_HARD_SWISH == (int)ACT_HARD_SWISH,
                "rnrt.h's RN_ACT_* differ from rnc.h's Act");
 
-static void test_random_avx2(void) {
-    if (!rn_k_have_avx2()) return; /* rn_conv_run is the portable path */
-    CU_ASSERT_EQUAL(conv_check_random(rn_conv_run, 1, 300), 0);
+/* Each level of the kernels this CPU runs (internal.h): AVX-512, AVX2 +
+ * FMA and the plain path (all three on a CPU with AVX-512). */
+static void conv_avx2(const rn_conv *c, const float *in, const float *packed,
+                      const float *bias, const float *res, float *out, int t0,
+                      int t1, float *scratch) {
+    rn_conv_run_isa(RN_LEVEL_AVX2, c, in, packed, bias, res, out, t0, t1, scratch);
 }
 
-static void test_random_portable(void) {
-    CU_ASSERT_EQUAL(conv_check_random(rn_conv_run_portable, 2, 300), 0);
+static void conv_avx512(const rn_conv *c, const float *in, const float *packed,
+                        const float *bias, const float *res, float *out, int t0,
+                        int t1, float *scratch) {
+    rn_conv_run_isa(RN_LEVEL_AVX512, c, in, packed, bias, res, out, t0, t1, scratch);
+}
+
+static void dw_avx2(const rn_dw *d, const float *in, const float *w,
+                    const float *bias, float *out, int y0, int y1) {
+    rn_dw_run_isa(RN_LEVEL_AVX2, d, in, w, bias, out, y0, y1);
+}
+
+static void dw_avx512(const rn_dw *d, const float *in, const float *w,
+                      const float *bias, float *out, int y0, int y1) {
+    rn_dw_run_isa(RN_LEVEL_AVX512, d, in, w, bias, out, y0, y1);
+}
+
+static ConvRunFn *const CONV_LEVELS[] = {rn_conv_run_portable, conv_avx2, conv_avx512};
+static DwRunFn *const DW_LEVELS[] = {rn_dw_run_portable, dw_avx2, dw_avx512};
+
+static void test_random(void) {
+    for (int l = 0; l <= rn_isa_level(); l++)
+        CU_ASSERT_EQUAL(conv_check_random(CONV_LEVELS[l], 1 + l, 300), 0);
 }
 
 static void test_edges(void) {
-    CU_ASSERT_EQUAL(conv_check_edges(rn_conv_run_portable), 0);
-    if (rn_k_have_avx2()) CU_ASSERT_EQUAL(conv_check_edges(rn_conv_run), 0);
+    for (int l = 0; l <= rn_isa_level(); l++)
+        CU_ASSERT_EQUAL(conv_check_edges(CONV_LEVELS[l]), 0);
 }
 
 /* Winograd F(2x2, 3x3) and F(4x4, 3x3) forced on random 3x3 stride-1
  * shapes: odd and even sizes (ragged last tiles), any padding, channel
  * counts off the vector width and the 16-channel block, gaps between
- * pixels, and work items cut at random; both paths. Also left to choose:
+ * pixels, and work items cut at random; every level. Also left to choose:
  * each agrees with the definition. */
 static void test_winograd(void) {
-    CU_ASSERT_EQUAL(conv_check_winograd(rn_conv_run_portable, 4, 300), 0);
-    if (rn_k_have_avx2()) CU_ASSERT_EQUAL(conv_check_winograd(rn_conv_run, 4, 300), 0);
+    for (int l = 0; l <= rn_isa_level(); l++)
+        CU_ASSERT_EQUAL(conv_check_winograd(CONV_LEVELS[l], 4 + l, 300), 0);
 }
 
 static void test_depthwise(void) {
-    CU_ASSERT_EQUAL(conv_check_dw(rn_dw_run_portable, 5, 400), 0);
-    CU_ASSERT_EQUAL(conv_check_dw(rn_dw_run, 6, 400), 0); /* AVX2 where the CPU has it */
+    for (int l = 0; l <= rn_isa_level(); l++)
+        CU_ASSERT_EQUAL(conv_check_dw(DW_LEVELS[l], 7 + l, 400), 0);
 }
 
 /* The choice: Winograd F(4x4) for ResNet's early 3x3 layers, F(2x2) where
@@ -115,12 +140,11 @@ static void test_tiles(void) {
 
 void register_conv_tests(void) {
     CU_pSuite s = unit_suite("conv");
-    CU_add_test(s, "random shapes, AVX2 path", test_random_avx2);
-    CU_add_test(s, "random shapes, portable path", test_random_portable);
-    CU_add_test(s, "edge shapes, both paths", test_edges);
-    CU_add_test(s, "Winograd, both paths", test_winograd);
+    CU_add_test(s, "random shapes, every level", test_random);
+    CU_add_test(s, "edge shapes, every level", test_edges);
+    CU_add_test(s, "Winograd, every level", test_winograd);
     CU_add_test(s, "Winograd chosen where it applies", test_winograd_choice);
-    CU_add_test(s, "depthwise, both paths", test_depthwise);
+    CU_add_test(s, "depthwise, every level", test_depthwise);
     CU_add_test(s, "weight packing", test_pack);
     CU_add_test(s, "work items", test_tiles);
 }

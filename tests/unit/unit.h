@@ -11,6 +11,7 @@ void register_emit_tests(void);     /* test_emit.c: code generation, weights */
 void register_jit_tests(void);      /* test_jit.c: libtcc in memory */
 void register_weights_tests(void);  /* test_weights.c: --init-weights */
 void register_conv_tests(void);     /* test_conv.c: packed direct convolution */
+void register_elem_tests(void);     /* test_elem.c: elementwise kernels */
 void register_passes_tests(void);   /* test_passes.c: fusion passes, fused plan */
 void register_inspect_tests(void);  /* test_inspect.c: plan buffers, trace, profile */
 void register_import_tests(void);   /* test_import.c: the importers' writer */
