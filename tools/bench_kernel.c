@@ -1,6 +1,9 @@
 /* bench_kernel.c: times rn_conv_run on every distinct convolution shape of
  * ResNet-34 at 224x224 and of the seed-000 net (small_residual.rn) at
- * 32x32, and rn_dw_run on MobileNet v1's depthwise shapes at 224x224,
+ * 32x32, and rn_dw_run on MobileNet v1's depthwise shapes at 224x224;
+ * then torchvision's ResNet-50 (its 1x1 shapes), MobileNet v3 large and
+ * EfficientNet-B0 (their depthwise and 1x1 shapes; the counts are the
+ * network's, the totals cover only these shapes),
  * batch 1, at 1 and 2 threads (rn_pool), and sums them into each
  * network's convolution time. Tasks and scratch as the generated code has
  * them (emit_api.c, emit_c.c). Figures only; see tools/bench_kernel.sh.
@@ -66,6 +69,66 @@ static const Shape mobilenet_dw[] = {
     {"dw 3x3 1024 @7", 1, 7, 1024, 1024, 3, 1, 1},
 };
 
+/* torchvision's ResNet-50: the shapes ResNet-34 lacks (1x1 bottlenecks). */
+static const Shape resnet50[] = {
+    {"1x1 64->256 @56", 4, 56, 64, 256, 1, 1, 0},
+    {"1x1 256->64 @56", 2, 56, 256, 64, 1, 1, 0},
+    {"1x1 256->128 @56", 1, 56, 256, 128, 1, 1, 0},
+    {"1x1/2 256->512", 1, 56, 256, 512, 1, 2, 0},
+    {"3x3/2 128 @56", 1, 56, 128, 128, 3, 2, 0},
+    {"1x1 128->512 @28", 4, 28, 128, 512, 1, 1, 0},
+    {"1x1 512->128 @28", 3, 28, 512, 128, 1, 1, 0},
+    {"1x1 512->256 @28", 1, 28, 512, 256, 1, 1, 0},
+    {"1x1/2 512->1024", 1, 28, 512, 1024, 1, 2, 0},
+    {"1x1 256->1024 @14", 6, 14, 256, 1024, 1, 1, 0},
+    {"1x1 1024->256 @14", 5, 14, 1024, 256, 1, 1, 0},
+    {"1x1 1024->512 @14", 1, 14, 1024, 512, 1, 1, 0},
+    {"1x1/2 1024->2048", 1, 14, 1024, 2048, 1, 2, 0},
+    {"1x1 512->2048 @7", 3, 7, 512, 2048, 1, 1, 0},
+    {"1x1 2048->512 @7", 2, 7, 2048, 512, 1, 1, 0},
+};
+
+/* torchvision's MobileNet v3 large: depthwise 3x3 and 5x5 at strides 1
+ * and 2 (channels off the vector width too), the widest 1x1s. */
+static const Shape mobilenet_v3[] = {
+    {"dw 3x3 16 @112", 1, 112, 16, 16, 3, 1, 1},
+    {"dw 3x3/2 64 @112", 1, 112, 64, 64, 3, 2, 1},
+    {"dw 3x3 72 @56", 1, 56, 72, 72, 3, 1, 1},
+    {"dw 5x5/2 72 @56", 1, 56, 72, 72, 5, 2, 1},
+    {"dw 5x5 120 @28", 2, 28, 120, 120, 5, 1, 1},
+    {"dw 3x3/2 240 @28", 1, 28, 240, 240, 3, 2, 1},
+    {"dw 3x3 184 @14", 2, 14, 184, 184, 3, 1, 1},
+    {"dw 3x3 480 @14", 1, 14, 480, 480, 3, 1, 1},
+    {"dw 5x5/2 672 @14", 1, 14, 672, 672, 5, 2, 1},
+    {"dw 5x5 960 @7", 2, 7, 960, 960, 5, 1, 1},
+    {"1x1 16->64 @112", 1, 112, 16, 64, 1, 1, 0},
+    {"1x1 24->72 @56", 2, 56, 24, 72, 1, 1, 0},
+    {"1x1 40->120 @28", 2, 28, 40, 120, 1, 1, 0},
+    {"1x1 112->672 @14", 2, 14, 112, 672, 1, 1, 0},
+    {"1x1 160->960 @7", 3, 7, 160, 960, 1, 1, 0},
+    {"1x1 960->160 @7", 2, 7, 960, 160, 1, 1, 0},
+};
+
+/* torchvision's EfficientNet-B0: its depthwise layers and 1x1s. */
+static const Shape efficientnet[] = {
+    {"dw 3x3 32 @112", 1, 112, 32, 32, 3, 1, 1},
+    {"dw 3x3/2 96 @112", 1, 112, 96, 96, 3, 2, 1},
+    {"dw 3x3 144 @56", 1, 56, 144, 144, 3, 1, 1},
+    {"dw 5x5/2 144 @56", 1, 56, 144, 144, 5, 2, 1},
+    {"dw 5x5 240 @28", 1, 28, 240, 240, 5, 1, 1},
+    {"dw 3x3/2 240 @28", 1, 28, 240, 240, 3, 2, 1},
+    {"dw 3x3 480 @14", 2, 14, 480, 480, 3, 1, 1},
+    {"dw 5x5 672 @14", 2, 14, 672, 672, 5, 1, 1},
+    {"dw 5x5 1152 @7", 3, 7, 1152, 1152, 5, 1, 1},
+    {"1x1 16->96 @112", 1, 112, 16, 96, 1, 1, 0},
+    {"1x1 24->144 @56", 2, 56, 24, 144, 1, 1, 0},
+    {"1x1 144->24 @56", 1, 56, 144, 24, 1, 1, 0},
+    {"1x1 40->240 @28", 2, 28, 40, 240, 1, 1, 0},
+    {"1x1 112->672 @14", 3, 14, 112, 672, 1, 1, 0},
+    {"1x1 192->1152 @7", 4, 7, 192, 1152, 1, 1, 0},
+    {"1x1 1152->192 @7", 3, 7, 1152, 192, 1, 1, 0},
+};
+
 typedef struct Net {
     const char *name;
     const Shape *shapes;
@@ -76,6 +139,9 @@ static const Net nets[] = {
     {"ResNet-34", resnet34, sizeof resnet34 / sizeof resnet34[0]},
     {"seed-000 net", small_residual, sizeof small_residual / sizeof small_residual[0]},
     {"MobileNet v1 depthwise", mobilenet_dw, sizeof mobilenet_dw / sizeof mobilenet_dw[0]},
+    {"ResNet-50 1x1", resnet50, sizeof resnet50 / sizeof resnet50[0]},
+    {"MobileNet v3", mobilenet_v3, sizeof mobilenet_v3 / sizeof mobilenet_v3[0]},
+    {"EfficientNet-B0", efficientnet, sizeof efficientnet / sizeof efficientnet[0]},
 };
 
 typedef struct Job {
@@ -197,7 +263,7 @@ static void setup(Bench *b, const Shape *s, rn_rng *g) {
  * timed, printed, summed. */
 static void bench_net(const Net *net, rn_pool *pools[2], double peak,
                       double seconds, const char *only, rn_rng *g) {
-    enum { MAX_SHAPES = 16, ROUNDS = 4 };
+    enum { MAX_SHAPES = 24, ROUNDS = 4 };
     Bench b[MAX_SHAPES];
     int nb = 0;
     for (int i = 0; i < net->n && nb < MAX_SHAPES; i++)

@@ -14,9 +14,10 @@
  * run 4 pixels of 16 channels with a load per tap (rn_dwk_block_nv).
  * Pixels at the left and right borders run alone with the taps inside the
  * image. Loops that store are specialized per activation
- * (RN_ACT_SWITCH). Channels past the last whole vector and multipliers
- * above 1 take a plain C loop, and so does everything where the target
- * has no vectors (rn_simd.h).
+ * (RN_ACT_SWITCH). Channels past the last whole vector run the same code
+ * on masked loads and stores (rn_v_load_m). Multipliers above 1 take a
+ * plain C loop, and so does everything where the target has no vectors
+ * (rn_simd.h).
  *
  * Entry point: rn_dwk_run. Static inline functions of their arguments
  * only; nothing is allocated. */
@@ -68,6 +69,12 @@ static inline void rn_dwk_pixel(const rn_dw *d, const float *in, const float *w,
 #if RN_VL > 1
 enum { RN_DW_NV = RN_DW_NB / RN_VL };
 
+/* The loads and stores of the kernels below: the first lanes only
+ * (mask mk) in the copy for the channels past the last whole vector. */
+#define RN_DW_LOAD(p) (MASKED ? rn_v_load_m((p), mk) : rn_v_load(p))
+#define RN_DW_STORE(p, v) \
+    (MASKED ? rn_v_store_m((p), (v), mk) : rn_v_store((p), (v)))
+
 /* NP pixels x channels [0, cv), cv a multiple of RN_VL, over nky kernel
  * rows and NKX kernel columns: x is the first pixel's first tap inside
  * the image (the next pixels step floats apart), w that tap's weights.
@@ -76,14 +83,15 @@ enum { RN_DW_NV = RN_DW_NB / RN_VL };
 RN_INLINE void rn_dwk_block_nv(const rn_dw *d, const float *x, rn_i64 step,
                                const float *w, const float *bias, float *y,
                                const int NP, const int NKX, const int NV,
-                               int ch, int nky, const int act) {
+                               const int MASKED, rn_vmask mk, int ch, int nky,
+                               const int act) {
     const int c = d->c;
     const rn_i64 ldo = d->ldo;
     const rn_i64 dx = (rn_i64)d->dw * d->ldi, dy = (rn_i64)d->dh * d->iw * d->ldi;
     const rn_i64 wrow = (rn_i64)d->kw * c;
     rn_v acc[RN_DW_PIX][RN_DW_NV];
     for (int j = 0; j < NV; j++) {
-        rn_v b = bias ? rn_v_load(bias + ch + j * RN_VL) : rn_v_zero();
+        rn_v b = bias ? RN_DW_LOAD(bias + ch + j * RN_VL) : rn_v_zero();
         for (int p = 0; p < NP; p++) acc[p][j] = b;
     }
     /* a pointer per pixel, stepped down the kernel rows: the columns are
@@ -94,28 +102,30 @@ RN_INLINE void rn_dwk_block_nv(const rn_dw *d, const float *x, rn_i64 step,
         for (int kx = 0; kx < NKX; kx++) {
             const float *wt = wr + (rn_i64)kx * c;
             rn_v wv[RN_DW_NV];
-            for (int j = 0; j < NV; j++) wv[j] = rn_v_load(wt + j * RN_VL);
+            for (int j = 0; j < NV; j++) wv[j] = RN_DW_LOAD(wt + j * RN_VL);
             for (int p = 0; p < NP; p++)
                 for (int j = 0; j < NV; j++)
-                    acc[p][j] = rn_v_fma(rn_v_load(xp[p] + kx * dx + j * RN_VL), wv[j],
+                    acc[p][j] = rn_v_fma(RN_DW_LOAD(xp[p] + kx * dx + j * RN_VL), wv[j],
                                          acc[p][j]);
         }
         for (int p = 0; p < NP; p++) xp[p] += dy;
     }
     for (int p = 0; p < NP; p++)
         for (int j = 0; j < NV; j++)
-            rn_v_store(y + p * ldo + ch + j * RN_VL, rn_v_act(acc[p][j], act));
+            RN_DW_STORE(y + p * ldo + ch + j * RN_VL, rn_v_act(acc[p][j], act));
 }
 
 RN_INLINE void rn_dwk_block(const rn_dw *d, const float *x, rn_i64 step,
                             const float *w, const float *bias, float *y,
-                            const int NP, const int NKX, int cv, int nky,
-                            const int act) {
-    int ch = 0;
+                            const int NP, const int NKX, int nky, const int act) {
+    int ch = 0, c = d->c, cv = c - c % RN_VL;
+    rn_vmask none = rn_v_mask(RN_VL), mk = rn_v_mask(c - cv);
     for (; ch + RN_DW_NB <= cv; ch += RN_DW_NB)
-        rn_dwk_block_nv(d, x, step, w, bias, y, NP, NKX, RN_DW_NV, ch, nky, act);
+        rn_dwk_block_nv(d, x, step, w, bias, y, NP, NKX, RN_DW_NV, 0, none, ch, nky, act);
     for (; ch < cv; ch += RN_VL)
-        rn_dwk_block_nv(d, x, step, w, bias, y, NP, NKX, 1, ch, nky, act);
+        rn_dwk_block_nv(d, x, step, w, bias, y, NP, NKX, 1, 0, none, ch, nky, act);
+    if (cv < c) /* the last lanes */
+        rn_dwk_block_nv(d, x, step, w, bias, y, NP, NKX, 1, 1, mk, cv, nky, act);
 }
 
 /* NP pixels x NV vectors of channels at ch, for 3 kernel columns,
@@ -126,23 +136,23 @@ RN_INLINE void rn_dwk_block(const rn_dw *d, const float *x, rn_i64 step,
  * weights and one column are live. */
 RN_INLINE void rn_dwk_slide_nv(const rn_dw *d, const float *x, const float *w,
                                const float *bias, float *y, const int NP,
-                               const int S, const int NV, int ch, int nky,
-                               const int act) {
+                               const int S, const int NV, const int MASKED,
+                               rn_vmask mk, int ch, int nky, const int act) {
     const int c = d->c;
     const rn_i64 ldi = d->ldi, ldo = d->ldo, dy = (rn_i64)d->dh * d->iw * d->ldi;
     const rn_i64 wrow = (rn_i64)d->kw * c;
     rn_v acc[RN_DW_SLIDE][RN_DW_NV];
     for (int j = 0; j < NV; j++) {
-        rn_v b = bias ? rn_v_load(bias + ch + j * RN_VL) : rn_v_zero();
+        rn_v b = bias ? RN_DW_LOAD(bias + ch + j * RN_VL) : rn_v_zero();
         for (int p = 0; p < NP; p++) acc[p][j] = b;
     }
     const float *xr = x + ch, *wr = w + ch;
     for (int ky = 0; ky < nky; ky++, xr += dy, wr += wrow)
         for (int j = 0; j < NV; j++) {
             const float *wj = wr + j * RN_VL, *xq = xr + j * RN_VL;
-            rn_v w0 = rn_v_load(wj), w1 = rn_v_load(wj + c), w2 = rn_v_load(wj + 2 * c);
+            rn_v w0 = RN_DW_LOAD(wj), w1 = RN_DW_LOAD(wj + c), w2 = RN_DW_LOAD(wj + 2 * c);
             for (int q = 0; q <= (NP - 1) * S + 2; q++, xq += ldi) {
-                rn_v col = rn_v_load(xq);
+                rn_v col = RN_DW_LOAD(xq);
                 RN_V_KEEP(col);
                 if (q % S == 0 && q / S < NP)
                     acc[q / S][j] = rn_v_fma(col, w0, acc[q / S][j]);
@@ -154,21 +164,25 @@ RN_INLINE void rn_dwk_slide_nv(const rn_dw *d, const float *x, const float *w,
         }
     for (int p = 0; p < NP; p++)
         for (int j = 0; j < NV; j++)
-            rn_v_store(y + p * ldo + ch + j * RN_VL, rn_v_act(acc[p][j], act));
+            RN_DW_STORE(y + p * ldo + ch + j * RN_VL, rn_v_act(acc[p][j], act));
 }
 
-/* NP pixels at stride S, 3 kernel columns, undilated across: channels
- * [0, cv) NV vectors at a time, then one. */
+/* NP pixels at stride S, 3 kernel columns, undilated across: the
+ * channels NV vectors at a time, then one, then the last lanes. */
 #define RN_DW_SLIDE_FN(NAME, NP, S, NV)                                     \
     RN_NOINLINE void NAME(const rn_dw *d, const float *x, const float *w,   \
-                          const float *bias, float *y, int cv, int nky) {   \
-        int ch = 0;                                                         \
+                          const float *bias, float *y, int nky) {           \
+        int ch = 0, cv = d->c - d->c % RN_VL;                               \
+        rn_vmask none = rn_v_mask(RN_VL), mk = rn_v_mask(d->c - cv);        \
         for (; ch + NV * RN_VL <= cv; ch += NV * RN_VL)                     \
             RN_ACT_SWITCH(d->act, rn_dwk_slide_nv, d, x, w, bias, y, NP, S, \
-                          NV, ch, nky)                                      \
+                          NV, 0, none, ch, nky)                             \
         for (; ch < cv; ch += RN_VL)                                        \
             RN_ACT_SWITCH(d->act, rn_dwk_slide_nv, d, x, w, bias, y, NP, S, \
-                          1, ch, nky)                                       \
+                          1, 0, none, ch, nky)                              \
+        if (cv < d->c)                                                      \
+            RN_ACT_SWITCH(d->act, rn_dwk_slide_nv, d, x, w, bias, y, NP, S, \
+                          1, 1, mk, cv, nky)                                \
     }
 /* stride 1: 8 pixels of one vector (8 sums); stride 2: 4 pixels of 16
  * channels, whole cache lines of its wider input */
@@ -179,20 +193,19 @@ RN_DW_SLIDE_FN(rn_dwk_slide_s2, RN_DW_PIX, 2, RN_DW_NV)
 #define RN_DW_BLOCK(NAME, NP, NKX)                                          \
     RN_NOINLINE void NAME(const rn_dw *d, const float *x, rn_i64 step,      \
                           const float *w, const float *bias, float *y,      \
-                          int cv, int nky, int nkx) {                       \
+                          int nky, int nkx) {                               \
         (void)nkx;                                                          \
         RN_ACT_SWITCH(d->act, rn_dwk_block, d, x, step, w, bias, y, NP, NKX,\
-                      cv, nky)                                              \
+                      nky)                                                  \
     }
 RN_DW_BLOCK(rn_dwk_block4_k3, RN_DW_PIX, 3)
 RN_DW_BLOCK(rn_dwk_block1_k3, 1, 3)
 RN_DW_BLOCK(rn_dwk_block4_any, RN_DW_PIX, nkx)
 RN_DW_BLOCK(rn_dwk_block1_any, 1, nkx)
 
-/* Rows [y0, y1) x channels [0, cv) on vectors. */
+/* Rows [y0, y1) on vectors (multiplier 1). */
 static inline void rn_dwk_rows(const rn_dw *d, const float *in, const float *w,
-                               const float *bias, float *out, int y0, int y1,
-                               int cv) {
+                               const float *bias, float *out, int y0, int y1) {
     int ox0 = d->ow, ox1 = d->ow, k[4], k3 = d->kw == 3;
     /* the interior columns: every tap inside horizontally */
     for (int ox = 0; ox < d->ow; ox++) {
@@ -211,7 +224,7 @@ static inline void rn_dwk_rows(const rn_dw *d, const float *in, const float *w,
             int nky = k[1] - k[0], nkx = k[3] - k[2];
             float *y = yr + (rn_i64)ox * d->ldo;
             if (nky <= 0 || nkx <= 0) { /* no tap inside: plain C */
-                rn_dwk_pixel(d, in, w, bias, out, oy, ox, 0, cv);
+                rn_dwk_pixel(d, in, w, bias, out, oy, ox, 0, d->c);
                 ox++;
                 continue;
             }
@@ -221,23 +234,23 @@ static inline void rn_dwk_rows(const rn_dw *d, const float *in, const float *w,
             int inner = ox >= ox0 && ox < ox1, four = inner && ox + RN_DW_PIX <= ox1;
             int slide = k3 && d->dw == 1;
             if (slide && d->sw == 1 && inner && ox + RN_DW_SLIDE <= ox1) {
-                rn_dwk_slide_s1(d, x, wt, bias, y, cv, nky);
+                rn_dwk_slide_s1(d, x, wt, bias, y, nky);
                 ox += RN_DW_SLIDE;
                 continue;
             }
             if (slide && d->sw == 2 && four) {
-                rn_dwk_slide_s2(d, x, wt, bias, y, cv, nky);
+                rn_dwk_slide_s2(d, x, wt, bias, y, nky);
                 ox += RN_DW_PIX;
                 continue;
             }
             if (four && k3)
-                rn_dwk_block4_k3(d, x, step, wt, bias, y, cv, nky, nkx);
+                rn_dwk_block4_k3(d, x, step, wt, bias, y, nky, nkx);
             else if (four)
-                rn_dwk_block4_any(d, x, step, wt, bias, y, cv, nky, nkx);
+                rn_dwk_block4_any(d, x, step, wt, bias, y, nky, nkx);
             else if (inner && k3)
-                rn_dwk_block1_k3(d, x, step, wt, bias, y, cv, nky, nkx);
+                rn_dwk_block1_k3(d, x, step, wt, bias, y, nky, nkx);
             else
-                rn_dwk_block1_any(d, x, step, wt, bias, y, cv, nky, nkx);
+                rn_dwk_block1_any(d, x, step, wt, bias, y, nky, nkx);
             ox += four ? RN_DW_PIX : 1;
         }
     }
@@ -252,9 +265,9 @@ static inline void rn_dwk_run(const rn_dw *d, const float *in, const float *w,
     if (y0 < 0) y0 = 0;
     if (y1 > d->oh) y1 = d->oh;
 #if RN_VL > 1
-    /* the vector path: multiplier 1, whole vectors of channels */
-    cv = d->mult == 1 ? cout - cout % RN_VL : 0;
-    if (cv && y0 < y1) rn_dwk_rows(d, in, w, bias, out, y0, y1, cv);
+    /* the vector path: multiplier 1, every channel */
+    cv = d->mult == 1 ? cout : 0;
+    if (cv && y0 < y1) rn_dwk_rows(d, in, w, bias, out, y0, y1);
 #endif
     for (int oy = y0; oy < y1 && cv < cout; oy++)
         for (int ox = 0; ox < d->ow; ox++)

@@ -152,6 +152,16 @@ RN_INLINE void rn_mk_v(const int R, const int NC, const rn_seg *s, int ns,
     if (!first) {
         RN_MK_ROWS(RN_MK_LOAD)
     }
+    if (last) /* the epilogue's lines, on their way while the sums run */
+        for (int r = 0; r < R; r++) {
+            float *y = e->out + (rn_i64)r * e->ldo;
+            RN_PREFETCHW(y);
+            RN_PREFETCHW(y + NC * RN_VL - 1);
+            if (e->res) {
+                RN_PREFETCH(e->res + (rn_i64)r * e->ldo, 0);
+                RN_PREFETCH(e->res + (rn_i64)r * e->ldo + NC * RN_VL - 1, 0);
+            }
+        }
     for (int k = 0; k < ns; k++) {
         const float *w = wb + s[k].woff;
         RN_MK_ROWS(RN_MK_X)

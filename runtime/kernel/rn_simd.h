@@ -17,7 +17,8 @@
  * no state, no allocation, nothing to link.
  *
  * rn_v is one vector of RN_VL floats; the rn_v_* functions are the few
- * operations the kernels use. rn_s_* are the same operations on one float,
+ * operations the kernels use (rn_v_load_m and rn_v_store_m: the first
+ * lanes only, for the channels past a row's last whole vector). rn_s_* are the same operations on one float,
  * so that a transform written once over "P##_op" runs on both (rn_wino.h).
  * rn_act1 and rn_v_act are the activations an epilogue applies on
  * registers (RN_ACT_* of rnrt.h). */
@@ -38,11 +39,14 @@
  * the sum is taken as an integer so that no pointer leaves its object. */
 #define RN_PREFETCH(p, bytes) \
     __builtin_prefetch((const void *)((uintptr_t)(p) + (bytes)))
+/* the same, for a line about to be written */
+#define RN_PREFETCHW(p) __builtin_prefetch((const void *)(uintptr_t)(p), 1)
 #else
 #define RN_MAYBE_UNUSED
 #define RN_INLINE static inline
 #define RN_NOINLINE static
 #define RN_PREFETCH(p, bytes) ((void)(p))
+#define RN_PREFETCHW(p) ((void)(p))
 #endif
 
 static inline int rn_ceil_div(rn_i64 a, rn_i64 b) { return (int)((a + b - 1) / b); }
@@ -101,13 +105,14 @@ RN_INLINE rn_v rn_v_pow2i(rn_v n) {
     __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
     return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
 }
-/* The first n (< RN_VL) lanes, the others zero / left alone. */
-RN_INLINE rn_v rn_v_load_n(const float *p, int n) {
-    return _mm512_maskz_loadu_ps((__mmask16)((1u << n) - 1), p);
-}
-RN_INLINE void rn_v_store_n(float *p, rn_v v, int n) {
-    _mm512_mask_storeu_ps(p, (__mmask16)((1u << n) - 1), v);
-}
+/* 1 / x to 2^-14, for rn_v_recip */
+RN_INLINE rn_v rn_v_rcp_est(rn_v x) { return _mm512_rcp14_ps(x); }
+/* The first lanes of a vector, chosen by a mask (rn_v_mask: the first
+ * n): loads read and stores write those lanes only. */
+typedef __mmask16 rn_vmask;
+RN_INLINE rn_vmask rn_v_mask(int n) { return (__mmask16)((1u << n) - 1); }
+RN_INLINE rn_v rn_v_load_m(const float *p, rn_vmask m) { return _mm512_maskz_loadu_ps(m, p); }
+RN_INLINE void rn_v_store_m(float *p, rn_v v, rn_vmask m) { _mm512_mask_storeu_ps(p, m, v); }
 #elif !defined(RN_NO_SIMD) && defined(__AVX2__) && defined(__FMA__)
 #define RN_SIMD_AVX2 1
 #define RN_VL 8
@@ -131,6 +136,14 @@ RN_INLINE rn_v rn_v_pow2i(rn_v n) {
     __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
     return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
 }
+/* 1 / x to 2^-12, for rn_v_recip */
+RN_INLINE rn_v rn_v_rcp_est(rn_v x) { return _mm256_rcp_ps(x); }
+typedef __m256i rn_vmask;
+RN_INLINE rn_vmask rn_v_mask(int n) {
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+}
+RN_INLINE rn_v rn_v_load_m(const float *p, rn_vmask m) { return _mm256_maskload_ps(p, m); }
+RN_INLINE void rn_v_store_m(float *p, rn_v v, rn_vmask m) { _mm256_maskstore_ps(p, m, v); }
 #elif !defined(RN_NO_SIMD) && defined(__aarch64__) && defined(__ARM_NEON)
 #define RN_SIMD_NEON 1
 #define RN_VL 4
@@ -152,6 +165,24 @@ RN_INLINE rn_v rn_v_floor(rn_v a) { return vrndmq_f32(a); }
 RN_INLINE rn_v rn_v_pow2i(rn_v n) {
     int32x4_t e = vaddq_s32(vcvtnq_s32_f32(n), vdupq_n_s32(127));
     return vreinterpretq_f32_s32(vshlq_n_s32(e, 23));
+}
+/* 1 / x to 2^-8, refined once more than the others, for rn_v_recip */
+RN_INLINE rn_v rn_v_rcp_est(rn_v x) {
+    rn_v r = vrecpeq_f32(x);
+    return vmulq_f32(r, vrecpsq_f32(x, r));
+}
+/* No masked loads: the lanes go through a copy (a row's last lanes). */
+typedef int rn_vmask;
+RN_INLINE rn_vmask rn_v_mask(int n) { return n; }
+RN_INLINE rn_v rn_v_load_m(const float *p, rn_vmask m) {
+    float t[4] = {0, 0, 0, 0};
+    for (int i = 0; i < m; i++) t[i] = p[i];
+    return vld1q_f32(t);
+}
+RN_INLINE void rn_v_store_m(float *p, rn_v v, rn_vmask m) {
+    float t[4];
+    vst1q_f32(t, v);
+    for (int i = 0; i < m; i++) p[i] = t[i];
 }
 #else
 #define RN_VL 1
@@ -187,6 +218,14 @@ RN_INLINE rn_v rn_v_exp(rn_v x) {
     return rn_v_mul(p, rn_v_pow2i(n));
 }
 
+/* 1 / x for x >= 1 (sigmoid's denominator) to about a float's precision:
+ * the estimate and one Newton step, r + r (1 - x r). A division costs a
+ * dozen cycles or more a vector; this, a few FMAs. */
+RN_INLINE rn_v rn_v_recip(rn_v x) {
+    rn_v r = rn_v_rcp_est(x), one = rn_v_set1(1.0f);
+    return rn_v_fma(r, rn_v_sub(one, rn_v_mul(x, r)), r);
+}
+
 /* The epilogue's activation of a vector (rn_act1's). */
 RN_INLINE rn_v rn_v_act(rn_v v, int act) {
     rn_v z = rn_v_zero();
@@ -194,9 +233,9 @@ RN_INLINE rn_v rn_v_act(rn_v v, int act) {
     case RN_ACT_RELU: return rn_v_max(v, z);
     case RN_ACT_RELU6: return rn_v_min(rn_v_max(v, z), rn_v_set1(6.0f));
     case RN_ACT_SIGMOID:
-        return rn_v_div(rn_v_set1(1.0f), rn_v_add(rn_v_set1(1.0f), rn_v_exp(rn_v_sub(z, v))));
+        return rn_v_recip(rn_v_add(rn_v_set1(1.0f), rn_v_exp(rn_v_sub(z, v))));
     case RN_ACT_SWISH: /* v * sigmoid(v) */
-        return rn_v_div(v, rn_v_add(rn_v_set1(1.0f), rn_v_exp(rn_v_sub(z, v))));
+        return rn_v_mul(v, rn_v_recip(rn_v_add(rn_v_set1(1.0f), rn_v_exp(rn_v_sub(z, v)))));
     case RN_ACT_HARD_SWISH: {
         rn_v t = rn_v_add(v, rn_v_set1(3.0f));
         t = rn_v_min(rn_v_max(t, z), rn_v_set1(6.0f));
