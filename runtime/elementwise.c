@@ -2,7 +2,8 @@
  * runtime library, on the best copy this CPU runs (internal.h: built three
  * times on x86-64): rnrt.h's rn_k_act for the activations rn_simd.h has
  * on vectors (the others stay in kernels.c), rn_k_hard_sigmoid,
- * rn_k_scale_shift, rn_k_merge, rn_k_add, rn_k_global_pool, and the
+ * rn_k_scale_shift, rn_k_merge, rn_k_add, rn_k_global_pool, the pooling
+ * taps rn_k_max_tap and rn_k_sum_tap, and the
  * one-pixel product of rn_k_conv_tap (a dense layer).
  *
  * Each copy exports its own entry points (RN_ISA names them); the base
@@ -27,6 +28,8 @@ RN_EW_CHANNEL_OP(RN_ISA(rn_ew_channel_op_run)) {
 }
 
 RN_EW_POOL(RN_ISA(rn_ew_global_pool_run)) { rn_ew_global_pool(is_max, in, out, npix, c); }
+
+RN_EW_TAP(RN_ISA(rn_ew_pool_tap_run)) { rn_ew_pool_tap(is_max, npix, c, in, ldi, out, ldo); }
 
 RN_EW_GEMV(RN_ISA(rn_ew_gemv_run)) { rn_ew_gemv(k, n, x, w, ldw, y); }
 
@@ -103,6 +106,16 @@ void rn_k_merge(int op, const float *a, int ah, int aw, int ac,
             PICK(rn_ew_binary_run, op, pa, ac == 1 && c > 1, pb, bc == 1 && c > 1,
                  out + ((rn_i64)y * w + x) * c, c);
         }
+}
+
+void rn_k_max_tap(int npix, int c, const float *in, int ldi, float *out,
+                  int ldo) {
+    PICK(rn_ew_pool_tap_run, 1, npix, c, in, ldi, out, ldo);
+}
+
+void rn_k_sum_tap(int npix, int c, const float *in, int ldi, float *out,
+                  int ldo) {
+    PICK(rn_ew_pool_tap_run, 0, npix, c, in, ldi, out, ldo);
 }
 
 void rn_k_gemv(int k, int n, const float *x, const float *w, rn_i64 ldw,

@@ -7,8 +7,8 @@
  * half of separable convolutions and deconv.c; a dense layer on one pixel
  * goes to elementwise.c's matrix-vector product. Below it: the
  * activations without a vector form (elementwise.c has relu, relu6,
- * sigmoid, swish, hard swish, and the merges, batch norm and global
- * pooling), pooling taps, the normalizations and the shape ops
+ * sigmoid, swish, hard swish, and the merges, batch norm, pooling taps
+ * and global pooling), the normalizations and the shape ops
  * (upsample, shuffle, slice). A tap (ky, kx) of a block
  * of output pixels times all output channels accumulates in[pixel][cin] x
  * w[cin][cout]. Keras's [kh][kw][cin][cout] layout makes cout contiguous,
@@ -354,24 +354,7 @@ void rn_k_prelu(const float *in, float *out, int h, int w, int c,
 }
 
 /* -------------------------------------------------------------- pooling */
-
-void rn_k_max_tap(int npix, int c, const float *in, int ldi, float *out,
-                  int ldo) {
-    for (int p = 0; p < npix; p++) {
-        const float *x = in + (long)p * ldi;
-        float *y = out + (long)p * ldo;
-        for (int ch = 0; ch < c; ch++) y[ch] = x[ch] > y[ch] ? x[ch] : y[ch];
-    }
-}
-
-void rn_k_sum_tap(int npix, int c, const float *in, int ldi, float *out,
-                  int ldo) {
-    for (int p = 0; p < npix; p++) {
-        const float *x = in + (long)p * ldi;
-        float *y = out + (long)p * ldo;
-        for (int ch = 0; ch < c; ch++) y[ch] += x[ch];
-    }
-}
+/* (the taps are elementwise.c's) */
 
 void rn_k_fill(float *out, rn_i64 n, float v) {
     for (rn_i64 i = 0; i < n; i++) out[i] = v;

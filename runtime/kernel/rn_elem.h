@@ -2,7 +2,8 @@
  * rn_simd.h: activations (sigmoid, swish, hard swish and the rest of the
  * epilogue's set), batch norm as a per-channel scale and shift (and an
  * activation after it), the broadcasting merges (squeeze-excite's channel
- * scale, residual adds), global pooling, and the matrix-vector product of
+ * scale, residual adds), pooling taps and global pooling, and the
+ * matrix-vector product of
  * a dense layer or of a 1x1 convolution on one pixel.
  *
  * These loops are bound by memory, not by arithmetic, so each is one pass
@@ -14,7 +15,8 @@
  * has no vectors, everything is plain C.
  *
  * Entry points: rn_ew_act, rn_ew_hard_sigmoid, rn_ew_scale_shift,
- * rn_ew_binary, rn_ew_channel_op, rn_ew_global_pool, rn_ew_gemv. Static
+ * rn_ew_binary, rn_ew_channel_op, rn_ew_pool_tap, rn_ew_global_pool,
+ * rn_ew_gemv. Static
  * inline functions of their arguments only; nothing is allocated. */
 #ifndef RN_ELEM_H
 #define RN_ELEM_H
@@ -180,6 +182,25 @@ RN_NOINLINE void rn_ew_channel_op(int op, const float *x, const float *v,
 }
 
 /* ------------------------------------------------------------- pooling */
+
+/* One tap of a pooling window over npix pixels of c channels:
+ * out[p][ch] = max(out[p][ch], in[p][ch]) (is_max) or += in[p][ch];
+ * pixels ldi and ldo floats apart. */
+static inline void rn_ew_pool_tap(int is_max, int npix, int c, const float *in,
+                                  int ldi, float *out, int ldo) {
+    for (int p = 0; p < npix; p++) {
+        const float *x = in + (rn_i64)p * ldi;
+        float *y = out + (rn_i64)p * ldo;
+        int ch = 0;
+#if RN_VL > 1
+        for (; ch + RN_VL <= c; ch += RN_VL) {
+            rn_v a = rn_v_load(y + ch), b = rn_v_load(x + ch);
+            rn_v_store(y + ch, is_max ? rn_v_max(a, b) : rn_v_add(a, b));
+        }
+#endif
+        for (; ch < c; ch++) y[ch] = is_max ? (x[ch] > y[ch] ? x[ch] : y[ch]) : y[ch] + x[ch];
+    }
+}
 
 /* out[ch] = the mean (is_max: the max) of in[p][ch] over npix >= 1
  * pixels of c channels: four vectors of channels at a time, their sums on

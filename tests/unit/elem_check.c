@@ -18,6 +18,7 @@ typedef RN_EW_SCALE_SHIFT(EwScaleShift);
 typedef RN_EW_BINARY(EwBinary);
 typedef RN_EW_CHANNEL_OP(EwChannelOp);
 typedef RN_EW_POOL(EwPool);
+typedef RN_EW_TAP(EwTap);
 typedef RN_EW_GEMV(EwGemv);
 
 /* One level's copies. */
@@ -28,6 +29,7 @@ typedef struct Ops {
     EwBinary *binary;
     EwChannelOp *channel_op;
     EwPool *pool;
+    EwTap *tap;
     EwGemv *gemv;
 } Ops;
 
@@ -35,7 +37,7 @@ typedef struct Ops {
     {rn_ew_act_run_##suffix, rn_ew_hard_sigmoid_run_##suffix,               \
      rn_ew_scale_shift_run_##suffix, rn_ew_binary_run_##suffix,             \
      rn_ew_channel_op_run_##suffix, rn_ew_global_pool_run_##suffix,         \
-     rn_ew_gemv_run_##suffix}
+     rn_ew_pool_tap_run_##suffix, rn_ew_gemv_run_##suffix}
 
 static Ops ops_of(int level) {
 #ifdef RN_DISPATCH_AVX2
@@ -207,6 +209,25 @@ static int check_pool(const Ops *o, rn_rng *g) {
     return bad;
 }
 
+/* A pooling tap on strided pixels: max or sum into out. */
+static int check_tap(const Ops *o, rn_rng *g) {
+    int bad = 0, is_max = rnd(g, 0, 1), c = rnd(g, 1, 70), npix = rnd(g, 1, 20);
+    int ldi = c + rnd(g, 0, 9), ldo = c + rnd(g, 0, 3);
+    long nin = (long)npix * ldi, nout = (long)npix * ldo;
+    float *x = buf(g, nin, 4), *y = buf(g, nout, 4);
+    double *ref = malloc((size_t)(nout + 1) * sizeof *ref);
+    for (long i = 0; i < nout; i++) {
+        long p = i / ldo, ch = i % ldo;
+        double a = y[i + 1], b = ch < c ? x[p * ldi + ch + 1] : 0;
+        ref[i] = ch >= c ? a : is_max ? (a > b ? a : b) : a + b;
+    }
+    o->tap(is_max, npix, c, x + 1, ldi, y + 1, ldo);
+    for (long i = 0; i < nout; i++) miss(&bad, "pool_tap", i, y[i + 1], ref[i], fabs(ref[i]));
+    ends(&bad, "pool_tap", y, nout);
+    free(x), free(y), free(ref);
+    return bad;
+}
+
 static int check_gemv(const Ops *o, rn_rng *g) {
     int bad = 0, k = rnd(g, 1, 300), n = rnd(g, 1, 100), ldw = n + rnd(g, 0, 5);
     float *x = buf(g, k, 1), *w = buf(g, (long)k * ldw, 1), *y = buf(g, n, 1);
@@ -238,6 +259,7 @@ int elem_check(int level, unsigned long long seed, int cases) {
         bad += check_binary(&o, &g);
         bad += check_channel_op(&o, &g);
         bad += check_pool(&o, &g);
+        bad += check_tap(&o, &g);
         bad += check_gemv(&o, &g);
     }
     return bad;

@@ -2,7 +2,8 @@
  * runtime/elementwise.c's copies) against float64 definitions on random
  * sizes: every activation with a vector form, hard sigmoid, batch norm's
  * scale and shift, the binary ops with either side broadcast, an image
- * against one pixel of channels, global pooling, the matrix-vector
+ * against one pixel of channels, pooling taps, global pooling, the
+ * matrix-vector
  * product; and rnrt.h's rn_k_merge on broadcasting shapes. Shared by the
  * CUnit suite (test_elem.c: every level this CPU runs) and kernel_check
  * (tests/tools/kernel_check.c: aarch64 under qemu, plain C). Returns the
