@@ -8,13 +8,16 @@
  * at least 16 channels in and out where its fewer products pay for its
  * transforms; F(4x4) where it does enough fewer products than F(2x2) and
  * its transformed weights stay small enough to stream; else F(2x2); else
- * direct. A test may force one (rn_conv.algo). No state outside the
- * arguments. */
+ * direct. A test may force one (rn_conv.algo). A grouped convolution
+ * (rn_conv.groups) runs as super-groups of few-channel groups side by
+ * side (below), each chosen for as a convolution of its own. No state
+ * outside the arguments. */
 #include "internal.h"
 
 enum {
     MIN_CHANNELS = 16,     /* fewer: the transforms cost more than saved */
     U_MAX_BYTES = 8 << 20, /* bigger U: streaming it costs more than saved */
+    GROUP_BLOCK = 16       /* a super-group's output channels at most */
 };
 
 /* Winograd where it does this many times fewer products than direct
@@ -40,36 +43,96 @@ static int wino_m(const rn_conv *c) {
     return pays(c, 4, rn_wino_products(c, 2), F4_FACTOR) ? 4 : 2;
 }
 
-rn_i64 rn_conv_packed_floats(const rn_conv *c) {
+/* ------------------------------------------------------------- groups */
+
+/* A grouped convolution runs as super-groups: sg_groups groups side by
+ * side in one convolution of their channels, its kernel block-diagonal
+ * (rn_kernel_at), as many as fill a block of RN_NB output channels (the
+ * zeros cost less than blocks of a few channels each); the last may hold
+ * fewer. Super-group k's channels, packed weights and work items follow
+ * the previous ones'. */
+typedef struct Groups {
+    int n;         /* super-groups */
+    int per;       /* groups a super-group (the last: `last`) */
+    int last;
+    int gi, go;    /* channels a group, in and out */
+} Groups;
+
+static Groups groups_of(const rn_conv *c) {
+    Groups g = {1, 1, 1, c->cin, c->cout};
+    if (c->groups <= 1) return g;
+    g.gi = c->cin / c->groups, g.go = c->cout / c->groups;
+    g.per = g.go >= GROUP_BLOCK ? 1 : GROUP_BLOCK / g.go;
+    if (g.per > c->groups) g.per = c->groups;
+    g.n = (c->groups + g.per - 1) / g.per;
+    g.last = c->groups - (g.n - 1) * g.per;
+    return g;
+}
+
+/* Super-group k of c as a convolution of its own (block-diagonal). */
+static rn_conv sub_of(const rn_conv *c, const Groups *g, int k) {
+    rn_conv s = *c;
+    int n = k == g->n - 1 ? g->last : g->per;
+    if (c->groups <= 1) return s;
+    s.groups = n, s.cin = n * g->gi, s.cout = n * g->go;
+    return s;
+}
+
+/* The dense (or block-diagonal) convolution of one super-group. */
+static rn_i64 dense_packed_floats(const rn_conv *c) {
     int m = wino_m(c);
     return m ? rn_wino_packed_floats(c, m) : rn_direct_packed_floats(c);
 }
 
-void rn_conv_pack(const rn_conv *c, const float *kernel, int ldk,
-                  const float *scale, float *packed) {
-    int m = wino_m(c);
-    if (m)
-        rn_wino_pack(c, m, kernel, ldk, scale, packed);
-    else
-        rn_direct_pack(c, kernel, ldk, scale, packed);
-}
-
-int rn_conv_tiles(const rn_conv *c) {
+static int dense_tiles(const rn_conv *c) {
     int m = wino_m(c);
     return m ? rn_wino_tiles(c, m) : rn_direct_tiles(c);
 }
 
-rn_i64 rn_conv_scratch_floats(const rn_conv *c) {
-    int m = wino_m(c);
-    return m ? rn_wino_scratch_floats(c, m) : 0;
+rn_i64 rn_conv_packed_floats(const rn_conv *c) {
+    Groups g = groups_of(c);
+    rn_conv full = sub_of(c, &g, 0), last = sub_of(c, &g, g.n - 1);
+    return (g.n - 1) * dense_packed_floats(&full) + dense_packed_floats(&last);
 }
 
-void rn_conv_run_isa(int level, const rn_conv *c, const float *in,
-                     const float *packed, const float *bias,
-                     const float *residual, float *out, int t0, int t1,
-                     float *scratch) {
+void rn_conv_pack(const rn_conv *c, const float *kernel, int ldk,
+                  const float *scale, float *packed) {
+    Groups g = groups_of(c);
+    for (int k = 0; k < g.n; k++) {
+        rn_conv s = sub_of(c, &g, k);
+        int co = k * g.per * g.go, m = wino_m(&s);
+        if (m)
+            rn_wino_pack(&s, m, kernel + co, ldk, scale ? scale + co : NULL, packed);
+        else
+            rn_direct_pack(&s, kernel + co, ldk, scale ? scale + co : NULL, packed);
+        packed += dense_packed_floats(&s);
+    }
+}
+
+int rn_conv_tiles(const rn_conv *c) {
+    Groups g = groups_of(c);
+    rn_conv full = sub_of(c, &g, 0), last = sub_of(c, &g, g.n - 1);
+    return (g.n - 1) * dense_tiles(&full) + dense_tiles(&last);
+}
+
+rn_i64 rn_conv_scratch_floats(const rn_conv *c) {
+    Groups g = groups_of(c);
+    rn_i64 most = 0;
+    for (int k = g.n > 1 ? g.n - 2 : 0; k < g.n; k++) { /* a full one, the last */
+        rn_conv s = sub_of(c, &g, k);
+        int m = wino_m(&s);
+        rn_i64 f = m ? rn_wino_scratch_floats(&s, m) : 0;
+        if (f > most) most = f;
+    }
+    return most;
+}
+
+/* Work items [t0, t1) of one super-group (or of an ungrouped c). */
+static void run_dense(int level, const rn_conv *c, const float *in,
+                      const float *packed, const float *bias,
+                      const float *residual, float *out, int t0, int t1,
+                      float *scratch) {
     int m = wino_m(c);
-    if (level > rn_isa_level()) level = rn_isa_level();
 #ifdef RN_DISPATCH_AVX2
     if (level >= RN_LEVEL_AVX512) {
         if (m)
@@ -90,6 +153,27 @@ void rn_conv_run_isa(int level, const rn_conv *c, const float *in,
         rn_wino_run_base(c, m, in, packed, bias, residual, out, t0, t1, scratch);
     else
         rn_direct_run_base(c, in, packed, bias, residual, out, t0, t1);
+}
+
+void rn_conv_run_isa(int level, const rn_conv *c, const float *in,
+                     const float *packed, const float *bias,
+                     const float *residual, float *out, int t0, int t1,
+                     float *scratch) {
+    if (level > rn_isa_level()) level = rn_isa_level();
+    Groups g = groups_of(c);
+    rn_conv full = sub_of(c, &g, 0);
+    int per = dense_tiles(&full);
+    rn_i64 pf = dense_packed_floats(&full);
+    for (int k = 0; k < g.n && t0 < t1; k++) { /* the super-groups' items */
+        rn_conv s = k == g.n - 1 ? sub_of(c, &g, k) : full;
+        int lo = k * per, n = k == g.n - 1 ? dense_tiles(&s) : per;
+        if (t0 >= lo + n) continue;
+        int ci = k * g.per * g.gi, co = k * g.per * g.go;
+        run_dense(level, &s, in + ci, packed + k * pf, bias ? bias + co : NULL,
+                  residual ? residual + co : NULL, out + co, t0 - lo,
+                  (t1 < lo + n ? t1 : lo + n) - lo, scratch);
+        t0 = lo + n;
+    }
 }
 
 /* Without the vector copies, for tests (not in rnrt.h). */

@@ -240,9 +240,10 @@ void rn_k_scale_channels(float *x, rn_i64 npix, int c, const float *scale);
 /* ------------------------------------------------------------- conv.c */
 /* 2-D convolution, NHWC, direct or Winograd (conv.c chooses; direct.c,
  * winograd.c), with weights packed once at load time.
- * Generated code fills an rn_conv with literals. Grouped convolution is
- * done by the caller, one call per group, with channel offsets and
- * ldi/ldo. */
+ * Generated code fills an rn_conv with literals. A grouped convolution
+ * is one rn_conv with `groups` set (conv.c runs groups of few channels
+ * side by side, block-diagonal, in blocks of 16 output channels); or the
+ * caller's, one call per group, with channel offsets and ldi/ldo. */
 typedef struct rn_conv {
     int ih, iw, cin;          /* input height, width, channels (of this group) */
     int oh, ow, cout;         /* output */
@@ -255,6 +256,11 @@ typedef struct rn_conv {
                                  residual */
     int algo;                 /* RN_CONV_AUTO (0): chosen from the shapes;
                                  tests force one (pack and run alike) */
+    int groups;               /* 0 or 1: none; else cin and cout are the
+                                 totals, both divisible by groups, and the
+                                 kernel is Keras's [kh][kw][cin/groups][cout]:
+                                 output channel o sees the input channels
+                                 of its group o / (cout / groups) */
 } rn_conv;
 /* The activations a convolution's epilogue applies on registers: these
  * six of rnc's Act codes (listed at kernels.c above), the same values,
@@ -280,10 +286,11 @@ enum {
 };
 /* Floats of the packed weights. */
 rn_i64 rn_conv_packed_floats(const rn_conv *c);
-/* Packs a Keras kernel [kh][kw][cin][cout] (cout contiguous; for a group,
- * `kernel` points at its first output channel and ldk is the full cout
- * of the Keras tensor), multiplying output channel co by scale[co] when
- * scale is not NULL (batchnorm folding). */
+/* Packs a Keras kernel [kh][kw][cin][cout] ([cin / groups] with groups;
+ * cout contiguous; for a group run by the caller, `kernel` points at its
+ * first output channel and ldk is the full cout of the Keras tensor),
+ * multiplying output channel co by scale[co] when scale is not NULL
+ * (batchnorm folding). */
 void rn_conv_pack(const rn_conv *c, const float *kernel, int ldk,
                   const float *scale, float *packed);
 /* The conv splits into this many independent work items (tiles of output

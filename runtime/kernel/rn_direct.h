@@ -122,7 +122,8 @@ static inline rn_i64 rn_dc_packed_floats(const rn_conv *c) {
 }
 
 /* Packs a Keras kernel [kh][kw][cin][ldk] (output channels from `kernel`
- * on), times scale[co] when scale is not NULL. */
+ * on; block-diagonal with c->groups > 1: rn_kernel_at), times scale[co]
+ * when scale is not NULL. */
 static inline void rn_dc_pack(const rn_conv *c, const float *kernel, int ldk,
                               const float *scale, float *packed) {
     rn_i64 k = rn_dc_ksize(c);
@@ -134,7 +135,7 @@ static inline void rn_dc_pack(const rn_conv *c, const float *kernel, int ldk,
                 int co = b * RN_NB + j;
                 float v = 0;
                 if (co < c->cout) {
-                    v = kernel[i * ldk + co];
+                    v = rn_kernel_at(c, kernel, ldk, i / c->cin, (int)(i % c->cin), co);
                     if (scale) v *= scale[co];
                 }
                 dst[j] = v;

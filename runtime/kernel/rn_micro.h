@@ -40,6 +40,21 @@ enum {
     RN_PREFETCH_BYTES = 3072 /* weights ~50 rows ahead: measured 1-5% */
 };
 
+/* A kernel's weight (tap t, input channel ci, output channel co) of the
+ * Keras kernel at `kernel` (output channels from it on, ldk apart): with
+ * c->groups > 1 the packed weights are block-diagonal, a kernel of
+ * [kh][kw][cin / groups][ldk] whose input channel ci reaches only the
+ * output channels of its group (zero elsewhere); else [kh][kw][cin][ldk]. */
+static inline float rn_kernel_at(const rn_conv *c, const float *kernel, int ldk,
+                                 rn_i64 t, int ci, int co) {
+    if (c->groups > 1) {
+        int gi = c->cin / c->groups, go = c->cout / c->groups;
+        if (ci / gi != co / go) return 0.0f;
+        return kernel[((rn_i64)t * gi + ci % gi) * ldk + co];
+    }
+    return kernel[((rn_i64)t * c->cin + ci) * ldk + co];
+}
+
 /* What a pixel reads where its tap falls in the padding. */
 static const float rn_zeros[RN_ZMAX] RN_MAYBE_UNUSED;
 

@@ -76,7 +76,8 @@ static inline double rn_wg_products(const rn_conv *c, int m) {
 }
 
 /* Packs U = G g G^T of the Keras kernel [3][3][cin][ldk] (output channels
- * from `kernel` on), times scale[co] when scale is not NULL, in double. */
+ * from `kernel` on; block-diagonal with c->groups > 1: rn_kernel_at),
+ * times scale[co] when scale is not NULL, in double. */
 static inline void rn_wg_pack(const rn_conv *c, int m, const float *kernel,
                               int ldk, const float *scale, float *packed) {
     static const double G2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
@@ -95,7 +96,7 @@ static inline void rn_wg_pack(const rn_conv *c, int m, const float *kernel,
                 double g[3][3], t[6][3];
                 for (int k = 0; k < 9; k++)
                     g[k / 3][k % 3] = co < c->cout
-                        ? (double)kernel[((rn_i64)k * cin + ci) * ldk + co] *
+                        ? (double)rn_kernel_at(c, kernel, ldk, k, ci, co) *
                               (scale ? scale[co] : 1.0)
                         : 0.0;
                 for (int r = 0; r < a; r++) /* G g */

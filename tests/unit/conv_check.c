@@ -68,7 +68,10 @@ static void naive(const Case *k, const float *in, const float *kern,
                         int ix = ox * c->sw - c->pad_l + kx * c->dw;
                         if (iy < 0 || iy >= c->ih || ix < 0 || ix >= c->iw) continue;
                         for (int ci = 0; ci < c->cin; ci++) {
-                            double w = kern[(((long)ky * c->kw + kx) * c->cin + ci) * k->ldk + co];
+                            int gi = c->cin / (c->groups > 1 ? c->groups : 1);
+                            int go = c->cout / (c->groups > 1 ? c->groups : 1);
+                            if (ci / gi != co / go) continue; /* another group */
+                            double w = kern[(((long)ky * c->kw + kx) * gi + ci % gi) * k->ldk + co];
                             if (scale) w *= scale[co];
                             double t = in[((long)iy * c->iw + ix) * c->ldi + ci] * w;
                             s += t;
@@ -231,6 +234,30 @@ int conv_check_edges(ConvRunFn *run) {
         k.ldk = c->cout;
         c->act = ACTS[i % NACTS];
         k.use_bias = k.use_res = k.use_scale = (int)(i % 2);
+        bad += check_case(&g, &k, run);
+    }
+    return bad;
+}
+
+int conv_check_grouped(ConvRunFn *run, unsigned long long seed, int cases) {
+    rn_rng g;
+    rn_rng_seed(&g, seed);
+    int bad = 0;
+    for (int i = 0; i < cases; i++) {
+        Case k = random_case(&g, 2, 2);
+        rn_conv *c = &k.c;
+        int groups = rnd(&g, 2, 9), gi = rnd(&g, 1, 20), go = i % 3 ? gi : rnd(&g, 1, 20);
+        if (i % 2) { /* RegNet's and ResNeXt's: 3x3, stride 1 or 2, pad 1 */
+            c->kh = c->kw = 3, c->sh = c->sw = rnd(&g, 1, 2), c->dh = c->dw = 1;
+            c->ih = rnd(&g, 2, 15), c->iw = rnd(&g, 2, 15);
+            c->pad_t = c->pad_l = k.pad_b = k.pad_r = 1;
+            c->oh = (c->ih - 1) / c->sh + 1, c->ow = (c->iw - 1) / c->sw + 1;
+        }
+        c->groups = groups, c->cin = groups * gi, c->cout = groups * go;
+        c->ldi = c->cin + rnd(&g, 0, 1) * rnd(&g, 1, 5);
+        c->ldo = c->cout + rnd(&g, 0, 1) * rnd(&g, 1, 5);
+        k.ldk = c->cout + k.koff + rnd(&g, 0, 3);
+        c->algo = i % 4 == 1 ? RN_CONV_WINOGRAD : i % 4 == 3 ? RN_CONV_WINOGRAD4 : RN_CONV_AUTO;
         bad += check_case(&g, &k, run);
     }
     return bad;

@@ -33,6 +33,10 @@ int conv_check_random(ConvRunFn *run, unsigned long long seed, int cases);
 /* Shapes that reach the unusual paths (partial sums, long channel runs,
  * the im2col stem, a 1x1 projection, channel splits). */
 int conv_check_edges(ConvRunFn *run);
+/* Grouped convolutions (rn_conv.groups: 2-9 groups of 1-20 channels in
+ * and out, half of them 3x3 at stride 1 or 2, Winograd forced on some)
+ * against the grouped definition. */
+int conv_check_grouped(ConvRunFn *run, unsigned long long seed, int cases);
 /* 3x3 stride-1 convolutions, Winograd F(2x2) and F(4x4) forced (and every
  * fifth left to choose), some without scratch. */
 int conv_check_winograd(ConvRunFn *run, unsigned long long seed, int cases);
