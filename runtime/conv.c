@@ -34,6 +34,7 @@ static int pays(const rn_conv *c, int m, double than, double factor) {
 
 /* c's Winograd variant (2 or 4), or 0 for direct convolution. */
 static int wino_m(const rn_conv *c) {
+    if (c->pre) return 0; /* the prologue is direct convolution's */
     if (c->algo == RN_CONV_WINOGRAD) return rn_wino_eligible(c, 2) ? 2 : 0;
     if (c->algo == RN_CONV_WINOGRAD4) return rn_wino_eligible(c, 4) ? 4 : 0;
     if (c->algo != RN_CONV_AUTO || c->cin < MIN_CHANNELS || c->cout < MIN_CHANNELS)
@@ -121,44 +122,49 @@ rn_i64 rn_conv_scratch_floats(const rn_conv *c) {
     for (int k = g.n > 1 ? g.n - 2 : 0; k < g.n; k++) { /* a full one, the last */
         rn_conv s = sub_of(c, &g, k);
         int m = wino_m(&s);
-        rn_i64 f = m ? rn_wino_scratch_floats(&s, m) : 0;
+        rn_i64 f = m ? rn_wino_scratch_floats(&s, m) : rn_direct_scratch_floats(&s);
         if (f > most) most = f;
     }
     return most;
 }
 
 /* Work items [t0, t1) of one super-group (or of an ungrouped c). */
-static void run_dense(int level, const rn_conv *c, const float *in,
-                      const float *packed, const float *bias,
-                      const float *residual, float *out, int t0, int t1,
-                      float *scratch) {
+static void run_dense(int level, const rn_conv *c, const float *pre_s,
+                      const float *pre_t, const float *in, const float *packed,
+                      const float *bias, const float *residual, float *out,
+                      int t0, int t1, float *scratch) {
     int m = wino_m(c);
 #ifdef RN_DISPATCH_AVX2
     if (level >= RN_LEVEL_AVX512) {
         if (m)
             rn_wino_run_avx512(c, m, in, packed, bias, residual, out, t0, t1, scratch);
         else
-            rn_direct_run_avx512(c, in, packed, bias, residual, out, t0, t1);
+            rn_direct_run_avx512(c, pre_s, pre_t, in, packed, bias, residual, out, t0, t1,
+                                 scratch);
         return;
     }
     if (level >= RN_LEVEL_AVX2) {
         if (m)
             rn_wino_run_avx2(c, m, in, packed, bias, residual, out, t0, t1, scratch);
         else
-            rn_direct_run_avx2(c, in, packed, bias, residual, out, t0, t1);
+            rn_direct_run_avx2(c, pre_s, pre_t, in, packed, bias, residual, out, t0, t1,
+                               scratch);
         return;
     }
+#else
+    (void)level;
 #endif
     if (m)
         rn_wino_run_base(c, m, in, packed, bias, residual, out, t0, t1, scratch);
     else
-        rn_direct_run_base(c, in, packed, bias, residual, out, t0, t1);
+        rn_direct_run_base(c, pre_s, pre_t, in, packed, bias, residual, out, t0, t1,
+                           scratch);
 }
 
-void rn_conv_run_isa(int level, const rn_conv *c, const float *in,
-                     const float *packed, const float *bias,
-                     const float *residual, float *out, int t0, int t1,
-                     float *scratch) {
+void rn_conv_run_isa(int level, const rn_conv *c, const float *pre_s,
+                     const float *pre_t, const float *in, const float *packed,
+                     const float *bias, const float *residual, float *out,
+                     int t0, int t1, float *scratch) {
     if (level > rn_isa_level()) level = rn_isa_level();
     Groups g = groups_of(c);
     rn_conv full = sub_of(c, &g, 0);
@@ -169,7 +175,8 @@ void rn_conv_run_isa(int level, const rn_conv *c, const float *in,
         int lo = k * per, n = k == g.n - 1 ? dense_tiles(&s) : per;
         if (t0 >= lo + n) continue;
         int ci = k * g.per * g.gi, co = k * g.per * g.go;
-        run_dense(level, &s, in + ci, packed + k * pf, bias ? bias + co : NULL,
+        run_dense(level, &s, pre_s ? pre_s + ci : NULL, pre_t ? pre_t + ci : NULL,
+                  in + ci, packed + k * pf, bias ? bias + co : NULL,
                   residual ? residual + co : NULL, out + co, t0 - lo,
                   (t1 < lo + n ? t1 : lo + n) - lo, scratch);
         t0 = lo + n;
@@ -185,13 +192,22 @@ void rn_conv_run_portable(const rn_conv *c, const float *in,
                           const float *packed, const float *bias,
                           const float *residual, float *out, int t0, int t1,
                           float *scratch) {
-    rn_conv_run_isa(RN_LEVEL_BASE, c, in, packed, bias, residual, out, t0, t1,
-                    scratch);
+    rn_conv_run_isa(RN_LEVEL_BASE, c, NULL, NULL, in, packed, bias, residual, out,
+                    t0, t1, scratch);
 }
 
 void rn_conv_run(const rn_conv *c, const float *in, const float *packed,
                  const float *bias, const float *residual, float *out,
                  int t0, int t1, float *scratch) {
-    rn_conv_run_isa(RN_LEVEL_AVX512, c, in, packed, bias, residual, out, t0,
-                    t1, scratch);
+    rn_conv_run_isa(RN_LEVEL_AVX512, c, NULL, NULL, in, packed, bias, residual,
+                    out, t0, t1, scratch);
+}
+
+void rn_conv_run_pre(const rn_conv *c, const float *pre_scale,
+                     const float *pre_shift, const float *in,
+                     const float *packed, const float *bias,
+                     const float *residual, float *out, int t0, int t1,
+                     float *scratch) {
+    rn_conv_run_isa(RN_LEVEL_AVX512, c, pre_scale, pre_shift, in, packed, bias,
+                    residual, out, t0, t1, scratch);
 }

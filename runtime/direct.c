@@ -13,8 +13,10 @@ void rn_direct_pack(const rn_conv *c, const float *kernel, int ldk,
 }
 
 int rn_direct_tiles(const rn_conv *c) { return rn_dc_tiles(c); }
+
+rn_i64 rn_direct_scratch_floats(const rn_conv *c) { return rn_dc_scratch_floats(c); }
 #endif
 
 RN_DIRECT_RUN(RN_ISA(rn_direct_run)) {
-    rn_dc_run(c, in, packed, bias, residual, out, t0, t1);
+    rn_dc_run_pre(c, pre_s, pre_t, in, packed, bias, residual, out, t0, t1, scratch);
 }

@@ -44,10 +44,12 @@ rn_i64 rn_direct_packed_floats(const rn_conv *c);
 void rn_direct_pack(const rn_conv *c, const float *kernel, int ldk,
                     const float *scale, float *packed);
 int rn_direct_tiles(const rn_conv *c);
+rn_i64 rn_direct_scratch_floats(const rn_conv *c);
 #define RN_DIRECT_RUN(name)                                                 \
-    void name(const rn_conv *c, const float *in, const float *packed,       \
-              const float *bias, const float *residual, float *out, int t0, \
-              int t1)
+    void name(const rn_conv *c, const float *pre_s, const float *pre_t,     \
+              const float *in, const float *packed, const float *bias,      \
+              const float *residual, float *out, int t0, int t1,            \
+              float *scratch)
 RN_DIRECT_RUN(rn_direct_run_base);
 RN_DIRECT_RUN(rn_direct_run_avx2);
 RN_DIRECT_RUN(rn_direct_run_avx512);
@@ -119,10 +121,10 @@ void rn_k_act_other(int act, const float *in, float *out, rn_i64 npix, int c);
 
 /* Test hooks (tests/unit/conv_check.h): a conv and a depthwise conv run
  * on the copy of that level, or on the best below it this CPU has. */
-void rn_conv_run_isa(int level, const rn_conv *c, const float *in,
-                     const float *packed, const float *bias,
-                     const float *residual, float *out, int t0, int t1,
-                     float *scratch);
+void rn_conv_run_isa(int level, const rn_conv *c, const float *pre_s,
+                     const float *pre_t, const float *in, const float *packed,
+                     const float *bias, const float *residual, float *out,
+                     int t0, int t1, float *scratch);
 void rn_dw_run_isa(int level, const rn_dw *d, const float *in, const float *w,
                    const float *bias, float *out, int y0, int y1);
 

@@ -261,6 +261,13 @@ typedef struct rn_conv {
                                  kernel is Keras's [kh][kw][cin/groups][cout]:
                                  output channel o sees the input channels
                                  of its group o / (cout / groups) */
+    int pre, pre_act;         /* pre 1: a prologue, rn_conv_run_pre's: the
+                                 input x of channel ci is read as
+                                 pre_act(x pre_scale[ci] + pre_shift[ci])
+                                 (a batch norm and activation before the
+                                 conv that its weights cannot absorb); the
+                                 zero padding is the prologue's output's.
+                                 Direct convolution only. */
 } rn_conv;
 /* The activations a convolution's epilogue applies on registers: these
  * six of rnc's Act codes (listed at kernels.c above), the same values,
@@ -305,6 +312,14 @@ rn_i64 rn_conv_scratch_floats(const rn_conv *c);
 void rn_conv_run(const rn_conv *c, const float *in, const float *packed,
                  const float *bias, const float *residual, float *out,
                  int t0, int t1, float *scratch);
+/* rn_conv_run with a prologue (c->pre): pre_scale and pre_shift hold cin
+ * floats each. The scratch (rn_conv_scratch_floats) holds the prologue's
+ * output for chunks of pixels; without it, a slower path. */
+void rn_conv_run_pre(const rn_conv *c, const float *pre_scale,
+                     const float *pre_shift, const float *in,
+                     const float *packed, const float *bias,
+                     const float *residual, float *out, int t0, int t1,
+                     float *scratch);
 
 /* -------------------------------------------------------- depthwise.c */
 /* Depthwise 2-D convolution, NHWC: output channel o = input channel

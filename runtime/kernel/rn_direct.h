@@ -26,7 +26,14 @@
  * Each output is read (as residual) and written by one kernel call only,
  * so the residual may be the output buffer itself (an in-place add).
  *
- * Entry points: rn_dc_packed_floats, rn_dc_pack, rn_dc_tiles, rn_dc_run.
+ * A prologue (rn_conv.pre: a per-input-channel scale and shift, then an
+ * activation, as a batch norm and ReLU before the convolution that its
+ * weights cannot absorb) runs on each pixel block's receptive fields as
+ * they are gathered into patches (rn_dc_patch_pre), made once per chunk
+ * of pixel blocks in the caller's scratch and read by every channel block.
+ *
+ * Entry points: rn_dc_packed_floats, rn_dc_pack, rn_dc_tiles,
+ * rn_dc_scratch_floats, rn_dc_run, rn_dc_run_pre.
  * Static inline functions of their arguments only (the descriptor may be
  * a constant, and the compiler then specializes them); nothing is
  * allocated (at most ~30 KiB of stack). */
@@ -41,7 +48,11 @@ enum {
     RN_DC_PATCH_K = 512,         /* ...when a receptive field has at most this many */
     RN_DC_PIX_OUTER_BYTES = 128 << 10, /* pixels outside up to these weights */
     RN_DC_SEG_CACHE = 320,       /* segments an item keeps across channel blocks */
-    RN_DC_CACHE_BLOCKS = 40      /* pixel blocks an item keeps segments of */
+    RN_DC_CACHE_BLOCKS = 40,     /* pixel blocks an item keeps segments of */
+    RN_DC_PRE_FLOATS = 192 << 10, /* prologue patches of a chunk of pixel blocks */
+    RN_DC_PRE_STACK = 512,       /* values a row without scratch, on the stack */
+    RN_DC_PRE_COST = 8           /* a prologue's input value costs as much to
+                                    read again as this many plain ones */
 };
 
 /* The work split: npg groups of pixel blocks x ncg groups of channel
@@ -66,6 +77,8 @@ typedef struct rn_dc_args {
     const rn_conv *c;
     const float *in, *packed, *bias, *res;
     float *out;
+    const float *pre_s, *pre_t; /* the prologue's scale and shift (c->pre) */
+    float *scratch;             /* rn_dc_scratch_floats, or NULL */
     rn_dc_tap taps[RN_DC_MAXSEG]; /* the segments of a block inside the image */
     int ntaps;                    /* 0: make them per block */
 } rn_dc_args;
@@ -109,6 +122,7 @@ static inline rn_dc_plan rn_dc_make_plan(const rn_conv *c) {
     double flops = 2.0 * (double)p.npix * c->cout * (double)rn_dc_ksize(c);
     double wfloats = (double)p.ncb * RN_NB * rn_dc_ksize(c);
     double ifloats = (double)c->ih * c->iw * c->cin;
+    if (c->pre) ifloats *= RN_DC_PRE_COST; /* each channel group redoes it */
     rn_dc_split(flops, p.nb, p.ncb, wfloats, ifloats, &p.npg, &p.ncg);
     /* Pixels outside when the item's weights stay in L2 as they cycle
      * (segments made once); else a block's weights stay while pixels pass. */
@@ -392,11 +406,123 @@ static inline void rn_dc_channel_outer(const rn_dc_args *a, const rn_dc_plan *p,
     }
 }
 
+/* ------------------------------------------------------------ prologue */
+
+/* y[i] = act(x[i] s[i] + t[i]) for i < n, act a constant. */
+RN_INLINE void rn_dc_pre_k(const float *x, const float *s, const float *t, float *y,
+                           int n, const int act) {
+    int i = 0;
+#if RN_VL > 1
+    for (; i + RN_VL <= n; i += RN_VL)
+        rn_v_store(y + i, rn_v_act(rn_v_fma(rn_v_load(x + i), rn_v_load(s + i),
+                                            rn_v_load(t + i)), act));
+#endif
+    for (; i < n; i++) y[i] = rn_act1(x[i] * s[i] + t[i], act);
+}
+
+RN_NOINLINE void rn_dc_pre_values(const float *x, const float *s, const float *t,
+                                  float *y, int n, int act) {
+    RN_ACT_SWITCH(act, rn_dc_pre_k, x, s, t, y, n)
+}
+
+/* Values [k0, k1) of the receptive fields of pixels [p0, p0 + R), in the
+ * packed order (ky, kx, ci), through the prologue: row r at dst + r * ldd.
+ * Taps in the padding give zeros (the padding is the prologue's output's). */
+static inline void rn_dc_patch_pre(const rn_dc_args *a, rn_i64 p0, int R, rn_i64 k0,
+                                   rn_i64 k1, float *dst, rn_i64 ldd) {
+    const rn_conv *c = a->c;
+    int iy0[RN_MR], ix0[RN_MR], cin = c->cin;
+    rn_dc_corners(c, p0, R, iy0, ix0);
+    for (int r = 0; r < R; r++)
+        for (rn_i64 i = k0; i < k1;) {
+            int t = (int)(i / cin), ci = (int)(i % cin);
+            int n = (int)(k1 - i < cin - ci ? k1 - i : cin - ci);
+            const float *x = rn_dc_tap_at(c, a->in, iy0[r], ix0[r], t / c->kw, t % c->kw);
+            float *y = dst + r * ldd + (i - k0);
+            if (x)
+                rn_dc_pre_values(x + ci, a->pre_s + ci, a->pre_t + ci, y, n, c->pre_act);
+            else
+                memset(y, 0, (size_t)n * sizeof *y);
+            i += n;
+        }
+}
+
+/* Pixel blocks of a chunk whose patches fit the scratch. */
+static inline int rn_dc_pre_chunk(const rn_conv *c) {
+    rn_i64 per = (rn_i64)RN_MR * rn_dc_ksize(c);
+    return per >= RN_DC_PRE_FLOATS ? 1 : (int)(RN_DC_PRE_FLOATS / per);
+}
+
+/* Floats of scratch a run may use: the prologue's patches. */
+static inline rn_i64 rn_dc_scratch_floats(const rn_conv *c) {
+    return c->pre ? (rn_i64)rn_dc_pre_chunk(c) * RN_MR * rn_dc_ksize(c) : 0;
+}
+
+/* An item with a prologue: with scratch, its pixel blocks in chunks whose
+ * patches (the receptive fields through the prologue) are made once and
+ * pass every channel block of the item; without, a block's patch in runs
+ * of RN_DC_PRE_STACK values on the stack, again for each channel block. */
+static inline void rn_dc_pre_item(const rn_dc_args *a, const rn_dc_plan *p, int pb0,
+                                  int pb1, int cb0, int cb1) {
+    const rn_conv *c = a->c;
+    rn_i64 k = rn_dc_ksize(c);
+    rn_seg s;
+    s.woff = 0;
+    if (!a->scratch) {
+        float patch[RN_MR * RN_DC_PRE_STACK], part[RN_MR * RN_NB * RN_NBK];
+        for (int pb = pb0; pb < pb1; pb++) {
+            rn_i64 p0 = pb * p->npix / p->nb, p1 = (pb + 1) * p->npix / p->nb;
+            int R = (int)(p1 - p0);
+            for (int cb = cb0, nb; cb < cb1; cb += nb) {
+                rn_epi e;
+                nb = rn_mk_blocks(cb1 - cb);
+                rn_dc_epi_at(a, p0, cb, &e);
+                for (rn_i64 k0 = 0; k0 < k; k0 += RN_DC_PRE_STACK) {
+                    rn_i64 k1 = k - k0 < RN_DC_PRE_STACK ? k : k0 + RN_DC_PRE_STACK;
+                    rn_dc_patch_pre(a, p0, R, k0, k1, patch, RN_DC_PRE_STACK);
+                    for (int r = 0; r < RN_MR; r++)
+                        s.x[r] = patch + (r < R ? r : 0) * RN_DC_PRE_STACK;
+                    s.n = (int)(k1 - k0);
+                    rn_mkn(R, nb, &s, 1, a->packed + cb * RN_NB * k + k0 * RN_NB,
+                           RN_NB * k, part, k0 == 0, k1 == k, &e);
+                }
+            }
+        }
+        return;
+    }
+    int chunk = rn_dc_pre_chunk(c);
+    for (int q0 = pb0; q0 < pb1; q0 += chunk) {
+        int q1 = pb1 - q0 < chunk ? pb1 : q0 + chunk;
+        for (int pb = q0; pb < q1; pb++) {
+            rn_i64 p0 = pb * p->npix / p->nb, p1 = (pb + 1) * p->npix / p->nb;
+            rn_dc_patch_pre(a, p0, (int)(p1 - p0), 0, k,
+                            a->scratch + (rn_i64)(pb - q0) * RN_MR * k, k);
+        }
+        for (int cb = cb0, nb; cb < cb1; cb += nb) {
+            nb = rn_mk_blocks(cb1 - cb);
+            for (int pb = q0; pb < q1; pb++) {
+                rn_i64 p0 = pb * p->npix / p->nb, p1 = (pb + 1) * p->npix / p->nb;
+                int R = (int)(p1 - p0);
+                const float *patch = a->scratch + (rn_i64)(pb - q0) * RN_MR * k;
+                rn_epi e;
+                rn_dc_epi_at(a, p0, cb, &e);
+                for (int r = 0; r < RN_MR; r++) s.x[r] = patch + (r < R ? r : 0) * k;
+                s.n = (int)k;
+                rn_mkn(R, nb, &s, 1, a->packed + cb * RN_NB * k, RN_NB * k, NULL, 1, 1, &e);
+            }
+        }
+    }
+}
+
 static inline void rn_dc_item(const rn_dc_args *a, const rn_dc_plan *p, int t) {
     int pg = t / p->ncg, cg = t % p->ncg;
     int pb0 = (int)((rn_i64)pg * p->nb / p->npg);
     int pb1 = (int)((rn_i64)(pg + 1) * p->nb / p->npg);
     int cb0 = cg * (p->ncb / p->ncg), cb1 = cb0 + p->ncb / p->ncg;
+    if (a->c->pre && a->pre_s && a->pre_t) {
+        rn_dc_pre_item(a, p, pb0, pb1, cb0, cb1);
+        return;
+    }
     if (p->pix_outer) {
         for (int pb = pb0; pb < pb1; pb++) {
             rn_i64 p0 = pb * p->npix / p->nb, p1 = (pb + 1) * p->npix / p->nb;
@@ -407,20 +533,33 @@ static inline void rn_dc_item(const rn_dc_args *a, const rn_dc_plan *p, int t) {
     rn_dc_channel_outer(a, p, pb0, pb1, cb0, cb1);
 }
 
-/* Work items [t0, t1) of c: out = act(conv(in) + bias + residual); bias
- * and residual may be NULL, the residual may be out itself. */
-static inline void rn_dc_run(const rn_conv *c, const float *in,
-                             const float *packed, const float *bias,
-                             const float *residual, float *out, int t0, int t1) {
+/* Work items [t0, t1) of c: out = act(conv(pre(in)) + bias + residual);
+ * bias and residual may be NULL, the residual may be out itself; pre the
+ * prologue when c->pre (pre_s, pre_t: cin floats each; else unread), with
+ * scratch (rn_dc_scratch_floats, or NULL: slower). */
+static inline void rn_dc_run_pre(const rn_conv *c, const float *pre_s,
+                                 const float *pre_t, const float *in,
+                                 const float *packed, const float *bias,
+                                 const float *residual, float *out, int t0,
+                                 int t1, float *scratch) {
     rn_dc_plan p = rn_dc_make_plan(c);
     rn_dc_args a;
     a.c = c, a.in = in, a.packed = packed, a.bias = bias, a.res = residual;
-    a.out = out;
+    a.out = out, a.pre_s = pre_s, a.pre_t = pre_t, a.scratch = scratch;
     if (t0 < 0) t0 = 0;
     if (t1 > p.npg * p.ncg) t1 = p.npg * p.ncg;
     if (p.nb == 0 || p.ncb == 0 || t0 >= t1) return;
     a.ntaps = rn_dc_inner_taps(c, a.taps);
     for (int t = t0; t < t1; t++) rn_dc_item(&a, &p, t);
+}
+
+/* Work items [t0, t1) of c (without a prologue): out = act(conv(in) +
+ * bias + residual); bias and residual may be NULL, the residual may be
+ * out itself. */
+static inline void rn_dc_run(const rn_conv *c, const float *in,
+                             const float *packed, const float *bias,
+                             const float *residual, float *out, int t0, int t1) {
+    rn_dc_run_pre(c, NULL, NULL, in, packed, bias, residual, out, t0, t1, NULL);
 }
 
 #endif

@@ -48,7 +48,7 @@ int main(int argc, char **argv) {
     struct {
         const char *name;
         int bad, cases;
-    } r[7];
+    } r[8];
     r[0].name = "random convolutions", r[0].cases = scaled(300, pct);
     r[0].bad = conv_check_random(rn_conv_run, 1, r[0].cases);
     r[1].name = "edge shapes", r[1].cases = 7;
@@ -63,8 +63,10 @@ int main(int argc, char **argv) {
     r[5].bad = elem_check_merge(7, r[5].cases);
     r[6].name = "grouped", r[6].cases = scaled(200, pct);
     r[6].bad = conv_check_grouped(rn_conv_run, 8, r[6].cases);
+    r[7].name = "prologue", r[7].cases = scaled(200, pct);
+    r[7].bad = conv_check_prologue(rn_conv_run_pre, 9, r[7].cases);
     int bad = 0;
-    for (int i = 0; i < 7; i++) {
+    for (int i = 0; i < 8; i++) {
         printf("kernel_check (%s, %d lanes): %-24s %4d cases, %d wrong values\n",
                lanes, vl, r[i].name, r[i].cases, r[i].bad);
         bad += r[i].bad;

@@ -56,7 +56,7 @@ typedef struct Case {
  * terms' magnitudes (the scale of the rounding error). */
 static void naive(const Case *k, const float *in, const float *kern,
                   const float *scale, const float *bias, const float *res,
-                  double *ref, double *mag) {
+                  const float *pre_s, const float *pre_t, double *ref, double *mag) {
     const rn_conv *c = &k->c;
     for (int oy = 0; oy < c->oh; oy++)
         for (int ox = 0; ox < c->ow; ox++)
@@ -73,7 +73,9 @@ static void naive(const Case *k, const float *in, const float *kern,
                             if (ci / gi != co / go) continue; /* another group */
                             double w = kern[(((long)ky * c->kw + kx) * gi + ci % gi) * k->ldk + co];
                             if (scale) w *= scale[co];
-                            double t = in[((long)iy * c->iw + ix) * c->ldi + ci] * w;
+                            double x = in[((long)iy * c->iw + ix) * c->ldi + ci];
+                            if (c->pre) x = act_ref(x * pre_s[ci] + pre_t[ci], c->pre_act);
+                            double t = x * w;
                             s += t;
                             m += fabs(t);
                         }
@@ -88,13 +90,15 @@ static void naive(const Case *k, const float *in, const float *kern,
 
 /* Runs case k through `run` with the items split at random points and
  * the pieces in reverse order; returns the number of wrong floats. */
-static int check_case(rn_rng *g, const Case *k, ConvRunFn *run) {
+static int check_case_with(rn_rng *g, const Case *k, ConvRunFn *run,
+                           ConvPreRunFn *pre_run) {
     const rn_conv *c = &k->c;
     long nin = (long)c->ih * c->iw * c->ldi, nout = (long)c->oh * c->ow * c->ldo;
     long nk = (long)c->kh * c->kw * c->cin * k->ldk;
     float *in = rand_buf(g, nin), *kern = rand_buf(g, nk);
     float *scale = rand_buf(g, c->cout), *bias = rand_buf(g, c->cout);
     float *res = rand_buf(g, nout), *out = rand_buf(g, nout);
+    float *pre_s = rand_buf(g, c->cin), *pre_t = rand_buf(g, c->cin);
     for (long i = 0; i < nin; i++)
         if (i % c->ldi >= c->cin) in[i] = NAN;
     for (long i = 0; i < nout; i++) {
@@ -133,8 +137,12 @@ static int check_case(rn_rng *g, const Case *k, ConvRunFn *run) {
     float *scratch = rand_buf(g, nscratch + 1);
     for (rn_i64 i = 0; i < nscratch; i++) scratch[i] = NAN;
     for (int i = 0; i + 1 < ncut; i++)
-        run(c, in, packed, bi, re, out, cut[i + 1], cut[i],
-            k->no_scratch ? NULL : scratch);
+        if (pre_run)
+            pre_run(c, pre_s, pre_t, in, packed, bi, re, out, cut[i + 1], cut[i],
+                    k->no_scratch ? NULL : scratch);
+        else
+            run(c, in, packed, bi, re, out, cut[i + 1], cut[i],
+                k->no_scratch ? NULL : scratch);
     free(scratch);
 
     long np = (long)c->oh * c->ow;
@@ -144,7 +152,7 @@ static int check_case(rn_rng *g, const Case *k, ConvRunFn *run) {
         fprintf(stderr, "conv_check: out of memory\n");
         exit(2);
     }
-    naive(k, in, kern + k->koff, sc, bi, k->use_res ? res : NULL, ref, mag);
+    naive(k, in, kern + k->koff, sc, bi, k->use_res ? res : NULL, pre_s, pre_t, ref, mag);
     for (long p = 0; p < np; p++)
         for (int o = 0; o < c->ldo; o++) {
             float got = out[p * c->ldo + o];
@@ -164,8 +172,12 @@ static int check_case(rn_rng *g, const Case *k, ConvRunFn *run) {
             }
         }
     free(in), free(kern), free(scale), free(bias), free(res), free(out);
-    free(packed), free(ref), free(mag);
+    free(packed), free(ref), free(mag), free(pre_s), free(pre_t);
     return bad;
+}
+
+static int check_case(rn_rng *g, const Case *k, ConvRunFn *run) {
+    return check_case_with(g, k, run, NULL);
 }
 
 /* A random case; cin/cout ranges given, the rest random. */
@@ -259,6 +271,31 @@ int conv_check_grouped(ConvRunFn *run, unsigned long long seed, int cases) {
         k.ldk = c->cout + k.koff + rnd(&g, 0, 3);
         c->algo = i % 4 == 1 ? RN_CONV_WINOGRAD : i % 4 == 3 ? RN_CONV_WINOGRAD4 : RN_CONV_AUTO;
         bad += check_case(&g, &k, run);
+    }
+    return bad;
+}
+
+int conv_check_prologue(ConvPreRunFn *run, unsigned long long seed, int cases) {
+    rn_rng g;
+    rn_rng_seed(&g, seed);
+    int bad = 0;
+    for (int i = 0; i < cases; i++) {
+        Case k = random_case(&g, i % 5 ? 70 : 600, 70);
+        rn_conv *c = &k.c;
+        if (i % 2) { /* DenseNet's: 1x1, stride 1 (or a transition's 2) */
+            c->kh = c->kw = 1, c->dh = c->dw = 1, c->sh = c->sw = rnd(&g, 1, 2);
+            c->pad_t = c->pad_l = k.pad_b = k.pad_r = 0;
+            c->oh = (c->ih - 1) / c->sh + 1, c->ow = (c->iw - 1) / c->sw + 1;
+        }
+        if (i % 7 == 3) { /* grouped */
+            int groups = rnd(&g, 2, 4);
+            c->groups = groups, c->cin = groups * rnd(&g, 1, 12);
+            c->cout = groups * rnd(&g, 1, 12);
+            c->ldi = c->cin, c->ldo = c->cout, k.ldk = c->cout + k.koff;
+        }
+        c->pre = 1, c->pre_act = ACTS[rnd(&g, 0, NACTS - 1)];
+        k.no_scratch = i % 4 == 1;
+        bad += check_case_with(&g, &k, NULL, run);
     }
     return bad;
 }

@@ -16,6 +16,10 @@ typedef void ConvRunFn(const rn_conv *, const float *, const float *,
                        float *);
 typedef void DwRunFn(const rn_dw *, const float *, const float *,
                      const float *, float *, int, int);
+/* rn_conv_run_pre's arguments: scale and shift of the prologue first. */
+typedef void ConvPreRunFn(const rn_conv *, const float *, const float *,
+                          const float *, const float *, const float *,
+                          const float *, float *, int, int, float *);
 
 /* The paths without the AVX2 copy (conv.c, depthwise.c; not in rnrt.h):
  * plain C on x86-64, NEON on aarch64. */
@@ -37,6 +41,10 @@ int conv_check_edges(ConvRunFn *run);
  * and out, half of them 3x3 at stride 1 or 2, Winograd forced on some)
  * against the grouped definition. */
 int conv_check_grouped(ConvRunFn *run, unsigned long long seed, int cases);
+/* Convolutions with a prologue (rn_conv.pre: per-channel scale and shift,
+ * then an activation), 1x1 and random kernels, grouped or not, with and
+ * without scratch. */
+int conv_check_prologue(ConvPreRunFn *run, unsigned long long seed, int cases);
 /* 3x3 stride-1 convolutions, Winograd F(2x2) and F(4x4) forced (and every
  * fifth left to choose), some without scratch. */
 int conv_check_winograd(ConvRunFn *run, unsigned long long seed, int cases);

@@ -26,14 +26,30 @@ _Static_assert((int)RN_ACT_NONE == (int)ACT_NONE && (int)RN_ACT_RELU == (int)ACT
 static void conv_avx2(const rn_conv *c, const float *in, const float *packed,
                       const float *bias, const float *res, float *out, int t0,
                       int t1, float *scratch) {
-    rn_conv_run_isa(RN_LEVEL_AVX2, c, in, packed, bias, res, out, t0, t1, scratch);
+    rn_conv_run_isa(RN_LEVEL_AVX2, c, NULL, NULL, in, packed, bias, res, out, t0, t1,
+                    scratch);
 }
 
 static void conv_avx512(const rn_conv *c, const float *in, const float *packed,
                         const float *bias, const float *res, float *out, int t0,
                         int t1, float *scratch) {
-    rn_conv_run_isa(RN_LEVEL_AVX512, c, in, packed, bias, res, out, t0, t1, scratch);
+    rn_conv_run_isa(RN_LEVEL_AVX512, c, NULL, NULL, in, packed, bias, res, out, t0,
+                    t1, scratch);
 }
+
+/* With a prologue, each level. */
+#define PRE_LEVEL(name, level)                                              \
+    static void name(const rn_conv *c, const float *ps, const float *pt,    \
+                     const float *in, const float *packed, const float *bias,\
+                     const float *res, float *out, int t0, int t1,          \
+                     float *scratch) {                                      \
+        rn_conv_run_isa(level, c, ps, pt, in, packed, bias, res, out, t0, t1, \
+                        scratch);                                           \
+    }
+PRE_LEVEL(pre_base, RN_LEVEL_BASE)
+PRE_LEVEL(pre_avx2, RN_LEVEL_AVX2)
+PRE_LEVEL(pre_avx512, RN_LEVEL_AVX512)
+static ConvPreRunFn *const PRE_LEVELS[] = {pre_base, pre_avx2, pre_avx512};
 
 static void dw_avx2(const rn_dw *d, const float *in, const float *w,
                     const float *bias, float *out, int y0, int y1) {
@@ -66,6 +82,11 @@ static void test_edges(void) {
 static void test_winograd(void) {
     for (int l = 0; l <= rn_isa_level(); l++)
         CU_ASSERT_EQUAL(conv_check_winograd(CONV_LEVELS[l], 4 + l, 300), 0);
+}
+
+static void test_prologue(void) {
+    for (int l = 0; l <= rn_isa_level(); l++)
+        CU_ASSERT_EQUAL(conv_check_prologue(PRE_LEVELS[l], 30 + l, 200), 0);
 }
 
 static void test_grouped(void) {
@@ -150,6 +171,7 @@ void register_conv_tests(void) {
     CU_add_test(s, "Winograd, every level", test_winograd);
     CU_add_test(s, "Winograd chosen where it applies", test_winograd_choice);
     CU_add_test(s, "grouped, every level", test_grouped);
+    CU_add_test(s, "prologue (batch norm, activation), every level", test_prologue);
     CU_add_test(s, "depthwise, every level", test_depthwise);
     CU_add_test(s, "weight packing", test_pack);
     CU_add_test(s, "work items", test_tiles);
