@@ -7,14 +7,17 @@
  * (one pointer per pixel) against n rows of RN_NB packed weights. The
  * sums stay in registers across all segments (6 x 16 floats in 12 AVX2
  * registers, 5 x 16 in 20 NEON ones): per input value, one broadcast per
- * pixel, 16/RN_VL weight loads and RN_MR x 16/RN_VL FMAs. The epilogue (bias, residual,
+ * pixel, 16/RN_VL weight loads and RN_MR x 16/RN_VL FMAs. Where a vector
+ * is a whole block (AVX-512), a call may take two blocks side by side
+ * (rn_mkn: 6 x 32 sums in 12 registers). The epilogue (bias, residual,
  * activation) runs on the registers before the one store. A sum too long
  * for one call is cut into several (first/last, partial sums in `part`).
  * Plain C (RN_VL 1) computes the same with loops over arrays.
  *
  * Also here, because both algorithms above use them: the row of zeros
- * that padding reads, and the sizes of work items. Requires rn_simd.h's
- * lanes; changes nothing but the outputs it is given. */
+ * that padding reads, a kernel's weight (grouped or not: rn_kernel_at),
+ * and the sizes of work items. Requires rn_simd.h's lanes; changes
+ * nothing but the outputs it is given. */
 #ifndef RN_MICRO_H
 #define RN_MICRO_H
 

@@ -107,6 +107,8 @@ RN_INLINE rn_v rn_v_pow2i(rn_v n) {
 }
 /* 1 / x to 2^-14, for rn_v_recip */
 RN_INLINE rn_v rn_v_rcp_est(rn_v x) { return _mm512_rcp14_ps(x); }
+/* p 2^n for whole n held as floats, in one instruction */
+RN_INLINE rn_v rn_v_scale2(rn_v p, rn_v n) { return _mm512_scalef_ps(p, n); }
 /* The first lanes of a vector, chosen by a mask (rn_v_mask: the first
  * n): loads read and stores write those lanes only. */
 typedef __mmask16 rn_vmask;
@@ -138,6 +140,7 @@ RN_INLINE rn_v rn_v_pow2i(rn_v n) {
 }
 /* 1 / x to 2^-12, for rn_v_recip */
 RN_INLINE rn_v rn_v_rcp_est(rn_v x) { return _mm256_rcp_ps(x); }
+RN_INLINE rn_v rn_v_scale2(rn_v p, rn_v n) { return rn_v_mul(p, rn_v_pow2i(n)); }
 typedef __m256i rn_vmask;
 RN_INLINE rn_vmask rn_v_mask(int n) {
     return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
@@ -166,6 +169,7 @@ RN_INLINE rn_v rn_v_pow2i(rn_v n) {
     int32x4_t e = vaddq_s32(vcvtnq_s32_f32(n), vdupq_n_s32(127));
     return vreinterpretq_f32_s32(vshlq_n_s32(e, 23));
 }
+RN_INLINE rn_v rn_v_scale2(rn_v p, rn_v n) { return rn_v_mul(p, rn_v_pow2i(n)); }
 /* 1 / x to 2^-8, refined once more than the others, for rn_v_recip */
 RN_INLINE rn_v rn_v_rcp_est(rn_v x) {
     rn_v r = vrecpeq_f32(x);
@@ -201,29 +205,29 @@ RN_INLINE void rn_v_store_m(float *p, rn_v v, rn_vmask m) {
 #endif
 
 #if RN_VL > 1
-/* e^x to about a float's precision (Cephes' expf: x = n ln 2 + r, e^r
- * by a polynomial on |r| <= ln 2 / 2, 2^n built in the exponent bits). */
+/* e^x to 4e-7 (relative): x = n ln 2 + r (ln 2 in two parts, Cody and
+ * Waite), e^r by a polynomial of degree 5 on |r| <= ln 2 / 2 (fitted to
+ * the relative error, in the manner of a minimax fit), times 2^n. */
 RN_INLINE rn_v rn_v_exp(rn_v x) {
     x = rn_v_min(rn_v_max(x, rn_v_set1(-87.0f)), rn_v_set1(88.0f));
     rn_v n = rn_v_floor(rn_v_fma(x, rn_v_set1(1.44269504088896341f), rn_v_set1(0.5f)));
     rn_v r = rn_v_fma(n, rn_v_set1(-0.693359375f), x);
     r = rn_v_fma(n, rn_v_set1(2.12194440e-4f), r);
-    rn_v p = rn_v_set1(1.9875691500e-4f);
-    p = rn_v_fma(p, r, rn_v_set1(1.3981999507e-3f));
-    p = rn_v_fma(p, r, rn_v_set1(8.3334519073e-3f));
-    p = rn_v_fma(p, r, rn_v_set1(4.1665795894e-2f));
-    p = rn_v_fma(p, r, rn_v_set1(1.6666665459e-1f));
-    p = rn_v_fma(p, r, rn_v_set1(5.0000001201e-1f));
-    p = rn_v_fma(p, rn_v_mul(r, r), rn_v_add(r, rn_v_set1(1.0f)));
-    return rn_v_mul(p, rn_v_pow2i(n));
+    rn_v p = rn_v_set1(0.008066711947321892f);
+    p = rn_v_fma(p, r, rn_v_set1(0.0418834313750267f));
+    p = rn_v_fma(p, r, rn_v_set1(0.16670556366443634f));
+    p = rn_v_fma(p, r, rn_v_set1(0.49999210238456726f));
+    p = rn_v_fma(p, r, rn_v_set1(0.9999989867210388f));
+    p = rn_v_fma(p, r, rn_v_set1(1.0f));
+    return rn_v_scale2(p, n);
 }
 
 /* 1 / x for x >= 1 (sigmoid's denominator) to about a float's precision:
  * the estimate and one Newton step, r + r (1 - x r). A division costs a
  * dozen cycles or more a vector; this, a few FMAs. */
 RN_INLINE rn_v rn_v_recip(rn_v x) {
-    rn_v r = rn_v_rcp_est(x), one = rn_v_set1(1.0f);
-    return rn_v_fma(r, rn_v_sub(one, rn_v_mul(x, r)), r);
+    rn_v r = rn_v_rcp_est(x);
+    return rn_v_fma(r, rn_v_fma(rn_v_sub(rn_v_zero(), x), r, rn_v_set1(1.0f)), r);
 }
 
 /* The epilogue's activation of a vector (rn_act1's). */
