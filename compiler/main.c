@@ -24,9 +24,11 @@ static const char usage[] =
     "       rnc --dot MODEL.rn\n"
     "       rnc --init-weights W.safetensors [--seed N] [--random] MODEL.rn\n"
     "       rnc --graph-json MODEL.rn\n"
+    "       rnc --import MODEL -o OUT.rn --weights OUT.safetensors\n"
     "       rnc --cflags | --libs | --help | --version\n";
 
-enum Mode { M_COMPILE, M_RUN, M_SUMMARY, M_CHECK, M_DOT, M_INIT, M_JSON };
+enum Mode { M_COMPILE, M_RUN, M_SUMMARY, M_CHECK, M_DOT, M_INIT, M_JSON,
+            M_IMPORT };
 
 enum { MAX_FILES = 64 };
 
@@ -110,6 +112,8 @@ static void parse_args(int argc, char **argv, Options *o) {
             o->mode = M_CHECK;
         } else if (!strcmp(a, "--dot")) {
             o->mode = M_DOT;
+        } else if (!strcmp(a, "--import")) {
+            o->mode = M_IMPORT;
         } else if (!strcmp(a, "--graph-json")) {
             o->mode = M_JSON;
         } else if (!strcmp(a, "--init-weights")) {
@@ -140,6 +144,9 @@ static void parse_args(int argc, char **argv, Options *o) {
 #undef TAKE
     }
     if (!o->src_path) usage_error("%s", "no model file given");
+    if (o->mode == M_IMPORT && (!o->out_path || !o->weights_path))
+        usage_error("%s", "--import needs -o OUT.rn and --weights "
+                          "OUT.safetensors");
     if (o->mode == M_COMPILE && !o->out_path)
         usage_error("%s", "nothing to do: give -o MODEL.c, --run, --summary, "
                           "--check or --dot");
@@ -189,9 +196,20 @@ static int compile_ahead(Graph *g, const Options *o, Arena *a, int argc,
     return rc;
 }
 
+/* --import: the importer for the model's kind. */
+static int import_model(const Options *o) {
+    Arena *a = arena_new();
+    const char *stem = file_stem(a, o->out_path);
+    int rc = keras_import(o->src_path, o->out_path, o->weights_path, stem,
+                          stderr);
+    arena_free(a);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     Options o;
     parse_args(argc, argv, &o);
+    if (o.mode == M_IMPORT) return import_model(&o);
 
     size_t len;
     char *text = read_whole_file(o.src_path, &len);
@@ -221,6 +239,7 @@ int main(int argc, char **argv) {
         char err[512];
         switch (o.mode) {
         case M_CHECK:
+        case M_IMPORT: /* handled before reading a source */
             rc = 0;
             break;
         case M_SUMMARY:

@@ -506,8 +506,11 @@ static int check_names(const char *path, const rn_st_tensor *t, int n,
     return 0;
 }
 
-int rn_st_write(const char *path, const rn_st_tensor *t, int n, char *err,
-                size_t errlen) {
+int rn_st_encode(const char *path, const rn_st_tensor *t, int n,
+                 unsigned char **out, size_t *outlen, char *err,
+                 size_t errlen) {
+    *out = NULL;
+    *outlen = 0;
     if (n < 0 || (n > 0 && !t)) {
         rn_set_err(err, errlen, "%s: bad tensor list", path);
         return -1;
@@ -565,6 +568,16 @@ int rn_st_write(const char *path, const rn_st_tensor *t, int n, char *err,
         at += bytes;
     }
     free(h.p);
+    *out = file;
+    *outlen = total;
+    return 0;
+}
+
+int rn_st_write(const char *path, const rn_st_tensor *t, int n, char *err,
+                size_t errlen) {
+    unsigned char *file;
+    size_t total;
+    if (rn_st_encode(path, t, n, &file, &total, err, errlen) != 0) return -1;
     int r = rn_write_file_atomic(path, file, total, err, errlen);
     free(file);
     return r;
