@@ -1677,7 +1677,7 @@ int keras_convert(const char *model, const char *rn_path,
     int nt = g ? gather_weights(&im, g, &w, &t) : 0;
     char err[512];
     if (g && im.nerrs == 0 &&
-        rn_st_encode(weights_path, t, nt, st, stlen, err, sizeof err) != 0) {
+        !(*st = rn_st_encode(weights_path, t, nt, stlen, err, sizeof err))) {
         fprintf(errs, "rnc: error: %s\n", err);
         im.nerrs++;
     }
