@@ -458,9 +458,41 @@ static void simple_layer(Emitter *e, GNode *n, const char *fn) {
                    2 * e->bnidx[n->id] + 1);
         break;
     case OP_ACTIVATION:
-        buf_printf(c, "    rn_k_act(%d, %s, %s, %lld, %lld);\n", (int)n->act, x,
-                   y, cnt / ch, ch);
+        if (n->act == ACT_HARD_SIGMOID)
+            buf_printf(c, "    rn_k_hard_sigmoid(%s, %s, %lld, %s, %s);\n", x, y,
+                       cnt, emit_float(e, n->alpha), emit_float(e, n->beta));
+        else
+            buf_printf(c, "    rn_k_act(%d, %s, %s, %lld, %lld);\n", (int)n->act,
+                       x, y, cnt / ch, ch);
         break;
+    case OP_SOFTMAX:
+        buf_printf(c, "    rn_k_act(%d, %s, %s, %lld, %lld);\n", (int)ACT_SOFTMAX,
+                   x, y, cnt / ch, ch);
+        break;
+    case OP_RELU:
+        buf_printf(c, "    rn_k_relu_layer(%s, %s, %lld, %d, %s, %s, %s);\n", x, y,
+                   cnt, n->has_max, emit_float(e, n->has_max ? n->max_value : 0),
+                   emit_float(e, n->negative_slope), emit_float(e, n->threshold));
+        break;
+    case OP_ELU:
+    case OP_LEAKY_RELU:
+        buf_printf(c, "    rn_k_%s(%s, %s, %lld, %s);\n",
+                   n->op == OP_ELU ? "elu" : "leaky_relu", x, y, cnt,
+                   emit_float(e, n->alpha));
+        break;
+    case OP_PRELU: {
+        int a = emit_weight(e, n, "alpha");
+        const int64_t *d = e->tensors[a].dims;
+        if (n->out.rank == 3)
+            buf_printf(c, "    rn_k_prelu(%s, %s, %lld, %lld, %lld, m->w[%d], %lld, "
+                       "%lld, %lld);\n", x, y, (long long)n->out.d[0],
+                       (long long)n->out.d[1], ch, a, (long long)d[0],
+                       (long long)d[1], (long long)d[2]);
+        else
+            buf_printf(c, "    rn_k_prelu(%s, %s, 1, 1, %lld, m->w[%d], 1, 1, %lld);\n",
+                       x, y, ch, a, (long long)d[0]);
+        break;
+    }
     case OP_RESCALE:
         buf_printf(c, "    rn_k_affine(%s, %s, %lld, %s, %s);\n", x, y, cnt,
                    emit_float(e, n->scale), emit_float(e, n->offset));
@@ -516,7 +548,10 @@ static void simple_layer(Emitter *e, GNode *n, const char *fn) {
 /* Writes one layer's function(s): all but inputs and aliases have one. */
 static void emit_layer(Emitter *e, GNode *n, const char *fn) {
     bool elementwise = n->op == OP_BATCHNORM || n->op == OP_ACTIVATION ||
-                       n->op == OP_RESCALE || n->op == OP_ADD;
+                       n->op == OP_RESCALE || n->op == OP_ADD ||
+                       n->op == OP_RELU || n->op == OP_ELU ||
+                       n->op == OP_LEAKY_RELU || n->op == OP_SOFTMAX ||
+                       n->op == OP_PRELU;
     check_plan(e, n, elementwise);
     layer_comment(e, n);
     switch (n->op) {

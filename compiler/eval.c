@@ -18,13 +18,14 @@
 #include <math.h>
 #include <string.h>
 
-const char *const enum_words[] = {"same",    "valid", "none", "linear",
-                                  "relu",    "relu6", "sigmoid", "tanh",
-                                  "softmax", NULL};
+/* The bare words besides the activation words (ops.c's act_word). */
+const char *const enum_words[] = {"same", "valid", "none", NULL};
 
 bool is_word(const char *s) {
     for (int i = 0; enum_words[i]; i++)
         if (!strcmp(enum_words[i], s)) return true;
+    for (int i = 0; act_word(i); i++)
+        if (!strcmp(act_word(i), s)) return true;
     return false;
 }
 
@@ -242,11 +243,13 @@ static const char **known_names(Elab *e) {
     for (Binding *b = e->frame->vars; b; b = b->next) n++;
     n += e->nfns;
     for (int i = 0; enum_words[i]; i++) n++;
+    for (int i = 0; act_word(i); i++) n++;
     const char **all = arena_alloc(e->arena, (size_t)(n + 1) * sizeof *all);
     n = 0;
     for (Binding *b = e->frame->vars; b; b = b->next) all[n++] = b->name;
     for (int i = 0; i < e->nfns; i++) all[n++] = e->fns[i]->str;
     for (int i = 0; enum_words[i]; i++) all[n++] = enum_words[i];
+    for (int i = 0; act_word(i); i++) all[n++] = act_word(i);
     return all;
 }
 

@@ -153,13 +153,30 @@ typedef struct Shape {
     int64_t d[3];
 } Shape;
 
+/* Activation functions, the words of `activation=` and of the standalone
+ * ops (Keras's definitions; docs/language.md). The first six codes are
+ * also the runtime's (rn_k_act; conv.c and depthwise.c fuse 1 and 2). */
 typedef enum {
-    ACT_NONE,    /* identity; also what `linear` means */
+    ACT_NONE,         /* identity; also what `linear` means */
     ACT_RELU,
     ACT_RELU6,
     ACT_SIGMOID,
     ACT_TANH,
-    ACT_SOFTMAX, /* over the last axis */
+    ACT_SOFTMAX,      /* over the last axis */
+    ACT_SILU,         /* x * sigmoid(x); also `swish` */
+    ACT_GELU,         /* 0.5 x (1 + erf(x / sqrt 2)) */
+    ACT_GELU_TANH,    /* the tanh approximation of gelu */
+    ACT_HARD_SIGMOID, /* clip(alpha x + beta, 0, 1): 0.2, 0.5 unless an
+                         Activation layer's GNode says otherwise */
+    ACT_HARD_SWISH,   /* x * relu6(x + 3) / 6; also `hard_silu` */
+    ACT_ELU,          /* alpha 1 */
+    ACT_SELU,
+    ACT_SOFTPLUS,
+    ACT_SOFTSIGN,
+    ACT_EXPONENTIAL,
+    ACT_MISH,
+    ACT_LEAKY_RELU,   /* slope 0.2 (Keras 3's activation) */
+    ACT__COUNT
 } Act;
 extern const char *const act_names[]; /* "none","relu",... by Act */
 
@@ -170,8 +187,10 @@ typedef enum {
 } PadMode;
 
 /* Layer kinds, one table: enum, DSL op name, Keras auto-name base, Keras
- * class name. OP_ACTIVATION covers relu/relu6/sigmoid/tanh/softmax/linear
- * (a Keras `Activation` layer); its function is in GNode.act. */
+ * class name. OP_ACTIVATION covers every activation word used as an op
+ * (relu(x), swish(x), ...: a Keras `Activation` layer); its function is
+ * in GNode.act. The Keras activation layers with arguments (ReLU, ELU,
+ * LeakyReLU, Softmax, PReLU) are kinds of their own. */
 #define RN_OPS(X)                                                        \
     X(INPUT, "input", "input", "InputLayer")                             \
     X(CONV2D, "conv2d", "conv2d", "Conv2D")                              \
@@ -181,6 +200,11 @@ typedef enum {
     X(BATCHNORM, "batchnorm", "batch_normalization",                     \
       "BatchNormalization")                                              \
     X(ACTIVATION, "activation", "activation", "Activation")              \
+    X(RELU, "relu", "re_lu", "ReLU")                                     \
+    X(ELU, "elu", "elu", "ELU")                                          \
+    X(LEAKY_RELU, "leaky_relu", "leaky_re_lu", "LeakyReLU")              \
+    X(SOFTMAX, "softmax", "softmax", "Softmax")                          \
+    X(PRELU, "prelu", "p_re_lu", "PReLU")                                \
     X(MAXPOOL, "maxpool", "max_pooling2d", "MaxPooling2D")               \
     X(AVGPOOL, "avgpool", "average_pooling2d", "AveragePooling2D")       \
     X(GLOBAL_AVGPOOL, "global_avgpool", "global_average_pooling2d",      \
@@ -215,6 +239,7 @@ struct Group {
     const char *path;  /* dotted from the top: "outer.residual_unit_4" */
     const char *klass; /* CamelCase of the layer's name: "ResidualUnit" */
     Group *parent;
+    bool frozen;       /* trainable=false on it or on a group around it */
     Loc loc;           /* the call site */
     struct GNode *result; /* the node the layer returns */
 };
@@ -238,7 +263,11 @@ struct GNode {
      *  DEPTHWISE_CONV2D: multiplier, k*, s*, d*, pad*, bias, act
      *  DENSE:            filters (= units), bias, act
      *  BATCHNORM:        epsilon
-     *  ACTIVATION:       act
+     *  ACTIVATION:       act; alpha, beta (hard_sigmoid only)
+     *  RELU:             has_max, max_value, negative_slope, threshold
+     *  ELU, LEAKY_RELU:  alpha
+     *  SOFTMAX:          nothing (over the last axis)
+     *  PRELU:            shared_axes
      *  MAXPOOL/AVGPOOL:  k* (pool size), s*, pad*
      *  RESCALE:          scale, offset
      *  DROPOUT:          rate
@@ -249,12 +278,19 @@ struct GNode {
     int pad_t, pad_b, pad_l, pad_r; /* resolved by shape_infer for SAME */
     int groups, multiplier;
     bool bias;
+    bool frozen;      /* trainable=false (or inside a frozen group): its
+                         parameters count as non-trainable */
     Act act;
     double epsilon, scale, offset, rate;
+    double alpha, beta;
+    bool has_max;     /* RELU: max_value given (else no upper clip) */
+    double max_value, negative_slope, threshold;
+    int shared_axes;  /* PRELU: bit k set for Keras axis k (1..3) shared */
 
     /* counts (set by shape_infer) */
     int64_t params;    /* all, as Keras counts */
-    int64_t trainable; /* params minus BatchNorm moving statistics */
+    int64_t trainable; /* params minus BatchNorm moving statistics; 0 when
+                          frozen */
     int64_t macs;      /* multiply-accumulates of one inference */
 
     /* memory plan (set by plan.c), in floats from the arena's start;
@@ -355,6 +391,7 @@ void shape_format(const Shape *s, char *out, size_t outlen);
 int64_t shape_count(const Shape *s); /* elements per batch item */
 
 /* The weight tensors a node owns, in Keras's names and layouts. */
+enum { MAX_WEIGHTS = 4 };
 typedef struct WeightSpec {
     const char *suffix; /* "kernel", "bias", "gamma", "beta", "moving_mean",
                            "moving_variance", "depthwise_kernel" */
@@ -362,8 +399,8 @@ typedef struct WeightSpec {
     int64_t dims[4];
     bool trainable;
 } WeightSpec;
-/* Fills out[] (at most 4) and returns how many. */
-int node_weights(const GNode *n, WeightSpec out[4]);
+/* Fills out[] (at most MAX_WEIGHTS) and returns how many. */
+int node_weights(const GNode *n, WeightSpec out[MAX_WEIGHTS]);
 
 /* Totals over the graph. */
 typedef struct Totals {

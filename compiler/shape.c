@@ -16,8 +16,10 @@ const OpInfo op_info[OP__COUNT] = {
 #undef X
 };
 
-const char *const act_names[] = {"none", "relu", "relu6",
-                                 "sigmoid", "tanh", "softmax"};
+const char *const act_names[ACT__COUNT] = {
+    "none", "relu", "relu6", "sigmoid", "tanh", "softmax", "silu", "gelu",
+    "gelu_tanh", "hard_sigmoid", "hard_swish", "elu", "selu", "softplus",
+    "softsign", "exponential", "mish", "leaky_relu"};
 
 /* Tensors and weights must fit 2 GiB as float32 (the runtime indexes with
  * 32-bit-safe sizes and the safetensors header stays sane). */
@@ -265,8 +267,17 @@ static bool infer_merge(GNode *n, char *err, size_t errlen) {
     return size_ok(n, &n->out, err, errlen);
 }
 
+static bool infer(GNode *n, char *err, size_t errlen);
+static Shape prelu_alpha(const GNode *n);
+
 bool shape_infer(GNode *n, char *err, size_t errlen) {
     n->params = n->trainable = n->macs = 0;
+    bool ok = infer(n, err, errlen);
+    if (n->frozen) n->trainable = 0; /* Keras's layer.trainable = False */
+    return ok;
+}
+
+static bool infer(GNode *n, char *err, size_t errlen) {
     if (n->op == OP_INPUT) {
         if (n->out.rank != 1 && n->out.rank != 3)
             return fail(n, err, errlen, "an input is [H, W, C] or [N]");
@@ -294,10 +305,27 @@ bool shape_infer(GNode *n, char *err, size_t errlen) {
         return true;
     }
     case OP_ACTIVATION:
+    case OP_RELU:
+    case OP_ELU:
+    case OP_LEAKY_RELU:
+    case OP_SOFTMAX:
     case OP_RESCALE:
     case OP_DROPOUT:
         n->out = *in;
         return true;
+    case OP_PRELU: {
+        for (int k = in->rank + 1; k <= 3; k++)
+            if (n->shared_axes & (1 << k)) {
+                char sh[96];
+                shape_format(in, sh, sizeof sh);
+                return fail(n, err, errlen, "shared_axes: %s has no axis %d",
+                            sh, k);
+            }
+        n->out = *in;
+        Shape a = prelu_alpha(n);
+        n->params = n->trainable = shape_count(&a); /* at most the input's */
+        return true;
+    }
     case OP_MAXPOOL:
     case OP_AVGPOOL: {
         if (!need_image(n, n->in[0], err, errlen)) return false;
@@ -338,7 +366,15 @@ bool shape_infer(GNode *n, char *err, size_t errlen) {
     die("shape_infer: unknown op %d", (int)n->op);
 }
 
-int node_weights(const GNode *n, WeightSpec out[4]) {
+/* PReLU's alpha: the input's shape with the shared axes set to 1. */
+static Shape prelu_alpha(const GNode *n) {
+    Shape a = n->in[0]->out;
+    for (int i = 0; i < a.rank; i++)
+        if (n->shared_axes & (1 << (i + 1))) a.d[i] = 1;
+    return a;
+}
+
+int node_weights(const GNode *n, WeightSpec out[MAX_WEIGHTS]) {
     const Shape *in = n->nin ? &n->in[0]->out : NULL;
     int k = 0;
     switch (n->op) {
@@ -365,9 +401,17 @@ int node_weights(const GNode *n, WeightSpec out[4]) {
         out[k++] = (WeightSpec){"moving_variance", 1, {c}, false};
         break;
     }
+    case OP_PRELU: {
+        Shape a = prelu_alpha(n);
+        out[k] = (WeightSpec){"alpha", a.rank, {0}, true};
+        for (int i = 0; i < a.rank; i++) out[k].dims[i] = a.d[i];
+        k++;
+        break;
+    }
     default:
         break;
     }
+    for (int i = 0; i < k; i++) out[i].trainable &= !n->frozen;
     return k;
 }
 

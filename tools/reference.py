@@ -99,20 +99,65 @@ def pad_nchw(x, pads, value=0.0):
     return F.pad(x, (l, r, t, b), mode="constant", value=value)
 
 
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def softplus(x):
+    # log(1 + e^x) without overflow
+    return torch.clamp(x, min=0) + torch.log1p(torch.exp(-torch.abs(x)))
+
+
+def hard_sigmoid(x, alpha=0.2, beta=0.5):
+    return torch.clamp(alpha * x + beta, 0.0, 1.0)
+
+
+# Keras's activation functions (keras/activations.py), by rnc's word; the
+# defaults of the words: elu alpha 1, leaky_relu 0.2, hard_sigmoid 0.2/0.5.
+ACTIVATIONS = {
+    "none": lambda x: x,
+    "relu": torch.relu,
+    "relu6": lambda x: torch.clamp(x, 0.0, 6.0),
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "softmax": lambda x: torch.softmax(x, dim=-1),
+    "silu": lambda x: x * torch.sigmoid(x),
+    "gelu": lambda x: 0.5 * x * (1 + torch.erf(x / math.sqrt(2))),
+    "gelu_tanh": lambda x: 0.5 * x * (1 + torch.tanh(
+        math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))),
+    "hard_sigmoid": hard_sigmoid,
+    "hard_swish": lambda x: x * torch.clamp(x + 3, 0.0, 6.0) / 6,
+    "elu": lambda x: torch.where(x > 0, x, torch.expm1(x)),
+    "selu": lambda x: SELU_SCALE * torch.where(
+        x > 0, x, SELU_ALPHA * torch.expm1(x)),
+    "softplus": softplus,
+    "softsign": lambda x: x / (1 + torch.abs(x)),
+    "exponential": torch.exp,
+    "mish": lambda x: x * torch.tanh(softplus(x)),
+    "leaky_relu": lambda x: torch.where(x > 0, x, 0.2 * x),
+}
+
+
 def activation(x, name):
-    if name in ("none", "linear"):
-        return x
-    if name == "relu":
-        return torch.relu(x)
-    if name == "relu6":
-        return torch.clamp(x, 0.0, 6.0)
-    if name == "sigmoid":
-        return torch.sigmoid(x)
-    if name == "tanh":
-        return torch.tanh(x)
-    if name == "softmax":
-        return torch.softmax(x, dim=-1)
-    raise RefError(f"unknown activation '{name}'")
+    if name not in ACTIVATIONS:
+        raise RefError(f"unknown activation '{name}'")
+    return ACTIVATIONS[name](x)
+
+
+def relu_layer(a, x):
+    """Keras's ReLU layer (keras/layers/activation/relu.py)."""
+    t, slope, mx = a["threshold"], a["negative_slope"], a["max_value"]
+    above = x if mx is None else torch.clamp(x, max=mx)
+    return torch.where(x >= t, above, slope * (x - t))
+
+
+def prelu(node, x, w):
+    alpha = w[node["path"] + ".alpha"]  # the input's shape, shared axes 1
+    for axis in node["attrs"]["shared_axes"]:
+        if alpha.shape[axis - 1] != 1:
+            raise RefError(f"node {node['id']}: alpha {list(alpha.shape)} is "
+                           f"not shared on axis {axis}")
+    return torch.where(x > 0, x, alpha * x)
 
 
 def conv2d(node, x, w):
@@ -202,7 +247,22 @@ def evaluate(graph, w, inputs):
         elif op == "batchnorm":
             y = batchnorm(node, x, w)
         elif op == "activation":
-            y = activation(x, a["act"])
+            if a["act"] == "hard_sigmoid":
+                y = hard_sigmoid(x, a["alpha"], a["beta"])
+            else:
+                y = activation(x, a["act"])
+        elif op == "relu":
+            y = relu_layer(a, x)
+        elif op == "elu":
+            y = torch.where(x > 0, x, a["alpha"] * torch.expm1(x))
+        elif op == "leaky_relu":
+            y = torch.where(x > 0, x, a["alpha"] * x)
+        elif op == "softmax":
+            if a["axis"] != -1:
+                raise RefError(f"node {nid}: softmax axis {a['axis']}")
+            y = torch.softmax(x, dim=-1)
+        elif op == "prelu":
+            y = prelu(node, x, w)
         elif op == "maxpool":
             y = maxpool(node, x)
         elif op == "avgpool":

@@ -7,7 +7,8 @@
  * sometimes a flat one): convolutions with random kernels, strides,
  * dilations, groups and paddings (valid, same, explicit symmetric and
  * asymmetric), depthwise convolutions with multipliers, batchnorm, every
- * activation, max/avg pools with padding, zeropad, rescale, dropout,
+ * activation word and the activation layers with arguments (ReLU, ELU,
+ * LeakyReLU, hard_sigmoid, PReLU), max/avg pools with padding, zeropad, rescale, dropout,
  * residual adds and channel concats of branches, global pools, flatten and
  * dense heads, and every tensor that nothing reads as an output. The
  * generator tracks shapes itself (TensorFlow's rules) only to stay valid
@@ -48,11 +49,15 @@ static int new_tensor(int rank, int h, int w, int c) {
     return nt++;
 }
 
-static const char *act_word(void) {
-    static const char *const acts[] = {"none", "relu", "relu6", "sigmoid",
-                                       "tanh", "softmax", "linear"};
-    return acts[rnd(7)];
-}
+/* Every activation word but exponential, which chained could overflow
+ * (see act_op). */
+static const char *const acts[] = {
+    "none", "relu", "relu6", "sigmoid", "tanh", "softmax", "linear", "silu",
+    "swish", "gelu", "gelu_tanh", "hard_sigmoid", "hard_swish", "hard_silu",
+    "elu", "selu", "softplus", "softsign", "mish", "leaky_relu"};
+enum { NACTS = sizeof acts / sizeof acts[0] };
+
+static const char *act_word(void) { return acts[rnd(NACTS)]; }
 
 /* A pair written as `n` when both agree and by chance, else `[a, b]`. */
 static void pair(char *out, size_t n, int a, int b) {
@@ -219,6 +224,41 @@ static int pool(int x) {
     return y;
 }
 
+/* An activation op: a word (an Activation layer), a Keras activation
+ * layer with arguments, or a PReLU with shared axes. */
+static void act_op(int y, int x, const Tensor *in) {
+    switch (rnd(8)) {
+    case 0:
+        printf("t%d = relu(t%d, max_value=%d.5, negative_slope=0.%d, "
+               "threshold=0.%d)\n", y, x, between(0, 3), between(0, 5),
+               between(0, 3));
+        break;
+    case 1:
+        printf("t%d = %s(t%d, alpha=0.%d)\n", y, chance(50) ? "elu" : "leaky_relu",
+               x, between(1, 9));
+        break;
+    case 2:
+        printf("t%d = hard_sigmoid(t%d, alpha=1/%d, beta=0.5)\n", y, x,
+               between(2, 6));
+        break;
+    case 3:
+        printf("t%d = exponential(tanh(t%d))\n", y, x);
+        break;
+    case 4:
+        if (in->rank == 1) {
+            printf("t%d = prelu(t%d%s)\n", y, x, chance(50) ? ", shared_axes=1" : "");
+        } else {
+            static const char *const axes[] = {"none", "[1, 2]", "3", "[1]",
+                                               "[2, 3]", "[1, 2, 3]"};
+            printf("t%d = prelu(t%d, shared_axes=%s)\n", y, x, axes[rnd(6)]);
+        }
+        break;
+    default: /* a word but none, which is no op */
+        printf("t%d = %s(t%d)\n", y, acts[between(1, NACTS - 1)], x);
+        break;
+    }
+}
+
 /* Ops that keep the shape: batchnorm, activations, rescale, dropout. */
 static int elementwise(int x) {
     Tensor *in = &t[x];
@@ -229,12 +269,9 @@ static int elementwise(int x) {
         else printf("t%d = batchnorm(t%d, epsilon=%g)\n", y, x,
                     chance(50) ? 1e-5 : 0.01);
         break;
-    case 1: {
-        static const char *const fns[] = {"relu", "relu6", "sigmoid", "tanh",
-                                          "softmax", "linear"};
-        printf("t%d = %s(t%d)\n", y, fns[rnd(6)], x);
+    case 1:
+        act_op(y, x, in);
         break;
-    }
     case 2:
         if (chance(50)) printf("t%d = rescale(t%d, 1/255)\n", y, x);
         else printf("t%d = rescale(t%d, %d.5, offset=-%d)\n", y, x,

@@ -539,8 +539,17 @@ static void test_errors(void) {
     expect_error("input i[4]\nx = i\nfor a in range(1000) {\n"
                  "  for b in range(1000) { x = x }\n}\noutput x\n",
                  "t.rn:4:26: error: the program runs too long");
-    expect_error("input i[4]\nx = relu(i, name=\"2x\")\noutput x\n",
-                 "relu: name must be a string of letters");
+    expect_error("input i[4]\nx = relu(i, name=\"\")\noutput x\n",
+                 "relu: name must not be empty");
+    expect_error("input i[4]\nx = relu(i, name=2)\noutput x\n",
+                 "relu: name must be a string, got 2");
+    /* imported models keep their names; trainable=false freezes */
+    Graph *g = build("input i[4]\nx = dense(i, 2, name=\"fc.0 (head)/1\", "
+                     "trainable=false)\noutput x\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    CU_ASSERT_STRING_EQUAL(g->nodes[1]->path, "fc.0 (head)/1");
+    CU_ASSERT_EQUAL(g->nodes[1]->params, 10);
+    CU_ASSERT_EQUAL(g->nodes[1]->trainable, 0);
     /* one bad program does not poison the next one */
     CU_ASSERT_PTR_NOT_NULL(build("input i[4]\noutput relu(i)\n"));
 }
