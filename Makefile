@@ -20,14 +20,14 @@ WARN    := -Wall -Wextra -pedantic
 CFLAGS  := -std=c11 $(WARN) $(OPT) -g $(SANFLAGS) -Icompiler -Iruntime -I$(BUILD)
 # Build-time paths that `rnc --cflags/--libs` print.
 PATHS   := -DRNC_RUNTIME_DIR='"$(CURDIR)/runtime"' -DRNC_LIB_DIR='"$(CURDIR)/$(BUILD)"'
-LDLIBS  := -ltcc -ldl -lm -lpthread
+LDLIBS  := -ltcc -lprotobuf-c -ldl -lm -lpthread
 
 # Sources: one file per stage; every .c in these folders is built.
 COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c)) \
                 $(wildcard compiler/passes/*.c)
 RUNTIME_SRC  := $(wildcard runtime/*.c)
 UNIT_SRC     := $(wildcard tests/unit/*.c)
-GEN_SRC      := $(BUILD)/parser.c $(BUILD)/lexer.c
+GEN_SRC      := $(BUILD)/parser.c $(BUILD)/lexer.c $(BUILD)/onnx.pb-c.c
 
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
 RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
@@ -57,6 +57,16 @@ $(BUILD)/lexer.c $(BUILD)/lexer.h: grammar/lexer.l $(BUILD)/parser.h
 	@mkdir -p $(BUILD)
 	flex --header-file=$(BUILD)/lexer.h -o $(BUILD)/lexer.c $<
 
+# The ONNX protobuf parser (compiler/onnx.proto, protoc-c); its C is
+# generated, so it goes to $(BUILD) like the grammar's.
+$(BUILD)/onnx.pb-c.c: compiler/onnx.proto
+	@mkdir -p $(BUILD)
+	protoc-c --c_out=$(BUILD) --proto_path=compiler $<
+$(BUILD)/onnx.pb-c.h: $(BUILD)/onnx.pb-c.c ;
+
+$(BUILD)/onnx.pb-c.o: $(BUILD)/onnx.pb-c.c $(BUILD)/onnx.pb-c.h
+	$(CC) $(CFLAGS) -c -o $@ $<
+
 $(BUILD)/parser.o: $(BUILD)/parser.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -64,7 +74,7 @@ $(BUILD)/parser.o: $(BUILD)/parser.c
 $(BUILD)/lexer.o: $(BUILD)/lexer.c
 	$(CC) $(CFLAGS) -Wno-unused-function -Wno-sign-compare -c -o $@ $<
 
-$(BUILD)/%.o: %.c $(wildcard compiler/*.h runtime/*.h) $(BUILD)/parser.h $(BUILD)/lexer.h
+$(BUILD)/%.o: %.c $(wildcard compiler/*.h runtime/*.h) $(BUILD)/parser.h $(BUILD)/lexer.h $(BUILD)/onnx.pb-c.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PATHS) -c -o $@ $<
 
