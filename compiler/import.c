@@ -14,17 +14,15 @@
  *
  * Requires: layer inputs are variables this model returned before.
  * Changes: only the model; files only in import_write. */
-#include "elab.h" /* is_word and MAX_NODES: what the program must respect */
+#include "elab.h" /* is_word, MAX_NODES, MAX_NAME: what the program must respect */
 #include "rnrt.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 enum {
-    MAX_NAME = 200,     /* OPS.md's limit on name="..." */
     MAX_VAR = 64,       /* a variable's length before its _N suffix */
     LINE_WIDTH = 100,   /* a layer's line wraps past this column */
-    MAX_WEIGHTS = 8,    /* tensors one layer may own */
 };
 
 typedef struct ImpWeight {

@@ -34,6 +34,7 @@
  *    the identity at inference: they become dropout rows (type Dropout).
  */
 #define _POSIX_C_SOURCE 200809L
+#include "elab.h" /* is_word: the enum words */
 #include "import_keras.h"
 #include "rnrt.h"
 
@@ -226,15 +227,17 @@ static void idents_add(Imp *im, Idents *s, const char *name) {
     s->n++;
 }
 
-/* The language's keywords and enum words: a variable of such a name
- * would hide the word (`activation=relu`). */
-static const char *const reserved[] = {
+/* The language's keywords; with its enum words (is_word), names a
+ * variable must not take (a variable would hide `activation=relu`). */
+static const char *const keywords[] = {
     "model", "input", "output", "block", "layer", "return", "for", "in",
-    "if", "else", "true", "false", "and", "or", "not", "same", "valid",
-    "none", "linear", "relu", "relu6", "sigmoid", "tanh", "softmax", "silu",
-    "swish", "gelu", "gelu_tanh", "hard_sigmoid", "hard_swish", "hard_silu",
-    "elu", "selu", "softplus", "softsign", "exponential", "mish",
-    "leaky_relu", "nearest", "bilinear", NULL};
+    "if", "else", "true", "false", "and", "or", "not", NULL};
+
+static bool reserved(const char *id) {
+    for (int i = 0; keywords[i]; i++)
+        if (!strcmp(keywords[i], id)) return true;
+    return is_word(id);
+}
 
 /* A fresh identifier in scope `s` made from a Keras name. */
 static const char *ident(Imp *im, Idents *s, const char *name) {
@@ -250,8 +253,7 @@ static const char *ident(Imp *im, Idents *s, const char *name) {
     }
     *o = 0;
     if (!id[0]) id = "x";
-    for (int i = 0; reserved[i]; i++)
-        if (!strcmp(reserved[i], id)) id = arena_printf(im->a, "%s_", id);
+    if (reserved(id)) id = arena_printf(im->a, "%s_", id);
     const char *out = id;
     for (int k = 2; idents_has(s, out); k++)
         out = arena_printf(im->a, "%s_%d", id, k);
