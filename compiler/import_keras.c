@@ -789,7 +789,7 @@ static void arg_num(Call *c, const char *key, double v) {
 
 /* An activation name of Keras or tfjs as the .rn's word; NULL for the
  * identity. */
-static const char *act_word(Call *c, const char *name) {
+static const char *keras_act(Call *c, const char *name) {
     static const char *const same[] = {
         "relu", "relu6", "sigmoid", "tanh", "softmax", "silu", "swish",
         "gelu", "hard_swish", "hard_silu", "elu", "selu", "softplus",
@@ -814,7 +814,7 @@ static const char *want_act(Call *c) {
         bad(c, "'activation' must name an activation");
         return NULL;
     }
-    const char *w = act_word(c, name);
+    const char *w = keras_act(c, name);
     if (w && !strcmp(w, "hard_sigmoid") && c->im->keras3) {
         bad(c, "activation 'hard_sigmoid' of Keras 3 (relu6(x + 3) / 6) "
             "on this layer is not supported; it is as an Activation layer");
@@ -983,7 +983,7 @@ static void tr_activation(Call *c) {
         bad(c, "'activation' must name an activation");
         return;
     }
-    const char *w = act_word(c, name);
+    const char *w = keras_act(c, name);
     c->op = w ? w : "linear";
     if (w && !strcmp(w, "hard_sigmoid") && c->im->keras3)
         arg(c, "alpha=1/6"); /* Keras 3: relu6(x + 3) / 6 */
