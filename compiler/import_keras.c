@@ -1400,6 +1400,8 @@ static bool emit_model(Emit *em, KModel *m, Text *out) {
     if (m->self)
         text_line(im, out, m->self, "layer %s(%s) {", m->def,
                   params.data ? params.data : "");
+    else
+        text_line(im, out, NULL, "%s", "");
     buf_free(&params);
     for (int i = 0; i < n; i++) {
         KLayer *l = order[i];
@@ -1415,6 +1417,7 @@ static bool emit_model(Emit *em, KModel *m, Text *out) {
                              : l->name;
         emit_layer(em, l, &vars, out, indent);
     }
+    if (!m->self) text_line(im, out, NULL, "%s", "");
     for (int i = 0; i < m->nout; i++) {
         KLayer *o = m->outputs[i];
         if (!o->var) continue;
@@ -1574,8 +1577,11 @@ static bool find_model(Imp *im, const char *model, const char **json) {
         return false;
     }
     if (S_ISDIR(st.st_mode)) {
-        im->dir = model;
-        *json = arena_printf(im->a, "%s/model.json", model);
+        size_t n = strlen(model);
+        while (n > 1 && model[n - 1] == '/') n--;
+        im->dir = arena_strndup(im->a, model, n);
+        *json = arena_printf(im->a, "%s%smodel.json", im->dir,
+                             n == 1 && im->dir[0] == '/' ? "" : "/");
         if (stat(*json, &st) != 0) {
             fprintf(im->errs, "rnc: error: %s: %s\n", *json, strerror(errno));
             return false;
