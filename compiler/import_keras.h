@@ -103,9 +103,44 @@ typedef struct KWeights {
     int n;
 } KWeights;
 
-/* import_keras.c */
+/* import_keras.c: the error of a layer (NULL: of the file), counted;
+ * "model.json: layer NAME (Class): message" on Imp.errs. */
 void kerr(Imp *im, const KLayer *l, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+
+/* keras_config.c: JSON helpers shared by the Keras files. kj_get is NULL
+ * for an absent or null field; kj_list also unwraps Keras's tuple and
+ * TensorShape objects; kj_int takes integral numbers. */
+const rn_json *kj_get(const rn_json *obj, const char *key);
+const char *kj_str(const rn_json *v);
+const rn_json *kj_list(const rn_json *v);
+bool kj_int(const rn_json *v, int64_t *out);
+bool kj_num(const rn_json *v, double *out);
+uint64_t kj_hash(const char *s);
+/* The model of a topology ({class_name, config}) with its nested models,
+ * NULL when it cannot be read; kc_order puts the layers that reach the
+ * outputs in order (inputs first), -1 on a cycle. */
+KModel *kc_parse(Imp *im, const rn_json *topology);
+int kc_order(Imp *im, KModel *m, KLayer **order);
+bool kc_is_input(const KLayer *l);
+bool kc_is_model(const char *klass);
+
+/* keras_layers.c */
+/* One layer's .rn call being built. */
+typedef struct Call {
+    Imp *im;
+    KLayer *l;
+    Buf args;          /* ", 16, 3, stride=2, ..." after the inputs */
+    const char *op;    /* the op, or the nested model's definition */
+    bool weights;      /* it owns weights (trainable=false may apply) */
+    const char *note;  /* a comment at the end of the line */
+    int nin;           /* inputs wanted: 1, 2, or -2 (two or more) */
+} Call;
+/* Fills the call from c->l's config (op, arguments, note, the rank of
+ * its output); what cannot be imported is told through kerr. */
+void kl_translate(Call *c);
+/* Appends ", TEXT" to the call's arguments. */
+void kl_arg(Call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* keras_weights.c: reads the manifest's groups and shards (paths relative
  * to im->dir) into dequantized float tensors, and matches each to a layer

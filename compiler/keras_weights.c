@@ -375,11 +375,6 @@ typedef struct NameMap {
     size_t cap;
 } NameMap;
 
-static uint64_t hash(const char *s, size_t n) {
-    uint64_t h = 1469598103934665603u;
-    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)s[i]) * 1099511628211u;
-    return h;
-}
 
 static void map_build(Imp *im, NameMap *m) {
     m->cap = 16;
@@ -388,7 +383,7 @@ static void map_build(Imp *im, NameMap *m) {
     m->lists = arena_alloc(im->a, m->cap * sizeof *m->lists);
     for (int i = 0; i < im->nall; i++) {
         const char *s = im->all[i]->name;
-        m->counts[hash(s, strlen(s)) & (m->cap - 1)]++;
+        m->counts[kj_hash(s) & (m->cap - 1)]++;
     }
     for (size_t b = 0; b < m->cap; b++) {
         m->lists[b] = arena_alloc(im->a, (size_t)(m->counts[b] + 1) *
@@ -397,7 +392,7 @@ static void map_build(Imp *im, NameMap *m) {
     }
     for (int i = 0; i < im->nall; i++) {
         const char *s = im->all[i]->name;
-        size_t b = hash(s, strlen(s)) & (m->cap - 1);
+        size_t b = kj_hash(s) & (m->cap - 1);
         m->lists[b][m->counts[b]++] = im->all[i];
     }
 }
@@ -458,7 +453,7 @@ void kw_match(Imp *im, KWeights *w) {
             continue;
         }
         const char *lname = tok[n - 2], *param = tok[n - 1];
-        size_t b = hash(lname, strlen(lname)) & (map.cap - 1);
+        size_t b = kj_hash(lname) & (map.cap - 1);
         KLayer *best = NULL;
         int nfit = 0, nwhole = 0;
         KLayer *whole_one = NULL;
