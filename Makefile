@@ -169,7 +169,12 @@ $(BUILD)/gen_rn: tests/tools/gen_rn.c
 $(BUILD)/refeval: tests/tools/refeval.c $(COMPILER_OBJ) $(BUILD)/librnrt.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-FUZZ_BINS := $(BUILD)/fuzz/fuzz_frontend $(BUILD)/fuzz/fuzz_safetensors $(BUILD)/fuzz/fuzz_npy
+$(BUILD)/fuzz/fuzz_keras: tests/fuzz/fuzz_keras.c $(FUZZ_MAIN) $(COMPILER_OBJ) $(BUILD)/librnrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
+
+FUZZ_BINS := $(BUILD)/fuzz/fuzz_frontend $(BUILD)/fuzz/fuzz_safetensors $(BUILD)/fuzz/fuzz_npy \
+             $(BUILD)/fuzz/fuzz_keras
 fuzz-bins: $(FUZZ_BINS)
 check-once: $(FUZZ_BINS) $(BUILD)/gen_rn $(BUILD)/refeval
 

@@ -18,7 +18,7 @@ cd "$ROOT" || exit 2
 FB=build-fuzz
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 DIFF=${DIFF_COUNT:-500}
-ONLY=${FUZZ_ONLY:-frontend safetensors npy}
+ONLY=${FUZZ_ONLY:-frontend safetensors npy keras}
 mkdir -p "$FB/artifacts"
 # Seeds and logs of this run apart from any other run at the same time.
 RUN=$FB/run.$$
@@ -64,6 +64,8 @@ seeds() {
             tests/fuzz/fixed.rn ;;
     npy)
         put "$2" tests/data/ok/*.npy tests/data/bad/*.npy ;;
+    keras)
+        python3 tests/fuzz/keras_seeds.py "$2" ;;
     esac
     put "$2" tests/fuzz/regressions/"$1"/*
     return 0
@@ -76,12 +78,14 @@ for h in $ONLY; do
     [ "${FUZZ_FRESH:-0}" = 1 ] && corpus=$RUN/corpus/$h
     mkdir -p "$corpus"
     seeds "$h" "$RUN/seeds/$h"
-    dict=
+    dict= maxlen=4096
     [ "$h" = frontend ] && dict=-dict=tests/fuzz/rn.dict
+    # model.json and its shard: the seeds are a few KiB to 64 KiB
+    [ "$h" = keras ] && dict=-dict=tests/fuzz/keras.dict maxlen=65536
     start=$(date +%s)
     # -timeout: one input over 10 s is a hang; -rss_limit_mb: 2 GiB is OOM
     "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
-        -max_len=4096 -print_final_stats=1 $dict \
+        -max_len=$maxlen -print_final_stats=1 $dict \
         -artifact_prefix="$FB/artifacts/$h-" \
         "$corpus" "$RUN/seeds/$h" >"$RUN/$h.log" 2>&1
     rc=$?

@@ -30,6 +30,9 @@ shopt -s nullglob
 replay frontend tests/fuzz/regressions/frontend/*
 replay safetensors tests/fuzz/regressions/safetensors/*
 replay npy tests/fuzz/regressions/npy/*
+replay keras tests/fuzz/regressions/keras/*
+/usr/bin/python3 tests/fuzz/keras_seeds.py "$T/keras_seeds" >/dev/null
+replay keras "$T"/keras_seeds/*
 replay frontend examples/*.rn tests/errors/*.rn tests/numerics/*.rn tests/fuzz/*.rn tests/fuzz/known/*.rn
 replay safetensors tests/data/*/*.safetensors
 replay npy tests/data/*/*.npy
