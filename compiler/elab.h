@@ -115,7 +115,8 @@ Value eval(Elab *e, const Ast *x);
 List *list_new(Elab *e, int64_t n, Loc loc);
 const char *describe(Elab *e, Value v);
 const char *kind_name(ValKind k);
-Value tensor_add(Elab *e, GNode *a, GNode *b, Loc loc);
+/* a + b, a - b, a * b of two tensors: an add/subtract/multiply node. */
+Value tensor_merge(Elab *e, OpKind op, GNode *a, GNode *b, Loc loc);
 bool is_word(const char *s);
 extern const char *const enum_words[];
 

@@ -183,7 +183,7 @@ static void emit_conv_tables(Emitter *e) {
         for (int i = 0; i < g->nnodes; i++) {
             GNode *n = g->nodes[i];
             if (e->conv[i] < 0) continue;
-            const Shape *is = &emit_storage(n->in[0])->out;
+            const Shape *is = emit_in_shape(n);
             int groups = n->groups > 1 ? n->groups : 1;
             Act act = emit_act(n);
             int ldo = (int)(n->slice_of ? n->slice_of->out.d[2] : n->out.d[2]);

@@ -56,12 +56,13 @@ static const char *thousands(Emitter *e, int64_t v) {
     return arena_strdup(e->g->arena, out);
 }
 
-/* Flatten and dropout alias their input, and a fused node's value is its
- * absorber's: the node whose code computes n's floats (same count). A
- * folded zeropad's floats are its input's, unpadded (see emit_pad_t). */
+/* Flatten, dropout and reshape alias their input, and a fused node's
+ * value is its absorber's: the node whose code computes n's floats (same
+ * count). A folded zeropad's floats are its input's, unpadded (see
+ * emit_pad_t). */
 GNode *emit_storage(GNode *n) {
     for (;;) {
-        if (n->op == OP_FLATTEN || n->op == OP_DROPOUT || n->pad_folded) n = n->in[0];
+        if (node_is_alias(n)) n = n->in[0];
         else if (n->absorbed_by) n = n->absorbed_by;
         else return n;
     }
@@ -74,8 +75,16 @@ static GNode *owner(GNode *n) {
 }
 
 bool emit_has_code(const GNode *n) {
-    return n->op != OP_INPUT && n->op != OP_FLATTEN && n->op != OP_DROPOUT &&
-           !n->pad_folded && !n->absorbed_by && !(n->op == OP_CONCAT && n->sliced);
+    return n->op != OP_INPUT && !node_is_alias(n) && !n->absorbed_by &&
+           !(n->op == OP_CONCAT && n->sliced);
+}
+
+/* The shape of the input n's code reads: its first input's, or for a
+ * conv reading a folded zeropad, that zeropad's input's. (An alias's
+ * storage may be another shape: a reshape's source.) */
+const Shape *emit_in_shape(const GNode *n) {
+    const GNode *in = n->in[0];
+    return in->pad_folded ? &in->in[0]->out : &in->out;
 }
 
 /* A conv's top and left padding over the storage it reads: its own, plus
@@ -236,7 +245,7 @@ static void window_rows(Emitter *e, GNode *n, const char *fn,
                         void (*tap)(Emitter *, GNode *),
                         void (*fini)(Emitter *, GNode *)) {
     Buf *c = e->c;
-    const Shape *is = &emit_storage(n->in[0])->out, *os = &n->out;
+    const Shape *is = emit_in_shape(n), *os = &n->out;
     int dh = n->dh ? n->dh : 1, dw = n->dw ? n->dw : 1;
     long long ow = os->d[1], oc = os->d[2];
     buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn,
@@ -263,7 +272,7 @@ static void window_rows(Emitter *e, GNode *n, const char *fn,
 
 /* The input pixel of output column lo[kx] in row iy, as a float offset. */
 static const char *tap_src(Emitter *e, GNode *n) {
-    const Shape *is = &emit_storage(n->in[0])->out;
+    const Shape *is = emit_in_shape(n);
     return arena_printf(e->g->arena,
                         "((long)iy * %lld + lo[kx] * %d - %d + kx * %d) * %lld",
                         (long long)is->d[1], n->sw, n->pad_l,
@@ -278,7 +287,7 @@ static const char *tap_src(Emitter *e, GNode *n) {
 static void conv_layer(Emitter *e, GNode *n, const char *fn) {
     Buf *c = e->c;
     int k = e->conv[n->id], groups = n->groups > 1 ? n->groups : 1;
-    long long cin = chans(&emit_storage(n->in[0])->out), cout = n->out.d[2];
+    long long cin = chans(emit_in_shape(n)), cout = n->out.d[2];
     long long cig = cin / groups, cog = cout / groups;
     const char *bias = emit_bias(e, n);
     bool has_bias = strcmp(bias, "(const float *)0") != 0;
@@ -322,7 +331,7 @@ static void conv_layer(Emitter *e, GNode *n, const char *fn) {
  * rows after. */
 static void dw_layer(Emitter *e, GNode *n, const char *fn) {
     Buf *c = e->c;
-    const Shape *is = &emit_storage(n->in[0])->out;
+    const Shape *is = emit_in_shape(n);
     long long ow = n->out.d[1], cout = n->out.d[2];
     int mult = n->multiplier > 0 ? n->multiplier : 1;
     Act act = emit_act(n);
@@ -361,30 +370,34 @@ static void pool_tap(Emitter *e, GNode *n) {
 }
 
 /* Average pooling divides by the real pixels of each window (TensorFlow's
- * rule): rows valid for oy times columns valid for ox. */
+ * rule), or with count_include_pad by its positions inside the padded
+ * input [-pad, size + pad) (PyTorch's): rows counted for oy times columns
+ * counted for ox. */
+static void avg_counts(Emitter *e, const char *name, int nout, int k, int s,
+                       int lo, int hi, int64_t size, bool with_pad) {
+    buf_printf(e->c, "%s[%d] = {", name, nout);
+    for (int o = 0; o < nout; o++) {
+        int count = 0;
+        for (int t = 0; t < k; t++) {
+            int64_t i = (int64_t)o * s - lo + t;
+            count += with_pad ? i >= -lo && i < size + hi : i >= 0 && i < size;
+        }
+        buf_printf(e->c, "%s%d", o ? ", " : "", count);
+    }
+    buf_printf(e->c, "}");
+}
+
 static void avg_fini(Emitter *e, GNode *n) {
     Buf *c = e->c;
-    const Shape *is = &emit_storage(n->in[0])->out;
+    const Shape *is = emit_in_shape(n);
     int oh = (int)n->out.d[0], ow = (int)n->out.d[1];
-    buf_printf(c, "        static const int cy[%d] = {", oh);
-    for (int oy = 0; oy < oh; oy++) {
-        int k = 0;
-        for (int ky = 0; ky < n->kh; ky++) {
-            int iy = oy * n->sh - n->pad_t + ky;
-            k += iy >= 0 && iy < is->d[0];
-        }
-        buf_printf(c, "%s%d", oy ? ", " : "", k);
-    }
-    buf_printf(c, "}, cx[%d] = {", ow);
-    for (int ox = 0; ox < ow; ox++) {
-        int k = 0;
-        for (int kx = 0; kx < n->kw; kx++) {
-            int ix = ox * n->sw - n->pad_l + kx;
-            k += ix >= 0 && ix < is->d[1];
-        }
-        buf_printf(c, "%s%d", ox ? ", " : "", k);
-    }
-    buf_printf(c, "};\n");
+    buf_printf(c, "        static const int ");
+    avg_counts(e, "cy", oh, n->kh, n->sh, n->pad_t, n->pad_b, is->d[0],
+               n->count_include_pad);
+    buf_printf(c, ", ");
+    avg_counts(e, "cx", ow, n->kw, n->sw, n->pad_l, n->pad_r, is->d[1],
+               n->count_include_pad);
+    buf_printf(c, ";\n");
     buf_printf(c, "        for (int ox = 0; ox < %d; ox++)\n", ow);
     buf_printf(c, "            if (cy[oy] * cx[ox] > 0) rn_k_scale(yr + ox * "
                "%lld, %lld, 1.0f / (float)(cy[oy] * cx[ox]));\n",
@@ -433,7 +446,7 @@ static void rows_layer(Emitter *e, GNode *n, const char *fn) {
 /* Dense: a one-pixel convolution, its units split over the pool. */
 static void dense_rows(Emitter *e, GNode *n, const char *fn) {
     Buf *c = e->c;
-    long long in = shape_count(&emit_storage(n->in[0])->out), u = n->out.d[0];
+    long long in = shape_count(emit_in_shape(n)), u = n->out.d[0];
     int b = emit_weight(e, n, "bias");
     buf_printf(c, "static void %s_rows(%s *m, int o0, int o1, int w) {\n", fn, e->name);
     buf_printf(c, "    float *y = %s + o0;\n    (void)w;\n", emit_data(e, n));
@@ -443,6 +456,38 @@ static void dense_rows(Emitter *e, GNode *n, const char *fn) {
     buf_printf(c, "    rn_k_conv_tap(1, %lld, o1 - o0, %s, %lld, m->w[%d] + o0, "
                "%lld, y, %lld);\n}\n", in, emit_data(e, n->in[0]), in,
                emit_weight(e, n, "kernel"), u, u);
+}
+
+/* "h, w, c" of a shape for the runtime: a flat [N] is 1 x 1 x N. */
+static const char *hwc(Emitter *e, const Shape *s) {
+    if (s->rank == 1) return arena_printf(e->g->arena, "1, 1, %lld", (long long)s->d[0]);
+    return arena_printf(e->g->arena, "%lld, %lld, %lld", (long long)s->d[0],
+                        (long long)s->d[1], (long long)s->d[2]);
+}
+
+/* The merges: out = in0 OP in1, then out = out OP in_k; an average sums
+ * and scales. Operands broadcast (rn_k_merge). */
+static void merge_code(Emitter *e, GNode *n) {
+    static const struct {
+        OpKind op;
+        const char *code;
+    } codes[] = {{OP_ADD, "RN_MERGE_ADD"}, {OP_SUBTRACT, "RN_MERGE_SUB"},
+                 {OP_MULTIPLY, "RN_MERGE_MUL"}, {OP_MAXIMUM, "RN_MERGE_MAX"},
+                 {OP_MINIMUM, "RN_MERGE_MIN"}, {OP_AVERAGE, "RN_MERGE_ADD"}};
+    const char *code = NULL;
+    for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++)
+        if (codes[k].op == n->op) code = codes[k].code;
+    if (!code) die("emit: %s is not a merge", n->name);
+    const char *y = emit_data(e, n), *out = hwc(e, &n->out);
+    for (int i = 1; i < n->nin; i++)
+        buf_printf(e->c, "    rn_k_merge(%s, %s, %s, %s, %s, %s, %s);\n", code,
+                   i == 1 ? emit_data(e, n->in[0]) : y,
+                   i == 1 ? hwc(e, &n->in[0]->out) : out,
+                   emit_data(e, n->in[i]), hwc(e, &n->in[i]->out), y, out);
+    if (n->op == OP_AVERAGE)
+        buf_printf(e->c, "    rn_k_scale(%s, %lld, %s);\n", y,
+                   (long long)shape_count(&n->out),
+                   emit_float(e, 1.0 / n->nin));
 }
 
 /* Layers with one call or a short loop: no row split. */
@@ -498,15 +543,16 @@ static void simple_layer(Emitter *e, GNode *n, const char *fn) {
                    emit_float(e, n->scale), emit_float(e, n->offset));
         break;
     case OP_ADD:
-        buf_printf(c, "    rn_k_add(%s, %s, %s, %lld);\n", x,
-                   emit_data(e, n->in[1]), y, cnt);
-        for (int i = 2; i < n->nin; i++)
-            buf_printf(c, "    rn_k_add(%s, %s, %s, %lld);\n", y,
-                       emit_data(e, n->in[i]), y, cnt);
+    case OP_SUBTRACT:
+    case OP_MULTIPLY:
+    case OP_MAXIMUM:
+    case OP_MINIMUM:
+    case OP_AVERAGE:
+        merge_code(e, n);
         break;
     case OP_GLOBAL_AVGPOOL:
     case OP_GLOBAL_MAXPOOL: {
-        const Shape *is = &emit_storage(n->in[0])->out;
+        const Shape *is = emit_in_shape(n);
         buf_printf(c, "    rn_k_global_pool(%d, %s, %s, %lld, %lld);\n",
                    n->op == OP_GLOBAL_MAXPOOL, x, y,
                    (long long)(is->d[0] * is->d[1]), ch);
@@ -529,7 +575,7 @@ static void simple_layer(Emitter *e, GNode *n, const char *fn) {
         break;
     }
     case OP_ZEROPAD: {
-        const Shape *is = &emit_storage(n->in[0])->out;
+        const Shape *is = emit_in_shape(n);
         long long w = is->d[1], ow = n->out.d[1];
         buf_printf(c, "    memset(%s, 0, %lld * sizeof(float));\n", y, cnt);
         buf_printf(c, "    for (int iy = 0; iy < %lld; iy++)\n",
@@ -537,6 +583,37 @@ static void simple_layer(Emitter *e, GNode *n, const char *fn) {
         buf_printf(c, "        memcpy(%s + ((long)(iy + %d) * %lld + %d) * %lld, "
                    "%s + (long)iy * %lld, %lld * sizeof(float));\n", y,
                    n->pad_t, ow, n->pad_l, ch, x, w * ch, w * ch);
+        break;
+    }
+    case OP_CROP: {
+        const Shape *is = emit_in_shape(n);
+        long long w = is->d[1], ow = n->out.d[1];
+        buf_printf(c, "    for (int oy = 0; oy < %lld; oy++)\n", (long long)n->out.d[0]);
+        buf_printf(c, "        memcpy(%s + (long)oy * %lld, %s + ((long)(oy + %d) * %lld "
+                   "+ %d) * %lld, %lld * sizeof(float));\n", y, ow * ch, x, n->pad_t, w,
+                   n->pad_l, ch, ow * ch);
+        break;
+    }
+    case OP_UPSAMPLE: {
+        const Shape *is = emit_in_shape(n);
+        if (n->interp == INTERP_NEAREST)
+            buf_printf(c, "    rn_k_upsample_nearest(%s, %lld, %lld, %lld, %d, %d, %s);\n",
+                       x, (long long)is->d[0], (long long)is->d[1], ch, n->kh, n->kw, y);
+        else
+            buf_printf(c, "    rn_k_resize_bilinear(%s, %lld, %lld, %lld, %lld, %lld, %d, "
+                       "%s);\n", x, (long long)is->d[0], (long long)is->d[1], ch,
+                       (long long)n->out.d[0], (long long)n->out.d[1],
+                       n->align_corners, y);
+        break;
+    }
+    case OP_CHANNEL_SHUFFLE:
+        buf_printf(c, "    rn_k_channel_shuffle(%s, %s, %lld, %lld, %d);\n", x, y,
+                   cnt / ch, ch, n->groups);
+        break;
+    case OP_CHANNEL_SLICE: {
+        long long cin = chans(&n->in[0]->out);
+        buf_printf(c, "    rn_k_copy_channels(%s + %lld, %lld, %s, %lld, %lld, %lld);\n",
+                   x, (long long)n->start, cin, y, ch, cnt / ch, ch);
         break;
     }
     default:
@@ -548,7 +625,7 @@ static void simple_layer(Emitter *e, GNode *n, const char *fn) {
 /* Writes one layer's function(s): all but inputs and aliases have one. */
 static void emit_layer(Emitter *e, GNode *n, const char *fn) {
     bool elementwise = n->op == OP_BATCHNORM || n->op == OP_ACTIVATION ||
-                       n->op == OP_RESCALE || n->op == OP_ADD ||
+                       n->op == OP_RESCALE || node_is_merge(n) ||
                        n->op == OP_RELU || n->op == OP_ELU ||
                        n->op == OP_LEAKY_RELU || n->op == OP_SOFTMAX ||
                        n->op == OP_PRELU;

@@ -12,14 +12,16 @@
  *  - `==`/`!=` compare numbers, booleans, strings and words (a word equals
  *    the string of the same text); `<` etc. compare numbers only;
  *  - lists: `+` concatenates, `*` repeats by a non-negative integer;
- *  - tensors: `+` of two tensors is a residual add (an OP_ADD node). */
+ *  - tensors: `+`, `-` and `*` of two tensors are add, subtract and
+ *    multiply nodes (broadcasting as those ops do). */
 #include "elab.h"
 
 #include <math.h>
 #include <string.h>
 
 /* The bare words besides the activation words (ops.c's act_word). */
-const char *const enum_words[] = {"same", "valid", "none", NULL};
+const char *const enum_words[] = {"same", "valid", "none", "nearest",
+                                  "bilinear", NULL};
 
 bool is_word(const char *s) {
     for (int i = 0; enum_words[i]; i++)
@@ -106,8 +108,8 @@ static const char *op_text(AstOp op) {
 static _Noreturn void bad_operands(Elab *e, AstOp op, Value a, Value b,
                                    Loc loc) {
     if (a.kind == V_TENSOR && b.kind == V_TENSOR)
-        fail(e, loc, "cannot apply '%s' to two tensors (only '+' adds "
-             "tensors)", op_text(op));
+        fail(e, loc, "cannot apply '%s' to two tensors (tensors take '+', "
+             "'-' and '*')", op_text(op));
     if (a.kind == V_TENSOR || b.kind == V_TENSOR)
         fail(e, loc, "cannot apply '%s' to %s and %s (scale a tensor with "
              "rescale)", op_text(op), kind_name(a.kind), kind_name(b.kind));
@@ -213,8 +215,12 @@ static Value binary(Elab *e, const Ast *x) {
     }
     default: break;
     }
-    if (op == BIN_ADD && a.kind == V_TENSOR && b.kind == V_TENSOR)
-        return tensor_add(e, a.t, b.t, x->loc);
+    if ((op == BIN_ADD || op == BIN_SUB || op == BIN_MUL) &&
+        a.kind == V_TENSOR && b.kind == V_TENSOR)
+        return tensor_merge(e, op == BIN_ADD   ? OP_ADD
+                               : op == BIN_SUB ? OP_SUBTRACT
+                                               : OP_MULTIPLY,
+                            a.t, b.t, x->loc);
     if (op == BIN_ADD && a.kind == V_LIST && b.kind == V_LIST)
         return concat_lists(e, a.list, b.list, x->loc);
     if (op == BIN_MUL && a.kind == V_LIST && b.kind == V_INT)
@@ -345,8 +351,8 @@ Value eval(Elab *e, const Ast *x) {
     return v;
 }
 
-Value tensor_add(Elab *e, GNode *a, GNode *b, Loc loc) {
-    GNode *n = node_new(e, OP_ADD, loc);
+Value tensor_merge(Elab *e, OpKind op, GNode *a, GNode *b, Loc loc) {
+    GNode *n = node_new(e, op, loc);
     n->nin = 2;
     n->in = arena_alloc(e->arena, 2 * sizeof *n->in);
     n->in[0] = a;

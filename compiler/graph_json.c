@@ -56,6 +56,11 @@ static void attr_int(FILE *out, const char *k, int64_t v, bool *first) {
     fprintf(out, "%lld", (long long)v);
 }
 
+static void attr_bool(FILE *out, const char *k, bool v, bool *first) {
+    key(out, k, first);
+    fputs(v ? "true" : "false", out);
+}
+
 static void attr_num(FILE *out, const char *k, double v, bool *first) {
     key(out, k, first);
     json_number(out, v);
@@ -82,6 +87,13 @@ static void attr_act(FILE *out, const GNode *n, bool *first) {
 static void attr_window(FILE *out, const GNode *n, bool *first) {
     attr_pair(out, "kernel", n->kh, n->kw, first);
     attr_pair(out, "stride", n->sh, n->sw, first);
+}
+
+static void print_dims(FILE *out, int rank, const int64_t *d) {
+    fputc('[', out);
+    for (int i = 0; i < rank; i++)
+        fprintf(out, "%s%lld", i ? ", " : "", (long long)d[i]);
+    fputc(']', out);
 }
 
 static void print_attrs(FILE *out, const GNode *n) {
@@ -147,6 +159,13 @@ static void print_attrs(FILE *out, const GNode *n) {
     case OP_AVGPOOL:
         attr_window(out, n, &first);
         attr_padding(out, n, &first);
+        attr_bool(out, "ceil_mode", n->ceil_mode, &first);
+        if (n->op == OP_AVGPOOL)
+            attr_bool(out, "count_include_pad", n->count_include_pad, &first);
+        break;
+    case OP_GLOBAL_AVGPOOL:
+    case OP_GLOBAL_MAXPOOL:
+        attr_bool(out, "keepdims", n->keepdims, &first);
         break;
     case OP_RESCALE:
         key(out, "scale", &first);
@@ -159,21 +178,32 @@ static void print_attrs(FILE *out, const GNode *n) {
         json_number(out, n->rate);
         break;
     case OP_ZEROPAD:
-        key(out, "pads", &first);
+    case OP_CROP:
+        key(out, n->op == OP_CROP ? "crop" : "pads", &first);
         fprintf(out, "[%d, %d, %d, %d]", n->pad_t, n->pad_b, n->pad_l,
                 n->pad_r);
         break;
+    case OP_RESHAPE:
+        key(out, "target_shape", &first);
+        print_dims(out, n->target.rank, n->target.d);
+        break;
+    case OP_UPSAMPLE:
+        attr_pair(out, "size", n->kh, n->kw, &first);
+        key(out, "interpolation", &first);
+        json_string(out, n->interp == INTERP_BILINEAR ? "bilinear" : "nearest");
+        attr_bool(out, "align_corners", n->align_corners, &first);
+        break;
+    case OP_CHANNEL_SHUFFLE:
+        attr_int(out, "groups", n->groups, &first);
+        break;
+    case OP_CHANNEL_SLICE:
+        attr_int(out, "start", n->start, &first);
+        attr_int(out, "stop", n->stop, &first);
+        break;
     default:
-        break; /* input, global pools, flatten, add, concat: none */
+        break; /* input, flatten, merges, concat: none */
     }
     fputc('}', out);
-}
-
-static void print_dims(FILE *out, int rank, const int64_t *d) {
-    fputc('[', out);
-    for (int i = 0; i < rank; i++)
-        fprintf(out, "%s%lld", i ? ", " : "", (long long)d[i]);
-    fputc(']', out);
 }
 
 static void print_ids(FILE *out, GNode *const *v, int n) {

@@ -43,11 +43,20 @@ static const char *const p_alpha[] = {"x", "alpha", COMMON};
 static const char *const p_hard_sigmoid[] = {"x", "alpha", "beta", COMMON};
 static const char *const p_softmax[] = {"x", "axis", COMMON};
 static const char *const p_prelu[] = {"x", "shared_axes", COMMON};
-static const char *const p_pool[] = {"x", "size", "stride", "padding",
-    COMMON};
+static const char *const p_maxpool[] = {"x", "size", "stride", "padding",
+    "ceil_mode", COMMON};
+static const char *const p_avgpool[] = {"x", "size", "stride", "padding",
+    "ceil_mode", "count_include_pad", COMMON};
+static const char *const p_gpool[] = {"x", "keepdims", COMMON};
 static const char *const p_rescale[] = {"x", "scale", "offset", COMMON};
 static const char *const p_dropout[] = {"x", "rate", COMMON};
 static const char *const p_zeropad[] = {"x", "pad", COMMON};
+static const char *const p_reshape[] = {"x", "shape", COMMON};
+static const char *const p_crop[] = {"x", "crop", COMMON};
+static const char *const p_upsample[] = {"x", "size", "interpolation",
+    "align_corners", COMMON};
+static const char *const p_shuffle[] = {"x", "groups", COMMON};
+static const char *const p_slice[] = {"x", "start", "stop", COMMON};
 static const char *const p_range[] = {"start", "stop", NULL};
 static const char *const p_list[] = {"list", NULL};
 static const char *const p_t[] = {"t", NULL};
@@ -105,18 +114,31 @@ typedef struct Builtin {
     X("leaky_relu", F_OP, OP_LEAKY_RELU, ACT_NONE, p_alpha, 1,            \
       OP_LEAKY_RELU)                                                     \
     X("prelu", F_OP, OP_PRELU, ACT_NONE, p_prelu, 1, OP_PRELU)            \
-    X("maxpool", F_OP, OP_MAXPOOL, ACT_NONE, p_pool, 2, OP_MAXPOOL)       \
-    X("avgpool", F_OP, OP_AVGPOOL, ACT_NONE, p_pool, 2, OP_AVGPOOL)       \
-    X("global_avgpool", F_OP, OP_GLOBAL_AVGPOOL, ACT_NONE, p_x, 1,        \
+    X("maxpool", F_OP, OP_MAXPOOL, ACT_NONE, p_maxpool, 2, OP_MAXPOOL)    \
+    X("avgpool", F_OP, OP_AVGPOOL, ACT_NONE, p_avgpool, 2, OP_AVGPOOL)    \
+    X("global_avgpool", F_OP, OP_GLOBAL_AVGPOOL, ACT_NONE, p_gpool, 1,    \
       OP_GLOBAL_AVGPOOL)                                                 \
-    X("global_maxpool", F_OP, OP_GLOBAL_MAXPOOL, ACT_NONE, p_x, 1,        \
+    X("global_maxpool", F_OP, OP_GLOBAL_MAXPOOL, ACT_NONE, p_gpool, 1,    \
       OP_GLOBAL_MAXPOOL)                                                 \
     X("flatten", F_OP, OP_FLATTEN, ACT_NONE, p_x, 1, OP_FLATTEN)          \
     X("rescale", F_OP, OP_RESCALE, ACT_NONE, p_rescale, 2, OP_RESCALE)    \
     X("add", F_OP, OP_ADD, ACT_NONE, NULL, 0, OP_ADD)                     \
+    X("subtract", F_OP, OP_SUBTRACT, ACT_NONE, NULL, 0, OP_SUBTRACT)      \
+    X("multiply", F_OP, OP_MULTIPLY, ACT_NONE, NULL, 0, OP_MULTIPLY)      \
+    X("maximum", F_OP, OP_MAXIMUM, ACT_NONE, NULL, 0, OP_MAXIMUM)         \
+    X("minimum", F_OP, OP_MINIMUM, ACT_NONE, NULL, 0, OP_MINIMUM)         \
+    X("average", F_OP, OP_AVERAGE, ACT_NONE, NULL, 0, OP_AVERAGE)         \
     X("concat", F_OP, OP_CONCAT, ACT_NONE, NULL, 0, OP_CONCAT)            \
     X("dropout", F_OP, OP_DROPOUT, ACT_NONE, p_dropout, 2, OP_DROPOUT)    \
     X("zeropad", F_OP, OP_ZEROPAD, ACT_NONE, p_zeropad, 2, OP_ZEROPAD)    \
+    X("reshape", F_OP, OP_RESHAPE, ACT_NONE, p_reshape, 2, OP_RESHAPE)    \
+    X("crop", F_OP, OP_CROP, ACT_NONE, p_crop, 2, OP_CROP)                \
+    X("upsample", F_OP, OP_UPSAMPLE, ACT_NONE, p_upsample, 1,             \
+      OP_UPSAMPLE)                                                       \
+    X("channel_shuffle", F_OP, OP_CHANNEL_SHUFFLE, ACT_NONE, p_shuffle,   \
+      2, OP_CHANNEL_SHUFFLE)                                             \
+    X("channel_slice", F_OP, OP_CHANNEL_SLICE, ACT_NONE, p_slice, 3,      \
+      OP_CHANNEL_SLICE)                                                  \
     X("len", F_LEN, OP_INPUT, ACT_NONE, p_list, 1, OP_INPUT)              \
     X("range", F_RANGE, OP_INPUT, ACT_NONE, p_range, 1, OP_INPUT)         \
     X("channels", F_CHANNELS, OP_INPUT, ACT_NONE, p_t, 1, OP_INPUT)       \
@@ -371,6 +393,34 @@ const char *want_name(Elab *e, Value v, const char *what, Loc loc) {
     return v.s;
 }
 
+/* Reshape's target: [N] or [H, W, C] of positive sizes, one may be -1
+ * (shape_infer checks the count). */
+static Shape want_shape(Elab *e, Value v, const char *what, Loc loc) {
+    Shape s = {0};
+    bool ok = v.kind == V_LIST && (v.list->n == 1 || v.list->n == 3);
+    for (int64_t i = 0; ok && i < v.list->n; i++) {
+        Value d = v.list->items[i];
+        ok = d.kind == V_INT && (d.i == -1 || (d.i >= 1 && d.i <= MAX_UNITS));
+        s.d[i] = ok ? d.i : 0;
+    }
+    if (!ok)
+        fail(e, loc, "%s must be [N] or [H, W, C] of positive sizes (one may "
+             "be -1), got %s", what, describe(e, v));
+    s.rank = (int)v.list->n;
+    return s;
+}
+
+static Interp want_interp(Elab *e, Value v, const char *what, Loc loc) {
+    static const char *const words[] = {"nearest", "bilinear", NULL};
+    const char *s = text_of(v);
+    if (s && !strcmp(s, "nearest")) return INTERP_NEAREST;
+    if (s && !strcmp(s, "bilinear")) return INTERP_BILINEAR;
+    const char *hint = s ? did_you_mean(s, words) : NULL;
+    fail(e, loc, "%s must be nearest or bilinear, got %s%s%s%s", what,
+         describe(e, v), hint ? " (did you mean '" : "", hint ? hint : "",
+         hint ? "'?)" : "");
+}
+
 /* ---- the ops */
 
 static const char *what(Elab *e, const Builtin *b, int i) {
@@ -414,6 +464,8 @@ static Value variadic(Elab *e, const Builtin *b, const Ast *call) {
     }
     if (nin < 2)
         fail(e, call->loc, "%s needs at least two tensors, got %d", b->name, nin);
+    if (b->op == OP_SUBTRACT && nin != 2)
+        fail(e, call->loc, "subtract needs exactly two tensors, got %d", nin);
     if (nin > MAX_SMALL)
         fail(e, call->loc, "%s of %d tensors is too many", b->name, nin);
     GNode **in = arena_alloc(e->arena, (size_t)nin * sizeof *in);
@@ -474,14 +526,30 @@ static Value op_call(Elab *e, const Builtin *b, const Ast *call) {
             want_pair(e, v, w, &n->dh, &n->dw, at);
         else if (!strcmp(p, "padding"))
             want_padding(e, v, w, n, true, at);
-        else if (!strcmp(p, "pad"))
+        else if (!strcmp(p, "pad") || !strcmp(p, "crop"))
             want_padding(e, v, w, n, false, at);
+        else if (!strcmp(p, "shape"))
+            n->target = want_shape(e, v, w, at);
+        else if (!strcmp(p, "interpolation"))
+            n->interp = want_interp(e, v, w, at);
+        else if (!strcmp(p, "align_corners"))
+            n->align_corners = want_bool(e, v, w, at);
+        else if (!strcmp(p, "start"))
+            n->start = want_int(e, v, w, 0, MAX_UNITS, at);
+        else if (!strcmp(p, "stop"))
+            n->stop = want_int(e, v, w, 1, MAX_UNITS, at);
         else if (!strcmp(p, "groups"))
             n->groups = (int)want_int(e, v, w, 1, MAX_SMALL, at);
         else if (!strcmp(p, "multiplier"))
             n->multiplier = (int)want_int(e, v, w, 1, MAX_SMALL, at);
         else if (!strcmp(p, "bias"))
             n->bias = want_bool(e, v, w, at);
+        else if (!strcmp(p, "ceil_mode"))
+            n->ceil_mode = want_bool(e, v, w, at);
+        else if (!strcmp(p, "count_include_pad"))
+            n->count_include_pad = want_bool(e, v, w, at);
+        else if (!strcmp(p, "keepdims"))
+            n->keepdims = want_bool(e, v, w, at);
         else if (!strcmp(p, "activation"))
             n->act = want_act(e, v, b->name, w, at);
         else if (!strcmp(p, "epsilon")) {
@@ -523,6 +591,11 @@ static Value op_call(Elab *e, const Builtin *b, const Ast *call) {
         else
             die("op_call: unhandled parameter %s", p);
     }
+    /* Keras: UpSampling2D's size defaults to 2 */
+    if (b->op == OP_UPSAMPLE && !a.has[param(b, "size")]) n->kh = n->kw = 2;
+    if (n->align_corners && n->interp != INTERP_BILINEAR)
+        fail(e, a.at[param(b, "align_corners")], "upsample: align_corners "
+             "needs interpolation=bilinear");
     /* Keras: pool stride defaults to the pool size. */
     if ((b->op == OP_MAXPOOL || b->op == OP_AVGPOOL) && !a.has[param(b, "stride")]) {
         n->sh = n->kh;

@@ -180,6 +180,12 @@ typedef enum {
 } Act;
 extern const char *const act_names[]; /* "none","relu",... by Act */
 
+/* UpSampling2D's interpolation. */
+typedef enum {
+    INTERP_NEAREST,  /* repeats pixels */
+    INTERP_BILINEAR, /* half-pixel centers, or align_corners */
+} Interp;
+
 typedef enum {
     PAD_VALID,    /* no padding */
     PAD_SAME,     /* TensorFlow's rule, odd pixel bottom/right */
@@ -214,9 +220,20 @@ typedef enum {
     X(FLATTEN, "flatten", "flatten", "Flatten")                          \
     X(RESCALE, "rescale", "rescaling", "Rescaling")                      \
     X(ADD, "add", "add", "Add")                                          \
+    X(SUBTRACT, "subtract", "subtract", "Subtract")                      \
+    X(MULTIPLY, "multiply", "multiply", "Multiply")                      \
+    X(MAXIMUM, "maximum", "maximum", "Maximum")                          \
+    X(MINIMUM, "minimum", "minimum", "Minimum")                          \
+    X(AVERAGE, "average", "average", "Average")                          \
     X(CONCAT, "concat", "concatenate", "Concatenate")                    \
     X(DROPOUT, "dropout", "dropout", "Dropout")                          \
-    X(ZEROPAD, "zeropad", "zero_padding2d", "ZeroPadding2D")
+    X(ZEROPAD, "zeropad", "zero_padding2d", "ZeroPadding2D")              \
+    X(RESHAPE, "reshape", "reshape", "Reshape")                          \
+    X(CROP, "crop", "cropping2d", "Cropping2D")                          \
+    X(UPSAMPLE, "upsample", "up_sampling2d", "UpSampling2D")             \
+    X(CHANNEL_SHUFFLE, "channel_shuffle", "channel_shuffle",             \
+      "ChannelShuffle")                                                  \
+    X(CHANNEL_SLICE, "channel_slice", "channel_slice", "ChannelSlice")
 
 typedef enum {
 #define X(id, op, base, cls) OP_##id,
@@ -268,10 +285,20 @@ struct GNode {
      *  ELU, LEAKY_RELU:  alpha
      *  SOFTMAX:          nothing (over the last axis)
      *  PRELU:            shared_axes
-     *  MAXPOOL/AVGPOOL:  k* (pool size), s*, pad*
+     *  ADD, SUBTRACT, MULTIPLY, MAXIMUM, MINIMUM, AVERAGE: nothing; the
+     *                    operands broadcast (node_is_merge)
+     *  MAXPOOL/AVGPOOL:  k* (pool size), s*, pad*, ceil_mode; AVGPOOL
+     *                    also count_include_pad
+     *  GLOBAL_*POOL:     keepdims
      *  RESCALE:          scale, offset
      *  DROPOUT:          rate
-     *  ZEROPAD:          pad_t/b/l/r (explicit) */
+     *  ZEROPAD:          pad_t/b/l/r (explicit)
+     *  RESHAPE:          target (as written: one entry may be -1); no code,
+     *                    its value is its input's (node_is_alias)
+     *  CROP:             pad_t/b/l/r: the rows and columns cut off
+     *  UPSAMPLE:         kh, kw (the factors), interp, align_corners
+     *  CHANNEL_SHUFFLE:  groups
+     *  CHANNEL_SLICE:    start, stop (channels [start, stop)) */
     int64_t filters;
     int kh, kw, sh, sw, dh, dw;
     PadMode padding;
@@ -286,6 +313,13 @@ struct GNode {
     bool has_max;     /* RELU: max_value given (else no upper clip) */
     double max_value, negative_slope, threshold;
     int shared_axes;  /* PRELU: bit k set for Keras axis k (1..3) shared */
+    bool ceil_mode;   /* pools: PyTorch's output size rounding up */
+    bool count_include_pad; /* avgpool: divide by the padded window */
+    bool keepdims;    /* global pools: output [1, 1, C] */
+    Shape target;     /* RESHAPE */
+    Interp interp;    /* UPSAMPLE */
+    bool align_corners;
+    int64_t start, stop; /* CHANNEL_SLICE */
 
     /* counts (set by shape_infer) */
     int64_t params;    /* all, as Keras counts */
@@ -389,6 +423,13 @@ bool shape_infer(GNode *n, char *err, size_t errlen);
 /* Formats a shape as Keras prints it: "(None, 32, 32, 3)" / "(None, 10)" */
 void shape_format(const Shape *s, char *out, size_t outlen);
 int64_t shape_count(const Shape *s); /* elements per batch item */
+bool shape_equal(const Shape *a, const Shape *b);
+/* add, subtract, multiply, maximum, minimum, average: elementwise over
+ * operands of one rank that broadcast (each axis equal or 1). */
+bool node_is_merge(const GNode *n);
+/* flatten, dropout, reshape and a folded zeropad: no code, no buffer; the
+ * value is the input's floats in the same order. */
+bool node_is_alias(const GNode *n);
 
 /* The weight tensors a node owns, in Keras's names and layouts. */
 enum { MAX_WEIGHTS = 4 };

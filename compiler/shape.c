@@ -51,6 +51,28 @@ int64_t shape_count(const Shape *s) {
     return product(s->rank, s->d);
 }
 
+bool shape_equal(const Shape *a, const Shape *b) {
+    if (a->rank != b->rank) return false;
+    for (int i = 0; i < a->rank; i++)
+        if (a->d[i] != b->d[i]) return false;
+    return true;
+}
+
+bool node_is_merge(const GNode *n) {
+    switch (n->op) {
+    case OP_ADD: case OP_SUBTRACT: case OP_MULTIPLY: case OP_MAXIMUM:
+    case OP_MINIMUM: case OP_AVERAGE:
+        return true;
+    default:
+        return false;
+    }
+}
+
+bool node_is_alias(const GNode *n) {
+    return n->op == OP_FLATTEN || n->op == OP_DROPOUT || n->op == OP_RESHAPE ||
+           n->pad_folded;
+}
+
 void shape_format(const Shape *s, char *out, size_t outlen) {
     size_t n = 0;
     n += (size_t)snprintf(out, outlen, "(None");
@@ -90,22 +112,25 @@ static bool need_image(const GNode *n, const GNode *in, char *err,
 
 /* One spatial axis of a windowed op: k the kernel, s the stride, d the
  * dilation. Resolves SAME into *lo and *hi (odd pixel at the end), gives
- * the output size, or 0 when the window does not fit. */
+ * the output size, or 0 when the window does not fit. With `ceil` (a
+ * pool's ceil_mode) the size rounds up as PyTorch's does, less one when
+ * the last window would start past the input and its `lo` padding. */
 static int64_t window_out(int64_t in, int k, int s, int d, PadMode mode,
-                          int *lo, int *hi) {
+                          bool ceil, int *lo, int *hi) {
     int64_t ek = (int64_t)(k - 1) * d + 1;
     if (mode == PAD_SAME) {
-        int64_t out = (in + s - 1) / s;
-        int64_t total = (out - 1) * s + ek - in;
+        int64_t total = ((in + s - 1) / s - 1) * s + ek - in;
         if (total < 0) total = 0;
         *lo = (int)(total / 2);
         *hi = (int)(total - total / 2);
-        return out;
     }
     if (mode == PAD_VALID) *lo = *hi = 0;
     int64_t padded = in + *lo + *hi;
     if (padded < ek) return 0;
-    return (padded - ek) / s + 1;
+    if (!ceil) return (padded - ek) / s + 1;
+    int64_t out = (padded - ek + s - 1) / s + 1;
+    if ((out - 1) * s >= in + *lo) out--;
+    return out;
 }
 
 /* Validates the window attributes and computes out[0..1] (H, W). */
@@ -139,10 +164,11 @@ static bool window_shape(GNode *n, const Shape *in, bool pool, int64_t out[2],
                         "pool size %dx%d",
                         n->pad_t, n->pad_b, n->pad_l, n->pad_r, n->kh, n->kw);
     }
-    out[0] = window_out(in->d[0], n->kh, n->sh, n->dh, n->padding, &n->pad_t,
-                        &n->pad_b);
-    out[1] = window_out(in->d[1], n->kw, n->sw, n->dw, n->padding, &n->pad_l,
-                        &n->pad_r);
+    bool ceil = pool && n->ceil_mode;
+    out[0] = window_out(in->d[0], n->kh, n->sh, n->dh, n->padding, ceil,
+                        &n->pad_t, &n->pad_b);
+    out[1] = window_out(in->d[1], n->kw, n->sw, n->dw, n->padding, ceil,
+                        &n->pad_l, &n->pad_r);
     if (out[0] < 1 || out[1] < 1) {
         int64_t ekh = (int64_t)(n->kh - 1) * n->dh + 1;
         int64_t ekw = (int64_t)(n->kw - 1) * n->dw + 1;
@@ -239,31 +265,73 @@ static bool infer_dense(GNode *n, const Shape *in, char *err, size_t errlen) {
     return true;
 }
 
-/* add and concat: all inputs agree (concat: all but the channels). */
+/* The merges broadcast: operands of one rank whose sizes agree or are 1
+ * on each axis (NumPy's rule without a change of rank), giving the
+ * largest size of each axis. concat: all but the channels agree. */
 static bool infer_merge(GNode *n, char *err, size_t errlen) {
     if (n->nin < 2)
         return fail(n, err, errlen, "needs at least two tensors, got %d",
                     n->nin);
+    if (n->op == OP_SUBTRACT && n->nin != 2)
+        return fail(n, err, errlen, "needs exactly two tensors, got %d",
+                    n->nin);
     Shape s = n->in[0]->out;
     for (int i = 1; i < n->nin; i++) {
         const Shape *t = &n->in[i]->out;
-        bool same = t->rank == s.rank;
-        int check = n->op == OP_CONCAT ? s.rank - 1 : s.rank;
-        for (int j = 0; same && j < check; j++) same = t->d[j] == s.d[j];
-        if (!same) {
+        bool ok = t->rank == s.rank;
+        for (int j = 0; ok && j < s.rank; j++) {
+            if (n->op == OP_CONCAT && j == s.rank - 1) break;
+            if (t->d[j] == s.d[j] || t->d[j] == 1) continue;
+            if (s.d[j] == 1 && n->op != OP_CONCAT) s.d[j] = t->d[j];
+            else ok = false;
+        }
+        if (!ok) {
             char a[96], b[96];
             shape_format(&n->in[0]->out, a, sizeof a);
             shape_format(t, b, sizeof b);
-            return fail(n, err, errlen, "shapes %s and %s %s", a, b,
-                        n->op == OP_CONCAT ? "differ in more than the "
-                                             "channels"
-                                           : "differ");
+            if (n->op == OP_CONCAT)
+                return fail(n, err, errlen, "shapes %s and %s differ in "
+                            "more than the channels", a, b);
+            if (t->rank != s.rank)
+                return fail(n, err, errlen, "shapes %s and %s differ in rank",
+                            a, b);
+            return fail(n, err, errlen, "shapes %s and %s differ (on each "
+                        "axis the sizes must agree or one be 1)", a, b);
         }
         if (n->op == OP_CONCAT &&
             !add_ok(s.d[s.rank - 1], t->d[s.rank - 1], &s.d[s.rank - 1]))
             return fail(n, err, errlen, "too many channels");
     }
     n->out = s;
+    return size_ok(n, &n->out, err, errlen);
+}
+
+/* Keras's Reshape: the same elements in NHWC order, [N] or [H, W, C],
+ * one entry -1 (what the others leave). */
+static bool infer_reshape(GNode *n, const Shape *in, char *err,
+                          size_t errlen) {
+    const Shape *t = &n->target;
+    int64_t total = shape_count(in), known = 1;
+    int free_axis = -1;
+    char want[96] = "", have[96];
+    shape_format(in, have, sizeof have);
+    for (int i = 0; i < t->rank; i++) {
+        if (t->d[i] == -1 && free_axis < 0) free_axis = i;
+        else if (t->d[i] < 1 || !mul_ok(known, t->d[i], &known))
+            return fail(n, err, errlen, "a shape of positive sizes and at most "
+                        "one -1 is needed");
+    }
+    n->out = *t;
+    if (free_axis >= 0 && known > 0 && total % known == 0)
+        n->out.d[free_axis] = total / known;
+    if (shape_count(&n->out) != total || (free_axis >= 0 && total % known)) {
+        size_t k = 0;
+        for (int i = 0; i < t->rank && k < sizeof want; i++)
+            k += (size_t)snprintf(want + k, sizeof want - k, "%s%lld",
+                                  i ? ", " : "", (long long)t->d[i]);
+        return fail(n, err, errlen, "%s has %lld elements; [%s] cannot hold "
+                    "them", have, (long long)total, want);
+    }
     return size_ok(n, &n->out, err, errlen);
 }
 
@@ -283,7 +351,7 @@ static bool infer(GNode *n, char *err, size_t errlen) {
             return fail(n, err, errlen, "an input is [H, W, C] or [N]");
         return size_ok(n, &n->out, err, errlen);
     }
-    int want = n->op == OP_ADD || n->op == OP_CONCAT ? -1 : 1;
+    int want = node_is_merge(n) || n->op == OP_CONCAT ? -1 : 1;
     if (want > 0 && n->nin != want)
         die("shape_infer: %s with %d inputs", op_word(n), n->nin);
     const Shape *in = n->nin ? &n->in[0]->out : NULL;
@@ -340,12 +408,18 @@ static bool infer(GNode *n, char *err, size_t errlen) {
     case OP_GLOBAL_AVGPOOL:
     case OP_GLOBAL_MAXPOOL:
         if (!need_image(n, n->in[0], err, errlen)) return false;
-        n->out = (Shape){1, {in->d[2]}};
+        n->out = n->keepdims ? (Shape){3, {1, 1, in->d[2]}}
+                             : (Shape){1, {in->d[2]}};
         return true;
     case OP_FLATTEN:
         n->out = (Shape){1, {shape_count(in)}}; /* inputs are bounded */
         return true;
     case OP_ADD:
+    case OP_SUBTRACT:
+    case OP_MULTIPLY:
+    case OP_MAXIMUM:
+    case OP_MINIMUM:
+    case OP_AVERAGE:
     case OP_CONCAT:
         return infer_merge(n, err, errlen);
     case OP_ZEROPAD: {
@@ -359,6 +433,47 @@ static bool infer(GNode *n, char *err, size_t errlen) {
         n->out = (Shape){3, {in->d[0] + n->pad_t + n->pad_b,
                              in->d[1] + n->pad_l + n->pad_r, in->d[2]}};
         return size_ok(n, &n->out, err, errlen);
+    }
+    case OP_RESHAPE:
+        return infer_reshape(n, in, err, errlen);
+    case OP_CROP: {
+        if (!need_image(n, n->in[0], err, errlen)) return false;
+        int64_t h = in->d[0] - n->pad_t - n->pad_b;
+        int64_t w = in->d[1] - n->pad_l - n->pad_r;
+        if (h < 1 || w < 1)
+            return fail(n, err, errlen, "cropping [%d, %d, %d, %d] leaves "
+                        "nothing of the %lldx%lld image", n->pad_t, n->pad_b,
+                        n->pad_l, n->pad_r, (long long)in->d[0],
+                        (long long)in->d[1]);
+        n->out = (Shape){3, {h, w, in->d[2]}};
+        return true;
+    }
+    case OP_UPSAMPLE: {
+        if (!need_image(n, n->in[0], err, errlen)) return false;
+        int64_t f[2] = {n->kh, n->kw};
+        n->out = (Shape){3, {0, 0, in->d[2]}};
+        for (int i = 0; i < 2; i++)
+            if (!mul_ok(in->d[i], f[i], &n->out.d[i]))
+                return fail(n, err, errlen, "the output is too large");
+        return size_ok(n, &n->out, err, errlen);
+    }
+    case OP_CHANNEL_SHUFFLE: {
+        int64_t c = in->d[in->rank - 1];
+        if (n->groups < 1 || c % n->groups)
+            return fail(n, err, errlen, "%lld channels do not split into %d "
+                        "groups", (long long)c, n->groups);
+        n->out = *in;
+        return true;
+    }
+    case OP_CHANNEL_SLICE: {
+        int64_t c = in->d[in->rank - 1];
+        if (n->start < 0 || n->stop <= n->start || n->stop > c)
+            return fail(n, err, errlen, "channels [%lld, %lld) are not a "
+                        "slice of the input's %lld", (long long)n->start,
+                        (long long)n->stop, (long long)c);
+        n->out = *in;
+        n->out.d[in->rank - 1] = n->stop - n->start;
+        return true;
     }
     case OP__COUNT:
         break;

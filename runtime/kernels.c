@@ -408,6 +408,122 @@ void rn_k_add(const float *a, const float *b, float *out, rn_i64 n) {
     for (rn_i64 i = 0; i < n; i++) out[i] = a[i] + b[i];
 }
 
+/* One row of c channels of a merge; a or b may be one value (as, bs). */
+#define MERGE_ROW(OPEXPR)                                                   \
+    do {                                                                    \
+        if (!as && !bs)                                                     \
+            for (int i = 0; i < c; i++) { float p = a[i], q = b[i]; out[i] = (OPEXPR); } \
+        else if (as)                                                        \
+            for (int i = 0; i < c; i++) { float p = a[0], q = b[i]; out[i] = (OPEXPR); } \
+        else                                                                \
+            for (int i = 0; i < c; i++) { float p = a[i], q = b[0]; out[i] = (OPEXPR); } \
+    } while (0)
+
+static void merge_row(int op, const float *a, int as, const float *b, int bs,
+                      float *out, int c) {
+    switch (op) {
+    case RN_MERGE_ADD: MERGE_ROW(p + q); break;
+    case RN_MERGE_SUB: MERGE_ROW(p - q); break;
+    case RN_MERGE_MUL: MERGE_ROW(p * q); break;
+    case RN_MERGE_MAX: MERGE_ROW(p > q ? p : q); break;
+    default: MERGE_ROW(p < q ? p : q); break;
+    }
+}
+#undef MERGE_ROW
+
+void rn_k_merge(int op, const float *a, int ah, int aw, int ac,
+                const float *b, int bh, int bw, int bc, float *out, int h,
+                int w, int c) {
+    if (ah == h && aw == w && ac == c && bh == h && bw == w && bc == c) {
+        /* no broadcast: one long row */
+        long n = (long)h * w * c;
+        for (long i = 0; i < n; i += 1L << 20) /* chunks of int size */
+            merge_row(op, a + i, 0, b + i, 0, out + i,
+                      (int)(n - i < (1L << 20) ? n - i : 1L << 20));
+        return;
+    }
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            merge_row(op, a + ((long)(ah > 1 ? y : 0) * aw + (aw > 1 ? x : 0)) * ac,
+                      ac == 1 && c > 1,
+                      b + ((long)(bh > 1 ? y : 0) * bw + (bw > 1 ? x : 0)) * bc,
+                      bc == 1 && c > 1, out + ((long)y * w + x) * c, c);
+}
+
+/* ------------------------------------------------------- shape and copy */
+
+void rn_k_upsample_nearest(const float *in, int h, int w, int c, int sh,
+                           int sw, float *out) {
+    long ow = (long)w * sw;
+    for (int y = 0; y < h; y++) {
+        float *row = out + (long)y * sh * ow * c;
+        for (int x = 0; x < w; x++)
+            for (int j = 0; j < sw; j++)
+                memcpy(row + ((long)x * sw + j) * c, in + ((long)y * w + x) * c,
+                       (size_t)c * sizeof *out);
+        for (int i = 1; i < sh; i++) /* the row again, sh - 1 times */
+            memcpy(row + (long)i * ow * c, row, (size_t)(ow * c) * sizeof *out);
+    }
+}
+
+/* The source position of output index d on an axis of n -> m pixels: the
+ * two pixels around it and the weight of the second. */
+static void bilinear_src(int d, int n, int m, int align_corners, int *i0,
+                         int *i1, float *t) {
+    double src;
+    if (align_corners)
+        src = m > 1 ? (double)d * (n - 1) / (m - 1) : 0;
+    else
+        src = ((double)d + 0.5) * n / m - 0.5;
+    if (src < 0) src = 0;
+    int lo = (int)src;
+    if (lo > n - 1) lo = n - 1;
+    *i0 = lo;
+    *i1 = lo < n - 1 ? lo + 1 : lo;
+    *t = (float)(src - lo);
+}
+
+void rn_k_resize_bilinear(const float *in, int h, int w, int c, int oh,
+                          int ow, int align_corners, float *out) {
+    for (int y = 0; y < oh; y++) {
+        int y0, y1;
+        float ty;
+        bilinear_src(y, h, oh, align_corners, &y0, &y1, &ty);
+        for (int x = 0; x < ow; x++) {
+            int x0, x1;
+            float tx;
+            bilinear_src(x, w, ow, align_corners, &x0, &x1, &tx);
+            const float *a = in + ((long)y0 * w + x0) * c;
+            const float *b = in + ((long)y0 * w + x1) * c;
+            const float *p = in + ((long)y1 * w + x0) * c;
+            const float *q = in + ((long)y1 * w + x1) * c;
+            float *o = out + ((long)y * ow + x) * c;
+            for (int ch = 0; ch < c; ch++) {
+                float top = a[ch] + (b[ch] - a[ch]) * tx;
+                float bot = p[ch] + (q[ch] - p[ch]) * tx;
+                o[ch] = top + (bot - top) * ty;
+            }
+        }
+    }
+}
+
+void rn_k_channel_shuffle(const float *in, float *out, rn_i64 npix, int c,
+                          int groups) {
+    int per = c / groups;
+    for (rn_i64 p = 0; p < npix; p++) {
+        const float *x = in + p * c;
+        float *y = out + p * c;
+        for (int g = 0; g < groups; g++) /* out[j * groups + g] = in[g * per + j] */
+            for (int j = 0; j < per; j++) y[j * groups + g] = x[g * per + j];
+    }
+}
+
+void rn_k_copy_channels(const float *in, int ldi, float *out, int ldo,
+                        rn_i64 npix, int n) {
+    for (rn_i64 p = 0; p < npix; p++)
+        memcpy(out + p * ldo, in + p * ldi, (size_t)n * sizeof *out);
+}
+
 /* A batchnorm folded into the layer before it, in double:
  * scale = gamma / sqrt(var + eps), shift = beta + (bias - mean) * scale
  * (bias may be NULL: zero). */

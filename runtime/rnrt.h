@@ -188,6 +188,36 @@ void rn_k_bn_fold(int c, const float *gamma, const float *beta,
 void rn_k_affine(const float *in, float *out, rn_i64 n, float scale,
                  float offset);
 void rn_k_add(const float *a, const float *b, float *out, rn_i64 n);
+/* The merges, broadcasting: out[y][x][ch] = a[..] OP b[..] over h x w
+ * pixels of c channels, where a is [ah, aw, ac] and b [bh, bw, bc], each
+ * size 1 or the output's (read at index 0 then). OP: RN_MERGE_*. out may
+ * be a when a has the output's shape. */
+enum {
+    RN_MERGE_ADD = 0,
+    RN_MERGE_SUB = 1,
+    RN_MERGE_MUL = 2,
+    RN_MERGE_MAX = 3,
+    RN_MERGE_MIN = 4
+};
+void rn_k_merge(int op, const float *a, int ah, int aw, int ac,
+                const float *b, int bh, int bw, int bc, float *out, int h,
+                int w, int c);
+/* UpSampling2D: nearest repeats each pixel sh x sw times; bilinear
+ * samples src = (dst + 0.5) * in / out - 0.5 clamped at 0 (half-pixel
+ * centers: TensorFlow 2's resize, PyTorch's align_corners=False) or
+ * src = dst * (in - 1) / (out - 1) (align_corners), between the two
+ * nearest pixels (the last one repeated at the far edge). */
+void rn_k_upsample_nearest(const float *in, int h, int w, int c, int sh,
+                           int sw, float *out);
+void rn_k_resize_bilinear(const float *in, int h, int w, int c, int oh,
+                          int ow, int align_corners, float *out);
+/* ShuffleNet's shuffle: out[p][o] = in[p][(o % groups) * (c / groups) +
+ * o / groups]; c divisible by groups. */
+void rn_k_channel_shuffle(const float *in, float *out, rn_i64 npix, int c,
+                          int groups);
+/* out[p*ldo + i] = in[p*ldi + i] for i < n: a slice of channels. */
+void rn_k_copy_channels(const float *in, int ldi, float *out, int ldo,
+                        rn_i64 npix, int n);
 /* A batchnorm folded into the conv before it (compiler/passes/), in
  * double: scale = gamma / sqrt(var + eps), shift = beta + (bias - mean) *
  * scale; bias may be NULL (zero). */

@@ -208,22 +208,92 @@ def batchnorm(node, x, w):
     return (x - mean) / torch.sqrt(var + eps) * gamma + beta
 
 
+def pool_out(size, k, s, lo, hi, ceil):
+    """PyTorch's pooling_output_shape (pad_lr form): with ceil_mode the size
+    rounds up, less one if the last window starts past the input and its
+    lo padding."""
+    if not ceil:
+        return (size + lo + hi - k) // s + 1
+    out = -(-(size + lo + hi - k) // s) + 1
+    if (out - 1) * s >= size + lo:
+        out -= 1
+    return out
+
+
+def torch_pool_ok(pads, k):
+    """PyTorch's own pools take symmetric padding of at most half a
+    window; those go through F.max_pool2d / F.avg_pool2d unchanged."""
+    t, b, l, r = pads
+    return t == b and l == r and t <= k[0] // 2 and l <= k[1] // 2
+
+
+def pool_windows(node, x, value):
+    """x padded by the pads, and on the bottom/right as far as ceil_mode's
+    last windows reach, with `value`; the output size."""
+    a = node["attrs"]
+    pads = resolve_pads(node, x)
+    (kh, kw), (sh, sw) = a["kernel"], a["stride"]
+    ceil = a.get("ceil_mode", False)
+    oh = pool_out(x.shape[1], kh, sh, pads[0], pads[1], ceil)
+    ow = pool_out(x.shape[2], kw, sw, pads[2], pads[3], ceil)
+    eh = max((oh - 1) * sh + kh - (x.shape[1] + pads[0] + pads[1]), 0)
+    ew = max((ow - 1) * sw + kw - (x.shape[2] + pads[2] + pads[3]), 0)
+    t, b, l, r = pads
+    return pad_nchw(nchw(x), (t, b + eh, l, r + ew), value), pads, (eh, ew)
+
+
 def maxpool(node, x):
     a = node["attrs"]
+    k, s = tuple(a["kernel"]), tuple(a["stride"])
+    ceil = a.get("ceil_mode", False)
+    xp, pads, _ = pool_windows(node, x, -math.inf)
+    if torch_pool_ok(pads, k):
+        return nhwc(F.max_pool2d(nchw(x), k, s, padding=(pads[0], pads[2]),
+                                 ceil_mode=ceil))
     # padded positions are -inf so they never win
-    xp = pad_nchw(nchw(x), resolve_pads(node, x), value=-math.inf)
-    return nhwc(F.max_pool2d(xp, tuple(a["kernel"]), tuple(a["stride"])))
+    return nhwc(F.max_pool2d(xp, k, s))
 
 
 def avgpool(node, x):
     a = node["attrs"]
-    pads = resolve_pads(node, x)
     k, s = tuple(a["kernel"]), tuple(a["stride"])
-    total = F.avg_pool2d(pad_nchw(nchw(x), pads), k, s)
-    # TensorFlow divides by the real pixels under the window only
+    ceil = a.get("ceil_mode", False)
+    with_pad = a.get("count_include_pad", False)
+    xp, pads, (eh, ew) = pool_windows(node, x, 0.0)
+    if torch_pool_ok(pads, k):
+        return nhwc(F.avg_pool2d(nchw(x), k, s, padding=(pads[0], pads[2]),
+                                 ceil_mode=ceil, count_include_pad=with_pad))
+    total = F.avg_pool2d(xp, k, s)
+    # the divisor: TensorFlow's real pixels under the window, or PyTorch's
+    # positions inside the padded input (never ceil_mode's overflow)
+    t, b, l, r = pads
     ones = torch.ones_like(nchw(x)[:, :1])
-    real = F.avg_pool2d(pad_nchw(ones, pads), k, s)
+    if with_pad:
+        ones = pad_nchw(ones, pads, 1.0)
+        t = b = l = r = 0
+    real = F.avg_pool2d(pad_nchw(ones, (t, b + eh, l, r + ew)), k, s)
     return nhwc(total / real)
+
+
+def upsample(a, x):
+    sh, sw = a["size"]
+    if a["interpolation"] == "nearest":
+        return x.repeat_interleave(sh, dim=1).repeat_interleave(sw, dim=2)
+    # TensorFlow 2's bilinear resize (half-pixel centers) is PyTorch's
+    # align_corners=False; align_corners=True is PyTorch's
+    size = (x.shape[1] * sh, x.shape[2] * sw)
+    return nhwc(F.interpolate(nchw(x), size=size, mode="bilinear",
+                              align_corners=a["align_corners"]))
+
+
+MERGES = {
+    "add": torch.add,
+    "subtract": torch.sub,
+    "multiply": torch.mul,
+    "maximum": torch.maximum,
+    "minimum": torch.minimum,
+    "average": torch.add,  # then divided by the count
+}
 
 
 def evaluate(graph, w, inputs):
@@ -268,21 +338,41 @@ def evaluate(graph, w, inputs):
         elif op == "avgpool":
             y = avgpool(node, x)
         elif op == "global_avgpool":
-            y = x.mean(dim=(1, 2))
+            y = x.mean(dim=(1, 2), keepdim=a["keepdims"])
         elif op == "global_maxpool":
-            y = x.amax(dim=(1, 2))
+            y = x.amax(dim=(1, 2), keepdim=a["keepdims"])
         elif op == "flatten":
             y = x.reshape(1, -1)  # C order of NHWC, as Keras's Flatten
         elif op == "rescale":
             y = x * a["scale"] + a["offset"]
-        elif op == "add":
+        elif op in MERGES:
+            # Keras's merge layers, broadcasting as NumPy does (same rank)
+            if any(t.dim() != x.dim() for t in xs):
+                raise RefError(f"node {nid}: operands of different ranks")
             y = xs[0]
             for t in xs[1:]:
-                y = y + t
+                y = MERGES[op](y, t)
+            if op == "average":
+                y = y / len(xs)
         elif op == "concat":
             y = torch.cat(xs, dim=-1)
         elif op == "dropout":
             y = x  # identity at inference
+        elif op == "reshape":
+            # Keras's Reshape: the same elements in C (NHWC) order
+            y = x.reshape([1] + a["target_shape"])
+        elif op == "crop":
+            t, b, l, r = a["crop"]
+            y = x[:, t:x.shape[1] - b, l:x.shape[2] - r, :]
+        elif op == "upsample":
+            y = upsample(a, x)
+        elif op == "channel_shuffle":
+            g, c = a["groups"], x.shape[-1]
+            # ShuffleNet's: view as [groups, c / groups], transpose, flatten
+            y = x.reshape(*x.shape[:-1], g, c // g).transpose(-1, -2)
+            y = y.reshape(x.shape)
+        elif op == "channel_slice":
+            y = x[..., a["start"]:a["stop"]]
         elif op == "zeropad":
             t, b, l, r = a["pads"]
             y = nhwc(pad_nchw(nchw(x), (t, b, l, r)))

@@ -8,8 +8,10 @@
  * dilations, groups and paddings (valid, same, explicit symmetric and
  * asymmetric), depthwise convolutions with multipliers, batchnorm, every
  * activation word and the activation layers with arguments (ReLU, ELU,
- * LeakyReLU, hard_sigmoid, PReLU), max/avg pools with padding, zeropad, rescale, dropout,
- * residual adds and channel concats of branches, global pools, flatten and
+ * LeakyReLU, hard_sigmoid, PReLU), merges that broadcast (add, subtract,
+ * multiply, maximum, minimum, average, a - b, a * b), reshape, crop,
+ * upsample, channel_shuffle and channel_slice, max/avg pools (ceil_mode, count_include_pad) with padding, zeropad, rescale, dropout,
+ * residual adds and channel concats of branches, global pools (keepdims), flatten and
  * dense heads, and every tensor that nothing reads as an output. The
  * generator tracks shapes itself (TensorFlow's rules) only to stay valid
  * and small: every tensor under 16x16x24, so that a program runs in
@@ -210,6 +212,13 @@ static int depthwise(int x) {
     return y;
 }
 
+/* PyTorch's ceil_mode: rounded up, less one if the last window would
+ * start past the input and its top padding. */
+static int ceil_size(int in, int k, int s, int lo, int hi) {
+    int out = (in + lo + hi - k + s - 1) / s + 1;
+    return (out - 1) * s >= in + lo ? out - 1 : out;
+}
+
 static int pool(int x) {
     Tensor *in = &t[x];
     Window w;
@@ -217,9 +226,19 @@ static int pool(int x) {
     char args[160];
     if (!draw_window(in, true, &w, &oh, &ow)) return -1;
     window_args(&w, true, args, sizeof args);
+    bool ceil = w.mode != 1 && chance(40);
+    if (ceil) {
+        int lo = w.mode == 2, pt = lo ? w.pt : 0, pb = lo ? w.pb : 0;
+        int pl = lo ? w.pl : 0, pr = lo ? w.pr : 0;
+        oh = ceil_size(in->h, w.kh, w.sh, pt, pb);
+        ow = ceil_size(in->w, w.kw, w.sw, pl, pr);
+        if (oh > MAX_HW || ow > MAX_HW) return -1;
+    }
+    bool avg = chance(50);
     int y = new_tensor(3, oh, ow, in->c);
-    printf("t%d = %s(t%d, %s)\n", y, chance(50) ? "maxpool" : "avgpool", x,
-           args);
+    printf("t%d = %s(t%d, %s%s%s)\n", y, avg ? "avgpool" : "maxpool", x, args,
+           ceil ? ", ceil_mode=true" : "",
+           avg && chance(40) ? ", count_include_pad=true" : "");
     use(x);
     return y;
 }
@@ -332,6 +351,102 @@ static int residual(int x) {
     return y;
 }
 
+/* A merge of x and a branch of x that broadcasts, or not: an image's
+ * branch [1, 1, C], [H, 1, C], [1, W, C] or [H, W, 1]; a flat one's [1]. */
+static int merge(int x) {
+    Tensor *in = &t[x];
+    int b = -1;
+    if (in->rank == 1) {
+        int units = chance(50) ? 1 : in->c;
+        b = new_tensor(1, 0, 0, units);
+        printf("t%d = dense(t%d, %d)\n", b, x, units);
+    } else {
+        int r = rnd(5);
+        int bh = r == 0 || r == 2 ? 1 : in->h, bw = r == 0 || r == 1 ? 1 : in->w;
+        if (r == 3) {
+            b = new_tensor(3, in->h, in->w, 1);
+            printf("t%d = conv2d(t%d, 1, 1)\n", b, x);
+        } else if (r == 4) {
+            b = elementwise(x);
+        } else {
+            b = new_tensor(3, bh, bw, in->c);
+            printf("t%d = %s(t%d, [%d, %d])\n", b,
+                   chance(50) ? "maxpool" : "avgpool", x, in->h / bh, in->w / bw);
+        }
+    }
+    use(x);
+    int y = new_tensor(in->rank, in->h, in->w, in->c);
+    static const char *const ops[] = {"add", "subtract", "multiply", "maximum",
+                                      "minimum", "average"};
+    int op = rnd(8);
+    bool swap = chance(50);
+    int p = swap ? b : x, q = swap ? x : b;
+    if (op >= 6)
+        printf("t%d = t%d %c t%d\n", y, p, op == 6 ? '-' : '*', q);
+    else if (op != 1 && chance(30))
+        printf("t%d = %s(t%d, t%d, t%d)\n", y, ops[op], p, q, x);
+    else
+        printf("t%d = %s(t%d, t%d)\n", y, ops[op], p, q);
+    use(x);
+    use(b);
+    return y;
+}
+
+/* reshape (to flat, to another image, a flat one to an image), crop,
+ * upsample, channel_shuffle and channel_slice. */
+static int shape_op(int x) {
+    Tensor *in = &t[x];
+    int n = in->rank == 3 ? in->h * in->w * in->c : in->c, y = -1;
+    int r = in->rank == 1 ? 0 : rnd(6);
+    switch (r) {
+    case 0: { /* reshape: [n], or [a, b, n / (a * b)] */
+        int a = between(1, 3), b = between(1, 3);
+        if (n % (a * b) || n / (a * b) > MAX_C || chance(30)) {
+            y = new_tensor(1, 0, 0, n);
+            if (chance(50)) printf("t%d = reshape(t%d, [-1])\n", y, x);
+            else printf("t%d = reshape(t%d, [%d])\n", y, x, n);
+            break;
+        }
+        y = new_tensor(3, a, b, n / (a * b));
+        if (chance(50)) printf("t%d = reshape(t%d, [%d, %d, -1])\n", y, x, a, b);
+        else printf("t%d = reshape(t%d, [%d, %d, %d])\n", y, x, a, b, n / (a * b));
+        break;
+    }
+    case 1: { /* crop [t, b, l, r] */
+        int p[4] = {rnd(2), rnd(2), rnd(2), rnd(2)};
+        if (in->h - p[0] - p[1] < 1 || in->w - p[2] - p[3] < 1) return -1;
+        y = new_tensor(3, in->h - p[0] - p[1], in->w - p[2] - p[3], in->c);
+        printf("t%d = crop(t%d, [%d, %d, %d, %d])\n", y, x, p[0], p[1], p[2], p[3]);
+        break;
+    }
+    case 2: { /* upsample */
+        int sh = between(1, 3), sw = between(1, 3);
+        if (in->h * sh > MAX_HW || in->w * sw > MAX_HW) return -1;
+        y = new_tensor(3, in->h * sh, in->w * sw, in->c);
+        int mode = rnd(3);
+        printf("t%d = upsample(t%d, [%d, %d]%s)\n", y, x, sh, sw,
+               mode == 0 ? "" : mode == 1 ? ", interpolation=bilinear"
+                                          : ", interpolation=bilinear, align_corners=true");
+        break;
+    }
+    case 3: case 4: { /* channel_shuffle by a divisor */
+        int g = between(1, in->c);
+        while (in->c % g) g--;
+        y = new_tensor(3, in->h, in->w, in->c);
+        printf("t%d = channel_shuffle(t%d, %d)\n", y, x, g);
+        break;
+    }
+    default: { /* channel_slice */
+        int a = rnd(in->c), b = between(a + 1, in->c);
+        y = new_tensor(3, in->h, in->w, b - a);
+        printf("t%d = channel_slice(t%d, %d, %d)\n", y, x, a, b);
+        break;
+    }
+    }
+    use(x);
+    return y;
+}
+
 /* concat(x, f(x)...) on the channels. */
 static int concat(int x) {
     Tensor *in = &t[x];
@@ -367,10 +482,15 @@ static int head(int x) {
     if (in->rank == 3) {
         int r = rnd(3);
         if (r == 2 && in->h * in->w * in->c > 512) r = 0;
-        y = new_tensor(1, 0, 0, r == 2 ? in->h * in->w * in->c : in->c);
-        printf("t%d = %s(t%d)\n", y,
+        bool keep = r < 2 && chance(25); /* [1, 1, C] */
+        if (keep)
+            y = new_tensor(3, 1, 1, in->c);
+        else
+            y = new_tensor(1, 0, 0, r == 2 ? in->h * in->w * in->c : in->c);
+        printf("t%d = %s(t%d%s)\n", y,
                r == 0 ? "global_avgpool" : r == 1 ? "global_maxpool"
-                                                  : "flatten", x);
+                                                  : "flatten", x,
+               keep ? ", keepdims=true" : "");
     } else {
         y = new_tensor(1, 0, 0, between(1, 12));
         printf("t%d = dense(t%d, %d", y, x, t[y].c);
@@ -413,11 +533,13 @@ int main(int argc, char **argv) {
             case 6: y = concat(x); break;
             case 7: y = head(x); break;
             case 8: y = wide(x); break;
+            case 9: y = chance(50) ? merge(x) : shape_op(x); break;
             default: y = elementwise(x); break;
             }
         } else {
-            switch (rnd(5)) {
+            switch (rnd(6)) {
             case 0: y = residual(x); break;
+            case 4: y = chance(50) ? merge(x) : shape_op(x); break;
             case 1: y = concat(x); break;
             case 2: y = elementwise(x); break;
             default: y = head(x); break;

@@ -234,18 +234,23 @@ static void pool(const GNode *n, const T *in, T *o) {
         for (int ox = 0; ox < o->w; ox++)
             for (int c = 0; c < o->c; c++) {
                 double mx = -INFINITY, sum = 0;
-                int count = 0;
+                int count = 0, padded = 0;
                 for (int ky = 0; ky < n->kh; ky++)
                     for (int kx = 0; kx < n->kw; kx++) {
                         int iy, ix;
-                        if (!tap(n, in, oy, ox, ky, kx, &iy, &ix)) continue;
+                        bool real = tap(n, in, oy, ox, ky, kx, &iy, &ix);
+                        /* count_include_pad: inside [-pad, size + pad) */
+                        padded += iy >= -n->pad_t && iy < in->h + n->pad_b &&
+                                  ix >= -n->pad_l && ix < in->w + n->pad_r;
+                        if (!real) continue;
                         double v = *at(in, iy, ix, c);
                         mx = v > mx ? v : mx;
                         sum += v;
                         count++;
                     }
                 if (count == 0) fatal("a pooling window of padding only");
-                *at(o, oy, ox, c) = n->op == OP_MAXPOOL ? mx : sum / count;
+                *at(o, oy, ox, c) = n->op == OP_MAXPOOL ? mx
+                                    : sum / (n->count_include_pad ? padded : count);
             }
 }
 
@@ -260,6 +265,62 @@ static void global_pool(const GNode *n, const T *in, T *o) {
             }
         o->v[c] = n->op == OP_GLOBAL_MAXPOOL ? mx : sum / (in->h * in->w);
     }
+}
+
+/* TensorFlow's resize: in_f = (d + 0.5) * in / out - 0.5 (or d * (in - 1)
+ * / (out - 1) aligned), between floor and ceil clamped to the image. */
+static void resize_src(int d, int in, int out, bool aligned, int *lo, int *hi,
+                       double *t) {
+    double f = aligned ? (out > 1 ? (double)d * (in - 1) / (out - 1) : 0)
+                       : (d + 0.5) * in / out - 0.5;
+    double fl = floor(f);
+    *lo = fl < 0 ? 0 : (int)fl;
+    *hi = ceil(f) > in - 1 ? in - 1 : (int)ceil(f);
+    if (*hi < 0) *hi = 0;
+    *t = f - fl;
+}
+
+static void upsample(const GNode *n, const T *in, T *o) {
+    for (int y = 0; y < o->h; y++)
+        for (int x = 0; x < o->w; x++)
+            for (int c = 0; c < o->c; c++) {
+                if (n->interp == INTERP_NEAREST) {
+                    *at(o, y, x, c) = *at(in, y / n->kh, x / n->kw, c);
+                    continue;
+                }
+                int y0, y1, x0, x1;
+                double ty, tx;
+                resize_src(y, in->h, o->h, n->align_corners, &y0, &y1, &ty);
+                resize_src(x, in->w, o->w, n->align_corners, &x0, &x1, &tx);
+                double top = *at(in, y0, x0, c) * (1 - tx) + *at(in, y0, x1, c) * tx;
+                double bot = *at(in, y1, x0, c) * (1 - tx) + *at(in, y1, x1, c) * tx;
+                *at(o, y, x, c) = top * (1 - ty) + bot * ty;
+            }
+}
+
+/* An operand's value at output position (y, x, c): its sizes are the
+ * output's or 1 (broadcast). */
+static double bcast(const T *t, int y, int x, int c) {
+    return *at(t, t->h > 1 ? y : 0, t->w > 1 ? x : 0, t->c > 1 ? c : 0);
+}
+
+static void merge(const GNode *n, T *vals, T *o) {
+    for (int y = 0; y < o->h; y++)
+        for (int x = 0; x < o->w; x++)
+            for (int c = 0; c < o->c; c++) {
+                double r = bcast(&vals[n->in[0]->id], y, x, c);
+                for (int k = 1; k < n->nin; k++) {
+                    double v = bcast(&vals[n->in[k]->id], y, x, c);
+                    switch (n->op) {
+                    case OP_SUBTRACT: r -= v; break;
+                    case OP_MULTIPLY: r *= v; break;
+                    case OP_MAXIMUM: r = v > r ? v : r; break;
+                    case OP_MINIMUM: r = v < r ? v : r; break;
+                    default: r += v; break; /* add, average */
+                    }
+                }
+                *at(o, y, x, c) = n->op == OP_AVERAGE ? r / n->nin : r;
+            }
 }
 
 static void eval_node(const GNode *n, rn_safetensors *st, T *vals, T *o) {
@@ -285,6 +346,28 @@ static void eval_node(const GNode *n, rn_safetensors *st, T *vals, T *o) {
     case OP_PRELU: prelu(n, st, in, o); break;
     case OP_MAXPOOL: case OP_AVGPOOL: pool(n, in, o); break;
     case OP_GLOBAL_AVGPOOL: case OP_GLOBAL_MAXPOOL: global_pool(n, in, o); break;
+    case OP_CROP:
+        for (int y = 0; y < o->h; y++)
+            for (int x = 0; x < o->w; x++)
+                for (int c = 0; c < o->c; c++)
+                    *at(o, y, x, c) = *at(in, y + n->pad_t, x + n->pad_l, c);
+        break;
+    case OP_UPSAMPLE: upsample(n, in, o); break;
+    case OP_CHANNEL_SHUFFLE: {
+        int per = in->c / n->groups;
+        for (size_t p = 0; p < count / (size_t)in->c; p++)
+            for (int c = 0; c < in->c; c++)
+                o->v[p * (size_t)in->c + (size_t)c] =
+                    in->v[p * (size_t)in->c + (size_t)((c % n->groups) * per + c / n->groups)];
+        break;
+    }
+    case OP_CHANNEL_SLICE:
+        for (size_t p = 0; p < count / (size_t)o->c; p++)
+            for (int c = 0; c < o->c; c++)
+                o->v[p * (size_t)o->c + (size_t)c] =
+                    in->v[p * (size_t)in->c + (size_t)(n->start + c)];
+        break;
+    case OP_RESHAPE:
     case OP_FLATTEN: case OP_DROPOUT: /* NHWC order is the flat order */
         memcpy(o->v, in->v, count * sizeof *o->v);
         break;
@@ -292,10 +375,9 @@ static void eval_node(const GNode *n, rn_safetensors *st, T *vals, T *o) {
         for (size_t i = 0; i < count; i++)
             o->v[i] = in->v[i] * n->scale + n->offset;
         break;
-    case OP_ADD:
-        for (int k = 0; k < n->nin; k++)
-            for (size_t i = 0; i < count; i++)
-                o->v[i] += vals[n->in[k]->id].v[i];
+    case OP_ADD: case OP_SUBTRACT: case OP_MULTIPLY: case OP_MAXIMUM:
+    case OP_MINIMUM: case OP_AVERAGE:
+        merge(n, vals, o);
         break;
     case OP_CONCAT: {
         int c0 = 0;

@@ -510,7 +510,8 @@ static void test_errors(void) {
     expect_error("block b(x) { return x + conv2d(x, 5, 1) }\n"
                  "input i[4, 4, 2]\noutput b(i)\n",
                  "t.rn:1:23: error: add: shapes (None, 4, 4, 2) and "
-                 "(None, 4, 4, 5) differ\n");
+                 "(None, 4, 4, 5) differ (on each axis the sizes must agree "
+                 "or one be 1)\n");
     CU_ASSERT_PTR_NOT_NULL(strstr(errtext, "t.rn:3:8: note: in b, called from "
                                            "here"));
     expect_error("input i[4]\noutput dense(i, 2, activaton=relu)\n",

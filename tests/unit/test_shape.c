@@ -221,6 +221,22 @@ static void test_pools(void) {
     CU_ASSERT(n->out.rank == 1 && n->out.d[0] == 64);
     n = node(OP_GLOBAL_MAXPOOL, input1(5), NULL);
     CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
+    /* keepdims: [1, 1, C] */
+    n = node(OP_GLOBAL_MAXPOOL, in, NULL);
+    n->keepdims = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 1, 1, 64));
+    /* ceil_mode: 7 and 5 with 2 -> 4 and 3 (rounded up); with pad 1 too,
+     * as one more window would start in the bottom padding */
+    n = node(OP_MAXPOOL, input3(7, 5, 4), NULL);
+    n->kh = n->kw = n->sh = n->sw = 2;
+    n->ceil_mode = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 4, 3, 4));
+    n->padding = PAD_EXPLICIT;
+    n->pad_t = n->pad_b = n->pad_l = n->pad_r = 1;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 4, 3, 4));
 }
 
 static void test_flat_ops(void) {
@@ -269,10 +285,20 @@ static void test_merge_and_pad(void) {
     GNode *n = node(OP_ADD, a, b);
     CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
     CU_ASSERT_STRING_EQUAL(err, "add: shapes (None, 16, 16, 64) and "
-                                "(None, 32, 32, 64) differ");
+                                "(None, 32, 32, 64) differ (on each axis the "
+                                "sizes must agree or one be 1)");
     n = node(OP_ADD, a, input3(16, 16, 64));
     CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
     CU_ASSERT(is_shape(n, 16, 16, 64));
+    /* broadcasting both ways: [16, 1, 64] and [1, 16, 1] */
+    n = node(OP_MULTIPLY, input3(16, 1, 64), input3(1, 16, 1));
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 16, 16, 64));
+    n = node(OP_MAXIMUM, a, input3(1, 1, 32));
+    CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
+    n = node(OP_SUBTRACT, input1(5), input1(1));
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT_EQUAL(n->out.d[0], 5);
     n = node(OP_CONCAT, a, input3(16, 16, 32));
     CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
     CU_ASSERT(is_shape(n, 16, 16, 96));
@@ -289,6 +315,41 @@ static void test_merge_and_pad(void) {
     n->pad_t = 0, n->pad_b = 1, n->pad_l = 2, n->pad_r = 0;
     CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
     CU_ASSERT(is_shape(n, 5, 6, 3));
+}
+
+static void test_shape_ops(void) {
+    GNode *in = input3(4, 6, 6);
+    GNode *n = node(OP_RESHAPE, in, NULL);
+    n->target = (Shape){3, {2, -1, 3}};
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 2, 24, 3));
+    n->target = (Shape){1, {-1}};
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->out.rank == 1 && n->out.d[0] == 144);
+    n->target = (Shape){3, {5, -1, 3}};
+    CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
+    CU_ASSERT(node_is_alias(n));
+    n = node(OP_CROP, in, NULL);
+    n->pad_t = 1, n->pad_b = 2, n->pad_l = 0, n->pad_r = 3;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 1, 3, 6));
+    n->pad_b = 3;
+    CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
+    n = node(OP_UPSAMPLE, in, NULL);
+    n->kh = 3, n->kw = 2;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 12, 12, 6));
+    n = node(OP_CHANNEL_SHUFFLE, in, NULL);
+    n->groups = 3;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    n->groups = 4;
+    CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
+    n = node(OP_CHANNEL_SLICE, in, NULL);
+    n->start = 2, n->stop = 6;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 4, 6, 4));
+    n->stop = 7;
+    CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
 }
 
 static void test_errors(void) {
@@ -564,6 +625,7 @@ void register_shape_tests(void) {
     CU_add_test(s, "flatten and dense", test_flat_ops);
     CU_add_test(s, "batchnorm", test_batchnorm);
     CU_add_test(s, "add, concat, zeropad", test_merge_and_pad);
+    CU_add_test(s, "reshape, crop, upsample, channels", test_shape_ops);
     CU_add_test(s, "errors", test_errors);
     CU_add_test(s, "format and tables", test_format);
     CU_add_test(s, "plan: chain and aliases", test_plan_chain_and_alias);
