@@ -4,6 +4,7 @@
 #   make test       unit + end-to-end tests, then all again under ASan+UBSan
 #   make demo       ResNet-34 end to end: compile, weights, build, run
 #   make bench      timings (separate from tests)
+#   make check-import  every torchvision family through rnc --import (slow)
 #
 # Switches: SAN=1 builds into build-san/ with AddressSanitizer and
 # UndefinedBehaviorSanitizer; CC=clang works as well as gcc.
@@ -97,6 +98,12 @@ bench:
 	$(MAKE) --no-print-directory all
 	tools/bench.sh
 
+# Every torchvision family through rnc --import, compared with PyTorch
+# (slow: not part of make test). Needs python3-torchvision and python3-onnx.
+check-import: all
+	tools/deps.sh bench
+	/usr/bin/python3 tools/check_import.py --rnc $(CURDIR)/$(BUILD)/rnc
+
 # Installs what a fresh Debian 12 lacks (as root, with apt-get).
 deps:
 	tools/deps.sh
@@ -104,7 +111,7 @@ deps:
 clean:
 	rm -rf build build-san rnc
 
-.PHONY: all test check-once demo bench deps clean
+.PHONY: all test check-once check-import demo bench deps clean
 
 # ---- rules a stage needs beyond the above, one section per stage ----
 # jit: compiler/jit.c includes two generated files: the text of rnrt.h as
@@ -163,6 +170,10 @@ $(BUILD)/fuzz/fuzz_npy: tests/fuzz/fuzz_npy.c $(FUZZ_MAIN) $(BUILD)/librnrt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $(filter %.c %.a,$^) -lm
 
+$(BUILD)/fuzz/fuzz_onnx: tests/fuzz/fuzz_onnx.c $(FUZZ_MAIN) $(COMPILER_OBJ) $(BUILD)/librnrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(FUZZ_LINK) -D_POSIX_C_SOURCE=200809L -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
+
 $(BUILD)/gen_rn: tests/tools/gen_rn.c
 	$(CC) $(CFLAGS) -o $@ $<
 
@@ -174,7 +185,7 @@ $(BUILD)/fuzz/fuzz_keras: tests/fuzz/fuzz_keras.c $(FUZZ_MAIN) $(COMPILER_OBJ) $
 	$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
 FUZZ_BINS := $(BUILD)/fuzz/fuzz_frontend $(BUILD)/fuzz/fuzz_safetensors $(BUILD)/fuzz/fuzz_npy \
-             $(BUILD)/fuzz/fuzz_keras
+             $(BUILD)/fuzz/fuzz_onnx $(BUILD)/fuzz/fuzz_keras
 fuzz-bins: $(FUZZ_BINS)
 check-once: $(FUZZ_BINS) $(BUILD)/gen_rn $(BUILD)/refeval
 

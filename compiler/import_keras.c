@@ -610,9 +610,11 @@ int keras_convert(const char *model, const char *rn_path,
     detect_keras3(&im);
     Emit em = {.im = &im};
     Text body = {0};
+    bool configs_ok = im.top && im.nerrs == 0;
     bool whole = im.top && emit_model(&em, im.top, &body) && im.nerrs == 0;
     bool read = kw_read(&im, manifest, &w);
-    if (read) kw_match(&im, &w);
+    /* the layers must be known for certain before weights go to them */
+    if (read && configs_ok) kw_match(&im, &w);
     if (!whole) {
         buf_free(&body.b);
         buf_free(&em.defs_text.b);

@@ -325,6 +325,8 @@ static void chain_sequential(Imp *im, KModel *m) {
         m->layers = ls;
         m->n++;
     }
+    LayerMap map; /* only to find repeated names */
+    map_init(im, &map, m);
     for (int i = 1; i < m->n; i++) {
         KLayer *l = m->layers[i];
         if (kc_is_input(l)) {

@@ -150,13 +150,13 @@ static bool read_entry(Imp *im, const rn_json *j, int group, Entry *e) {
     t->count = 1;
     for (int i = 0; i < shape->n; i++) {
         const rn_json *d = shape->items[i];
-        if (d->kind != RN_JSON_INT || d->integer < 0 ||
-            d->integer > KMAX_TENSOR) {
+        if (d->kind != RN_JSON_INT || d->integer < 0) {
             kerr(im, NULL, "weight '%s': shape has a bad size", pn);
             return false;
         }
-        t->dims[i] = d->integer;
-        t->count *= d->integer; /* both at most 2^29 before the check */
+        /* capped so that the product cannot overflow; told below */
+        t->dims[i] = d->integer > KMAX_TENSOR ? KMAX_TENSOR + 1 : d->integer;
+        t->count *= t->dims[i];
         if (t->count > KMAX_TENSOR) {
             kerr(im, NULL, "weight '%s' is too large (over %lld values)", pn,
                  (long long)KMAX_TENSOR);

@@ -414,6 +414,26 @@ int import_check(ImportModel *m, const char *rn_path, Buf *text, char *err,
 int import_write(ImportModel *m, const char *rn_path,
                  const char *weights_path, char *err, size_t errlen);
 
+/* -------------------------------------------------------- import_onnx.c */
+
+/* What --import takes beyond the model: the H, W, C of image inputs whose
+ * sizes the model leaves symbolic (0: not given). */
+typedef struct ImportOptions {
+    int64_t input_hwc[3];
+} ImportOptions;
+/* An ONNX model as PyTorch's exporter writes it (opset 11 to 17): the .rn
+ * statements and weights. data/len hold the file, path names it in
+ * messages. Everything that cannot be imported is reported to errs, one
+ * line each (PATH: node NAME (OpType): reason); NULL then. */
+ImportModel *import_onnx(const char *path, const void *data, size_t len,
+                         const char *model_name, const ImportOptions *opt,
+                         Arena *a, FILE *errs);
+/* The same, reading the file (at most 2 GiB). */
+ImportModel *import_onnx_file(const char *path, const char *model_name,
+                              const ImportOptions *opt, Arena *a, FILE *errs);
+/* Is the file ONNX: its .onnx extension, or how ONNX files begin? */
+bool import_is_onnx(const char *path);
+
 /* -------------------------------------------------------------- shape.c */
 
 /* Computes n->out, the resolved SAME paddings, params, trainable and macs

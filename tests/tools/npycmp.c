@@ -6,8 +6,7 @@
  * Passes (exit 0) when the shapes agree (the golden's batch dim of 1 may
  * be written or not), and every element satisfies
  * |got - want| <= RTOL * max|want| + ATOL (defaults 1e-4 and 1e-5); with
- * --argmax, the largest element must also be at the same place (the
- * predicted class, as the importers' tests require). Prints
+ * --argmax, also when the largest element is at the same index. Prints
  * the worst element either way; exit 1 on a mismatch, 2 on bad usage or an
  * unreadable file. NaN or inf in either file never passes. */
 #include <math.h>
@@ -49,7 +48,7 @@ static double parse_tol(const char *s) {
     return v;
 }
 
-/* The index of the largest element (the first of equals). */
+/* Index of the largest element (the first of equals). */
 static rn_i64 argmax(const rn_array *a) {
     rn_i64 best = 0;
     for (rn_i64 i = 1; i < a->count; i++)
@@ -60,8 +59,8 @@ static rn_i64 argmax(const rn_array *a) {
 int main(int argc, char **argv) {
     int want_argmax = argc > 1 && !strcmp(argv[1], "--argmax");
     if (want_argmax) {
-        argc--;
         argv++;
+        argc--;
     }
     if (argc < 3 || argc > 5) {
         fprintf(stderr, "usage: npycmp [--argmax] GOT.npy WANT.npy [RTOL [ATOL]]\n");
@@ -108,8 +107,8 @@ int main(int argc, char **argv) {
     }
     rc = finite && worst_err <= tol ? 0 : 1;
     if (want_argmax && want.count && argmax(&got) != argmax(&want)) {
-        printf("ARGMAX: got the largest value at [%lld], want it at [%lld]\n",
-               argmax(&got), argmax(&want));
+        printf("MISMATCH: argmax [%lld], want [%lld]\n", argmax(&got),
+               argmax(&want));
         rc = 1;
     }
     printf("%s: %lld values, max|want| %.6g, worst error %.3g at [%lld] "

@@ -34,7 +34,7 @@ static ImportModel *small_model(Arena *a) {
     const char *dead = import_layer(m, "conv2d", "conv1", &r, 1, "4, 1");
     import_weight(m, "kernel", 4, (int64_t[]){1, 1, 4, 4}, k4);
     (void)dead;
-    const char *p = import_layer(m, "global_avgpool", "pool\"\\x", &r, 1, NULL);
+    const char *p = import_layer(m, "global_avgpool", "avg pool.1\"\\x", &r, 1, NULL);
     const char *d = import_layer(m, "dense", "fc", &p, 1, "2");
     import_weight(m, "kernel", 2, (int64_t[]){4, 2}, d4x2);
     import_weight(m, "bias", 1, (int64_t[]){2}, b4);
@@ -59,8 +59,8 @@ static void test_text(void) {
         "\n"
         "conv1 = conv2d(input_, 4, 2, padding=[0, 1, 0, 1], name=\"conv1\")\n"
         "relu_ = relu(conv1, name=\"relu\")\n"
-        "pool_x = global_avgpool(relu_, name=\"pool__x\")\n"
-        "fc = dense(pool_x, 2, name=\"fc\")\n"
+        "avg_pool_1_x = global_avgpool(relu_, name=\"avg pool.1__x\")\n"
+        "fc = dense(avg_pool_1_x, 2, name=\"fc\")\n"
         "\n"
         "output fc\n"
         "output x0in\n";
