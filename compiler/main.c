@@ -114,8 +114,6 @@ static void parse_args(int argc, char **argv, Options *o) {
             o->mode = M_CHECK;
         } else if (!strcmp(a, "--dot")) {
             o->mode = M_DOT;
-        } else if (!strcmp(a, "--import")) {
-            o->mode = M_IMPORT;
         } else if (!strcmp(a, "--graph-json")) {
             o->mode = M_JSON;
         } else if (!strcmp(a, "--init-weights")) {
@@ -272,7 +270,6 @@ int main(int argc, char **argv) {
         char err[512];
         switch (o.mode) {
         case M_CHECK:
-        case M_IMPORT: /* handled before reading a source */
             rc = 0;
             break;
         case M_SUMMARY:
