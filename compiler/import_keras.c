@@ -279,6 +279,51 @@ static void emit_nested(Emit *em, KLayer *l, Call *c) {
     if (!m->trainable && chain_trainable(l->owner)) kl_arg(c, "trainable=false");
 }
 
+/* `VAR = OP(INPUTS, ARGS, name="NAME")  # NOTE`, wrapped after a comma
+ * past LINE_WIDTH with continuation lines indented four more spaces (a
+ * call may go on inside its parentheses). */
+static void put_call(Imp *im, Text *out, KLayer *l, const char *indent,
+                     const Call *c) {
+    enum { LINE_WIDTH = 100 };
+    int n = l->nin + 2;
+    for (const char *p = c->args.data; p && *p; p++) n += *p == ',';
+    const char **item = arena_alloc(im->a, (size_t)n * sizeof *item);
+    int k = 0;
+    for (int i = 0; i < l->nin; i++) item[k++] = l->src[i]->var;
+    /* the arguments: ", a, b=[1, 2], ..." split at commas outside brackets
+     * and strings */
+    const char *p = c->args.data ? c->args.data : "";
+    while (*p) {
+        p += 2; /* ", " */
+        const char *start = p;
+        int depth = 0;
+        bool quoted = false;
+        for (; *p && (depth || quoted || *p != ','); p++) {
+            if (*p == '"') quoted = !quoted;
+            else if (!quoted && *p == '[') depth++;
+            else if (!quoted && *p == ']') depth--;
+        }
+        item[k++] = arena_strndup(im->a, start, (size_t)(p - start));
+    }
+    item[k++] = arena_printf(im->a, "name=\"%s\"", l->name);
+    Buf line = {0};
+    buf_printf(&line, "%s%s = %s(", indent, l->var, c->op);
+    for (int i = 0; i < k; i++) {
+        size_t w = strlen(item[i]) + 1;
+        if (i > 0 && line.len + 1 + w > LINE_WIDTH) {
+            text_line(im, out, l, "%s", line.data);
+            line.len = 0;
+            buf_printf(&line, "%s    %s", indent, item[i]);
+        } else {
+            buf_printf(&line, "%s%s", i ? " " : "", item[i]);
+        }
+        buf_printf(&line, "%s", i + 1 < k ? "," : ")");
+    }
+    text_line(im, out, l, "%s%s%s", line.data, c->note ? "  # " : "",
+              c->note ? c->note : "");
+    buf_free(&line);
+}
+
 /* One layer's line. */
 static void emit_layer(Emit *em, KLayer *l, Idents *vars, Text *out,
                        const char *indent) {
@@ -301,14 +346,7 @@ static void emit_layer(Emit *em, KLayer *l, Idents *vars, Text *out,
         kl_arg(&c, "trainable=false");
     l->var = ident(im, vars, l->name);
     if (im->nerrs == before && c.op) {
-        Buf ins = {0};
-        for (int k = 0; k < l->nin; k++)
-            buf_printf(&ins, "%s%s", k ? ", " : "", l->src[k]->var);
-        text_line(im, out, l, "%s%s = %s(%s%s, name=\"%s\")%s%s", indent,
-                  l->var, c.op, ins.data ? ins.data : "",
-                  c.args.data ? c.args.data : "", l->name,
-                  c.note ? "  # " : "", c.note ? c.note : "");
-        buf_free(&ins);
+        put_call(im, out, l, indent, &c);
         l->emitted = true;
     }
     buf_free(&c.args);
@@ -626,9 +664,9 @@ int keras_convert(const char *model, const char *rn_path,
     base = base ? base + 1 : weights_path;
     char nb[240];
     text_line(&im, &all, NULL, "# Imported by rnc --import from the Keras "
-              "model \"%s\" (%s, %s); its weights are %s.",
-              rn_json_printable(nb, sizeof nb, im.top->name), im.top->klass,
-              im.keras3 ? "Keras 3" : "Keras 2 / TF.js", base);
+              "model \"%s\"", rn_json_printable(nb, sizeof nb, im.top->name));
+    text_line(&im, &all, NULL, "# (%s, %s); its weights are %s.",
+              im.top->klass, im.keras3 ? "Keras 3" : "Keras 2 / TF.js", base);
     text_line(&im, &all, NULL, "%s", "");
     text_cat(&im, &all, &em.defs_text);
     text_cat(&im, &all, &body);
