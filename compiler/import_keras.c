@@ -231,12 +231,15 @@ static bool input_shape(Imp *im, KLayer *l, const rn_json *cfg2, Buf *out) {
     buf_printf(out, "[");
     for (int i = skip; i < s->n; i++) {
         int64_t d;
-        if (s->items[i]->kind == RN_JSON_NULL) {
+        const int64_t *given = im->opt ? im->opt->input_hwc : NULL;
+        if (s->items[i]->kind == RN_JSON_NULL && rank == 3 && given &&
+            given[i - skip] > 0) {
+            d = given[i - skip]; /* --input-shape */
+        } else if (s->items[i]->kind == RN_JSON_NULL) {
             kerr(im, l, "the input's size is not fixed (None in its shape): "
-                 "rnc needs every size; give the model a fixed input shape");
+                 "rnc needs every size; give it with --input-shape H,W,C");
             return false;
-        }
-        if (!kj_int(s->items[i], &d) || d < 1 || d > MAX_INT) {
+        } else if (!kj_int(s->items[i], &d) || d < 1 || d > MAX_INT) {
             kerr(im, l, "the input's shape has a bad size");
             return false;
         }
@@ -613,10 +616,11 @@ static void detect_keras3(Imp *im) {
 }
 
 int keras_convert(const char *model, const char *rn_path,
-                  const char *weights_path, const char *stem, FILE *errs,
-                  Buf *rn, unsigned char **st, size_t *stlen) {
+                  const char *weights_path, const char *stem,
+                  const ImportOptions *opt, FILE *errs, Buf *rn,
+                  unsigned char **st, size_t *stlen) {
     Arena *a = arena_new();
-    Imp im = {.a = a, .errs = errs, .path = model};
+    Imp im = {.a = a, .errs = errs, .path = model, .opt = opt};
     KWeights w = {0};
     rn_json_doc *doc = NULL;
     char *text = NULL;
@@ -701,12 +705,13 @@ done:
 }
 
 int keras_import(const char *model, const char *rn_path,
-                 const char *weights_path, const char *stem, FILE *errs) {
+                 const char *weights_path, const char *stem,
+                 const ImportOptions *opt, FILE *errs) {
     Buf rn;
     unsigned char *st;
     size_t stlen;
-    int rc = keras_convert(model, rn_path, weights_path, stem, errs, &rn, &st,
-                           &stlen);
+    int rc = keras_convert(model, rn_path, weights_path, stem, opt, errs, &rn,
+                           &st, &stlen);
     if (rc != 0) return rc;
     char err[512];
     const char *paths[2] = {rn_path, weights_path};

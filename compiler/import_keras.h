@@ -76,6 +76,7 @@ typedef struct Imp {
     const char *path;   /* model.json as the user named it */
     const char *dir;    /* where the shards are */
     FILE *errs;
+    const ImportOptions *opt; /* --input-shape, or NULL */
     int nerrs;
     bool keras3;        /* Keras 3 semantics (hard_sigmoid is x/6 + 1/2) */
     int nlayers;        /* over all models */

@@ -223,7 +223,7 @@ static int run_import(const Options *o) {
         m = import_onnx_file(o->src_path, name, &o->import, a, stderr);
     else { /* Keras: model.json, or a directory holding one */
         int krc = keras_import(o->src_path, o->out_path, o->weights_path,
-                               name, stderr);
+                               name, &o->import, stderr);
         arena_free(a);
         return krc;
     }

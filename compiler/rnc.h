@@ -434,6 +434,24 @@ ImportModel *import_onnx_file(const char *path, const char *model_name,
 /* Is the file ONNX: its .onnx extension, or how ONNX files begin? */
 bool import_is_onnx(const char *path);
 
+/* ------------------------------------------------------- import_keras.c */
+
+/* `rnc --import MODEL` for Keras's TF.js layers format: MODEL is model.json
+ * or a directory holding one, its weight shards beside it. Writes the .rn
+ * program and its safetensors weights together, or lists every problem on
+ * `errs` and writes nothing. `stem` names the model (what the .rn's file
+ * name gives it); opt (or NULL) gives the sizes an input leaves None.
+ * Returns the exit status (0, or 1 for a bad model). */
+int keras_import(const char *model, const char *rn_path,
+                 const char *weights_path, const char *stem,
+                 const ImportOptions *opt, FILE *errs);
+/* The same without writing: the .rn text in *rn and the safetensors file's
+ * bytes in *st (malloc'd; freed by the caller) when it returns 0. */
+int keras_convert(const char *model, const char *rn_path,
+                  const char *weights_path, const char *stem,
+                  const ImportOptions *opt, FILE *errs, Buf *rn,
+                  unsigned char **st, size_t *stlen);
+
 /* -------------------------------------------------------------- shape.c */
 
 /* Computes n->out, the resolved SAME paddings, params, trainable and macs
@@ -535,21 +553,6 @@ uint64_t weights_tensor_seed(uint64_t seed, const char *name);
 /* `rnc --graph-json`: the elaborated graph as JSON (nodes, attributes,
  * resolved paddings, weight names and shapes) for tools/reference.py. */
 void graph_json_print(FILE *out, const Graph *g);
-
-/* ------------------------------------------------------- import_keras.c */
-
-/* `rnc --import MODEL` for Keras's TF.js layers format: MODEL is model.json
- * or a directory holding one, its weight shards beside it. Writes the .rn
- * program and its safetensors weights together, or lists every problem on
- * `errs` and writes nothing. `stem` names the model (what the .rn's file
- * name gives it). Returns the exit status (0, or 1 for a bad model). */
-int keras_import(const char *model, const char *rn_path,
-                 const char *weights_path, const char *stem, FILE *errs);
-/* The same without writing: the .rn text in *rn and the safetensors file's
- * bytes in *st (malloc'd; freed by the caller) when it returns 0. */
-int keras_convert(const char *model, const char *rn_path,
-                  const char *weights_path, const char *stem, FILE *errs,
-                  Buf *rn, unsigned char **st, size_t *stlen);
 
 /* ---------------------------------------------------------------- jit.c */
 

@@ -159,6 +159,9 @@ fresh; edit "j['modelTopology']['config']['layers'] += [{'class_name': 'Flatten'
 damaged "huge layer count" "more than 50000 layers"
 fresh; edit "L = j['modelTopology']['config']['layers']; L[0]['config']['batch_input_shape'] = [None, None, 12, 2]"
 damaged "input size None" "not fixed"
+if timeout 60 "$RNC" --import "$T/dmg" -o "$T/shape.rn" --weights "$T/shape.safetensors" \
+    --input-shape 12,12,2 >/dev/null 2>&1 && grep -q '^input .*\[12, 12, 2\]' "$T/shape.rn"; then
+    ok; else bad "--input-shape does not give the None sizes"; fi
 fresh; edit "L = j['modelTopology']['config']['layers']; L[0]['config']['batch_input_shape'] = [None, 100000000, 12, 2]"
 damaged "huge input" "too large"
 fresh; edit "L = j['modelTopology']['config']['layers']; L[1]['config']['name'] = L[0]['config']['name']"

@@ -62,8 +62,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     Buf rn = {0};
     unsigned char *st = NULL;
     size_t stlen = 0;
-    int rc = keras_convert(dir, rn_path, st_path, "fuzz", errs, &rn, &st,
-                           &stlen);
+    ImportOptions opt = {{size % 7 + 1, size % 5 + 1, 3}}; /* for None sizes */
+    int rc = keras_convert(dir, rn_path, st_path, "fuzz", &opt, errs, &rn,
+                           &st, &stlen);
     fclose(errs);
     if (rc != 0 && msglen == 0) abort(); /* refused without a word */
     if (rc == 0 && (rn.len == 0 || !st || stlen < 8)) abort();
