@@ -26,6 +26,7 @@
 #include "import_keras.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---------------------------------------------------------- JSON helpers */
@@ -262,23 +263,40 @@ static void map_init(Imp *im, LayerMap *map, KModel *m) {
     }
 }
 
-/* input_layers / output_layers: [[name, node, tensor], ...], or Keras 3's
- * single [name, node, tensor]. */
+static int by_key(const void *a, const void *b) {
+    return strcmp(**(const char *const *const *)a, **(const char *const *const *)b);
+}
+
+/* input_layers / output_layers: [[name, node, tensor], ...], Keras 3's
+ * single [name, node, tensor], or its {key: [name, node, tensor]} (taken
+ * in sorted key order, as Keras flattens a dict). */
 static KLayer **model_refs(Imp *im, KModel *m, const LayerMap *map,
                            const rn_json *v, const char *what, int *n) {
     *n = 0;
     const rn_json *list = kj_list(v);
-    if (!list) {
+    const rn_json **refs = NULL;
+    int count = 0;
+    if (list && list->n > 0 && list->items[0]->kind == RN_JSON_STRING) {
+        refs = arena_alloc(im->a, sizeof *refs);
+        refs[count++] = list;
+    } else if (list) {
+        refs = arena_alloc(im->a, (size_t)(list->n + 1) * sizeof *refs);
+        for (int i = 0; i < list->n; i++) refs[count++] = list->items[i];
+    } else if (v && v->kind == RN_JSON_OBJECT) {
+        const char ***keys = arena_alloc(im->a, (size_t)(v->n + 1) * sizeof *keys);
+        for (int i = 0; i < v->n; i++) keys[i] = &v->keys[i];
+        qsort(keys, (size_t)v->n, sizeof *keys, by_key);
+        refs = arena_alloc(im->a, (size_t)(v->n + 1) * sizeof *refs);
+        for (int i = 0; i < v->n; i++) refs[count++] = v->items[keys[i] - v->keys];
+    } else {
         kerr(im, m->self, "model '%s' has no %s", m->name, what);
         return NULL;
     }
-    bool single = list->n > 0 && list->items[0]->kind == RN_JSON_STRING;
-    int count = single ? 1 : list->n;
     KLayer **out = arena_alloc(im->a, (size_t)(count ? count : 1) * sizeof *out);
     for (int i = 0; i < count; i++) {
         const char *name;
         int64_t tensor;
-        if (!ref_list(single ? list : list->items[i], &name, &tensor)) {
+        if (!ref_list(refs[i], &name, &tensor)) {
             kerr(im, m->self, "model '%s': bad entry in %s", m->name, what);
             return NULL;
         }

@@ -177,6 +177,14 @@ damaged "no weights at all" "has no weight 'kernel'"
 cp -r tests/import/keras_bad/cycle "$T/dmg2"; rm -rf "$T/dmg"; mv "$T/dmg2" "$T/dmg"
 damaged "a cycle" "cycle"
 
+# Keras 3 may give input_layers as a dict: taken in sorted key order
+rm -rf "$T/dmg"; cp -r "$K/two_inputs" "$T/dmg"
+edit "j['modelTopology']['config']['input_layers'] = {'b': ['right', 0, 0], 'a': ['left', 0, 0]}"
+if import "$T/dmg" "$T/dict" >/dev/null 2>&1 &&
+    cmp -s "$T/dict.safetensors" "$T/two_inputs/model.safetensors" &&
+    [ "$(grep '^input' "$T/dict.rn")" = "$(grep '^input' "$T/two_inputs/model.rn")" ]; then
+    ok; else bad "input_layers as a dict"; fi
+
 # ---- the command line
 "$RNC" --import "$good" -o "$T/x.rn" >/dev/null 2>&1
 if [ $? -eq 2 ]; then ok; else bad "--import without --weights: not exit 2"; fi
