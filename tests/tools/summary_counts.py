@@ -5,8 +5,10 @@ on stdin) with the framework's (a summary.json of tests/import/: "total",
     rnc --summary M.rn | python3 tests/tools/summary_counts.py summary.json
 
 Every layer of the JSON (InputLayers aside) must be a row of the summary
-with the same parameter count, every row must be one of the layers, and
-the three totals must agree. The table is read by its columns, as Keras's
+with the same class and parameter count, every row must be one of the
+layers, and the three totals must agree. Classes rnc shows otherwise, on
+purpose: a functional model nested is "Functional" (TF.js says "Model"),
+and the layers that are the identity at inference are "Dropout". The table is read by its columns, as Keras's
 print_row lays it out: a field that does not fit its column continues on
 the next lines of the same row, rows are separated by blank lines.
 Prints each disagreement; exit 1 if any.
@@ -43,6 +45,11 @@ def rows(text):
     yield "totals", totals
 
 
+SAME_CLASS = {"Model": "Functional", "GaussianNoise": "Dropout",
+              "GaussianDropout": "Dropout", "AlphaDropout": "Dropout",
+              "SpatialDropout2D": "Dropout", "BatchNormalizationV1": "BatchNormalization"}
+
+
 def main():
     want = json.load(open(sys.argv[1]))
     got, totals = {}, {}
@@ -62,6 +69,9 @@ def main():
         elif got[layer["name"]][1] != layer["params"]:
             bad.append(f"layer {layer['name']}: {got[layer['name']][1]} params, "
                        f"the framework counts {layer['params']}")
+        elif got[layer["name"]][0] != SAME_CLASS.get(layer["class"], layer["class"]):
+            bad.append(f"layer {layer['name']}: class {got[layer['name']][0]}, "
+                       f"the framework's is {layer['class']}")
     for name, (cls, _) in got.items():
         if cls != "InputLayer" and name not in names:
             bad.append(f"row {name} ({cls}): not a layer of the framework's model")
