@@ -35,6 +35,10 @@ struct KLayer {
     const char *name;   /* Keras's name */
     const char *klass;  /* class_name, aliases resolved ("Conv2D") */
     const rn_json *cfg; /* its config object */
+    const char *module; /* Keras 3's module ("keras.src.ops.numpy": an op
+                           called on tensors, not a layer), or NULL */
+    const rn_json *kwargs; /* its call's keyword arguments, or NULL */
+    const rn_json *args;   /* Keras 3: its call's arguments, or NULL */
     KModel *owner;      /* the model it belongs to */
     KModel *sub;        /* a nested model, or NULL */
     const char **in;    /* names of the layers whose outputs it reads */

@@ -187,18 +187,32 @@ static void parse_inbound(Imp *im, KLayer *l, const rn_json *nodes) {
     int cap = 0;
     if (node->kind == RN_JSON_OBJECT) { /* Keras 3 */
         im->keras3 = true;
-        keras3_refs(im, l, kj_get(node, "args"), &cap, 0);
+        l->args = kj_get(node, "args");
+        l->kwargs = kj_get(node, "kwargs");
+        keras3_refs(im, l, l->args, &cap, 0);
     } else if (node->kind == RN_JSON_ARRAY) { /* Keras 2 */
-        for (int i = 0; i < node->n; i++) {
+        /* a TFOpLambda's node is one reference [layer, node, tensor,
+         * kwargs] rather than a list of them */
+        bool one = node->n > 0 && node->items[0]->kind == RN_JSON_STRING;
+        for (int i = 0; i < (one ? 1 : node->n); i++) {
+            const rn_json *r = one ? node : node->items[i];
             const char *name;
             int64_t tensor;
-            if (!ref_list(node->items[i], &name, &tensor)) {
+            if (!ref_list(r, &name, &tensor)) {
                 kerr(im, l, "inbound_nodes: expected [layer, node, tensor, "
                      "kwargs] entries");
                 return;
             }
             add_ref(im, l, name, tensor, &cap);
+            if (i == 0 && r->n > 3 && r->items[3]->kind == RN_JSON_OBJECT)
+                l->kwargs = r->items[3];
         }
+        /* a TF op's second operand may be a tensor: kwargs {"y": [layer,
+         * node, tensor]} */
+        const rn_json *y = kj_get(l->kwargs, "y");
+        const char *name;
+        int64_t tensor;
+        if (ref_list(y, &name, &tensor)) add_ref(im, l, name, tensor, &cap);
     } else {
         kerr(im, l, "inbound_nodes: a node must be a list or an object");
     }
@@ -211,6 +225,7 @@ static KLayer *parse_layer(Imp *im, KModel *m, const rn_json *e, int index) {
     const char *k = kj_str(kj_get(e, "class_name"));
     l->klass = k ? canonical_class(k) : "?";
     l->cfg = kj_get(e, "config");
+    l->module = kj_str(kj_get(e, "module"));
     const char *name = kj_str(kj_get(e, "name"));
     if (!name) name = kj_str(kj_get(l->cfg, "name"));
     l->name = name ? name : arena_printf(im->a, "#%d", index + 1);

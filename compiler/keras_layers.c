@@ -518,13 +518,205 @@ static void tr_upsample(Call *c) {
         bad(c, "interpolation '%s' is not supported (nearest, bilinear)", ip);
 }
 
-static void tr_rescale(Call *c) {
-    double s = want_num(c, "scale", 1), o = want_num(c, "offset", 0);
+/* The numbers of v (a number, or lists of them, flattened) into *out,
+ * the count in *n; false on anything else or past MAX_CONST. */
+enum { MAX_CONST = 1 << 20 };
+static bool numbers(Call *c, const rn_json *v, double **out, int *n) {
+    Buf b = {0};
+    bool ok = true;
+    const rn_json *stack[9];
+    int idx[9], sp = 0, count = 0;
+    stack[0] = v;
+    idx[0] = -1;
+    /* depth-first over nested lists, at most 8 deep */
+    while (ok && sp >= 0) {
+        const rn_json *cur = stack[sp], *l = kj_list(cur);
+        double x;
+        if (!l) {
+            ok = kj_num(cur, &x) && count < MAX_CONST;
+            if (ok) {
+                buf_append(&b, (const char *)&x, sizeof x);
+                count++;
+            }
+            sp--;
+            continue;
+        }
+        if (++idx[sp] >= l->n) {
+            sp--;
+            continue;
+        }
+        if (sp == 8) {
+            ok = false;
+            break;
+        }
+        stack[sp + 1] = l->items[idx[sp]];
+        idx[++sp] = -1;
+    }
+    *n = count;
+    *out = arena_alloc(c->im->a, (size_t)(count ? count : 1) * sizeof **out);
+    if (count) memcpy(*out, b.data, (size_t)count * sizeof **out);
+    buf_free(&b);
+    return ok && count > 0;
+}
+
+/* y = x * scale + offset, each a number (rescale) or one per channel: a
+ * normalization whose constant mean is -offset / scale and variance
+ * 1 / scale^2 (so positive scales only). NULL scale or offset: 1 or 0. */
+static void affine(Call *c, const rn_json *scale, const rn_json *offset,
+                   const char *what) {
+    double one = 1, zero = 0, *s = &one, *o = &zero;
+    int ns = 1, no = 1;
+    if ((scale && !numbers(c, scale, &s, &ns)) ||
+        (offset && !numbers(c, offset, &o, &no))) {
+        bad(c, "%s must be numbers", what);
+        return;
+    }
     char b[48];
-    c->op = "rescale";
-    fmt_scale(b, sizeof b, s);
-    kl_arg(c, "%s", b);
-    if (o != 0) arg_num(c, "offset", o);
+    if (ns == 1 && no == 1) {
+        c->op = "rescale";
+        fmt_scale(b, sizeof b, s[0]);
+        kl_arg(c, "%s", b);
+        if (o[0] != 0) arg_num(c, "offset", o[0]);
+        return;
+    }
+    int n = ns > no ? ns : no;
+    if ((ns != 1 && ns != n) || (no != 1 && no != n)) {
+        bad(c, "%s: %d scales and %d offsets do not match", what, ns, no);
+        return;
+    }
+    Buf mean = {0}, var = {0};
+    for (int i = 0; i < n; i++) {
+        double si = s[ns == 1 ? 0 : i], oi = o[no == 1 ? 0 : i];
+        double m = -oi / si, v = 1 / (si * si);
+        if (!(si > 0) || !isfinite(m) || !isfinite(v) || v == 0) {
+            bad(c, "%s: a per-channel scale must be positive and not tiny "
+                "(rnc computes it as a Normalization)", what);
+            break;
+        }
+        fmt_num(b, sizeof b, m == 0 ? 0 : m);
+        buf_printf(&mean, "%s%s", i ? ", " : "", b);
+        fmt_num(b, sizeof b, v);
+        buf_printf(&var, "%s%s", i ? ", " : "", b);
+    }
+    c->op = "normalization";
+    kl_arg(c, "mean=[%s]", mean.data ? mean.data : "");
+    kl_arg(c, "variance=[%s]", var.data ? var.data : "");
+    c->note = arena_printf(c->im->a, "%s per channel, as (x - mean) / "
+                           "sqrt(variance)", c->l->klass);
+    buf_free(&mean);
+    buf_free(&var);
+}
+
+static void tr_rescale(Call *c) {
+    affine(c, field(c, "scale"), field(c, "offset"), "'scale' and 'offset'");
+}
+
+/* x OP y of a TF op (Keras 2's TFOpLambda, y in the call's kwargs) or a
+ * Keras 3 op called on tensors: y a tensor (a merge) or constants. */
+typedef enum { OP_ADD_, OP_SUB_, OP_MUL_, OP_DIV_ } Arith;
+
+static void arith(Call *c, Arith k, const rn_json *y, bool y_first) {
+    static const char *const merge[] = {"add", "subtract", "multiply", NULL};
+    if (c->l->nin == 2) { /* two tensors */
+        c->nin = 2;
+        c->op = merge[k];
+        if (!c->op) bad(c, "dividing a tensor by a tensor is not supported");
+        return;
+    }
+    if (!y) {
+        bad(c, "the op's second operand is missing");
+        return;
+    }
+    double *v;
+    int n;
+    if (!numbers(c, y, &v, &n)) {
+        bad(c, "the op's second operand must be a tensor or numbers");
+        return;
+    }
+    if (y_first && (k == OP_SUB_ || k == OP_DIV_) && !(k == OP_SUB_ && n == 1)) {
+        bad(c, "a constant minus or over a tensor is not supported here");
+        return;
+    }
+    switch (k) {
+    case OP_ADD_: affine(c, NULL, y, "the constant"); return;
+    case OP_MUL_: affine(c, y, NULL, "the constant"); return;
+    case OP_SUB_:
+        if (y_first) { /* y - x */
+            c->op = "rescale";
+            kl_arg(c, "-1");
+            arg_num(c, "offset", v[0]);
+            return;
+        }
+        for (int i = 0; i < n; i++) v[i] = -v[i];
+        break;
+    case OP_DIV_:
+        for (int i = 0; i < n; i++) {
+            if (v[i] == 0) {
+                bad(c, "division by zero");
+                return;
+            }
+            v[i] = 1 / v[i];
+        }
+        break;
+    }
+    /* the negated or inverted constants, written back as JSON numbers */
+    rn_json *list = arena_alloc(c->im->a, sizeof *list);
+    list->kind = RN_JSON_ARRAY;
+    list->n = n;
+    list->items = arena_alloc(c->im->a, (size_t)n * sizeof *list->items);
+    for (int i = 0; i < n; i++) {
+        rn_json *x = arena_alloc(c->im->a, sizeof *x);
+        x->kind = RN_JSON_NUMBER;
+        x->number = v[i];
+        list->items[i] = x;
+    }
+    const rn_json *w = n == 1 ? list->items[0] : list;
+    if (k == OP_SUB_) affine(c, NULL, w, "the constant");
+    else affine(c, w, NULL, "the constant");
+}
+
+/* Keras 2's TFOpLambda: a TensorFlow function called on a tensor. */
+static void tr_tf_op(Call *c) {
+    static const struct { const char *fn; Arith k; } fns[] = {
+        {"__operators__.add", OP_ADD_}, {"math.add", OP_ADD_},
+        {"__operators__.sub", OP_SUB_}, {"math.subtract", OP_SUB_},
+        {"__operators__.mul", OP_MUL_}, {"math.multiply", OP_MUL_},
+        {"__operators__.truediv", OP_DIV_}, {"math.truediv", OP_DIV_},
+        {"math.divide", OP_DIV_}};
+    const char *f = kj_str(field(c, "function"));
+    for (size_t i = 0; f && i < sizeof fns / sizeof *fns; i++)
+        if (!strcmp(f, fns[i].fn)) {
+            arith(c, fns[i].k, kj_get(c->l->kwargs, "y"), false);
+            return;
+        }
+    bad(c, "the TensorFlow op 'tf.%s' is not supported (tf.math.add, "
+        "subtract, multiply, divide with a constant or a tensor are)",
+        f ? f : "?");
+}
+
+/* Keras 3: an op of keras.ops called on tensors in a functional model
+ * (`x + 3.0` is {"module": "keras.src.ops.numpy", "class_name": "Add",
+ * args [tensor, 3.0]}). */
+static void tr_keras3_op(Call *c) {
+    static const struct { const char *klass; Arith k; } ops[] = {
+        {"Add", OP_ADD_}, {"Subtract", OP_SUB_}, {"Multiply", OP_MUL_},
+        {"Divide", OP_DIV_}, {"TrueDivide", OP_DIV_}};
+    const rn_json *args = c->l->args, *y = NULL;
+    bool y_first = false;
+    for (int i = 0; args && args->kind == RN_JSON_ARRAY && i < args->n; i++) {
+        const rn_json *a = args->items[i];
+        const char *k = kj_str(kj_get(a, "class_name"));
+        if (!(k && !strcmp(k, "__keras_tensor__")) && !y) {
+            y = a;
+            y_first = i == 0;
+        }
+    }
+    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
+        if (!strcmp(c->l->klass, ops[i].klass)) {
+            arith(c, ops[i].k, y, y_first);
+            return;
+        }
+    bad(c, "the op %s.%s is not supported", c->l->module, c->l->klass);
 }
 
 /* The numbers of a value, nested lists flattened (Keras may keep the
@@ -622,13 +814,20 @@ static const struct {
 
 void kl_translate(Call *c) {
     const KLayer *l = c->l;
+    if (l->module && !strncmp(l->module, "keras.src.ops", 13)) {
+        tr_keras3_op(c);
+        return;
+    }
+    if (!strcmp(l->klass, "TFOpLambda")) {
+        tr_tf_op(c);
+        return;
+    }
     for (size_t i = 0; i < sizeof classes / sizeof *classes; i++)
         if (!strcmp(classes[i].klass, l->klass)) {
             classes[i].fn(c);
             return;
         }
-    if (!strcmp(l->klass, "Lambda") || !strcmp(l->klass, "TFOpLambda") ||
-        !strcmp(l->klass, "SlicingOpLambda"))
+    if (!strcmp(l->klass, "Lambda") || !strcmp(l->klass, "SlicingOpLambda"))
         kerr(c->im, l, "Lambda and TensorFlow-op layers hold code, which "
              "cannot be imported");
     else

@@ -452,32 +452,47 @@ void kw_match(Imp *im, KWeights *w) {
                  "(LAYER/PARAM)", pn);
             continue;
         }
-        const char *lname = tok[n - 2], *param = tok[n - 1];
-        size_t b = kj_hash(lname) & (map.cap - 1);
+        /* The layer's own name may hold '/' (Keras's MobileNetV3 has
+         * "Conv/BatchNorm"): the longest name that is a layer's, with the
+         * tokens before it the scope, wins. */
+        const char *param = tok[n - 1], *lname = NULL;
         KLayer *best = NULL;
-        int nfit = 0, nwhole = 0;
-        KLayer *whole_one = NULL;
-        for (KLayer **c = map.lists[b]; *c; c++) {
-            bool whole;
-            if (strcmp((*c)->name, lname) || !scope_fits(*c, tok, n - 2, &whole))
-                continue;
-            nfit++;
-            best = *c;
-            if (whole) {
-                nwhole++;
-                whole_one = *c;
+        int nfit = 0;
+        for (int from = 0; from <= n - 2 && !nfit; from++) {
+            Buf nb = {0};
+            for (int i = from; i <= n - 2; i++)
+                buf_printf(&nb, "%s%s", i > from ? "/" : "", tok[i]);
+            lname = printable(im, nb.data);
+            size_t b = kj_hash(nb.data) & (map.cap - 1);
+            int nwhole = 0;
+            KLayer *whole_one = NULL;
+            for (KLayer **c = map.lists[b]; *c; c++) {
+                bool whole;
+                if (strcmp((*c)->name, nb.data) ||
+                    !scope_fits(*c, tok, from, &whole))
+                    continue;
+                nfit++;
+                best = *c;
+                if (whole) {
+                    nwhole++;
+                    whole_one = *c;
+                }
             }
+            if (nfit > 1 && nwhole == 1) {
+                best = whole_one;
+                nfit = 1;
+            }
+            buf_free(&nb);
         }
-        if (nfit > 1 && nwhole == 1) best = whole_one;
-        else if (nfit > 1) {
+        if (nfit > 1) {
             kerr(im, NULL, "weight '%s': several layers are named '%s' (in "
                  "nested models); the name must give the model's scope", pn,
-                 printable(im, lname));
+                 lname);
             continue;
         }
         if (!best) {
             kerr(im, NULL, "weight '%s': the model has no layer '%s'%s", pn,
-                 printable(im, lname), n > 2 ? " in that scope" : "");
+                 printable(im, tok[n - 2]), n > 2 ? " in that scope" : "");
             continue;
         }
         t->layer = best;

@@ -426,6 +426,31 @@ class Model:
     def simple(self, cls, x, name, value, **cfg):
         return self.add(cls, name, cfg, [x], value)
 
+    def tfop(self, fn, x, y, name):
+        """Keras 2's TFOpLambda: tf.FN(x, y), y a number, a list or a
+        tensor (then in the call's kwargs as [layer, node, tensor])."""
+        yv = y.value if isinstance(y, T) else np.asarray(y, F64)
+        f = {"__operators__.add": np.add, "math.multiply": np.multiply,
+             "math.subtract": np.subtract, "math.truediv": np.true_divide}[fn]
+        t = self.add("TFOpLambda", name, {"function": fn}, [x], f(x.value, yv))
+        t.layer["inbound_nodes"] = [[x.layer["name"], 0, 0, {
+            "y": [y.layer["name"], 0, 0] if isinstance(y, T) else y, "name": None}]]
+        return t
+
+    def op3(self, cls, args, name):
+        """Keras 3: keras.ops.CLS called on tensors and constants."""
+        vals = [a.value if isinstance(a, T) else np.asarray(a, F64) for a in args]
+        f = {"Add": np.add, "Subtract": np.subtract, "Multiply": np.multiply,
+             "Divide": np.true_divide}[cls]
+        t = self.add(cls, name, {}, [a for a in args if isinstance(a, T)],
+                     f(vals[0], vals[1]))
+        t.layer["module"] = "keras.src.ops.numpy"
+        t.layer["registered_name"] = cls
+        t.layer["config"] = {"name": name}
+        t.layer["inbound_nodes"] = [{"args": [self.ref(a) if isinstance(a, T) else a
+                                              for a in args], "kwargs": {}}]
+        return t
+
     def nested(self, sub, xs, name, call_kwargs=None):
         """Calls model `sub` (built on its own inputs) on xs."""
         vals = sub.run([t.value for t in xs])
@@ -476,8 +501,9 @@ def write(model, name, fmt_version, naming="plain", dtype="float32", groups=1,
           inputs=None, shard=None, layers_for_summary=None):
     d = os.path.join(OUT, name)
     os.makedirs(d, exist_ok=True)
-    for f in os.listdir(d):
-        os.remove(os.path.join(d, f))
+    for f in os.listdir(d):   # what this script writes (not import.rn)
+        if f == "model.json" or f == "summary.json" or f.endswith((".bin", ".npy")):
+            os.remove(os.path.join(d, f))
     entries = []
     for scope, lname, param, arr in model.all_weights():
         wname = f"{lname}/{param}"
@@ -563,7 +589,10 @@ def write(model, name, fmt_version, naming="plain", dtype="float32", groups=1,
             n += a.size
             if tr and p not in stats:
                 t_n += a.size
-        rows.append({"name": l["name"], "class": l["class_name"], "params": n})
+        cls = l["class_name"]
+        if l.get("module", "").startswith("keras.src.ops"):
+            cls = "keras.ops." + cls   # an op: Keras's summary leaves it out
+        rows.append({"name": l["name"], "class": cls, "params": n})
         total += n
         trainable += t_n
     with open(os.path.join(d, "summary.json"), "w") as f:
@@ -715,7 +744,75 @@ def keras3_sequential():
     write(m, "keras3_sequential", "3.1.0", inputs=[xv])
 
 
+def keras2_mobilenetv3():
+    """Keras 2.15's MobileNetV3 style: hard_sigmoid as ReLU(6.)(x + 3.) *
+    (1. / 6.), whose + and * are TFOpLambda layers (tf.__operators__.add,
+    tf.math.multiply); hard_swish as Multiply; squeeze-and-excite with
+    keepdims pooling; Rescaling in the model; EfficientNet's
+    Normalization (adapted weights) and per-channel Rescaling; TF ops with
+    a tensor operand and with a division."""
+    rng = np.random.default_rng(15)
+    m = Model("MobilenetV3small", "keras2", rng)
+    x = m.input("input_1", (16, 16, 3))
+    xv = rng.uniform(0, 255, (16, 16, 3))
+    x.value = xv
+    r = m.simple("Rescaling", x, "rescaling", xv / 127.5 - 1, scale=1 / 127.5, offset=-1.0)
+    n = m.normalization(r, "normalization")
+    stds = [0.229, 0.224, 0.225]
+    sc = [1 / np.sqrt(v) for v in stds]
+    r2 = m.simple("Rescaling", n, "rescaling_1", n.value * np.asarray(sc), scale=sc, offset=0.0)
+
+    def hard_sigmoid(t, p):
+        a = m.tfop("__operators__.add", t, 3.0, f"tf.__operators__.add{p}")
+        b = m.relu(a, f"re_lu{p}", max_value=6.0)
+        return m.tfop("math.multiply", b, 1.0 / 6.0, f"tf.math.multiply{p}")
+
+    c = m.conv2d(r2, 8, (3, 3), "Conv", strides=(2, 2), padding="same", use_bias=False)
+    c = m.batchnorm(c, "Conv/BatchNorm", eps=0.001)
+    hs = m.merge("Multiply", [c, hard_sigmoid(c, "")], "multiply")
+    se = m.gpool(hs, "GlobalAveragePooling2D", "expanded_conv/squeeze_excite/AvgPool",
+                 keepdims=True)
+    se = m.conv2d(se, 4, (1, 1), "expanded_conv/squeeze_excite/Conv", act="relu")
+    se = m.conv2d(se, 8, (1, 1), "expanded_conv/squeeze_excite/Conv_1")
+    se = hard_sigmoid(se, "_1")
+    y = m.merge("Multiply", [hs, se], "expanded_conv/squeeze_excite/Mul")
+    d = m.depthwise(y, (3, 3), "expanded_conv/depthwise", strides=(2, 2), padding="same")
+    diff = m.tfop("math.subtract", d, y if False else d, "tf.math.subtract")
+    half = m.tfop("math.truediv", d, 4.0, "tf.math.truediv")
+    both = m.tfop("__operators__.add", half, diff, "tf.__operators__.add_2")
+    p = m.conv2d(both, 8, (1, 1), "expanded_conv/project", use_bias=False)
+    p = m.batchnorm(p, "expanded_conv/project/BatchNorm")
+    g = m.gpool(p, "GlobalAveragePooling2D", "global_average_pooling2d")
+    o = m.dense(g, 5, "Predictions", act="softmax")
+    m.outputs = [o]
+    write(m, "keras2_mobilenetv3", "2.15.0", inputs=[xv])
+
+
+def keras3_ops():
+    """Keras 3: keras.ops called on tensors in a functional model (x + 3,
+    x * c, 2 - x, x / 4, a product of two tensors): ops, not layers, in the
+    config (module keras.src.ops.numpy)."""
+    rng = np.random.default_rng(16)
+    m = Model("functional", "keras3", rng)
+    x = m.input("input_layer", (5, 5, 2))
+    xv = rng.uniform(-2, 2, (5, 5, 2))
+    x.value = xv
+    c = m.conv2d(x, 4, (3, 3), "conv2d", padding="same")
+    a = m.op3("Add", [c, 3.0], "add")
+    r = m.relu(a, "re_lu", max_value=6.0)
+    h = m.op3("Multiply", [r, 1 / 6], "multiply")
+    s = m.op3("Subtract", [2.0, h], "subtract")
+    q = m.op3("Divide", [s, 4.0], "divide")
+    p = m.op3("Multiply", [q, c], "multiply_1")
+    f = m.simple("Flatten", p, "flatten", p.value.reshape(-1))
+    o = m.dense(f, 3, "dense")
+    m.outputs = [o]
+    write(m, "keras3_ops", "3.5.0", inputs=[xv])
+
+
 def main():
+    keras2_mobilenetv3()
+    keras3_ops()
     keras2_functional()
     keras2_sequential_list()
     keras3_functional()

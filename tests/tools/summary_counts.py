@@ -8,7 +8,11 @@ Every layer of the JSON (InputLayers aside) must be a row of the summary
 with the same class and parameter count, every row must be one of the
 layers, and the three totals must agree. Classes rnc shows otherwise, on
 purpose: a functional model nested is "Functional" (TF.js says "Model"),
-and the layers that are the identity at inference are "Dropout". The table is read by its columns, as Keras's
+the layers that are the identity at inference are "Dropout", and a
+TensorFlow op (TFOpLambda) or a Keras 3 op ("keras.ops.Add", which Keras's
+own summary leaves out) with a constant is a "Rescaling" or, per channel,
+a "Normalization"; with two tensors, the merge layer of the same sum,
+difference or product. The table is read by its columns, as Keras's
 print_row lays it out: a field that does not fit its column continues on
 the next lines of the same row, rows are separated by blank lines.
 Prints each disagreement; exit 1 if any.
@@ -48,6 +52,13 @@ def rows(text):
 SAME_CLASS = {"Model": "Functional", "GaussianNoise": "Dropout",
               "GaussianDropout": "Dropout", "AlphaDropout": "Dropout",
               "SpatialDropout2D": "Dropout", "BatchNormalizationV1": "BatchNormalization"}
+OPS = {"Rescaling", "Normalization", "Add", "Subtract", "Multiply"}
+
+
+def same_class(got, want):
+    if want == "TFOpLambda" or want.startswith("keras.ops."):
+        return got in OPS
+    return got == SAME_CLASS.get(want, want)
 
 
 def main():
@@ -69,7 +80,7 @@ def main():
         elif got[layer["name"]][1] != layer["params"]:
             bad.append(f"layer {layer['name']}: {got[layer['name']][1]} params, "
                        f"the framework counts {layer['params']}")
-        elif got[layer["name"]][0] != SAME_CLASS.get(layer["class"], layer["class"]):
+        elif not same_class(got[layer["name"]][0], layer["class"]):
             bad.append(f"layer {layer['name']}: class {got[layer['name']][0]}, "
                        f"the framework's is {layer['class']}")
     for name, (cls, _) in got.items():
