@@ -1,4 +1,4 @@
-/* elab.h: what elaborate.c, eval.c and ops.c share (private to the three;
+/* elab.h: what elaborate.c, eval.c, ops.c and args.c share (private to them;
  * the rest of the compiler sees only elaborate() in rnc.h). */
 #ifndef ELAB_H
 #define ELAB_H
@@ -21,6 +21,9 @@ enum {
     MAX_NESTING = 4000,           /* expressions being evaluated at once
                                      (keeps the C stack safe) */
     MAX_NAME = 200,               /* characters of a name="..." */
+    MAX_SMALL = 1 << 16,          /* kernel, stride, dilation, pool size,
+                                     padding, groups, multiplier */
+    MAX_UNITS = 1 << 24,          /* filters, units, channel indices */
 };
 
 /* A compile-time value. */
@@ -128,7 +131,8 @@ extern const char *const builtin_names[];
  * NULL past the last. */
 const char *act_word(int i);
 
-/* Arguments bound to parameter names by position or keyword. */
+/* args.c: binding and checking arguments; `what` ("conv2d: filters")
+ * starts each message, and each failure points at `loc`. */
 typedef struct Args {
     Value v[MAX_ARGS];
     bool has[MAX_ARGS];
@@ -139,5 +143,32 @@ void bind_args(Elab *e, const Ast *call, const char *fname,
 /* A name="..." value: 1 to MAX_NAME printable ASCII characters, no '"'
  * or '\\'. */
 const char *want_name(Elab *e, Value v, const char *what, Loc loc);
+GNode *want_tensor(Elab *e, Value v, const char *what, Loc loc);
+/* An integer in [lo, hi]. */
+int64_t want_int(Elab *e, Value v, const char *what, int64_t lo, int64_t hi,
+                 Loc loc);
+double want_number(Elab *e, Value v, const char *what, Loc loc);
+double want_finite(Elab *e, Value v, const char *what, Loc loc);
+double want_nonneg(Elab *e, Value v, const char *what, Loc loc);
+bool want_bool(Elab *e, Value v, const char *what, Loc loc);
+/* n or [h, w], each in 1..MAX_SMALL. */
+void want_pair(Elab *e, Value v, const char *what, int *h, int *w, Loc loc);
+/* n or [h, w], each in 0..MAX_SMALL. */
+void want_pair0(Elab *e, Value v, const char *what, int *h, int *w, Loc loc);
+/* The text of a word or string value, or NULL. */
+const char *text_of(Value v);
+/* valid, same (when `modes`), n, [ph, pw] or [top, bottom, left, right]
+ * into n->padding and n->pad_t/b/l/r. */
+void want_padding(Elab *e, Value v, const char *what, GNode *n, bool modes,
+                  Loc loc);
+Act want_act(Elab *e, Value v, const char *fname, const char *what, Loc loc);
+/* none, k or a list of Keras axes among 1..3: a bit mask (bit k). */
+int want_axes(Elab *e, Value v, const char *what, Loc loc);
+/* A number or a list of numbers, their count in *n. */
+const double *want_numbers(Elab *e, Value v, const char *what, int64_t *n,
+                           bool nonneg, Loc loc);
+/* [N] or [H, W, C], one entry may be -1. */
+Shape want_shape(Elab *e, Value v, const char *what, Loc loc);
+Interp want_interp(Elab *e, Value v, const char *what, Loc loc);
 
 #endif

@@ -330,13 +330,10 @@ Value call_function(Elab *e, const Ast *call, const Ast *fn) {
                                   arena_printf(e->arena, "%s: name", fn->str),
                                   a.at[at_name]);
     bool frozen = false;
-    if (at_trainable >= 0 && a.has[at_trainable]) {
-        Value t = a.v[at_trainable];
-        if (t.kind != V_BOOL)
-            fail(e, a.at[at_trainable], "%s: trainable must be true or false, "
-                 "got %s", fn->str, describe(e, t));
-        frozen = !t.b;
-    }
+    if (at_trainable >= 0 && a.has[at_trainable])
+        frozen = !want_bool(e, a.v[at_trainable],
+                            arena_printf(e->arena, "%s: trainable", fn->str),
+                            a.at[at_trainable]);
 
     Frame *f = arena_alloc(e->arena, sizeof *f);
     f->caller = caller;

@@ -56,6 +56,7 @@ void emit_collect(Emitter *e) {
     e->prep = arena_alloc(g->arena, nb);
     e->pk = arena_alloc(g->arena, nb);
     e->fb = arena_alloc(g->arena, nb);
+    e->deconv = arena_alloc(g->arena, nb);
     for (int i = 0; i < g->nnodes; i++) {
         GNode *n = g->nodes[i];
         if (n->id != i) die("emit: node %s has id %d at position %d", n->name,
@@ -84,6 +85,7 @@ void emit_collect(Emitter *e) {
             e->npk += n->groups > 1 ? n->groups : 1;
         }
         e->fb[i] = prep && n->fold_bn ? e->nfb++ : -1;
+        e->deconv[i] = n->op == OP_CONV2D_TRANSPOSE ? e->ndeconv++ : -1;
     }
 }
 
@@ -203,6 +205,27 @@ static void emit_conv_tables(Emitter *e) {
         }
         buf_printf(c, "};\n");
     }
+    if (e->ndeconv) {
+        buf_printf(c, "\n/* Transposed convolutions, and their kernels' tensors (packed at "
+                   "load). */\n");
+        buf_printf(c, "static const rn_deconv %s_deconvs[%d] = {\n", M, e->ndeconv);
+        for (int i = 0; i < g->nnodes; i++) {
+            GNode *n = g->nodes[i];
+            if (e->deconv[i] < 0) continue;
+            const Shape *is = emit_in_shape(n);
+            buf_printf(c, "    {.ih = %d, .iw = %d, .cin = %d, .oh = %d, .ow = %d, "
+                       ".cout = %d, .kh = %d, .kw = %d,\n     .sh = %d, .sw = %d, "
+                       ".dh = %d, .dw = %d, .pad_t = %d, .pad_l = %d}, /* %s */\n",
+                       (int)is->d[0], (int)is->d[1], (int)is->d[2], (int)n->out.d[0],
+                       (int)n->out.d[1], (int)n->out.d[2], n->kh, n->kw, n->sh, n->sw,
+                       n->dh, n->dw, n->pad_t, n->pad_l, comment_text(e, n->path));
+        }
+        buf_printf(c, "};\nstatic const int %s_deconv_kernels[%d] = {", M, e->ndeconv);
+        for (int i = 0, k = 0; i < g->nnodes; i++)
+            if (e->deconv[i] >= 0)
+                buf_printf(c, "%s%d", k++ ? ", " : "", emit_weight(e, g->nodes[i], "kernel"));
+        buf_printf(c, "};\n");
+    }
     if (!e->nprep) return;
     buf_printf(c, "\n/* Prepared at load: conv = index in the convs above (-1: a depthwise "
                "kernel,\n * scaled in place); tensor indices (-1: none); first m->pk "
@@ -262,6 +285,7 @@ void emit_prologue(Emitter *e) {
             buf_printf(c, "%s%lld", j ? ", " : "", (long long)t->dims[j]);
             cnt *= t->dims[j];
         }
+        if (t->rank == 0) buf_printf(c, "0"); /* a scalar; C has no {} */
         buf_printf(c, "}, %lld},\n", (long long)cnt);
     }
     if (!e->ntensors) buf_printf(c, "    {\"\", 0, {0}, 0},\n");
@@ -279,7 +303,7 @@ void emit_prologue(Emitter *e) {
             int gm = emit_weight(e, n, "gamma"), bt = emit_weight(e, n, "beta"),
                 mn = emit_weight(e, n, "moving_mean"),
                 vr = emit_weight(e, n, "moving_variance");
-            if (gm < 0 || bt < 0 || mn < 0 || vr < 0)
+            if (mn < 0 || vr < 0) /* gamma, beta: -1 when dropped */
                 die("emit: batchnorm %s lacks a tensor", n->name);
             buf_printf(c, "    {%lld, %d, %d, %d, %d, %.17g}, /* %s */\n",
                        (long long)n->out.d[n->out.rank - 1], gm, bt, mn, vr,
@@ -348,13 +372,14 @@ static void emit_load(Emitter *e) {
         buf_printf(c, "    for (i = 0; i < %d; i++) {\n"
                    "        const %s_prep *p = &%s_preps[i];\n"
                    "        float *scale = 0;\n        int g;\n"
-                   "        if (p->gamma >= 0) {\n"
+                   "        if (p->mean >= 0) {\n"
                    "            scale = malloc((size_t)p->cout * sizeof(float));\n"
                    "            m->fb[p->fb] = malloc((size_t)p->cout * sizeof(float));\n"
                    "            if (!scale || !m->fb[p->fb]) {\n"
                    "                free(scale);\n                %s_oom(err, errlen);\n"
                    "                goto fail;\n            }\n"
-                   "            rn_k_bn_fold_bias(p->cout, m->w[p->gamma], m->w[p->beta], "
+                   "            rn_k_bn_fold_bias(p->cout, p->gamma >= 0 ? m->w[p->gamma] : 0,\n"
+                   "                              p->beta >= 0 ? m->w[p->beta] : 0, "
                    "m->w[p->mean],\n                              m->w[p->var], p->eps, "
                    "p->bias >= 0 ? m->w[p->bias] : 0,\n"
                    "                              scale, m->fb[p->fb]);\n"
@@ -379,7 +404,7 @@ static void emit_load(Emitter *e) {
                    "                                p->cout, scale);\n"
                    "        }\n"
                    "        free(scale);\n"
-                   "        if (p->gamma >= 0) { /* folded: the statistics are not needed */\n"
+                   "        if (p->mean >= 0) { /* folded: the statistics are not needed */\n"
                    "            int t[5];\n            int j;\n"
                    "            t[0] = p->gamma, t[1] = p->beta, t[2] = p->mean, "
                    "t[3] = p->var, t[4] = p->bias;\n"
@@ -388,6 +413,15 @@ static void emit_load(Emitter *e) {
                    "                    free(m->w[t[j]]);\n"
                    "                    m->w[t[j]] = 0;\n                }\n"
                    "        }\n    }\n", e->nprep, M, M, M, convref, M, M);
+    if (e->ndeconv)
+        buf_printf(c, "    for (i = 0; i < %d; i++) { /* Keras's kernels, packed */\n"
+                   "        int k = %s_deconv_kernels[i];\n"
+                   "        float *p = malloc((size_t)%s_tensors[k].count * sizeof(float));\n"
+                   "        if (!p) {\n            %s_oom(err, errlen);\n"
+                   "            goto fail;\n        }\n"
+                   "        rn_deconv_pack(&%s_deconvs[i], m->w[k], p);\n"
+                   "        free(m->w[k]);\n        m->w[k] = p;\n    }\n",
+                   e->ndeconv, M, M, M, M);
     if (e->nbn)
         buf_printf(c, "    for (i = 0; i < %d; i++) {\n"
                    "        const %s_bn *b = &%s_bns[i];\n"
@@ -396,7 +430,8 @@ static void emit_load(Emitter *e) {
                    "        if (!m->bn[2 * i] || !m->bn[2 * i + 1]) {\n"
                    "            %s_oom(err, errlen);\n            goto fail;\n"
                    "        }\n"
-                   "        rn_k_bn_fold(b->c, m->w[b->gamma], m->w[b->beta], "
+                   "        rn_k_bn_fold(b->c, b->gamma >= 0 ? m->w[b->gamma] : 0,\n"
+                   "                     b->beta >= 0 ? m->w[b->beta] : 0, "
                    "m->w[b->mean], m->w[b->var],\n"
                    "                     b->eps, m->bn[2 * i], m->bn[2 * i + 1]);\n"
                    "    }\n", e->nbn, M, M, M);

@@ -1,6 +1,7 @@
 /* emit_c.c: the graph as specialized C (model.c) and its API (model.h):
- * the entry point and the layers. The instance half (model.h, the struct,
- * load/run/free, main) is in emit_api.c.
+ * the entry point and the layers with windows or a split over threads
+ * (convolutions, pools, dense). The simple layers are emit_simple.c's; the
+ * instance half (model.h, the struct, load/run/free, main) is emit_api.c's.
  *
  * Requires: shapes, paddings and counts (shape.c), the fusion marks of
  * compiler/passes/ (or none) and the arena plan (plan.c) on every node.
@@ -11,8 +12,8 @@
  * concat whose operands wrote into its slices have none), every dimension
  * a literal. Hot inner loops are calls into the runtime (rnrt.h: conv.c
  * for conv2d, kernels.c for the rest) with literal sizes, so the same C
- * runs fast whether gcc or tcc (the JIT) compiles it. An instance struct owns the weights, the activation
- * arena and the thread pool; layers that split their output rows over the
+ * runs fast whether gcc or tcc (the JIT) compiles it. An instance struct
+ * owns the weights, the activation arena and the thread pool; layers that split their output rows over the
  * pool get the instance as the task context. */
 #include "emit_c.h"
 
@@ -151,7 +152,8 @@ static int64_t chans(const Shape *s) { return s->d[s->rank - 1]; }
 static void check_input(GNode *n, GNode *in, bool in_place_ok) {
     GNode *o = owner(n), *s = owner(in);
     if (s->op == OP_INPUT) return;
-    int64_t cnt = shape_count(&o->out), scnt = shape_count(&s->out);
+    int64_t cnt = o == n ? plan_floats(n) : shape_count(&o->out);
+    int64_t scnt = shape_count(&s->out);
     bool overlap = s->arena_off < o->arena_off + cnt &&
                    o->arena_off < s->arena_off + scnt;
     if (overlap && !(in_place_ok && s->arena_off == o->arena_off))
@@ -160,7 +162,7 @@ static void check_input(GNode *n, GNode *in, bool in_place_ok) {
 
 static void check_plan(Emitter *e, GNode *n, bool in_place_ok) {
     GNode *o = owner(n);
-    int64_t cnt = shape_count(&o->out);
+    int64_t cnt = o == n ? plan_floats(n) : shape_count(&o->out);
     if (o->arena_off < 0 || o->arena_off + cnt > e->g->arena_floats)
         die("emit: %s: arena slot [%lld, +%lld) outside the arena (%lld)",
             n->name, (long long)o->arena_off, (long long)cnt,
@@ -414,6 +416,8 @@ bool emit_splits(const GNode *n) {
     case OP_CONV2D: /* conv.c's tiles also split the channels */
         return n->macs >= 100000;
     case OP_DEPTHWISE_CONV2D:
+    case OP_SEPARABLE_CONV2D:
+    case OP_CONV2D_TRANSPOSE:
     case OP_DENSE:
         work = n->macs;
         break;
@@ -438,187 +442,94 @@ static void rows_layer(Emitter *e, GNode *n, const char *fn) {
     else
         buf_printf(e->c, "    %s_rows(m, 0, %lld, 0);\n", fn, (long long)rows);
     if (n->op == OP_DENSE && emit_act(n) != ACT_NONE)
-        buf_printf(e->c, "    rn_k_act(%d, %s, %s, 1, %lld);\n", (int)emit_act(n),
-                   emit_data(e, n), emit_data(e, n), (long long)n->out.d[0]);
+        buf_printf(e->c, "    rn_k_act(%d, %s, %s, %lld, %lld);\n", (int)emit_act(n),
+                   emit_data(e, n), emit_data(e, n),
+                   (long long)(shape_count(&n->out) / n->filters),
+                   (long long)n->filters);
     buf_printf(e->c, "}\n");
 }
 
-/* Dense: a one-pixel convolution, its units split over the pool. */
+/* Dense: a one-pixel convolution, its units split over the pool; on an
+ * image, a 1x1 convolution, its rows split. */
 static void dense_rows(Emitter *e, GNode *n, const char *fn) {
     Buf *c = e->c;
-    long long in = shape_count(emit_in_shape(n)), u = n->out.d[0];
-    int b = emit_weight(e, n, "bias");
+    long long u = n->filters;
+    int b = emit_weight(e, n, "bias"), k = emit_weight(e, n, "kernel");
+    const char *bias = b < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", b);
+    if (n->out.rank == 3) {
+        long long w = n->out.d[1], cin = n->in[0]->out.d[2];
+        buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn, e->name);
+        buf_printf(c, "    float *y = %s + (long)y0 * %lld;\n    (void)w;\n",
+                   emit_data(e, n), w * u);
+        buf_printf(c, "    rn_k_fill_bias((y1 - y0) * %lld, %lld, %s, y, %lld);\n", w, u,
+                   bias, u);
+        buf_printf(c, "    rn_k_conv_tap((y1 - y0) * %lld, %lld, %lld, %s + (long)y0 * %lld, "
+                   "%lld, m->w[%d], %lld, y, %lld);\n}\n", w, cin, u,
+                   emit_data(e, n->in[0]), w * cin, cin, k, u, u);
+        return;
+    }
+    long long in = shape_count(emit_in_shape(n));
     buf_printf(c, "static void %s_rows(%s *m, int o0, int o1, int w) {\n", fn, e->name);
     buf_printf(c, "    float *y = %s + o0;\n    (void)w;\n", emit_data(e, n));
-    buf_printf(c, "    rn_k_fill_bias(1, o1 - o0, %s, y, %lld);\n",
-               b < 0 ? "(const float *)0"
-                     : arena_printf(e->g->arena, "m->w[%d] + o0", b), u);
+    buf_printf(c, "    rn_k_fill_bias(1, o1 - o0, %s%s, y, %lld);\n", bias,
+               b < 0 ? "" : " + o0", u);
     buf_printf(c, "    rn_k_conv_tap(1, %lld, o1 - o0, %s, %lld, m->w[%d] + o0, "
-               "%lld, y, %lld);\n}\n", in, emit_data(e, n->in[0]), in,
-               emit_weight(e, n, "kernel"), u, u);
+               "%lld, y, %lld);\n}\n", in, emit_data(e, n->in[0]), in, k, u, u);
 }
 
-/* "h, w, c" of a shape for the runtime: a flat [N] is 1 x 1 x N. */
-static const char *hwc(Emitter *e, const Shape *s) {
-    if (s->rank == 1) return arena_printf(e->g->arena, "1, 1, %lld", (long long)s->d[0]);
-    return arena_printf(e->g->arena, "%lld, %lld, %lld", (long long)s->d[0],
-                        (long long)s->d[1], (long long)s->d[2]);
+/* The activation of a layer that applies it after its rows (not fused
+ * into a kernel), on output rows [y0, y1). */
+static void rows_act(Emitter *e, GNode *n) {
+    Act act = emit_act(n);
+    long long ow = n->out.d[1], oc = n->out.d[2];
+    if (act == ACT_NONE) return;
+    buf_printf(e->c, "    rn_k_act(%d, %s + (long)y0 * %lld, %s + (long)y0 * %lld, "
+               "(y1 - y0) * %lld, %lld);\n", (int)act, emit_data(e, n), ow * oc,
+               emit_data(e, n), ow * oc, ow, oc);
 }
 
-/* The merges: out = in0 OP in1, then out = out OP in_k; an average sums
- * and scales. Operands broadcast (rn_k_merge). */
-static void merge_code(Emitter *e, GNode *n) {
-    static const struct {
-        OpKind op;
-        const char *code;
-    } codes[] = {{OP_ADD, "RN_MERGE_ADD"}, {OP_SUBTRACT, "RN_MERGE_SUB"},
-                 {OP_MULTIPLY, "RN_MERGE_MUL"}, {OP_MAXIMUM, "RN_MERGE_MAX"},
-                 {OP_MINIMUM, "RN_MERGE_MIN"}, {OP_AVERAGE, "RN_MERGE_ADD"}};
-    const char *code = NULL;
-    for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++)
-        if (codes[k].op == n->op) code = codes[k].code;
-    if (!code) die("emit: %s is not a merge", n->name);
-    const char *y = emit_data(e, n), *out = hwc(e, &n->out);
-    for (int i = 1; i < n->nin; i++)
-        buf_printf(e->c, "    rn_k_merge(%s, %s, %s, %s, %s, %s, %s);\n", code,
-                   i == 1 ? emit_data(e, n->in[0]) : y,
-                   i == 1 ? hwc(e, &n->in[0]->out) : out,
-                   emit_data(e, n->in[i]), hwc(e, &n->in[i]->out), y, out);
-    if (n->op == OP_AVERAGE)
-        buf_printf(e->c, "    rn_k_scale(%s, %lld, %s);\n", y,
-                   (long long)shape_count(&n->out),
-                   emit_float(e, 1.0 / n->nin));
-}
-
-/* Layers with one call or a short loop: no row split. */
-static void simple_layer(Emitter *e, GNode *n, const char *fn) {
+/* SeparableConv2D: per block of rows, the depthwise conv (depthwise.c)
+ * into the layer's scratch, then the 1x1 conv with the bias. */
+static void separable_rows(Emitter *e, GNode *n, const char *fn) {
     Buf *c = e->c;
-    long long cnt = shape_count(&n->out), ch = chans(&n->out);
-    const char *y = emit_data(e, n), *x = emit_data(e, n->in[0]);
-    buf_printf(c, "static void %s(%s *m) {\n", fn, e->name);
-    switch (n->op) {
-    case OP_BATCHNORM:
-        buf_printf(c, "    rn_k_scale_shift(%s, %s, %lld, %lld, m->bn[%d], "
-                   "m->bn[%d]);\n", x, y, cnt / ch, ch, 2 * e->bnidx[n->id],
-                   2 * e->bnidx[n->id] + 1);
-        break;
-    case OP_ACTIVATION:
-        if (n->act == ACT_HARD_SIGMOID)
-            buf_printf(c, "    rn_k_hard_sigmoid(%s, %s, %lld, %s, %s);\n", x, y,
-                       cnt, emit_float(e, n->alpha), emit_float(e, n->beta));
-        else
-            buf_printf(c, "    rn_k_act(%d, %s, %s, %lld, %lld);\n", (int)n->act,
-                       x, y, cnt / ch, ch);
-        break;
-    case OP_SOFTMAX:
-        buf_printf(c, "    rn_k_act(%d, %s, %s, %lld, %lld);\n", (int)ACT_SOFTMAX,
-                   x, y, cnt / ch, ch);
-        break;
-    case OP_RELU:
-        buf_printf(c, "    rn_k_relu_layer(%s, %s, %lld, %d, %s, %s, %s);\n", x, y,
-                   cnt, n->has_max, emit_float(e, n->has_max ? n->max_value : 0),
-                   emit_float(e, n->negative_slope), emit_float(e, n->threshold));
-        break;
-    case OP_ELU:
-    case OP_LEAKY_RELU:
-        buf_printf(c, "    rn_k_%s(%s, %s, %lld, %s);\n",
-                   n->op == OP_ELU ? "elu" : "leaky_relu", x, y, cnt,
-                   emit_float(e, n->alpha));
-        break;
-    case OP_PRELU: {
-        int a = emit_weight(e, n, "alpha");
-        const int64_t *d = e->tensors[a].dims;
-        if (n->out.rank == 3)
-            buf_printf(c, "    rn_k_prelu(%s, %s, %lld, %lld, %lld, m->w[%d], %lld, "
-                       "%lld, %lld);\n", x, y, (long long)n->out.d[0],
-                       (long long)n->out.d[1], ch, a, (long long)d[0],
-                       (long long)d[1], (long long)d[2]);
-        else
-            buf_printf(c, "    rn_k_prelu(%s, %s, 1, 1, %lld, m->w[%d], 1, 1, %lld);\n",
-                       x, y, ch, a, (long long)d[0]);
-        break;
-    }
-    case OP_RESCALE:
-        buf_printf(c, "    rn_k_affine(%s, %s, %lld, %s, %s);\n", x, y, cnt,
-                   emit_float(e, n->scale), emit_float(e, n->offset));
-        break;
-    case OP_ADD:
-    case OP_SUBTRACT:
-    case OP_MULTIPLY:
-    case OP_MAXIMUM:
-    case OP_MINIMUM:
-    case OP_AVERAGE:
-        merge_code(e, n);
-        break;
-    case OP_GLOBAL_AVGPOOL:
-    case OP_GLOBAL_MAXPOOL: {
-        const Shape *is = emit_in_shape(n);
-        buf_printf(c, "    rn_k_global_pool(%d, %s, %s, %lld, %lld);\n",
-                   n->op == OP_GLOBAL_MAXPOOL, x, y,
-                   (long long)(is->d[0] * is->d[1]), ch);
-        break;
-    }
-    case OP_CONCAT: {
-        long long pix = cnt / ch, off = 0;
-        buf_printf(c, "    float *y = %s;\n", y);
-        buf_printf(c, "    for (long p = 0; p < %lld; p++) {\n", pix);
-        for (int i = 0; i < n->nin; i++) {
-            /* the operand's own shape: a flatten aliases its source's
-             * storage, but contributes its flat size */
-            long long ci = chans(&n->in[i]->out);
-            buf_printf(c, "        memcpy(y + p * %lld + %lld, %s + p * %lld, "
-                       "%lld * sizeof(float));\n", ch, off,
-                       emit_data(e, n->in[i]), ci, ci);
-            off += ci;
-        }
-        buf_printf(c, "    }\n");
-        break;
-    }
-    case OP_ZEROPAD: {
-        const Shape *is = emit_in_shape(n);
-        long long w = is->d[1], ow = n->out.d[1];
-        buf_printf(c, "    memset(%s, 0, %lld * sizeof(float));\n", y, cnt);
-        buf_printf(c, "    for (int iy = 0; iy < %lld; iy++)\n",
-                   (long long)is->d[0]);
-        buf_printf(c, "        memcpy(%s + ((long)(iy + %d) * %lld + %d) * %lld, "
-                   "%s + (long)iy * %lld, %lld * sizeof(float));\n", y,
-                   n->pad_t, ow, n->pad_l, ch, x, w * ch, w * ch);
-        break;
-    }
-    case OP_CROP: {
-        const Shape *is = emit_in_shape(n);
-        long long w = is->d[1], ow = n->out.d[1];
-        buf_printf(c, "    for (int oy = 0; oy < %lld; oy++)\n", (long long)n->out.d[0]);
-        buf_printf(c, "        memcpy(%s + (long)oy * %lld, %s + ((long)(oy + %d) * %lld "
-                   "+ %d) * %lld, %lld * sizeof(float));\n", y, ow * ch, x, n->pad_t, w,
-                   n->pad_l, ch, ow * ch);
-        break;
-    }
-    case OP_UPSAMPLE: {
-        const Shape *is = emit_in_shape(n);
-        if (n->interp == INTERP_NEAREST)
-            buf_printf(c, "    rn_k_upsample_nearest(%s, %lld, %lld, %lld, %d, %d, %s);\n",
-                       x, (long long)is->d[0], (long long)is->d[1], ch, n->kh, n->kw, y);
-        else
-            buf_printf(c, "    rn_k_resize_bilinear(%s, %lld, %lld, %lld, %lld, %lld, %d, "
-                       "%s);\n", x, (long long)is->d[0], (long long)is->d[1], ch,
-                       (long long)n->out.d[0], (long long)n->out.d[1],
-                       n->align_corners, y);
-        break;
-    }
-    case OP_CHANNEL_SHUFFLE:
-        buf_printf(c, "    rn_k_channel_shuffle(%s, %s, %lld, %lld, %d);\n", x, y,
-                   cnt / ch, ch, n->groups);
-        break;
-    case OP_CHANNEL_SLICE: {
-        long long cin = chans(&n->in[0]->out);
-        buf_printf(c, "    rn_k_copy_channels(%s + %lld, %lld, %s, %lld, %lld, %lld);\n",
-                   x, (long long)n->start, cin, y, ch, cnt / ch, ch);
-        break;
-    }
-    default:
-        die("emit: no code for %s", op_info[n->op].op);
-    }
+    const Shape *is = emit_in_shape(n);
+    long long ow = n->out.d[1], f = n->filters, cm = is->d[2] * n->multiplier;
+    int b = emit_weight(e, n, "bias");
+    const char *tmp = arena_printf(e->g->arena, "(m->arena + %lld)",
+                                   (long long)plan_scratch_offset(n));
+    buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn, e->name);
+    buf_printf(c, "    static const rn_dw d = {.ih = %d, .iw = %d, .c = %d, .oh = %d, "
+               ".ow = %d, .mult = %d,\n        .kh = %d, .kw = %d, .sh = %d, .sw = %d, "
+               ".dh = %d, .dw = %d, .pad_t = %d, .pad_l = %d,\n        .ldi = %d, "
+               ".ldo = %d, .act = 0};\n",
+               (int)is->d[0], (int)is->d[1], (int)is->d[2], (int)n->out.d[0], (int)ow,
+               n->multiplier, n->kh, n->kw, n->sh, n->sw, n->dh, n->dw, n->pad_t,
+               n->pad_l, (int)is->d[2], (int)cm);
+    buf_printf(c, "    float *y = %s + (long)y0 * %lld;\n    (void)w;\n",
+               emit_data(e, n), ow * f);
+    buf_printf(c, "    rn_dw_run(&d, %s, m->w[%d], (const float *)0, %s, y0, y1);\n",
+               emit_data(e, n->in[0]), emit_weight(e, n, "depthwise_kernel"), tmp);
+    buf_printf(c, "    rn_k_fill_bias((y1 - y0) * %lld, %lld, %s, y, %lld);\n", ow, f,
+               b < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", b), f);
+    buf_printf(c, "    rn_k_conv_tap((y1 - y0) * %lld, %lld, %lld, %s + (long)y0 * %lld, "
+               "%lld, m->w[%d], %lld, y, %lld);\n", ow, cm, f, tmp, ow * cm, cm,
+               emit_weight(e, n, "pointwise_kernel"), f, f);
+    rows_act(e, n);
+    buf_printf(c, "}\n");
+}
+
+/* Conv2DTranspose: runtime/deconv.c on its rn_deconv literal, the kernel
+ * packed at load. */
+static void deconv_rows(Emitter *e, GNode *n, const char *fn) {
+    Buf *c = e->c;
+    int b = emit_weight(e, n, "bias");
+    buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn, e->name);
+    buf_printf(c, "    (void)w;\n    rn_deconv_run(&%s_deconvs[%d], %s, m->w[%d], %s, %s, "
+               "y0, y1);\n", e->name, e->deconv[n->id], emit_data(e, n->in[0]),
+               emit_weight(e, n, "kernel"),
+               b < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", b),
+               emit_data(e, n));
+    rows_act(e, n);
     buf_printf(c, "}\n");
 }
 
@@ -628,7 +539,8 @@ static void emit_layer(Emitter *e, GNode *n, const char *fn) {
                        n->op == OP_RESCALE || node_is_merge(n) ||
                        n->op == OP_RELU || n->op == OP_ELU ||
                        n->op == OP_LEAKY_RELU || n->op == OP_SOFTMAX ||
-                       n->op == OP_PRELU;
+                       n->op == OP_PRELU || n->op == OP_LAYERNORM ||
+                       n->op == OP_NORMALIZATION;
     check_plan(e, n, elementwise);
     layer_comment(e, n);
     switch (n->op) {
@@ -651,8 +563,16 @@ static void emit_layer(Emitter *e, GNode *n, const char *fn) {
         dense_rows(e, n, fn);
         rows_layer(e, n, fn);
         break;
+    case OP_SEPARABLE_CONV2D:
+        separable_rows(e, n, fn);
+        rows_layer(e, n, fn);
+        break;
+    case OP_CONV2D_TRANSPOSE:
+        deconv_rows(e, n, fn);
+        rows_layer(e, n, fn);
+        break;
     default:
-        simple_layer(e, n, fn);
+        emit_simple_layer(e, n, fn);
         break;
     }
 }

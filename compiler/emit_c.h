@@ -31,6 +31,8 @@ typedef struct Emitter {
      * the folded-bias slot m->fb */
     int *conv, *prep, *pk, *fb;
     int nconv, nprep, npk, nfb;
+    int *deconv;          /* by node id: its M_deconvs entry, or -1 */
+    int ndeconv;
 } Emitter;
 
 /* emit_c.c */
@@ -46,6 +48,10 @@ int emit_pad_t(const GNode *n);      /* conv/depthwise padding, with a */
 int emit_pad_l(const GNode *n);      /* folded zeropad's (fold_zeropad.c) */
 Act emit_act(const GNode *n);       /* the activation its code applies last */
 const char *emit_bias(Emitter *e, const GNode *n); /* conv/depthwise bias */
+
+/* emit_simple.c: the layer function of a node that emit_c.c does not
+ * write itself (no windows, no row split). */
+void emit_simple_layer(Emitter *e, GNode *n, const char *fn);
 
 /* emit_api.c */
 void emit_collect(Emitter *e);          /* the tensor table and bn slots */

@@ -183,12 +183,6 @@ static bool equal(Elab *e, Value a, Value b, Loc loc) {
          kind_name(b.kind));
 }
 
-static bool want_bool(Elab *e, Value v, const char *what, Loc loc) {
-    if (v.kind != V_BOOL)
-        fail(e, loc, "%s must be true or false, got %s", what, describe(e, v));
-    return v.b;
-}
-
 static Value binary(Elab *e, const Ast *x) {
     AstOp op = x->op;
     Value a = eval(e, x->lhs);

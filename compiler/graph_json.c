@@ -66,6 +66,22 @@ static void attr_num(FILE *out, const char *k, double v, bool *first) {
     json_number(out, v);
 }
 
+/* A list of numbers, or null when v is NULL. */
+static void attr_list(FILE *out, const char *k, const double *v, int64_t n,
+                      bool *first) {
+    key(out, k, first);
+    if (!v) {
+        fputs("null", out);
+        return;
+    }
+    fputc('[', out);
+    for (int64_t i = 0; i < n; i++) {
+        if (i) fputs(", ", out);
+        json_number(out, v[i]);
+    }
+    fputc(']', out);
+}
+
 static void attr_pair(FILE *out, const char *k, int a, int b, bool *first) {
     key(out, k, first);
     fprintf(out, "[%d, %d]", a, b);
@@ -115,6 +131,25 @@ static void print_attrs(FILE *out, const GNode *n) {
         fputs(n->bias ? "true" : "false", out);
         attr_act(out, n, &first);
         break;
+    case OP_SEPARABLE_CONV2D:
+    case OP_CONV2D_TRANSPOSE:
+        attr_int(out, "filters", n->filters, &first);
+        if (n->op == OP_SEPARABLE_CONV2D)
+            attr_int(out, "multiplier", n->multiplier, &first);
+        attr_window(out, n, &first);
+        attr_pair(out, "dilation", n->dh, n->dw, &first);
+        attr_padding(out, n, &first);
+        if (n->op == OP_CONV2D_TRANSPOSE) {
+            /* as written (null: Keras's None); pads are resolved */
+            key(out, "output_padding", &first);
+            if (n->opad_given)
+                fprintf(out, "[%d, %d]", n->opad_h, n->opad_w);
+            else
+                fputs("null", out);
+        }
+        attr_bool(out, "bias", n->bias, &first);
+        attr_act(out, n, &first);
+        break;
     case OP_DENSE:
         attr_int(out, "units", n->filters, &first);
         key(out, "bias", &first);
@@ -122,8 +157,14 @@ static void print_attrs(FILE *out, const GNode *n) {
         attr_act(out, n, &first);
         break;
     case OP_BATCHNORM:
-        key(out, "epsilon", &first);
-        json_number(out, n->epsilon);
+    case OP_LAYERNORM:
+        attr_num(out, "epsilon", n->epsilon, &first);
+        attr_bool(out, "center", !n->no_center, &first);
+        attr_bool(out, "scale", !n->no_scale, &first);
+        break;
+    case OP_NORMALIZATION:
+        attr_list(out, "mean", n->norm_mean, n->norm_n, &first);
+        attr_list(out, "variance", n->norm_var, n->norm_n, &first);
         break;
     case OP_ACTIVATION:
         attr_act(out, n, &first);

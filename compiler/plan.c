@@ -16,8 +16,10 @@
  * live, so no code ever writes over its own input. Graph inputs stay in the
  * caller's buffer (arena_off = -1), and so do their aliases. Graph outputs
  * live to the end. A slice's arena_off is its concat's (the code adds the
- * channel offset). Placement is first-fit by offset, each buffer aligned
- * to 16 floats (64 bytes) for vector loads. */
+ * channel offset). A node with scratch (a separable conv's depthwise
+ * result) has it after its output, in the same buffer. Placement is
+ * first-fit by offset, each buffer aligned to 16 floats (64 bytes) for
+ * vector loads. */
 #include "rnc.h"
 
 #include <limits.h>
@@ -50,6 +52,18 @@ static int step(const GNode *n) {
 static bool writes(const GNode *n) {
     return n->op != OP_INPUT && !node_is_alias(n) && !n->absorbed_by &&
            !(n->op == OP_CONCAT && n->sliced);
+}
+
+static int64_t aligned(int64_t floats) {
+    return (floats + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+}
+
+int64_t plan_floats(const GNode *n) {
+    return aligned(shape_count(&n->out)) + aligned(n->scratch);
+}
+
+int64_t plan_scratch_offset(const GNode *n) {
+    return n->arena_off + aligned(shape_count(&n->out));
 }
 
 static int cmp_off(const void *a, const void *b) {
@@ -120,8 +134,7 @@ void plan_arena(Graph *g) {
             if (live[j]->end >= t) live[k++] = live[j];
         nlive = k;
         qsort(live, (size_t)nlive, sizeof *live, cmp_off);
-        int64_t size = shape_count(&v->out);
-        size = (size + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
+        int64_t size = plan_floats(v);
         int64_t off = 0;
         for (int j = 0; j < nlive; j++) {
             if (live[j]->off - off >= size) break; /* fits in the gap */

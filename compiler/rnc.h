@@ -202,9 +202,16 @@ typedef enum {
     X(CONV2D, "conv2d", "conv2d", "Conv2D")                              \
     X(DEPTHWISE_CONV2D, "depthwise_conv2d", "depthwise_conv2d",          \
       "DepthwiseConv2D")                                                 \
+    X(SEPARABLE_CONV2D, "separable_conv2d", "separable_conv2d",          \
+      "SeparableConv2D")                                                 \
+    X(CONV2D_TRANSPOSE, "conv2d_transpose", "conv2d_transpose",          \
+      "Conv2DTranspose")                                                 \
     X(DENSE, "dense", "dense", "Dense")                                  \
     X(BATCHNORM, "batchnorm", "batch_normalization",                     \
       "BatchNormalization")                                              \
+    X(LAYERNORM, "layernorm", "layer_normalization",                     \
+      "LayerNormalization")                                              \
+    X(NORMALIZATION, "normalization", "normalization", "Normalization")  \
     X(ACTIVATION, "activation", "activation", "Activation")              \
     X(RELU, "relu", "re_lu", "ReLU")                                     \
     X(ELU, "elu", "elu", "ELU")                                          \
@@ -278,8 +285,21 @@ struct GNode {
     /* attributes, by op:
      *  CONV2D:           filters, k*, s*, d*, pad*, groups, bias, act
      *  DEPTHWISE_CONV2D: multiplier, k*, s*, d*, pad*, bias, act
-     *  DENSE:            filters (= units), bias, act
-     *  BATCHNORM:        epsilon
+     *  SEPARABLE_CONV2D: filters, multiplier, k*, s*, d*, pad*, bias, act;
+     *                    scratch (its depthwise result)
+     *  CONV2D_TRANSPOSE: filters, k*, s*, d*, pad*, opad_*, bias, act:
+     *                    output pixel o = i*s + k*d - pad_t (pad_l); the
+     *                    size as Keras's deconv_output_length gives (SAME,
+     *                    VALID, output_padding opad_* when opad_given) or
+     *                    PyTorch's (explicit pads); pad_b/pad_r resolved
+     *                    to PyTorch's terms (what the output passes beyond
+     *                    is output padding)
+     *  DENSE:            filters (= units), bias, act; on [H, W, C] it acts
+     *                    on C at every pixel
+     *  BATCHNORM:        epsilon, no_center, no_scale
+     *  LAYERNORM:        epsilon, no_center, no_scale
+     *  NORMALIZATION:    norm_mean, norm_var (constants of norm_n values,
+     *                    1 or C) or, when NULL, weights
      *  ACTIVATION:       act; alpha, beta (hard_sigmoid only)
      *  RELU:             has_max, max_value, negative_slope, threshold
      *  ELU, LEAKY_RELU:  alpha
@@ -304,11 +324,20 @@ struct GNode {
     PadMode padding;
     int pad_t, pad_b, pad_l, pad_r; /* resolved by shape_infer for SAME */
     int groups, multiplier;
+    int opad_h, opad_w; /* CONV2D_TRANSPOSE's output padding as written */
+    bool opad_given;  /* ... given (else Keras's None) */
+    int64_t scratch;  /* floats of working space after the output in its
+                         arena slot (separable: the depthwise result) */
     bool bias;
     bool frozen;      /* trainable=false (or inside a frozen group): its
                          parameters count as non-trainable */
     Act act;
     double epsilon, scale, offset, rate;
+    bool no_center, no_scale; /* BATCHNORM, LAYERNORM: Keras's
+                                 center=False (no beta), scale=False (no
+                                 gamma) */
+    const double *norm_mean, *norm_var; /* NORMALIZATION's constants */
+    int64_t norm_n;
     double alpha, beta;
     bool has_max;     /* RELU: max_value given (else no upper clip) */
     double max_value, negative_slope, threshold;
@@ -509,6 +538,10 @@ GNode *pass_exec(GNode *v);
  * node absorbed by a fusion pass has its absorber's buffer, and a concat
  * slice's producer writes into the concat's. */
 void plan_arena(Graph *g);
+/* Floats of n's buffer: its output, then its scratch, each aligned. */
+int64_t plan_floats(const GNode *n);
+/* Where n's scratch starts in the arena (after plan_arena). */
+int64_t plan_scratch_offset(const GNode *n);
 
 /* ------------------------------------------------------------ summary.c */
 

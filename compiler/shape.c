@@ -242,26 +242,116 @@ static bool infer_conv(GNode *n, const Shape *in, char *err, size_t errlen) {
     return true;
 }
 
+/* Dense on [N], or on the last axis of [H, W, C] at every pixel. */
 static bool infer_dense(GNode *n, const Shape *in, char *err, size_t errlen) {
-    if (in->rank != 1) {
-        char s[96];
-        shape_format(in, s, sizeof s);
-        return fail(n, err, errlen,
-                    "needs a flat input (None, N), got %s; use flatten or a "
-                    "global pool first", s);
-    }
     if (n->filters < 1)
         return fail(n, err, errlen, "units must be positive, got %lld",
                     (long long)n->filters);
-    n->out = (Shape){1, {n->filters}};
+    int64_t c = in->d[in->rank - 1];
+    n->out = *in;
+    n->out.d[in->rank - 1] = n->filters;
     if (!size_ok(n, &n->out, err, errlen)) return false;
     int64_t k, p;
-    if (!mul_ok(in->d[0], n->filters, &k) || k > MAX_FLOATS)
+    if (!mul_ok(c, n->filters, &k) || k > MAX_FLOATS)
         return fail(n, err, errlen, "kernel is over 2 GiB as float32");
     if (!add_ok(k, n->bias ? n->filters : 0, &p))
         return fail(n, err, errlen, "too many parameters");
     n->params = n->trainable = p;
-    n->macs = k;
+    if (!mul_ok(k, shape_count(in) / c, &n->macs))
+        return fail(n, err, errlen, "too many multiply-accumulates");
+    return true;
+}
+
+/* SeparableConv2D: a depthwise conv (multiplier) then a 1x1 conv. */
+static bool infer_separable(GNode *n, const Shape *in, char *err,
+                            size_t errlen) {
+    int64_t hw[2], cm, dk, pk, p, per_pixel, pix;
+    if (!window_shape(n, in, false, hw, err, errlen)) return false;
+    if (n->filters < 1 || n->multiplier < 1)
+        return fail(n, err, errlen, "filters and multiplier must be positive");
+    if (!mul_ok(in->d[2], n->multiplier, &cm) || cm > MAX_FLOATS)
+        return fail(n, err, errlen, "too many depthwise channels");
+    n->out = (Shape){3, {hw[0], hw[1], n->filters}};
+    Shape mid = {3, {hw[0], hw[1], cm}};
+    if (!size_ok(n, &n->out, err, errlen) || !size_ok(n, &mid, err, errlen))
+        return false;
+    n->scratch = shape_count(&mid);
+    int64_t f1[3] = {n->kh, n->kw, cm}, f2[2] = {cm, n->filters};
+    if ((dk = product(3, f1)) < 0 || dk > MAX_FLOATS ||
+        (pk = product(2, f2)) < 0 || pk > MAX_FLOATS)
+        return fail(n, err, errlen, "kernel is over 2 GiB as float32");
+    if (!add_ok(dk, pk, &p) || !add_ok(p, n->bias ? n->filters : 0, &p))
+        return fail(n, err, errlen, "too many parameters");
+    n->params = n->trainable = p;
+    pix = hw[0] * hw[1];
+    if (!add_ok(dk, pk, &per_pixel) || !mul_ok(pix, per_pixel, &n->macs))
+        return fail(n, err, errlen, "too many multiply-accumulates");
+    return true;
+}
+
+/* One axis of Conv2DTranspose: the output size and the padding before
+ * (*lo) and after (*hi), from op, the output padding as written. VALID
+ * and SAME follow Keras's deconv_output_length and TensorFlow's padding of
+ * the conv it transposes; explicit pads are PyTorch's ConvTranspose2d's. */
+static bool deconv_axis(GNode *n, int64_t in, int k, int s, int d, int *lo,
+                        int *hi, int op, int64_t *out, char *err,
+                        size_t errlen) {
+    int64_t ek = (int64_t)(k - 1) * d + 1, span = (in - 1) * s + ek, len;
+    if (n->opad_given && n->padding != PAD_EXPLICIT && op >= s)
+        return fail(n, err, errlen, "output_padding %d must be smaller than "
+                    "the stride %d", op, s);
+    if (n->opad_given && n->padding == PAD_EXPLICIT && op >= s && op >= d)
+        return fail(n, err, errlen, "output_padding %d must be smaller than "
+                    "the stride %d or the dilation %d", op, s, d);
+    if (n->padding == PAD_EXPLICIT) {
+        *out = span - *lo - *hi + op;
+        if (*out < 1)
+            return fail(n, err, errlen, "padding [%d, %d] leaves no output",
+                        *lo, *hi);
+        return true;
+    }
+    if (n->padding == PAD_VALID) {
+        len = n->opad_given ? span + op : in * s + (ek > s ? ek - s : 0);
+        *lo = 0;
+    } else {
+        len = n->opad_given ? span - 2 * (ek / 2) + op : in * s;
+        int64_t total = span - len > 0 ? span - len : 0;
+        *lo = (int)(total / 2);
+        if ((len + s - 1) / s != in) /* TensorFlow refuses it too */
+            return fail(n, err, errlen, "padding=same with output_padding %d "
+                        "gives an output of %lld, which a stride-%d SAME conv "
+                        "would not take back to %lld", op, (long long)len, s,
+                        (long long)in);
+    }
+    /* PyTorch's terms: the padding after; what passes span - lo is
+     * output padding (zeros, then the bias) */
+    *hi = span - *lo - len > 0 ? (int)(span - *lo - len) : 0;
+    *out = len;
+    return true;
+}
+
+static bool infer_deconv(GNode *n, const Shape *in, char *err,
+                         size_t errlen) {
+    int64_t hw[2];
+    if (n->dh == 0) n->dh = 1;
+    if (n->dw == 0) n->dw = 1;
+    if (n->filters < 1)
+        return fail(n, err, errlen, "filters must be positive");
+    if (!deconv_axis(n, in->d[0], n->kh, n->sh, n->dh, &n->pad_t, &n->pad_b,
+                     n->opad_h, &hw[0], err, errlen) ||
+        !deconv_axis(n, in->d[1], n->kw, n->sw, n->dw, &n->pad_l, &n->pad_r,
+                     n->opad_w, &hw[1], err, errlen))
+        return false;
+    n->out = (Shape){3, {hw[0], hw[1], n->filters}};
+    if (!size_ok(n, &n->out, err, errlen)) return false;
+    int64_t f[4] = {n->kh, n->kw, n->filters, in->d[2]}, k, p;
+    if ((k = product(4, f)) < 0 || k > MAX_FLOATS)
+        return fail(n, err, errlen, "kernel is over 2 GiB as float32");
+    if (!add_ok(k, n->bias ? n->filters : 0, &p))
+        return fail(n, err, errlen, "too many parameters");
+    n->params = n->trainable = p;
+    if (!mul_ok(k, in->d[0] * in->d[1], &n->macs)) /* every input pixel */
+        return fail(n, err, errlen, "too many multiply-accumulates");
     return true;
 }
 
@@ -346,6 +436,7 @@ bool shape_infer(GNode *n, char *err, size_t errlen) {
 }
 
 static bool infer(GNode *n, char *err, size_t errlen) {
+    n->scratch = 0;
     if (n->op == OP_INPUT) {
         if (n->out.rank != 1 && n->out.rank != 3)
             return fail(n, err, errlen, "an input is [H, W, C] or [N]");
@@ -363,13 +454,31 @@ static bool infer(GNode *n, char *err, size_t errlen) {
     case OP_DEPTHWISE_CONV2D:
         return need_image(n, n->in[0], err, errlen) &&
                infer_conv(n, in, err, errlen);
+    case OP_SEPARABLE_CONV2D:
+        return need_image(n, n->in[0], err, errlen) &&
+               infer_separable(n, in, err, errlen);
+    case OP_CONV2D_TRANSPOSE:
+        return need_image(n, n->in[0], err, errlen) &&
+               infer_deconv(n, in, err, errlen);
     case OP_DENSE:
         return infer_dense(n, in, err, errlen);
-    case OP_BATCHNORM: {
+    case OP_BATCHNORM:
+    case OP_LAYERNORM: {
+        /* channels are below 2^29: no overflow */
+        int64_t c = in->d[in->rank - 1], learnt = !n->no_center + !n->no_scale;
+        n->out = *in;
+        n->params = (learnt + (n->op == OP_BATCHNORM ? 2 : 0)) * c;
+        n->trainable = learnt * c; /* gamma, beta; moving mean/var are not */
+        return true;
+    }
+    case OP_NORMALIZATION: {
         int64_t c = in->d[in->rank - 1];
         n->out = *in;
-        n->params = 4 * c; /* channels are below 2^29: no overflow */
-        n->trainable = 2 * c; /* gamma, beta; moving mean/var are not */
+        if (n->norm_mean && n->norm_n != 1 && n->norm_n != c)
+            return fail(n, err, errlen, "mean and variance have %lld values "
+                        "for %lld channels", (long long)n->norm_n,
+                        (long long)c);
+        if (!n->norm_mean) n->params = 2 * c + 1; /* mean, variance, count */
         return true;
     }
     case OP_ACTIVATION:
@@ -505,15 +614,39 @@ int node_weights(const GNode *n, WeightSpec out[MAX_WEIGHTS]) {
         if (n->bias) out[k++] = (WeightSpec){"bias", 1, {n->out.d[2]}, true};
         break;
     case OP_DENSE:
-        out[k++] = (WeightSpec){"kernel", 2, {in->d[0], n->filters}, true};
+        out[k++] = (WeightSpec){"kernel", 2, {in->d[in->rank - 1], n->filters},
+                                true};
         if (n->bias) out[k++] = (WeightSpec){"bias", 1, {n->filters}, true};
         break;
-    case OP_BATCHNORM: {
+    case OP_SEPARABLE_CONV2D:
+        out[k++] = (WeightSpec){"depthwise_kernel", 4,
+                                {n->kh, n->kw, in->d[2], n->multiplier}, true};
+        out[k++] = (WeightSpec){"pointwise_kernel", 4,
+                                {1, 1, in->d[2] * n->multiplier, n->filters},
+                                true};
+        if (n->bias) out[k++] = (WeightSpec){"bias", 1, {n->filters}, true};
+        break;
+    case OP_CONV2D_TRANSPOSE: /* Keras's layout: [kh, kw, filters, cin] */
+        out[k++] = (WeightSpec){"kernel", 4,
+                                {n->kh, n->kw, n->filters, in->d[2]}, true};
+        if (n->bias) out[k++] = (WeightSpec){"bias", 1, {n->filters}, true};
+        break;
+    case OP_BATCHNORM:
+    case OP_LAYERNORM: {
         int64_t c = in->d[in->rank - 1];
-        out[k++] = (WeightSpec){"gamma", 1, {c}, true};
-        out[k++] = (WeightSpec){"beta", 1, {c}, true};
+        if (!n->no_scale) out[k++] = (WeightSpec){"gamma", 1, {c}, true};
+        if (!n->no_center) out[k++] = (WeightSpec){"beta", 1, {c}, true};
+        if (n->op == OP_LAYERNORM) break;
         out[k++] = (WeightSpec){"moving_mean", 1, {c}, false};
         out[k++] = (WeightSpec){"moving_variance", 1, {c}, false};
+        break;
+    }
+    case OP_NORMALIZATION: {
+        int64_t c = in->d[in->rank - 1];
+        if (n->norm_mean) break; /* constants */
+        out[k++] = (WeightSpec){"mean", 1, {c}, false};
+        out[k++] = (WeightSpec){"variance", 1, {c}, false};
+        out[k++] = (WeightSpec){"count", 0, {0}, false};
         break;
     }
     case OP_PRELU: {

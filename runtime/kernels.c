@@ -392,10 +392,34 @@ void rn_k_scale_shift(const float *in, float *out, rn_i64 npix, int c,
 void rn_k_bn_fold(int c, const float *gamma, const float *beta,
                   const float *mean, const float *var, double eps,
                   float *scale, float *shift) {
+    rn_k_bn_fold_bias(c, gamma, beta, mean, var, eps, NULL, scale, shift);
+}
+
+void rn_k_layernorm(const float *in, float *out, rn_i64 npix, int c,
+                    double eps, const float *gamma, const float *beta) {
+    for (rn_i64 p = 0; p < npix; p++) {
+        const float *x = in + p * c;
+        float *y = out + p * c;
+        double sum = 0, sq = 0;
+        for (int ch = 0; ch < c; ch++) sum += x[ch];
+        double mean = sum / c;
+        for (int ch = 0; ch < c; ch++) sq += (x[ch] - mean) * (x[ch] - mean);
+        float m = (float)mean, inv = (float)(1.0 / sqrt(sq / c + eps));
+        for (int ch = 0; ch < c; ch++) {
+            float v = (x[ch] - m) * inv;
+            if (gamma) v *= gamma[ch];
+            if (beta) v += beta[ch];
+            y[ch] = v;
+        }
+    }
+}
+
+void rn_k_normalize(const float *in, float *out, rn_i64 npix, int c,
+                    const float *mean, const float *var) {
     for (int ch = 0; ch < c; ch++) {
-        double s = (double)gamma[ch] / sqrt((double)var[ch] + eps);
-        scale[ch] = (float)s;
-        shift[ch] = (float)((double)beta[ch] - (double)mean[ch] * s);
+        double sd = sqrt((double)var[ch]);
+        float m = mean[ch], inv = (float)(1.0 / (sd > 1e-7 ? sd : 1e-7));
+        for (rn_i64 p = 0; p < npix; p++) out[p * c + ch] = (in[p * c + ch] - m) * inv;
     }
 }
 
@@ -526,15 +550,17 @@ void rn_k_copy_channels(const float *in, int ldi, float *out, int ldo,
 
 /* A batchnorm folded into the layer before it, in double:
  * scale = gamma / sqrt(var + eps), shift = beta + (bias - mean) * scale
- * (bias may be NULL: zero). */
+ * (bias, gamma, beta may be NULL: 0, 1, 0). */
 void rn_k_bn_fold_bias(int c, const float *gamma, const float *beta,
                        const float *mean, const float *var, double eps,
                        const float *bias, float *scale, float *shift) {
     for (int ch = 0; ch < c; ch++) {
-        double s = (double)gamma[ch] / sqrt((double)var[ch] + eps);
+        double g = gamma ? (double)gamma[ch] : 1.0;
+        double s = g / sqrt((double)var[ch] + eps);
         double b = bias ? (double)bias[ch] : 0.0;
+        double bt = beta ? (double)beta[ch] : 0.0;
         scale[ch] = (float)s;
-        shift[ch] = (float)((double)beta[ch] + (b - (double)mean[ch]) * s);
+        shift[ch] = (float)(bt + (b - (double)mean[ch]) * s);
     }
 }
 

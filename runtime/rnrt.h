@@ -180,10 +180,19 @@ void rn_k_global_pool(int is_max, const float *in, float *out, rn_i64 npix,
 void rn_k_scale_shift(const float *in, float *out, rn_i64 npix, int c,
                       const float *scale, const float *shift);
 /* Folds batchnorm statistics in double: scale = gamma / sqrt(var + eps),
- * shift = beta - mean * scale. */
+ * shift = beta - mean * scale; gamma or beta NULL (Keras's scale=False,
+ * center=False) are 1 and 0. */
 void rn_k_bn_fold(int c, const float *gamma, const float *beta,
                   const float *mean, const float *var, double eps,
                   float *scale, float *shift);
+/* LayerNormalization over each pixel's c channels: (x - mean) /
+ * sqrt(var + eps) * gamma + beta, biased variance, in double; gamma and
+ * beta may be NULL. */
+void rn_k_layernorm(const float *in, float *out, rn_i64 npix, int c,
+                    double eps, const float *gamma, const float *beta);
+/* Keras's Normalization: (x - mean[ch]) / max(sqrt(var[ch]), 1e-7). */
+void rn_k_normalize(const float *in, float *out, rn_i64 npix, int c,
+                    const float *mean, const float *var);
 /* out = in * scale + offset (rescale); out = a + b (residual add). */
 void rn_k_affine(const float *in, float *out, rn_i64 n, float scale,
                  float offset);
@@ -220,7 +229,7 @@ void rn_k_copy_channels(const float *in, int ldi, float *out, int ldo,
                         rn_i64 npix, int n);
 /* A batchnorm folded into the conv before it (compiler/passes/), in
  * double: scale = gamma / sqrt(var + eps), shift = beta + (bias - mean) *
- * scale; bias may be NULL (zero). */
+ * scale; bias, gamma and beta may be NULL (0, 1 and 0). */
 void rn_k_bn_fold_bias(int c, const float *gamma, const float *beta,
                        const float *mean, const float *var, double eps,
                        const float *bias, float *scale, float *shift);
@@ -294,6 +303,24 @@ typedef struct rn_dw {
 } rn_dw;
 void rn_dw_run(const rn_dw *d, const float *in, const float *w,
                const float *bias, float *out, int y0, int y1);
+
+/* ----------------------------------------------------------- deconv.c */
+/* Transposed convolution (Conv2DTranspose), NHWC: input pixel (iy, ix)
+ * under tap (ky, kx) adds into output pixel (iy*sh + ky*dh - pad_t,
+ * ix*sw + kx*dw - pad_l), then bias. Generated code fills an rn_deconv
+ * with literals; the weights are packed once at load and the output rows
+ * [y0, y1) split over threads. */
+typedef struct rn_deconv {
+    int ih, iw, cin;   /* input */
+    int oh, ow, cout;  /* output */
+    int kh, kw, sh, sw, dh, dw;
+    int pad_t, pad_l;  /* output positions cut before the first */
+} rn_deconv;
+/* Keras's kernel [kh][kw][cout][cin] -> [kh][kw][cin][cout] (as many
+ * floats). */
+void rn_deconv_pack(const rn_deconv *d, const float *kernel, float *packed);
+void rn_deconv_run(const rn_deconv *d, const float *in, const float *packed,
+                   const float *bias, float *out, int y0, int y1);
 
 #ifdef __cplusplus
 }

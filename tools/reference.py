@@ -191,21 +191,111 @@ def depthwise_conv2d(node, x, w):
     return activation(y, a["act"])
 
 
-def dense(node, x, w):
-    a = node["attrs"]
-    p = node["path"]
-    y = x @ w[p + ".kernel"]  # [1, in] @ [in, units]
+def separable_conv2d(node, x, w):
+    # Keras's SeparableConv2D: the depthwise conv, then a 1x1 conv
+    a, p = node["attrs"], node["path"]
+    k = w[p + ".depthwise_kernel"]  # [kh, kw, cin, mult]
+    kh, kw, cin, mult = k.shape
+    kt = k.reshape(kh, kw, cin * mult).permute(2, 0, 1).unsqueeze(1)
+    y = F.conv2d(pad_nchw(nchw(x), resolve_pads(node, x)), kt,
+                 stride=tuple(a["stride"]), dilation=tuple(a["dilation"]),
+                 groups=cin)
+    y = nhwc(F.conv2d(y, w[p + ".pointwise_kernel"].permute(3, 2, 0, 1)))
     if a["bias"]:
         y = y + w[p + ".bias"]
     return activation(y, a["act"])
+
+
+def deconv_axis(mode, size, k, s, d, op, lo, hi):
+    """Output length and the positions cut before it: Keras's
+    deconv_output_length (keras/utils/conv_utils.py) and the padding
+    TensorFlow gives the conv it transposes (conv2d_backprop_input), or
+    PyTorch's ConvTranspose2d for explicit pads."""
+    ek = (k - 1) * d + 1
+    if mode == "explicit":
+        return (size - 1) * s + ek - lo - hi + (op or 0), lo
+    if op is None:
+        length = size * s + max(ek - s, 0) if mode == "valid" else size * s
+    else:
+        pad = ek // 2 if mode == "same" else 0
+        length = (size - 1) * s + ek - 2 * pad + op
+    if mode == "valid":
+        return length, 0
+    total = max((size - 1) * s + ek - length, 0)
+    return length, total // 2
+
+
+def conv2d_transpose(node, x, w):
+    a, p = node["attrs"], node["path"]
+    (kh, kw), (sh, sw), (dh, dw) = a["kernel"], a["stride"], a["dilation"]
+    t, b, l, r = a["pads"]
+    op = a["output_padding"] or [None, None]
+    oh, top = deconv_axis(a["padding"], x.shape[1], kh, sh, dh, op[0], t, b)
+    ow, left = deconv_axis(a["padding"], x.shape[2], kw, sw, dw, op[1], l, r)
+    if (top, left) != (t, l):
+        raise RefError(f"node {node['id']}: pads before should be "
+                       f"{[top, left]}, rnc resolved {[t, l]}")
+    # Keras [kh, kw, filters, cin] -> torch [cin, filters, kh, kw]
+    k = w[p + ".kernel"].permute(3, 2, 0, 1)
+    xs = nchw(x)
+    opad = [o or 0 for o in op]
+    if (a["padding"] == "explicit" and t == b and l == r and
+            opad[0] < max(sh, dh) and opad[1] < max(sw, dw)):
+        y = F.conv_transpose2d(xs, k, stride=(sh, sw), padding=(t, l),
+                               output_padding=tuple(opad), dilation=(dh, dw))
+    else:
+        # every output position, then the window [top, top + oh) of it
+        full = F.conv_transpose2d(xs, k, stride=(sh, sw), dilation=(dh, dw))
+        full = F.pad(full, (0, max(left + ow - full.shape[3], 0),
+                            0, max(top + oh - full.shape[2], 0)))
+        y = full[:, :, top:top + oh, left:left + ow]
+    y = nhwc(y)
+    if a["bias"]:
+        y = y + w[p + ".bias"]
+    return activation(y, a["act"])
+
+
+def dense(node, x, w):
+    a = node["attrs"]
+    p = node["path"]
+    y = x @ w[p + ".kernel"]  # [..., in] @ [in, units], at every pixel
+    if a["bias"]:
+        y = y + w[p + ".bias"]
+    return activation(y, a["act"])
+
+
+def gamma_beta(node, w):
+    """gamma and beta, or 1 and 0 where Keras's scale/center drop them."""
+    a, p = node["attrs"], node["path"]
+    gamma = w[p + ".gamma"] if a["scale"] else 1.0
+    beta = w[p + ".beta"] if a["center"] else 0.0
+    return gamma, beta
 
 
 def batchnorm(node, x, w):
     p = node["path"]
     eps = node["attrs"]["epsilon"]
     mean, var = w[p + ".moving_mean"], w[p + ".moving_variance"]
-    gamma, beta = w[p + ".gamma"], w[p + ".beta"]
+    gamma, beta = gamma_beta(node, w)
     return (x - mean) / torch.sqrt(var + eps) * gamma + beta
+
+
+def layernorm(node, x, w):
+    # Keras's LayerNormalization over the last axis: biased variance
+    gamma, beta = gamma_beta(node, w)
+    c = x.shape[-1]
+    return F.layer_norm(x, (c,), eps=node["attrs"]["epsilon"]) * gamma + beta
+
+
+def normalization(node, x, w):
+    # Keras's Normalization: (x - mean) / max(sqrt(variance), 1e-7)
+    a, p = node["attrs"], node["path"]
+    if a["mean"] is None:
+        mean, var = w[p + ".mean"], w[p + ".variance"]
+    else:
+        mean = torch.tensor(a["mean"], dtype=DT)
+        var = torch.tensor(a["variance"], dtype=DT)
+    return (x - mean) / torch.clamp(torch.sqrt(var), min=1e-7)
 
 
 def pool_out(size, k, s, lo, hi, ceil):
@@ -312,10 +402,18 @@ def evaluate(graph, w, inputs):
             y = conv2d(node, x, w)
         elif op == "depthwise_conv2d":
             y = depthwise_conv2d(node, x, w)
+        elif op == "separable_conv2d":
+            y = separable_conv2d(node, x, w)
+        elif op == "conv2d_transpose":
+            y = conv2d_transpose(node, x, w)
         elif op == "dense":
             y = dense(node, x, w)
         elif op == "batchnorm":
             y = batchnorm(node, x, w)
+        elif op == "layernorm":
+            y = layernorm(node, x, w)
+        elif op == "normalization":
+            y = normalization(node, x, w)
         elif op == "activation":
             if a["act"] == "hard_sigmoid":
                 y = hard_sigmoid(x, a["alpha"], a["beta"])

@@ -252,6 +252,66 @@ def main():
         check(f"channel_shuffle {g}",
               run("channel_shuffle", {"groups": g}, x, {}, want.shape), want)
 
+    # conv2d_transpose as a scatter: input (i, j) under tap (a, b) adds into
+    # output (i*s + a*d - top, j*s + b*d - left); valid, same and explicit,
+    # with and without output_padding; separable as depthwise then 1x1
+    t = 0
+    for h, w in [(3, 4), (5, 5), (1, 2)]:
+        for k, st, d in [((3, 3), (2, 2), (1, 1)), ((2, 3), (3, 2), (1, 1)),
+                         ((3, 3), (1, 1), (2, 2)), ((4, 4), (2, 2), (1, 1)),
+                         ((1, 1), (3, 3), (1, 1))]:
+            for mode, pads, op in [("valid", None, None), ("same", None, None),
+                                   ("valid", None, [1, 0]), ("same", None, [1, 1]),
+                                   ("explicit", [1, 1, 1, 1], [1, 1]),
+                                   ("explicit", [0, 1, 2, 0], None),
+                                   ("explicit", [1, 1, 0, 0], [0, 1])]:
+                if op and (op[0] >= max(st[0], d[0]) or op[1] >= max(st[1], d[1])
+                           or (mode != "explicit" and (op[0] >= st[0] or op[1] >= st[1]))):
+                    continue
+                p4 = pads or [0, 0, 0, 0]
+                oh, top = reference.deconv_axis(mode, h, k[0], st[0], d[0],
+                                                op and op[0], p4[0], p4[1])
+                ow, left = reference.deconv_axis(mode, w, k[1], st[1], d[1],
+                                                 op and op[1], p4[2], p4[3])
+                if oh < 1 or ow < 1:
+                    continue
+                if mode == "same" and -(-oh // st[0]) != h:
+                    continue  # TensorFlow refuses these
+                x = rng.uniform(-1, 1, (h, w, 3))
+                kern = rng.uniform(-1, 1, (k[0], k[1], 2, 3))  # [kh, kw, f, cin]
+                want = np.zeros((oh, ow, 2))
+                for i in range(h):
+                    for j in range(w):
+                        for a in range(k[0]):
+                            for b in range(k[1]):
+                                yo, xo = i * st[0] + a * d[0] - top, j * st[1] + b * d[1] - left
+                                if 0 <= yo < oh and 0 <= xo < ow:
+                                    want[yo, xo] += kern[a, b] @ x[i, j]
+                span_h = (h - 1) * st[0] + (k[0] - 1) * d[0] + 1
+                span_w = (w - 1) * st[1] + (k[1] - 1) * d[1] + 1
+                res = [top, max(span_h - top - oh, 0), left, max(span_w - left - ow, 0)]
+                attrs = {"filters": 2, "kernel": list(k), "stride": list(st),
+                         "dilation": list(d), "padding": mode,
+                         "pads": pads or res, "output_padding": op,
+                         "bias": False, "act": "none"}
+                t += 1
+                check(f"conv2d_transpose {h}x{w} k{k} s{st} d{d} {mode} {pads} {op}",
+                      run("conv2d_transpose", attrs, x, {"kernel": kern},
+                          want.shape), want)
+    x = rng.uniform(-1, 1, (6, 5, 3))
+    dk = rng.uniform(-1, 1, (3, 3, 3, 2))
+    pk = rng.uniform(-1, 1, (1, 1, 6, 4))
+    mid = loop_conv(x, dk, (2, 1), (1, 1), [1, 1, 0, 1], 3, depthwise=True)
+    want = mid @ pk[0, 0]
+    attrs = {"filters": 4, "multiplier": 2, "kernel": [3, 3], "stride": [2, 1],
+             "dilation": [1, 1], "padding": "explicit", "pads": [1, 1, 0, 1],
+             "bias": False, "act": "none"}
+    check("separable_conv2d", run("separable_conv2d", attrs, x,
+                                  {"depthwise_kernel": dk, "pointwise_kernel": pk},
+                                  want.shape), want)
+    if t < 40:
+        check(f"only {t} conv2d_transpose cases", np.zeros(1), np.ones(1))
+
     # dense with its [in, units] kernel, flatten in NHWC order, softmax
     x = rng.uniform(-1, 1, (3, 2, 5))
     flat = np.array([x[i, j, c] for i in range(3) for j in range(2)
@@ -269,10 +329,17 @@ def main():
     want = np.array([[[(x[i, j, c] - mean[c]) / math.sqrt(var[c] + 0.01)
                        * gamma[c] + beta[c] for c in range(5)]
                       for j in range(2)] for i in range(3)])
-    check("batchnorm", run("batchnorm", {"epsilon": 0.01}, x,
+    check("batchnorm", run("batchnorm", {"epsilon": 0.01, "center": True,
+                                         "scale": True}, x,
                            {"moving_mean": mean, "moving_variance": var,
                             "gamma": gamma, "beta": beta}, [3, 2, 5]), want)
+    mu = x.mean(axis=2, keepdims=True)
+    sd = np.sqrt(((x - mu) ** 2).mean(axis=2, keepdims=True) + 0.001)
+    check("layernorm", run("layernorm", {"epsilon": 0.001, "center": True,
+                                         "scale": False}, x, {"beta": beta},
+                           [3, 2, 5]), (x - mu) / sd + beta)
     print(f"reference_selftest: {n} window cases, {m} pooling option cases, "
+          f"{t} conv2d_transpose cases, "
           f"{failures} failures")
     return 1 if failures or n < 40 or m < 100 else 0
 

@@ -6,16 +6,20 @@
  * The program is a random graph over one or two inputs (an image and
  * sometimes a flat one): convolutions with random kernels, strides,
  * dilations, groups and paddings (valid, same, explicit symmetric and
- * asymmetric), depthwise convolutions with multipliers, batchnorm, every
- * activation word and the activation layers with arguments (ReLU, ELU,
- * LeakyReLU, hard_sigmoid, PReLU), merges that broadcast (add, subtract,
- * multiply, maximum, minimum, average, a - b, a * b), reshape, crop,
- * upsample, channel_shuffle and channel_slice, max/avg pools (ceil_mode, count_include_pad) with padding, zeropad, rescale, dropout,
- * residual adds and channel concats of branches, global pools (keepdims), flatten and
- * dense heads, and every tensor that nothing reads as an output. The
- * generator tracks shapes itself (TensorFlow's rules) only to stay valid
- * and small: every tensor under 16x16x24, so that a program runs in
- * milliseconds. The same seed gives the same program. */
+ * asymmetric); depthwise and separable convolutions with multipliers;
+ * transposed convolutions (valid, same, explicit pads, output_padding,
+ * strides and dilation); batchnorm (center and scale false), layernorm,
+ * normalization (weights or constants); every activation word and the
+ * activation layers with arguments (ReLU, ELU, LeakyReLU, hard_sigmoid,
+ * PReLU); merges that broadcast (add, subtract, multiply, maximum,
+ * minimum, average, a - b, a * b); reshape, crop, upsample,
+ * channel_shuffle and channel_slice; max/avg pools with padding,
+ * ceil_mode and count_include_pad; zeropad, rescale, dropout, residual
+ * adds and channel concats of branches; global pools (keepdims), flatten,
+ * dense heads and dense on images; and every tensor that nothing reads as
+ * an output. The generator tracks shapes itself (TensorFlow's rules)
+ * only to stay valid and small: every tensor under 16x16x24, so that a
+ * program runs in milliseconds. The same seed gives the same program. */
 #include <inttypes.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -219,6 +223,61 @@ static int ceil_size(int in, int k, int s, int lo, int hi) {
     return (out - 1) * s >= in + lo ? out - 1 : out;
 }
 
+/* separable_conv2d over a drawn window, with a multiplier. */
+static int separable(int x) {
+    Tensor *in = &t[x];
+    Window w;
+    int oh, ow;
+    char args[160];
+    if (!draw_window(in, false, &w, &oh, &ow)) return -1;
+    window_args(&w, false, args, sizeof args);
+    int mult = in->c * 2 <= MAX_C && chance(40) ? 2 : 1, f = between(1, 8);
+    int y = new_tensor(3, oh, ow, f);
+    printf("t%d = separable_conv2d(t%d, %d, %s", y, x, f, args);
+    if (mult > 1) printf(", multiplier=%d", mult);
+    if (chance(30)) printf(", bias=false");
+    if (chance(40)) printf(", activation=%s", act_word());
+    printf(")\n");
+    use(x);
+    return y;
+}
+
+/* Conv2DTranspose's output length on an axis (Keras's rule for valid 0
+ * and same 1, PyTorch's for explicit pads p), or 0 where TensorFlow
+ * refuses the SAME case (the conv it transposes would not give `in`). */
+static int deconv_len(int in, int k, int s, int d, int mode, int op, int p) {
+    int ek = (k - 1) * d + 1, len;
+    if (mode == 0)
+        return op >= 0 ? (in - 1) * s + ek + op : in * s + (ek > s ? ek - s : 0);
+    if (mode == 2) return (in - 1) * s + ek - 2 * p + (op >= 0 ? op : 0);
+    len = op >= 0 ? (in - 1) * s + ek - 2 * (ek / 2) + op : in * s;
+    return (len + s - 1) / s == in ? len : 0;
+}
+
+/* conv2d_transpose: valid or same (Keras's output size, output_padding
+ * below the stride), or explicit pads (PyTorch's, output_padding below
+ * the stride or the dilation). */
+static int transpose(int x) {
+    Tensor *in = &t[x];
+    int k = between(1, 4), s = between(1, 3), d = chance(20) ? 2 : 1;
+    int mode = rnd(3), op = -1, p = mode == 2 ? rnd((k - 1) * d + 1) : 0;
+    if (chance(40)) op = rnd(mode == 2 && d > s ? d : s);
+    int oh = deconv_len(in->h, k, s, d, mode, op, p);
+    int ow = deconv_len(in->w, k, s, d, mode, op, p);
+    if (oh < 1 || ow < 1 || oh > MAX_HW || ow > MAX_HW) return -1;
+    int f = between(1, 6), y = new_tensor(3, oh, ow, f);
+    printf("t%d = conv2d_transpose(t%d, %d, %d, stride=%d", y, x, f, k, s);
+    if (d > 1) printf(", dilation=%d", d);
+    if (mode == 1) printf(", padding=same");
+    if (mode == 2) printf(", padding=%d", p);
+    if (op >= 0) printf(", output_padding=%d", op);
+    if (chance(30)) printf(", bias=false");
+    if (chance(40)) printf(", activation=%s", act_word());
+    printf(")\n");
+    use(x);
+    return y;
+}
+
 static int pool(int x) {
     Tensor *in = &t[x];
     Window w;
@@ -278,11 +337,12 @@ static void act_op(int y, int x, const Tensor *in) {
     }
 }
 
-/* Ops that keep the shape: batchnorm, activations, rescale, dropout. */
+/* Ops that keep the shape: batchnorm (center/scale), layernorm,
+ * normalization, activations, rescale, dropout. */
 static int elementwise(int x) {
     Tensor *in = &t[x];
     int y = new_tensor(in->rank, in->h, in->w, in->c);
-    switch (rnd(5)) {
+    switch (rnd(6)) {
     case 0:
         if (chance(50)) printf("t%d = batchnorm(t%d)\n", y, x);
         else printf("t%d = batchnorm(t%d, epsilon=%g)\n", y, x,
@@ -299,9 +359,21 @@ static int elementwise(int x) {
     case 3:
         printf("t%d = dropout(t%d, 0.%d)\n", y, x, between(1, 9));
         break;
-    default:
-        printf("t%d = batchnorm(t%d)\n", y, x);
+    default: {
+        static const char *const opts[] = {"", ", center=false", ", scale=false",
+                                           ", center=false, scale=false"};
+        int r = rnd(4);
+        if (chance(40))
+            printf("t%d = layernorm(t%d%s)\n", y, x, opts[r]);
+        else if (chance(60))
+            printf("t%d = batchnorm(t%d%s)\n", y, x, opts[r]);
+        else if (chance(50))
+            printf("t%d = normalization(t%d)\n", y, x);
+        else
+            printf("t%d = normalization(t%d, mean=0.%d, variance=%d.5)\n", y, x,
+                   between(0, 9), between(0, 2));
         break;
+    }
     }
     use(x);
     return y;
@@ -479,7 +551,11 @@ static int concat(int x) {
 static int head(int x) {
     Tensor *in = &t[x];
     int y;
-    if (in->rank == 3) {
+    if (in->rank == 3 && chance(20)) { /* dense on every pixel */
+        y = new_tensor(3, in->h, in->w, between(1, 8));
+        printf("t%d = dense(t%d, %d%s)\n", y, x, t[y].c,
+               chance(40) ? ", activation=relu" : "");
+    } else if (in->rank == 3) {
         int r = rnd(3);
         if (r == 2 && in->h * in->w * in->c > 512) r = 0;
         bool keep = r < 2 && chance(25); /* [1, 1, C] */
@@ -526,7 +602,9 @@ int main(int argc, char **argv) {
         if (t[x].rank == 3) {
             switch (rnd(10)) {
             case 0: case 1: y = conv(x, 0, false); break;
-            case 2: y = depthwise(x); break;
+            case 2: y = rnd(3) == 0 ? depthwise(x) : chance(50) ? separable(x)
+                                                               : transpose(x);
+                break;
             case 3: y = pool(x); break;
             case 4: y = zeropad(x); break;
             case 5: y = residual(x); break;

@@ -184,29 +184,128 @@ static void depthwise(const GNode *n, rn_safetensors *st, const T *in, T *o) {
     free(b);
 }
 
+/* Dense on the channels of every pixel (a flat tensor is one pixel). */
 static void dense(const GNode *n, rn_safetensors *st, const T *in, T *o) {
     double *k = weight(st, n, "kernel", 2, in->c, o->c, 0, 0);
     double *b = n->bias ? weight(st, n, "bias", 1, o->c, 0, 0, 0) : NULL;
-    for (int u = 0; u < o->c; u++) {
-        double s = b ? b[u] : 0;
-        for (int i = 0; i < in->c; i++) s += in->v[i] * k[(size_t)i * o->c + u];
-        o->v[u] = s;
-    }
+    for (int y = 0; y < in->h; y++)
+        for (int x = 0; x < in->w; x++)
+            for (int u = 0; u < o->c; u++) {
+                double s = b ? b[u] : 0;
+                for (int i = 0; i < in->c; i++)
+                    s += *at(in, y, x, i) * k[(size_t)i * o->c + u];
+                *at(o, y, x, u) = s;
+            }
     free(k);
     free(b);
 }
 
+/* SeparableConv2D: the depthwise taps, then the 1x1 conv, per pixel. */
+static void separable(const GNode *n, rn_safetensors *st, const T *in, T *o) {
+    int mult = n->multiplier, cm = in->c * mult;
+    double *dk = weight(st, n, "depthwise_kernel", 4, n->kh, n->kw, in->c, mult);
+    double *pk = weight(st, n, "pointwise_kernel", 4, 1, 1, cm, o->c);
+    double *b = n->bias ? weight(st, n, "bias", 1, o->c, 0, 0, 0) : NULL;
+    double *mid = calloc((size_t)cm, sizeof *mid);
+    if (!mid) die("out of memory");
+    for (int oy = 0; oy < o->h; oy++)
+        for (int ox = 0; ox < o->w; ox++) {
+            for (int c = 0; c < cm; c++) {
+                double s = 0;
+                for (int ky = 0; ky < n->kh; ky++)
+                    for (int kx = 0; kx < n->kw; kx++) {
+                        int iy, ix;
+                        if (tap(n, in, oy, ox, ky, kx, &iy, &ix))
+                            s += *at(in, iy, ix, c / mult) *
+                                 dk[((size_t)ky * n->kw + kx) * (size_t)cm + (size_t)c];
+                    }
+                mid[c] = s;
+            }
+            for (int f = 0; f < o->c; f++) {
+                double s = b ? b[f] : 0;
+                for (int c = 0; c < cm; c++) s += mid[c] * pk[(size_t)c * o->c + f];
+                *at(o, oy, ox, f) = s;
+            }
+        }
+    free(dk), free(pk), free(b), free(mid);
+}
+
+/* Conv2DTranspose as a scatter: input (iy, ix) under tap (ky, kx) adds into
+ * output (iy*sh + ky*dh - pad_t, ix*sw + kx*dw - pad_l), when inside. */
+static void deconv(const GNode *n, rn_safetensors *st, const T *in, T *o) {
+    double *k = weight(st, n, "kernel", 4, n->kh, n->kw, o->c, in->c);
+    double *b = n->bias ? weight(st, n, "bias", 1, o->c, 0, 0, 0) : NULL;
+    for (int y = 0; y < o->h; y++)
+        for (int x = 0; x < o->w; x++)
+            for (int f = 0; f < o->c; f++) *at(o, y, x, f) = b ? b[f] : 0;
+    for (int iy = 0; iy < in->h; iy++)
+        for (int ix = 0; ix < in->w; ix++)
+            for (int ky = 0; ky < n->kh; ky++)
+                for (int kx = 0; kx < n->kw; kx++) {
+                    int oy = iy * n->sh + ky * n->dh - n->pad_t;
+                    int ox = ix * n->sw + kx * n->dw - n->pad_l;
+                    if (oy < 0 || oy >= o->h || ox < 0 || ox >= o->w) continue;
+                    for (int f = 0; f < o->c; f++)
+                        for (int c = 0; c < in->c; c++)
+                            *at(o, oy, ox, f) += *at(in, iy, ix, c) *
+                                k[(((size_t)ky * n->kw + kx) * (size_t)o->c + (size_t)f) *
+                                  (size_t)in->c + (size_t)c];
+                }
+    free(k), free(b);
+}
+
 static void batchnorm(const GNode *n, rn_safetensors *st, const T *in, T *o) {
-    double *g = weight(st, n, "gamma", 1, in->c, 0, 0, 0);
-    double *b = weight(st, n, "beta", 1, in->c, 0, 0, 0);
+    double *g = !n->no_scale ? weight(st, n, "gamma", 1, in->c, 0, 0, 0) : NULL;
+    double *b = !n->no_center ? weight(st, n, "beta", 1, in->c, 0, 0, 0) : NULL;
     double *m = weight(st, n, "moving_mean", 1, in->c, 0, 0, 0);
     double *v = weight(st, n, "moving_variance", 1, in->c, 0, 0, 0);
     for (int y = 0; y < in->h; y++)
         for (int x = 0; x < in->w; x++)
             for (int c = 0; c < in->c; c++)
                 *at(o, y, x, c) = (*at(in, y, x, c) - m[c]) /
-                                      sqrt(v[c] + n->epsilon) * g[c] + b[c];
+                                      sqrt(v[c] + n->epsilon) * (g ? g[c] : 1) +
+                                  (b ? b[c] : 0);
     free(g), free(b), free(m), free(v);
+}
+
+/* Keras's LayerNormalization over each pixel's channels (biased
+ * variance). */
+static void layernorm(const GNode *n, rn_safetensors *st, const T *in, T *o) {
+    double *g = !n->no_scale ? weight(st, n, "gamma", 1, in->c, 0, 0, 0) : NULL;
+    double *b = !n->no_center ? weight(st, n, "beta", 1, in->c, 0, 0, 0) : NULL;
+    for (int y = 0; y < in->h; y++)
+        for (int x = 0; x < in->w; x++) {
+            double mean = 0, var = 0;
+            for (int c = 0; c < in->c; c++) mean += *at(in, y, x, c) / in->c;
+            for (int c = 0; c < in->c; c++) {
+                double d = *at(in, y, x, c) - mean;
+                var += d * d / in->c;
+            }
+            for (int c = 0; c < in->c; c++)
+                *at(o, y, x, c) = (*at(in, y, x, c) - mean) / sqrt(var + n->epsilon) *
+                                      (g ? g[c] : 1) + (b ? b[c] : 0);
+        }
+    free(g), free(b);
+}
+
+/* Keras's Normalization: (x - mean) / max(sqrt(variance), 1e-7). */
+static void normalization(const GNode *n, rn_safetensors *st, const T *in,
+                          T *o) {
+    double *m = NULL, *v = NULL;
+    if (!n->norm_mean) {
+        m = weight(st, n, "mean", 1, in->c, 0, 0, 0);
+        v = weight(st, n, "variance", 1, in->c, 0, 0, 0);
+        free(weight(st, n, "count", 0, 0, 0, 0, 0)); /* read: it must exist */
+    }
+    for (int y = 0; y < in->h; y++)
+        for (int x = 0; x < in->w; x++)
+            for (int c = 0; c < in->c; c++) {
+                int k = n->norm_n > 1 ? c : 0;
+                double mu = m ? m[c] : n->norm_mean[k];
+                double sd = sqrt(v ? v[c] : n->norm_var[k]);
+                *at(o, y, x, c) = (*at(in, y, x, c) - mu) / (sd > 1e-7 ? sd : 1e-7);
+            }
+    free(m), free(v);
 }
 
 /* alpha has the input's shape with the shared axes (bit k: Keras axis k)
@@ -331,7 +430,11 @@ static void eval_node(const GNode *n, rn_safetensors *st, T *vals, T *o) {
     case OP_CONV2D: conv2d(n, st, in, o); activate(o, n->act); break;
     case OP_DEPTHWISE_CONV2D: depthwise(n, st, in, o); activate(o, n->act); break;
     case OP_DENSE: dense(n, st, in, o); activate(o, n->act); break;
+    case OP_SEPARABLE_CONV2D: separable(n, st, in, o); activate(o, n->act); break;
+    case OP_CONV2D_TRANSPOSE: deconv(n, st, in, o); activate(o, n->act); break;
     case OP_BATCHNORM: batchnorm(n, st, in, o); break;
+    case OP_LAYERNORM: layernorm(n, st, in, o); break;
+    case OP_NORMALIZATION: normalization(n, st, in, o); break;
     case OP_ACTIVATION:
     case OP_SOFTMAX:
         memcpy(o->v, in->v, count * sizeof *o->v);

@@ -252,11 +252,39 @@ static void test_flat_ops(void) {
     CU_ASSERT_EQUAL(node_weights(d, w), 2);
     CU_ASSERT(w[0].rank == 2 && w[0].dims[0] == 25088 &&
               w[0].dims[1] == 4096);
-    /* dense on an image is refused, naming the fix */
-    d = node(OP_DENSE, input3(4, 4, 2), NULL);
+    /* dense on an image acts on every pixel's channels (Keras) */
+    d = node(OP_DENSE, input3(4, 5, 2), NULL);
     d->filters = 3;
-    CU_ASSERT_FALSE(shape_infer(d, err, sizeof err));
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "flat"));
+    CU_ASSERT_FATAL(shape_infer(d, err, sizeof err));
+    CU_ASSERT(is_shape(d, 4, 5, 3));
+    CU_ASSERT(d->params == 9 && d->macs == 4 * 5 * 2 * 3);
+    CU_ASSERT_EQUAL(node_weights(d, w), 2);
+    CU_ASSERT(w[0].dims[0] == 2 && w[0].dims[1] == 3);
+    /* separable: Keras's count, and conv2d_transpose's output sizes */
+    d = node(OP_SEPARABLE_CONV2D, input3(5, 6, 3), NULL);
+    d->filters = 8, d->multiplier = 2, d->kh = d->kw = 3, d->sh = d->sw = 1;
+    d->padding = PAD_SAME;
+    CU_ASSERT_FATAL(shape_infer(d, err, sizeof err));
+    CU_ASSERT(is_shape(d, 5, 6, 8));
+    CU_ASSERT_EQUAL(d->params, 54 + 48 + 8);
+    CU_ASSERT_EQUAL(node_weights(d, w), 3);
+    CU_ASSERT_STRING_EQUAL(w[1].suffix, "pointwise_kernel");
+    d = node(OP_CONV2D_TRANSPOSE, input3(5, 6, 3), NULL);
+    d->filters = 4, d->kh = d->kw = 3, d->sh = d->sw = 2;
+    CU_ASSERT_FATAL(shape_infer(d, err, sizeof err)); /* valid: 5*2 + 1 */
+    CU_ASSERT(is_shape(d, 11, 13, 4));
+    CU_ASSERT_EQUAL(d->params, 3 * 3 * 4 * 3 + 4);
+    d->padding = PAD_SAME; /* in * stride, one row cut after */
+    CU_ASSERT_FATAL(shape_infer(d, err, sizeof err));
+    CU_ASSERT(is_shape(d, 10, 12, 4));
+    CU_ASSERT(d->pad_t == 0 && d->pad_b == 1);
+    d->padding = PAD_EXPLICIT; /* PyTorch's padding 1, output_padding 1 */
+    d->pad_t = d->pad_b = d->pad_l = d->pad_r = 1;
+    d->opad_given = true, d->opad_h = d->opad_w = 1;
+    CU_ASSERT_FATAL(shape_infer(d, err, sizeof err));
+    CU_ASSERT(is_shape(d, 10, 12, 4));
+    CU_ASSERT_EQUAL(node_weights(d, w), 2);
+    CU_ASSERT(w[0].dims[2] == 4 && w[0].dims[3] == 3); /* [kh, kw, f, cin] */
     /* flatten of a flat tensor keeps it */
     f = node(OP_FLATTEN, input1(10), NULL);
     CU_ASSERT_FATAL(shape_infer(f, err, sizeof err));
@@ -278,6 +306,36 @@ static void test_batchnorm(void) {
     n = node(OP_BATCHNORM, input1(10), NULL); /* after a dense */
     CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
     CU_ASSERT_EQUAL(n->params, 40);
+    /* center=False drops beta, scale=False gamma (Keras) */
+    n->no_center = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 30 && n->trainable == 10);
+    CU_ASSERT_EQUAL(node_weights(n, w), 3);
+    CU_ASSERT_STRING_EQUAL(w[0].suffix, "gamma");
+    n->no_scale = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 20 && n->trainable == 0);
+    /* a frozen layer: all non-trainable */
+    n->no_center = n->no_scale = false;
+    n->frozen = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 40 && n->trainable == 0);
+    CU_ASSERT_EQUAL(node_weights(n, w), 4);
+    CU_ASSERT(!w[0].trainable && !w[1].trainable);
+    /* layernorm: gamma and beta; Normalization: 2C + 1 non-trainable, or
+     * none with constants */
+    n = node(OP_LAYERNORM, input3(4, 4, 8), NULL);
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 16 && n->trainable == 16);
+    n = node(OP_NORMALIZATION, input3(4, 4, 8), NULL);
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 17 && n->trainable == 0);
+    CU_ASSERT_EQUAL(node_weights(n, w), 3);
+    CU_ASSERT(w[2].rank == 0 && !strcmp(w[2].suffix, "count"));
+    static const double mean[] = {0.5}, var[] = {2};
+    n->norm_mean = mean, n->norm_var = var, n->norm_n = 1;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 0 && node_weights(n, w) == 0);
 }
 
 static void test_merge_and_pad(void) {
