@@ -12,7 +12,7 @@ the layers that are the identity at inference are "Dropout", and a
 TensorFlow op (TFOpLambda) or a Keras 3 op ("keras.ops.Add", which Keras's
 own summary leaves out) with a constant is a "Rescaling" or, per channel,
 a "Normalization"; with two tensors, the merge layer of the same sum,
-difference or product. The table is read by its columns, as Keras's
+difference or product; a Rescaling per channel is a "Normalization". The table is read by its columns, as Keras's
 print_row lays it out: a field that does not fit its column continues on
 the next lines of the same row, rows are separated by blank lines.
 Prints each disagreement; exit 1 if any.
@@ -58,6 +58,8 @@ OPS = {"Rescaling", "Normalization", "Add", "Subtract", "Multiply"}
 def same_class(got, want):
     if want == "TFOpLambda" or want.startswith("keras.ops."):
         return got in OPS
+    if want == "Rescaling":
+        return got in ("Rescaling", "Normalization")
     return got == SAME_CLASS.get(want, want)
 
 
