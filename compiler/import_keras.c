@@ -247,7 +247,8 @@ static bool input_shape(Imp *im, KLayer *l, const rn_json *cfg2, Buf *out) {
     }
     buf_printf(out, "]");
     l->rank = rank;
-    if (kj_get(l->cfg, "sparse") && kj_get(l->cfg, "sparse")->kind == RN_JSON_BOOL &&
+    const rn_json *sparse = kj_get(l->cfg, "sparse");
+    if (sparse && sparse->kind == RN_JSON_BOOL &&
         kj_get(l->cfg, "sparse")->boolean)
         kerr(im, l, "sparse inputs are not supported");
     return true;
@@ -279,7 +280,8 @@ static void emit_nested(Emit *em, KLayer *l, Call *c) {
     }
     c->op = m->def;
     l->rank = m->outputs[0]->rank;
-    if (!m->trainable && chain_trainable(l->owner)) kl_arg(c, "trainable=false");
+    if (!m->trainable && chain_trainable(l->owner))
+        kl_arg(c, "trainable=false");
 }
 
 /* `VAR = OP(INPUTS, ARGS, name="NAME")  # NOTE`, wrapped after a comma
@@ -547,7 +549,8 @@ static int gather_weights(Imp *im, Graph *g, KWeights *w, rn_st_tensor **out) {
      * layer rnc dropped, reaching no output, may keep its weights) */
     for (int x = 0; x < w->n; x++) {
         KTensor *kt = &w->t[x];
-        if (kt->used || !kt->layer || !(kt->layer->in_graph || kt->layer->emitted))
+        if (kt->used || !kt->layer ||
+            !(kt->layer->in_graph || kt->layer->emitted))
             continue;
         char nb[160];
         kerr(im, kt->layer, "the manifest's weight '%s' is not one of this "
@@ -598,7 +601,8 @@ static const rn_json *find_topology(Imp *im, const rn_json *root,
     const rn_json *topo = kj_get(root, "modelTopology");
     if (!topo && kj_get(root, "class_name")) topo = root; /* a bare config */
     const rn_json *version = kj_get(topo, "keras_version");
-    if (topo && kj_get(topo, "model_config")) topo = kj_get(topo, "model_config");
+    if (topo && kj_get(topo, "model_config"))
+        topo = kj_get(topo, "model_config");
     if (!topo || !kj_get(topo, "class_name")) {
         kerr(im, NULL, "no Keras model: expected 'modelTopology' with "
              "'class_name' and 'config' (the TF.js layers format)");
@@ -634,7 +638,8 @@ int keras_convert(const char *model, const char *rn_path,
     text = read_whole_file(json, &len);
     if (!text) {
         fprintf(errs, "rnc: error: %s: %s\n", json,
-                errno == EFBIG ? "file too large (over 16 MiB)" : strerror(errno));
+                errno == EFBIG ? "file too large (over 16 MiB)"
+                               : strerror(errno));
         goto done;
     }
     char jerr[256];

@@ -146,6 +146,23 @@ typedef struct Call {
 void kl_translate(Call *c);
 /* Appends ", TEXT" to the call's arguments. */
 void kl_arg(Call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* What keras_ops.c shares with it: a layer's error, a config field, the
+ * shortest decimal that reads back as v (kl_fmt_scale: 1/255 as that
+ * fraction), ", KEY=NUMBER". */
+void kl_bad(Call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+const rn_json *kl_field(Call *c, const char *key);
+void kl_fmt_num(char *out, size_t n, double v);
+void kl_fmt_scale(char *out, size_t n, double v);
+void kl_arg_num(Call *c, const char *key, double v);
+
+/* keras_ops.c: the numbers of v (a number, or nested lists of them,
+ * flattened; in the arena); x * scale + offset (NULL: 1, 0); Keras 2's
+ * TFOpLambda; a Keras 3 op on tensors. Errors through kerr. */
+bool kl_numbers(Call *c, const rn_json *v, double **out, int *n);
+void kl_affine(Call *c, const rn_json *scale, const rn_json *offset,
+               const char *what);
+void kl_tf_op(Call *c);
+void kl_keras3_op(Call *c);
 
 /* keras_weights.c: reads the manifest's groups and shards (paths relative
  * to im->dir) into dequantized float tensors, and matches each to a layer

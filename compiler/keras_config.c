@@ -32,8 +32,8 @@
 /* ---------------------------------------------------------- JSON helpers */
 
 const rn_json *kj_get(const rn_json *obj, const char *key) {
-    const rn_json *v = obj && obj->kind == RN_JSON_OBJECT ? rn_json_get(obj, key)
-                                                          : NULL;
+    const rn_json *v =
+        obj && obj->kind == RN_JSON_OBJECT ? rn_json_get(obj, key) : NULL;
     return v && v->kind != RN_JSON_NULL ? v : NULL;
 }
 
@@ -156,7 +156,8 @@ static void keras3_refs(Imp *im, KLayer *l, const rn_json *v, int *cap,
                         int depth) {
     if (!v || depth > 8) return;
     if (v->kind == RN_JSON_ARRAY) {
-        for (int i = 0; i < v->n; i++) keras3_refs(im, l, v->items[i], cap, depth + 1);
+        for (int i = 0; i < v->n; i++)
+            keras3_refs(im, l, v->items[i], cap, depth + 1);
         return;
     }
     if (v->kind != RN_JSON_OBJECT) return;
@@ -164,7 +165,8 @@ static void keras3_refs(Imp *im, KLayer *l, const rn_json *v, int *cap,
     const char *name;
     int64_t tensor;
     if (k && !strcmp(k, "__keras_tensor__")) {
-        if (ref_list(kj_get(kj_get(v, "config"), "keras_history"), &name, &tensor))
+        const rn_json *h = kj_get(kj_get(v, "config"), "keras_history");
+        if (ref_list(h, &name, &tensor))
             add_ref(im, l, name, tensor, cap);
         else
             kerr(im, l, "inbound_nodes: a tensor without keras_history "
@@ -279,7 +281,8 @@ static void map_init(Imp *im, LayerMap *map, KModel *m) {
 }
 
 static int by_key(const void *a, const void *b) {
-    return strcmp(**(const char *const *const *)a, **(const char *const *const *)b);
+    return strcmp(**(const char *const *const *)a,
+                  **(const char *const *const *)b);
 }
 
 /* input_layers / output_layers: [[name, node, tensor], ...], Keras 3's
@@ -298,16 +301,19 @@ static KLayer **model_refs(Imp *im, KModel *m, const LayerMap *map,
         refs = arena_alloc(im->a, (size_t)(list->n + 1) * sizeof *refs);
         for (int i = 0; i < list->n; i++) refs[count++] = list->items[i];
     } else if (v && v->kind == RN_JSON_OBJECT) {
-        const char ***keys = arena_alloc(im->a, (size_t)(v->n + 1) * sizeof *keys);
+        const char ***keys =
+            arena_alloc(im->a, (size_t)(v->n + 1) * sizeof *keys);
         for (int i = 0; i < v->n; i++) keys[i] = &v->keys[i];
         qsort(keys, (size_t)v->n, sizeof *keys, by_key);
         refs = arena_alloc(im->a, (size_t)(v->n + 1) * sizeof *refs);
-        for (int i = 0; i < v->n; i++) refs[count++] = v->items[keys[i] - v->keys];
+        for (int i = 0; i < v->n; i++)
+            refs[count++] = v->items[keys[i] - v->keys];
     } else {
         kerr(im, m->self, "model '%s' has no %s", m->name, what);
         return NULL;
     }
-    KLayer **out = arena_alloc(im->a, (size_t)(count ? count : 1) * sizeof *out);
+    KLayer **out =
+        arena_alloc(im->a, (size_t)(count ? count : 1) * sizeof *out);
     for (int i = 0; i < count; i++) {
         const char *name;
         int64_t tensor;
@@ -381,7 +387,8 @@ static void link_functional(Imp *im, KModel *m, const rn_json *cfg) {
     map_init(im, &map, m);
     for (int i = 0; i < m->n; i++) {
         KLayer *l = m->layers[i];
-        l->src = arena_alloc(im->a, (size_t)(l->nin ? l->nin : 1) * sizeof *l->src);
+        l->src = arena_alloc(im->a,
+                             (size_t)(l->nin ? l->nin : 1) * sizeof *l->src);
         for (int k = 0; k < l->nin; k++) {
             l->src[k] = map_find(&map, l->in[k]);
             if (!l->src[k]) {
@@ -435,7 +442,8 @@ static KModel *parse_model(Imp *im, const rn_json *entry, KModel *parent,
     }
     im->nlayers += layers->n;
     m->n = layers->n;
-    m->layers = arena_alloc(im->a, (size_t)(m->n ? m->n : 1) * sizeof *m->layers);
+    m->layers =
+        arena_alloc(im->a, (size_t)(m->n ? m->n : 1) * sizeof *m->layers);
     for (int i = 0; i < m->n; i++) {
         m->layers[i] = parse_layer(im, m, layers->items[i], i);
         if (im->nall == im->capall) {

@@ -25,11 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define REQUIRED INT64_MIN /* want_int: the field must be there */
-enum { MAX_INT = 1 << 30 }; /* sizes written into the .rn; rnc checks more */
-
 /* The shortest decimal that reads back as v (the .rn's numbers). */
-static void fmt_num(char *out, size_t n, double v) {
+void kl_fmt_num(char *out, size_t n, double v) {
     if (v == 0) {
         snprintf(out, n, "0");
         return;
@@ -41,7 +38,7 @@ static void fmt_num(char *out, size_t n, double v) {
 }
 
 /* A scale such as 1/255 or 1/127.5 as that fraction, else the number. */
-static void fmt_scale(char *out, size_t n, double v) {
+void kl_fmt_scale(char *out, size_t n, double v) {
     if (v > 0 && v < 1) {
         double r = 2 / v, k = floor(r + 0.5);
         if (k <= 2e6 && 1 / (k / 2) == v) {
@@ -50,14 +47,15 @@ static void fmt_scale(char *out, size_t n, double v) {
             return;
         }
     }
-    fmt_num(out, n, v);
+    kl_fmt_num(out, n, v);
 }
+
+#define REQUIRED INT64_MIN /* want_int: the field must be there */
+enum { MAX_INT = 1 << 30 }; /* sizes written into the .rn; rnc checks more */
 
 /* --------------------------------------------------------- translation */
 
-
-static void bad(Call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void bad(Call *c, const char *fmt, ...) {
+void kl_bad(Call *c, const char *fmt, ...) {
     char msg[600];
     va_list ap;
     va_start(ap, fmt);
@@ -75,19 +73,21 @@ void kl_arg(Call *c, const char *fmt, ...) {
     buf_printf(&c->args, ", %s", s);
 }
 
-static const rn_json *field(Call *c, const char *key) { return kj_get(c->l->cfg, key); }
+const rn_json *kl_field(Call *c, const char *key) {
+    return kj_get(c->l->cfg, key);
+}
 
 static int64_t want_int(Call *c, const char *key, int64_t def, int64_t lo,
                         int64_t hi) {
-    const rn_json *v = field(c, key);
+    const rn_json *v = kl_field(c, key);
     int64_t x;
     if (!v && def != REQUIRED) return def;
     if (!v) {
-        bad(c, "the config has no '%s'", key);
+        kl_bad(c, "the config has no '%s'", key);
         return lo;
     }
     if (!kj_int(v, &x) || x < lo || x > hi) {
-        bad(c, "'%s' must be an integer from %lld to %lld", key,
+        kl_bad(c, "'%s' must be an integer from %lld to %lld", key,
             (long long)lo, (long long)hi);
         return lo;
     }
@@ -97,7 +97,7 @@ static int64_t want_int(Call *c, const char *key, int64_t def, int64_t lo,
 /* An integer or a list of two (kernel_size, strides, ...). */
 static void want_pair(Call *c, const char *key, int64_t def, int64_t lo,
                       int64_t hi, int64_t out[2]) {
-    const rn_json *v = field(c, key), *l = kj_list(v);
+    const rn_json *v = kl_field(c, key), *l = kj_list(v);
     out[0] = out[1] = def;
     if (!v && def != REQUIRED) return;
     bool ok = v != NULL;
@@ -109,37 +109,37 @@ static void want_pair(Call *c, const char *key, int64_t def, int64_t lo,
         out[1] = out[0];
     }
     if (!ok || out[0] < lo || out[0] > hi || out[1] < lo || out[1] > hi) {
-        bad(c, "'%s' must be an integer or two, from %lld to %lld", key,
+        kl_bad(c, "'%s' must be an integer or two, from %lld to %lld", key,
             (long long)lo, (long long)hi);
         out[0] = out[1] = lo;
     }
 }
 
 static double want_num(Call *c, const char *key, double def) {
-    const rn_json *v = field(c, key);
+    const rn_json *v = kl_field(c, key);
     double x;
     if (!v) return def;
     if (!kj_num(v, &x)) {
-        bad(c, "'%s' must be a number", key);
+        kl_bad(c, "'%s' must be a number", key);
         return def;
     }
     return x;
 }
 
 static bool want_bool(Call *c, const char *key, bool def) {
-    const rn_json *v = field(c, key);
+    const rn_json *v = kl_field(c, key);
     if (!v) return def;
     if (v->kind != RN_JSON_BOOL) {
-        bad(c, "'%s' must be true or false", key);
+        kl_bad(c, "'%s' must be true or false", key);
         return def;
     }
     return v->boolean;
 }
 
 static void channels_last(Call *c) {
-    const char *f = kj_str(field(c, "data_format"));
+    const char *f = kj_str(kl_field(c, "data_format"));
     if (f && strcmp(f, "channels_last"))
-        bad(c, "data_format '%s' is not supported: rnc computes in NHWC "
+        kl_bad(c, "data_format '%s' is not supported: rnc computes in NHWC "
             "(channels_last) only", f);
 }
 
@@ -148,20 +148,20 @@ static void no_extras(Call *c) {
     static const char *const keys[] = {"lora_rank", "quantization_config",
                                        NULL};
     for (int i = 0; keys[i]; i++)
-        if (field(c, keys[i])) bad(c, "'%s' is not supported", keys[i]);
-    const rn_json *dt = field(c, "dtype");
+        if (kl_field(c, keys[i])) kl_bad(c, "'%s' is not supported", keys[i]);
+    const rn_json *dt = kl_field(c, "dtype");
     const char *policy = kj_str(dt) ? kj_str(dt)
-                                    : kj_str(kj_get(kj_get(dt, "config"), "name"));
+                    : kj_str(kj_get(kj_get(dt, "config"), "name"));
     if (policy && !strncmp(policy, "int", 3))
-        bad(c, "quantized layers (dtype policy '%s') are not supported",
+        kl_bad(c, "quantized layers (dtype policy '%s') are not supported",
             policy);
 }
 
 static bool want_same(Call *c) {
-    const char *p = kj_str(field(c, "padding"));
+    const char *p = kj_str(kl_field(c, "padding"));
     if (!p || !strcmp(p, "valid")) return false;
     if (!strcmp(p, "same")) return true;
-    bad(c, "padding '%s' is not supported (valid, same)", p);
+    kl_bad(c, "padding '%s' is not supported (valid, same)", p);
     return false;
 }
 
@@ -169,12 +169,13 @@ static void arg_pair(Call *c, const char *key, const int64_t v[2]) {
     const char *eq = key ? "=" : "";
     if (!key) key = "";
     if (v[0] == v[1]) kl_arg(c, "%s%s%lld", key, eq, (long long)v[0]);
-    else kl_arg(c, "%s%s[%lld, %lld]", key, eq, (long long)v[0], (long long)v[1]);
+    else kl_arg(c, "%s%s[%lld, %lld]", key, eq, (long long)v[0],
+                (long long)v[1]);
 }
 
-static void arg_num(Call *c, const char *key, double v) {
+void kl_arg_num(Call *c, const char *key, double v) {
     char s[40];
-    fmt_num(s, sizeof s, v);
+    kl_fmt_num(s, sizeof s, v);
     kl_arg(c, "%s=%s", key, s);
 }
 
@@ -191,23 +192,23 @@ static const char *keras_act(Call *c, const char *name) {
     if (!strcmp(name, "gelu_new")) return "gelu_tanh"; /* tfjs */
     if (!strcmp(name, "hard_sigmoid") || !strcmp(name, "hardSigmoid"))
         return "hard_sigmoid";
-    bad(c, "activation '%s' is not supported", name);
+    kl_bad(c, "activation '%s' is not supported", name);
     return NULL;
 }
 
 static const char *want_act(Call *c) {
-    const rn_json *v = field(c, "activation");
+    const rn_json *v = kl_field(c, "activation");
     if (!v) return NULL;
     const char *name = kj_str(v);
     if (!name) name = kj_str(kj_get(v, "config")); /* {"class_name": ...} */
     if (!name) name = kj_str(kj_get(v, "class_name"));
     if (!name) {
-        bad(c, "'activation' must name an activation");
+        kl_bad(c, "'activation' must name an activation");
         return NULL;
     }
     const char *w = keras_act(c, name);
     if (w && !strcmp(w, "hard_sigmoid") && c->im->keras3) {
-        bad(c, "activation 'hard_sigmoid' of Keras 3 (relu6(x + 3) / 6) "
+        kl_bad(c, "activation 'hard_sigmoid' of Keras 3 (relu6(x + 3) / 6) "
             "on this layer is not supported; it is as an Activation layer");
         return NULL;
     }
@@ -217,12 +218,12 @@ static const char *want_act(Call *c) {
 /* An axis that must be the last one: -1, or the rank (Keras counts the
  * batch axis); a list of one such axis is fine too. */
 static void want_last_axis(Call *c, const char *key, bool list_ok) {
-    const rn_json *v = field(c, key), *l = kj_list(v);
+    const rn_json *v = kl_field(c, key), *l = kj_list(v);
     int64_t a = -1;
     if (!v) return;
     if (l && l->n == 1 && list_ok) v = l->items[0];
     if (!kj_int(v, &a) || (a != -1 && (c->l->rank == 0 || a != c->l->rank)))
-        bad(c, "'%s' must be the last axis (-1): rnc works on the channels",
+        kl_bad(c, "'%s' must be the last axis (-1): rnc works on the channels",
             key);
 }
 
@@ -243,7 +244,7 @@ static void tr_conv(Call *c, bool transpose) {
     arg_pair(c, NULL, k);
     if (s[0] != 1 || s[1] != 1) arg_pair(c, "stride", s);
     if (same) kl_arg(c, "padding=same");
-    if (transpose && field(c, "output_padding")) {
+    if (transpose && kl_field(c, "output_padding")) {
         int64_t op[2];
         want_pair(c, "output_padding", 0, 0, MAX_INT, op);
         arg_pair(c, "output_padding", op);
@@ -299,14 +300,15 @@ static void tr_dense(Call *c) {
 static void tr_norm(Call *c, bool layer) {
     want_last_axis(c, "axis", true);
     double eps = want_num(c, "epsilon", 0.001);
-    bool center = want_bool(c, "center", true), scale = want_bool(c, "scale", true);
+    bool center = want_bool(c, "center", true);
+    bool scale = want_bool(c, "scale", true);
     if (layer && want_bool(c, "rms_scaling", false))
-        bad(c, "rms_scaling is not supported");
-    if (eps <= 0) bad(c, "'epsilon' must be positive");
+        kl_bad(c, "rms_scaling is not supported");
+    if (eps <= 0) kl_bad(c, "'epsilon' must be positive");
     no_extras(c);
     c->op = layer ? "layernorm" : "batchnorm";
     c->weights = true;
-    if (eps != 0.001) arg_num(c, "epsilon", eps);
+    if (eps != 0.001) kl_arg_num(c, "epsilon", eps);
     if (!center) kl_arg(c, "center=false");
     if (!scale) kl_arg(c, "scale=false");
 }
@@ -315,33 +317,34 @@ static void tr_batchnorm(Call *c) { tr_norm(c, false); }
 static void tr_layernorm(Call *c) { tr_norm(c, true); }
 
 static void tr_relu(Call *c) {
-    const rn_json *mv = field(c, "max_value");
+    const rn_json *mv = kl_field(c, "max_value");
     double max = want_num(c, "max_value", 0);
     double slope = want_num(c, "negative_slope", 0);
     double th = want_num(c, "threshold", 0);
-    if (mv && max < 0) bad(c, "'max_value' must not be negative");
-    if (slope < 0) bad(c, "'negative_slope' must not be negative");
+    if (mv && max < 0) kl_bad(c, "'max_value' must not be negative");
+    if (slope < 0) kl_bad(c, "'negative_slope' must not be negative");
     c->op = "relu";
-    if (mv) arg_num(c, "max_value", max);
-    if (slope != 0) arg_num(c, "negative_slope", slope);
-    if (th != 0) arg_num(c, "threshold", th);
-    if (!mv && slope == 0 && th == 0) kl_arg(c, "max_value=none"); /* a ReLU layer */
+    if (mv) kl_arg_num(c, "max_value", max);
+    if (slope != 0) kl_arg_num(c, "negative_slope", slope);
+    if (th != 0) kl_arg_num(c, "threshold", th);
+    if (!mv && slope == 0 && th == 0) /* still a ReLU layer */
+        kl_arg(c, "max_value=none");
 }
 
 static void tr_leaky_relu(Call *c) {
-    double a = want_num(c, field(c, "negative_slope") ? "negative_slope"
+    double a = want_num(c, kl_field(c, "negative_slope") ? "negative_slope"
                                                       : "alpha", 0.3);
     c->op = "leaky_relu";
-    if (a != 0.3) arg_num(c, "alpha", a);
+    if (a != 0.3) kl_arg_num(c, "alpha", a);
 }
 
 static void tr_elu(Call *c) {
     c->op = "elu";
-    arg_num(c, "alpha", want_num(c, "alpha", 1.0)); /* an ELU layer */
+    kl_arg_num(c, "alpha", want_num(c, "alpha", 1.0)); /* an ELU layer */
 }
 
 static void tr_prelu(Call *c) {
-    const rn_json *v = field(c, "shared_axes"), *l = kj_list(v);
+    const rn_json *v = kl_field(c, "shared_axes"), *l = kj_list(v);
     c->op = "prelu";
     c->weights = true;
     no_extras(c);
@@ -352,7 +355,7 @@ static void tr_prelu(Call *c) {
         int64_t a;
         if (!kj_int(l ? l->items[i] : v, &a) || a < 1 ||
             (c->l->rank && a > c->l->rank)) {
-            bad(c, "'shared_axes' must list axes from 1 to the rank");
+            kl_bad(c, "'shared_axes' must list axes from 1 to the rank");
             break;
         }
         buf_printf(&b, "%s%lld", i ? ", " : "", (long long)a);
@@ -368,10 +371,10 @@ static void tr_softmax(Call *c) {
 }
 
 static void tr_activation(Call *c) {
-    const char *name = kj_str(field(c, "activation"));
-    if (!name) name = kj_str(kj_get(field(c, "activation"), "config"));
+    const char *name = kj_str(kl_field(c, "activation"));
+    if (!name) name = kj_str(kj_get(kl_field(c, "activation"), "config"));
     if (!name) {
-        bad(c, "'activation' must name an activation");
+        kl_bad(c, "'activation' must name an activation");
         return;
     }
     const char *w = keras_act(c, name);
@@ -394,7 +397,7 @@ static void tr_merge(Call *c) {
 static void tr_pool(Call *c) {
     int64_t k[2], s[2];
     want_pair(c, "pool_size", 2, 1, MAX_INT, k);
-    if (field(c, "strides")) want_pair(c, "strides", 1, 1, MAX_INT, s);
+    if (kl_field(c, "strides")) want_pair(c, "strides", 1, 1, MAX_INT, s);
     else s[0] = k[0], s[1] = k[1];
     bool same = want_same(c);
     channels_last(c);
@@ -420,10 +423,10 @@ static void tr_flatten(Call *c) {
 }
 
 static void tr_reshape(Call *c) {
-    const rn_json *l = kj_list(field(c, "target_shape"));
+    const rn_json *l = kj_list(kl_field(c, "target_shape"));
     c->op = "reshape";
     if (!l || (l->n != 1 && l->n != 3)) {
-        bad(c, "'target_shape' must have 1 or 3 sizes (rnc's tensors are "
+        kl_bad(c, "'target_shape' must have 1 or 3 sizes (rnc's tensors are "
             "[N] or [H, W, C])");
         return;
     }
@@ -431,7 +434,7 @@ static void tr_reshape(Call *c) {
     for (int i = 0; i < l->n; i++) {
         int64_t d;
         if (!kj_int(l->items[i], &d) || d < -1 || d == 0 || d > MAX_INT) {
-            bad(c, "'target_shape' must hold positive sizes (or one -1)");
+            kl_bad(c, "'target_shape' must hold positive sizes (or one -1)");
             break;
         }
         buf_printf(&b, "%s%lld", i ? ", " : "", (long long)d);
@@ -447,7 +450,7 @@ static void tr_dropout(Call *c) {
     if (!strcmp(k, "GaussianNoise")) {
         double sd = want_num(c, "stddev", 0);
         char s[40];
-        fmt_num(s, sizeof s, sd);
+        kl_fmt_num(s, sizeof s, sd);
         kl_arg(c, "0");
         c->note = arena_printf(c->im->a, "GaussianNoise(stddev=%s): the "
                                "identity at inference", s);
@@ -455,11 +458,11 @@ static void tr_dropout(Call *c) {
     }
     double r = want_num(c, "rate", 0);
     if (r < 0 || r >= 1) {
-        bad(c, "'rate' must be from 0 to below 1");
+        kl_bad(c, "'rate' must be from 0 to below 1");
         r = 0;
     }
     char s[40];
-    fmt_num(s, sizeof s, r);
+    kl_fmt_num(s, sizeof s, r);
     kl_arg(c, "%s", s);
     if (strcmp(k, "Dropout"))
         c->note = arena_printf(c->im->a, "%s: the identity at inference", k);
@@ -467,7 +470,7 @@ static void tr_dropout(Call *c) {
 
 /* [t, b, l, r] from an int, [h, w] or [[t, b], [l, r]]. */
 static void want_sides(Call *c, const char *key, int64_t def, int64_t out[4]) {
-    const rn_json *v = field(c, key), *l = kj_list(v);
+    const rn_json *v = kl_field(c, key), *l = kj_list(v);
     bool ok = true;
     for (int i = 0; i < 4; i++) out[i] = def;
     if (!v) return;
@@ -487,7 +490,7 @@ static void want_sides(Call *c, const char *key, int64_t def, int64_t out[4]) {
     }
     for (int i = 0; i < 4; i++) ok = ok && out[i] >= 0 && out[i] <= MAX_INT;
     if (!ok) {
-        bad(c, "'%s' must be n, [h, w] or [[top, bottom], [left, right]] of "
+        kl_bad(c, "'%s' must be n, [h, w] or [[top, bottom], [left, right]] of "
             "sizes", key);
         for (int i = 0; i < 4; i++) out[i] = 0;
     }
@@ -498,7 +501,8 @@ static void tr_sides(Call *c, const char *op, const char *key) {
     want_sides(c, key, 1, p);
     channels_last(c);
     c->op = op;
-    if (p[0] == p[1] && p[1] == p[2] && p[2] == p[3]) kl_arg(c, "%lld", (long long)p[0]);
+    if (p[0] == p[1] && p[1] == p[2] && p[2] == p[3])
+        kl_arg(c, "%lld", (long long)p[0]);
     else kl_arg(c, "[%lld, %lld, %lld, %lld]", (long long)p[0], (long long)p[1],
              (long long)p[2], (long long)p[3]);
 }
@@ -509,257 +513,55 @@ static void tr_crop(Call *c) { tr_sides(c, "crop", "cropping"); }
 static void tr_upsample(Call *c) {
     int64_t s[2];
     want_pair(c, "size", 2, 1, MAX_INT, s);
-    const char *ip = kj_str(field(c, "interpolation"));
+    const char *ip = kj_str(kl_field(c, "interpolation"));
     channels_last(c);
     c->op = "upsample";
     if (s[0] != 2 || s[1] != 2) arg_pair(c, "size", s);
     if (ip && !strcmp(ip, "bilinear")) kl_arg(c, "interpolation=bilinear");
     else if (ip && strcmp(ip, "nearest"))
-        bad(c, "interpolation '%s' is not supported (nearest, bilinear)", ip);
-}
-
-/* The numbers of v (a number, or lists of them, flattened) into *out,
- * the count in *n; false on anything else or past MAX_CONST. */
-enum { MAX_CONST = 1 << 20 };
-static bool numbers(Call *c, const rn_json *v, double **out, int *n) {
-    Buf b = {0};
-    bool ok = true;
-    const rn_json *stack[9];
-    int idx[9], sp = 0, count = 0;
-    stack[0] = v;
-    idx[0] = -1;
-    /* depth-first over nested lists, at most 8 deep */
-    while (ok && sp >= 0) {
-        const rn_json *cur = stack[sp], *l = kj_list(cur);
-        double x;
-        if (!l) {
-            ok = kj_num(cur, &x) && count < MAX_CONST;
-            if (ok) {
-                buf_append(&b, (const char *)&x, sizeof x);
-                count++;
-            }
-            sp--;
-            continue;
-        }
-        if (++idx[sp] >= l->n) {
-            sp--;
-            continue;
-        }
-        if (sp == 8) {
-            ok = false;
-            break;
-        }
-        stack[sp + 1] = l->items[idx[sp]];
-        idx[++sp] = -1;
-    }
-    *n = count;
-    *out = arena_alloc(c->im->a, (size_t)(count ? count : 1) * sizeof **out);
-    if (count) memcpy(*out, b.data, (size_t)count * sizeof **out);
-    buf_free(&b);
-    return ok && count > 0;
-}
-
-/* y = x * scale + offset, each a number (rescale) or one per channel: a
- * normalization whose constant mean is -offset / scale and variance
- * 1 / scale^2 (so positive scales only). NULL scale or offset: 1 or 0. */
-static void affine(Call *c, const rn_json *scale, const rn_json *offset,
-                   const char *what) {
-    double one = 1, zero = 0, *s = &one, *o = &zero;
-    int ns = 1, no = 1;
-    if ((scale && !numbers(c, scale, &s, &ns)) ||
-        (offset && !numbers(c, offset, &o, &no))) {
-        bad(c, "%s must be numbers", what);
-        return;
-    }
-    char b[48];
-    if (ns == 1 && no == 1) {
-        c->op = "rescale";
-        fmt_scale(b, sizeof b, s[0]);
-        kl_arg(c, "%s", b);
-        if (o[0] != 0) arg_num(c, "offset", o[0]);
-        return;
-    }
-    int n = ns > no ? ns : no;
-    if ((ns != 1 && ns != n) || (no != 1 && no != n)) {
-        bad(c, "%s: %d scales and %d offsets do not match", what, ns, no);
-        return;
-    }
-    Buf mean = {0}, var = {0};
-    for (int i = 0; i < n; i++) {
-        double si = s[ns == 1 ? 0 : i], oi = o[no == 1 ? 0 : i];
-        double m = -oi / si, v = 1 / (si * si);
-        if (!(si > 0) || !isfinite(m) || !isfinite(v) || v == 0) {
-            bad(c, "%s: a per-channel scale must be positive and not tiny "
-                "(rnc computes it as a Normalization)", what);
-            break;
-        }
-        fmt_num(b, sizeof b, m == 0 ? 0 : m);
-        buf_printf(&mean, "%s%s", i ? ", " : "", b);
-        fmt_num(b, sizeof b, v);
-        buf_printf(&var, "%s%s", i ? ", " : "", b);
-    }
-    c->op = "normalization";
-    kl_arg(c, "mean=[%s]", mean.data ? mean.data : "");
-    kl_arg(c, "variance=[%s]", var.data ? var.data : "");
-    c->note = arena_printf(c->im->a, "%s per channel, as (x - mean) / "
-                           "sqrt(variance)", c->l->klass);
-    buf_free(&mean);
-    buf_free(&var);
+        kl_bad(c, "interpolation '%s' is not supported (nearest, "
+               "bilinear)", ip);
 }
 
 static void tr_rescale(Call *c) {
-    affine(c, field(c, "scale"), field(c, "offset"), "'scale' and 'offset'");
+    kl_affine(c, kl_field(c, "scale"), kl_field(c, "offset"),
+              "'scale' and 'offset'");
 }
 
-/* x OP y of a TF op (Keras 2's TFOpLambda, y in the call's kwargs) or a
- * Keras 3 op called on tensors: y a tensor (a merge) or constants. */
-typedef enum { OP_ADD_, OP_SUB_, OP_MUL_, OP_DIV_ } Arith;
-
-static void arith(Call *c, Arith k, const rn_json *y, bool y_first) {
-    static const char *const merge[] = {"add", "subtract", "multiply", NULL};
-    if (c->l->nin == 2) { /* two tensors */
-        c->nin = 2;
-        c->op = merge[k];
-        if (!c->op) bad(c, "dividing a tensor by a tensor is not supported");
-        return;
-    }
-    if (!y) {
-        bad(c, "the op's second operand is missing");
-        return;
-    }
-    double *v;
+/* Normalization's mean or variance given in the config (Keras may keep
+ * the broadcast shape, [[[m0, m1, m2]]]): a number or a flat list in out;
+ * false when absent. */
+static bool const_list(Call *c, const char *key, Buf *out) {
+    const rn_json *v = kl_field(c, key);
+    double *x;
     int n;
-    if (!numbers(c, y, &v, &n)) {
-        bad(c, "the op's second operand must be a tensor or numbers");
-        return;
-    }
-    if (y_first && (k == OP_SUB_ || k == OP_DIV_) && !(k == OP_SUB_ && n == 1)) {
-        bad(c, "a constant minus or over a tensor is not supported here");
-        return;
-    }
-    switch (k) {
-    case OP_ADD_: affine(c, NULL, y, "the constant"); return;
-    case OP_MUL_: affine(c, y, NULL, "the constant"); return;
-    case OP_SUB_:
-        if (y_first) { /* y - x */
-            c->op = "rescale";
-            kl_arg(c, "-1");
-            arg_num(c, "offset", v[0]);
-            return;
-        }
-        for (int i = 0; i < n; i++) v[i] = -v[i];
-        break;
-    case OP_DIV_:
-        for (int i = 0; i < n; i++) {
-            if (v[i] == 0) {
-                bad(c, "division by zero");
-                return;
-            }
-            v[i] = 1 / v[i];
-        }
-        break;
-    }
-    /* the negated or inverted constants, written back as JSON numbers */
-    rn_json *list = arena_alloc(c->im->a, sizeof *list);
-    list->kind = RN_JSON_ARRAY;
-    list->n = n;
-    list->items = arena_alloc(c->im->a, (size_t)n * sizeof *list->items);
-    for (int i = 0; i < n; i++) {
-        rn_json *x = arena_alloc(c->im->a, sizeof *x);
-        x->kind = RN_JSON_NUMBER;
-        x->number = v[i];
-        list->items[i] = x;
-    }
-    const rn_json *w = n == 1 ? list->items[0] : list;
-    if (k == OP_SUB_) affine(c, NULL, w, "the constant");
-    else affine(c, w, NULL, "the constant");
-}
-
-/* Keras 2's TFOpLambda: a TensorFlow function called on a tensor. */
-static void tr_tf_op(Call *c) {
-    static const struct { const char *fn; Arith k; } fns[] = {
-        {"__operators__.add", OP_ADD_}, {"math.add", OP_ADD_},
-        {"__operators__.sub", OP_SUB_}, {"math.subtract", OP_SUB_},
-        {"__operators__.mul", OP_MUL_}, {"math.multiply", OP_MUL_},
-        {"__operators__.truediv", OP_DIV_}, {"math.truediv", OP_DIV_},
-        {"math.divide", OP_DIV_}};
-    const char *f = kj_str(field(c, "function"));
-    for (size_t i = 0; f && i < sizeof fns / sizeof *fns; i++)
-        if (!strcmp(f, fns[i].fn)) {
-            arith(c, fns[i].k, kj_get(c->l->kwargs, "y"), false);
-            return;
-        }
-    bad(c, "the TensorFlow op 'tf.%s' is not supported (tf.math.add, "
-        "subtract, multiply, divide with a constant or a tensor are)",
-        f ? f : "?");
-}
-
-/* Keras 3: an op of keras.ops called on tensors in a functional model
- * (`x + 3.0` is {"module": "keras.src.ops.numpy", "class_name": "Add",
- * args [tensor, 3.0]}). */
-static void tr_keras3_op(Call *c) {
-    static const struct { const char *klass; Arith k; } ops[] = {
-        {"Add", OP_ADD_}, {"Subtract", OP_SUB_}, {"Multiply", OP_MUL_},
-        {"Divide", OP_DIV_}, {"TrueDivide", OP_DIV_}};
-    const rn_json *args = c->l->args, *y = NULL;
-    bool y_first = false;
-    for (int i = 0; args && args->kind == RN_JSON_ARRAY && i < args->n; i++) {
-        const rn_json *a = args->items[i];
-        const char *k = kj_str(kj_get(a, "class_name"));
-        if (!(k && !strcmp(k, "__keras_tensor__")) && !y) {
-            y = a;
-            y_first = i == 0;
-        }
-    }
-    for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
-        if (!strcmp(c->l->klass, ops[i].klass)) {
-            arith(c, ops[i].k, y, y_first);
-            return;
-        }
-    bad(c, "the op %s.%s is not supported", c->l->module, c->l->klass);
-}
-
-/* The numbers of a value, nested lists flattened (Keras may keep the
- * broadcast shape, [[[m0, m1, m2]]]); false on anything else. */
-static bool flat_numbers(const rn_json *v, Buf *out, int *count, int depth) {
-    const rn_json *l = kj_list(v);
-    double x;
-    if (l && depth < 8) {
-        for (int i = 0; i < l->n; i++)
-            if (!flat_numbers(l->items[i], out, count, depth + 1)) return false;
+    if (!v) return false;
+    if (!kl_numbers(c, v, &x, &n)) {
+        kl_bad(c, "'%s' must be numbers", key);
         return true;
     }
-    if (!kj_num(v, &x) || *count >= MAX_INT) return false;
-    char s[40];
-    fmt_num(s, sizeof s, x);
-    buf_printf(out, "%s%s", (*count)++ ? ", " : "", s);
-    return true;
-}
-
-/* Normalization's mean or variance given in the config: a number or a
- * list in out; false when absent. */
-static bool const_list(Call *c, const char *key, Buf *out) {
-    const rn_json *v = field(c, key);
-    if (!v) return false;
-    int n = 0;
-    Buf nums = {0};
-    if (!flat_numbers(v, &nums, &n, 0) || n == 0) bad(c, "'%s' must be numbers", key);
-    if (kj_list(v)) buf_printf(out, "[%s]", nums.data ? nums.data : "");
-    else buf_printf(out, "%s", nums.data ? nums.data : "0");
-    buf_free(&nums);
+    buf_printf(out, "%s", kj_list(v) ? "[" : "");
+    for (int i = 0; i < n; i++) {
+        char b[40];
+        kl_fmt_num(b, sizeof b, x[i]);
+        buf_printf(out, "%s%s", i ? ", " : "", b);
+    }
+    buf_printf(out, "%s", kj_list(v) ? "]" : "");
     return true;
 }
 
 static void tr_normalization(Call *c) {
     want_last_axis(c, "axis", true);
-    if (!field(c, "axis")) bad(c, "axis None (one statistic per element) is "
-                               "not supported; only the last axis");
-    if (want_bool(c, "invert", false)) bad(c, "invert=true is not supported");
+    if (!kl_field(c, "axis"))
+        kl_bad(c, "axis None (one statistic per element) is not supported; "
+               "only the last axis");
+    if (want_bool(c, "invert", false))
+        kl_bad(c, "invert=true is not supported");
     c->op = "normalization";
     Buf m = {0}, v = {0};
     bool hm = const_list(c, "mean", &m), hv = const_list(c, "variance", &v);
-    if (hm != hv) bad(c, "'mean' and 'variance' must be given together");
-    if (hm && hv) {
+    if (hm != hv) kl_bad(c, "'mean' and 'variance' must be given together");
+    if (hm && hv && m.data && v.data) {
         kl_arg(c, "mean=%s", m.data);
         kl_arg(c, "variance=%s", v.data);
     } else {
@@ -815,11 +617,11 @@ static const struct {
 void kl_translate(Call *c) {
     const KLayer *l = c->l;
     if (l->module && !strncmp(l->module, "keras.src.ops", 13)) {
-        tr_keras3_op(c);
+        kl_keras3_op(c);
         return;
     }
     if (!strcmp(l->klass, "TFOpLambda")) {
-        tr_tf_op(c);
+        kl_tf_op(c);
         return;
     }
     for (size_t i = 0; i < sizeof classes / sizeof *classes; i++)

@@ -107,8 +107,9 @@ static void decode(const Entry *e, const unsigned char *p) {
             break;
         case DEC_U8:
         case DEC_U16: {
-            unsigned v = e->dec == DEC_U8 ? p[i]
-                                          : (unsigned)(p[2 * i] | p[2 * i + 1] << 8);
+            unsigned v = e->dec == DEC_U8
+                             ? p[i]
+                             : (unsigned)(p[2 * i] | p[2 * i + 1] << 8);
             /* two statements: no fused multiply-add, as JavaScript */
             double x = (double)v * e->scale;
             x = x + e->min;
@@ -129,9 +130,10 @@ static const char *printable(Imp *im, const char *s) {
 /* Reads one weight entry's name, shape and types. */
 static bool read_entry(Imp *im, const rn_json *j, int group, Entry *e) {
     KTensor *t = e->t;
-    const rn_json *name = rn_json_get(j, "name"), *shape = rn_json_get(j, "shape"),
-                  *dtype = rn_json_get(j, "dtype"),
-                  *q = rn_json_get(j, "quantization");
+    const rn_json *name = rn_json_get(j, "name");
+    const rn_json *shape = rn_json_get(j, "shape");
+    const rn_json *dtype = rn_json_get(j, "dtype");
+    const rn_json *q = rn_json_get(j, "quantization");
     if (j->kind != RN_JSON_OBJECT || !name || name->kind != RN_JSON_STRING ||
         !name->string[0]) {
         kerr(im, NULL, "weightsManifest group %d: a weight without a name",
@@ -163,7 +165,8 @@ static bool read_entry(Imp *im, const rn_json *j, int group, Entry *e) {
             return false;
         }
     }
-    const char *dt = dtype && dtype->kind == RN_JSON_STRING ? dtype->string : "";
+    const char *dt =
+        dtype && dtype->kind == RN_JSON_STRING ? dtype->string : "";
     bool is_int = !strcmp(dt, "int32");
     if (!strcmp(dt, "float32")) e->dec = DEC_F32;
     else if (is_int) e->dec = DEC_I32;
@@ -174,8 +177,9 @@ static bool read_entry(Imp *im, const rn_json *j, int group, Entry *e) {
         return false;
     }
     if (q) {
-        const rn_json *qd = rn_json_get(q, "dtype"),
-                      *mn = rn_json_get(q, "min"), *sc = rn_json_get(q, "scale");
+        const rn_json *qd = rn_json_get(q, "dtype");
+        const rn_json *mn = rn_json_get(q, "min");
+        const rn_json *sc = rn_json_get(q, "scale");
         const char *qt = qd && qd->kind == RN_JSON_STRING ? qd->string : "";
         if (q->kind != RN_JSON_OBJECT) qt = "";
         if (!strcmp(qt, "float16") && e->dec == DEC_F32) {
@@ -183,8 +187,10 @@ static bool read_entry(Imp *im, const rn_json *j, int group, Entry *e) {
         } else if ((!strcmp(qt, "uint8") || !strcmp(qt, "uint16")) &&
                    e->dec != DEC_F16) {
             bool num = mn && sc &&
-                       (mn->kind == RN_JSON_INT || mn->kind == RN_JSON_NUMBER) &&
-                       (sc->kind == RN_JSON_INT || sc->kind == RN_JSON_NUMBER);
+                       (mn->kind == RN_JSON_INT ||
+                        mn->kind == RN_JSON_NUMBER) &&
+                       (sc->kind == RN_JSON_INT ||
+                        sc->kind == RN_JSON_NUMBER);
             if (!num || !isfinite(mn->number) || !isfinite(sc->number)) {
                 kerr(im, NULL, "weight '%s': %s quantization needs numbers "
                      "'min' and 'scale'", pn, qt);
@@ -441,8 +447,8 @@ void kw_match(Imp *im, KWeights *w) {
             int m = 0;
             for (int i = 0; i < n; i++) {
                 char *x = tok[i][0] == '_' ? tok[i] + 1 : tok[i];
-                if (strcmp(x, "vars") && strcmp(x, "layer_checkpoint_dependencies") &&
-                    strcmp(x, "layers"))
+                if (strcmp(x, "vars") && strcmp(x, "layers") &&
+                    strcmp(x, "layer_checkpoint_dependencies"))
                     tok[m++] = x;
             }
             n = m;

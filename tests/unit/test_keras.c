@@ -29,12 +29,14 @@ static uint32_t table_half(uint16_t h) {
             e += 0x38800000;
             mant[i] = m | e;
         }
-        for (uint32_t i = 1024; i < 2048; i++) mant[i] = 0x38000000 + ((i - 1024) << 13);
+        for (uint32_t i = 1024; i < 2048; i++)
+            mant[i] = 0x38000000 + ((i - 1024) << 13);
         expo[31] = 0x47800000;
         expo[32] = 0x80000000;
         expo[63] = 0xc7800000;
         for (uint32_t i = 1; i < 31; i++) expo[i] = i << 23;
-        for (uint32_t i = 33; i < 63; i++) expo[i] = 0x80000000 + ((i - 32) << 23);
+        for (uint32_t i = 33; i < 63; i++)
+            expo[i] = 0x80000000 + ((i - 32) << 23);
         for (int i = 0; i < 64; i++) off[i] = 1024;
         off[0] = off[32] = 0;
     }
@@ -115,7 +117,8 @@ static const char *model_json(const char *kname, const char *bname,
         " \"weightsManifest\": [{\"paths\": [\"w.bin\"], \"weights\": ["
         "  {\"name\": \"%s\", \"shape\": [2, 3], \"dtype\": \"float32\"%s},"
         "  {\"name\": \"%s\", \"shape\": [3], \"dtype\": \"int32\"},"
-        "  {\"name\": \"e/kernel\", \"shape\": [3, 1], \"dtype\": \"float16\"}]}]}",
+        "  {\"name\": \"e/kernel\", \"shape\": [3, 1], "
+        "\"dtype\": \"float16\"}]}]}",
         kname, quant, bname);
     return buf;
 }
@@ -218,7 +221,8 @@ static void test_quantized(void) {
     CU_ASSERT(convert(&st, errs, sizeof errs) == 1);
     CU_ASSERT(strstr(errs, "group 1: its shards hold 29 bytes, its weights "
                            "take 30") != NULL);
-    static const char *const files[] = {"w.bin", "model.json", "out.safetensors"};
+    static const char *const files[] = {"w.bin", "model.json",
+                                        "out.safetensors"};
     char p[160];
     for (size_t i = 0; i < 3; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, files[i]);
