@@ -350,7 +350,9 @@ static void emit_layer(Emit *em, KLayer *l, Idents *vars, Text *out,
     if (c.weights && !l->trainable && chain_trainable(l->owner))
         kl_arg(&c, "trainable=false");
     l->var = ident(im, vars, l->name);
-    if (im->nerrs == before && c.op) {
+    bool inputs_ok = true; /* a source that was told about has no variable */
+    for (int k = 0; k < l->nin; k++) inputs_ok &= l->src[k]->var != NULL;
+    if (im->nerrs == before && c.op && inputs_ok) {
         put_call(im, out, l, indent, &c);
         l->emitted = true;
     }
