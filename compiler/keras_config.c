@@ -332,8 +332,9 @@ static KLayer **model_refs(Imp *im, KModel *m, const LayerMap *map,
                  "supported", (long long)tensor);
             return NULL;
         }
-        out[(*n)++] = l;
+        out[i] = l;
     }
+    *n = count; /* only when every entry is good */
     return out;
 }
 
