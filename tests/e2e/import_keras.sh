@@ -185,6 +185,15 @@ if import "$T/dmg" "$T/dict" >/dev/null 2>&1 &&
     [ "$(grep '^input' "$T/dict.rn")" = "$(grep '^input' "$T/two_inputs/model.rn")" ]; then
     ok; else bad "input_layers as a dict"; fi
 
+# the two files are written together: a weights file that cannot be
+# written leaves the .rn unwritten too
+rm -f "$T/pair.rn"
+"$RNC" --import "$good" -o "$T/pair.rn" --weights "$T/no/such/dir/w.safetensors" \
+    >/dev/null 2>"$T/stderr"
+rc=$?
+if [ $rc -eq 1 ] && [ ! -e "$T/pair.rn" ] && [ -s "$T/stderr" ]; then ok; else
+    bad "a weights file that cannot be written: exit $rc, or the .rn was written"; fi
+
 # ---- the command line
 "$RNC" --import "$good" -o "$T/x.rn" >/dev/null 2>&1
 if [ $? -eq 2 ]; then ok; else bad "--import without --weights: not exit 2"; fi
