@@ -605,6 +605,13 @@ static const rn_json *find_topology(Imp *im, const rn_json *root,
     const rn_json *version = kj_get(topo, "keras_version");
     if (topo && kj_get(topo, "model_config"))
         topo = kj_get(topo, "model_config");
+    const char *format = kj_str(kj_get(root, "format"));
+    if (format && !strcmp(format, "graph-model")) {
+        kerr(im, NULL, "a TF.js graph model (a converted TensorFlow graph): "
+             "rnc imports Keras models in the layers format "
+             "(tensorflowjs_converter --output_format tfjs_layers_model)");
+        return NULL;
+    }
     if (!topo || !kj_get(topo, "class_name")) {
         kerr(im, NULL, "no Keras model: expected 'modelTopology' with "
              "'class_name' and 'config' (the TF.js layers format)");
