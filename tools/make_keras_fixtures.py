@@ -636,6 +636,7 @@ def keras2_functional():
     cr = m.simple("Cropping2D", up, "cropping2d", up.value[1:-1, 2:-2, :],
                   cropping=[[1, 1], [2, 2]], data_format="channels_last")
     dn = m.dense(cr, 5, "dense", act="gelu")
+    dn = m.act(dn, "activation", "gelu_new")   # TF.js's name of tanh's gelu
     ln = m.layernorm(dn, "layer_normalization")
     p = m.pool(ln, "AveragePooling2D", "average_pooling2d", (3, 3), (2, 2), "same")
     f = m.simple("Flatten", p, "flatten", p.value.reshape(-1), data_format="channels_last")
@@ -801,6 +802,7 @@ def keras3_ops():
     a = m.op3("Add", [c, 3.0], "add")
     r = m.relu(a, "re_lu", max_value=6.0)
     h = m.op3("Multiply", [r, 1 / 6], "multiply")
+    h = m.act(h, "activation", "hard_swish")
     s = m.op3("Subtract", [2.0, h], "subtract")
     q = m.op3("Divide", [s, 4.0], "divide")
     p = m.op3("Multiply", [q, c], "multiply_1")
