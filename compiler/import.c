@@ -14,15 +14,16 @@
  *
  * Requires: layer inputs are variables this model returned before.
  * Changes: only the model; files only in import_write. */
-#include "elab.h" /* is_word, MAX_NODES, MAX_NAME: what the program must respect */
+/* elab.h: is_word, MAX_NODES, MAX_NAME, what the program must respect */
+#include "elab.h"
 #include "rnrt.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 enum {
-    MAX_VAR = 64,       /* a variable's length before its _N suffix */
-    LINE_WIDTH = 100,   /* a layer's line wraps past this column */
+    MAX_VAR = 64,     /* a variable's length before its _N suffix */
+    LINE_WIDTH = 100, /* a layer's line wraps past this column */
 };
 
 typedef struct ImpWeight {
@@ -36,16 +37,16 @@ typedef enum { LINE_INPUT, LINE_LAYER, LINE_OUTPUT } LineKind;
 
 typedef struct Line {
     LineKind kind;
-    const char *var;    /* INPUT, LAYER: the variable bound; OUTPUT: the one output */
-    const char *op;     /* LAYER */
-    const char *name;   /* LAYER: the name="..." */
-    const char **in;    /* LAYER: input variables */
+    const char *var;  /* INPUT, LAYER: the variable bound; OUTPUT: its value */
+    const char *op;   /* LAYER */
+    const char *name; /* LAYER: the name="..." */
+    const char **in;  /* LAYER: input variables */
     int nin;
-    const char *args;   /* LAYER: the other arguments, or NULL */
-    Shape shape;        /* INPUT */
+    const char *args; /* LAYER: the other arguments, or NULL */
+    Shape shape;      /* INPUT */
     ImpWeight w[MAX_WEIGHTS];
     int nw;
-    bool live;          /* feeds an output (set by import_check) */
+    bool live; /* feeds an output (set by import_check) */
 } Line;
 
 /* A set of strings with an index each (open addressing, grows). */
@@ -121,8 +122,9 @@ static bool is_alnum(char c) {
 /* The words of the grammar (grammar/lexer.l): never a variable. */
 static bool is_keyword(const char *s) {
     static const char *const kw[] = {"model", "input", "output", "block",
-        "layer", "return", "for", "in", "if", "else", "true", "false", "and",
-        "or", "not", NULL};
+                                     "layer", "return", "for", "in", "if",
+                                     "else", "true", "false", "and", "or",
+                                     "not", NULL};
     for (int i = 0; kw[i]; i++)
         if (!strcmp(kw[i], s)) return true;
     return false;
@@ -133,8 +135,10 @@ static char *identifier(Arena *a, const char *name, const char *fallback) {
     char *v = arena_alloc(a, MAX_VAR + 3);
     size_t n = 0;
     for (const char *c = name; *c && n < MAX_VAR; c++) {
-        if (is_alnum(*c)) v[n++] = *c;
-        else if (n && v[n - 1] != '_') v[n++] = '_';
+        if (is_alnum(*c))
+            v[n++] = *c;
+        else if (n && v[n - 1] != '_')
+            v[n++] = '_';
     }
     while (n && v[n - 1] == '_') n--;
     v[n] = 0;
@@ -188,17 +192,20 @@ void import_comment(ImportModel *m, const char *fmt, ...) {
     Buf b = {0};
     buf_append(&b, "# ", 2);
     for (char *c = s; *c; c++) {
-        if (*c == '\n') buf_append(&b, "\n# ", 3);
-        else buf_append(&b, (unsigned char)*c < 0x20 || *c == 0x7f ? "?" : c, 1);
+        if (*c == '\n')
+            buf_append(&b, "\n# ", 3);
+        else
+            buf_append(&b, (unsigned char)*c < 0x20 || *c == 0x7f ? "?" : c, 1);
     }
-    m->comment = arena_printf(m->a, "%s%s\n", m->comment ? m->comment : "",
-                              b.data);
+    m->comment =
+        arena_printf(m->a, "%s%s\n", m->comment ? m->comment : "", b.data);
     buf_free(&b);
 }
 
 const char *import_input(ImportModel *m, const char *name, const Shape *s) {
     if (s->rank != 1 && s->rank != 3) die("import_input: rank %d", s->rank);
     const char *var = new_var(m, name);
+    set_put(m->a, &m->names, var, m->n); /* an input is a layer name too */
     Line *l = new_line(m, LINE_INPUT);
     l->var = var;
     l->shape = *s;
@@ -278,12 +285,16 @@ static int split_args(Arena *a, const char *args, const char **out, int max) {
     bool quoted = false;
     const char *start = args;
     for (const char *c = args;; c++) {
-        if (*c == '"') quoted = !quoted;
-        else if (!quoted && (*c == '[' || *c == '(')) depth++;
-        else if (!quoted && (*c == ']' || *c == ')')) depth--;
+        if (*c == '"')
+            quoted = !quoted;
+        else if (!quoted && (*c == '[' || *c == '('))
+            depth++;
+        else if (!quoted && (*c == ']' || *c == ')'))
+            depth--;
         if (*c == 0 || (*c == ',' && depth == 0 && !quoted)) {
             while (*start == ' ') start++;
-            if (n < max) out[n++] = arena_strndup(a, start, (size_t)(c - start));
+            if (n < max)
+                out[n++] = arena_strndup(a, start, (size_t)(c - start));
             if (*c == 0) break;
             start = c + 1;
         }
@@ -370,15 +381,17 @@ static void compile_back(ImportModel *m, const char *rn_path, const Buf *text,
 
     StrSet byname = {0};
     int nall = 0;
-    for (int i = 0; i < m->n; i++) nall += m->lines[i].live ? m->lines[i].nw : 0;
-    ImpWeight **all = arena_alloc(scratch, (size_t)(nall ? nall : 1) * sizeof *all);
+    for (int i = 0; i < m->n; i++)
+        nall += m->lines[i].live ? m->lines[i].nw : 0;
+    ImpWeight **all =
+        arena_alloc(scratch, (size_t)(nall ? nall : 1) * sizeof *all);
     bool *used = arena_alloc(scratch, (size_t)(nall ? nall : 1));
     nall = 0;
     for (int i = 0; i < m->n; i++) {
         Line *l = &m->lines[i];
         for (int k = 0; l->live && k < l->nw; k++) {
-            const char *full = arena_printf(scratch, "%s.%s", l->name,
-                                            l->w[k].suffix);
+            const char *full =
+                arena_printf(scratch, "%s.%s", l->name, l->w[k].suffix);
             if (set_get(&byname, full) >= 0) die("weight %s given twice", full);
             set_put(scratch, &byname, full, nall);
             all[nall++] = &l->w[k];
@@ -388,8 +401,8 @@ static void compile_back(ImportModel *m, const char *rn_path, const Buf *text,
         WeightSpec ws[4];
         int k = node_weights(g->nodes[i], ws);
         for (int j = 0; j < k; j++) {
-            const char *full = arena_printf(scratch, "%s.%s",
-                                            g->nodes[i]->path, ws[j].suffix);
+            const char *full =
+                arena_printf(scratch, "%s.%s", g->nodes[i]->path, ws[j].suffix);
             const ImpWeight *w = find_weight(&byname, all, full);
             bool same = w && w->rank == ws[j].rank;
             for (int r = 0; same && r < w->rank; r++)
@@ -401,15 +414,15 @@ static void compile_back(ImportModel *m, const char *rn_path, const Buf *text,
         }
     }
     for (int i = 0; i < nall; i++)
-        if (!used[i]) die("an imported weight belongs to no layer (%s)",
-                          all[i]->suffix);
+        if (!used[i])
+            die("an imported weight belongs to no layer (%s)", all[i]->suffix);
     arena_free(ca);
 }
 
 int import_check(ImportModel *m, const char *rn_path, Buf *text, char *err,
                  size_t errlen) {
     mark_live(m);
-    int layers = 0;
+    int layers = 0, outputs = 0;
     for (int i = 0; i < m->n; i++) {
         const Line *l = &m->lines[i];
         if (l->kind == LINE_INPUT && !l->live) {
@@ -417,8 +430,9 @@ int import_check(ImportModel *m, const char *rn_path, Buf *text, char *err,
             return -1;
         }
         layers += l->live && l->kind != LINE_OUTPUT;
+        outputs += l->kind == LINE_OUTPUT;
     }
-    if (layers == 0 || m->lines[m->n - 1].kind != LINE_OUTPUT) {
+    if (outputs == 0) {
         snprintf(err, errlen, "the model has no output");
         return -1;
     }
@@ -434,8 +448,8 @@ int import_check(ImportModel *m, const char *rn_path, Buf *text, char *err,
     return 0;
 }
 
-int import_write(ImportModel *m, const char *rn_path,
-                 const char *weights_path, char *err, size_t errlen) {
+int import_write(ImportModel *m, const char *rn_path, const char *weights_path,
+                 char *err, size_t errlen) {
     Buf text = {0};
     if (import_check(m, rn_path, &text, err, errlen) != 0) {
         buf_free(&text);

@@ -64,8 +64,14 @@ static const char *printable(Arena *a, const char *s) {
 
 /* -------------------------------------------------------- attributes */
 
-enum { AT_FLOAT = 1, AT_INT = 2, AT_STRING = 3, AT_TENSOR = 4, AT_FLOATS = 6,
-       AT_INTS = 7 };
+enum {
+    AT_FLOAT = 1,
+    AT_INT = 2,
+    AT_STRING = 3,
+    AT_TENSOR = 4,
+    AT_FLOATS = 6,
+    AT_INTS = 7
+};
 
 const Onnx__AttributeProto *onnx_attr(const ONode *n, const char *name) {
     for (size_t i = 0; i < n->p->n_attribute; i++) {
@@ -79,8 +85,8 @@ static const Onnx__AttributeProto *typed(Onnx *o, const ONode *n,
                                          const char *name, int type) {
     const Onnx__AttributeProto *a = onnx_attr(n, name);
     if (a && a->type != type) {
-        onnx_node_error(o, n, "attribute %s has type %d, not %d", name,
-                        a->type, type);
+        onnx_node_error(o, n, "attribute %s has type %d, not %d", name, a->type,
+                        type);
         return NULL;
     }
     return a;
@@ -100,9 +106,9 @@ const char *attr_str(Onnx *o, const ONode *n, const char *name,
                      const char *def) {
     const Onnx__AttributeProto *a = typed(o, n, name, AT_STRING);
     if (!a) return def;
-    char *s = arena_strndup(o->a, (const char *)a->s.data,
-                            a->s.len > 64 ? 64 : a->s.len);
-    return printable(o->a, s);
+    size_t len = a->s.len > 64 ? 64 : a->s.len;
+    if (len == 0) return ""; /* data may be NULL then */
+    return printable(o->a, arena_strndup(o->a, (const char *)a->s.data, len));
 }
 
 int attr_ints(Onnx *o, const ONode *n, const char *name, int64_t *out,
@@ -120,9 +126,18 @@ int attr_ints(Onnx *o, const ONode *n, const char *name, int64_t *out,
 
 /* ----------------------------------------------------------- tensors */
 
-enum { TT_FLOAT = 1, TT_UINT8 = 2, TT_INT8 = 3, TT_UINT16 = 4, TT_INT16 = 5,
-       TT_INT32 = 6, TT_INT64 = 7, TT_BOOL = 9, TT_FLOAT16 = 10,
-       TT_DOUBLE = 11 };
+enum {
+    TT_FLOAT = 1,
+    TT_UINT8 = 2,
+    TT_INT8 = 3,
+    TT_UINT16 = 4,
+    TT_INT16 = 5,
+    TT_INT32 = 6,
+    TT_INT64 = 7,
+    TT_BOOL = 9,
+    TT_FLOAT16 = 10,
+    TT_DOUBLE = 11
+};
 
 static uint64_t le_bytes(const uint8_t *p, int n) {
     uint64_t v = 0;
@@ -132,8 +147,9 @@ static uint64_t le_bytes(const uint8_t *p, int n) {
 
 static float half_to_float(unsigned h) {
     unsigned sign = h >> 15, e = (h >> 10) & 31, m = h & 1023;
-    double v = e == 0 ? m * 0x1p-24 : e == 31 ? (m ? NAN : INFINITY)
-                                              : (1024 + m) * 0x1p-25 * (double)(1u << e);
+    double v = e == 0    ? m * 0x1p-24
+               : e == 31 ? (m ? NAN : INFINITY)
+                         : (1024 + m) * 0x1p-25 * (double)(1u << e);
     return (float)(sign ? -v : v);
 }
 
@@ -152,7 +168,8 @@ bool onnx_spend(Onnx *o, const ONode *n, int64_t count) {
     o->spent += count;
     if (o->spent <= o->budget) return true;
     if (!was_over && n)
-        onnx_node_error(o, n, "the constants and weights made from the model "
+        onnx_node_error(o, n,
+                        "the constants and weights made from the model "
                         "pass %lld values (twice its initializers plus 2^26)",
                         (long long)o->budget);
     return false;
@@ -164,8 +181,10 @@ Const *const_new(Onnx *o, DType dt, int64_t count) {
     c->dt = dt;
     c->count = count;
     size_t n = (size_t)(count ? count : 1);
-    if (dt == DT_FLOAT) c->f = arena_alloc(o->a, n * sizeof *c->f);
-    else c->i = arena_alloc(o->a, n * sizeof *c->i);
+    if (dt == DT_FLOAT)
+        c->f = arena_alloc(o->a, n * sizeof *c->f);
+    else
+        c->i = arena_alloc(o->a, n * sizeof *c->i);
     return c;
 }
 
@@ -177,7 +196,8 @@ bool onnx_tensor(Onnx *o, const Onnx__TensorProto *t, Const **out, int *rank,
                  int64_t *dims, char *err, size_t errlen) {
     if ((t->has_data_location && t->data_location == 1) ||
         t->n_external_data > 0) {
-        snprintf(err, errlen, "its data is in an external file, which rnc "
+        snprintf(err, errlen,
+                 "its data is in an external file, which rnc "
                  "does not read (save the model with its weights inside)");
         return false;
     }
@@ -194,23 +214,32 @@ bool onnx_tensor(Onnx *o, const Onnx__TensorProto *t, Const **out, int *rank,
     }
     int type = t->has_data_type ? t->data_type : 0, size;
     switch (type) {
-    case TT_FLOAT: case TT_INT32: size = 4; break;
-    case TT_INT64: case TT_DOUBLE: size = 8; break;
-    case TT_UINT16: case TT_INT16: case TT_FLOAT16: size = 2; break;
-    case TT_UINT8: case TT_INT8: case TT_BOOL: size = 1; break;
+    case TT_FLOAT:
+    case TT_INT32: size = 4; break;
+    case TT_INT64:
+    case TT_DOUBLE: size = 8; break;
+    case TT_UINT16:
+    case TT_INT16:
+    case TT_FLOAT16: size = 2; break;
+    case TT_UINT8:
+    case TT_INT8:
+    case TT_BOOL: size = 1; break;
     default:
         snprintf(err, errlen, "data type %d is not supported", type);
         return false;
     }
     bool is_float = type == TT_FLOAT || type == TT_DOUBLE || type == TT_FLOAT16;
     /* where the values are: raw bytes, or the typed field of the type */
-    size_t typed_n = type == TT_FLOAT ? t->n_float_data
-                   : type == TT_DOUBLE ? t->n_double_data
-                   : type == TT_INT64 ? t->n_int64_data : t->n_int32_data;
+    size_t typed_n = type == TT_FLOAT    ? t->n_float_data
+                     : type == TT_DOUBLE ? t->n_double_data
+                     : type == TT_INT64  ? t->n_int64_data
+                                         : t->n_int32_data;
     if (t->has_raw_data) {
         if ((uint64_t)t->raw_data.len != (uint64_t)count * (uint64_t)size) {
-            snprintf(err, errlen, "raw data of %zu bytes for %lld values of "
-                     "%d bytes", t->raw_data.len, (long long)count, size);
+            snprintf(err, errlen,
+                     "raw data of %zu bytes for %lld values of "
+                     "%d bytes",
+                     t->raw_data.len, (long long)count, size);
             return false;
         }
     } else if (typed_n != (size_t)count) {
@@ -343,7 +372,8 @@ static char *scope_of(Arena *a, const char *name) {
 static void name_layers(Onnx *o) {
     size_t cap = 64, used = 0;
     while (cap < 4 * (size_t)o->nnodes) cap *= 2;
-    const char **inner = arena_alloc(o->a, cap * sizeof *inner); /* non-leaf scopes */
+    const char **inner =
+        arena_alloc(o->a, cap * sizeof *inner); /* non-leaf scopes */
     for (int i = 0; i < o->nnodes; i++) {
         ONode *n = &o->nodes[i];
         if (!n->live) continue;
@@ -395,8 +425,10 @@ static bool build_graph(Onnx *o, const Onnx__GraphProto *g) {
     for (size_t i = 0; i < g->n_node && nv <= 4 * (size_t)ONNX_MAX_NODES; i++)
         nv += g->node[i]->n_output;
     if (g->n_node > ONNX_MAX_NODES || nv > 4 * (size_t)ONNX_MAX_NODES) {
-        onnx_error(o, "the graph has %zu nodes and %zu values or more; rnc "
-                   "reads at most %d nodes", g->n_node, nv, ONNX_MAX_NODES);
+        onnx_error(o,
+                   "the graph has %zu nodes and %zu values or more; rnc "
+                   "reads at most %d nodes",
+                   g->n_node, nv, ONNX_MAX_NODES);
         return false;
     }
     o->values = arena_alloc(o->a, (nv + 1) * sizeof *o->values);
@@ -411,7 +443,8 @@ static bool build_graph(Onnx *o, const Onnx__GraphProto *g) {
         const char *name = tp->name ? tp->name : "";
         OValue **s = lookup(&t, name);
         if (*s) {
-            onnx_error(o, "initializer '%s' is given twice", printable(o->a, name));
+            onnx_error(o, "initializer '%s' is given twice",
+                       printable(o->a, name));
             continue;
         }
         OValue *v = onnx_new_value(o, name);
@@ -431,7 +464,8 @@ static bool build_graph(Onnx *o, const Onnx__GraphProto *g) {
     for (size_t i = 0; i < g->n_input; i++) {
         const char *name = g->input[i]->name ? g->input[i]->name : "";
         OValue **s = lookup(&t, name);
-        if (*s && (*s)->producer == -1 && (*s)->c) continue; /* an initializer */
+        if (*s && (*s)->producer == -1 && (*s)->c)
+            continue; /* an initializer */
         if (*s) {
             onnx_error(o, "input '%s' is given twice", printable(o->a, name));
             continue;
@@ -475,8 +509,10 @@ static bool build_graph(Onnx *o, const Onnx__GraphProto *g) {
             if (!*p->input[k]) continue;
             OValue *v = *lookup(&t, p->input[k]);
             if (!v)
-                onnx_node_error(o, n, "input '%s' is not defined (a missing "
-                                "initializer?)", printable(o->a, p->input[k]));
+                onnx_node_error(o, n,
+                                "input '%s' is not defined (a missing "
+                                "initializer?)",
+                                printable(o->a, p->input[k]));
             n->in[k] = v;
             if (v) v->nuses++;
         }
@@ -536,7 +572,8 @@ static bool sort_nodes(Onnx *o) {
         if (!pending[i]) continue;
         for (int k = 0; k < o->nodes[i].nout; k++) {
             OValue *v = o->nodes[i].out[k];
-            for (int u = 0; v && u < v->nuses; u++) feeds[i] += pending[v->uses[u]] > 0;
+            for (int u = 0; v && u < v->nuses; u++)
+                feeds[i] += pending[v->uses[u]] > 0;
         }
         if (!feeds[i]) o->order[tail++] = i;
     }
@@ -552,7 +589,8 @@ static bool sort_nodes(Onnx *o) {
     }
     for (int i = 0; i < o->nnodes; i++)
         if (pending[i])
-            onnx_node_error(o, &o->nodes[i], "is on a cycle (its inputs "
+            onnx_node_error(o, &o->nodes[i],
+                            "is on a cycle (its inputs "
                             "depend on its own output)");
     return false;
 }
@@ -575,7 +613,8 @@ static void mark_live(Onnx *o) {
 static int64_t opset_of(const Onnx__ModelProto *m) {
     for (size_t i = 0; i < m->n_opset_import; i++) {
         const char *d = m->opset_import[i]->domain;
-        if (!d || !*d || !strcmp(d, "ai.onnx")) return m->opset_import[i]->version;
+        if (!d || !*d || !strcmp(d, "ai.onnx"))
+            return m->opset_import[i]->version;
     }
     return 0;
 }
@@ -611,25 +650,28 @@ ImportModel *import_onnx(const char *path, const void *data, size_t len,
         onnx_error(o, "the file is over 2 GiB, protobuf's limit");
     } else if (!(mp = onnx__model_proto__unpack(NULL, len, data))) {
         onnx_error(o, "not an ONNX model: the protobuf is damaged or "
-                   "truncated");
+                      "truncated");
     } else if (!mp->graph) {
         onnx_error(o, "the model has no graph");
     } else {
         o->model = mp;
         o->opset = opset_of(mp);
         if (o->opset < OPSET_MIN || o->opset > OPSET_MAX)
-            onnx_error(o, "opset %lld: rnc reads opset %d to %d (export with "
+            onnx_error(o,
+                       "opset %lld: rnc reads opset %d to %d (export with "
                        "torch.onnx.export(..., opset_version=%d))",
                        (long long)o->opset, OPSET_MIN, OPSET_MAX, OPSET_MAX);
         else if (build_graph(o, mp->graph) && sort_nodes(o)) {
             mark_live(o);
             name_layers(o);
             o->m = import_new(a, model_name);
-            import_comment(o->m, "Imported by rnc from %s (ONNX opset %lld, "
-                           "producer %s %s).", printable(a, base_name(path)),
-                           (long long)o->opset,
-                           printable(a, mp->producer_name),
-                           printable(a, mp->producer_version));
+            const char *who = printable(a, mp->producer_name);
+            const char *ver = printable(a, mp->producer_version);
+            import_comment(o->m,
+                           "Imported by rnc from %s (ONNX opset %lld, "
+                           "producer %s%s%s).",
+                           printable(a, base_name(path)), (long long)o->opset,
+                           *who ? who : "unnamed", *ver ? " " : "", ver);
             onnx_infer(o);
             if (o->nerrors == 0) onnx_map(o);
         }
@@ -651,7 +693,8 @@ ImportModel *import_onnx_file(const char *path, const char *model_name,
     char *data = read_file_max(path, ONNX_MAX_FILE, &len);
     if (!data) {
         fprintf(errs, "rnc: error: %s: %s\n", path,
-                errno == EFBIG ? "file too large (over 2 GiB)" : strerror(errno));
+                errno == EFBIG ? "file too large (over 2 GiB)"
+                               : strerror(errno));
         return NULL;
     }
     ImportModel *m = import_onnx(path, data, len, model_name, opt, a, errs);

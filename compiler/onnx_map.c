@@ -1,318 +1,24 @@
-/* onnx_map.c: the ONNX graph as .rn layers. First the patterns that the
- * language has one op for are recognised structurally (operands,
- * constants, single consumers; never names): x*sigmoid(x) -> silu,
- * x*HardSigmoid(x) -> hard_swish, the erf and tanh forms of GELU, the
- * decomposed LayerNorm, ShuffleNet's Reshape-Transpose-Reshape. Then each
- * live node becomes layers, in order: NCHW values become NHWC .rn tensors
- * (Layout says which ONNX axis is which .rn axis, so Transpose, Squeeze,
- * Unsqueeze and size-1 reshapes only move that map), weights are
- * transposed to Keras's layouts, and a flatten of [C, H, W] before a dense
- * permutes the dense kernel's rows so PyTorch's order is kept.
+/* onnx_map.c: the ONNX graph as .rn layers. After the patterns are found
+ * (onnx_patterns.c), each live node becomes layers, in order: NCHW values
+ * become NHWC .rn tensors (Layout says which ONNX axis is which .rn axis,
+ * so Transpose, Squeeze, Unsqueeze and size-1 reshapes only move that
+ * map), weights are transposed to Keras's layouts, and a flatten of
+ * [C, H, W] before a dense permutes the dense kernel's rows so PyTorch's
+ * order is kept. An activation that alone reads a convolution's or dense
+ * layer's output becomes its activation=.
  *
  * Requires: onnx_infer without errors. Changes: the values' Layouts, the
- * nodes' pattern/done marks, the ImportModel. */
+ * nodes' done marks, the ImportModel. */
 #include "onnx.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---------------------------------------------------------- patterns */
-
-typedef enum {
-    PAT_SILU,
-    PAT_HARD_SWISH,
-    PAT_GELU,
-    PAT_GELU_TANH,
-    PAT_LAYERNORM,
-    PAT_SHUFFLE,
-} PatKind;
-
-enum { MAX_TNODES = 10, MAX_PATTERNS_NODE = 4 };
-
-typedef struct Pattern {
-    PatKind kind;
-    OValue *x;           /* its input */
-    ONode *first, *root; /* the layer is named after first; root's output
-                            is the result */
-    ONode *nodes[MAX_TNODES];
-    int nnodes;
-    double eps;          /* layernorm */
-    const Const *gamma, *beta;
-    int groups;          /* shuffle */
-} Pattern;
-
-/* A node of a template: op and two operands, each the input X, the
- * output of an earlier template node (0, 1, ...), a scalar constant near
- * k, any scalar constant, or any constant (captured). */
-enum { OP_X = -1, OP_K = -2, OP_ANYK = -3, OP_VEC = -4, OP_NONE = -5 };
-typedef struct TNode {
-    const char *op;
-    int a, b;
-    double ka, kb;
-} TNode;
-
-#define SQRT2 1.4142135623730951
-#define SQRT_2_PI 0.7978845608028654
-
-static const TNode t_silu[] = {{"Sigmoid", OP_X, OP_NONE, 0, 0},
-                               {"Mul", OP_X, 0, 0, 0}};
-static const TNode t_hswish[] = {{"HardSigmoid", OP_X, OP_NONE, 0, 0},
-                                 {"Mul", OP_X, 0, 0, 0}};
-/* 0.5 * x * (1 + erf(x / sqrt 2)), the 0.5 applied last or first */
-static const TNode t_gelu_a[] = {{"Div", OP_X, OP_K, 0, SQRT2},
-                                 {"Erf", 0, OP_NONE, 0, 0},
-                                 {"Add", 1, OP_K, 0, 1},
-                                 {"Mul", OP_X, 2, 0, 0},
-                                 {"Mul", 3, OP_K, 0, 0.5}};
-static const TNode t_gelu_b[] = {{"Div", OP_X, OP_K, 0, SQRT2},
-                                 {"Erf", 0, OP_NONE, 0, 0},
-                                 {"Add", 1, OP_K, 0, 1},
-                                 {"Mul", OP_X, OP_K, 0, 0.5},
-                                 {"Mul", 3, 2, 0, 0}};
-static const TNode t_gelu_c[] = {{"Mul", OP_X, OP_K, 0, 1 / SQRT2},
-                                 {"Erf", 0, OP_NONE, 0, 0},
-                                 {"Add", 1, OP_K, 0, 1},
-                                 {"Mul", OP_X, 2, 0, 0},
-                                 {"Mul", 3, OP_K, 0, 0.5}};
-/* 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) as PyTorch writes it */
-static const TNode t_gelu_tanh[] = {{"Mul", OP_X, OP_X, 0, 0},
-                                    {"Mul", OP_X, 0, 0, 0},
-                                    {"Mul", 1, OP_K, 0, 0.044715},
-                                    {"Add", OP_X, 2, 0, 0},
-                                    {"Mul", 3, OP_K, 0, SQRT_2_PI},
-                                    {"Tanh", 4, OP_NONE, 0, 0},
-                                    {"Add", 5, OP_K, 0, 1},
-                                    {"Mul", OP_X, 6, 0, 0},
-                                    {"Mul", 7, OP_K, 0, 0.5}};
-/* (x - mean) / sqrt(var + eps) * gamma + beta over the last axis */
-static const TNode t_layernorm[] = {{"ReduceMean", OP_X, OP_NONE, 0, 0},
-                                    {"Sub", OP_X, 0, 0, 0},
-                                    {"Pow", 1, OP_K, 0, 2},
-                                    {"ReduceMean", 2, OP_NONE, 0, 0},
-                                    {"Add", 3, OP_ANYK, 0, 0},
-                                    {"Sqrt", 4, OP_NONE, 0, 0},
-                                    {"Div", 1, 5, 0, 0},
-                                    {"Mul", 6, OP_VEC, 0, 0},
-                                    {"Add", 7, OP_VEC, 0, 0}};
-
-typedef struct Template {
-    PatKind kind;
-    const TNode *t;
-    int n;
-} Template;
-
-/* Longer forms first: a LayerNorm with its affine part before one
- * without. */
-static const Template templates[] = {
-    {PAT_GELU_TANH, t_gelu_tanh, 9},
-    {PAT_LAYERNORM, t_layernorm, 9},
-    {PAT_LAYERNORM, t_layernorm, 7},
-    {PAT_GELU, t_gelu_a, 5},
-    {PAT_GELU, t_gelu_b, 5},
-    {PAT_GELU, t_gelu_c, 5},
-    {PAT_SILU, t_silu, 2},
-    {PAT_HARD_SWISH, t_hswish, 2},
-};
-enum { NTEMPLATES = sizeof templates / sizeof templates[0] };
-
 typedef struct MapState {
     Onnx *o;
-    Pattern *pats;
-    int npats, cap;
+    Patterns pats;
 } MapState;
-
-static bool near(double v, double k) {
-    return fabs(v - k) <= 1e-6 * fabs(k) + 1e-7;
-}
-
-static bool scalar_const(const OValue *v, double *out) {
-    if (!v || !v->c || v->c->count != 1) return false;
-    *out = const_get(v->c, 0);
-    return true;
-}
-
-/* Does operand `want` of a template node accept value v? */
-static bool operand_ok(int want, double k, const OValue *v, const OValue *x,
-                       ONode *const *bound, const Const **cap) {
-    double c;
-    switch (want) {
-    case OP_X: return v == x;
-    case OP_K: return scalar_const(v, &c) && near(c, k);
-    case OP_ANYK:
-        if (!scalar_const(v, &c)) return false;
-        *cap = v->c;
-        return true;
-    case OP_VEC:
-        if (!v || !v->c) return false;
-        *cap = v->c;
-        return true;
-    case OP_NONE: return v == NULL;
-    default: return v && v == bound[want]->out[0];
-    }
-}
-
-static bool node_free(const ONode *u) {
-    return u->live && !u->done && u->pattern < 0 && u->out[0] &&
-           u->out[0]->rank >= 0 && !u->out[0]->c;
-}
-
-/* Binds template t at input x (greedy: each template node takes the first
- * free consumer that fits; commutative ops try both operand orders).
- * Inner nodes must feed nothing outside the match. */
-static bool match(Onnx *o, const Template *tp, OValue *x, ONode **bound,
-                  const Const **caps) {
-    for (int i = 0; i < tp->n; i++) {
-        const TNode *t = &tp->t[i];
-        const OValue *anchor = t->a == OP_X || t->b == OP_X ? x
-                             : bound[t->a >= 0 ? t->a : t->b]->out[0];
-        bool comm = !strcmp(t->op, "Mul") || !strcmp(t->op, "Add");
-        bound[i] = NULL;
-        for (int u = 0; u < anchor->nuses && !bound[i]; u++) {
-            ONode *c = &o->nodes[anchor->uses[u]];
-            bool taken = false;
-            for (int j = 0; j < i; j++) taken |= bound[j] == c;
-            if (taken || !node_free(c) || strcmp(c->op, t->op)) continue;
-            OValue *p = c->nin > 0 ? c->in[0] : NULL;
-            OValue *q = c->nin > 1 ? c->in[1] : NULL;
-            const Const *ca = NULL, *cb = NULL;
-            if (operand_ok(t->a, t->ka, p, x, bound, &ca) &&
-                operand_ok(t->b, t->kb, q, x, bound, &cb)) {
-                bound[i] = c;
-            } else if (comm && operand_ok(t->a, t->ka, q, x, bound, &ca) &&
-                       operand_ok(t->b, t->kb, p, x, bound, &cb)) {
-                bound[i] = c;
-            }
-            if (bound[i]) caps[i] = ca ? ca : cb;
-        }
-        if (!bound[i]) return false;
-    }
-    for (int i = 0; i + 1 < tp->n; i++) {
-        const OValue *v = bound[i]->out[0];
-        if (v->is_output) return false;
-        for (int u = 0; u < v->nuses; u++) {
-            bool inside = false;
-            for (int j = 0; j < tp->n; j++)
-                inside |= &o->nodes[v->uses[u]] == bound[j];
-            if (!inside) return false;
-        }
-    }
-    return true;
-}
-
-/* A reduction over the last axis alone, kept (LayerNorm's means). */
-static bool last_axis_mean(const ONode *n) {
-    return n->a.keep && n->a.naxes == 1 && n->a.axes[0] == n->in[0]->rank - 1;
-}
-
-/* A constant that broadcasts along the last axis of a rank-r value with
- * c channels: [c], [1, c], ... */
-static bool channel_vector(const OValue *v, int r, int64_t c) {
-    if (!v->c || v->c->count != c || v->rank > r) return false;
-    for (int i = 0; i + 1 < v->rank; i++)
-        if (v->dims[i] != 1) return false;
-    return v->rank >= 1 && v->dims[v->rank - 1] == c;
-}
-
-static Pattern *add_pattern(MapState *s) {
-    if (s->npats == s->cap) {
-        int cap = s->cap ? 2 * s->cap : 32;
-        Pattern *p = arena_alloc(s->o->a, (size_t)cap * sizeof *p);
-        if (s->npats) memcpy(p, s->pats, (size_t)s->npats * sizeof *p);
-        s->pats = p;
-        s->cap = cap;
-    }
-    Pattern *p = &s->pats[s->npats++];
-    memset(p, 0, sizeof *p);
-    return p;
-}
-
-static void claim(MapState *s, Pattern *p) {
-    for (int i = 0; i < p->nnodes; i++) p->nodes[i]->pattern = s->npats - 1;
-    p->first = p->nodes[0];
-    p->root = p->nodes[p->nnodes - 1];
-}
-
-static void find_templates(MapState *s, OValue *x) {
-    Onnx *o = s->o;
-    for (int t = 0; t < NTEMPLATES; t++) {
-        const Template *tp = &templates[t];
-        ONode *bound[MAX_TNODES];
-        const Const *caps[MAX_TNODES] = {NULL};
-        if (!match(o, tp, x, bound, caps)) continue;
-        if (tp->kind == PAT_HARD_SWISH &&
-            !(near(bound[0]->a.alpha, 1.0 / 6) && near(bound[0]->a.beta, 0.5)))
-            continue;
-        int64_t c = x->rank > 0 ? x->dims[x->rank - 1] : 0;
-        if (tp->kind == PAT_LAYERNORM &&
-            (!last_axis_mean(bound[0]) || !last_axis_mean(bound[3]) ||
-             (tp->n == 9 && (!channel_vector(bound[7]->in[0] == bound[6]->out[0]
-                                                 ? bound[7]->in[1] : bound[7]->in[0],
-                                             x->rank, c) ||
-                             !channel_vector(bound[8]->in[0] == bound[7]->out[0]
-                                                 ? bound[8]->in[1] : bound[8]->in[0],
-                                             x->rank, c)))))
-            continue;
-        Pattern *p = add_pattern(s);
-        p->kind = tp->kind;
-        p->x = x;
-        p->nnodes = tp->n;
-        for (int i = 0; i < tp->n; i++) p->nodes[i] = bound[i];
-        if (tp->kind == PAT_LAYERNORM) {
-            p->eps = const_get(caps[4], 0);
-            p->gamma = tp->n == 9 ? caps[7] : NULL;
-            p->beta = tp->n == 9 ? caps[8] : NULL;
-        }
-        claim(s, p);
-        return;
-    }
-}
-
-/* ShuffleNet's channel shuffle: Reshape [1, C, H, W] -> [1, g, C/g, H, W],
- * Transpose (0, 2, 1, 3, 4), Reshape back to [1, C, H, W]. */
-static void find_shuffle(MapState *s, ONode *r1) {
-    Onnx *o = s->o;
-    OValue *x = r1->in[0], *y = r1->out[0];
-    if (strcmp(r1->op, "Reshape") || !node_free(r1) || x->rank != 4 ||
-        y->rank != 5 || y->dims[0] != 1 || y->dims[1] * y->dims[2] != x->dims[1] ||
-        y->dims[3] != x->dims[2] || y->dims[4] != x->dims[3] ||
-        y->nuses != 1 || y->is_output)
-        return;
-    ONode *t = &o->nodes[y->uses[0]];
-    static const int perm[5] = {0, 2, 1, 3, 4};
-    if (strcmp(t->op, "Transpose") || !node_free(t) ||
-        memcmp(t->a.perm, perm, sizeof perm) || t->out[0]->nuses != 1 ||
-        t->out[0]->is_output)
-        return;
-    ONode *r2 = &o->nodes[t->out[0]->uses[0]];
-    OValue *z = r2->out[0];
-    if (strcmp(r2->op, "Reshape") || !node_free(r2) || z->rank != 4 ||
-        memcmp(z->dims, x->dims, 4 * sizeof *z->dims))
-        return;
-    Pattern *p = add_pattern(s);
-    p->kind = PAT_SHUFFLE;
-    p->x = x;
-    p->groups = (int)y->dims[1];
-    p->nnodes = 3;
-    p->nodes[0] = r1;
-    p->nodes[1] = t;
-    p->nodes[2] = r2;
-    claim(s, p);
-}
-
-static void find_patterns(MapState *s) {
-    Onnx *o = s->o;
-    for (int i = 0; i < o->ninputs; i++)
-        if (o->inputs[i]->rank >= 0) find_templates(s, o->inputs[i]);
-    for (int j = 0; j < o->nnodes; j++) {
-        ONode *n = &o->nodes[o->order[j]];
-        if (!n->live || !n->out[0] || n->out[0]->rank < 0 || n->out[0]->c)
-            continue;
-        find_shuffle(s, n);
-        for (int k = 0; k < n->nout; k++)
-            if (n->out[k]) find_templates(s, n->out[k]);
-    }
-}
 
 /* ------------------------------------------------------------ layouts */
 
@@ -326,7 +32,8 @@ static Layout *layout(Onnx *o, const char *var, Shape s) {
 
 /* ONNX [1, C, H, W] as .rn [H, W, C]. */
 static Layout *image_layout(Onnx *o, const char *var, const OValue *v) {
-    Layout *l = layout(o, var, (Shape){3, {v->dims[2], v->dims[3], v->dims[1]}});
+    Layout *l =
+        layout(o, var, (Shape){3, {v->dims[2], v->dims[3], v->dims[1]}});
     l->axis[1] = 2;
     l->axis[2] = 0;
     l->axis[3] = 1;
@@ -365,8 +72,8 @@ static const char *emit(Onnx *o, const ONode *n, const char *op,
     return import_layer(o->m, op, n->name, in, nin, args);
 }
 
-static const char *emit1(Onnx *o, const ONode *n, const char *op,
-                         const char *x, const char *args) {
+static const char *emit1(Onnx *o, const ONode *n, const char *op, const char *x,
+                         const char *args) {
     return emit(o, n, op, &x, 1, args);
 }
 
@@ -388,16 +95,17 @@ static Layout *relabel(Onnx *o, const OValue *v, const char *var) {
 static const char *image_var(Onnx *o, ONode *n, OValue *v) {
     if (is_image(v)) return v->lay->var;
     if (v->rank == 4 && v->lay && v->lay->shape.rank == 1 && v->dims[0] == 1 &&
-        v->dims[2] == 1 && v->dims[3] == 1 && v->lay->shape.d[0] == v->dims[1]) {
-        const char *r = import_layer(o->m, "reshape",
-                                     arena_printf(o->a, "%s.reshape", n->name),
-                                     &v->lay->var, 1,
-                                     arena_printf(o->a, "[1, 1, %lld]",
-                                                  (long long)v->dims[1]));
+        v->dims[2] == 1 && v->dims[3] == 1 &&
+        v->lay->shape.d[0] == v->dims[1]) {
+        const char *r = import_layer(
+            o->m, "reshape", arena_printf(o->a, "%s.reshape", n->name),
+            &v->lay->var, 1,
+            arena_printf(o->a, "[1, 1, %lld]", (long long)v->dims[1]));
         v->lay = image_layout(o, r, v);
         return r;
     }
-    onnx_node_error(o, n, "reads a tensor that is not an NCHW image in rnc's "
+    onnx_node_error(o, n,
+                    "reads a tensor that is not an NCHW image in rnc's "
                     "layout (after a Transpose or Reshape rnc cannot follow)");
     return NULL;
 }
@@ -405,10 +113,15 @@ static const char *image_var(Onnx *o, ONode *n, OValue *v) {
 /* ------------------------------------------------------------ numbers */
 
 /* The shortest decimal that reads back as the same float32 (ONNX's
- * attributes are float32): 1e-05 rather than 9.99999975e-06. */
+ * attributes are float32): 1e-05 rather than 9.99999975e-06. The text
+ * has no infinity or NaN: such a number is flagged for the node. */
 static const char *fnum(Onnx *o, double v) {
     char buf[40];
     float f = (float)v;
+    if (!isfinite(f)) {
+        o->bad_number = true;
+        return "0";
+    }
     for (int p = 1; p <= 9; p++) {
         snprintf(buf, sizeof buf, "%.*g", p, (double)f);
         if ((float)strtod(buf, NULL) == f) break;
@@ -472,8 +185,8 @@ static const char *act_word(Onnx *o, const ONode *n, const Pattern *p) {
     if (!strcmp(op, "Softplus")) return "softplus";
     if (!strcmp(op, "Softsign")) return "softsign";
     if (!strcmp(op, "Exp")) return "exponential";
-    if (!strcmp(op, "Selu") && near(a->alpha, 1.6732632423543772) &&
-        near(a->beta, 1.0507009873554805))
+    if (!strcmp(op, "Selu") && onnx_near(a->alpha, 1.6732632423543772) &&
+        onnx_near(a->beta, 1.0507009873554805))
         return "selu";
     if (!strcmp(op, "Elu") && a->alpha == 1) return "elu";
     if (!strcmp(op, "Clip") && a->has_lo && a->lo == 0 && a->has_hi &&
@@ -496,7 +209,7 @@ static const char *fuse_act(MapState *s, OValue *v, OValue **result) {
     if (v->is_output || v->nuses < 1) return NULL;
     ONode *u = &o->nodes[v->uses[0]];
     if (u->pattern >= 0) {
-        Pattern *p = &s->pats[u->pattern];
+        Pattern *p = &s->pats.p[u->pattern];
         const char *w = p->x == v ? act_word(o, p->root, p) : NULL;
         if (!w || p->root->out[0]->is_output) return NULL;
         for (int k = 0; k < v->nuses; k++)
@@ -505,7 +218,7 @@ static const char *fuse_act(MapState *s, OValue *v, OValue **result) {
         *result = p->root->out[0];
         return w;
     }
-    if (v->nuses != 1 || !node_free(u)) return NULL;
+    if (v->nuses != 1 || !onnx_node_free(u)) return NULL;
     const char *w = act_word(o, u, NULL);
     if (!w) return NULL;
     u->done = true;
@@ -538,12 +251,15 @@ static void conv(MapState *s, ONode *n) {
     const char *act = act_arg(s, n->out[0], &last);
     /* the arguments in the order of the language's signatures */
     int64_t mult = cout / cin;
-    const char *extra = depthwise && mult > 1
-        ? arena_printf(o->a, ", multiplier=%lld", (long long)mult)
-        : !depthwise && g > 1 ? arena_printf(o->a, ", groups=%lld", (long long)g)
-                              : "";
-    const char *rest = arena_printf(o->a, "%s%s%s%s", window_args(o, &n->a, false),
-                                    extra, b ? "" : ", bias=false", act);
+    const char *extra =
+        depthwise && mult > 1
+            ? arena_printf(o->a, ", multiplier=%lld", (long long)mult)
+        : !depthwise && g > 1
+            ? arena_printf(o->a, ", groups=%lld", (long long)g)
+            : "";
+    const char *rest =
+        arena_printf(o->a, "%s%s%s%s", window_args(o, &n->a, false), extra,
+                     b ? "" : ", bias=false", act);
     const char *y;
     float *k = floats(o, w->c->count);
     if (depthwise) {
@@ -562,7 +278,8 @@ static void conv(MapState *s, ONode *n) {
         for (int64_t m = 0; m < cout; m++)
             for (int64_t c = 0; c < cg; c++)
                 for (int64_t i = 0; i < kh * kw; i++)
-                    k[(i * cg + c) * cout + m] = cf(w->c, (m * cg + c) * kh * kw + i);
+                    k[(i * cg + c) * cout + m] =
+                        cf(w->c, (m * cg + c) * kh * kw + i);
         weight(o, "kernel", 4, (int64_t[]){kh, kw, cg, cout}, k);
     }
     if (b) {
@@ -579,24 +296,28 @@ static void conv_transpose(MapState *s, ONode *n) {
     const char *x = image_var(o, n, n->in[0]);
     if (!x) return;
     const OValue *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL;
-    int64_t cin = w->dims[0], cout = w->dims[1], kh = w->dims[2], kw = w->dims[3];
+    int64_t cin = w->dims[0], cout = w->dims[1], kh = w->dims[2],
+            kw = w->dims[3];
     Layout *l = image_layout(o, NULL, n->out[0]);
     n->out[0]->lay = l;
     OValue *last;
     const char *act = act_arg(s, n->out[0], &last);
     const int *op = n->a.out_pad;
-    const char *y = emit1(o, n, "conv2d_transpose", x,
+    const char *y = emit1(
+        o, n, "conv2d_transpose", x,
         arena_printf(o->a, "%lld, %s%s%s%s%s", (long long)cout,
                      pair(o, (int)kh, (int)kw), window_args(o, &n->a, false),
                      op[0] || op[1] ? arena_printf(o->a, ", output_padding=%s",
-                                                   pair(o, op[0], op[1])) : "",
+                                                   pair(o, op[0], op[1]))
+                                    : "",
                      b ? "" : ", bias=false", act));
     /* W[c][m][i][j] -> kernel[i][j][m][c] */
     float *k = floats(o, w->c->count);
     for (int64_t c = 0; c < cin; c++)
         for (int64_t m = 0; m < cout; m++)
             for (int64_t i = 0; i < kh * kw; i++)
-                k[(i * cout + m) * cin + c] = cf(w->c, (c * cout + m) * kh * kw + i);
+                k[(i * cout + m) * cin + c] =
+                    cf(w->c, (c * cout + m) * kh * kw + i);
     weight(o, "kernel", 4, (int64_t[]){kh, kw, cout, cin}, k);
     if (b) {
         float *bias = floats(o, cout);
@@ -610,7 +331,8 @@ static void conv_transpose(MapState *s, ONode *n) {
 static void batchnorm(Onnx *o, ONode *n) {
     OValue *x = n->in[0];
     if (!is_channel_axis(x, 1)) {
-        onnx_node_error(o, n, "normalizes an axis that is not rnc's channel "
+        onnx_node_error(o, n,
+                        "normalizes an axis that is not rnc's channel "
                         "axis");
         return;
     }
@@ -630,7 +352,8 @@ static void batchnorm(Onnx *o, ONode *n) {
 static void layernorm_op(Onnx *o, ONode *n, OValue *x, OValue *out, double eps,
                          const Const *gamma, const Const *beta) {
     if (!is_channel_axis(x, x->rank - 1)) {
-        onnx_node_error(o, n, "normalizes an axis that is not rnc's channel "
+        onnx_node_error(o, n,
+                        "normalizes an axis that is not rnc's channel "
                         "axis");
         return;
     }
@@ -660,8 +383,11 @@ static void activation(MapState *s, ONode *n) {
     if (w) {
         y = emit1(o, n, w, x->lay->var, NULL);
     } else if (!strcmp(n->op, "Clip")) {
-        if (!a->has_lo || a->lo != 0) {
-            onnx_node_error(o, n, "a minimum of %g (rnc clips at 0 only)", a->lo);
+        if (!a->has_lo || a->lo != 0 || !(a->hi >= 0)) {
+            onnx_node_error(o, n,
+                            "clips to [%g, %g] (rnc clips from 0 to a "
+                            "maximum of at least 0)",
+                            a->lo, a->hi);
             return;
         }
         y = emit1(o, n, "relu", x->lay->var,
@@ -679,14 +405,16 @@ static void activation(MapState *s, ONode *n) {
     } else if (!strcmp(n->op, "Neg")) {
         y = emit1(o, n, "rescale", x->lay->var, "-1");
     } else if (!strcmp(n->op, "Softmax")) {
-        onnx_node_error(o, n, "a softmax over an axis that is not rnc's "
+        onnx_node_error(o, n,
+                        "a softmax over an axis that is not rnc's "
                         "channel axis");
         return;
     } else if (!strcmp(n->op, "Selu")) {
         onnx_node_error(o, n, "alpha and gamma other than Keras's selu");
         return;
     } else {
-        onnx_node_error(o, n, "appears outside the patterns rnc recognises "
+        onnx_node_error(o, n,
+                        "appears outside the patterns rnc recognises "
                         "(GELU, LayerNorm)");
         return;
     }
@@ -706,8 +434,8 @@ static void pattern(MapState *s, Pattern *p) {
                               arena_printf(o->a, "%d", p->groups));
         out->lay = image_layout(o, y, out);
     } else {
-        const char *y = emit1(o, p->first, act_word(o, p->root, p),
-                              p->x->lay->var, NULL);
+        const char *y =
+            emit1(o, p->first, act_word(o, p->root, p), p->x->lay->var, NULL);
         out->lay = relabel(o, p->x, y);
     }
 }
@@ -718,7 +446,8 @@ static void pool(Onnx *o, ONode *n) {
     bool avg = !strcmp(n->op, "AveragePool");
     const Attrs *a = &n->a;
     bool padded = a->pads[0] || a->pads[1] || a->pads[2] || a->pads[3];
-    const char *y = emit1(o, n, avg ? "avgpool" : "maxpool", x,
+    const char *y = emit1(
+        o, n, avg ? "avgpool" : "maxpool", x,
         arena_printf(o->a, "%s%s%s%s", pair(o, a->k[0], a->k[1]),
                      window_args(o, a, true), a->ceil ? ", ceil_mode=true" : "",
                      avg && a->count_pad && padded ? ", count_include_pad=true"
@@ -732,7 +461,8 @@ static bool only_views(Onnx *o, const OValue *v) {
     if (v->is_output) return false;
     for (int u = 0; u < v->nuses; u++) {
         const char *op = o->nodes[v->uses[u]].op;
-        if (strcmp(op, "Flatten") && strcmp(op, "Reshape") && strcmp(op, "Squeeze"))
+        if (strcmp(op, "Flatten") && strcmp(op, "Reshape") &&
+            strcmp(op, "Squeeze"))
             return false;
     }
     return true;
@@ -742,18 +472,27 @@ static bool only_views(Onnx *o, const OValue *v) {
 static void global_pool(Onnx *o, ONode *n) {
     OValue *x = n->in[0], *out = n->out[0];
     const Attrs *a = &n->a;
-    bool spatial = x->lay && x->lay->shape.rank == 3 && a->naxes == 2;
+    /* the reduced axes cover .rn's H and W (where over 1), the one axis
+     * left over 1 is the channel */
+    bool ok = x->lay->shape.rank == 3;
+    bool covered[2] = {x->lay->shape.d[0] == 1, x->lay->shape.d[1] == 1};
     int rest = -1;
-    for (int i = 0; spatial && i < x->rank; i++) {
-        bool red = i == a->axes[0] || i == a->axes[1];
+    for (int i = 0; ok && i < x->rank; i++) {
+        bool red = false;
+        for (int k = 0; k < a->naxes; k++) red |= a->axes[k] == i;
         int ax = x->lay->axis[i];
-        if (red && ax != 0 && ax != 1 && x->dims[i] != 1) spatial = false;
-        if (!red && ax == 2) rest = i;
-        if (!red && ax >= 0 && ax != 2) spatial = false;
+        if (red && ax == 2 && x->dims[i] > 1)
+            ok = false;
+        else if (red && ax >= 0 && ax < 2)
+            covered[ax] = true;
+        else if (!red && ax == 2)
+            rest = i;
+        else if (!red && ax >= 0 && x->dims[i] > 1)
+            ok = false;
     }
-    if (!spatial || rest < 0 || !axis_is(x, a->axes[0], x->lay->axis[a->axes[0]]) ||
-        x->lay->axis[a->axes[0]] + x->lay->axis[a->axes[1]] != 1) {
-        onnx_node_error(o, n, "reduces axes other than the height and width "
+    if (!ok || rest < 0 || !covered[0] || !covered[1]) {
+        onnx_node_error(o, n,
+                        "reduces axes other than the height and width "
                         "of an image");
         return;
     }
@@ -765,7 +504,8 @@ static void global_pool(Onnx *o, ONode *n) {
     Layout *l = layout(o, y, keep ? (Shape){3, {1, 1, c}} : (Shape){1, {c}});
     /* the channel keeps its place among the output's axes */
     for (int i = 0, k = 0; i < x->rank; i++) {
-        bool red = i == a->axes[0] || i == a->axes[1];
+        bool red = false;
+        for (int j = 0; j < a->naxes; j++) red |= a->axes[j] == i;
         if (red && !a->keep) continue;
         l->axis[k++] = i == rest ? (keep ? 2 : 0) : -1;
     }
@@ -777,10 +517,10 @@ static void global_pool(Onnx *o, ONode *n) {
 static const char *dims_text(Onnx *o, const OValue *v) {
     const char *s = "";
     for (int i = 0; i < v->rank; i++)
-        s = arena_printf(o->a, "%s%s%lld", s, i ? ", " : "", (long long)v->dims[i]);
+        s = arena_printf(o->a, "%s%s%lld", s, i ? ", " : "",
+                         (long long)v->dims[i]);
     return s;
 }
-
 
 /* The order in which ONNX flattens the .rn axes of v (ONNX axes from
  * `from` on); false when they do not form a flat order rnc can follow. */
@@ -843,9 +583,6 @@ static bool unit_view(Onnx *o, const OValue *x, OValue *out) {
     while (i < x->rank && x->dims[i] == 1) i++;
     if (i != x->rank) return false;
     for (int k = out->rank; k < ONNX_MAX_RANK; k++) l->axis[k] = -1;
-    if (l->shape.rank == 1 && out->rank >= 1 && out->dims[out->rank - 1] ==
-        l->shape.d[0] && l->axis[out->rank - 1] < 0)
-        l->axis[out->rank - 1] = 0;
     out->lay = l;
     return true;
 }
@@ -854,19 +591,27 @@ static void view(Onnx *o, ONode *n) {
     OValue *x = n->in[0], *out = n->out[0];
     if (!strcmp(n->op, "Transpose")) {
         Layout *l = relabel(o, x, x->lay->var);
-        for (int i = 0; i < out->rank; i++) l->axis[i] = x->lay->axis[n->a.perm[i]];
+        for (int i = 0; i < out->rank; i++)
+            l->axis[i] = x->lay->axis[n->a.perm[i]];
         out->lay = l;
         return;
     }
-    if (unit_view(o, x, out)) return;
-    /* a flatten behind the batch: [1, ...] -> [1, N] */
-    if ((out->rank == 2 && out->dims[0] == 1) || out->rank == 1) {
+    /* a flatten behind the batch, [1, ...] -> [1, N], is a layer of its
+     * own (named after the node) unless the value is flat already */
+    bool to_flat = (out->rank == 2 && out->dims[0] == 1) || out->rank == 1;
+    if (to_flat && strcmp(n->op, "Squeeze")) {
         flatten(o, x, out, 0, n->name);
         return;
     }
-    onnx_node_error(o, n, "reshapes [%s] into [%s], which moves elements in "
-                    "a way rnc cannot follow", dims_text(o, x),
-                    dims_text(o, out));
+    if (unit_view(o, x, out)) return;
+    if (to_flat) {
+        flatten(o, x, out, 0, n->name);
+        return;
+    }
+    onnx_node_error(o, n,
+                    "reshapes [%s] into [%s], which moves elements in "
+                    "a way rnc cannot follow",
+                    dims_text(o, x), dims_text(o, out));
 }
 
 /* ---------------------------------------------------------- arithmetic */
@@ -897,7 +642,8 @@ static void with_const(Onnx *o, ONode *n, OValue *x, OValue *c, bool c_first) {
     int64_t nch;
     float *v = channel_values(o, x, c, &nch);
     if (!v) {
-        onnx_node_error(o, n, "a constant that is neither one value nor one "
+        onnx_node_error(o, n,
+                        "a constant that is neither one value nor one "
                         "value per channel");
         return;
     }
@@ -910,12 +656,20 @@ static void with_const(Onnx *o, ONode *n, OValue *x, OValue *c, bool c_first) {
     const char *y;
     if (nch == 1) {
         const char *k = fnum(o, v[0]), *args;
-        if (mul) args = k;
-        else if (div) args = arena_printf(o->a, "1/%s", k);
-        else if (add) args = arena_printf(o->a, "1, offset=%s", k);
-        else if (sub && !c_first) args = arena_printf(o->a, "1, offset=%s",
-                                                      fnum(o, -v[0]));
-        else if (sub) args = arena_printf(o->a, "-1, offset=%s", k);
+        if (div && v[0] == 0) {
+            onnx_node_error(o, n, "divides by zero");
+            return;
+        }
+        if (mul)
+            args = k;
+        else if (div)
+            args = arena_printf(o->a, "1/%s", k);
+        else if (add)
+            args = arena_printf(o->a, "1, offset=%s", k);
+        else if (sub && !c_first)
+            args = arena_printf(o->a, "1, offset=%s", fnum(o, -v[0]));
+        else if (sub)
+            args = arena_printf(o->a, "-1, offset=%s", k);
         else if (!strcmp(op, "Max") && v[0] == 0) {
             y = emit1(o, n, "relu", x->lay->var, NULL);
             n->out[0]->lay = relabel(o, x, y);
@@ -960,8 +714,14 @@ static OValue *aligned(const OValue *out, OValue *a, OValue *b) {
         int ax = big->lay->axis[i];
         if (ax < 0 || !axis_is(small, i, ax)) return NULL;
     }
-    bool a_full = !memcmp(a->dims, out->dims, (size_t)out->rank * sizeof *a->dims);
-    bool b_full = !memcmp(b->dims, out->dims, (size_t)out->rank * sizeof *b->dims);
+    for (int r = 0; r < a->lay->shape.rank; r++) {
+        int64_t x = a->lay->shape.d[r], y = b->lay->shape.d[r];
+        if (x != y && x != 1 && y != 1) return NULL;
+    }
+    bool a_full =
+        !memcmp(a->dims, out->dims, (size_t)out->rank * sizeof *a->dims);
+    bool b_full =
+        !memcmp(b->dims, out->dims, (size_t)out->rank * sizeof *b->dims);
     return a_full ? a : b_full ? b : NULL;
 }
 
@@ -971,21 +731,24 @@ static void binary(Onnx *o, ONode *n) {
         with_const(o, n, a->c ? b : a, a->c ? a : b, a->c != NULL);
         return;
     }
-    static const char *const ops[][2] = {{"Add", "add"}, {"Sub", "subtract"},
-        {"Mul", "multiply"}, {"Max", "maximum"}, {"Min", "minimum"}};
+    static const char *const ops[][2] = {{"Add", "add"},
+                                         {"Sub", "subtract"},
+                                         {"Mul", "multiply"},
+                                         {"Max", "maximum"},
+                                         {"Min", "minimum"}};
     const char *word = NULL;
     for (int i = 0; i < 5; i++)
         if (!strcmp(n->op, ops[i][0])) word = ops[i][1];
     if (!word) {
-        onnx_node_error(o, n, "of two tensors computed at run time");
+        onnx_node_error(o, n,
+                        "divides two tensors computed at run time "
+                        "(rnc has no op for that)");
         return;
     }
     /* a [1, C, 1, 1] held flat meets an image: make it an image */
-    if (a->rank == 4 && b->rank == 4 && is_image(a) != is_image(b)) {
-        ONode *dummy = n;
-        if (!is_image(a) && !image_var(o, dummy, a)) return;
-        if (!is_image(b) && !image_var(o, dummy, b)) return;
-    }
+    if (a->rank == 4 && b->rank == 4 && is_image(a) != is_image(b) &&
+        !image_var(o, n, is_image(a) ? b : a))
+        return;
     OValue *full = aligned(n->out[0], a, b);
     if (!full) {
         onnx_node_error(o, n, "operands whose layouts rnc cannot line up");
@@ -1019,7 +782,8 @@ static void dense(MapState *s, ONode *n, OValue *x, OValue *out, int64_t K,
                   const float *bias) {
     Onnx *o = s->o;
     if (!is_channel_axis(x, x->rank - 1)) {
-        onnx_node_error(o, n, "multiplies along an axis that is not rnc's "
+        onnx_node_error(o, n,
+                        "multiplies along an axis that is not rnc's "
                         "channel axis");
         return;
     }
@@ -1036,8 +800,9 @@ static void dense(MapState *s, ONode *n, OValue *x, OValue *out, int64_t K,
     for (int64_t f = 0; f < K; f++) {
         int64_t r = x->lay->shape.rank == 1 ? dense_row(x->lay, f) : f;
         for (int64_t u = 0; u < units; u++)
-            k[r * units + u] = (float)(alpha * const_get(w, trans ? u * K + f
-                                                                  : f * units + u));
+            k[r * units + u] =
+                (float)(alpha *
+                        const_get(w, trans ? u * K + f : f * units + u));
     }
     weight(o, "kernel", 2, (int64_t[]){K, units}, k);
     if (bias) weight(o, "bias", 1, &units, bias);
@@ -1063,7 +828,8 @@ static void gemm(MapState *s, ONode *n) {
     if (c) {
         bias = floats(o, units);
         for (int64_t u = 0; u < units; u++)
-            bias[u] = (float)(n->a.beta * const_get(c->c, c->c->count == 1 ? 0 : u));
+            bias[u] =
+                (float)(n->a.beta * const_get(c->c, c->c->count == 1 ? 0 : u));
     }
     dense(s, n, x, n->out[0], K, units, b->c, n->a.trans_b, n->a.alpha, bias);
 }
@@ -1076,9 +842,10 @@ static void matmul(MapState *s, ONode *n) {
     float *bias = NULL;
     if (!out->is_output && out->nuses == 1) {
         ONode *u = &o->nodes[out->uses[0]];
-        OValue *c = u->nin == 2 ? (u->in[0] == out ? u->in[1] : u->in[0]) : NULL;
-        if (!strcmp(u->op, "Add") && node_free(u) && c &&
-            channel_vector(c, out->rank, units)) {
+        OValue *c =
+            u->nin == 2 ? (u->in[0] == out ? u->in[1] : u->in[0]) : NULL;
+        if (!strcmp(u->op, "Add") && onnx_node_free(u) && c &&
+            onnx_channel_vector(c, out->rank, units)) {
             bias = floats(o, units);
             for (int64_t i = 0; i < units; i++) bias[i] = cf(c->c, i);
             u->done = true;
@@ -1103,7 +870,8 @@ static void concat(Onnx *o, ONode *n) {
         OValue *v = n->in[k];
         if (v->c || !is_channel_axis(v, n->a.axis) ||
             v->lay->shape.rank != x->lay->shape.rank) {
-            onnx_node_error(o, n, "joins along an axis that is not rnc's "
+            onnx_node_error(o, n,
+                            "joins along an axis that is not rnc's "
                             "channel axis");
             return;
         }
@@ -1121,15 +889,15 @@ static void concat(Onnx *o, ONode *n) {
     n->out[0]->lay = l;
 }
 
-static void channel_slice(Onnx *o, ONode *n, OValue *x, OValue *out,
-                          int axis, int64_t start, int64_t stop) {
+static void channel_slice(Onnx *o, ONode *n, OValue *x, OValue *out, int axis,
+                          int64_t start, int64_t stop) {
     if (!is_channel_axis(x, axis)) {
         onnx_node_error(o, n, "slices an axis that is not rnc's channel axis");
         return;
     }
-    const char *y = emit1(o, n, "channel_slice", x->lay->var,
-                          arena_printf(o->a, "%lld, %lld", (long long)start,
-                                       (long long)stop));
+    const char *y = emit1(
+        o, n, "channel_slice", x->lay->var,
+        arena_printf(o->a, "%lld, %lld", (long long)start, (long long)stop));
     Layout *l = relabel(o, x, y);
     l->shape.d[l->shape.rank - 1] = stop - start;
     out->lay = l;
@@ -1178,7 +946,8 @@ static void zeropad(Onnx *o, ONode *n) {
     const char *x = image_var(o, n, n->in[0]);
     if (!x) return;
     const int *p = n->a.pads;
-    const char *y = emit1(o, n, "zeropad", x,
+    const char *y = emit1(
+        o, n, "zeropad", x,
         p[0] == p[1] && p[1] == p[2] && p[2] == p[3]
             ? arena_printf(o->a, "%d", p[0])
             : arena_printf(o->a, "[%d, %d, %d, %d]", p[0], p[1], p[2], p[3]));
@@ -1190,14 +959,17 @@ static void upsample(Onnx *o, ONode *n) {
     if (!x) return;
     const Attrs *a = &n->a;
     bool bilinear = !strcmp(a->mode, "bilinear");
-    const char *y = emit1(o, n, "upsample", x,
+    const char *y = emit1(
+        o, n, "upsample", x,
         arena_printf(o->a, "%s%s%s",
                      a->scale[0] == 2 && a->scale[1] == 2
-                         ? "" : arena_printf(o->a, "size=%s",
-                                             pair(o, a->scale[0], a->scale[1])),
+                         ? ""
+                         : arena_printf(o->a, "size=%s",
+                                        pair(o, a->scale[0], a->scale[1])),
                      bilinear ? (a->scale[0] == 2 && a->scale[1] == 2
                                      ? "interpolation=bilinear"
-                                     : ", interpolation=bilinear") : "",
+                                     : ", interpolation=bilinear")
+                              : "",
                      a->align ? ", align_corners=true" : ""));
     n->out[0]->lay = image_layout(o, y, n->out[0]);
 }
@@ -1207,26 +979,30 @@ static void prelu(Onnx *o, ONode *n) {
     int64_t nch;
     float *v = channel_values(o, x, n->in[1], &nch);
     if (!v) {
-        onnx_node_error(o, n, "a slope that is neither one value nor one "
+        onnx_node_error(o, n,
+                        "a slope that is neither one value nor one "
                         "value per channel");
         return;
     }
     bool image = x->lay->shape.rank == 3;
-    const char *shared = image ? (nch > 1 ? "shared_axes=[1, 2]"
-                                          : "shared_axes=[1, 2, 3]")
-                               : (nch > 1 ? NULL : "shared_axes=[1]");
+    const char *shared =
+        image ? (nch > 1 ? "shared_axes=[1, 2]" : "shared_axes=[1, 2, 3]")
+              : (nch > 1 ? NULL : "shared_axes=[1]");
     const char *y = emit1(o, n, "prelu", x->lay->var, shared);
-    if (image) weight(o, "alpha", 3, (int64_t[]){1, 1, nch}, v);
-    else weight(o, "alpha", 1, &nch, v);
+    if (image)
+        weight(o, "alpha", 3, (int64_t[]){1, 1, nch}, v);
+    else
+        weight(o, "alpha", 1, &nch, v);
     n->out[0]->lay = relabel(o, x, y);
 }
 
 /* ----------------------------------------------------------- the walk */
 
 static const char *shape_text(Onnx *o, const Shape *s) {
-    return s->rank == 3 ? arena_printf(o->a, "%lld, %lld, %lld", (long long)s->d[0],
-                                       (long long)s->d[1], (long long)s->d[2])
-                        : arena_printf(o->a, "%lld", (long long)s->d[0]);
+    return s->rank == 3
+               ? arena_printf(o->a, "%lld, %lld, %lld", (long long)s->d[0],
+                              (long long)s->d[1], (long long)s->d[2])
+               : arena_printf(o->a, "%lld", (long long)s->d[0]);
 }
 
 static void inputs(Onnx *o) {
@@ -1258,8 +1034,10 @@ static void outputs(Onnx *o) {
             !(var = image_var(o, &fake, v)))
             continue;
         if (v->lay->from.rank == 3) {
-            onnx_error(o, "output '%s' is an image flattened in C, H, W order, "
-                       "which rnc's NHWC flatten does not give", v->name);
+            onnx_error(o,
+                       "output '%s' is an image flattened in C, H, W order, "
+                       "which rnc's NHWC flatten does not give",
+                       v->name);
             continue;
         }
         import_output(o->m, var);
@@ -1278,18 +1056,25 @@ static bool inputs_known(const ONode *n) {
 static void node(MapState *s, ONode *n) {
     Onnx *o = s->o;
     const char *op = n->op;
-    if (!strcmp(op, "Conv")) conv(s, n);
-    else if (!strcmp(op, "ConvTranspose")) conv_transpose(s, n);
-    else if (!strcmp(op, "BatchNormalization")) batchnorm(o, n);
+    if (!strcmp(op, "Conv"))
+        conv(s, n);
+    else if (!strcmp(op, "ConvTranspose"))
+        conv_transpose(s, n);
+    else if (!strcmp(op, "BatchNormalization"))
+        batchnorm(o, n);
     else if (!strcmp(op, "LayerNormalization"))
         layernorm_op(o, n, n->in[0], n->out[0], n->a.eps, n->in[1]->c,
                      n->nin > 2 && n->in[2] ? n->in[2]->c : NULL);
-    else if (!strcmp(op, "PRelu")) prelu(o, n);
+    else if (!strcmp(op, "PRelu"))
+        prelu(o, n);
     else if (!strcmp(op, "Add") || !strcmp(op, "Sub") || !strcmp(op, "Mul") ||
              !strcmp(op, "Div") || !strcmp(op, "Max") || !strcmp(op, "Min")) {
-        if (n->nin == 1) n->out[0]->lay = n->in[0]->lay;
-        else binary(o, n);
-    } else if (!strcmp(op, "MaxPool") || !strcmp(op, "AveragePool")) pool(o, n);
+        if (n->nin == 1)
+            n->out[0]->lay = n->in[0]->lay;
+        else
+            binary(o, n);
+    } else if (!strcmp(op, "MaxPool") || !strcmp(op, "AveragePool"))
+        pool(o, n);
     else if (!strcmp(op, "GlobalAveragePool") || !strcmp(op, "GlobalMaxPool") ||
              !strcmp(op, "ReduceMean") || !strcmp(op, "ReduceMax"))
         global_pool(o, n);
@@ -1300,36 +1085,50 @@ static void node(MapState *s, ONode *n) {
     else if (!strcmp(op, "Identity") || !strcmp(op, "Dropout") ||
              !strcmp(op, "Cast"))
         n->out[0]->lay = n->in[0]->lay;
-    else if (!strcmp(op, "Concat")) concat(o, n);
-    else if (!strcmp(op, "Split")) split(o, n);
-    else if (!strcmp(op, "Slice")) slice(o, n);
-    else if (!strcmp(op, "Gemm")) gemm(s, n);
-    else if (!strcmp(op, "MatMul")) matmul(s, n);
-    else if (!strcmp(op, "Pad")) zeropad(o, n);
-    else if (!strcmp(op, "Resize") || !strcmp(op, "Upsample")) upsample(o, n);
+    else if (!strcmp(op, "Concat"))
+        concat(o, n);
+    else if (!strcmp(op, "Split"))
+        split(o, n);
+    else if (!strcmp(op, "Slice"))
+        slice(o, n);
+    else if (!strcmp(op, "Gemm"))
+        gemm(s, n);
+    else if (!strcmp(op, "MatMul"))
+        matmul(s, n);
+    else if (!strcmp(op, "Pad"))
+        zeropad(o, n);
+    else if (!strcmp(op, "Resize") || !strcmp(op, "Upsample"))
+        upsample(o, n);
     else if (!strcmp(op, "Pow"))
-        onnx_node_error(o, n, "appears outside the patterns rnc recognises "
+        onnx_node_error(o, n,
+                        "appears outside the patterns rnc recognises "
                         "(LayerNorm)");
-    else activation(s, n);
+    else
+        activation(s, n);
 }
 
 void onnx_map(Onnx *o) {
     MapState s = {.o = o};
-    find_patterns(&s);
+    onnx_patterns(o, &s.pats);
     inputs(o);
     for (int j = 0; j < o->nnodes; j++) {
         ONode *n = &o->nodes[o->order[j]];
         if (!n->live || n->done || !n->out[0] || n->out[0]->c) continue;
         if (n->pattern >= 0) { /* the pattern's layer comes at its root */
-            Pattern *p = &s.pats[n->pattern];
+            Pattern *p = &s.pats.p[n->pattern];
             if (n == p->root && p->x->lay) pattern(&s, p);
             continue;
         }
         if (!inputs_known(n)) continue;
         if (!onnx_spend(o, n, 0)) break;
         int errors = o->nerrors;
+        o->bad_number = false;
         node(&s, n);
         n->done = true;
+        if (o->bad_number)
+            onnx_node_error(o, n,
+                            "an attribute or constant that is not a "
+                            "finite number (as float32)");
         if (o->nerrors == errors && !n->out[0]->lay &&
             (n->out[0]->nuses || n->out[0]->is_output))
             die("onnx_map: node %s (%s) gave no value", n->label, n->op);

@@ -84,6 +84,7 @@ for h in $ONLY; do
     seeds "$h" "$RUN/seeds/$h"
     dict= maxlen=4096
     [ "$h" = frontend ] && dict=-dict=tests/fuzz/rn.dict
+    [ "$h" = onnx ] && dict=-dict=tests/fuzz/onnx.dict
     # inputs of the importers are whole files: ONNX's run to 44 KB,
     # model.json and its shard to 64 KiB
     [ "$h" = onnx ] && maxlen=65536

@@ -8,13 +8,16 @@ Small torchvision-style modules that cover every ONNX op and pattern that
   NAME_opN.in.npy   a seeded input, NHWC as rnc reads it ([1, H, W, C])
   NAME_opN.out.npy  PyTorch's output for it (an image output as NHWC)
 Weights are random but seeded, batch-norm statistics and biases drawn so
-that no layer is an identity by accident. Then the damaged and
+that no layer is an identity by accident. Then h_*.onnx, built with
+onnx.helper for what PyTorch does not write, with PyTorch's functional
+ops as the reference; then the damaged and
 unsupported files of tests/import/onnx/bad/ (built with onnx.helper),
 whose expected messages tests/e2e/import_onnx.sh keeps beside them.
 
 And a few small valid models (tests/fuzz/onnx/) that seed the fuzzer.
 
-Usage: tools/make_onnx_goldens.py [NAME... bad seeds]   (default: all)
+Usage: tools/make_onnx_goldens.py [NAME... handmade bad seeds]
+(default: all)
 """
 import io
 import os
@@ -433,6 +436,101 @@ def bad_files():
     print(f"bad/: {len(files) + 2} files")
 
 
+# ------------------------------------------ handmade models (onnx.helper)
+
+def handmade():
+    """Attributes and ops that PyTorch's exporter does not write but other
+    producers do (count_include_pad with pads, auto_pad, Gemm's alpha,
+    beta and transB=0, a vector input, Resize by sizes, LayerNormalization
+    without a bias, ReduceMax, Selu/Neg/Exp/Softsign), each built with
+    onnx.helper; the reference is PyTorch's functional op of the same
+    meaning."""
+    rng = np.random.default_rng(7)
+    cases = []
+
+    def t(a):
+        return torch.from_numpy(np.asarray(a, np.float32))
+
+    # AveragePool, pads 1, ceil_mode, count_include_pad: PyTorch's rules
+    x = rng.uniform(-1, 1, (1, 3, 8, 7)).astype(np.float32)
+    cases.append(("h_avgpool_pads", x, [
+        helper.make_node("AveragePool", ["x"], ["y"], name="/pool/AveragePool",
+                         kernel_shape=[3, 3], strides=[2, 2],
+                         pads=[1, 1, 1, 1], ceil_mode=1, count_include_pad=1)],
+        [], 13, F.avg_pool2d(t(x), 3, 2, 1, ceil_mode=True,
+                             count_include_pad=True)))
+    # auto_pad SAME_UPPER on a strided conv, SAME_LOWER on a max pool
+    x = rng.uniform(-1, 1, (1, 3, 9, 8)).astype(np.float32)
+    w = rng.uniform(-0.5, 0.5, (4, 3, 3, 3)).astype(np.float32)
+    c = F.conv2d(F.pad(t(x), (0, 1, 1, 1)), t(w), stride=2)  # 9 -> 5, 8 -> 4
+    ref = F.max_pool2d(F.pad(c, (1, 0, 1, 0), value=-1e30), 2, 1)
+    cases.append(("h_autopad", x, [
+        helper.make_node("Conv", ["x", "w"], ["c"], name="/conv/Conv",
+                         kernel_shape=[3, 3], strides=[2, 2],
+                         auto_pad="SAME_UPPER"),
+        helper.make_node("MaxPool", ["c"], ["y"], name="/pool/MaxPool",
+                         kernel_shape=[2, 2], auto_pad="SAME_LOWER")],
+        [tensor("w", w.shape, w)], 13, ref))
+    # a vector input, Gemm with alpha, beta and an untransposed B, softmax
+    x = rng.uniform(-1, 1, (1, 6)).astype(np.float32)
+    b = rng.uniform(-1, 1, (6, 4)).astype(np.float32)
+    cb = rng.uniform(-1, 1, (4,)).astype(np.float32)
+    cases.append(("h_gemm", x, [
+        helper.make_node("Gemm", ["x", "b", "c"], ["g"], name="/fc/Gemm",
+                         alpha=0.5, beta=2.0),
+        helper.make_node("Softmax", ["g"], ["y"], name="/Softmax", axis=1)],
+        [tensor("b", b.shape, b), tensor("c", cb.shape, cb)], 11,
+        F.softmax(0.5 * t(x) @ t(b) + 2 * t(cb), dim=1)))
+    # activations PyTorch writes as other ops
+    x = rng.uniform(-1, 1, (1, 4, 5, 5)).astype(np.float32)
+    cases.append(("h_acts", x, [
+        helper.make_node("Selu", ["x"], ["a"], name="/selu/Selu"),
+        helper.make_node("Neg", ["a"], ["b"], name="/Neg"),
+        helper.make_node("Exp", ["b"], ["c"], name="/Exp"),
+        helper.make_node("Softsign", ["c"], ["y"], name="/Softsign")],
+        [], 13, F.softsign(torch.exp(-F.selu(t(x))))))
+    # LayerNormalization without a bias on NHWC, then ReduceMax over H, W
+    x = rng.uniform(-1, 1, (1, 4, 5, 6)).astype(np.float32)
+    g = rng.uniform(0.5, 1.5, (4,)).astype(np.float32)
+    ln = F.layer_norm(t(x).permute(0, 2, 3, 1), (4,), t(g), None, 1e-5)
+    cases.append(("h_layernorm", x, [
+        helper.make_node("Transpose", ["x"], ["p"], perm=[0, 2, 3, 1]),
+        helper.make_node("LayerNormalization", ["p", "g"], ["n"],
+                         name="/norm/LayerNormalization", axis=-1),
+        helper.make_node("ReduceMax", ["n"], ["y"], name="/ReduceMax",
+                         axes=[1, 2], keepdims=0)],
+        [tensor("g", g.shape, g)], 17, ln.amax(dim=(1, 2))))
+    # Resize by sizes (nearest, asymmetric, floor), then Slice on H
+    x = rng.uniform(-1, 1, (1, 3, 4, 5)).astype(np.float32)
+    up = F.interpolate(t(x), scale_factor=2, mode="nearest")
+    cases.append(("h_resize_crop", x, [
+        helper.make_node("Resize", ["x", "", "", "sizes"], ["r"],
+                         name="/up/Resize", mode="nearest",
+                         coordinate_transformation_mode="asymmetric",
+                         nearest_mode="floor"),
+        helper.make_node("Slice", ["r", "st", "en", "ax"], ["y"],
+                         name="/Slice")],
+        [helper.make_tensor("sizes", TensorProto.INT64, [4], [1, 3, 8, 10]),
+         helper.make_tensor("st", TensorProto.INT64, [1], [1]),
+         helper.make_tensor("en", TensorProto.INT64, [1], [-2]),
+         helper.make_tensor("ax", TensorProto.INT64, [1], [2])], 13,
+        up[:, :, 1:-2, :]))
+    for name, x, nodes, inits, opset, ref in cases:
+        shape = list(x.shape)
+        m = model(nodes, inits, opset=opset, inputs=[
+            helper.make_tensor_value_info("x", TensorProto.FLOAT, shape)])
+        base = os.path.join(OUT, name)
+        with open(base + ".onnx", "wb") as fh:
+            fh.write(m.SerializeToString())
+        xin = x.transpose(0, 2, 3, 1) if x.ndim == 4 else x
+        ref = ref.numpy()
+        if ref.ndim == 4:
+            ref = ref.transpose(0, 2, 3, 1)
+        np.save(base + ".in.npy", np.ascontiguousarray(xin, np.float32))
+        np.save(base + ".out.npy", np.ascontiguousarray(ref, np.float32))
+        print(f"{name}: output {list(ref.shape)}")
+
+
 def fuzz_seeds():
     """Small valid models (a few hundred bytes each) that reach every
     stage, as seeds for tests/fuzz/fuzz_onnx.c."""
@@ -525,7 +623,7 @@ def fuzz_seeds():
 
 
 def main():
-    names = sys.argv[1:] or sorted(MODELS) + ["bad", "seeds"]
+    names = sys.argv[1:] or sorted(MODELS) + ["handmade", "bad", "seeds"]
     os.makedirs(OUT, exist_ok=True)
     for name in names:
         if name == "bad":
@@ -533,6 +631,9 @@ def main():
             continue
         if name == "seeds":
             fuzz_seeds()
+            continue
+        if name == "handmade":
+            handmade()
             continue
         for opset in OPSETS:
             export(name, opset)

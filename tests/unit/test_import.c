@@ -25,16 +25,20 @@ static ImportModel *small_model(Arena *a) {
     Shape s = {3, {4, 4, 3}};
     const char *x = import_input(m, "input", &s);
     const char *y = import_input(m, "0in", &s);
-    const char *c = import_layer(m, "conv2d", "conv1", &x, 1,
-                                 "4, 2, padding=[0, 1, 0, 1]");
+    const char *c =
+        import_layer(m, "conv2d", "conv1", &x, 1, "4, 2, padding=[0, 1, 0, 1]");
     import_weight(m, "kernel", 4, (int64_t[]){2, 2, 3, 4}, k4);
     import_weight(m, "bias", 1, (int64_t[]){4}, b4);
     const char *r = import_layer(m, "relu", "relu", &c, 1, NULL);
+    /* a layer named as an input is renamed */
+    r = import_layer(m, "relu", "x0in", &r, 1, NULL);
     /* dead: feeds nothing */
     const char *dead = import_layer(m, "conv2d", "conv1", &r, 1, "4, 1");
+    /* (a repeated name gets _1; the layer feeds nothing, so it is left out) */
     import_weight(m, "kernel", 4, (int64_t[]){1, 1, 4, 4}, k4);
     (void)dead;
-    const char *p = import_layer(m, "global_avgpool", "avg pool.1\"\\x", &r, 1, NULL);
+    const char *p =
+        import_layer(m, "global_avgpool", "avg pool.1\"\\x", &r, 1, NULL);
     const char *d = import_layer(m, "dense", "fc", &p, 1, "2");
     import_weight(m, "kernel", 2, (int64_t[]){4, 2}, d4x2);
     import_weight(m, "bias", 1, (int64_t[]){2}, b4);
@@ -59,7 +63,8 @@ static void test_text(void) {
         "\n"
         "conv1 = conv2d(input_, 4, 2, padding=[0, 1, 0, 1], name=\"conv1\")\n"
         "relu_ = relu(conv1, name=\"relu\")\n"
-        "avg_pool_1_x = global_avgpool(relu_, name=\"avg pool.1__x\")\n"
+        "x0in_1 = relu(relu_, name=\"x0in_1\")\n"
+        "avg_pool_1_x = global_avgpool(x0in_1, name=\"avg pool.1__x\")\n"
         "fc = dense(avg_pool_1_x, 2, name=\"fc\")\n"
         "\n"
         "output fc\n"
@@ -91,7 +96,8 @@ static void test_wrap(void) {
             len = (size_t)-1;
         }
     CU_ASSERT(longest <= 100);
-    CU_ASSERT(strstr(text.data, "cat = concat(a_rather_long_input_name,") != NULL);
+    CU_ASSERT(strstr(text.data, "cat = concat(a_rather_long_input_name,") !=
+              NULL);
     CU_ASSERT(strstr(text.data, "\n    a_rather_long_input_name") != NULL);
     CU_ASSERT(lines >= 7);
     buf_free(&text);
@@ -121,17 +127,20 @@ static void test_write(void) {
     snprintf(w, sizeof w, "%s/m.safetensors", dir);
     Arena *a = arena_new();
     char err[256];
-    CU_ASSERT_EQUAL_FATAL(import_write(small_model(a), rn, w, err, sizeof err), 0);
+    CU_ASSERT_EQUAL_FATAL(import_write(small_model(a), rn, w, err, sizeof err),
+                          0);
     arena_free(a);
     rn_safetensors *st = rn_st_open(w, err, sizeof err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(st);
     CU_ASSERT_EQUAL(rn_st_count(st), 4); /* not the dead conv's kernel */
     float got[8];
     CU_ASSERT_EQUAL(rn_st_read_f32(st, "fc.kernel", 2, (rn_i64[]){4, 2}, got,
-                                   err, sizeof err), 0);
+                                   err, sizeof err),
+                    0);
     CU_ASSERT_EQUAL(got[7], 8);
-    CU_ASSERT_EQUAL(rn_st_read_f32(st, "conv1.bias", 1, (rn_i64[]){4}, got,
-                                   err, sizeof err), 0);
+    CU_ASSERT_EQUAL(rn_st_read_f32(st, "conv1.bias", 1, (rn_i64[]){4}, got, err,
+                                   sizeof err),
+                    0);
     CU_ASSERT_EQUAL(got[3], 4);
     rn_st_close(st);
     size_t len;
