@@ -7,6 +7,7 @@
 #   make install    PREFIX=/usr/local DESTDIR=...; make uninstall likewise
 #   make deb        build/rnc_VERSION-1_ARCH.deb, checked by lintian
 #   make pictures   docs/*.svg of the seed networks (Graphviz)
+#   make check-import  every torchvision family through rnc --import (slow)
 #
 # Switches: SAN=1 builds into build-san/ with AddressSanitizer and
 # UndefinedBehaviorSanitizer; CC=clang works as well as gcc.
@@ -24,14 +25,14 @@ CFLAGS  := -std=c11 $(WARN) $(OPT) -g $(SANFLAGS) -Icompiler -Iruntime -I$(BUILD
 # Each object's header dependencies, written by the compiler (-MMD) with a
 # phony target per header (-MP) so that a removed header breaks nothing.
 DEPFLAGS := -MMD -MP
-LDLIBS  := -ltcc -ldl -lm -lpthread
+LDLIBS  := -ltcc -lprotobuf-c -ldl -lm -lpthread
 
 # Sources: one file per stage; every .c in these folders is built.
 COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c)) \
                 $(wildcard compiler/passes/*.c)
 RUNTIME_SRC  := $(wildcard runtime/*.c)
 UNIT_SRC     := $(wildcard tests/unit/*.c)
-GEN_SRC      := $(BUILD)/parser.c $(BUILD)/lexer.c
+GEN_SRC      := $(BUILD)/parser.c $(BUILD)/lexer.c $(BUILD)/onnx.pb-c.c
 
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
 RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
@@ -67,6 +68,16 @@ $(BUILD)/lexer.c $(BUILD)/lexer.h: grammar/lexer.l $(BUILD)/parser.h
 	@mkdir -p $(BUILD)
 	flex --header-file=$(BUILD)/lexer.h -o $(BUILD)/lexer.c $<
 
+# The ONNX protobuf parser (compiler/onnx.proto, protoc-c); its C is
+# generated, so it goes to $(BUILD) like the grammar's.
+$(BUILD)/onnx.pb-c.c: compiler/onnx.proto
+	@mkdir -p $(BUILD)
+	protoc-c --c_out=$(BUILD) --proto_path=compiler $<
+$(BUILD)/onnx.pb-c.h: $(BUILD)/onnx.pb-c.c ;
+
+$(BUILD)/onnx.pb-c.o: $(BUILD)/onnx.pb-c.c $(BUILD)/onnx.pb-c.h
+	$(CC) $(CFLAGS) -c -o $@ $<
+
 $(BUILD)/parser.o: $(BUILD)/parser.c
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
@@ -76,7 +87,7 @@ $(BUILD)/lexer.o: $(BUILD)/lexer.c
 
 # The generated headers come first (order-only): the compiler's -MMD files
 # then name the headers each object really includes.
-$(BUILD)/%.o: %.c | $(BUILD)/parser.h $(BUILD)/lexer.h
+$(BUILD)/%.o: %.c | $(BUILD)/parser.h $(BUILD)/lexer.h $(BUILD)/onnx.pb-c.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
@@ -101,6 +112,12 @@ bench:
 	$(MAKE) --no-print-directory all
 	tools/bench.sh
 
+# Every torchvision family through rnc --import, compared with PyTorch
+# (slow: not part of make test). Needs python3-torchvision and python3-onnx.
+check-import: all
+	tools/deps.sh bench
+	/usr/bin/python3 tools/check_import.py --rnc $(CURDIR)/$(BUILD)/rnc
+
 # Installs what a fresh Debian 12 lacks (as root, with apt-get).
 deps:
 	tools/deps.sh
@@ -108,7 +125,7 @@ deps:
 clean:
 	rm -rf build build-san build-portable build-san-portable build-aarch64 rnc
 
-.PHONY: all test check-once demo bench deps clean
+.PHONY: all test check-once check-import demo bench deps clean
 
 # ---- rules a stage needs beyond the above, one section per stage ----
 # jit: compiler/jit.c includes two generated files: the text of rnrt.h as
@@ -167,13 +184,22 @@ $(BUILD)/fuzz/fuzz_npy: tests/fuzz/fuzz_npy.c $(FUZZ_MAIN) $(BUILD)/librnrt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $(filter %.c %.a,$^) -lm
 
+$(BUILD)/fuzz/fuzz_onnx: tests/fuzz/fuzz_onnx.c $(FUZZ_MAIN) $(COMPILER_OBJ) $(BUILD)/librnrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(FUZZ_LINK) -D_POSIX_C_SOURCE=200809L -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
+
 $(BUILD)/gen_rn: tests/tools/gen_rn.c
 	$(CC) $(CFLAGS) -o $@ $<
 
 $(BUILD)/refeval: tests/tools/refeval.c $(COMPILER_OBJ) $(BUILD)/librnrt.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-FUZZ_BINS := $(BUILD)/fuzz/fuzz_frontend $(BUILD)/fuzz/fuzz_safetensors $(BUILD)/fuzz/fuzz_npy
+$(BUILD)/fuzz/fuzz_keras: tests/fuzz/fuzz_keras.c $(FUZZ_MAIN) $(COMPILER_OBJ) $(BUILD)/librnrt.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
+
+FUZZ_BINS := $(BUILD)/fuzz/fuzz_frontend $(BUILD)/fuzz/fuzz_safetensors $(BUILD)/fuzz/fuzz_npy \
+             $(BUILD)/fuzz/fuzz_onnx $(BUILD)/fuzz/fuzz_keras
 fuzz-bins: $(FUZZ_BINS)
 check-once: $(FUZZ_BINS) $(BUILD)/gen_rn $(BUILD)/refeval
 

@@ -20,6 +20,8 @@ static const char usage[] =
     "       rnc --dot MODEL.rn\n"
     "       rnc --init-weights W.safetensors [--seed N] [--random] MODEL.rn\n"
     "       rnc --graph-json MODEL.rn\n"
+    "       rnc --import MODEL.onnx|model.json -o OUT.rn --weights OUT.safetensors\n"
+    "           [--input-shape H,W,C]\n"
     "       rnc --cflags | --libs | --help | --version\n"
     "options of any model command:\n"
     "       --max-arena BYTES, --max-weights BYTES   a larger model is an error\n"
@@ -33,7 +35,7 @@ static const char usage[] =
 
 enum Mode {
     M_COMPILE, M_RUN, M_SUMMARY, M_CHECK, M_DOT, M_INIT, M_JSON, M_MEMORY,
-    M_COMPARE
+    M_COMPARE, M_IMPORT
 };
 
 enum { MAX_FILES = 64 };
@@ -56,6 +58,7 @@ typedef struct Options {
     double tol;                       /* --tol */
     bool profile, memory, no_fuse, line_directives;
     int64_t max_arena, max_weights;   /* -1: no limit */
+    ImportOptions import; /* --input-shape */
 } Options;
 
 static _Noreturn void usage_error(const char *fmt, const char *arg) {
@@ -127,6 +130,20 @@ static void parse_args(int argc, char **argv, Options *o) {
         } else if (!strcmp(a, "--init-weights")) {
             o->mode = M_INIT;
             o->weights_path = TAKE();
+        } else if (!strcmp(a, "--import")) {
+            o->mode = M_IMPORT;
+        } else if (!strcmp(a, "--input-shape")) {
+            const char *v = TAKE();
+            char *end;
+            for (int k = 0; k < 3; k++) {
+                errno = 0;
+                long d = strtol(v, &end, 10);
+                if (end == v || errno || d < 1 || d > (1 << 24) ||
+                    *end != (k < 2 ? ',' : 0))
+                    usage_error("%s takes H,W,C (three whole numbers)", a);
+                o->import.input_hwc[k] = d;
+                v = end + 1;
+            }
         } else if (!strcmp(a, "--random")) {
             o->random = true;
         } else if (!strcmp(a, "--seed")) {
@@ -188,6 +205,9 @@ static void parse_args(int argc, char **argv, Options *o) {
     if (o->memory && o->mode == M_COMPILE && !o->out_path) o->mode = M_MEMORY;
     if (o->line_directives && o->mode != M_COMPILE)
         usage_error("%s goes with -o MODEL.c", "--line-directives");
+    if (o->mode == M_IMPORT && (!o->out_path || !o->weights_path))
+        usage_error("%s", "--import needs -o OUT.rn and --weights "
+                          "OUT.safetensors");
     if (o->mode == M_COMPILE && !o->out_path)
         usage_error("%s", "nothing to do: give -o MODEL.c, --run, --summary, "
                           "--check or --dot");
@@ -239,6 +259,33 @@ static int compile_ahead(Graph *g, const Options *o, Arena *a, int argc,
     return rc;
 }
 
+/* --import: a trained model as a .rn program and its weights, written
+ * together once the program reads back (import.c). */
+static int run_import(const Options *o) {
+    Arena *a = arena_new();
+    const char *name = file_stem(a, o->out_path);
+    ImportModel *m = NULL;
+    FILE *f = fopen(o->src_path, "rb");
+    if (!f)
+        fprintf(stderr, "rnc: error: %s: %s\n", o->src_path, strerror(errno));
+    else if (fclose(f), import_is_onnx(o->src_path))
+        m = import_onnx_file(o->src_path, name, &o->import, a, stderr);
+    else { /* Keras: model.json, or a directory holding one */
+        int krc = keras_import(o->src_path, o->out_path, o->weights_path,
+                               name, &o->import, stderr);
+        arena_free(a);
+        return krc;
+    }
+    char err[512];
+    int rc = 1;
+    if (m && import_write(m, o->out_path, o->weights_path, err, sizeof err) == 0)
+        rc = 0;
+    else if (m)
+        fprintf(stderr, "rnc: error: %s\n", err);
+    arena_free(a);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     Options o;
     parse_args(argc, argv, &o);
@@ -246,6 +293,7 @@ int main(int argc, char **argv) {
         int rc = compare_traces(stdout, o.compare[0], o.compare[1], o.tol);
         return fflush(stdout) != 0 && rc == 0 ? 1 : rc;
     }
+    if (o.mode == M_IMPORT) return run_import(&o);
 
     size_t len;
     char *text = read_whole_file(o.src_path, &len);
@@ -313,6 +361,8 @@ int main(int argc, char **argv) {
         case M_COMPILE:
             rc = compile_ahead(g, &o, arena, argc, argv);
             break;
+        case M_IMPORT:
+            break; /* handled before the source is read */
         case M_RUN: {
             JitOptions jo = {
                 .weights_path = o.weights_path,

@@ -57,6 +57,11 @@ typedef struct rn_st_tensor {
  * UTF-8 without control characters. */
 int rn_st_write(const char *path, const rn_st_tensor *t, int n, char *err,
                 size_t errlen);
+/* The same file's bytes in memory (malloc'd, *len set) for a caller that
+ * writes it together with other files; NULL with err on failure (path only
+ * names the file in messages). */
+void *rn_st_encode(const char *path, const rn_st_tensor *t, int n,
+                   size_t *len, char *err, size_t errlen);
 
 /* --------------------------------------------------------------- npy.c */
 
