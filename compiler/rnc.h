@@ -516,9 +516,10 @@ GNode *pass_exec(GNode *v);
 /* --------------------------------------------------------------- plan.c */
 
 /* Plans the activation arena by liveness: sets every node's arena_off and
- * last_use and g->arena_floats. Flatten and dropout alias their input; a
- * node absorbed by a fusion pass has its absorber's buffer, and a concat
- * slice's producer writes into the concat's. */
+ * last_use and g->arena_floats. Flatten, dropout and reshape alias their
+ * input; a node absorbed by a fusion pass has its absorber's buffer, a
+ * concat slice's producer writes into the concat's, and a node's scratch
+ * follows its output in its buffer. */
 void plan_arena(Graph *g);
 /* Floats of n's buffer: its output, then its scratch, each aligned. */
 int64_t plan_floats(const GNode *n);
@@ -554,8 +555,9 @@ void emit_c(Graph *g, const EmitOptions *o, Buf *c, Buf *h);
 /* ------------------------------------------------------------ weights.c */
 
 /* Writes a safetensors file with Keras's initializers (glorot-uniform
- * kernels, zero biases, BatchNorm 1/0/0/1); `random` also draws BatchNorm
- * statistics (positive variances). Deterministic for a seed. 0 on success. */
+ * kernels, zero biases, betas and PReLU alphas, unit gammas, statistics
+ * 0 and 1); `random` also draws everything that is not a kernel (positive
+ * variances). Deterministic for a seed. 0 on success. */
 int weights_init(const Graph *g, const char *path, uint64_t seed, bool random,
                  char *err, size_t errlen);
 /* Keras's _compute_fans of a kernel shape (for glorot), and the seed of a

@@ -4,7 +4,8 @@
  * Requires: the node's inputs already shaped, its attributes filled by
  * elaborate (an INPUT node arrives with n->out set). Changes: n->out, the
  * resolved paddings (SAME becomes explicit numbers), params, trainable,
- * macs. Every size is computed with overflow checks, so a huge model is a
+ * macs, scratch. Also each node's weights in Keras's names and layouts
+ * (node_weights). Every size is computed with overflow checks, so a huge model is a
  * user error, never undefined behaviour. */
 #include "rnc.h"
 
@@ -337,6 +338,11 @@ static bool infer_deconv(GNode *n, const Shape *in, char *err,
     if (n->dw == 0) n->dw = 1;
     if (n->filters < 1)
         return fail(n, err, errlen, "filters must be positive");
+    if (n->kh < 1 || n->kw < 1 || n->sh < 1 || n->sw < 1 || n->dh < 1 ||
+        n->dw < 1 || n->kh > 65536 || n->kw > 65536 || n->sh > 65536 ||
+        n->sw > 65536 || n->dh > 65536 || n->dw > 65536)
+        return fail(n, err, errlen, "kernel, stride and dilation must be 1 "
+                    "to 65536");
     if (!deconv_axis(n, in->d[0], n->kh, n->sh, n->dh, &n->pad_t, &n->pad_b,
                      n->opad_h, &hw[0], err, errlen) ||
         !deconv_axis(n, in->d[1], n->kw, n->sw, n->dw, &n->pad_l, &n->pad_r,

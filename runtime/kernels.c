@@ -3,7 +3,10 @@
  * not optimise) runs as fast as code compiled by gcc.
  *
  * conv2d layers run on conv.c's packed direct convolution; the tap kernel
- * here serves dense layers (one tap of one pixel). A tap (ky, kx) of a block
+ * here serves dense layers (one tap of one pixel, or of every pixel of an
+ * image), the 1x1 half of separable convolutions and deconv.c. Below it:
+ * the activations, pooling taps, the broadcasting merges, the
+ * normalizations and the shape ops (upsample, shuffle, slice). A tap (ky, kx) of a block
  * of output pixels times all output channels accumulates in[pixel][cin] x
  * w[cin][cout]. Keras's [kh][kw][cin][cout] layout makes cout contiguous,
  * so the kernel vectorizes over output channels and broadcasts input
@@ -295,13 +298,15 @@ void rn_k_act(int act, const float *in, float *out, rn_i64 npix, int c) {
     }
 }
 
+/* ReLU and LeakyReLU as selects feeding arithmetic: gcc vectorizes these
+ * forms, but not a multiplication on one side of a ?: (under its default
+ * -ftrapping-math it will not compute it for every element). */
 void rn_k_relu_layer(const float *in, float *out, rn_i64 n, int has_max,
                      float max_value, float negative_slope, float threshold) {
+    float top = has_max ? max_value : HUGE_VALF;
     for (rn_i64 i = 0; i < n; i++) {
-        float x = in[i];
-        float y = x >= threshold ? (has_max && x > max_value ? max_value : x)
-                                 : negative_slope * (x - threshold);
-        out[i] = y;
+        float x = in[i], d = x - threshold, above = x > top ? top : x;
+        out[i] = (d >= 0 ? above : 0.0f) + negative_slope * (d >= 0 ? 0.0f : d);
     }
 }
 
@@ -310,7 +315,7 @@ void rn_k_elu(const float *in, float *out, rn_i64 n, float alpha) {
 }
 
 void rn_k_leaky_relu(const float *in, float *out, rn_i64 n, float alpha) {
-    MAP(x > 0 ? x : alpha * x)
+    MAP((x > 0 ? x : 0.0f) + alpha * (x > 0 ? 0.0f : x))
 }
 
 void rn_k_hard_sigmoid(const float *in, float *out, rn_i64 n, float alpha,
@@ -328,12 +333,12 @@ void rn_k_prelu(const float *in, float *out, int h, int w, int c,
             const float *a = alpha + ((long)(ah > 1 ? y : 0) * aw +
                                       (aw > 1 ? x : 0)) * ac;
             float *yo = out + ((long)y * w + x) * c;
-            if (ac > 1)
+            if (ac > 1) /* as rn_k_leaky_relu, per channel */
                 for (int ch = 0; ch < c; ch++)
-                    yo[ch] = xi[ch] > 0 ? xi[ch] : a[ch] * xi[ch];
+                    yo[ch] = (xi[ch] > 0 ? xi[ch] : 0.0f) +
+                             a[ch] * (xi[ch] > 0 ? 0.0f : xi[ch]);
             else
-                for (int ch = 0; ch < c; ch++)
-                    yo[ch] = xi[ch] > 0 ? xi[ch] : a[0] * xi[ch];
+                rn_k_leaky_relu(xi, yo, c, a[0]);
         }
 }
 

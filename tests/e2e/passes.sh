@@ -1,6 +1,7 @@
 #!/bin/bash
 # passes.sh: the fused code as a library (compiler/passes/, emit_c.c): the
-# model.c of small_residual, resnet34 and tests/numerics/fusion.rn without
+# model.c of small_residual, resnet34, ops_tour and tests/numerics/fusion.rn
+# and conv_ops.rn (a separable conv's scratch in its arena slot) without
 # --main builds warning-free (gcc and clang -Werror); the summary's
 # activation arena is the one the code allocates; resnet34's code holds no
 # batchnorm, add or activation pass (all in the conv epilogues);
@@ -49,7 +50,8 @@ int main(int argc, char **argv) {
 }
 C
 
-for src in examples/small_residual.rn examples/resnet34.rn tests/numerics/fusion.rn; do
+for src in examples/small_residual.rn examples/resnet34.rn tests/numerics/fusion.rn \
+           examples/ops_tour.rn tests/numerics/conv_ops.rn; do
     M=$(basename "$src" .rn)
     check "$M: rnc -o (no --main)" "$RNC" "$ROOT/$src" -o "$M.c"
     for cc in gcc clang; do
@@ -78,7 +80,8 @@ n=$(grep -c 'zeropad, folded into the next layer' mobilenet_v1.c)
 grep -q 'static void L[0-9]*_zero_padding2d' mobilenet_v1.c &&
     bad "mobilenet_v1: a zeropad has code" || ok
 
-for src in examples/small_residual.rn tests/numerics/fusion.rn; do
+for src in examples/small_residual.rn tests/numerics/fusion.rn \
+           examples/ops_tour.rn tests/numerics/conv_ops.rn; do
     M=$(basename "$src" .rn)
     check "$M: weights" "$RNC" --init-weights "$M.safetensors" --random --seed 3 "$ROOT/$src"
     check "$M: build the allocation counter" cc -O1 $SANFLAGS -std=c11 -DMODEL=$M \

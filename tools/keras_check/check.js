@@ -139,6 +139,61 @@ function flatten(b, x) {
     ? tf.layers.flatten(c) : new KerasFlatten(c), x);
 }
 
+// Layers TF.js 4.22 lacks, written after Keras's own source (keras 2.11)
+// so that their rows can be checked all the same: class name, output
+// shape and weights (hence parameter counts) as Keras builds them.
+//   Subtract (merging/subtract.py): no weights, the operands' shape.
+//   Normalization (preprocessing/normalization.py, adapted): weights mean
+//     [C] and variance [C] and count [] (int64 in Keras), all
+//     non-trainable: 2C + 1; none when mean and variance are constants.
+//   GlobalAveragePooling2D(keepdims=True) (pooling/base_global_pooling2d):
+//     (None, 1, 1, C), no weights.
+//   ChannelShuffle and ChannelSlice: rnc's own (no Keras layer; models
+//     from ONNX use them), shape-only, no weights.
+class KerasSubtract extends tf.layers.Layer {
+  static get className() { return 'Subtract'; }
+  computeOutputShape(s) { return s[0]; }
+  call(inputs) { return tf.sub(inputs[0], inputs[1]); }
+}
+class KerasNormalization extends tf.layers.Layer {
+  static get className() { return 'Normalization'; }
+  constructor(c) { super(c); this.constants = !!c.constants; }
+  build(s) {
+    const ch = s[s.length - 1];
+    if (!this.constants) {
+      this.addWeight('mean', [ch], 'float32', tf.initializers.zeros(), null, false);
+      this.addWeight('variance', [ch], 'float32', tf.initializers.ones(), null, false);
+      this.addWeight('count', [], 'float32', tf.initializers.zeros(), null, false);
+    }
+    this.built = true;
+  }
+  computeOutputShape(s) { return s; }
+  call(inputs) { return Array.isArray(inputs) ? inputs[0] : inputs; }
+}
+class KeepdimsAveragePooling2D extends tf.layers.Layer {
+  static get className() { return 'GlobalAveragePooling2D'; }
+  computeOutputShape(s) { return [s[0], 1, 1, s[3]]; }
+  call(inputs) {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    return tf.mean(x, [1, 2], true);
+  }
+}
+class ChannelShuffle extends tf.layers.Layer {
+  static get className() { return 'ChannelShuffle'; }
+  computeOutputShape(s) { return s; }
+  call(inputs) { return Array.isArray(inputs) ? inputs[0] : inputs; }
+}
+class ChannelSlice extends tf.layers.Layer {
+  static get className() { return 'ChannelSlice'; }
+  constructor(c) { super(c); this.start = c.start; this.stop = c.stop; }
+  computeOutputShape(s) { return s.slice(0, -1).concat([this.stop - this.start]); }
+  call(inputs) {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    return x.slice([0, 0, 0, this.start], [-1, -1, -1, this.stop - this.start]);
+  }
+}
+const custom = (Cls) => (c) => new Cls(c);
+
 // ------------------------------------------------------------ the models
 
 // Seed 000: the residual network of language.md (Keras: 297,697 params).
@@ -307,15 +362,69 @@ function vgg16() {
   return [b, dense(b, x, 1000, 'softmax')];
 }
 
+// The layers of the language's second round (examples/ops_tour.rn).
+function opsTour() {
+  const b = new Builder('ops_tour');
+  let x = b.input('image', [32, 32, 3]);
+  x = b.apply('normalization', custom(KerasNormalization), x);
+  x = conv(b, x, 16, 3, {stride: 2, padding: 'same', bias: false, name: 'stem.conv'});
+  x = b.apply('batch_normalization', tf.layers.batchNormalization, x,
+              {scale: false, trainable: false}, 'stem.bn');
+  x = b.apply('re_lu', tf.layers.reLU, x, {maxValue: 6});
+  x = b.apply('separable_conv2d', tf.layers.separableConv2d, x, {
+    filters: 32, kernelSize: 3, padding: 'same', depthMultiplier: 2,
+    activation: 'swish'});
+  x = b.apply('batch_normalization', tf.layers.batchNormalization, x, {center: false});
+  const se = x;
+  x = b.layerGroup('squeeze_excite', 'SqueezeExcite', () => {
+    let s = b.apply('global_average_pooling2d', custom(KeepdimsAveragePooling2D), se);
+    s = dense(b, s, 8, 'relu');
+    s = dense(b, s, 32, 'hardSigmoid');
+    return b.apply('multiply', tf.layers.multiply, [se, s]);
+  });
+  let y = dwconv(b, x, 3, {padding: 'same'});
+  y = b.apply('p_re_lu', tf.layers.prelu, y, {sharedAxes: [1, 2]});
+  x = b.apply('leaky_re_lu', tf.layers.leakyReLU, add(b, [x, y]));
+  x = maxpool(b, x, 2);
+  const a = b.apply('channel_slice', custom(ChannelSlice), x, {start: 0, stop: 16});
+  let c = b.apply('channel_slice', custom(ChannelSlice), x, {start: 16, stop: 32});
+  c = conv(b, c, 16, 1, {activation: 'gelu'});
+  x = b.apply('concatenate', tf.layers.concatenate, [a, c]);
+  x = b.apply('channel_shuffle', custom(ChannelShuffle), x);
+  x = b.apply('layer_normalization', tf.layers.layerNormalization, x, {});
+  let u = b.apply('conv2d_transpose', tf.layers.conv2dTranspose, x, {
+    filters: 16, kernelSize: 3, strides: 2, padding: 'same'});
+  u = b.apply('elu', tf.layers.elu, u, {}); // TF.js takes no other alpha
+
+  u = b.apply('cropping2d', tf.layers.cropping2D, u, {cropping: [[1, 1], [2, 2]]});
+  u = b.apply('up_sampling2d', tf.layers.upSampling2d, u, {size: [2, 2], interpolation: 'bilinear'});
+  u = b.apply('conv2d', tf.layers.conv2d, u, {filters: 8, kernelSize: [13, 9], trainable: false});
+  let d = dense(b, x, 8, 'tanh');
+  d = b.apply('up_sampling2d', tf.layers.upSampling2d, d, {size: [2, 2]});
+  const m = b.apply('maximum', tf.layers.maximum, [d, u]);
+  const n = b.apply('minimum', tf.layers.minimum, [d, u]);
+  x = b.apply('concatenate', tf.layers.concatenate, [
+    b.apply('average', tf.layers.average, [m, n, d]),
+    b.apply('subtract', custom(KerasSubtract), [m, n]),
+    b.apply('multiply', tf.layers.multiply, [d, u])]);
+  x = act(b, x, 'mish');
+  x = b.apply('global_max_pooling2d', tf.layers.globalMaxPooling2d, x, {});
+  x = b.apply('reshape', tf.layers.reshape, x, {targetShape: [4, 3, 2]});
+  x = flatten(b, x);
+  x = b.apply('dropout', tf.layers.dropout, x, {rate: 0.2});
+  x = b.apply('re_lu', tf.layers.reLU, dense(b, x, 16), {});
+  return [b, b.apply('softmax', tf.layers.softmax, dense(b, x, 10), {axis: -1})];
+}
+
 const MODELS = {
   small_residual: smallResidual, resnet34, resnet18, resnet50,
-  mobilenet_v1: mobilenetV1, vgg16,
+  mobilenet_v1: mobilenetV1, vgg16, ops_tour: opsTour,
 };
 // Golden file -> model builder and whether it is the --expand form.
 const GOLDENS = [
   ['small_residual', false], ['resnet34', false], ['resnet34_expand', true],
   ['resnet18', false], ['resnet50', false], ['mobilenet_v1', false],
-  ['vgg16', false],
+  ['vgg16', false], ['ops_tour', false],
 ];
 
 // ------------------------------------------------------- the golden text
