@@ -25,27 +25,30 @@ LDLIBS  := -ltcc -ldl -lm -lpthread
 # Sources: one file per stage; every .c in these folders is built.
 COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c)) \
                 $(wildcard compiler/passes/*.c)
-RUNTIME_SRC  := $(wildcard runtime/*.c)
+# runtime/image.c (stb_image inside) is librnimg.a's, apart from librnrt.a.
+RUNTIME_SRC  := $(filter-out runtime/image.c,$(wildcard runtime/*.c))
 UNIT_SRC     := $(wildcard tests/unit/*.c)
 GEN_SRC      := $(BUILD)/parser.c $(BUILD)/lexer.c
 
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
 RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
+# What rnc and anything linking the compiler's objects (jit.o) need.
+RT_LIBS      := $(BUILD)/librnimg.a $(BUILD)/librnrt.a
 UNIT_OBJ     := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
-all: $(BUILD)/rnc $(BUILD)/librnrt.a $(if $(filter build,$(BUILD)),rnc)
+all: $(BUILD)/rnc $(BUILD)/librnrt.a $(BUILD)/librnimg.a $(if $(filter build,$(BUILD)),rnc)
 
 rnc: $(BUILD)/rnc
 	ln -sf $(BUILD)/rnc rnc
 
-$(BUILD)/rnc: $(BUILD)/compiler/main.o $(COMPILER_OBJ) $(BUILD)/librnrt.a
+$(BUILD)/rnc: $(BUILD)/compiler/main.o $(COMPILER_OBJ) $(RT_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/librnrt.a: $(RUNTIME_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/test_units: $(UNIT_OBJ) $(COMPILER_OBJ) $(BUILD)/librnrt.a
+$(BUILD)/test_units: $(UNIT_OBJ) $(COMPILER_OBJ) $(RT_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(LDLIBS)
 
 # The grammar: reentrant flex and pure bison; generated C goes to $(BUILD).
@@ -123,6 +126,13 @@ check-once: $(BUILD)/npycmp
 
 # runtime:
 
+# image: librnimg.a, images in (runtime/rnimg.h): stb_image (Debian's
+# libstb-dev, a header) compiled into image.o alone, so that a program
+# that takes no image links no decoder. `rnc --libs` names it first.
+$(BUILD)/librnimg.a: $(BUILD)/runtime/image.o
+	rm -f $@
+	ar rcs $@ $^
+
 # emit: the kernels are every model's hot loops; -O3 lets the compiler
 # vectorize the elementwise ones too (the convolution picks AVX2 itself).
 $(BUILD)/runtime/kernels.o: CFLAGS += -O3
@@ -141,7 +151,7 @@ $(BUILD)/fuzz/fixed.c: tests/fuzz/fixed.rn $(BUILD)/rnc
 	@mkdir -p $(dir $@)
 	$(BUILD)/rnc $< -o $@
 
-$(BUILD)/fuzz/fuzz_frontend: tests/fuzz/fuzz_frontend.c $(FUZZ_MAIN) $(COMPILER_OBJ) $(BUILD)/librnrt.a
+$(BUILD)/fuzz/fuzz_frontend: tests/fuzz/fuzz_frontend.c $(FUZZ_MAIN) $(COMPILER_OBJ) $(RT_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
@@ -156,7 +166,7 @@ $(BUILD)/fuzz/fuzz_npy: tests/fuzz/fuzz_npy.c $(FUZZ_MAIN) $(BUILD)/librnrt.a
 $(BUILD)/gen_rn: tests/tools/gen_rn.c
 	$(CC) $(CFLAGS) -o $@ $<
 
-$(BUILD)/refeval: tests/tools/refeval.c $(COMPILER_OBJ) $(BUILD)/librnrt.a
+$(BUILD)/refeval: tests/tools/refeval.c $(COMPILER_OBJ) $(RT_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 FUZZ_BINS := $(BUILD)/fuzz/fuzz_frontend $(BUILD)/fuzz/fuzz_safetensors $(BUILD)/fuzz/fuzz_npy

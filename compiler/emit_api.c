@@ -492,11 +492,11 @@ static void shape_table(Emitter *e, const char *what, GNode **nodes, int n) {
 }
 
 static const char main_text[] =
-    "\n/* ./PROG [--threads N] [--repeat N] WEIGHTS.safetensors IN.npy... "
-    "OUT.npy... */\n"
+    "\n/* ./PROG [--threads N] [--repeat N] [M_io's flags] WEIGHTS.safetensors "
+    "IN.npy... OUT.npy... */\n"
     "static int M_usage(const char *prog) {\n"
-    "    fprintf(stderr, \"usage: %s [--threads N] [--repeat N] "
-    "WEIGHTS.safetensors%s\\n\", prog, M_files);\n"
+    "    fprintf(stderr, \"usage: %s [--threads N] [--repeat N]%s "
+    "WEIGHTS.safetensors%s\\n\", prog, M_flags, M_files);\n"
     "    return 2;\n}\n\n"
     "static int M_number(const char *s, int lo, int hi, int *out) {\n"
     "    char *end;\n    long v = strtol(s, &end, 10);\n"
@@ -513,29 +513,39 @@ static const char main_text[] =
     "    if (rank == 3)\n"
     "        snprintf(s, n, \"[%lld, %lld, %lld] or [1, %lld, %lld, %lld]\", d[0], "
     "d[1], d[2], d[0], d[1], d[2]);\n"
-    "    else\n        snprintf(s, n, \"[%lld] or [1, %lld]\", d[0], d[0]);\n}\n\n"
+    "    else\n        snprintf(s, n, \"[%lld] or [1, %lld]\", d[0], d[0]);\n}\n\n";
+
+/* main() itself (apart: C99 compilers need take only 4095-byte strings). */
+static const char main_fn_text[] =
     "int main(int argc, char **argv) {\n"
     "    int threads = rn_threads_from_env(), repeat = 0, a = 1, i, rc = 1;\n"
     "    char err[1024];\n"
     "    rn_array in[M_NI];\n    const float *inputs[M_NI];\n"
-    "    float *outputs[M_NO];\n    M *m;\n"
+    "    float *outputs[M_NO];\n    M *m;\n    M_io io;\n"
     "    memset(in, 0, sizeof in);\n    memset(outputs, 0, sizeof outputs);\n"
+    "    M_io_init(&io);\n"
     "    for (; a < argc && argv[a][0] == '-' && argv[a][1] == '-'; a++) {\n"
     "        if (a + 1 < argc && !strcmp(argv[a], \"--threads\")) {\n"
     "            if (!M_number(argv[++a], 1, 64, &threads)) return M_usage(argv[0]);\n"
     "        } else if (a + 1 < argc && !strcmp(argv[a], \"--repeat\")) {\n"
     "            if (!M_number(argv[++a], 1, 1000000, &repeat)) return M_usage(argv[0]);\n"
+    "        } else if (a + 1 < argc && M_io_flag(&io, argv[0], argv[a], argv[a + 1])) {\n"
+    "            a++;\n"
     "        } else {\n            return M_usage(argv[0]);\n        }\n    }\n"
-    "    if (argc - a != 1 + M_NUM_INPUTS + M_NUM_OUTPUTS) return M_usage(argv[0]);\n"
+    "    /* with --labels, the outputs may be left out: the top 5 is printed */\n"
+    "    if (argc - a != 1 + M_NUM_INPUTS + M_NUM_OUTPUTS &&\n"
+    "        !(io.labels_path && argc - a == 1 + M_NUM_INPUTS))\n"
+    "        return M_usage(argv[0]);\n"
     "    m = M_load(argv[a], err, sizeof err);\n"
     "    if (!m) {\n        fprintf(stderr, \"%s: %s\\n\", argv[0], err);\n"
     "        return 1;\n    }\n"
     "    if (M_set_threads(m, threads) != 0) {\n"
     "        fprintf(stderr, \"%s: cannot start %d threads\\n\", argv[0], threads);\n"
     "        goto done;\n    }\n"
+    "    if (M_io_load(&io, argv[0], argv + a + 1) != 0) goto done;\n"
     "    for (i = 0; i < M_NUM_INPUTS; i++) {\n"
     "        const char *path = argv[a + 1 + i];\n"
-    "        if (rn_npy_read(path, &in[i], err, sizeof err) != 0) {\n"
+    "        if (M_read_input(&io, i, path, &in[i], err, sizeof err) != 0) {\n"
     "            fprintf(stderr, \"%s: %s\\n\", argv[0], err);\n            goto done;\n"
     "        }\n"
     "        if (!M_shape_ok(&in[i], M_in_rank[i], M_in_dims[i])) {\n"
@@ -563,35 +573,31 @@ static const char main_text[] =
     "        fprintf(stderr, \"%s: median %.3f ms, min %.3f ms per run (%d runs, "
     "%d threads)\\n\", argv[0], med, min, repeat, threads);\n"
     "        free(t);\n    }\n"
-    "    for (i = 0; i < M_NUM_OUTPUTS; i++) {\n"
+    "    for (i = 0; i < M_NUM_OUTPUTS && a + 1 + M_NUM_INPUTS + i < argc; i++) {\n"
     "        rn_i64 dims[4];\n        int j;\n        dims[0] = 1;\n"
     "        for (j = 0; j < M_out_rank[i]; j++) dims[j + 1] = M_out_dims[i][j];\n"
     "        if (rn_npy_write(argv[a + 1 + M_NUM_INPUTS + i], M_out_rank[i] + 1, "
     "dims, outputs[i], err, sizeof err) != 0) {\n"
     "            fprintf(stderr, \"%s: %s\\n\", argv[0], err);\n"
     "            goto done;\n        }\n    }\n"
+    "    M_io_print(&io, outputs);\n"
     "    rc = 0;\ndone:\n"
+    "    M_io_free(&io);\n"
     "    for (i = 0; i < M_NUM_INPUTS; i++) rn_array_free(&in[i]);\n"
     "    for (i = 0; i < M_NUM_OUTPUTS; i++) free(outputs[i]);\n"
     "    M_free(m);\n    return rc;\n}\n";
 
-/* main_text with every "M_" made "NAME_" and M_NI/M_NO the array sizes. */
-static void emit_main(Emitter *e) {
+/* text with every "M_" made "NAME_" and M_NI/M_NO the array sizes. */
+void emit_text(Emitter *e, const char *text) {
     Graph *g = e->g;
-    shape_table(e, "in", g->inputs, g->ninputs);
-    shape_table(e, "out", g->outputs, g->noutputs);
-    buf_printf(e->c, "static const char %s_files[] = \"", e->name);
-    for (int i = 0; i < g->ninputs; i++) buf_printf(e->c, " IN%d.npy", i);
-    for (int i = 0; i < g->noutputs; i++) buf_printf(e->c, " OUT%d.npy", i);
-    buf_printf(e->c, "\";\n");
     const char *ni = arena_printf(g->arena, "%d", g->ninputs ? g->ninputs : 1);
     const char *no = arena_printf(g->arena, "%d", g->noutputs ? g->noutputs : 1);
-    for (const char *p = main_text; *p;) {
+    for (const char *p = text; *p;) {
         if (!strncmp(p, "M_NI", 4) || !strncmp(p, "M_NO", 4)) {
             buf_printf(e->c, "%s", p[3] == 'I' ? ni : no);
             p += 4;
         } else if ((p[0] == 'M' && (p[1] == '_' || p[1] == ' ' || p[1] == '*')) &&
-                   (p == main_text || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') ||
+                   (p == text || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') ||
                                         (p[-1] >= 'A' && p[-1] <= 'Z')))) {
             buf_printf(e->c, "%s", e->name);
             p += 1;
@@ -600,6 +606,21 @@ static void emit_main(Emitter *e) {
             p++;
         }
     }
+}
+
+static void emit_main(Emitter *e) {
+    Graph *g = e->g;
+    shape_table(e, "in", g->inputs, g->ninputs);
+    shape_table(e, "out", g->outputs, g->noutputs);
+    buf_printf(e->c, "static const char %s_files[] = \"", e->name);
+    for (int i = 0; i < g->ninputs; i++)
+        buf_printf(e->c, emit_image_input(g->inputs[i]) ? " IN%d.{npy,png,jpg}"
+                                                          : " IN%d.npy", i);
+    for (int i = 0; i < g->noutputs; i++) buf_printf(e->c, " OUT%d.npy", i);
+    buf_printf(e->c, "\";\n");
+    emit_io(e);
+    emit_text(e, main_text);
+    emit_text(e, main_fn_text);
 }
 
 void emit_api(Emitter *e) {
