@@ -182,12 +182,108 @@ static unsigned char *read_file(const char *path, size_t *len, char *err,
 
 /* ------------------------------------------------------------ decoding */
 
+/* stb_image reads no PNG checksum, so a flipped bit would decode to wrong
+ * pixels: every chunk's CRC-32 is checked first, and the file must end
+ * with IEND. 0, or -1 with a message. */
+static int png_check(const unsigned char *p, size_t n, const char *name,
+                     char *err, size_t errlen) {
+    unsigned long table[256];
+    for (unsigned long i = 0; i < 256; i++) {
+        unsigned long c = i;
+        for (int k = 0; k < 8; k++) c = c & 1 ? 0xedb88320UL ^ (c >> 1) : c >> 1;
+        table[i] = c;
+    }
+    for (size_t at = 8;;) {
+        if (n - at < 12) {
+            set_err(err, errlen, "%s: damaged PNG: it ends before its IEND "
+                    "chunk (truncated)", name);
+            return -1;
+        }
+        size_t len = (size_t)p[at] << 24 | (size_t)p[at + 1] << 16 |
+                     (size_t)p[at + 2] << 8 | p[at + 3];
+        const unsigned char *type = p + at + 4;
+        char tname[5];
+        for (int k = 0; k < 4; k++)
+            tname[k] = ((type[k] | 32) >= 'a' && (type[k] | 32) <= 'z') ? (char)type[k] : '?';
+        tname[4] = 0;
+        if (len > n - at - 12) {
+            set_err(err, errlen, "%s: damaged PNG: chunk '%s' runs past the end "
+                    "of the file (truncated)", name, tname);
+            return -1;
+        }
+        unsigned long crc = 0xffffffffUL;
+        for (size_t i = 0; i < len + 4; i++)
+            crc = table[(crc ^ type[i]) & 0xff] ^ (crc >> 8);
+        crc ^= 0xffffffffUL;
+        const unsigned char *c = type + 4 + len;
+        unsigned long want = (unsigned long)c[0] << 24 | (unsigned long)c[1] << 16 |
+                             (unsigned long)c[2] << 8 | c[3];
+        if (crc != want) {
+            set_err(err, errlen, "%s: damaged PNG: chunk '%s' fails its CRC "
+                    "check", name, tname);
+            return -1;
+        }
+        at += len + 12;
+        if (!memcmp(type, "IEND", 4)) return 0;
+    }
+}
+
 /* Decoded samples: w x h pixels of `comp` channels, 8 or 16 bits. */
 typedef struct Decoded {
     int w, h, comp;
     bool wide; /* 16-bit samples */
     void *data;
 } Decoded;
+
+/* Over RN_IMG_MAX_SIDE a side, or max_bytes of samples counting every
+ * channel stb may expand to (a palette to RGBA): 1 with a message. */
+static bool too_large(unsigned long w, unsigned long h, bool wide,
+                      size_t max_bytes, const char *name, const char *what,
+                      char *err, size_t errlen) {
+    if (w >= 1 && h >= 1 && w <= RN_IMG_MAX_SIDE && h <= RN_IMG_MAX_SIDE &&
+        (size_t)w * h * MAX_CHANNELS * (wide ? 2 : 1) <= max_bytes)
+        return false;
+    set_err(err, errlen, "%s: a %s of %lu x %lu pixels is over the limit "
+            "(%d pixels a side, %zu MiB decoded)", name, what, w, h,
+            RN_IMG_MAX_SIDE, max_bytes >> 20);
+    return true;
+}
+
+static unsigned be16(const unsigned char *p) { return (unsigned)p[0] << 8 | p[1]; }
+
+/* The width and height the file declares (PNG: IHDR; JPEG: the first
+ * start-of-frame), so that an image over the limit gets that message and
+ * not stb's; 0 when there is none to read (then stb says what is wrong). */
+static int declared_size(enum Kind k, const unsigned char *p, size_t n,
+                         unsigned long *w, unsigned long *h) {
+    if (k == K_PNG) {
+        if (n < 24 || memcmp(p + 12, "IHDR", 4)) return 0;
+        *w = (unsigned long)be16(p + 16) << 16 | be16(p + 18);
+        *h = (unsigned long)be16(p + 20) << 16 | be16(p + 22);
+        return 1;
+    }
+    for (size_t at = 2; at + 4 <= n;) { /* JPEG segments after SOI */
+        if (p[at] != 0xff) return 0;
+        unsigned m = p[at + 1];
+        if (m == 0xff) { /* fill byte */
+            at++;
+            continue;
+        }
+        if (m == 0x01 || (m >= 0xd0 && m <= 0xd8)) { /* no length */
+            at += 2;
+            continue;
+        }
+        if (m == 0xda || m == 0xd9) return 0; /* scan or end before a frame */
+        if (m >= 0xc0 && m <= 0xcf && m != 0xc4 && m != 0xc8 && m != 0xcc) {
+            if (at + 9 > n) return 0;
+            *h = be16(p + at + 5);
+            *w = be16(p + at + 7);
+            return 1;
+        }
+        at += 2 + be16(p + at + 2);
+    }
+    return 0;
+}
 
 static int decode(const unsigned char *data, size_t len, size_t max_bytes,
                   const char *name, Decoded *d, char *err, size_t errlen) {
@@ -206,22 +302,23 @@ static int decode(const unsigned char *data, size_t len, size_t max_bytes,
         set_err(err, errlen, "%s: the file is too large", name);
         return -1;
     }
+    if (k == K_PNG && png_check(data, len, name, err, errlen) != 0) return -1;
+    /* the limits first by the header's word, then by stb's reading */
+    if (max_bytes == 0 || max_bytes > RN_IMG_MAX_BYTES) max_bytes = RN_IMG_MAX_BYTES;
+    unsigned long dw = 0, dh = 0;
+    bool wide = k == K_PNG && len > 24 && data[24] == 16;
+    if (declared_size(k, data, len, &dw, &dh) &&
+        too_large(dw, dh, wide, max_bytes, name, what, err, errlen))
+        return -1;
     if (!stbi_info_from_memory(data, (int)len, &d->w, &d->h, &d->comp)) {
         set_err(err, errlen, "%s: damaged or unsupported %s (stb_image: %s)",
                 name, what, stbi_failure_reason());
         return -1;
     }
     d->wide = stbi_is_16_bit_from_memory(data, (int)len) != 0;
-    /* every channel count stb may expand to (a palette to RGBA) */
-    size_t bytes = (size_t)d->w * (size_t)d->h * MAX_CHANNELS * (d->wide ? 2 : 1);
-    if (max_bytes == 0 || max_bytes > RN_IMG_MAX_BYTES) max_bytes = RN_IMG_MAX_BYTES;
-    if (d->w < 1 || d->h < 1 || d->w > RN_IMG_MAX_SIDE ||
-        d->h > RN_IMG_MAX_SIDE || bytes > max_bytes) {
-        set_err(err, errlen, "%s: a %s of %d x %d pixels is over the limit "
-                "(%d pixels a side, %zu MiB decoded)", name, what, d->w, d->h,
-                RN_IMG_MAX_SIDE, max_bytes >> 20);
+    if (too_large((unsigned long)d->w, (unsigned long)d->h, d->wide, max_bytes,
+                  name, what, err, errlen))
         return -1;
-    }
     int w, h, comp;
     d->data = d->wide ? (void *)stbi_load_16_from_memory(data, (int)len, &w, &h, &comp, 0)
                       : (void *)stbi_load_from_memory(data, (int)len, &w, &h, &comp, 0);
