@@ -20,13 +20,14 @@ WARN    := -Wall -Wextra -pedantic
 CFLAGS  := -std=c11 $(WARN) $(OPT) -g $(SANFLAGS) -Icompiler -Iruntime -I$(BUILD)
 # Build-time paths that `rnc --cflags/--libs` print.
 PATHS   := -DRNC_RUNTIME_DIR='"$(CURDIR)/runtime"' -DRNC_LIB_DIR='"$(CURDIR)/$(BUILD)"'
-LDLIBS  := -ltcc -ldl -lm -lpthread
+LDLIBS  := -ltcc -ldl -lm -lpthread -lpng -ljpeg
 
 # Sources: one file per stage; every .c in these folders is built.
 COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c)) \
                 $(wildcard compiler/passes/*.c)
-# runtime/image.c (stb_image inside) is librnimg.a's, apart from librnrt.a.
-RUNTIME_SRC  := $(filter-out runtime/image.c,$(wildcard runtime/*.c))
+# runtime/image*.c are librnimg.a's, apart from librnrt.a (see image: below).
+IMAGE_SRC    := runtime/image.c runtime/image_decode.c
+RUNTIME_SRC  := $(filter-out $(IMAGE_SRC),$(wildcard runtime/*.c))
 UNIT_SRC     := $(wildcard tests/unit/*.c)
 GEN_SRC      := $(BUILD)/parser.c $(BUILD)/lexer.c
 
@@ -126,10 +127,11 @@ check-once: $(BUILD)/npycmp
 
 # runtime:
 
-# image: librnimg.a, images in (runtime/rnimg.h): stb_image (Debian's
-# libstb-dev, a header) compiled into image.o alone, so that a program
-# that takes no image links no decoder. `rnc --libs` names it first.
-$(BUILD)/librnimg.a: $(BUILD)/runtime/image.o
+# image: librnimg.a, images in (runtime/rnimg.h), decoded by libpng and
+# libjpeg-turbo (Debian's libpng-dev, libjpeg62-turbo-dev). Apart from
+# librnrt.a, so that a program that takes no image links no decoder:
+# `rnc --libs` names it, and the two libraries under --as-needed.
+$(BUILD)/librnimg.a: $(IMAGE_SRC:%.c=$(BUILD)/%.o)
 	rm -f $@
 	ar rcs $@ $^
 
@@ -163,13 +165,18 @@ $(BUILD)/fuzz/fuzz_npy: tests/fuzz/fuzz_npy.c $(FUZZ_MAIN) $(BUILD)/librnrt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $(filter %.c %.a,$^) -lm
 
+$(BUILD)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(FUZZ_MAIN) $(RT_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $(filter %.c %.a,$^) -lm -lpng -ljpeg
+
 $(BUILD)/gen_rn: tests/tools/gen_rn.c
 	$(CC) $(CFLAGS) -o $@ $<
 
 $(BUILD)/refeval: tests/tools/refeval.c $(COMPILER_OBJ) $(RT_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-FUZZ_BINS := $(BUILD)/fuzz/fuzz_frontend $(BUILD)/fuzz/fuzz_safetensors $(BUILD)/fuzz/fuzz_npy
+FUZZ_BINS := $(BUILD)/fuzz/fuzz_frontend $(BUILD)/fuzz/fuzz_safetensors $(BUILD)/fuzz/fuzz_npy \
+             $(BUILD)/fuzz/fuzz_image
 fuzz-bins: $(FUZZ_BINS)
 check-once: $(FUZZ_BINS) $(BUILD)/gen_rn $(BUILD)/refeval
 

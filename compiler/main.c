@@ -102,7 +102,9 @@ static void parse_args(int argc, char **argv, Options *o) {
             printf("-I%s\n", RNC_RUNTIME_DIR);
             exit(0);
         } else if (!strcmp(a, "--libs")) {
-            printf("-L%s -lrnimg -lrnrt -lm -lpthread\n", RNC_LIB_DIR);
+            /* the image decoders only where librnimg.a is pulled in */
+            printf("-L%s -lrnimg -lrnrt -lm -lpthread -Wl,--as-needed -lpng "
+                   "-ljpeg -Wl,--no-as-needed\n", RNC_LIB_DIR);
             exit(0);
         } else if (!strcmp(a, "-o")) {
             o->out_path = TAKE();

@@ -1,7 +1,7 @@
 #!/bin/sh
 # deps.sh [bench]: installs the Debian packages rnc needs that this machine
 # lacks. Build: gcc, make, flex, bison; JIT: libtcc-dev and tcc
-# (libtcc1.a); images in (librnimg.a): libstb-dev (stb_image.h); tests: libcunit1-dev, clang (the warning check and
+# (libtcc1.a); images in (librnimg.a): libpng-dev, libjpeg62-turbo-dev; tests: libcunit1-dev, clang (the warning check and
 # sanitizers' second compiler), libclang-rt-14-dev (clang's libFuzzer
 # runtime, make fuzz), python3-numpy (a few e2e checks read .npy and JSON
 # with it). With `bench` (make bench), also what the comparison needs:
@@ -9,7 +9,7 @@
 # there is no node (onnxruntime-node comes from npm, tools/compare/).
 # Needs root for apt-get; otherwise says what is missing.
 set -e
-need="make gcc clang flex bison libtcc-dev tcc libcunit1-dev libclang-rt-14-dev python3-numpy libstb-dev"
+need="make gcc clang flex bison libtcc-dev tcc libcunit1-dev libclang-rt-14-dev python3-numpy libpng-dev libjpeg62-turbo-dev"
 if [ "${1:-}" = bench ]; then
     need="$need python3-torch"
     command -v node >/dev/null 2>&1 || need="$need nodejs npm"

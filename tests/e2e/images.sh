@@ -11,7 +11,7 @@
 #    message naming the file, the output file not written.
 # 4. --labels: names in the top 5, as --run and --main print them; a wrong
 #    count or a bad labels file refused.
-# 5. What links the decoder: a --main program of a model with an image
+# 5. What links the decoders: a --main program of a model with an image
 #    input, and nothing else.
 . "$(dirname "$0")/lib.sh"
 I=$ROOT/tests/images
@@ -97,10 +97,11 @@ refuse() { # refuse WHAT STATUS TEXT ARGS...: fails with STATUS, says TEXT
         bad "$what: want exit $status and '$text', got exit $rc"; cat "$T/err" >&2
     fi
 }
-refuse "truncated PNG" 1 "bad/truncated.png: damaged PNG: chunk 'IDAT' runs past the end" "$m" --image "$I/bad/truncated.png"
-refuse "PNG without IEND" 1 "bad/no_iend.png: damaged PNG: it ends before its IEND chunk" "$m" --image "$I/bad/no_iend.png"
-refuse "PNG bit flipped" 1 "bad/crc.png: damaged PNG: chunk 'IDAT' fails its CRC check" "$m" --image "$I/bad/crc.png"
-refuse "truncated JPEG" 1 "bad/truncated.jpg: damaged or unsupported JPEG (stb_image: " "$m" --image "$I/bad/truncated.jpg"
+refuse "truncated PNG" 1 "bad/truncated.png: damaged or unsupported PNG (libpng: the file ends early (truncated))" "$m" --image "$I/bad/truncated.png"
+refuse "PNG without IEND" 1 "bad/no_iend.png: damaged or unsupported PNG (libpng: the file ends early (truncated))" "$m" --image "$I/bad/no_iend.png"
+refuse "PNG bit flipped" 1 "bad/crc.png: damaged or unsupported PNG (libpng: " "$m" --image "$I/bad/crc.png"
+refuse "PNG CRC" 1 "bad/crc_only.png: damaged or unsupported PNG (libpng: IHDR: CRC error)" "$m" --image "$I/bad/crc_only.png"
+refuse "truncated JPEG" 1 "bad/truncated.jpg: damaged or unsupported JPEG (libjpeg: Premature end of JPEG file)" "$m" --image "$I/bad/truncated.jpg"
 refuse "garbage" 1 "bad/garbage.png: not a PNG or JPEG image" "$m" --image "$I/bad/garbage.png"
 refuse "garbage by --input" 1 "bad/garbage.png: not a PNG or JPEG image" "$m" --input "$I/bad/garbage.png"
 refuse "empty file" 1 "bad/empty.png: not a PNG or JPEG image" "$m" --image "$I/bad/empty.png"
@@ -177,11 +178,15 @@ refuse "empty labels file" 1 "none.txt: no class names in it" "$T/sm.rn" --input
 refuse "missing labels file" 1 "cannot open $T/nolabels.txt" "$T/sm.rn" --input "$T/v.npy" --labels "$T/nolabels.txt"
 refuse "no class output" 1 "has no class output" "$(ident 7 9 3)" --image "$I/rgb8.png" --labels "$T/l4.txt"
 
-# 5. The decoder is linked only where an image can come in.
-stb_in() { nm "$1" 2>/dev/null | grep -q stbi__; }
+# 5. The decoders are linked only where an image can come in: the
+# program's code calls libpng and libjpeg, and it needs their .so files.
+decoders_in() {
+    nm "$1" 2>/dev/null | grep -q ' U \(png_create_read_struct\|jpeg_read_header\)' ||
+        readelf -d "$1" 2>/dev/null | grep -q 'NEEDED.*lib\(png\|jpeg\)'
+}
 m=$(ident 7 9 3)
-if stb_in "${m%.rn}"; then ok; else bad "an image model's --main lacks the decoder"; fi
-if stb_in "$T/sm"; then bad "a model without image input links stb_image"; else ok; fi
+if decoders_in "${m%.rn}"; then ok; else bad "an image model's --main lacks the decoders"; fi
+if decoders_in "$T/sm"; then bad "a model without image input links the decoders"; else ok; fi
 cat >"$T/api.c" <<'EOF'
 #include <stdio.h>
 #include "ident_7x9x3.h"
@@ -194,9 +199,9 @@ int main(int argc, char **argv) {
 EOF
 "$RNC" "$m" -o "$T/ident_7x9x3.c"
 if cc -O1 -std=c11 -I"$T" "$T/api.c" "$T/ident_7x9x3.c" $CFLAGS_RT $LIBS_RT -o "$T/api"; then
-    if stb_in "$T/api"; then bad "the API alone links stb_image"; else ok; fi
+    if decoders_in "$T/api"; then bad "the API alone links the decoders"; else ok; fi
 else
     bad "API program build"
 fi
-if nm "$BUILD/librnrt.a" | grep -q stbi; then bad "librnrt.a holds stb_image"; else ok; fi
+if nm "$BUILD/librnrt.a" | grep -q ' U \(png\|jpeg\)_'; then bad "librnrt.a calls the decoders"; else ok; fi
 finish
