@@ -198,7 +198,7 @@ int main(int argc, char **argv) {
 }
 EOF
 "$RNC" "$m" -o "$T/ident_7x9x3.c"
-if cc -O1 -std=c11 -I"$T" "$T/api.c" "$T/ident_7x9x3.c" $CFLAGS_RT $LIBS_RT -o "$T/api"; then
+if cc -O1 -std=c11 $SANFLAGS -I"$T" "$T/api.c" "$T/ident_7x9x3.c" $CFLAGS_RT $LIBS_RT -o "$T/api"; then
     if decoders_in "$T/api"; then bad "the API alone links the decoders"; else ok; fi
 else
     bad "API program build"
