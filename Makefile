@@ -3,6 +3,7 @@
 #   make            build build/rnc (and ./rnc) and build/librnrt.a
 #   make test       unit + end-to-end tests, then all again under ASan+UBSan
 #   make demo       ResNet-34 end to end: compile, weights, build, run
+#   make demo-trained  a digits CNN trained in PyTorch, imported, run, checked
 #   make bench      timings (separate from tests)
 #
 # Switches: SAN=1 builds into build-san/ with AddressSanitizer and
@@ -20,7 +21,7 @@ WARN    := -Wall -Wextra -pedantic
 CFLAGS  := -std=c11 $(WARN) $(OPT) -g $(SANFLAGS) -Icompiler -Iruntime -I$(BUILD)
 # Build-time paths that `rnc --cflags/--libs` print.
 PATHS   := -DRNC_RUNTIME_DIR='"$(CURDIR)/runtime"' -DRNC_LIB_DIR='"$(CURDIR)/$(BUILD)"'
-LDLIBS  := -ltcc -ldl -lm -lpthread -lpng -ljpeg
+LDLIBS  := -ltcc -lprotobuf-c -ldl -lm -lpthread -lpng -ljpeg
 
 # Sources: one file per stage; every .c in these folders is built.
 COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c)) \
@@ -29,7 +30,7 @@ COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c)) \
 IMAGE_SRC    := runtime/image.c runtime/image_decode.c
 RUNTIME_SRC  := $(filter-out $(IMAGE_SRC),$(wildcard runtime/*.c))
 UNIT_SRC     := $(wildcard tests/unit/*.c)
-GEN_SRC      := $(BUILD)/parser.c $(BUILD)/lexer.c
+GEN_SRC      := $(BUILD)/parser.c $(BUILD)/lexer.c $(BUILD)/onnx.pb-c.c
 
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
 RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
@@ -61,6 +62,16 @@ $(BUILD)/lexer.c $(BUILD)/lexer.h: grammar/lexer.l $(BUILD)/parser.h
 	@mkdir -p $(BUILD)
 	flex --header-file=$(BUILD)/lexer.h -o $(BUILD)/lexer.c $<
 
+# The ONNX protobuf parser (compiler/onnx.proto, protoc-c); its C is
+# generated, so it goes to $(BUILD) like the grammar's.
+$(BUILD)/onnx.pb-c.c: compiler/onnx.proto
+	@mkdir -p $(BUILD)
+	protoc-c --c_out=$(BUILD) --proto_path=compiler $<
+$(BUILD)/onnx.pb-c.h: $(BUILD)/onnx.pb-c.c ;
+
+$(BUILD)/onnx.pb-c.o: $(BUILD)/onnx.pb-c.c $(BUILD)/onnx.pb-c.h
+	$(CC) $(CFLAGS) -c -o $@ $<
+
 $(BUILD)/parser.o: $(BUILD)/parser.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -68,7 +79,7 @@ $(BUILD)/parser.o: $(BUILD)/parser.c
 $(BUILD)/lexer.o: $(BUILD)/lexer.c
 	$(CC) $(CFLAGS) -Wno-unused-function -Wno-sign-compare -c -o $@ $<
 
-$(BUILD)/%.o: %.c $(wildcard compiler/*.h runtime/*.h) $(BUILD)/parser.h $(BUILD)/lexer.h
+$(BUILD)/%.o: %.c $(wildcard compiler/*.h runtime/*.h) $(BUILD)/parser.h $(BUILD)/lexer.h $(BUILD)/onnx.pb-c.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(PATHS) -c -o $@ $<
 
@@ -84,6 +95,13 @@ check-once: all $(BUILD)/test_units
 demo: deps all
 	tools/demo.sh
 
+# A network trained for real (PyTorch, scikit-learn's digits), imported,
+# compiled and checked against PyTorch's own predictions.
+demo-trained:
+	tools/deps.sh trained
+	$(MAKE) --no-print-directory all
+	tools/demo_trained.sh
+
 # The bench's extra packages first: on a fresh machine the build needs
 # deps.sh's too.
 bench:
@@ -98,7 +116,7 @@ deps:
 clean:
 	rm -rf build build-san rnc
 
-.PHONY: all test check-once demo bench deps clean
+.PHONY: all test check-once demo demo-trained bench deps clean
 
 # ---- rules a stage needs beyond the above, one section per stage ----
 # jit: compiler/jit.c includes two generated files: the text of rnrt.h as
@@ -169,6 +187,10 @@ $(BUILD)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(FUZZ_MAIN) $(RT_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $(filter %.c %.a,$^) -lm -lpng -ljpeg
 
+$(BUILD)/fuzz/fuzz_onnx: tests/fuzz/fuzz_onnx.c $(FUZZ_MAIN) $(COMPILER_OBJ) $(RT_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(FUZZ_LINK) -D_POSIX_C_SOURCE=200809L -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
+
 $(BUILD)/gen_rn: tests/tools/gen_rn.c
 	$(CC) $(CFLAGS) -o $@ $<
 
@@ -176,7 +198,7 @@ $(BUILD)/refeval: tests/tools/refeval.c $(COMPILER_OBJ) $(RT_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 FUZZ_BINS := $(BUILD)/fuzz/fuzz_frontend $(BUILD)/fuzz/fuzz_safetensors $(BUILD)/fuzz/fuzz_npy \
-             $(BUILD)/fuzz/fuzz_image
+             $(BUILD)/fuzz/fuzz_image $(BUILD)/fuzz/fuzz_onnx
 fuzz-bins: $(FUZZ_BINS)
 check-once: $(FUZZ_BINS) $(BUILD)/gen_rn $(BUILD)/refeval
 

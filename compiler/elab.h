@@ -15,10 +15,12 @@ enum {
     MAX_LIST = 1000000,           /* elements of one list */
     MAX_LIST_TOTAL = 4000000,     /* list elements built over the whole run */
     MAX_NODES = 100000,           /* layers in the graph */
-    MAX_ARGS = 16,                /* parameters of one op/block/layer,
-                                     with a layer's implicit name= */
+    MAX_ARGS = 17,                /* parameters of one op/block/layer,
+                                     with a layer's implicit name= and
+                                     trainable= */
     MAX_NESTING = 4000,           /* expressions being evaluated at once
                                      (keeps the C stack safe) */
+    MAX_NAME = 200,               /* characters of a name="..." */
 };
 
 /* A compile-time value. */
@@ -91,6 +93,8 @@ typedef struct Elab {
     Diag *diag;
     Graph *g;
     Frame *frame;    /* the running one */
+    Names paths;     /* the paths of the layers that own weights: two
+                        with one path would share weight names */
     Ast **fns;       /* the top-level block/layer definitions */
     int nfns;
     int64_t steps, list_total;
@@ -111,7 +115,8 @@ Value eval(Elab *e, const Ast *x);
 List *list_new(Elab *e, int64_t n, Loc loc);
 const char *describe(Elab *e, Value v);
 const char *kind_name(ValKind k);
-Value tensor_add(Elab *e, GNode *a, GNode *b, Loc loc);
+/* a + b, a - b, a * b of two tensors: an add/subtract/multiply node. */
+Value tensor_merge(Elab *e, OpKind op, GNode *a, GNode *b, Loc loc);
 bool is_word(const char *s);
 extern const char *const enum_words[];
 
@@ -119,6 +124,9 @@ extern const char *const enum_words[];
 /* Calls a built-in op or compile-time function; false if `name` is none. */
 bool call_builtin(Elab *e, const Ast *call, Value *out);
 extern const char *const builtin_names[];
+/* The i-th activation word (none, linear, relu, ..., aliases included),
+ * NULL past the last. */
+const char *act_word(int i);
 
 /* Arguments bound to parameter names by position or keyword. */
 typedef struct Args {
@@ -128,7 +136,8 @@ typedef struct Args {
 } Args;
 void bind_args(Elab *e, const Ast *call, const char *fname,
                const char *const *names, int nnames, Args *out);
-/* A name="..." value checked to be a C identifier. */
+/* A name="..." value: 1 to MAX_NAME printable ASCII characters, no '"'
+ * or '\\'. */
 const char *want_name(Elab *e, Value v, const char *what, Loc loc);
 
 #endif

@@ -103,8 +103,10 @@ static NameSlot *slot(Names *ns, const char *name) {
     return &ns->used[i];
 }
 
-/* Takes `name` in the scope, or fails if a layer there has it already. */
-static void claim_name(Elab *e, Names *ns, const char *name, Loc loc) {
+/* Adds `name` to the set; returns the slot that had it already, or NULL
+ * when it is new. */
+static const NameSlot *add_name(Elab *e, Names *ns, const char *name,
+                                Loc loc) {
     if (2 * (ns->count + 1) > ns->cap) {
         NameSlot *old = ns->used;
         size_t oldcap = ns->cap;
@@ -114,12 +116,28 @@ static void claim_name(Elab *e, Names *ns, const char *name, Loc loc) {
             if (old[i].name) *slot(ns, old[i].name) = old[i];
     }
     NameSlot *s = slot(ns, name);
-    if (s->name)
-        fail(e, loc, "duplicate layer name '%s' (line %d has it already)",
-             name, s->loc.line);
+    if (s->name) return s;
     s->name = name;
     s->loc = loc;
     ns->count++;
+    return NULL;
+}
+
+/* Takes `name` in the scope, or fails if a layer there has it already. */
+static void claim_name(Elab *e, Names *ns, const char *name, Loc loc) {
+    const NameSlot *had = add_name(e, ns, name, loc);
+    if (had)
+        fail(e, loc, "duplicate layer name '%s' (line %d has it already)",
+             name, had->loc.line);
+}
+
+/* Takes a weight-owning layer's path, or fails if another has it. */
+static void claim_path(Elab *e, const char *path, Loc loc) {
+    const NameSlot *had = add_name(e, &e->paths, path, loc);
+    if (had)
+        fail(e, loc, "the weights of this layer would be named '%s.*' as "
+             "those of the layer made on line %d: rename one of them", path,
+             had->loc.line);
 }
 
 /* The next Keras name for `base` in the scope: base, base_1, base_2, ... */
@@ -198,9 +216,14 @@ GNode *node_finish(Elab *e, GNode *n, const char *explicit_name) {
                        : n->name;
     n->site = n->loc;
     for (Frame *o = f; o->fn; o = o->caller) n->site = o->call;
+    if (n->group && n->group->frozen) n->frozen = true;
     char err[512] = "";
     if (!shape_infer(n, err, sizeof err))
         fail(e, n->loc, "%s", err[0] ? err : "invalid layer");
+    /* Names may hold dots: "a.b" at the top and b inside layer a would
+     * share the weight names "a.b.kernel", ... */
+    WeightSpec ws[MAX_WEIGHTS];
+    if (node_weights(n, ws) > 0) claim_path(e, n->path, n->loc);
     if (g->nnodes == g->cap) {
         g->cap = g->cap ? 2 * g->cap : 64;
         GNode **nodes = arena_alloc(e->arena, (size_t)g->cap * sizeof *nodes);
@@ -254,9 +277,9 @@ static void hoist(Elab *e, Ast *prog) {
             for (Ast *q = s->args; q != p; q = q->next)
                 if (!strcmp(q->str, p->str))
                     fail(e, p->loc, "parameter '%s' appears twice", p->str);
-            if (np == MAX_ARGS - 1)
+            if (np == MAX_ARGS - 2)
                 fail(e, p->loc, "'%s' has too many parameters (the limit is "
-                     "%d)", s->str, MAX_ARGS - 1);
+                     "%d)", s->str, MAX_ARGS - 2);
         }
         e->fns = push(e->arena, e->fns, e->nfns, sizeof *e->fns);
         e->fns[e->nfns++] = s;
@@ -285,13 +308,16 @@ Value call_function(Elab *e, const Ast *call, const Ast *fn) {
         names[np] = p->str;
         params[np] = p;
     }
-    /* a layer also takes name= (as a Keras layer does), unless it has a
-     * parameter of that name */
-    int nnames = np;
-    if (fn->ival) {
+    /* a layer also takes name= and trainable= (as a Keras layer does),
+     * unless it has parameters of those names */
+    int nnames = np, at_name = -1, at_trainable = -1;
+    static const char *const implicit[] = {"name", "trainable"};
+    for (int k = 0; fn->ival && k < 2; k++) {
         int i = 0;
-        while (i < np && strcmp(names[i], "name")) i++;
-        if (i == np) names[nnames++] = "name";
+        while (i < np && strcmp(names[i], implicit[k])) i++;
+        if (i < np) continue;
+        *(k ? &at_trainable : &at_name) = nnames;
+        names[nnames++] = implicit[k];
     }
     Args a;
     bind_args(e, call, fn->str, names, nnames, &a);
@@ -299,10 +325,18 @@ Value call_function(Elab *e, const Ast *call, const Ast *fn) {
         if (!a.has[i] && !params[i]->lhs)
             fail(e, call->loc, "%s: missing argument '%s'", fn->str, names[i]);
     const char *explicit_name = NULL;
-    if (nnames > np && a.has[np])
-        explicit_name = want_name(e, a.v[np],
+    if (at_name >= 0 && a.has[at_name])
+        explicit_name = want_name(e, a.v[at_name],
                                   arena_printf(e->arena, "%s: name", fn->str),
-                                  a.at[np]);
+                                  a.at[at_name]);
+    bool frozen = false;
+    if (at_trainable >= 0 && a.has[at_trainable]) {
+        Value t = a.v[at_trainable];
+        if (t.kind != V_BOOL)
+            fail(e, a.at[at_trainable], "%s: trainable must be true or false, "
+                 "got %s", fn->str, describe(e, t));
+        frozen = !t.b;
+    }
 
     Frame *f = arena_alloc(e->arena, sizeof *f);
     f->caller = caller;
@@ -323,6 +357,7 @@ Value call_function(Elab *e, const Ast *call, const Ast *fn) {
                                            g->name)
                             : g->name;
         g->loc = call->loc;
+        g->frozen = frozen || (g->parent && g->parent->frozen);
         Graph *gr = e->g;
         gr->groups = push(e->arena, gr->groups, gr->ngroups, sizeof *gr->groups);
         gr->groups[gr->ngroups++] = g;
@@ -486,8 +521,7 @@ static void prune(Elab *e) {
 /* The model name prefixes every generated C symbol and is itself a type
  * name (`typedef struct M M`), so it must not be a C keyword or a name the
  * generated code or the runtime already uses. */
-static void check_model_name(Elab *e, const char *name, Loc loc,
-                             bool from_file) {
+const char *model_name_problem(const char *name) {
     static const char *const taken[] = {
         /* C11 keywords */
         "auto", "break", "case", "char", "const", "continue", "default",
@@ -511,6 +545,12 @@ static void check_model_name(Elab *e, const char *name, Loc loc,
     if (!why && name[0] == '_' &&
         (name[1] == '_' || (name[1] >= 'A' && name[1] <= 'Z')))
         why = "is reserved in C (an underscore and a capital, or two underscores)";
+    return why;
+}
+
+static void check_model_name(Elab *e, const char *name, Loc loc,
+                             bool from_file) {
+    const char *why = model_name_problem(name);
     if (!why) return;
     if (from_file)
         fail(e, loc, "the file name gives the model name '%s', which %s; "

@@ -9,16 +9,20 @@
 
 #include <string.h>
 
-/* Text for inside a C comment: no comment end, nothing unprintable. */
+/* Text for inside a C comment: nothing unprintable, and '_' between the
+ * characters of any comment start or end, trigraph or line splice, so
+ * that a layer name holding one stays plain text. */
 static const char *comment_text(Emitter *e, const char *s) {
     Buf b = {0};
     for (const char *p = s ? s : ""; *p; p++) {
-        if (p[0] == '*' && p[1] == '/')
-            buf_append(&b, "*_", 2);
-        else if ((unsigned char)*p < 32 || (unsigned char)*p > 126)
+        unsigned char c = (unsigned char)*p;
+        if (c < 32 || c > 126 || c == '\\')
             buf_append(&b, "?", 1);
         else
             buf_append(&b, p, 1);
+        if ((p[0] == '*' && p[1] == '/') || (p[0] == '/' && p[1] == '*') ||
+            (p[0] == '?' && p[1] == '?'))
+            buf_append(&b, "_", 1);
     }
     const char *r = arena_strdup(e->g->arena, b.data ? b.data : "");
     buf_free(&b);
@@ -43,7 +47,7 @@ static const char *c_string(Emitter *e, const char *s) {
 
 void emit_collect(Emitter *e) {
     Graph *g = e->g;
-    int cap = 4 * g->nnodes + 1;
+    int cap = MAX_WEIGHTS * g->nnodes + 1;
     e->tensors = arena_alloc(g->arena, sizeof *e->tensors * (size_t)cap);
     e->wfirst = arena_alloc(g->arena, sizeof *e->wfirst * (size_t)(g->nnodes + 1));
     e->bnidx = arena_alloc(g->arena, sizeof *e->bnidx * (size_t)(g->nnodes + 1));
@@ -56,7 +60,7 @@ void emit_collect(Emitter *e) {
         GNode *n = g->nodes[i];
         if (n->id != i) die("emit: node %s has id %d at position %d", n->name,
                             n->id, i);
-        WeightSpec ws[4];
+        WeightSpec ws[MAX_WEIGHTS];
         int k = node_weights(n, ws);
         e->wfirst[i] = e->ntensors;
         for (int j = 0; j < k; j++) {

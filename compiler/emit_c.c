@@ -361,30 +361,34 @@ static void pool_tap(Emitter *e, GNode *n) {
 }
 
 /* Average pooling divides by the real pixels of each window (TensorFlow's
- * rule): rows valid for oy times columns valid for ox. */
+ * rule), or with count_include_pad by its positions inside the padded
+ * input [-pad, size + pad) (PyTorch's): rows counted for oy times columns
+ * counted for ox. */
+static void avg_counts(Emitter *e, const char *name, int nout, int k, int s,
+                       int lo, int hi, int64_t size, bool with_pad) {
+    buf_printf(e->c, "%s[%d] = {", name, nout);
+    for (int o = 0; o < nout; o++) {
+        int count = 0;
+        for (int t = 0; t < k; t++) {
+            int64_t i = (int64_t)o * s - lo + t;
+            count += with_pad ? i >= -lo && i < size + hi : i >= 0 && i < size;
+        }
+        buf_printf(e->c, "%s%d", o ? ", " : "", count);
+    }
+    buf_printf(e->c, "}");
+}
+
 static void avg_fini(Emitter *e, GNode *n) {
     Buf *c = e->c;
     const Shape *is = &emit_storage(n->in[0])->out;
     int oh = (int)n->out.d[0], ow = (int)n->out.d[1];
-    buf_printf(c, "        static const int cy[%d] = {", oh);
-    for (int oy = 0; oy < oh; oy++) {
-        int k = 0;
-        for (int ky = 0; ky < n->kh; ky++) {
-            int iy = oy * n->sh - n->pad_t + ky;
-            k += iy >= 0 && iy < is->d[0];
-        }
-        buf_printf(c, "%s%d", oy ? ", " : "", k);
-    }
-    buf_printf(c, "}, cx[%d] = {", ow);
-    for (int ox = 0; ox < ow; ox++) {
-        int k = 0;
-        for (int kx = 0; kx < n->kw; kx++) {
-            int ix = ox * n->sw - n->pad_l + kx;
-            k += ix >= 0 && ix < is->d[1];
-        }
-        buf_printf(c, "%s%d", ox ? ", " : "", k);
-    }
-    buf_printf(c, "};\n");
+    buf_printf(c, "        static const int ");
+    avg_counts(e, "cy", oh, n->kh, n->sh, n->pad_t, n->pad_b, is->d[0],
+               n->count_include_pad);
+    buf_printf(c, ", ");
+    avg_counts(e, "cx", ow, n->kw, n->sw, n->pad_l, n->pad_r, is->d[1],
+               n->count_include_pad);
+    buf_printf(c, ";\n");
     buf_printf(c, "        for (int ox = 0; ox < %d; ox++)\n", ow);
     buf_printf(c, "            if (cy[oy] * cx[ox] > 0) rn_k_scale(yr + ox * "
                "%lld, %lld, 1.0f / (float)(cy[oy] * cx[ox]));\n",
@@ -445,6 +449,38 @@ static void dense_rows(Emitter *e, GNode *n, const char *fn) {
                emit_weight(e, n, "kernel"), u, u);
 }
 
+/* "h, w, c" of a shape for the runtime: a flat [N] is 1 x 1 x N. */
+static const char *hwc(Emitter *e, const Shape *s) {
+    if (s->rank == 1) return arena_printf(e->g->arena, "1, 1, %lld", (long long)s->d[0]);
+    return arena_printf(e->g->arena, "%lld, %lld, %lld", (long long)s->d[0],
+                        (long long)s->d[1], (long long)s->d[2]);
+}
+
+/* The merges: out = in0 OP in1, then out = out OP in_k; an average sums
+ * and scales. Operands broadcast (rn_k_merge). */
+static void merge_code(Emitter *e, GNode *n) {
+    static const struct {
+        OpKind op;
+        const char *code;
+    } codes[] = {{OP_ADD, "RN_MERGE_ADD"}, {OP_SUBTRACT, "RN_MERGE_SUB"},
+                 {OP_MULTIPLY, "RN_MERGE_MUL"}, {OP_MAXIMUM, "RN_MERGE_MAX"},
+                 {OP_MINIMUM, "RN_MERGE_MIN"}, {OP_AVERAGE, "RN_MERGE_ADD"}};
+    const char *code = NULL;
+    for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++)
+        if (codes[k].op == n->op) code = codes[k].code;
+    if (!code) die("emit: %s is not a merge", n->name);
+    const char *y = emit_data(e, n), *out = hwc(e, &n->out);
+    for (int i = 1; i < n->nin; i++)
+        buf_printf(e->c, "    rn_k_merge(%s, %s, %s, %s, %s, %s, %s);\n", code,
+                   i == 1 ? emit_data(e, n->in[0]) : y,
+                   i == 1 ? hwc(e, &n->in[0]->out) : out,
+                   emit_data(e, n->in[i]), hwc(e, &n->in[i]->out), y, out);
+    if (n->op == OP_AVERAGE)
+        buf_printf(e->c, "    rn_k_scale(%s, %lld, %s);\n", y,
+                   (long long)shape_count(&n->out),
+                   emit_float(e, 1.0 / n->nin));
+}
+
 /* Layers with one call or a short loop: no row split. */
 static void simple_layer(Emitter *e, GNode *n, const char *fn) {
     Buf *c = e->c;
@@ -458,19 +494,52 @@ static void simple_layer(Emitter *e, GNode *n, const char *fn) {
                    2 * e->bnidx[n->id] + 1);
         break;
     case OP_ACTIVATION:
-        buf_printf(c, "    rn_k_act(%d, %s, %s, %lld, %lld);\n", (int)n->act, x,
-                   y, cnt / ch, ch);
+        if (n->act == ACT_HARD_SIGMOID)
+            buf_printf(c, "    rn_k_hard_sigmoid(%s, %s, %lld, %s, %s);\n", x, y,
+                       cnt, emit_float(e, n->alpha), emit_float(e, n->beta));
+        else
+            buf_printf(c, "    rn_k_act(%d, %s, %s, %lld, %lld);\n", (int)n->act,
+                       x, y, cnt / ch, ch);
         break;
+    case OP_SOFTMAX:
+        buf_printf(c, "    rn_k_act(%d, %s, %s, %lld, %lld);\n", (int)ACT_SOFTMAX,
+                   x, y, cnt / ch, ch);
+        break;
+    case OP_RELU:
+        buf_printf(c, "    rn_k_relu_layer(%s, %s, %lld, %d, %s, %s, %s);\n", x, y,
+                   cnt, n->has_max, emit_float(e, n->has_max ? n->max_value : 0),
+                   emit_float(e, n->negative_slope), emit_float(e, n->threshold));
+        break;
+    case OP_ELU:
+    case OP_LEAKY_RELU:
+        buf_printf(c, "    rn_k_%s(%s, %s, %lld, %s);\n",
+                   n->op == OP_ELU ? "elu" : "leaky_relu", x, y, cnt,
+                   emit_float(e, n->alpha));
+        break;
+    case OP_PRELU: {
+        int a = emit_weight(e, n, "alpha");
+        const int64_t *d = e->tensors[a].dims;
+        if (n->out.rank == 3)
+            buf_printf(c, "    rn_k_prelu(%s, %s, %lld, %lld, %lld, m->w[%d], %lld, "
+                       "%lld, %lld);\n", x, y, (long long)n->out.d[0],
+                       (long long)n->out.d[1], ch, a, (long long)d[0],
+                       (long long)d[1], (long long)d[2]);
+        else
+            buf_printf(c, "    rn_k_prelu(%s, %s, 1, 1, %lld, m->w[%d], 1, 1, %lld);\n",
+                       x, y, ch, a, (long long)d[0]);
+        break;
+    }
     case OP_RESCALE:
         buf_printf(c, "    rn_k_affine(%s, %s, %lld, %s, %s);\n", x, y, cnt,
                    emit_float(e, n->scale), emit_float(e, n->offset));
         break;
     case OP_ADD:
-        buf_printf(c, "    rn_k_add(%s, %s, %s, %lld);\n", x,
-                   emit_data(e, n->in[1]), y, cnt);
-        for (int i = 2; i < n->nin; i++)
-            buf_printf(c, "    rn_k_add(%s, %s, %s, %lld);\n", y,
-                       emit_data(e, n->in[i]), y, cnt);
+    case OP_SUBTRACT:
+    case OP_MULTIPLY:
+    case OP_MAXIMUM:
+    case OP_MINIMUM:
+    case OP_AVERAGE:
+        merge_code(e, n);
         break;
     case OP_GLOBAL_AVGPOOL:
     case OP_GLOBAL_MAXPOOL: {
@@ -516,7 +585,10 @@ static void simple_layer(Emitter *e, GNode *n, const char *fn) {
 /* Writes one layer's function(s): all but inputs and aliases have one. */
 static void emit_layer(Emitter *e, GNode *n, const char *fn) {
     bool elementwise = n->op == OP_BATCHNORM || n->op == OP_ACTIVATION ||
-                       n->op == OP_RESCALE || n->op == OP_ADD;
+                       n->op == OP_RESCALE || node_is_merge(n) ||
+                       n->op == OP_RELU || n->op == OP_ELU ||
+                       n->op == OP_LEAKY_RELU || n->op == OP_SOFTMAX ||
+                       n->op == OP_PRELU;
     check_plan(e, n, elementwise);
     layer_comment(e, n);
     switch (n->op) {

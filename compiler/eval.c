@@ -12,19 +12,21 @@
  *  - `==`/`!=` compare numbers, booleans, strings and words (a word equals
  *    the string of the same text); `<` etc. compare numbers only;
  *  - lists: `+` concatenates, `*` repeats by a non-negative integer;
- *  - tensors: `+` of two tensors is a residual add (an OP_ADD node). */
+ *  - tensors: `+`, `-` and `*` of two tensors are add, subtract and
+ *    multiply nodes (broadcasting as those ops do). */
 #include "elab.h"
 
 #include <math.h>
 #include <string.h>
 
-const char *const enum_words[] = {"same",    "valid", "none", "linear",
-                                  "relu",    "relu6", "sigmoid", "tanh",
-                                  "softmax", NULL};
+/* The bare words besides the activation words (ops.c's act_word). */
+const char *const enum_words[] = {"same", "valid", "none", NULL};
 
 bool is_word(const char *s) {
     for (int i = 0; enum_words[i]; i++)
         if (!strcmp(enum_words[i], s)) return true;
+    for (int i = 0; act_word(i); i++)
+        if (!strcmp(act_word(i), s)) return true;
     return false;
 }
 
@@ -105,8 +107,8 @@ static const char *op_text(AstOp op) {
 static _Noreturn void bad_operands(Elab *e, AstOp op, Value a, Value b,
                                    Loc loc) {
     if (a.kind == V_TENSOR && b.kind == V_TENSOR)
-        fail(e, loc, "cannot apply '%s' to two tensors (only '+' adds "
-             "tensors)", op_text(op));
+        fail(e, loc, "cannot apply '%s' to two tensors (tensors take '+', "
+             "'-' and '*')", op_text(op));
     if (a.kind == V_TENSOR || b.kind == V_TENSOR)
         fail(e, loc, "cannot apply '%s' to %s and %s (scale a tensor with "
              "rescale)", op_text(op), kind_name(a.kind), kind_name(b.kind));
@@ -212,8 +214,12 @@ static Value binary(Elab *e, const Ast *x) {
     }
     default: break;
     }
-    if (op == BIN_ADD && a.kind == V_TENSOR && b.kind == V_TENSOR)
-        return tensor_add(e, a.t, b.t, x->loc);
+    if ((op == BIN_ADD || op == BIN_SUB || op == BIN_MUL) &&
+        a.kind == V_TENSOR && b.kind == V_TENSOR)
+        return tensor_merge(e, op == BIN_ADD   ? OP_ADD
+                               : op == BIN_SUB ? OP_SUBTRACT
+                                               : OP_MULTIPLY,
+                            a.t, b.t, x->loc);
     if (op == BIN_ADD && a.kind == V_LIST && b.kind == V_LIST)
         return concat_lists(e, a.list, b.list, x->loc);
     if (op == BIN_MUL && a.kind == V_LIST && b.kind == V_INT)
@@ -242,11 +248,13 @@ static const char **known_names(Elab *e) {
     for (Binding *b = e->frame->vars; b; b = b->next) n++;
     n += e->nfns;
     for (int i = 0; enum_words[i]; i++) n++;
+    for (int i = 0; act_word(i); i++) n++;
     const char **all = arena_alloc(e->arena, (size_t)(n + 1) * sizeof *all);
     n = 0;
     for (Binding *b = e->frame->vars; b; b = b->next) all[n++] = b->name;
     for (int i = 0; i < e->nfns; i++) all[n++] = e->fns[i]->str;
     for (int i = 0; enum_words[i]; i++) all[n++] = enum_words[i];
+    for (int i = 0; act_word(i); i++) all[n++] = act_word(i);
     return all;
 }
 
@@ -342,8 +350,8 @@ Value eval(Elab *e, const Ast *x) {
     return v;
 }
 
-Value tensor_add(Elab *e, GNode *a, GNode *b, Loc loc) {
-    GNode *n = node_new(e, OP_ADD, loc);
+Value tensor_merge(Elab *e, OpKind op, GNode *a, GNode *b, Loc loc) {
+    GNode *n = node_new(e, op, loc);
     n->nin = 2;
     n->in = arena_alloc(e->arena, 2 * sizeof *n->in);
     n->in[0] = a;

@@ -56,6 +56,16 @@ static void attr_int(FILE *out, const char *k, int64_t v, bool *first) {
     fprintf(out, "%lld", (long long)v);
 }
 
+static void attr_bool(FILE *out, const char *k, bool v, bool *first) {
+    key(out, k, first);
+    fputs(v ? "true" : "false", out);
+}
+
+static void attr_num(FILE *out, const char *k, double v, bool *first) {
+    key(out, k, first);
+    json_number(out, v);
+}
+
 static void attr_pair(FILE *out, const char *k, int a, int b, bool *first) {
     key(out, k, first);
     fprintf(out, "[%d, %d]", a, b);
@@ -110,11 +120,45 @@ static void print_attrs(FILE *out, const GNode *n) {
         break;
     case OP_ACTIVATION:
         attr_act(out, n, &first);
+        if (n->act == ACT_HARD_SIGMOID) {
+            attr_num(out, "alpha", n->alpha, &first);
+            attr_num(out, "beta", n->beta, &first);
+        }
+        break;
+    case OP_RELU:
+        key(out, "max_value", &first);
+        if (n->has_max)
+            json_number(out, n->max_value);
+        else
+            fputs("null", out);
+        attr_num(out, "negative_slope", n->negative_slope, &first);
+        attr_num(out, "threshold", n->threshold, &first);
+        break;
+    case OP_ELU:
+    case OP_LEAKY_RELU:
+        attr_num(out, "alpha", n->alpha, &first);
+        break;
+    case OP_SOFTMAX:
+        attr_int(out, "axis", -1, &first);
+        break;
+    case OP_PRELU:
+        key(out, "shared_axes", &first);
+        fputc('[', out);
+        for (int k = 1, m = 0; k <= 3; k++)
+            if (n->shared_axes & (1 << k)) fprintf(out, "%s%d", m++ ? ", " : "", k);
+        fputc(']', out);
         break;
     case OP_MAXPOOL:
     case OP_AVGPOOL:
         attr_window(out, n, &first);
         attr_padding(out, n, &first);
+        attr_bool(out, "ceil_mode", n->ceil_mode, &first);
+        if (n->op == OP_AVGPOOL)
+            attr_bool(out, "count_include_pad", n->count_include_pad, &first);
+        break;
+    case OP_GLOBAL_AVGPOOL:
+    case OP_GLOBAL_MAXPOOL:
+        attr_bool(out, "keepdims", n->keepdims, &first);
         break;
     case OP_RESCALE:
         key(out, "scale", &first);
@@ -132,7 +176,7 @@ static void print_attrs(FILE *out, const GNode *n) {
                 n->pad_r);
         break;
     default:
-        break; /* input, global pools, flatten, add, concat: none */
+        break; /* input, flatten, merges, concat: none */
     }
     fputc('}', out);
 }
@@ -164,7 +208,7 @@ static void print_node(FILE *out, const GNode *n) {
     fputs(",\n     \"attrs\": ", out);
     print_attrs(out, n);
     fputs(",\n     \"weights\": [", out);
-    WeightSpec ws[4];
+    WeightSpec ws[MAX_WEIGHTS];
     int k = node_weights(n, ws);
     for (int j = 0; j < k; j++) {
         fprintf(out, "%s{\"name\": \"", j ? ", " : "");

@@ -27,9 +27,12 @@ static const char usage[] =
     "       rnc --dot MODEL.rn\n"
     "       rnc --init-weights W.safetensors [--seed N] [--random] MODEL.rn\n"
     "       rnc --graph-json MODEL.rn\n"
+    "       rnc --import MODEL.onnx -o OUT.rn --weights OUT.safetensors\n"
+    "           [--input-shape H,W,C]\n"
     "       rnc --cflags | --libs | --help | --version\n";
 
-enum Mode { M_COMPILE, M_RUN, M_SUMMARY, M_CHECK, M_DOT, M_INIT, M_JSON };
+enum Mode { M_COMPILE, M_RUN, M_SUMMARY, M_CHECK, M_DOT, M_INIT, M_JSON,
+            M_IMPORT };
 
 enum { MAX_FILES = 64 };
 
@@ -49,6 +52,7 @@ typedef struct Options {
     bool with_main, expand, random;
     int threads, repeat;
     uint64_t seed;
+    ImportOptions import; /* --input-shape */
 } Options;
 
 static _Noreturn void usage_error(const char *fmt, const char *arg) {
@@ -125,6 +129,20 @@ static void parse_args(int argc, char **argv, Options *o) {
         } else if (!strcmp(a, "--init-weights")) {
             o->mode = M_INIT;
             o->weights_path = TAKE();
+        } else if (!strcmp(a, "--import")) {
+            o->mode = M_IMPORT;
+        } else if (!strcmp(a, "--input-shape")) {
+            const char *v = TAKE();
+            char *end;
+            for (int k = 0; k < 3; k++) {
+                errno = 0;
+                long d = strtol(v, &end, 10);
+                if (end == v || errno || d < 1 || d > (1 << 24) ||
+                    *end != (k < 2 ? ',' : 0))
+                    usage_error("%s takes H,W,C (three whole numbers)", a);
+                o->import.input_hwc[k] = d;
+                v = end + 1;
+            }
         } else if (!strcmp(a, "--random")) {
             o->random = true;
         } else if (!strcmp(a, "--seed")) {
@@ -159,6 +177,9 @@ static void parse_args(int argc, char **argv, Options *o) {
 #undef TAKE
     }
     if (!o->src_path) usage_error("%s", "no model file given");
+    if (o->mode == M_IMPORT && (!o->out_path || !o->weights_path))
+        usage_error("%s", "--import needs -o OUT.rn and --weights "
+                          "OUT.safetensors");
     /* an --input is an image when it starts as one (rnimg.h) */
     bool any_image = false;
     for (int i = 0; i < o->ninputs; i++) {
@@ -217,9 +238,34 @@ static int compile_ahead(Graph *g, const Options *o, Arena *a, int argc,
     return rc;
 }
 
+/* --import: a trained model as a .rn program and its weights, written
+ * together once the program reads back (import.c). */
+static int run_import(const Options *o) {
+    Arena *a = arena_new();
+    const char *name = file_stem(a, o->out_path);
+    ImportModel *m = NULL;
+    FILE *f = fopen(o->src_path, "rb");
+    if (!f)
+        fprintf(stderr, "rnc: error: %s: %s\n", o->src_path, strerror(errno));
+    else if (fclose(f), import_is_onnx(o->src_path))
+        m = import_onnx_file(o->src_path, name, &o->import, a, stderr);
+    else
+        fprintf(stderr, "rnc: error: %s: not a model rnc imports (an ONNX "
+                "file, MODEL.onnx)\n", o->src_path);
+    char err[512];
+    int rc = 1;
+    if (m && import_write(m, o->out_path, o->weights_path, err, sizeof err) == 0)
+        rc = 0;
+    else if (m)
+        fprintf(stderr, "rnc: error: %s\n", err);
+    arena_free(a);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     Options o;
     parse_args(argc, argv, &o);
+    if (o.mode == M_IMPORT) return run_import(&o);
 
     size_t len;
     char *text = read_whole_file(o.src_path, &len);
@@ -271,6 +317,8 @@ int main(int argc, char **argv) {
         case M_COMPILE:
             rc = compile_ahead(g, &o, arena, argc, argv);
             break;
+        case M_IMPORT:
+            break; /* handled before the source is read */
         case M_RUN: {
             JitOptions jo = {
                 .weights_path = o.weights_path,

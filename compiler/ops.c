@@ -9,35 +9,52 @@
  *    top and bottom and pw left and right;
  *  - `activation=` and `padding=` take a word or the same word as a string;
  *    `none` and `linear` are both the identity;
- *  - name="..." must be a C identifier (letters, digits, '_', no leading
- *    digit): it becomes a weight-name prefix and part of C symbols;
+ *  - name="..." is 1 to MAX_NAME printable ASCII characters other than '"'
+ *    and '\\' (imported models keep names such as "layer1.0.conv1"); it
+ *    prefixes the weight names, and generated C only ever sees it
+ *    sanitized or escaped;
+ *  - trainable= is accepted by every op and `layer` call, as every Keras
+ *    layer takes it; it only moves parameters to the non-trainable count;
  *  - numbers stored in the graph's int fields are capped so that no later
  *    arithmetic can overflow: kernel, stride, dilation, pool size, padding,
  *    groups and multiplier at MAX_SMALL, filters and units at MAX_UNITS;
  *    tensor sizes themselves are checked by shape_infer. */
 #include "elab.h"
 
+#include <math.h>
 #include <string.h>
 
 enum { MAX_SMALL = 1 << 16, MAX_UNITS = 1 << 24 };
 
-/* Parameter lists, the input first. */
+/* Parameter lists, the input first; every op also takes name= and
+ * trainable= (last). */
+#define COMMON "name", "trainable", NULL
 static const char *const p_conv[] = {"x", "filters", "kernel", "stride",
-    "padding", "dilation", "groups", "bias", "activation", "name", NULL};
+    "padding", "dilation", "groups", "bias", "activation", COMMON};
 static const char *const p_dw[] = {"x", "kernel", "stride", "padding",
-    "multiplier", "dilation", "bias", "activation", "name", NULL};
+    "multiplier", "dilation", "bias", "activation", COMMON};
 static const char *const p_dense[] = {"x", "units", "bias", "activation",
-    "name", NULL};
-static const char *const p_bn[] = {"x", "epsilon", "name", NULL};
-static const char *const p_x[] = {"x", "name", NULL};
-static const char *const p_pool[] = {"x", "size", "stride", "padding",
-    "name", NULL};
-static const char *const p_rescale[] = {"x", "scale", "offset", "name", NULL};
-static const char *const p_dropout[] = {"x", "rate", "name", NULL};
-static const char *const p_zeropad[] = {"x", "pad", "name", NULL};
+    COMMON};
+static const char *const p_bn[] = {"x", "epsilon", COMMON};
+static const char *const p_x[] = {"x", COMMON};
+static const char *const p_relu[] = {"x", "max_value", "negative_slope",
+    "threshold", COMMON};
+static const char *const p_alpha[] = {"x", "alpha", COMMON};
+static const char *const p_hard_sigmoid[] = {"x", "alpha", "beta", COMMON};
+static const char *const p_softmax[] = {"x", "axis", COMMON};
+static const char *const p_prelu[] = {"x", "shared_axes", COMMON};
+static const char *const p_maxpool[] = {"x", "size", "stride", "padding",
+    "ceil_mode", COMMON};
+static const char *const p_avgpool[] = {"x", "size", "stride", "padding",
+    "ceil_mode", "count_include_pad", COMMON};
+static const char *const p_gpool[] = {"x", "keepdims", COMMON};
+static const char *const p_rescale[] = {"x", "scale", "offset", COMMON};
+static const char *const p_dropout[] = {"x", "rate", COMMON};
+static const char *const p_zeropad[] = {"x", "pad", COMMON};
 static const char *const p_range[] = {"start", "stop", NULL};
 static const char *const p_list[] = {"list", NULL};
 static const char *const p_t[] = {"t", NULL};
+#undef COMMON
 
 typedef enum { F_OP, F_LEN, F_RANGE, F_CHANNELS, F_HEIGHT, F_WIDTH } FnKind;
 
@@ -48,43 +65,85 @@ typedef struct Builtin {
     Act act;            /* for the activation ops */
     const char *const *params; /* NULL: variadic tensors (add, concat) */
     int nreq;           /* leading parameters that must be given */
+    OpKind layer_op;    /* the op when an argument other than x, name and
+                           trainable is given: relu(x, max_value=6) is a
+                           Keras ReLU */
 } Builtin;
 
+/* Every built-in, with its parameters. An activation word whose Keras
+ * layer has arguments becomes that layer when any is given. */
+#define BUILTINS(X)                                                      \
+    X("conv2d", F_OP, OP_CONV2D, ACT_NONE, p_conv, 3, OP_CONV2D)          \
+    X("depthwise_conv2d", F_OP, OP_DEPTHWISE_CONV2D, ACT_NONE, p_dw, 2,   \
+      OP_DEPTHWISE_CONV2D)                                               \
+    X("dense", F_OP, OP_DENSE, ACT_NONE, p_dense, 2, OP_DENSE)            \
+    X("batchnorm", F_OP, OP_BATCHNORM, ACT_NONE, p_bn, 1, OP_BATCHNORM)   \
+    X("relu", F_OP, OP_ACTIVATION, ACT_RELU, p_relu, 1, OP_RELU)          \
+    X("relu6", F_OP, OP_ACTIVATION, ACT_RELU6, p_x, 1, OP_ACTIVATION)     \
+    X("sigmoid", F_OP, OP_ACTIVATION, ACT_SIGMOID, p_x, 1, OP_ACTIVATION) \
+    X("tanh", F_OP, OP_ACTIVATION, ACT_TANH, p_x, 1, OP_ACTIVATION)       \
+    X("softmax", F_OP, OP_ACTIVATION, ACT_SOFTMAX, p_softmax, 1,          \
+      OP_SOFTMAX)                                                        \
+    X("linear", F_OP, OP_ACTIVATION, ACT_NONE, p_x, 1, OP_ACTIVATION)     \
+    X("silu", F_OP, OP_ACTIVATION, ACT_SILU, p_x, 1, OP_ACTIVATION)       \
+    X("swish", F_OP, OP_ACTIVATION, ACT_SILU, p_x, 1, OP_ACTIVATION)      \
+    X("gelu", F_OP, OP_ACTIVATION, ACT_GELU, p_x, 1, OP_ACTIVATION)       \
+    X("gelu_tanh", F_OP, OP_ACTIVATION, ACT_GELU_TANH, p_x, 1,            \
+      OP_ACTIVATION)                                                     \
+    X("hard_sigmoid", F_OP, OP_ACTIVATION, ACT_HARD_SIGMOID,              \
+      p_hard_sigmoid, 1, OP_ACTIVATION)                                  \
+    X("hard_swish", F_OP, OP_ACTIVATION, ACT_HARD_SWISH, p_x, 1,          \
+      OP_ACTIVATION)                                                     \
+    X("hard_silu", F_OP, OP_ACTIVATION, ACT_HARD_SWISH, p_x, 1,           \
+      OP_ACTIVATION)                                                     \
+    X("elu", F_OP, OP_ACTIVATION, ACT_ELU, p_alpha, 1, OP_ELU)            \
+    X("selu", F_OP, OP_ACTIVATION, ACT_SELU, p_x, 1, OP_ACTIVATION)       \
+    X("softplus", F_OP, OP_ACTIVATION, ACT_SOFTPLUS, p_x, 1,              \
+      OP_ACTIVATION)                                                     \
+    X("softsign", F_OP, OP_ACTIVATION, ACT_SOFTSIGN, p_x, 1,              \
+      OP_ACTIVATION)                                                     \
+    X("exponential", F_OP, OP_ACTIVATION, ACT_EXPONENTIAL, p_x, 1,        \
+      OP_ACTIVATION)                                                     \
+    X("mish", F_OP, OP_ACTIVATION, ACT_MISH, p_x, 1, OP_ACTIVATION)       \
+    X("leaky_relu", F_OP, OP_LEAKY_RELU, ACT_NONE, p_alpha, 1,            \
+      OP_LEAKY_RELU)                                                     \
+    X("prelu", F_OP, OP_PRELU, ACT_NONE, p_prelu, 1, OP_PRELU)            \
+    X("maxpool", F_OP, OP_MAXPOOL, ACT_NONE, p_maxpool, 2, OP_MAXPOOL)    \
+    X("avgpool", F_OP, OP_AVGPOOL, ACT_NONE, p_avgpool, 2, OP_AVGPOOL)    \
+    X("global_avgpool", F_OP, OP_GLOBAL_AVGPOOL, ACT_NONE, p_gpool, 1,    \
+      OP_GLOBAL_AVGPOOL)                                                 \
+    X("global_maxpool", F_OP, OP_GLOBAL_MAXPOOL, ACT_NONE, p_gpool, 1,    \
+      OP_GLOBAL_MAXPOOL)                                                 \
+    X("flatten", F_OP, OP_FLATTEN, ACT_NONE, p_x, 1, OP_FLATTEN)          \
+    X("rescale", F_OP, OP_RESCALE, ACT_NONE, p_rescale, 2, OP_RESCALE)    \
+    X("add", F_OP, OP_ADD, ACT_NONE, NULL, 0, OP_ADD)                     \
+    X("subtract", F_OP, OP_SUBTRACT, ACT_NONE, NULL, 0, OP_SUBTRACT)      \
+    X("multiply", F_OP, OP_MULTIPLY, ACT_NONE, NULL, 0, OP_MULTIPLY)      \
+    X("maximum", F_OP, OP_MAXIMUM, ACT_NONE, NULL, 0, OP_MAXIMUM)         \
+    X("minimum", F_OP, OP_MINIMUM, ACT_NONE, NULL, 0, OP_MINIMUM)         \
+    X("average", F_OP, OP_AVERAGE, ACT_NONE, NULL, 0, OP_AVERAGE)         \
+    X("concat", F_OP, OP_CONCAT, ACT_NONE, NULL, 0, OP_CONCAT)            \
+    X("dropout", F_OP, OP_DROPOUT, ACT_NONE, p_dropout, 2, OP_DROPOUT)    \
+    X("zeropad", F_OP, OP_ZEROPAD, ACT_NONE, p_zeropad, 2, OP_ZEROPAD)    \
+    X("len", F_LEN, OP_INPUT, ACT_NONE, p_list, 1, OP_INPUT)              \
+    X("range", F_RANGE, OP_INPUT, ACT_NONE, p_range, 1, OP_INPUT)         \
+    X("channels", F_CHANNELS, OP_INPUT, ACT_NONE, p_t, 1, OP_INPUT)       \
+    X("height", F_HEIGHT, OP_INPUT, ACT_NONE, p_t, 1, OP_INPUT)           \
+    X("width", F_WIDTH, OP_INPUT, ACT_NONE, p_t, 1, OP_INPUT)
+
 static const Builtin builtins[] = {
-    {"conv2d", F_OP, OP_CONV2D, ACT_NONE, p_conv, 3},
-    {"depthwise_conv2d", F_OP, OP_DEPTHWISE_CONV2D, ACT_NONE, p_dw, 2},
-    {"dense", F_OP, OP_DENSE, ACT_NONE, p_dense, 2},
-    {"batchnorm", F_OP, OP_BATCHNORM, ACT_NONE, p_bn, 1},
-    {"relu", F_OP, OP_ACTIVATION, ACT_RELU, p_x, 1},
-    {"relu6", F_OP, OP_ACTIVATION, ACT_RELU6, p_x, 1},
-    {"sigmoid", F_OP, OP_ACTIVATION, ACT_SIGMOID, p_x, 1},
-    {"tanh", F_OP, OP_ACTIVATION, ACT_TANH, p_x, 1},
-    {"softmax", F_OP, OP_ACTIVATION, ACT_SOFTMAX, p_x, 1},
-    {"linear", F_OP, OP_ACTIVATION, ACT_NONE, p_x, 1},
-    {"maxpool", F_OP, OP_MAXPOOL, ACT_NONE, p_pool, 2},
-    {"avgpool", F_OP, OP_AVGPOOL, ACT_NONE, p_pool, 2},
-    {"global_avgpool", F_OP, OP_GLOBAL_AVGPOOL, ACT_NONE, p_x, 1},
-    {"global_maxpool", F_OP, OP_GLOBAL_MAXPOOL, ACT_NONE, p_x, 1},
-    {"flatten", F_OP, OP_FLATTEN, ACT_NONE, p_x, 1},
-    {"rescale", F_OP, OP_RESCALE, ACT_NONE, p_rescale, 2},
-    {"add", F_OP, OP_ADD, ACT_NONE, NULL, 0},
-    {"concat", F_OP, OP_CONCAT, ACT_NONE, NULL, 0},
-    {"dropout", F_OP, OP_DROPOUT, ACT_NONE, p_dropout, 2},
-    {"zeropad", F_OP, OP_ZEROPAD, ACT_NONE, p_zeropad, 2},
-    {"len", F_LEN, OP_INPUT, ACT_NONE, p_list, 1},
-    {"range", F_RANGE, OP_INPUT, ACT_NONE, p_range, 1},
-    {"channels", F_CHANNELS, OP_INPUT, ACT_NONE, p_t, 1},
-    {"height", F_HEIGHT, OP_INPUT, ACT_NONE, p_t, 1},
-    {"width", F_WIDTH, OP_INPUT, ACT_NONE, p_t, 1},
+#define X(name, fn, op, act, params, nreq, layer_op) \
+    {name, fn, op, act, params, nreq, layer_op},
+    BUILTINS(X)
+#undef X
 };
 enum { NBUILTINS = sizeof builtins / sizeof builtins[0] };
 
 const char *const builtin_names[] = {
-    "conv2d", "depthwise_conv2d", "dense", "batchnorm", "relu", "relu6",
-    "sigmoid", "tanh", "softmax", "linear", "maxpool", "avgpool",
-    "global_avgpool", "global_maxpool", "flatten", "rescale", "add",
-    "concat", "dropout", "zeropad", "len", "range", "channels", "height",
-    "width", NULL};
+#define X(name, ...) name,
+    BUILTINS(X)
+#undef X
+    NULL};
 
 static int count(const char *const *names) {
     int n = 0;
@@ -230,35 +289,93 @@ static void want_padding(Elab *e, Value v, const char *what, GNode *n,
     n->pad_r = p[3];
 }
 
+/* The activation words: every Act's name, and the aliases. */
+static const struct {
+    const char *word;
+    Act act;
+} act_words[] = {
+    {"none", ACT_NONE}, {"linear", ACT_NONE}, {"relu", ACT_RELU},
+    {"relu6", ACT_RELU6}, {"sigmoid", ACT_SIGMOID}, {"tanh", ACT_TANH},
+    {"softmax", ACT_SOFTMAX}, {"silu", ACT_SILU}, {"swish", ACT_SILU},
+    {"gelu", ACT_GELU}, {"gelu_tanh", ACT_GELU_TANH},
+    {"hard_sigmoid", ACT_HARD_SIGMOID}, {"hard_swish", ACT_HARD_SWISH},
+    {"hard_silu", ACT_HARD_SWISH}, {"elu", ACT_ELU}, {"selu", ACT_SELU},
+    {"softplus", ACT_SOFTPLUS}, {"softsign", ACT_SOFTSIGN},
+    {"exponential", ACT_EXPONENTIAL}, {"mish", ACT_MISH},
+    {"leaky_relu", ACT_LEAKY_RELU},
+};
+enum { NACT_WORDS = sizeof act_words / sizeof act_words[0] };
+
+const char *act_word(int i) {
+    return i >= 0 && i < NACT_WORDS ? act_words[i].word : NULL;
+}
+
 static Act want_act(Elab *e, Value v, const char *fname, const char *what,
                     Loc loc) {
-    static const char *const acts[] = {"none", "linear", "relu", "relu6",
-                                       "sigmoid", "tanh", "softmax", NULL};
-    static const Act codes[] = {ACT_NONE, ACT_NONE, ACT_RELU, ACT_RELU6,
-                                ACT_SIGMOID, ACT_TANH, ACT_SOFTMAX};
     const char *s = text_of(v);
     if (s) {
-        for (int i = 0; acts[i]; i++)
-            if (!strcmp(acts[i], s)) return codes[i];
-        const char *hint = did_you_mean(s, acts);
+        const char *words[NACT_WORDS + 1];
+        for (int i = 0; i < NACT_WORDS; i++) {
+            if (!strcmp(act_words[i].word, s)) return act_words[i].act;
+            words[i] = act_words[i].word;
+        }
+        words[NACT_WORDS] = NULL;
+        const char *hint = did_you_mean(s, words);
         if (hint)
             fail(e, loc, "%s: unknown activation '%s' (did you mean '%s'?)",
                  fname, s, hint);
-        fail(e, loc, "%s: unknown activation '%s' (one of none, linear, relu, "
-             "relu6, sigmoid, tanh, softmax)", fname, s);
+        fail(e, loc, "%s: unknown activation '%s' (see the list in "
+             "docs/language.md)", fname, s);
     }
     fail(e, loc, "%s must be an activation such as relu, got %s", what,
          describe(e, v));
 }
 
+/* A finite number (an integer or a decimal). */
+static double want_finite(Elab *e, Value v, const char *what, Loc loc) {
+    double d = want_number(e, v, what, loc);
+    if (!isfinite(d)) fail(e, loc, "%s must be finite", what);
+    return d;
+}
+
+static double want_nonneg(Elab *e, Value v, const char *what, Loc loc) {
+    double d = want_finite(e, v, what, loc);
+    if (!(d >= 0))
+        fail(e, loc, "%s must not be negative, got %s", what, describe(e, v));
+    return d;
+}
+
+/* none, an axis k or a list of axes: Keras's 1-based axes (batch 0). */
+static int want_axes(Elab *e, Value v, const char *what, Loc loc) {
+    if (v.kind == V_WORD && !strcmp(v.s, "none")) return 0;
+    int64_t n = v.kind == V_LIST ? v.list->n : 1;
+    int mask = 0;
+    for (int64_t i = 0; i < n; i++) {
+        Value a = v.kind == V_LIST ? v.list->items[i] : v;
+        if (a.kind != V_INT || a.i < 1 || a.i > 3)
+            fail(e, loc, "%s must be none or axes among 1, 2, 3 (H, W, C), "
+                 "got %s", what, describe(e, v));
+        mask |= 1 << a.i;
+    }
+    return mask;
+}
+
 const char *want_name(Elab *e, Value v, const char *what, Loc loc) {
-    bool ok = v.kind == V_STRING && v.s[0] && !(v.s[0] >= '0' && v.s[0] <= '9');
-    for (const char *p = ok ? v.s : ""; *p; p++)
-        ok = ok && ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                    (*p >= '0' && *p <= '9') || *p == '_');
-    if (!ok)
-        fail(e, loc, "%s must be a string of letters, digits and '_' not "
-             "starting with a digit, got %s", what, describe(e, v));
+    if (v.kind != V_STRING)
+        fail(e, loc, "%s must be a string, got %s", what, describe(e, v));
+    size_t n = strlen(v.s);
+    if (n == 0) fail(e, loc, "%s must not be empty", what);
+    if (n > MAX_NAME)
+        fail(e, loc, "%s is %zu characters long (the limit is %d)", what, n,
+             MAX_NAME);
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)v.s[i];
+        if (c == '"' || c == '\\')
+            fail(e, loc, "%s must not contain '%c'", what, c);
+        if (c < 0x20 || c > 0x7e)
+            fail(e, loc, "%s must be printable ASCII, got character 0x%02x "
+                 "at position %zu", what, c, i + 1);
+    }
     return v.s;
 }
 
@@ -278,16 +395,25 @@ static int param(const Builtin *b, const char *name) {
 static Value variadic(Elab *e, const Builtin *b, const Ast *call) {
     int nin = 0;
     const char *name = NULL;
+    bool kw = false, frozen = false, has_trainable = false;
     for (const Ast *a = call->args; a; a = a->next) {
         if (a->kind == AST_KWARG) {
-            if (strcmp(a->str, "name"))
-                fail(e, a->loc, "%s has no argument '%s' (it takes tensors "
-                     "and name=)", b->name, a->str);
-            if (name) fail(e, a->loc, "%s: argument 'name' given twice", b->name);
-            name = want_name(e, eval(e, a->lhs),
-                             arena_printf(e->arena, "%s: name", b->name),
-                             a->lhs->loc);
-        } else if (name) {
+            kw = true;
+            bool is_name = !strcmp(a->str, "name");
+            if (!is_name && strcmp(a->str, "trainable"))
+                fail(e, a->loc, "%s has no argument '%s' (it takes tensors, "
+                     "name= and trainable=)", b->name, a->str);
+            if (is_name ? name != NULL : has_trainable)
+                fail(e, a->loc, "%s: argument '%s' given twice", b->name,
+                     a->str);
+            const char *w = arena_printf(e->arena, "%s: %s", b->name, a->str);
+            if (is_name) {
+                name = want_name(e, eval(e, a->lhs), w, a->lhs->loc);
+            } else {
+                frozen = !want_bool(e, eval(e, a->lhs), w, a->lhs->loc);
+                has_trainable = true;
+            }
+        } else if (kw) {
             fail(e, a->loc, "%s: positional argument after keyword arguments",
                  b->name);
         } else {
@@ -296,6 +422,8 @@ static Value variadic(Elab *e, const Builtin *b, const Ast *call) {
     }
     if (nin < 2)
         fail(e, call->loc, "%s needs at least two tensors, got %d", b->name, nin);
+    if (b->op == OP_SUBTRACT && nin != 2)
+        fail(e, call->loc, "subtract needs exactly two tensors, got %d", nin);
     if (nin > MAX_SMALL)
         fail(e, call->loc, "%s of %d tensors is too many", b->name, nin);
     GNode **in = arena_alloc(e->arena, (size_t)nin * sizeof *in);
@@ -309,6 +437,7 @@ static Value variadic(Elab *e, const Builtin *b, const Ast *call) {
     GNode *n = node_new(e, b->op, call->loc);
     n->in = in;
     n->nin = nin;
+    n->frozen = frozen;
     return (Value){.kind = V_TENSOR, .t = node_finish(e, n, name)};
 }
 
@@ -334,9 +463,14 @@ static Value op_call(Elab *e, const Builtin *b, const Ast *call) {
                            arena_printf(e->arena, "%s: the input", b->name),
                            a.at[0]);
     n->act = b->act;
+    /* Keras's defaults: ELU 1, LeakyReLU 0.3, hard_sigmoid 0.2 and 0.5 */
+    n->alpha = b->layer_op == OP_ELU ? 1 : b->op == OP_LEAKY_RELU ? 0.3 : 0.2;
+    n->beta = 0.5;
     const char *name = NULL;
     for (int i = 1; i < count(b->params); i++) {
         if (!a.has[i]) continue;
+        if (strcmp(b->params[i], "name") && strcmp(b->params[i], "trainable"))
+            n->op = b->layer_op;
         const char *p = b->params[i], *w = what(e, b, i);
         Value v = a.v[i];
         Loc at = a.at[i];
@@ -358,6 +492,12 @@ static Value op_call(Elab *e, const Builtin *b, const Ast *call) {
             n->multiplier = (int)want_int(e, v, w, 1, MAX_SMALL, at);
         else if (!strcmp(p, "bias"))
             n->bias = want_bool(e, v, w, at);
+        else if (!strcmp(p, "ceil_mode"))
+            n->ceil_mode = want_bool(e, v, w, at);
+        else if (!strcmp(p, "count_include_pad"))
+            n->count_include_pad = want_bool(e, v, w, at);
+        else if (!strcmp(p, "keepdims"))
+            n->keepdims = want_bool(e, v, w, at);
         else if (!strcmp(p, "activation"))
             n->act = want_act(e, v, b->name, w, at);
         else if (!strcmp(p, "epsilon")) {
@@ -372,8 +512,30 @@ static Value op_call(Elab *e, const Builtin *b, const Ast *call) {
             n->rate = want_number(e, v, w, at);
             if (!(n->rate >= 0 && n->rate < 1))
                 fail(e, at, "%s must be in [0, 1), got %s", w, describe(e, v));
-        } else if (!strcmp(p, "name"))
+        } else if (!strcmp(p, "alpha"))
+            n->alpha = want_finite(e, v, w, at);
+        else if (!strcmp(p, "beta"))
+            n->beta = want_finite(e, v, w, at);
+        else if (!strcmp(p, "max_value")) {
+            n->has_max = !(v.kind == V_WORD && !strcmp(v.s, "none"));
+            if (n->has_max) n->max_value = want_nonneg(e, v, w, at);
+        } else if (!strcmp(p, "negative_slope"))
+            n->negative_slope = want_nonneg(e, v, w, at);
+        else if (!strcmp(p, "threshold"))
+            n->threshold = want_nonneg(e, v, w, at);
+        else if (!strcmp(p, "axis")) {
+            /* Keras's default -1; the last axis by number is the same */
+            int64_t last = n->in[0]->out.rank;
+            if (v.kind != V_INT || (v.i != -1 && v.i != last))
+                fail(e, at, "%s must be -1 (the last axis, %lld counting the "
+                     "batch): softmax runs over the channels, got %s", w,
+                     (long long)last, describe(e, v));
+        } else if (!strcmp(p, "shared_axes"))
+            n->shared_axes = want_axes(e, v, w, at);
+        else if (!strcmp(p, "name"))
             name = want_name(e, v, w, at);
+        else if (!strcmp(p, "trainable"))
+            n->frozen = !want_bool(e, v, w, at);
         else
             die("op_call: unhandled parameter %s", p);
     }

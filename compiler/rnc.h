@@ -43,8 +43,10 @@ void buf_free(Buf *b);
 /* An internal compiler bug: message and abort (never for user errors). */
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Reads a whole file; NULL with errno set on failure. */
+/* Reads a whole file, NUL-terminated; NULL with errno set on failure
+ * (EFBIG past 16 MiB: sources). read_file_max takes its own cap. */
 char *read_whole_file(const char *path, size_t *len);
+char *read_file_max(const char *path, size_t max, size_t *len);
 /* Writes a file through a temporary in the same directory and rename(2):
  * the destination is either untouched or complete. 0 on success. */
 int write_file_atomic(const char *path, const void *data, size_t len,
@@ -151,13 +153,30 @@ typedef struct Shape {
     int64_t d[3];
 } Shape;
 
+/* Activation functions, the words of `activation=` and of the standalone
+ * ops (Keras's definitions; docs/language.md). The first six codes are
+ * also the runtime's (rn_k_act; conv.c and depthwise.c fuse 1 and 2). */
 typedef enum {
-    ACT_NONE,    /* identity; also what `linear` means */
+    ACT_NONE,         /* identity; also what `linear` means */
     ACT_RELU,
     ACT_RELU6,
     ACT_SIGMOID,
     ACT_TANH,
-    ACT_SOFTMAX, /* over the last axis */
+    ACT_SOFTMAX,      /* over the last axis */
+    ACT_SILU,         /* x * sigmoid(x); also `swish` */
+    ACT_GELU,         /* 0.5 x (1 + erf(x / sqrt 2)) */
+    ACT_GELU_TANH,    /* the tanh approximation of gelu */
+    ACT_HARD_SIGMOID, /* clip(alpha x + beta, 0, 1): 0.2, 0.5 unless an
+                         Activation layer's GNode says otherwise */
+    ACT_HARD_SWISH,   /* x * relu6(x + 3) / 6; also `hard_silu` */
+    ACT_ELU,          /* alpha 1 */
+    ACT_SELU,
+    ACT_SOFTPLUS,
+    ACT_SOFTSIGN,
+    ACT_EXPONENTIAL,
+    ACT_MISH,
+    ACT_LEAKY_RELU,   /* slope 0.2 (Keras 3's activation) */
+    ACT__COUNT
 } Act;
 extern const char *const act_names[]; /* "none","relu",... by Act */
 
@@ -168,8 +187,10 @@ typedef enum {
 } PadMode;
 
 /* Layer kinds, one table: enum, DSL op name, Keras auto-name base, Keras
- * class name. OP_ACTIVATION covers relu/relu6/sigmoid/tanh/softmax/linear
- * (a Keras `Activation` layer); its function is in GNode.act. */
+ * class name. OP_ACTIVATION covers every activation word used as an op
+ * (relu(x), swish(x), ...: a Keras `Activation` layer); its function is
+ * in GNode.act. The Keras activation layers with arguments (ReLU, ELU,
+ * LeakyReLU, Softmax, PReLU) are kinds of their own. */
 #define RN_OPS(X)                                                        \
     X(INPUT, "input", "input", "InputLayer")                             \
     X(CONV2D, "conv2d", "conv2d", "Conv2D")                              \
@@ -179,6 +200,11 @@ typedef enum {
     X(BATCHNORM, "batchnorm", "batch_normalization",                     \
       "BatchNormalization")                                              \
     X(ACTIVATION, "activation", "activation", "Activation")              \
+    X(RELU, "relu", "re_lu", "ReLU")                                     \
+    X(ELU, "elu", "elu", "ELU")                                          \
+    X(LEAKY_RELU, "leaky_relu", "leaky_re_lu", "LeakyReLU")              \
+    X(SOFTMAX, "softmax", "softmax", "Softmax")                          \
+    X(PRELU, "prelu", "p_re_lu", "PReLU")                                \
     X(MAXPOOL, "maxpool", "max_pooling2d", "MaxPooling2D")               \
     X(AVGPOOL, "avgpool", "average_pooling2d", "AveragePooling2D")       \
     X(GLOBAL_AVGPOOL, "global_avgpool", "global_average_pooling2d",      \
@@ -188,6 +214,11 @@ typedef enum {
     X(FLATTEN, "flatten", "flatten", "Flatten")                          \
     X(RESCALE, "rescale", "rescaling", "Rescaling")                      \
     X(ADD, "add", "add", "Add")                                          \
+    X(SUBTRACT, "subtract", "subtract", "Subtract")                      \
+    X(MULTIPLY, "multiply", "multiply", "Multiply")                      \
+    X(MAXIMUM, "maximum", "maximum", "Maximum")                          \
+    X(MINIMUM, "minimum", "minimum", "Minimum")                          \
+    X(AVERAGE, "average", "average", "Average")                          \
     X(CONCAT, "concat", "concatenate", "Concatenate")                    \
     X(DROPOUT, "dropout", "dropout", "Dropout")                          \
     X(ZEROPAD, "zeropad", "zero_padding2d", "ZeroPadding2D")
@@ -213,6 +244,7 @@ struct Group {
     const char *path;  /* dotted from the top: "outer.residual_unit_4" */
     const char *klass; /* CamelCase of the layer's name: "ResidualUnit" */
     Group *parent;
+    bool frozen;       /* trainable=false on it or on a group around it */
     Loc loc;           /* the call site */
     struct GNode *result; /* the node the layer returns */
 };
@@ -236,8 +268,16 @@ struct GNode {
      *  DEPTHWISE_CONV2D: multiplier, k*, s*, d*, pad*, bias, act
      *  DENSE:            filters (= units), bias, act
      *  BATCHNORM:        epsilon
-     *  ACTIVATION:       act
-     *  MAXPOOL/AVGPOOL:  k* (pool size), s*, pad*
+     *  ACTIVATION:       act; alpha, beta (hard_sigmoid only)
+     *  RELU:             has_max, max_value, negative_slope, threshold
+     *  ELU, LEAKY_RELU:  alpha
+     *  SOFTMAX:          nothing (over the last axis)
+     *  PRELU:            shared_axes
+     *  ADD, SUBTRACT, MULTIPLY, MAXIMUM, MINIMUM, AVERAGE: nothing; the
+     *                    operands broadcast (node_is_merge)
+     *  MAXPOOL/AVGPOOL:  k* (pool size), s*, pad*, ceil_mode; AVGPOOL
+     *                    also count_include_pad
+     *  GLOBAL_*POOL:     keepdims
      *  RESCALE:          scale, offset
      *  DROPOUT:          rate
      *  ZEROPAD:          pad_t/b/l/r (explicit) */
@@ -247,12 +287,22 @@ struct GNode {
     int pad_t, pad_b, pad_l, pad_r; /* resolved by shape_infer for SAME */
     int groups, multiplier;
     bool bias;
+    bool frozen;      /* trainable=false (or inside a frozen group): its
+                         parameters count as non-trainable */
     Act act;
     double epsilon, scale, offset, rate;
+    double alpha, beta;
+    bool has_max;     /* RELU: max_value given (else no upper clip) */
+    double max_value, negative_slope, threshold;
+    int shared_axes;  /* PRELU: bit k set for Keras axis k (1..3) shared */
+    bool ceil_mode;   /* pools: PyTorch's output size rounding up */
+    bool count_include_pad; /* avgpool: divide by the padded window */
+    bool keepdims;    /* global pools: output [1, 1, C] */
 
     /* counts (set by shape_infer) */
     int64_t params;    /* all, as Keras counts */
-    int64_t trainable; /* params minus BatchNorm moving statistics */
+    int64_t trainable; /* params minus BatchNorm moving statistics; 0 when
+                          frozen */
     int64_t macs;      /* multiply-accumulates of one inference */
 
     /* memory plan (set by plan.c), in floats from the arena's start;
@@ -298,6 +348,69 @@ typedef struct Graph {
  * `default_name` names the model when there is no `model` statement.
  * Reports through `d`; returns NULL if any error. */
 Graph *elaborate(Ast *prog, const char *default_name, Arena *a, Diag *d);
+/* Why a model name cannot prefix the generated C (a C keyword, a name the
+ * generated code uses, rn_...), or NULL when it can. */
+const char *model_name_problem(const char *name);
+
+/* ------------------------------------------------------------- import.c */
+
+/* What an importer (import_onnx.c, import_keras.c) builds and import.c
+ * writes: a .rn program (an opening comment, inputs, one layer a line,
+ * outputs) and the weights its layers own. Strings are copied; weight
+ * data is borrowed until import_check or import_write returns. */
+typedef struct ImportModel ImportModel;
+
+/* A model named `name` (made a valid model name). */
+ImportModel *import_new(Arena *a, const char *name);
+/* One line of the comment that opens the file ("# " is added). */
+void import_comment(ImportModel *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* `input VAR[dims]` (rank 3 or 1), VAR derived from name; returns VAR. */
+const char *import_input(ImportModel *m, const char *name, const Shape *s);
+/* `VAR = OP(IN..., ARGS, name="NAME")`: in are variables returned before,
+ * args the other arguments as .rn text ("64, 3, stride=2") or NULL. NAME
+ * is `name` made printable and unique (a repeat gets _1, _2, ...); VAR is
+ * a readable identifier derived from it. Returns VAR. */
+const char *import_layer(ImportModel *m, const char *op, const char *name,
+                         const char *const *in, int nin, const char *args);
+/* A weight of the last layer: NAME.SUFFIX, float32, dims in the layout the
+ * op's .rn weights have; data holds their product of floats. */
+void import_weight(ImportModel *m, const char *suffix, int rank,
+                   const int64_t *dims, const float *data);
+/* `output VAR`. */
+void import_output(ImportModel *m, const char *var);
+/* Appends the program text to *text (layers that feed no output left out)
+ * and reads it back like any .rn; the weights must be exactly those its
+ * layers own. -1 with err for what the program cannot hold (an input that
+ * feeds no output, too many layers); a text that does not compile or
+ * weights that disagree are internal errors (die). rn_path names the text
+ * in messages. */
+int import_check(ImportModel *m, const char *rn_path, Buf *text, char *err,
+                 size_t errlen);
+/* import_check, then the text and the weights (safetensors) written
+ * together and atomically. 0, or -1 with err and nothing written. */
+int import_write(ImportModel *m, const char *rn_path,
+                 const char *weights_path, char *err, size_t errlen);
+
+/* -------------------------------------------------------- import_onnx.c */
+
+/* What --import takes beyond the model: the H, W, C of image inputs whose
+ * sizes the model leaves symbolic (0: not given). */
+typedef struct ImportOptions {
+    int64_t input_hwc[3];
+} ImportOptions;
+/* An ONNX model as PyTorch's exporter writes it (opset 11 to 17): the .rn
+ * statements and weights. data/len hold the file, path names it in
+ * messages. Everything that cannot be imported is reported to errs, one
+ * line each (PATH: node NAME (OpType): reason); NULL then. */
+ImportModel *import_onnx(const char *path, const void *data, size_t len,
+                         const char *model_name, const ImportOptions *opt,
+                         Arena *a, FILE *errs);
+/* The same, reading the file (at most 2 GiB). */
+ImportModel *import_onnx_file(const char *path, const char *model_name,
+                              const ImportOptions *opt, Arena *a, FILE *errs);
+/* Is the file ONNX: its .onnx extension, or how ONNX files begin? */
+bool import_is_onnx(const char *path);
 
 /* -------------------------------------------------------------- shape.c */
 
@@ -308,8 +421,13 @@ bool shape_infer(GNode *n, char *err, size_t errlen);
 /* Formats a shape as Keras prints it: "(None, 32, 32, 3)" / "(None, 10)" */
 void shape_format(const Shape *s, char *out, size_t outlen);
 int64_t shape_count(const Shape *s); /* elements per batch item */
+bool shape_equal(const Shape *a, const Shape *b);
+/* add, subtract, multiply, maximum, minimum, average: elementwise over
+ * operands of one rank that broadcast (each axis equal or 1). */
+bool node_is_merge(const GNode *n);
 
 /* The weight tensors a node owns, in Keras's names and layouts. */
+enum { MAX_WEIGHTS = 4 };
 typedef struct WeightSpec {
     const char *suffix; /* "kernel", "bias", "gamma", "beta", "moving_mean",
                            "moving_variance", "depthwise_kernel" */
@@ -317,8 +435,8 @@ typedef struct WeightSpec {
     int64_t dims[4];
     bool trainable;
 } WeightSpec;
-/* Fills out[] (at most 4) and returns how many. */
-int node_weights(const GNode *n, WeightSpec out[4]);
+/* Fills out[] (at most MAX_WEIGHTS) and returns how many. */
+int node_weights(const GNode *n, WeightSpec out[MAX_WEIGHTS]);
 
 /* Totals over the graph. */
 typedef struct Totals {

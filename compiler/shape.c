@@ -16,8 +16,10 @@ const OpInfo op_info[OP__COUNT] = {
 #undef X
 };
 
-const char *const act_names[] = {"none", "relu", "relu6",
-                                 "sigmoid", "tanh", "softmax"};
+const char *const act_names[ACT__COUNT] = {
+    "none", "relu", "relu6", "sigmoid", "tanh", "softmax", "silu", "gelu",
+    "gelu_tanh", "hard_sigmoid", "hard_swish", "elu", "selu", "softplus",
+    "softsign", "exponential", "mish", "leaky_relu"};
 
 /* Tensors and weights must fit 2 GiB as float32 (the runtime indexes with
  * 32-bit-safe sizes and the safetensors header stays sane). */
@@ -47,6 +49,23 @@ static int64_t product(int n, const int64_t *f) {
 
 int64_t shape_count(const Shape *s) {
     return product(s->rank, s->d);
+}
+
+bool shape_equal(const Shape *a, const Shape *b) {
+    if (a->rank != b->rank) return false;
+    for (int i = 0; i < a->rank; i++)
+        if (a->d[i] != b->d[i]) return false;
+    return true;
+}
+
+bool node_is_merge(const GNode *n) {
+    switch (n->op) {
+    case OP_ADD: case OP_SUBTRACT: case OP_MULTIPLY: case OP_MAXIMUM:
+    case OP_MINIMUM: case OP_AVERAGE:
+        return true;
+    default:
+        return false;
+    }
 }
 
 void shape_format(const Shape *s, char *out, size_t outlen) {
@@ -88,22 +107,25 @@ static bool need_image(const GNode *n, const GNode *in, char *err,
 
 /* One spatial axis of a windowed op: k the kernel, s the stride, d the
  * dilation. Resolves SAME into *lo and *hi (odd pixel at the end), gives
- * the output size, or 0 when the window does not fit. */
+ * the output size, or 0 when the window does not fit. With `ceil` (a
+ * pool's ceil_mode) the size rounds up as PyTorch's does, less one when
+ * the last window would start past the input and its `lo` padding. */
 static int64_t window_out(int64_t in, int k, int s, int d, PadMode mode,
-                          int *lo, int *hi) {
+                          bool ceil, int *lo, int *hi) {
     int64_t ek = (int64_t)(k - 1) * d + 1;
     if (mode == PAD_SAME) {
-        int64_t out = (in + s - 1) / s;
-        int64_t total = (out - 1) * s + ek - in;
+        int64_t total = ((in + s - 1) / s - 1) * s + ek - in;
         if (total < 0) total = 0;
         *lo = (int)(total / 2);
         *hi = (int)(total - total / 2);
-        return out;
     }
     if (mode == PAD_VALID) *lo = *hi = 0;
     int64_t padded = in + *lo + *hi;
     if (padded < ek) return 0;
-    return (padded - ek) / s + 1;
+    if (!ceil) return (padded - ek) / s + 1;
+    int64_t out = (padded - ek + s - 1) / s + 1;
+    if ((out - 1) * s >= in + *lo) out--;
+    return out;
 }
 
 /* Validates the window attributes and computes out[0..1] (H, W). */
@@ -137,10 +159,11 @@ static bool window_shape(GNode *n, const Shape *in, bool pool, int64_t out[2],
                         "pool size %dx%d",
                         n->pad_t, n->pad_b, n->pad_l, n->pad_r, n->kh, n->kw);
     }
-    out[0] = window_out(in->d[0], n->kh, n->sh, n->dh, n->padding, &n->pad_t,
-                        &n->pad_b);
-    out[1] = window_out(in->d[1], n->kw, n->sw, n->dw, n->padding, &n->pad_l,
-                        &n->pad_r);
+    bool ceil = pool && n->ceil_mode;
+    out[0] = window_out(in->d[0], n->kh, n->sh, n->dh, n->padding, ceil,
+                        &n->pad_t, &n->pad_b);
+    out[1] = window_out(in->d[1], n->kw, n->sw, n->dw, n->padding, ceil,
+                        &n->pad_l, &n->pad_r);
     if (out[0] < 1 || out[1] < 1) {
         int64_t ekh = (int64_t)(n->kh - 1) * n->dh + 1;
         int64_t ekw = (int64_t)(n->kw - 1) * n->dw + 1;
@@ -237,25 +260,38 @@ static bool infer_dense(GNode *n, const Shape *in, char *err, size_t errlen) {
     return true;
 }
 
-/* add and concat: all inputs agree (concat: all but the channels). */
+/* The merges broadcast: operands of one rank whose sizes agree or are 1
+ * on each axis (NumPy's rule without a change of rank), giving the
+ * largest size of each axis. concat: all but the channels agree. */
 static bool infer_merge(GNode *n, char *err, size_t errlen) {
     if (n->nin < 2)
         return fail(n, err, errlen, "needs at least two tensors, got %d",
                     n->nin);
+    if (n->op == OP_SUBTRACT && n->nin != 2)
+        return fail(n, err, errlen, "needs exactly two tensors, got %d",
+                    n->nin);
     Shape s = n->in[0]->out;
     for (int i = 1; i < n->nin; i++) {
         const Shape *t = &n->in[i]->out;
-        bool same = t->rank == s.rank;
-        int check = n->op == OP_CONCAT ? s.rank - 1 : s.rank;
-        for (int j = 0; same && j < check; j++) same = t->d[j] == s.d[j];
-        if (!same) {
+        bool ok = t->rank == s.rank;
+        for (int j = 0; ok && j < s.rank; j++) {
+            if (n->op == OP_CONCAT && j == s.rank - 1) break;
+            if (t->d[j] == s.d[j] || t->d[j] == 1) continue;
+            if (s.d[j] == 1 && n->op != OP_CONCAT) s.d[j] = t->d[j];
+            else ok = false;
+        }
+        if (!ok) {
             char a[96], b[96];
             shape_format(&n->in[0]->out, a, sizeof a);
             shape_format(t, b, sizeof b);
-            return fail(n, err, errlen, "shapes %s and %s %s", a, b,
-                        n->op == OP_CONCAT ? "differ in more than the "
-                                             "channels"
-                                           : "differ");
+            if (n->op == OP_CONCAT)
+                return fail(n, err, errlen, "shapes %s and %s differ in "
+                            "more than the channels", a, b);
+            if (t->rank != s.rank)
+                return fail(n, err, errlen, "shapes %s and %s differ in rank",
+                            a, b);
+            return fail(n, err, errlen, "shapes %s and %s differ (on each "
+                        "axis the sizes must agree or one be 1)", a, b);
         }
         if (n->op == OP_CONCAT &&
             !add_ok(s.d[s.rank - 1], t->d[s.rank - 1], &s.d[s.rank - 1]))
@@ -265,14 +301,23 @@ static bool infer_merge(GNode *n, char *err, size_t errlen) {
     return size_ok(n, &n->out, err, errlen);
 }
 
+static bool infer(GNode *n, char *err, size_t errlen);
+static Shape prelu_alpha(const GNode *n);
+
 bool shape_infer(GNode *n, char *err, size_t errlen) {
     n->params = n->trainable = n->macs = 0;
+    bool ok = infer(n, err, errlen);
+    if (n->frozen) n->trainable = 0; /* Keras's layer.trainable = False */
+    return ok;
+}
+
+static bool infer(GNode *n, char *err, size_t errlen) {
     if (n->op == OP_INPUT) {
         if (n->out.rank != 1 && n->out.rank != 3)
             return fail(n, err, errlen, "an input is [H, W, C] or [N]");
         return size_ok(n, &n->out, err, errlen);
     }
-    int want = n->op == OP_ADD || n->op == OP_CONCAT ? -1 : 1;
+    int want = node_is_merge(n) || n->op == OP_CONCAT ? -1 : 1;
     if (want > 0 && n->nin != want)
         die("shape_infer: %s with %d inputs", op_word(n), n->nin);
     const Shape *in = n->nin ? &n->in[0]->out : NULL;
@@ -294,10 +339,27 @@ bool shape_infer(GNode *n, char *err, size_t errlen) {
         return true;
     }
     case OP_ACTIVATION:
+    case OP_RELU:
+    case OP_ELU:
+    case OP_LEAKY_RELU:
+    case OP_SOFTMAX:
     case OP_RESCALE:
     case OP_DROPOUT:
         n->out = *in;
         return true;
+    case OP_PRELU: {
+        for (int k = in->rank + 1; k <= 3; k++)
+            if (n->shared_axes & (1 << k)) {
+                char sh[96];
+                shape_format(in, sh, sizeof sh);
+                return fail(n, err, errlen, "shared_axes: %s has no axis %d",
+                            sh, k);
+            }
+        n->out = *in;
+        Shape a = prelu_alpha(n);
+        n->params = n->trainable = shape_count(&a); /* at most the input's */
+        return true;
+    }
     case OP_MAXPOOL:
     case OP_AVGPOOL: {
         if (!need_image(n, n->in[0], err, errlen)) return false;
@@ -312,12 +374,18 @@ bool shape_infer(GNode *n, char *err, size_t errlen) {
     case OP_GLOBAL_AVGPOOL:
     case OP_GLOBAL_MAXPOOL:
         if (!need_image(n, n->in[0], err, errlen)) return false;
-        n->out = (Shape){1, {in->d[2]}};
+        n->out = n->keepdims ? (Shape){3, {1, 1, in->d[2]}}
+                             : (Shape){1, {in->d[2]}};
         return true;
     case OP_FLATTEN:
         n->out = (Shape){1, {shape_count(in)}}; /* inputs are bounded */
         return true;
     case OP_ADD:
+    case OP_SUBTRACT:
+    case OP_MULTIPLY:
+    case OP_MAXIMUM:
+    case OP_MINIMUM:
+    case OP_AVERAGE:
     case OP_CONCAT:
         return infer_merge(n, err, errlen);
     case OP_ZEROPAD: {
@@ -338,7 +406,15 @@ bool shape_infer(GNode *n, char *err, size_t errlen) {
     die("shape_infer: unknown op %d", (int)n->op);
 }
 
-int node_weights(const GNode *n, WeightSpec out[4]) {
+/* PReLU's alpha: the input's shape with the shared axes set to 1. */
+static Shape prelu_alpha(const GNode *n) {
+    Shape a = n->in[0]->out;
+    for (int i = 0; i < a.rank; i++)
+        if (n->shared_axes & (1 << (i + 1))) a.d[i] = 1;
+    return a;
+}
+
+int node_weights(const GNode *n, WeightSpec out[MAX_WEIGHTS]) {
     const Shape *in = n->nin ? &n->in[0]->out : NULL;
     int k = 0;
     switch (n->op) {
@@ -365,9 +441,17 @@ int node_weights(const GNode *n, WeightSpec out[4]) {
         out[k++] = (WeightSpec){"moving_variance", 1, {c}, false};
         break;
     }
+    case OP_PRELU: {
+        Shape a = prelu_alpha(n);
+        out[k] = (WeightSpec){"alpha", a.rank, {0}, true};
+        for (int i = 0; i < a.rank; i++) out[k].dims[i] = a.d[i];
+        k++;
+        break;
+    }
     default:
         break;
     }
+    for (int i = 0; i < k; i++) out[i].trainable &= !n->frozen;
     return k;
 }
 

@@ -1,7 +1,9 @@
 /* weights.c: `rnc --init-weights`, a safetensors file holding every tensor
  * of every node, drawn as a fresh Keras model would draw them.
  *
- * Kernels are glorot-uniform with Keras's fans (initializers._compute_fans):
+ * Keras's initializers: kernels glorot-uniform, biases, betas and PReLU's
+ * alpha zeros, gammas ones, BatchNorm's statistics 0 and 1.
+ * Glorot's fans are Keras's (initializers._compute_fans):
  * for a kernel of shape [..., a, b] the receptive field is the product of
  * the leading dims, fan_in = field * a and fan_out = field * b. So a conv2d
  * kernel [kh, kw, cin/groups, filters] has fan_in kh*kw*cin/groups, a
@@ -20,7 +22,8 @@
 
 /* What `random` draws beyond Keras's defaults: small signed offsets, and
  * scales and variances around 1 so activations keep their magnitude. */
-#define RANDOM_SHIFT 0.25 /* bias, beta, moving_mean: U(-0.25, 0.25) */
+#define RANDOM_SHIFT 0.25 /* bias, beta, moving_mean, PReLU's alpha:
+                            U(-0.25, 0.25) */
 #define RANDOM_SCALE_LO 0.5 /* gamma, moving_variance: U(0.5, 1.5) */
 #define MAX_WEIGHT_FLOATS ((int64_t)1 << 30) /* 4 GiB of float32 */
 
@@ -74,7 +77,7 @@ static void fill_tensor(const WeightSpec *w, float *v, int64_t n,
         else
             fill_const(v, n, 1);
     } else if (!strcmp(s, "bias") || !strcmp(s, "beta") ||
-               !strcmp(s, "moving_mean")) {
+               !strcmp(s, "moving_mean") || !strcmp(s, "alpha")) {
         if (random)
             fill_uniform(v, n, &r, -RANDOM_SHIFT, RANDOM_SHIFT);
         else
@@ -100,7 +103,7 @@ int weights_init(const Graph *g, const char *path, uint64_t seed, bool random,
     int cap = 0, n = 0;
     int64_t floats = 0;
     for (int i = 0; i < g->nnodes; i++) {
-        WeightSpec ws[4];
+        WeightSpec ws[MAX_WEIGHTS];
         int k = node_weights(g->nodes[i], ws);
         for (int j = 0; j < k; j++) {
             int64_t c = spec_count(&ws[j]);
@@ -126,7 +129,7 @@ int weights_init(const Graph *g, const char *path, uint64_t seed, bool random,
     }
     for (int i = 0; i < g->nnodes; i++) {
         const GNode *node = g->nodes[i];
-        WeightSpec ws[4];
+        WeightSpec ws[MAX_WEIGHTS];
         int k = node_weights(node, ws);
         for (int j = 0; j < k; j++) {
             const char *name = arena_printf(names, "%s.%s", node->path,

@@ -21,7 +21,20 @@
 #include <immintrin.h>
 #endif
 
-enum { ACT_NONE, ACT_RELU, ACT_RELU6, ACT_SIGMOID, ACT_TANH, ACT_SOFTMAX };
+/* rnc's Act codes (compiler/rnc.h). */
+enum {
+    ACT_NONE, ACT_RELU, ACT_RELU6, ACT_SIGMOID, ACT_TANH, ACT_SOFTMAX,
+    ACT_SILU, ACT_GELU, ACT_GELU_TANH, ACT_HARD_SIGMOID, ACT_HARD_SWISH,
+    ACT_ELU, ACT_SELU, ACT_SOFTPLUS, ACT_SOFTSIGN, ACT_EXPONENTIAL, ACT_MISH,
+    ACT_LEAKY_RELU
+};
+
+/* Keras's SELU constants, and the defaults of the activation words. */
+#define SELU_ALPHA 1.67326324235437728481704299167f
+#define SELU_SCALE 1.05070098735548049341933498529f
+#define LEAKY_RELU_SLOPE 0.2f
+#define HARD_SIGMOID_ALPHA 0.2f
+#define HARD_SIGMOID_BETA 0.5f
 
 /* ---------------------------------------------------------- convolution */
 
@@ -231,38 +244,97 @@ static void softmax1(const float *x, float *y, int c) {
     for (int i = 0; i < c; i++) y[i] *= inv;
 }
 
+/* 1 / (1 + e^-x), written so that neither branch overflows. */
+static inline float sigmoid1(float x) {
+    if (x >= 0) return 1.0f / (1.0f + expf(-x));
+    float e = expf(x);
+    return e / (1.0f + e);
+}
+
+/* log(1 + e^x) without overflow: max(x, 0) + log1p(e^-|x|). */
+static inline float softplus1(float x) {
+    return (x > 0 ? x : 0.0f) + log1pf(expf(-fabsf(x)));
+}
+
+/* Each activation as a loop of its own: the compiler vectorizes the
+ * simple ones, and the rest at least stay branch-free inside. */
+#define MAP(expr) for (rn_i64 i = 0; i < n; i++) { float x = in[i]; out[i] = (expr); }
+
 void rn_k_act(int act, const float *in, float *out, rn_i64 npix, int c) {
     rn_i64 n = npix * c;
     switch (act) {
-    case ACT_RELU:
-        for (rn_i64 i = 0; i < n; i++) out[i] = in[i] > 0 ? in[i] : 0;
-        break;
-    case ACT_RELU6:
-        for (rn_i64 i = 0; i < n; i++)
-            out[i] = in[i] > 0 ? (in[i] < 6 ? in[i] : 6) : 0;
-        break;
-    case ACT_SIGMOID:
-        /* 1 / (1 + e^-x), written so that neither branch overflows */
-        for (rn_i64 i = 0; i < n; i++) {
-            float x = in[i];
-            if (x >= 0) {
-                out[i] = 1.0f / (1.0f + expf(-x));
-            } else {
-                float e = expf(x);
-                out[i] = e / (1.0f + e);
-            }
-        }
-        break;
-    case ACT_TANH:
-        for (rn_i64 i = 0; i < n; i++) out[i] = tanhf(in[i]);
-        break;
+    case ACT_RELU: MAP(x > 0 ? x : 0.0f) break;
+    case ACT_RELU6: MAP(x > 0 ? (x < 6 ? x : 6.0f) : 0.0f) break;
+    case ACT_SIGMOID: MAP(sigmoid1(x)) break;
+    case ACT_TANH: MAP(tanhf(x)) break;
     case ACT_SOFTMAX:
         for (rn_i64 p = 0; p < npix; p++) softmax1(in + p * c, out + p * c, c);
         break;
+    case ACT_SILU: MAP(x * sigmoid1(x)) break;
+    case ACT_GELU: MAP(0.5f * x * (1.0f + erff(x * 0.70710678118654752440f))) break;
+    case ACT_GELU_TANH:
+        MAP(0.5f * x * (1.0f + tanhf(0.79788456080286535588f *
+                                     (x + 0.044715f * x * x * x))))
+        break;
+    case ACT_HARD_SIGMOID:
+        rn_k_hard_sigmoid(in, out, n, HARD_SIGMOID_ALPHA, HARD_SIGMOID_BETA);
+        break;
+    case ACT_HARD_SWISH:
+        MAP(x * (x + 3 > 0 ? (x + 3 < 6 ? x + 3 : 6.0f) : 0.0f) * (1.0f / 6))
+        break;
+    case ACT_ELU: rn_k_elu(in, out, n, 1.0f); break;
+    case ACT_SELU: MAP(SELU_SCALE * (x > 0 ? x : SELU_ALPHA * expm1f(x))) break;
+    case ACT_SOFTPLUS: MAP(softplus1(x)) break;
+    case ACT_SOFTSIGN: MAP(x / (1.0f + fabsf(x))) break;
+    case ACT_EXPONENTIAL: MAP(expf(x)) break;
+    case ACT_MISH: MAP(x * tanhf(softplus1(x))) break;
+    case ACT_LEAKY_RELU: rn_k_leaky_relu(in, out, n, LEAKY_RELU_SLOPE); break;
     default:
         if (in != out) memmove(out, in, (size_t)n * sizeof *out);
         break;
     }
+}
+
+void rn_k_relu_layer(const float *in, float *out, rn_i64 n, int has_max,
+                     float max_value, float negative_slope, float threshold) {
+    for (rn_i64 i = 0; i < n; i++) {
+        float x = in[i];
+        float y = x >= threshold ? (has_max && x > max_value ? max_value : x)
+                                 : negative_slope * (x - threshold);
+        out[i] = y;
+    }
+}
+
+void rn_k_elu(const float *in, float *out, rn_i64 n, float alpha) {
+    MAP(x > 0 ? x : alpha * expm1f(x))
+}
+
+void rn_k_leaky_relu(const float *in, float *out, rn_i64 n, float alpha) {
+    MAP(x > 0 ? x : alpha * x)
+}
+
+void rn_k_hard_sigmoid(const float *in, float *out, rn_i64 n, float alpha,
+                       float beta) {
+    MAP(alpha * x + beta > 0 ? (alpha * x + beta < 1 ? alpha * x + beta : 1.0f)
+                             : 0.0f)
+}
+#undef MAP
+
+void rn_k_prelu(const float *in, float *out, int h, int w, int c,
+                const float *alpha, int ah, int aw, int ac) {
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            const float *xi = in + ((long)y * w + x) * c;
+            const float *a = alpha + ((long)(ah > 1 ? y : 0) * aw +
+                                      (aw > 1 ? x : 0)) * ac;
+            float *yo = out + ((long)y * w + x) * c;
+            if (ac > 1)
+                for (int ch = 0; ch < c; ch++)
+                    yo[ch] = xi[ch] > 0 ? xi[ch] : a[ch] * xi[ch];
+            else
+                for (int ch = 0; ch < c; ch++)
+                    yo[ch] = xi[ch] > 0 ? xi[ch] : a[0] * xi[ch];
+        }
 }
 
 /* -------------------------------------------------------------- pooling */
@@ -334,6 +406,48 @@ void rn_k_affine(const float *in, float *out, rn_i64 n, float scale,
 
 void rn_k_add(const float *a, const float *b, float *out, rn_i64 n) {
     for (rn_i64 i = 0; i < n; i++) out[i] = a[i] + b[i];
+}
+
+/* One row of c channels of a merge; a or b may be one value (as, bs). */
+#define MERGE_ROW(OPEXPR)                                                   \
+    do {                                                                    \
+        if (!as && !bs)                                                     \
+            for (int i = 0; i < c; i++) { float p = a[i], q = b[i]; out[i] = (OPEXPR); } \
+        else if (as)                                                        \
+            for (int i = 0; i < c; i++) { float p = a[0], q = b[i]; out[i] = (OPEXPR); } \
+        else                                                                \
+            for (int i = 0; i < c; i++) { float p = a[i], q = b[0]; out[i] = (OPEXPR); } \
+    } while (0)
+
+static void merge_row(int op, const float *a, int as, const float *b, int bs,
+                      float *out, int c) {
+    switch (op) {
+    case RN_MERGE_ADD: MERGE_ROW(p + q); break;
+    case RN_MERGE_SUB: MERGE_ROW(p - q); break;
+    case RN_MERGE_MUL: MERGE_ROW(p * q); break;
+    case RN_MERGE_MAX: MERGE_ROW(p > q ? p : q); break;
+    default: MERGE_ROW(p < q ? p : q); break;
+    }
+}
+#undef MERGE_ROW
+
+void rn_k_merge(int op, const float *a, int ah, int aw, int ac,
+                const float *b, int bh, int bw, int bc, float *out, int h,
+                int w, int c) {
+    if (ah == h && aw == w && ac == c && bh == h && bw == w && bc == c) {
+        /* no broadcast: one long row */
+        long n = (long)h * w * c;
+        for (long i = 0; i < n; i += 1L << 20) /* chunks of int size */
+            merge_row(op, a + i, 0, b + i, 0, out + i,
+                      (int)(n - i < (1L << 20) ? n - i : 1L << 20));
+        return;
+    }
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++)
+            merge_row(op, a + ((long)(ah > 1 ? y : 0) * aw + (aw > 1 ? x : 0)) * ac,
+                      ac == 1 && c > 1,
+                      b + ((long)(bh > 1 ? y : 0) * bw + (bw > 1 ? x : 0)) * bc,
+                      bc == 1 && c > 1, out + ((long)y * w + x) * c, c);
 }
 
 /* A batchnorm folded into the layer before it, in double:

@@ -57,6 +57,11 @@ typedef struct rn_st_tensor {
  * UTF-8 without control characters. */
 int rn_st_write(const char *path, const rn_st_tensor *t, int n, char *err,
                 size_t errlen);
+/* The same file's bytes in memory (malloc'd, *len set) for a caller that
+ * writes it together with other files; NULL with err on failure (path only
+ * names the file in messages). */
+void *rn_st_encode(const char *path, const rn_st_tensor *t, int n,
+                   size_t *len, char *err, size_t errlen);
 
 /* --------------------------------------------------------------- npy.c */
 
@@ -122,8 +127,12 @@ void rn_pool_run(rn_pool *p, int ntasks,
 /* Hot inner loops compiled by the C compiler of the runtime (vectorized by
  * gcc), called from generated code with constant sizes. Owned by the code
  * generator; see emit_c.c. Strides (ld*) are in floats; `npix` pixels of
- * `c` channels each. Activation codes are rnc's Act: 0 none, 1 relu,
- * 2 relu6, 3 sigmoid, 4 tanh, 5 softmax (over each pixel's channels). */
+ * `c` channels each. Activation codes are rnc's Act (compiler/rnc.h):
+ * 0 none, 1 relu, 2 relu6, 3 sigmoid, 4 tanh, 5 softmax (over each
+ * pixel's channels), 6 silu, 7 gelu, 8 gelu_tanh, 9 hard_sigmoid,
+ * 10 hard_swish, 11 elu, 12 selu, 13 softplus, 14 softsign,
+ * 15 exponential, 16 mish, 17 leaky_relu (Keras's definitions and
+ * defaults; docs/language.md). */
 
 /* One tap of a convolution (or a whole dense layer with npix = 1):
  *   out[p*ldo + o] += sum_i in[p*ldi + i] * w[i*ldw + o]
@@ -143,6 +152,20 @@ int rn_k_have_avx2(void);
 void rn_k_fill_bias(int npix, int c, const float *bias, float *out, int ldo);
 /* out = act(in), in == out allowed; n = npix*c contiguous floats. */
 void rn_k_act(int act, const float *in, float *out, rn_i64 npix, int c);
+/* The activation layers with arguments, over n floats (in == out allowed):
+ * Keras's ReLU: x >= threshold ? min(x, max_value if has_max) :
+ * negative_slope * (x - threshold); ELU: x > 0 ? x : alpha (e^x - 1);
+ * LeakyReLU: x > 0 ? x : alpha x; hard_sigmoid: clip(alpha x + beta, 0, 1). */
+void rn_k_relu_layer(const float *in, float *out, rn_i64 n, int has_max,
+                     float max_value, float negative_slope, float threshold);
+void rn_k_elu(const float *in, float *out, rn_i64 n, float alpha);
+void rn_k_leaky_relu(const float *in, float *out, rn_i64 n, float alpha);
+void rn_k_hard_sigmoid(const float *in, float *out, rn_i64 n, float alpha,
+                       float beta);
+/* PReLU on h x w pixels of c channels: x > 0 ? x : alpha x, alpha of shape
+ * [ah, aw, ac], each 1 (shared) or the input's size. */
+void rn_k_prelu(const float *in, float *out, int h, int w, int c,
+                const float *alpha, int ah, int aw, int ac);
 /* Pooling taps: out[p*ldo + ch] = max(out, in[p*ldi + ch]) / += in. */
 void rn_k_max_tap(int npix, int c, const float *in, int ldi, float *out,
                   int ldo);
@@ -165,6 +188,20 @@ void rn_k_bn_fold(int c, const float *gamma, const float *beta,
 void rn_k_affine(const float *in, float *out, rn_i64 n, float scale,
                  float offset);
 void rn_k_add(const float *a, const float *b, float *out, rn_i64 n);
+/* The merges, broadcasting: out[y][x][ch] = a[..] OP b[..] over h x w
+ * pixels of c channels, where a is [ah, aw, ac] and b [bh, bw, bc], each
+ * size 1 or the output's (read at index 0 then). OP: RN_MERGE_*. out may
+ * be a when a has the output's shape. */
+enum {
+    RN_MERGE_ADD = 0,
+    RN_MERGE_SUB = 1,
+    RN_MERGE_MUL = 2,
+    RN_MERGE_MAX = 3,
+    RN_MERGE_MIN = 4
+};
+void rn_k_merge(int op, const float *a, int ah, int aw, int ac,
+                const float *b, int bh, int bw, int bc, float *out, int h,
+                int w, int c);
 /* A batchnorm folded into the conv before it (compiler/passes/), in
  * double: scale = gamma / sqrt(var + eps), shift = beta + (bias - mean) *
  * scale; bias may be NULL (zero). */

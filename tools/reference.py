@@ -99,20 +99,65 @@ def pad_nchw(x, pads, value=0.0):
     return F.pad(x, (l, r, t, b), mode="constant", value=value)
 
 
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def softplus(x):
+    # log(1 + e^x) without overflow
+    return torch.clamp(x, min=0) + torch.log1p(torch.exp(-torch.abs(x)))
+
+
+def hard_sigmoid(x, alpha=0.2, beta=0.5):
+    return torch.clamp(alpha * x + beta, 0.0, 1.0)
+
+
+# Keras's activation functions (keras/activations.py), by rnc's word; the
+# defaults of the words: elu alpha 1, leaky_relu 0.2, hard_sigmoid 0.2/0.5.
+ACTIVATIONS = {
+    "none": lambda x: x,
+    "relu": torch.relu,
+    "relu6": lambda x: torch.clamp(x, 0.0, 6.0),
+    "sigmoid": torch.sigmoid,
+    "tanh": torch.tanh,
+    "softmax": lambda x: torch.softmax(x, dim=-1),
+    "silu": lambda x: x * torch.sigmoid(x),
+    "gelu": lambda x: 0.5 * x * (1 + torch.erf(x / math.sqrt(2))),
+    "gelu_tanh": lambda x: 0.5 * x * (1 + torch.tanh(
+        math.sqrt(2 / math.pi) * (x + 0.044715 * x ** 3))),
+    "hard_sigmoid": hard_sigmoid,
+    "hard_swish": lambda x: x * torch.clamp(x + 3, 0.0, 6.0) / 6,
+    "elu": lambda x: torch.where(x > 0, x, torch.expm1(x)),
+    "selu": lambda x: SELU_SCALE * torch.where(
+        x > 0, x, SELU_ALPHA * torch.expm1(x)),
+    "softplus": softplus,
+    "softsign": lambda x: x / (1 + torch.abs(x)),
+    "exponential": torch.exp,
+    "mish": lambda x: x * torch.tanh(softplus(x)),
+    "leaky_relu": lambda x: torch.where(x > 0, x, 0.2 * x),
+}
+
+
 def activation(x, name):
-    if name in ("none", "linear"):
-        return x
-    if name == "relu":
-        return torch.relu(x)
-    if name == "relu6":
-        return torch.clamp(x, 0.0, 6.0)
-    if name == "sigmoid":
-        return torch.sigmoid(x)
-    if name == "tanh":
-        return torch.tanh(x)
-    if name == "softmax":
-        return torch.softmax(x, dim=-1)
-    raise RefError(f"unknown activation '{name}'")
+    if name not in ACTIVATIONS:
+        raise RefError(f"unknown activation '{name}'")
+    return ACTIVATIONS[name](x)
+
+
+def relu_layer(a, x):
+    """Keras's ReLU layer (keras/layers/activation/relu.py)."""
+    t, slope, mx = a["threshold"], a["negative_slope"], a["max_value"]
+    above = x if mx is None else torch.clamp(x, max=mx)
+    return torch.where(x >= t, above, slope * (x - t))
+
+
+def prelu(node, x, w):
+    alpha = w[node["path"] + ".alpha"]  # the input's shape, shared axes 1
+    for axis in node["attrs"]["shared_axes"]:
+        if alpha.shape[axis - 1] != 1:
+            raise RefError(f"node {node['id']}: alpha {list(alpha.shape)} is "
+                           f"not shared on axis {axis}")
+    return torch.where(x > 0, x, alpha * x)
 
 
 def conv2d(node, x, w):
@@ -163,22 +208,81 @@ def batchnorm(node, x, w):
     return (x - mean) / torch.sqrt(var + eps) * gamma + beta
 
 
+def pool_out(size, k, s, lo, hi, ceil):
+    """PyTorch's pooling_output_shape (pad_lr form): with ceil_mode the size
+    rounds up, less one if the last window starts past the input and its
+    lo padding."""
+    if not ceil:
+        return (size + lo + hi - k) // s + 1
+    out = -(-(size + lo + hi - k) // s) + 1
+    if (out - 1) * s >= size + lo:
+        out -= 1
+    return out
+
+
+def torch_pool_ok(pads, k):
+    """PyTorch's own pools take symmetric padding of at most half a
+    window; those go through F.max_pool2d / F.avg_pool2d unchanged."""
+    t, b, l, r = pads
+    return t == b and l == r and t <= k[0] // 2 and l <= k[1] // 2
+
+
+def pool_windows(node, x, value):
+    """x padded by the pads, and on the bottom/right as far as ceil_mode's
+    last windows reach, with `value`; the output size."""
+    a = node["attrs"]
+    pads = resolve_pads(node, x)
+    (kh, kw), (sh, sw) = a["kernel"], a["stride"]
+    ceil = a.get("ceil_mode", False)
+    oh = pool_out(x.shape[1], kh, sh, pads[0], pads[1], ceil)
+    ow = pool_out(x.shape[2], kw, sw, pads[2], pads[3], ceil)
+    eh = max((oh - 1) * sh + kh - (x.shape[1] + pads[0] + pads[1]), 0)
+    ew = max((ow - 1) * sw + kw - (x.shape[2] + pads[2] + pads[3]), 0)
+    t, b, l, r = pads
+    return pad_nchw(nchw(x), (t, b + eh, l, r + ew), value), pads, (eh, ew)
+
+
 def maxpool(node, x):
     a = node["attrs"]
+    k, s = tuple(a["kernel"]), tuple(a["stride"])
+    ceil = a.get("ceil_mode", False)
+    xp, pads, _ = pool_windows(node, x, -math.inf)
+    if torch_pool_ok(pads, k):
+        return nhwc(F.max_pool2d(nchw(x), k, s, padding=(pads[0], pads[2]),
+                                 ceil_mode=ceil))
     # padded positions are -inf so they never win
-    xp = pad_nchw(nchw(x), resolve_pads(node, x), value=-math.inf)
-    return nhwc(F.max_pool2d(xp, tuple(a["kernel"]), tuple(a["stride"])))
+    return nhwc(F.max_pool2d(xp, k, s))
 
 
 def avgpool(node, x):
     a = node["attrs"]
-    pads = resolve_pads(node, x)
     k, s = tuple(a["kernel"]), tuple(a["stride"])
-    total = F.avg_pool2d(pad_nchw(nchw(x), pads), k, s)
-    # TensorFlow divides by the real pixels under the window only
+    ceil = a.get("ceil_mode", False)
+    with_pad = a.get("count_include_pad", False)
+    xp, pads, (eh, ew) = pool_windows(node, x, 0.0)
+    if torch_pool_ok(pads, k):
+        return nhwc(F.avg_pool2d(nchw(x), k, s, padding=(pads[0], pads[2]),
+                                 ceil_mode=ceil, count_include_pad=with_pad))
+    total = F.avg_pool2d(xp, k, s)
+    # the divisor: TensorFlow's real pixels under the window, or PyTorch's
+    # positions inside the padded input (never ceil_mode's overflow)
+    t, b, l, r = pads
     ones = torch.ones_like(nchw(x)[:, :1])
-    real = F.avg_pool2d(pad_nchw(ones, pads), k, s)
+    if with_pad:
+        ones = pad_nchw(ones, pads, 1.0)
+        t = b = l = r = 0
+    real = F.avg_pool2d(pad_nchw(ones, (t, b + eh, l, r + ew)), k, s)
     return nhwc(total / real)
+
+
+MERGES = {
+    "add": torch.add,
+    "subtract": torch.sub,
+    "multiply": torch.mul,
+    "maximum": torch.maximum,
+    "minimum": torch.minimum,
+    "average": torch.add,  # then divided by the count
+}
 
 
 def evaluate(graph, w, inputs):
@@ -202,23 +306,43 @@ def evaluate(graph, w, inputs):
         elif op == "batchnorm":
             y = batchnorm(node, x, w)
         elif op == "activation":
-            y = activation(x, a["act"])
+            if a["act"] == "hard_sigmoid":
+                y = hard_sigmoid(x, a["alpha"], a["beta"])
+            else:
+                y = activation(x, a["act"])
+        elif op == "relu":
+            y = relu_layer(a, x)
+        elif op == "elu":
+            y = torch.where(x > 0, x, a["alpha"] * torch.expm1(x))
+        elif op == "leaky_relu":
+            y = torch.where(x > 0, x, a["alpha"] * x)
+        elif op == "softmax":
+            if a["axis"] != -1:
+                raise RefError(f"node {nid}: softmax axis {a['axis']}")
+            y = torch.softmax(x, dim=-1)
+        elif op == "prelu":
+            y = prelu(node, x, w)
         elif op == "maxpool":
             y = maxpool(node, x)
         elif op == "avgpool":
             y = avgpool(node, x)
         elif op == "global_avgpool":
-            y = x.mean(dim=(1, 2))
+            y = x.mean(dim=(1, 2), keepdim=a["keepdims"])
         elif op == "global_maxpool":
-            y = x.amax(dim=(1, 2))
+            y = x.amax(dim=(1, 2), keepdim=a["keepdims"])
         elif op == "flatten":
             y = x.reshape(1, -1)  # C order of NHWC, as Keras's Flatten
         elif op == "rescale":
             y = x * a["scale"] + a["offset"]
-        elif op == "add":
+        elif op in MERGES:
+            # Keras's merge layers, broadcasting as NumPy does (same rank)
+            if any(t.dim() != x.dim() for t in xs):
+                raise RefError(f"node {nid}: operands of different ranks")
             y = xs[0]
             for t in xs[1:]:
-                y = y + t
+                y = MERGES[op](y, t)
+            if op == "average":
+                y = y / len(xs)
         elif op == "concat":
             y = torch.cat(xs, dim=-1)
         elif op == "dropout":

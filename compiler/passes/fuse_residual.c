@@ -5,8 +5,8 @@
  * or without a folded batchnorm) whose value only this add reads and which
  * has no activation yet, the add is absorbed by that conv and the conv's
  * residual is the other operand, which is already computed when the conv
- * runs: out = conv(x) + bias + residual. Adds of three or more operands
- * keep their own code. */
+ * runs: out = conv(x) + bias + residual. Adds of three or more operands,
+ * and adds that broadcast an operand, keep their own code. */
 #include "rnc.h"
 
 void pass_fuse_residual(Graph *g) {
@@ -26,7 +26,10 @@ void pass_fuse_residual(Graph *g) {
         if (pass_readers(g, last) != 1) continue;
         /* the chain conv -> (batchnorm) -> add has one reader at each step */
         if (last != c && pass_readers(g, c) != 1) continue;
-        if (shape_count(&other->out) != shape_count(&c->out)) continue;
+        /* a broadcasting add (x + se with se [1, 1, C]) keeps its code */
+        if (!shape_equal(&other->out, &add->out) ||
+            !shape_equal(&last->out, &add->out))
+            continue;
         add->absorbed_by = c;
         c->residual = other;
     }

@@ -76,6 +76,41 @@ def loop_pool(x, size, s, pads, kind):
     return y
 
 
+def loop_pool_ext(x, k, s, pads, kind, ceil, with_pad):
+    """PyTorch's pools as windows: window o starts at o*s - lo; without
+    ceil_mode it must end inside the padded input, with ceil_mode it may
+    pass the end by less than a stride but must start inside the input."""
+    h, w, _ = x.shape
+    t, b, l, r = pads
+
+    def starts(n, k, s, lo, hi):
+        out = []
+        for o in range(n + lo + hi + 1):
+            st = o * s - lo
+            ok = (st < n and st + k - n - hi < s) if ceil else st + k <= n + hi
+            if ok:
+                out.append(st)
+        return out
+
+    ys, xs = starts(h, k[0], s[0], t, b), starts(w, k[1], s[1], l, r)
+    y = np.zeros((len(ys), len(xs), x.shape[2]))
+    for i, y0 in enumerate(ys):
+        for j, x0 in enumerate(xs):
+            rows = [a for a in range(y0, y0 + k[0]) if 0 <= a < h]
+            cols = [c for c in range(x0, x0 + k[1]) if 0 <= c < w]
+            vals = np.array([x[a, c] for a in rows for c in cols])
+            if kind == "max":
+                y[i, j] = vals.max(axis=0)
+                continue
+            if with_pad:
+                n = (len([a for a in range(y0, y0 + k[0]) if -t <= a < h + b]) *
+                     len([c for c in range(x0, x0 + k[1]) if -l <= c < w + r]))
+            else:
+                n = len(vals)
+            y[i, j] = vals.sum(axis=0) / n
+    return y
+
+
 def check(what, got, want):
     global failures
     got = np.asarray(got)
@@ -156,6 +191,32 @@ def main():
             check(f"{kind}pool {h}x{w} k{k} s{s} {mode}",
                   run(f"{kind}pool", attrs, x, {}, want.shape), want)
 
+    # ceil_mode and count_include_pad, symmetric pads (PyTorch's own pools)
+    # and asymmetric ones (the reference's padded windows)
+    m = 0
+    for h, w in [(7, 7), (8, 6), (5, 9), (3, 4)]:
+        for k, s in [((3, 3), (2, 2)), ((2, 2), (2, 2)), ((3, 2), (2, 3)),
+                     ((4, 4), (3, 3)), ((2, 3), (1, 2))]:
+            for pads in [[0, 0, 0, 0], [1, 1, 1, 1], [1, 0, 0, 1], [0, 1, 1, 1]]:
+                if pads[0] + pads[1] >= k[0] or pads[2] + pads[3] >= k[1]:
+                    continue
+                if h + pads[0] + pads[1] < k[0] or w + pads[2] + pads[3] < k[1]:
+                    continue
+                x = rng.uniform(-1, 1, (h, w, 3))
+                for ceil in [False, True]:
+                    for kind, with_pad in [("max", False), ("avg", False),
+                                           ("avg", True)]:
+                        want = loop_pool_ext(x, k, s, pads, kind, ceil, with_pad)
+                        attrs = {"kernel": list(k), "stride": list(s),
+                                 "padding": "explicit", "pads": pads,
+                                 "ceil_mode": ceil}
+                        if kind == "avg":
+                            attrs["count_include_pad"] = with_pad
+                        m += 1
+                        check(f"{kind}pool {h}x{w} k{k} s{s} {pads} ceil {ceil} "
+                              f"count_include_pad {with_pad}",
+                              run(f"{kind}pool", attrs, x, {}, want.shape), want)
+
     # dense with its [in, units] kernel, flatten in NHWC order, softmax
     x = rng.uniform(-1, 1, (3, 2, 5))
     flat = np.array([x[i, j, c] for i in range(3) for j in range(2)
@@ -176,8 +237,9 @@ def main():
     check("batchnorm", run("batchnorm", {"epsilon": 0.01}, x,
                            {"moving_mean": mean, "moving_variance": var,
                             "gamma": gamma, "beta": beta}, [3, 2, 5]), want)
-    print(f"reference_selftest: {n} window cases, {failures} failures")
-    return 1 if failures or n < 40 else 0
+    print(f"reference_selftest: {n} window cases, {m} pooling option cases, "
+          f"{failures} failures")
+    return 1 if failures or n < 40 or m < 100 else 0
 
 
 if __name__ == "__main__":

@@ -7,8 +7,10 @@
  * sometimes a flat one): convolutions with random kernels, strides,
  * dilations, groups and paddings (valid, same, explicit symmetric and
  * asymmetric), depthwise convolutions with multipliers, batchnorm, every
- * activation, max/avg pools with padding, zeropad, rescale, dropout,
- * residual adds and channel concats of branches, global pools, flatten and
+ * activation word and the activation layers with arguments (ReLU, ELU,
+ * LeakyReLU, hard_sigmoid, PReLU), merges that broadcast (add, subtract,
+ * multiply, maximum, minimum, average, a - b, a * b), max/avg pools (ceil_mode, count_include_pad) with padding, zeropad, rescale, dropout,
+ * residual adds and channel concats of branches, global pools (keepdims), flatten and
  * dense heads, and every tensor that nothing reads as an output. The
  * generator tracks shapes itself (TensorFlow's rules) only to stay valid
  * and small: every tensor under 16x16x24, so that a program runs in
@@ -48,11 +50,15 @@ static int new_tensor(int rank, int h, int w, int c) {
     return nt++;
 }
 
-static const char *act_word(void) {
-    static const char *const acts[] = {"none", "relu", "relu6", "sigmoid",
-                                       "tanh", "softmax", "linear"};
-    return acts[rnd(7)];
-}
+/* Every activation word but exponential, which chained could overflow
+ * (see act_op). */
+static const char *const acts[] = {
+    "none", "relu", "relu6", "sigmoid", "tanh", "softmax", "linear", "silu",
+    "swish", "gelu", "gelu_tanh", "hard_sigmoid", "hard_swish", "hard_silu",
+    "elu", "selu", "softplus", "softsign", "mish", "leaky_relu"};
+enum { NACTS = sizeof acts / sizeof acts[0] };
+
+static const char *act_word(void) { return acts[rnd(NACTS)]; }
 
 /* A pair written as `n` when both agree and by chance, else `[a, b]`. */
 static void pair(char *out, size_t n, int a, int b) {
@@ -205,6 +211,13 @@ static int depthwise(int x) {
     return y;
 }
 
+/* PyTorch's ceil_mode: rounded up, less one if the last window would
+ * start past the input and its top padding. */
+static int ceil_size(int in, int k, int s, int lo, int hi) {
+    int out = (in + lo + hi - k + s - 1) / s + 1;
+    return (out - 1) * s >= in + lo ? out - 1 : out;
+}
+
 static int pool(int x) {
     Tensor *in = &t[x];
     Window w;
@@ -212,11 +225,56 @@ static int pool(int x) {
     char args[160];
     if (!draw_window(in, true, &w, &oh, &ow)) return -1;
     window_args(&w, true, args, sizeof args);
+    bool ceil = w.mode != 1 && chance(40);
+    if (ceil) {
+        int lo = w.mode == 2, pt = lo ? w.pt : 0, pb = lo ? w.pb : 0;
+        int pl = lo ? w.pl : 0, pr = lo ? w.pr : 0;
+        oh = ceil_size(in->h, w.kh, w.sh, pt, pb);
+        ow = ceil_size(in->w, w.kw, w.sw, pl, pr);
+        if (oh > MAX_HW || ow > MAX_HW) return -1;
+    }
+    bool avg = chance(50);
     int y = new_tensor(3, oh, ow, in->c);
-    printf("t%d = %s(t%d, %s)\n", y, chance(50) ? "maxpool" : "avgpool", x,
-           args);
+    printf("t%d = %s(t%d, %s%s%s)\n", y, avg ? "avgpool" : "maxpool", x, args,
+           ceil ? ", ceil_mode=true" : "",
+           avg && chance(40) ? ", count_include_pad=true" : "");
     use(x);
     return y;
+}
+
+/* An activation op: a word (an Activation layer), a Keras activation
+ * layer with arguments, or a PReLU with shared axes. */
+static void act_op(int y, int x, const Tensor *in) {
+    switch (rnd(8)) {
+    case 0:
+        printf("t%d = relu(t%d, max_value=%d.5, negative_slope=0.%d, "
+               "threshold=0.%d)\n", y, x, between(0, 3), between(0, 5),
+               between(0, 3));
+        break;
+    case 1:
+        printf("t%d = %s(t%d, alpha=0.%d)\n", y, chance(50) ? "elu" : "leaky_relu",
+               x, between(1, 9));
+        break;
+    case 2:
+        printf("t%d = hard_sigmoid(t%d, alpha=1/%d, beta=0.5)\n", y, x,
+               between(2, 6));
+        break;
+    case 3:
+        printf("t%d = exponential(tanh(t%d))\n", y, x);
+        break;
+    case 4:
+        if (in->rank == 1) {
+            printf("t%d = prelu(t%d%s)\n", y, x, chance(50) ? ", shared_axes=1" : "");
+        } else {
+            static const char *const axes[] = {"none", "[1, 2]", "3", "[1]",
+                                               "[2, 3]", "[1, 2, 3]"};
+            printf("t%d = prelu(t%d, shared_axes=%s)\n", y, x, axes[rnd(6)]);
+        }
+        break;
+    default: /* a word but none, which is no op */
+        printf("t%d = %s(t%d)\n", y, acts[between(1, NACTS - 1)], x);
+        break;
+    }
 }
 
 /* Ops that keep the shape: batchnorm, activations, rescale, dropout. */
@@ -229,12 +287,9 @@ static int elementwise(int x) {
         else printf("t%d = batchnorm(t%d, epsilon=%g)\n", y, x,
                     chance(50) ? 1e-5 : 0.01);
         break;
-    case 1: {
-        static const char *const fns[] = {"relu", "relu6", "sigmoid", "tanh",
-                                          "softmax", "linear"};
-        printf("t%d = %s(t%d)\n", y, fns[rnd(6)], x);
+    case 1:
+        act_op(y, x, in);
         break;
-    }
     case 2:
         if (chance(50)) printf("t%d = rescale(t%d, 1/255)\n", y, x);
         else printf("t%d = rescale(t%d, %d.5, offset=-%d)\n", y, x,
@@ -295,6 +350,47 @@ static int residual(int x) {
     return y;
 }
 
+/* A merge of x and a branch of x that broadcasts, or not: an image's
+ * branch [1, 1, C], [H, 1, C], [1, W, C] or [H, W, 1]; a flat one's [1]. */
+static int merge(int x) {
+    Tensor *in = &t[x];
+    int b = -1;
+    if (in->rank == 1) {
+        int units = chance(50) ? 1 : in->c;
+        b = new_tensor(1, 0, 0, units);
+        printf("t%d = dense(t%d, %d)\n", b, x, units);
+    } else {
+        int r = rnd(5);
+        int bh = r == 0 || r == 2 ? 1 : in->h, bw = r == 0 || r == 1 ? 1 : in->w;
+        if (r == 3) {
+            b = new_tensor(3, in->h, in->w, 1);
+            printf("t%d = conv2d(t%d, 1, 1)\n", b, x);
+        } else if (r == 4) {
+            b = elementwise(x);
+        } else {
+            b = new_tensor(3, bh, bw, in->c);
+            printf("t%d = %s(t%d, [%d, %d])\n", b,
+                   chance(50) ? "maxpool" : "avgpool", x, in->h / bh, in->w / bw);
+        }
+    }
+    use(x);
+    int y = new_tensor(in->rank, in->h, in->w, in->c);
+    static const char *const ops[] = {"add", "subtract", "multiply", "maximum",
+                                      "minimum", "average"};
+    int op = rnd(8);
+    bool swap = chance(50);
+    int p = swap ? b : x, q = swap ? x : b;
+    if (op >= 6)
+        printf("t%d = t%d %c t%d\n", y, p, op == 6 ? '-' : '*', q);
+    else if (op != 1 && chance(30))
+        printf("t%d = %s(t%d, t%d, t%d)\n", y, ops[op], p, q, x);
+    else
+        printf("t%d = %s(t%d, t%d)\n", y, ops[op], p, q);
+    use(x);
+    use(b);
+    return y;
+}
+
 /* concat(x, f(x)...) on the channels. */
 static int concat(int x) {
     Tensor *in = &t[x];
@@ -330,10 +426,15 @@ static int head(int x) {
     if (in->rank == 3) {
         int r = rnd(3);
         if (r == 2 && in->h * in->w * in->c > 512) r = 0;
-        y = new_tensor(1, 0, 0, r == 2 ? in->h * in->w * in->c : in->c);
-        printf("t%d = %s(t%d)\n", y,
+        bool keep = r < 2 && chance(25); /* [1, 1, C] */
+        if (keep)
+            y = new_tensor(3, 1, 1, in->c);
+        else
+            y = new_tensor(1, 0, 0, r == 2 ? in->h * in->w * in->c : in->c);
+        printf("t%d = %s(t%d%s)\n", y,
                r == 0 ? "global_avgpool" : r == 1 ? "global_maxpool"
-                                                  : "flatten", x);
+                                                  : "flatten", x,
+               keep ? ", keepdims=true" : "");
     } else {
         y = new_tensor(1, 0, 0, between(1, 12));
         printf("t%d = dense(t%d, %d", y, x, t[y].c);
@@ -376,11 +477,13 @@ int main(int argc, char **argv) {
             case 6: y = concat(x); break;
             case 7: y = head(x); break;
             case 8: y = wide(x); break;
+            case 9: y = chance(50) ? merge(x) : elementwise(x); break;
             default: y = elementwise(x); break;
             }
         } else {
-            switch (rnd(5)) {
+            switch (rnd(6)) {
             case 0: y = residual(x); break;
+            case 4: y = merge(x); break;
             case 1: y = concat(x); break;
             case 2: y = elementwise(x); break;
             default: y = head(x); break;

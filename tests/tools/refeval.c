@@ -64,13 +64,50 @@ static double *weight(rn_safetensors *st, const GNode *n, const char *suffix,
     return d;
 }
 
+static double softplus(double x) {
+    return (x > 0 ? x : 0) + log1p(exp(-fabs(x)));
+}
+
+static double clip(double x, double lo, double hi) {
+    return x < lo ? lo : x > hi ? hi : x;
+}
+
+/* The activation words as Keras defines them (keras/activations.py). */
 static double act1(Act a, double x) {
     switch (a) {
     case ACT_RELU: return x > 0 ? x : 0;
-    case ACT_RELU6: return x < 0 ? 0 : x > 6 ? 6 : x;
+    case ACT_RELU6: return clip(x, 0, 6);
     case ACT_SIGMOID: return 1 / (1 + exp(-x));
     case ACT_TANH: return tanh(x);
+    case ACT_SILU: return x / (1 + exp(-x));
+    case ACT_GELU: return 0.5 * x * (1 + erf(x / sqrt(2.0)));
+    case ACT_GELU_TANH:
+        return 0.5 * x * (1 + tanh(sqrt(2 / 3.14159265358979323846) * (x + 0.044715 * x * x * x)));
+    case ACT_HARD_SIGMOID: return clip(0.2 * x + 0.5, 0, 1);
+    case ACT_HARD_SWISH: return x * clip(x + 3, 0, 6) / 6;
+    case ACT_ELU: return x > 0 ? x : exp(x) - 1;
+    case ACT_SELU:
+        return 1.0507009873554804934 *
+               (x > 0 ? x : 1.6732632423543772848 * (exp(x) - 1));
+    case ACT_SOFTPLUS: return softplus(x);
+    case ACT_SOFTSIGN: return x / (1 + fabs(x));
+    case ACT_EXPONENTIAL: return exp(x);
+    case ACT_MISH: return x * tanh(softplus(x));
+    case ACT_LEAKY_RELU: return x > 0 ? x : 0.2 * x;
     default: return x;
+    }
+}
+
+/* The activation layers with arguments, one value at a time. */
+static double layer_act1(const GNode *n, double x) {
+    switch (n->op) {
+    case OP_RELU:
+        if (x < n->threshold) return n->negative_slope * (x - n->threshold);
+        return n->has_max && x > n->max_value ? n->max_value : x;
+    case OP_ELU: return x > 0 ? x : n->alpha * (exp(x) - 1);
+    case OP_LEAKY_RELU: return x > 0 ? x : n->alpha * x;
+    default: /* an Activation layer's hard_sigmoid */
+        return clip(n->alpha * x + n->beta, 0, 1);
     }
 }
 
@@ -172,23 +209,48 @@ static void batchnorm(const GNode *n, rn_safetensors *st, const T *in, T *o) {
     free(g), free(b), free(m), free(v);
 }
 
+/* alpha has the input's shape with the shared axes (bit k: Keras axis k)
+ * of size 1. */
+static void prelu(const GNode *n, rn_safetensors *st, const T *in, T *o) {
+    bool flat = n->out.rank == 1;
+    int ah = n->shared_axes & 2 || flat ? 1 : in->h;
+    int aw = n->shared_axes & 4 || flat ? 1 : in->w;
+    int ac = n->shared_axes & (flat ? 2 : 8) ? 1 : in->c;
+    double *a = flat ? weight(st, n, "alpha", 1, ac, 0, 0, 0)
+                     : weight(st, n, "alpha", 3, ah, aw, ac, 0);
+    for (int y = 0; y < in->h; y++)
+        for (int x = 0; x < in->w; x++)
+            for (int c = 0; c < in->c; c++) {
+                double v = *at(in, y, x, c);
+                double al = a[((size_t)(ah > 1 ? y : 0) * aw + (aw > 1 ? x : 0)) * ac +
+                              (ac > 1 ? c : 0)];
+                *at(o, y, x, c) = v > 0 ? v : al * v;
+            }
+    free(a);
+}
+
 static void pool(const GNode *n, const T *in, T *o) {
     for (int oy = 0; oy < o->h; oy++)
         for (int ox = 0; ox < o->w; ox++)
             for (int c = 0; c < o->c; c++) {
                 double mx = -INFINITY, sum = 0;
-                int count = 0;
+                int count = 0, padded = 0;
                 for (int ky = 0; ky < n->kh; ky++)
                     for (int kx = 0; kx < n->kw; kx++) {
                         int iy, ix;
-                        if (!tap(n, in, oy, ox, ky, kx, &iy, &ix)) continue;
+                        bool real = tap(n, in, oy, ox, ky, kx, &iy, &ix);
+                        /* count_include_pad: inside [-pad, size + pad) */
+                        padded += iy >= -n->pad_t && iy < in->h + n->pad_b &&
+                                  ix >= -n->pad_l && ix < in->w + n->pad_r;
+                        if (!real) continue;
                         double v = *at(in, iy, ix, c);
                         mx = v > mx ? v : mx;
                         sum += v;
                         count++;
                     }
                 if (count == 0) fatal("a pooling window of padding only");
-                *at(o, oy, ox, c) = n->op == OP_MAXPOOL ? mx : sum / count;
+                *at(o, oy, ox, c) = n->op == OP_MAXPOOL ? mx
+                                    : sum / (n->count_include_pad ? padded : count);
             }
 }
 
@@ -205,6 +267,31 @@ static void global_pool(const GNode *n, const T *in, T *o) {
     }
 }
 
+/* An operand's value at output position (y, x, c): its sizes are the
+ * output's or 1 (broadcast). */
+static double bcast(const T *t, int y, int x, int c) {
+    return *at(t, t->h > 1 ? y : 0, t->w > 1 ? x : 0, t->c > 1 ? c : 0);
+}
+
+static void merge(const GNode *n, T *vals, T *o) {
+    for (int y = 0; y < o->h; y++)
+        for (int x = 0; x < o->w; x++)
+            for (int c = 0; c < o->c; c++) {
+                double r = bcast(&vals[n->in[0]->id], y, x, c);
+                for (int k = 1; k < n->nin; k++) {
+                    double v = bcast(&vals[n->in[k]->id], y, x, c);
+                    switch (n->op) {
+                    case OP_SUBTRACT: r -= v; break;
+                    case OP_MULTIPLY: r *= v; break;
+                    case OP_MAXIMUM: r = v > r ? v : r; break;
+                    case OP_MINIMUM: r = v < r ? v : r; break;
+                    default: r += v; break; /* add, average */
+                    }
+                }
+                *at(o, y, x, c) = n->op == OP_AVERAGE ? r / n->nin : r;
+            }
+}
+
 static void eval_node(const GNode *n, rn_safetensors *st, T *vals, T *o) {
     const T *in = n->nin ? &vals[n->in[0]->id] : NULL;
     size_t count = (size_t)o->h * (size_t)o->w * (size_t)o->c;
@@ -215,9 +302,17 @@ static void eval_node(const GNode *n, rn_safetensors *st, T *vals, T *o) {
     case OP_DENSE: dense(n, st, in, o); activate(o, n->act); break;
     case OP_BATCHNORM: batchnorm(n, st, in, o); break;
     case OP_ACTIVATION:
+    case OP_SOFTMAX:
         memcpy(o->v, in->v, count * sizeof *o->v);
-        activate(o, n->act);
+        if (n->act == ACT_HARD_SIGMOID)
+            for (size_t i = 0; i < count; i++) o->v[i] = layer_act1(n, o->v[i]);
+        else
+            activate(o, n->op == OP_SOFTMAX ? ACT_SOFTMAX : n->act);
         break;
+    case OP_RELU: case OP_ELU: case OP_LEAKY_RELU:
+        for (size_t i = 0; i < count; i++) o->v[i] = layer_act1(n, in->v[i]);
+        break;
+    case OP_PRELU: prelu(n, st, in, o); break;
     case OP_MAXPOOL: case OP_AVGPOOL: pool(n, in, o); break;
     case OP_GLOBAL_AVGPOOL: case OP_GLOBAL_MAXPOOL: global_pool(n, in, o); break;
     case OP_FLATTEN: case OP_DROPOUT: /* NHWC order is the flat order */
@@ -227,10 +322,9 @@ static void eval_node(const GNode *n, rn_safetensors *st, T *vals, T *o) {
         for (size_t i = 0; i < count; i++)
             o->v[i] = in->v[i] * n->scale + n->offset;
         break;
-    case OP_ADD:
-        for (int k = 0; k < n->nin; k++)
-            for (size_t i = 0; i < count; i++)
-                o->v[i] += vals[n->in[k]->id].v[i];
+    case OP_ADD: case OP_SUBTRACT: case OP_MULTIPLY: case OP_MAXIMUM:
+    case OP_MINIMUM: case OP_AVERAGE:
+        merge(n, vals, o);
         break;
     case OP_CONCAT: {
         int c0 = 0;

@@ -510,7 +510,8 @@ static void test_errors(void) {
     expect_error("block b(x) { return x + conv2d(x, 5, 1) }\n"
                  "input i[4, 4, 2]\noutput b(i)\n",
                  "t.rn:1:23: error: add: shapes (None, 4, 4, 2) and "
-                 "(None, 4, 4, 5) differ\n");
+                 "(None, 4, 4, 5) differ (on each axis the sizes must agree "
+                 "or one be 1)\n");
     CU_ASSERT_PTR_NOT_NULL(strstr(errtext, "t.rn:3:8: note: in b, called from "
                                            "here"));
     expect_error("input i[4]\noutput dense(i, 2, activaton=relu)\n",
@@ -539,8 +540,17 @@ static void test_errors(void) {
     expect_error("input i[4]\nx = i\nfor a in range(1000) {\n"
                  "  for b in range(1000) { x = x }\n}\noutput x\n",
                  "t.rn:4:26: error: the program runs too long");
-    expect_error("input i[4]\nx = relu(i, name=\"2x\")\noutput x\n",
-                 "relu: name must be a string of letters");
+    expect_error("input i[4]\nx = relu(i, name=\"\")\noutput x\n",
+                 "relu: name must not be empty");
+    expect_error("input i[4]\nx = relu(i, name=2)\noutput x\n",
+                 "relu: name must be a string, got 2");
+    /* imported models keep their names; trainable=false freezes */
+    Graph *g = build("input i[4]\nx = dense(i, 2, name=\"fc.0 (head)/1\", "
+                     "trainable=false)\noutput x\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    CU_ASSERT_STRING_EQUAL(g->nodes[1]->path, "fc.0 (head)/1");
+    CU_ASSERT_EQUAL(g->nodes[1]->params, 10);
+    CU_ASSERT_EQUAL(g->nodes[1]->trainable, 0);
     /* one bad program does not poison the next one */
     CU_ASSERT_PTR_NOT_NULL(build("input i[4]\noutput relu(i)\n"));
 }

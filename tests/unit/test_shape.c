@@ -221,6 +221,22 @@ static void test_pools(void) {
     CU_ASSERT(n->out.rank == 1 && n->out.d[0] == 64);
     n = node(OP_GLOBAL_MAXPOOL, input1(5), NULL);
     CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
+    /* keepdims: [1, 1, C] */
+    n = node(OP_GLOBAL_MAXPOOL, in, NULL);
+    n->keepdims = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 1, 1, 64));
+    /* ceil_mode: 7 and 5 with 2 -> 4 and 3 (rounded up); with pad 1 too,
+     * as one more window would start in the bottom padding */
+    n = node(OP_MAXPOOL, input3(7, 5, 4), NULL);
+    n->kh = n->kw = n->sh = n->sw = 2;
+    n->ceil_mode = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 4, 3, 4));
+    n->padding = PAD_EXPLICIT;
+    n->pad_t = n->pad_b = n->pad_l = n->pad_r = 1;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 4, 3, 4));
 }
 
 static void test_flat_ops(void) {
@@ -269,10 +285,20 @@ static void test_merge_and_pad(void) {
     GNode *n = node(OP_ADD, a, b);
     CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
     CU_ASSERT_STRING_EQUAL(err, "add: shapes (None, 16, 16, 64) and "
-                                "(None, 32, 32, 64) differ");
+                                "(None, 32, 32, 64) differ (on each axis the "
+                                "sizes must agree or one be 1)");
     n = node(OP_ADD, a, input3(16, 16, 64));
     CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
     CU_ASSERT(is_shape(n, 16, 16, 64));
+    /* broadcasting both ways: [16, 1, 64] and [1, 16, 1] */
+    n = node(OP_MULTIPLY, input3(16, 1, 64), input3(1, 16, 1));
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 16, 16, 64));
+    n = node(OP_MAXIMUM, a, input3(1, 1, 32));
+    CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
+    n = node(OP_SUBTRACT, input1(5), input1(1));
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT_EQUAL(n->out.d[0], 5);
     n = node(OP_CONCAT, a, input3(16, 16, 32));
     CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
     CU_ASSERT(is_shape(n, 16, 16, 96));

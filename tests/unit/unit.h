@@ -12,6 +12,7 @@ void register_jit_tests(void);      /* test_jit.c: libtcc in memory */
 void register_weights_tests(void);  /* test_weights.c: --init-weights */
 void register_conv_tests(void);     /* test_conv.c: packed direct convolution */
 void register_passes_tests(void);   /* test_passes.c: fusion passes, fused plan */
+void register_import_tests(void);   /* test_import.c: the importers' writer */
 
 /* Adds a suite or aborts the run. */
 CU_pSuite unit_suite(const char *name);
