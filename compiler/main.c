@@ -151,7 +151,7 @@ static void parse_args(int argc, char **argv, Options *o) {
             o->weights_path = TAKE();
         } else if (!strcmp(a, "--input") || !strcmp(a, "--image")) {
             if (o->ninputs == MAX_FILES) usage_error("too many %s", a);
-            o->images[o->ninputs] = a[2] == 'i' && a[3] == 'm';
+            o->images[o->ninputs] = !strcmp(a, "--image");
             o->inputs[o->ninputs++] = TAKE();
         } else if (!strcmp(a, "--labels")) {
             o->labels_path = TAKE();
