@@ -5,6 +5,7 @@
 #   make demo       ResNet-34 end to end: compile, weights, build, run
 #   make demo-trained  a digits CNN trained in PyTorch, imported, run, checked
 #   make bench      timings (separate from tests)
+#   make check-import  every torchvision family through rnc --import (slow)
 #
 # Switches: SAN=1 builds into build-san/ with AddressSanitizer and
 # UndefinedBehaviorSanitizer; CC=clang works as well as gcc.
@@ -109,6 +110,12 @@ bench:
 	$(MAKE) --no-print-directory all
 	tools/bench.sh
 
+# Every torchvision family through rnc --import, compared with PyTorch
+# (slow: not part of make test). Needs python3-torchvision and python3-onnx.
+check-import: all
+	tools/deps.sh bench
+	/usr/bin/python3 tools/check_import.py --rnc $(CURDIR)/$(BUILD)/rnc
+
 # Installs what a fresh Debian 12 lacks (as root, with apt-get).
 deps:
 	tools/deps.sh
@@ -116,7 +123,7 @@ deps:
 clean:
 	rm -rf build build-san rnc
 
-.PHONY: all test check-once demo demo-trained bench deps clean
+.PHONY: all test check-once check-import demo demo-trained bench deps clean
 
 # ---- rules a stage needs beyond the above, one section per stage ----
 # jit: compiler/jit.c includes two generated files: the text of rnrt.h as

@@ -183,7 +183,7 @@ static void emit_conv_tables(Emitter *e) {
         for (int i = 0; i < g->nnodes; i++) {
             GNode *n = g->nodes[i];
             if (e->conv[i] < 0) continue;
-            const Shape *is = &emit_storage(n->in[0])->out;
+            const Shape *is = emit_in_shape(n);
             int groups = n->groups > 1 ? n->groups : 1;
             Act act = emit_act(n);
             int ldo = (int)(n->slice_of ? n->slice_of->out.d[2] : n->out.d[2]);
@@ -262,6 +262,7 @@ void emit_prologue(Emitter *e) {
             buf_printf(c, "%s%lld", j ? ", " : "", (long long)t->dims[j]);
             cnt *= t->dims[j];
         }
+        if (t->rank == 0) buf_printf(c, "0"); /* a scalar; C has no {} */
         buf_printf(c, "}, %lld},\n", (long long)cnt);
     }
     if (!e->ntensors) buf_printf(c, "    {\"\", 0, {0}, 0},\n");
@@ -279,7 +280,7 @@ void emit_prologue(Emitter *e) {
             int gm = emit_weight(e, n, "gamma"), bt = emit_weight(e, n, "beta"),
                 mn = emit_weight(e, n, "moving_mean"),
                 vr = emit_weight(e, n, "moving_variance");
-            if (gm < 0 || bt < 0 || mn < 0 || vr < 0)
+            if (mn < 0 || vr < 0) /* gamma, beta: -1 when dropped */
                 die("emit: batchnorm %s lacks a tensor", n->name);
             buf_printf(c, "    {%lld, %d, %d, %d, %d, %.17g}, /* %s */\n",
                        (long long)n->out.d[n->out.rank - 1], gm, bt, mn, vr,
@@ -348,13 +349,14 @@ static void emit_load(Emitter *e) {
         buf_printf(c, "    for (i = 0; i < %d; i++) {\n"
                    "        const %s_prep *p = &%s_preps[i];\n"
                    "        float *scale = 0;\n        int g;\n"
-                   "        if (p->gamma >= 0) {\n"
+                   "        if (p->mean >= 0) {\n"
                    "            scale = malloc((size_t)p->cout * sizeof(float));\n"
                    "            m->fb[p->fb] = malloc((size_t)p->cout * sizeof(float));\n"
                    "            if (!scale || !m->fb[p->fb]) {\n"
                    "                free(scale);\n                %s_oom(err, errlen);\n"
                    "                goto fail;\n            }\n"
-                   "            rn_k_bn_fold_bias(p->cout, m->w[p->gamma], m->w[p->beta], "
+                   "            rn_k_bn_fold_bias(p->cout, p->gamma >= 0 ? m->w[p->gamma] : 0,\n"
+                   "                              p->beta >= 0 ? m->w[p->beta] : 0, "
                    "m->w[p->mean],\n                              m->w[p->var], p->eps, "
                    "p->bias >= 0 ? m->w[p->bias] : 0,\n"
                    "                              scale, m->fb[p->fb]);\n"
@@ -379,7 +381,7 @@ static void emit_load(Emitter *e) {
                    "                                p->cout, scale);\n"
                    "        }\n"
                    "        free(scale);\n"
-                   "        if (p->gamma >= 0) { /* folded: the statistics are not needed */\n"
+                   "        if (p->mean >= 0) { /* folded: the statistics are not needed */\n"
                    "            int t[5];\n            int j;\n"
                    "            t[0] = p->gamma, t[1] = p->beta, t[2] = p->mean, "
                    "t[3] = p->var, t[4] = p->bias;\n"
@@ -396,7 +398,8 @@ static void emit_load(Emitter *e) {
                    "        if (!m->bn[2 * i] || !m->bn[2 * i + 1]) {\n"
                    "            %s_oom(err, errlen);\n            goto fail;\n"
                    "        }\n"
-                   "        rn_k_bn_fold(b->c, m->w[b->gamma], m->w[b->beta], "
+                   "        rn_k_bn_fold(b->c, b->gamma >= 0 ? m->w[b->gamma] : 0,\n"
+                   "                     b->beta >= 0 ? m->w[b->beta] : 0, "
                    "m->w[b->mean], m->w[b->var],\n"
                    "                     b->eps, m->bn[2 * i], m->bn[2 * i + 1]);\n"
                    "    }\n", e->nbn, M, M, M);

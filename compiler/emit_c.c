@@ -56,12 +56,13 @@ static const char *thousands(Emitter *e, int64_t v) {
     return arena_strdup(e->g->arena, out);
 }
 
-/* Flatten and dropout alias their input, and a fused node's value is its
- * absorber's: the node whose code computes n's floats (same count). A
- * folded zeropad's floats are its input's, unpadded (see emit_pad_t). */
+/* Flatten, dropout and reshape alias their input, and a fused node's
+ * value is its absorber's: the node whose code computes n's floats (same
+ * count). A folded zeropad's floats are its input's, unpadded (see
+ * emit_pad_t). */
 GNode *emit_storage(GNode *n) {
     for (;;) {
-        if (n->op == OP_FLATTEN || n->op == OP_DROPOUT || n->pad_folded) n = n->in[0];
+        if (node_is_alias(n)) n = n->in[0];
         else if (n->absorbed_by) n = n->absorbed_by;
         else return n;
     }
@@ -74,8 +75,16 @@ static GNode *owner(GNode *n) {
 }
 
 bool emit_has_code(const GNode *n) {
-    return n->op != OP_INPUT && n->op != OP_FLATTEN && n->op != OP_DROPOUT &&
-           !n->pad_folded && !n->absorbed_by && !(n->op == OP_CONCAT && n->sliced);
+    return n->op != OP_INPUT && !node_is_alias(n) && !n->absorbed_by &&
+           !(n->op == OP_CONCAT && n->sliced);
+}
+
+/* The shape of the input n's code reads: its first input's, or for a
+ * conv reading a folded zeropad, that zeropad's input's. (An alias's
+ * storage may be another shape: a reshape's source.) */
+const Shape *emit_in_shape(const GNode *n) {
+    const GNode *in = n->in[0];
+    return in->pad_folded ? &in->in[0]->out : &in->out;
 }
 
 /* A conv's top and left padding over the storage it reads: its own, plus
@@ -236,7 +245,7 @@ static void window_rows(Emitter *e, GNode *n, const char *fn,
                         void (*tap)(Emitter *, GNode *),
                         void (*fini)(Emitter *, GNode *)) {
     Buf *c = e->c;
-    const Shape *is = &emit_storage(n->in[0])->out, *os = &n->out;
+    const Shape *is = emit_in_shape(n), *os = &n->out;
     int dh = n->dh ? n->dh : 1, dw = n->dw ? n->dw : 1;
     long long ow = os->d[1], oc = os->d[2];
     buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn,
@@ -263,7 +272,7 @@ static void window_rows(Emitter *e, GNode *n, const char *fn,
 
 /* The input pixel of output column lo[kx] in row iy, as a float offset. */
 static const char *tap_src(Emitter *e, GNode *n) {
-    const Shape *is = &emit_storage(n->in[0])->out;
+    const Shape *is = emit_in_shape(n);
     return arena_printf(e->g->arena,
                         "((long)iy * %lld + lo[kx] * %d - %d + kx * %d) * %lld",
                         (long long)is->d[1], n->sw, n->pad_l,
@@ -278,7 +287,7 @@ static const char *tap_src(Emitter *e, GNode *n) {
 static void conv_layer(Emitter *e, GNode *n, const char *fn) {
     Buf *c = e->c;
     int k = e->conv[n->id], groups = n->groups > 1 ? n->groups : 1;
-    long long cin = chans(&emit_storage(n->in[0])->out), cout = n->out.d[2];
+    long long cin = chans(emit_in_shape(n)), cout = n->out.d[2];
     long long cig = cin / groups, cog = cout / groups;
     const char *bias = emit_bias(e, n);
     bool has_bias = strcmp(bias, "(const float *)0") != 0;
@@ -322,7 +331,7 @@ static void conv_layer(Emitter *e, GNode *n, const char *fn) {
  * rows after. */
 static void dw_layer(Emitter *e, GNode *n, const char *fn) {
     Buf *c = e->c;
-    const Shape *is = &emit_storage(n->in[0])->out;
+    const Shape *is = emit_in_shape(n);
     long long ow = n->out.d[1], cout = n->out.d[2];
     int mult = n->multiplier > 0 ? n->multiplier : 1;
     Act act = emit_act(n);
@@ -380,7 +389,7 @@ static void avg_counts(Emitter *e, const char *name, int nout, int k, int s,
 
 static void avg_fini(Emitter *e, GNode *n) {
     Buf *c = e->c;
-    const Shape *is = &emit_storage(n->in[0])->out;
+    const Shape *is = emit_in_shape(n);
     int oh = (int)n->out.d[0], ow = (int)n->out.d[1];
     buf_printf(c, "        static const int ");
     avg_counts(e, "cy", oh, n->kh, n->sh, n->pad_t, n->pad_b, is->d[0],
@@ -437,7 +446,7 @@ static void rows_layer(Emitter *e, GNode *n, const char *fn) {
 /* Dense: a one-pixel convolution, its units split over the pool. */
 static void dense_rows(Emitter *e, GNode *n, const char *fn) {
     Buf *c = e->c;
-    long long in = shape_count(&emit_storage(n->in[0])->out), u = n->out.d[0];
+    long long in = shape_count(emit_in_shape(n)), u = n->out.d[0];
     int b = emit_weight(e, n, "bias");
     buf_printf(c, "static void %s_rows(%s *m, int o0, int o1, int w) {\n", fn, e->name);
     buf_printf(c, "    float *y = %s + o0;\n    (void)w;\n", emit_data(e, n));
@@ -493,6 +502,32 @@ static void simple_layer(Emitter *e, GNode *n, const char *fn) {
                    "m->bn[%d]);\n", x, y, cnt / ch, ch, 2 * e->bnidx[n->id],
                    2 * e->bnidx[n->id] + 1);
         break;
+    case OP_LAYERNORM: {
+        int g = emit_weight(e, n, "gamma"), b = emit_weight(e, n, "beta");
+        buf_printf(c, "    rn_k_layernorm(%s, %s, %lld, %lld, %.17g, %s, %s);\n", x, y,
+                   cnt / ch, ch, n->epsilon,
+                   g < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", g),
+                   b < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", b));
+        break;
+    }
+    case OP_NORMALIZATION:
+        if (n->norm_mean) { /* constants, one per channel */
+            buf_printf(c, "    static const float mean[%lld] = {", ch);
+            for (int64_t k = 0; k < ch; k++)
+                buf_printf(c, "%s%s", k ? ", " : "",
+                           emit_float(e, n->norm_mean[n->norm_n > 1 ? k : 0]));
+            buf_printf(c, "};\n    static const float var[%lld] = {", ch);
+            for (int64_t k = 0; k < ch; k++)
+                buf_printf(c, "%s%s", k ? ", " : "",
+                           emit_float(e, n->norm_var[n->norm_n > 1 ? k : 0]));
+            buf_printf(c, "};\n    rn_k_normalize(%s, %s, %lld, %lld, mean, var);\n",
+                       x, y, cnt / ch, ch);
+        } else {
+            buf_printf(c, "    rn_k_normalize(%s, %s, %lld, %lld, m->w[%d], m->w[%d]);\n",
+                       x, y, cnt / ch, ch, emit_weight(e, n, "mean"),
+                       emit_weight(e, n, "variance"));
+        }
+        break;
     case OP_ACTIVATION:
         if (n->act == ACT_HARD_SIGMOID)
             buf_printf(c, "    rn_k_hard_sigmoid(%s, %s, %lld, %s, %s);\n", x, y,
@@ -543,7 +578,7 @@ static void simple_layer(Emitter *e, GNode *n, const char *fn) {
         break;
     case OP_GLOBAL_AVGPOOL:
     case OP_GLOBAL_MAXPOOL: {
-        const Shape *is = &emit_storage(n->in[0])->out;
+        const Shape *is = emit_in_shape(n);
         buf_printf(c, "    rn_k_global_pool(%d, %s, %s, %lld, %lld);\n",
                    n->op == OP_GLOBAL_MAXPOOL, x, y,
                    (long long)(is->d[0] * is->d[1]), ch);
@@ -566,7 +601,7 @@ static void simple_layer(Emitter *e, GNode *n, const char *fn) {
         break;
     }
     case OP_ZEROPAD: {
-        const Shape *is = &emit_storage(n->in[0])->out;
+        const Shape *is = emit_in_shape(n);
         long long w = is->d[1], ow = n->out.d[1];
         buf_printf(c, "    memset(%s, 0, %lld * sizeof(float));\n", y, cnt);
         buf_printf(c, "    for (int iy = 0; iy < %lld; iy++)\n",
@@ -574,6 +609,37 @@ static void simple_layer(Emitter *e, GNode *n, const char *fn) {
         buf_printf(c, "        memcpy(%s + ((long)(iy + %d) * %lld + %d) * %lld, "
                    "%s + (long)iy * %lld, %lld * sizeof(float));\n", y,
                    n->pad_t, ow, n->pad_l, ch, x, w * ch, w * ch);
+        break;
+    }
+    case OP_CROP: {
+        const Shape *is = emit_in_shape(n);
+        long long w = is->d[1], ow = n->out.d[1];
+        buf_printf(c, "    for (int oy = 0; oy < %lld; oy++)\n", (long long)n->out.d[0]);
+        buf_printf(c, "        memcpy(%s + (long)oy * %lld, %s + ((long)(oy + %d) * %lld "
+                   "+ %d) * %lld, %lld * sizeof(float));\n", y, ow * ch, x, n->pad_t, w,
+                   n->pad_l, ch, ow * ch);
+        break;
+    }
+    case OP_UPSAMPLE: {
+        const Shape *is = emit_in_shape(n);
+        if (n->interp == INTERP_NEAREST)
+            buf_printf(c, "    rn_k_upsample_nearest(%s, %lld, %lld, %lld, %d, %d, %s);\n",
+                       x, (long long)is->d[0], (long long)is->d[1], ch, n->kh, n->kw, y);
+        else
+            buf_printf(c, "    rn_k_resize_bilinear(%s, %lld, %lld, %lld, %lld, %lld, %d, "
+                       "%s);\n", x, (long long)is->d[0], (long long)is->d[1], ch,
+                       (long long)n->out.d[0], (long long)n->out.d[1],
+                       n->align_corners, y);
+        break;
+    }
+    case OP_CHANNEL_SHUFFLE:
+        buf_printf(c, "    rn_k_channel_shuffle(%s, %s, %lld, %lld, %d);\n", x, y,
+                   cnt / ch, ch, n->groups);
+        break;
+    case OP_CHANNEL_SLICE: {
+        long long cin = chans(&n->in[0]->out);
+        buf_printf(c, "    rn_k_copy_channels(%s + %lld, %lld, %s, %lld, %lld, %lld);\n",
+                   x, (long long)n->start, cin, y, ch, cnt / ch, ch);
         break;
     }
     default:
@@ -588,7 +654,8 @@ static void emit_layer(Emitter *e, GNode *n, const char *fn) {
                        n->op == OP_RESCALE || node_is_merge(n) ||
                        n->op == OP_RELU || n->op == OP_ELU ||
                        n->op == OP_LEAKY_RELU || n->op == OP_SOFTMAX ||
-                       n->op == OP_PRELU;
+                       n->op == OP_PRELU || n->op == OP_LAYERNORM ||
+                       n->op == OP_NORMALIZATION;
     check_plan(e, n, elementwise);
     layer_comment(e, n);
     switch (n->op) {

@@ -41,6 +41,7 @@ const char *emit_data(Emitter *e, GNode *n);
 int emit_weight(Emitter *e, const GNode *n, const char *suffix);
 bool emit_splits(const GNode *n); /* rows split over the instance's pool */
 bool emit_has_code(const GNode *n); /* not an input, alias or fused node */
+const Shape *emit_in_shape(const GNode *n); /* what n's code reads */
 int emit_pad_t(const GNode *n);      /* conv/depthwise padding, with a */
 int emit_pad_l(const GNode *n);      /* folded zeropad's (fold_zeropad.c) */
 Act emit_act(const GNode *n);       /* the activation its code applies last */

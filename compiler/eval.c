@@ -20,7 +20,8 @@
 #include <string.h>
 
 /* The bare words besides the activation words (ops.c's act_word). */
-const char *const enum_words[] = {"same", "valid", "none", NULL};
+const char *const enum_words[] = {"same", "valid", "none", "nearest",
+                                  "bilinear", NULL};
 
 bool is_word(const char *s) {
     for (int i = 0; enum_words[i]; i++)

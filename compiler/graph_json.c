@@ -66,6 +66,22 @@ static void attr_num(FILE *out, const char *k, double v, bool *first) {
     json_number(out, v);
 }
 
+/* A list of numbers, or null when v is NULL. */
+static void attr_list(FILE *out, const char *k, const double *v, int64_t n,
+                      bool *first) {
+    key(out, k, first);
+    if (!v) {
+        fputs("null", out);
+        return;
+    }
+    fputc('[', out);
+    for (int64_t i = 0; i < n; i++) {
+        if (i) fputs(", ", out);
+        json_number(out, v[i]);
+    }
+    fputc(']', out);
+}
+
 static void attr_pair(FILE *out, const char *k, int a, int b, bool *first) {
     key(out, k, first);
     fprintf(out, "[%d, %d]", a, b);
@@ -87,6 +103,13 @@ static void attr_act(FILE *out, const GNode *n, bool *first) {
 static void attr_window(FILE *out, const GNode *n, bool *first) {
     attr_pair(out, "kernel", n->kh, n->kw, first);
     attr_pair(out, "stride", n->sh, n->sw, first);
+}
+
+static void print_dims(FILE *out, int rank, const int64_t *d) {
+    fputc('[', out);
+    for (int i = 0; i < rank; i++)
+        fprintf(out, "%s%lld", i ? ", " : "", (long long)d[i]);
+    fputc(']', out);
 }
 
 static void print_attrs(FILE *out, const GNode *n) {
@@ -115,8 +138,14 @@ static void print_attrs(FILE *out, const GNode *n) {
         attr_act(out, n, &first);
         break;
     case OP_BATCHNORM:
-        key(out, "epsilon", &first);
-        json_number(out, n->epsilon);
+    case OP_LAYERNORM:
+        attr_num(out, "epsilon", n->epsilon, &first);
+        attr_bool(out, "center", !n->no_center, &first);
+        attr_bool(out, "scale", !n->no_scale, &first);
+        break;
+    case OP_NORMALIZATION:
+        attr_list(out, "mean", n->norm_mean, n->norm_n, &first);
+        attr_list(out, "variance", n->norm_var, n->norm_n, &first);
         break;
     case OP_ACTIVATION:
         attr_act(out, n, &first);
@@ -171,21 +200,32 @@ static void print_attrs(FILE *out, const GNode *n) {
         json_number(out, n->rate);
         break;
     case OP_ZEROPAD:
-        key(out, "pads", &first);
+    case OP_CROP:
+        key(out, n->op == OP_CROP ? "crop" : "pads", &first);
         fprintf(out, "[%d, %d, %d, %d]", n->pad_t, n->pad_b, n->pad_l,
                 n->pad_r);
+        break;
+    case OP_RESHAPE:
+        key(out, "target_shape", &first);
+        print_dims(out, n->target.rank, n->target.d);
+        break;
+    case OP_UPSAMPLE:
+        attr_pair(out, "size", n->kh, n->kw, &first);
+        key(out, "interpolation", &first);
+        json_string(out, n->interp == INTERP_BILINEAR ? "bilinear" : "nearest");
+        attr_bool(out, "align_corners", n->align_corners, &first);
+        break;
+    case OP_CHANNEL_SHUFFLE:
+        attr_int(out, "groups", n->groups, &first);
+        break;
+    case OP_CHANNEL_SLICE:
+        attr_int(out, "start", n->start, &first);
+        attr_int(out, "stop", n->stop, &first);
         break;
     default:
         break; /* input, flatten, merges, concat: none */
     }
     fputc('}', out);
-}
-
-static void print_dims(FILE *out, int rank, const int64_t *d) {
-    fputc('[', out);
-    for (int i = 0; i < rank; i++)
-        fprintf(out, "%s%lld", i ? ", " : "", (long long)d[i]);
-    fputc(']', out);
 }
 
 static void print_ids(FILE *out, GNode *const *v, int n) {

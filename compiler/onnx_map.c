@@ -536,17 +536,19 @@ static void conv(MapState *s, ONode *n) {
     n->out[0]->lay = l;
     OValue *last;
     const char *act = act_arg(s, n->out[0], &last);
-    const char *common = arena_printf(o->a, "%s%s%s", window_args(o, &n->a, false),
-                                      b ? "" : ", bias=false", act);
+    /* the arguments in the order of the language's signatures */
+    int64_t mult = cout / cin;
+    const char *extra = depthwise && mult > 1
+        ? arena_printf(o->a, ", multiplier=%lld", (long long)mult)
+        : !depthwise && g > 1 ? arena_printf(o->a, ", groups=%lld", (long long)g)
+                              : "";
+    const char *rest = arena_printf(o->a, "%s%s%s%s", window_args(o, &n->a, false),
+                                    extra, b ? "" : ", bias=false", act);
     const char *y;
     float *k = floats(o, w->c->count);
     if (depthwise) {
-        int64_t mult = cout / cin;
         y = emit1(o, n, "depthwise_conv2d", x,
-                  arena_printf(o->a, "%s%s%s", pair(o, (int)kh, (int)kw),
-                               mult > 1 ? arena_printf(o->a, ", multiplier=%lld",
-                                                       (long long)mult) : "",
-                               common));
+                  arena_printf(o->a, "%s%s", pair(o, (int)kh, (int)kw), rest));
         /* W[c * mult + m][0][i][j] -> kernel[i][j][c][m] */
         for (int64_t oc = 0; oc < cout; oc++)
             for (int64_t i = 0; i < kh * kw; i++)
@@ -554,10 +556,8 @@ static void conv(MapState *s, ONode *n) {
         weight(o, "depthwise_kernel", 4, (int64_t[]){kh, kw, cin, mult}, k);
     } else {
         y = emit1(o, n, "conv2d", x,
-                  arena_printf(o->a, "%lld, %s%s%s", (long long)cout,
-                               pair(o, (int)kh, (int)kw), common,
-                               g > 1 ? arena_printf(o->a, ", groups=%lld",
-                                                    (long long)g) : ""));
+                  arena_printf(o->a, "%lld, %s%s", (long long)cout,
+                               pair(o, (int)kh, (int)kw), rest));
         /* W[m][c][i][j] -> kernel[i][j][c][m] */
         for (int64_t m = 0; m < cout; m++)
             for (int64_t c = 0; c < cg; c++)

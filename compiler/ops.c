@@ -35,7 +35,8 @@ static const char *const p_dw[] = {"x", "kernel", "stride", "padding",
     "multiplier", "dilation", "bias", "activation", COMMON};
 static const char *const p_dense[] = {"x", "units", "bias", "activation",
     COMMON};
-static const char *const p_bn[] = {"x", "epsilon", COMMON};
+static const char *const p_bn[] = {"x", "epsilon", "center", "scale", COMMON};
+static const char *const p_norm[] = {"x", "mean", "variance", COMMON};
 static const char *const p_x[] = {"x", COMMON};
 static const char *const p_relu[] = {"x", "max_value", "negative_slope",
     "threshold", COMMON};
@@ -51,6 +52,12 @@ static const char *const p_gpool[] = {"x", "keepdims", COMMON};
 static const char *const p_rescale[] = {"x", "scale", "offset", COMMON};
 static const char *const p_dropout[] = {"x", "rate", COMMON};
 static const char *const p_zeropad[] = {"x", "pad", COMMON};
+static const char *const p_reshape[] = {"x", "shape", COMMON};
+static const char *const p_crop[] = {"x", "crop", COMMON};
+static const char *const p_upsample[] = {"x", "size", "interpolation",
+    "align_corners", COMMON};
+static const char *const p_shuffle[] = {"x", "groups", COMMON};
+static const char *const p_slice[] = {"x", "start", "stop", COMMON};
 static const char *const p_range[] = {"start", "stop", NULL};
 static const char *const p_list[] = {"list", NULL};
 static const char *const p_t[] = {"t", NULL};
@@ -78,6 +85,9 @@ typedef struct Builtin {
       OP_DEPTHWISE_CONV2D)                                               \
     X("dense", F_OP, OP_DENSE, ACT_NONE, p_dense, 2, OP_DENSE)            \
     X("batchnorm", F_OP, OP_BATCHNORM, ACT_NONE, p_bn, 1, OP_BATCHNORM)   \
+    X("layernorm", F_OP, OP_LAYERNORM, ACT_NONE, p_bn, 1, OP_LAYERNORM)   \
+    X("normalization", F_OP, OP_NORMALIZATION, ACT_NONE, p_norm, 1,       \
+      OP_NORMALIZATION)                                                  \
     X("relu", F_OP, OP_ACTIVATION, ACT_RELU, p_relu, 1, OP_RELU)          \
     X("relu6", F_OP, OP_ACTIVATION, ACT_RELU6, p_x, 1, OP_ACTIVATION)     \
     X("sigmoid", F_OP, OP_ACTIVATION, ACT_SIGMOID, p_x, 1, OP_ACTIVATION) \
@@ -125,6 +135,14 @@ typedef struct Builtin {
     X("concat", F_OP, OP_CONCAT, ACT_NONE, NULL, 0, OP_CONCAT)            \
     X("dropout", F_OP, OP_DROPOUT, ACT_NONE, p_dropout, 2, OP_DROPOUT)    \
     X("zeropad", F_OP, OP_ZEROPAD, ACT_NONE, p_zeropad, 2, OP_ZEROPAD)    \
+    X("reshape", F_OP, OP_RESHAPE, ACT_NONE, p_reshape, 2, OP_RESHAPE)    \
+    X("crop", F_OP, OP_CROP, ACT_NONE, p_crop, 2, OP_CROP)                \
+    X("upsample", F_OP, OP_UPSAMPLE, ACT_NONE, p_upsample, 1,             \
+      OP_UPSAMPLE)                                                       \
+    X("channel_shuffle", F_OP, OP_CHANNEL_SHUFFLE, ACT_NONE, p_shuffle,   \
+      2, OP_CHANNEL_SHUFFLE)                                             \
+    X("channel_slice", F_OP, OP_CHANNEL_SLICE, ACT_NONE, p_slice, 3,      \
+      OP_CHANNEL_SLICE)                                                  \
     X("len", F_LEN, OP_INPUT, ACT_NONE, p_list, 1, OP_INPUT)              \
     X("range", F_RANGE, OP_INPUT, ACT_NONE, p_range, 1, OP_INPUT)         \
     X("channels", F_CHANNELS, OP_INPUT, ACT_NONE, p_t, 1, OP_INPUT)       \
@@ -379,6 +397,52 @@ const char *want_name(Elab *e, Value v, const char *what, Loc loc) {
     return v.s;
 }
 
+/* A number or a list of numbers (Normalization's mean and variance),
+ * finite, non-negative when `nonneg`; their count in *n. */
+static const double *want_numbers(Elab *e, Value v, const char *what,
+                                  int64_t *n, bool nonneg, Loc loc) {
+    int64_t k = v.kind == V_LIST ? v.list->n : 1;
+    double *out = arena_alloc(e->arena, (size_t)(k ? k : 1) * sizeof *out);
+    if (k == 0) fail(e, loc, "%s must not be empty", what);
+    for (int64_t i = 0; i < k; i++) {
+        Value x = v.kind == V_LIST ? v.list->items[i] : v;
+        if (x.kind != V_INT && x.kind != V_FLOAT)
+            fail(e, loc, "%s must be a number or a list of numbers, got %s",
+                 what, describe(e, v));
+        out[i] = nonneg ? want_nonneg(e, x, what, loc) : want_finite(e, x, what, loc);
+    }
+    *n = k;
+    return out;
+}
+
+/* Reshape's target: [N] or [H, W, C] of positive sizes, one may be -1
+ * (shape_infer checks the count). */
+static Shape want_shape(Elab *e, Value v, const char *what, Loc loc) {
+    Shape s = {0};
+    bool ok = v.kind == V_LIST && (v.list->n == 1 || v.list->n == 3);
+    for (int64_t i = 0; ok && i < v.list->n; i++) {
+        Value d = v.list->items[i];
+        ok = d.kind == V_INT && (d.i == -1 || (d.i >= 1 && d.i <= MAX_UNITS));
+        s.d[i] = ok ? d.i : 0;
+    }
+    if (!ok)
+        fail(e, loc, "%s must be [N] or [H, W, C] of positive sizes (one may "
+             "be -1), got %s", what, describe(e, v));
+    s.rank = (int)v.list->n;
+    return s;
+}
+
+static Interp want_interp(Elab *e, Value v, const char *what, Loc loc) {
+    static const char *const words[] = {"nearest", "bilinear", NULL};
+    const char *s = text_of(v);
+    if (s && !strcmp(s, "nearest")) return INTERP_NEAREST;
+    if (s && !strcmp(s, "bilinear")) return INTERP_BILINEAR;
+    const char *hint = s ? did_you_mean(s, words) : NULL;
+    fail(e, loc, "%s must be nearest or bilinear, got %s%s%s%s", what,
+         describe(e, v), hint ? " (did you mean '" : "", hint ? hint : "",
+         hint ? "'?)" : "");
+}
+
 /* ---- the ops */
 
 static const char *what(Elab *e, const Builtin *b, int i) {
@@ -484,8 +548,18 @@ static Value op_call(Elab *e, const Builtin *b, const Ast *call) {
             want_pair(e, v, w, &n->dh, &n->dw, at);
         else if (!strcmp(p, "padding"))
             want_padding(e, v, w, n, true, at);
-        else if (!strcmp(p, "pad"))
+        else if (!strcmp(p, "pad") || !strcmp(p, "crop"))
             want_padding(e, v, w, n, false, at);
+        else if (!strcmp(p, "shape"))
+            n->target = want_shape(e, v, w, at);
+        else if (!strcmp(p, "interpolation"))
+            n->interp = want_interp(e, v, w, at);
+        else if (!strcmp(p, "align_corners"))
+            n->align_corners = want_bool(e, v, w, at);
+        else if (!strcmp(p, "start"))
+            n->start = want_int(e, v, w, 0, MAX_UNITS, at);
+        else if (!strcmp(p, "stop"))
+            n->stop = want_int(e, v, w, 1, MAX_UNITS, at);
         else if (!strcmp(p, "groups"))
             n->groups = (int)want_int(e, v, w, 1, MAX_SMALL, at);
         else if (!strcmp(p, "multiplier"))
@@ -504,8 +578,21 @@ static Value op_call(Elab *e, const Builtin *b, const Ast *call) {
             n->epsilon = want_number(e, v, w, at);
             if (!(n->epsilon > 0))
                 fail(e, at, "%s must be positive, got %s", w, describe(e, v));
-        } else if (!strcmp(p, "scale"))
+        } else if (!strcmp(p, "scale") && b->op == OP_RESCALE)
             n->scale = want_number(e, v, w, at);
+        else if (!strcmp(p, "scale"))
+            n->no_scale = !want_bool(e, v, w, at);
+        else if (!strcmp(p, "center"))
+            n->no_center = !want_bool(e, v, w, at);
+        else if (!strcmp(p, "mean"))
+            n->norm_mean = want_numbers(e, v, w, &n->norm_n, false, at);
+        else if (!strcmp(p, "variance")) {
+            int64_t k;
+            n->norm_var = want_numbers(e, v, w, &k, true, at);
+            if (n->norm_mean && k != n->norm_n)
+                fail(e, at, "%s has %lld values, mean %lld", w, (long long)k,
+                     (long long)n->norm_n);
+        }
         else if (!strcmp(p, "offset"))
             n->offset = want_number(e, v, w, at);
         else if (!strcmp(p, "rate")) {
@@ -539,6 +626,15 @@ static Value op_call(Elab *e, const Builtin *b, const Ast *call) {
         else
             die("op_call: unhandled parameter %s", p);
     }
+    /* Keras's Normalization: both constants or neither */
+    if (b->op == OP_NORMALIZATION && !n->norm_mean != !n->norm_var)
+        fail(e, call->loc, "normalization: give both mean and variance, or "
+             "neither (then they are weights)");
+    /* Keras: UpSampling2D's size defaults to 2 */
+    if (b->op == OP_UPSAMPLE && !a.has[param(b, "size")]) n->kh = n->kw = 2;
+    if (n->align_corners && n->interp != INTERP_BILINEAR)
+        fail(e, a.at[param(b, "align_corners")], "upsample: align_corners "
+             "needs interpolation=bilinear");
     /* Keras: pool stride defaults to the pool size. */
     if ((b->op == OP_MAXPOOL || b->op == OP_AVGPOOL) && !a.has[param(b, "stride")]) {
         n->sh = n->kh;

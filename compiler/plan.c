@@ -5,8 +5,8 @@
  * g->arena_floats.
  *
  * The plan works on buffers and steps. A node's value lives in its
- * owner's buffer: flatten, dropout and a folded zeropad alias their
- * input's, a node absorbed
+ * owner's buffer: flatten, dropout, reshape and a folded zeropad alias
+ * their input's (node_is_alias), a node absorbed
  * by a fusion is computed by (and lives in) its absorber's, and a conv that
  * writes a concat slice lives in the concat's. A node's step is when its
  * code runs: an absorbed node runs at its absorber's step, so a fused
@@ -33,7 +33,7 @@ typedef struct Interval {
 /* The node whose buffer holds n's value. */
 static const GNode *owner(const GNode *n) {
     for (;;) {
-        if (n->op == OP_FLATTEN || n->op == OP_DROPOUT || n->pad_folded) n = n->in[0];
+        if (node_is_alias(n)) n = n->in[0];
         else if (n->absorbed_by) n = n->absorbed_by;
         else if (n->slice_of) n = n->slice_of;
         else return n;
@@ -48,8 +48,8 @@ static int step(const GNode *n) {
 
 /* Whether n has code that writes its owner's buffer. */
 static bool writes(const GNode *n) {
-    return n->op != OP_INPUT && n->op != OP_FLATTEN && n->op != OP_DROPOUT &&
-           !n->pad_folded && !n->absorbed_by && !(n->op == OP_CONCAT && n->sliced);
+    return n->op != OP_INPUT && !node_is_alias(n) && !n->absorbed_by &&
+           !(n->op == OP_CONCAT && n->sliced);
 }
 
 static int cmp_off(const void *a, const void *b) {

@@ -180,6 +180,12 @@ typedef enum {
 } Act;
 extern const char *const act_names[]; /* "none","relu",... by Act */
 
+/* UpSampling2D's interpolation. */
+typedef enum {
+    INTERP_NEAREST,  /* repeats pixels */
+    INTERP_BILINEAR, /* half-pixel centers, or align_corners */
+} Interp;
+
 typedef enum {
     PAD_VALID,    /* no padding */
     PAD_SAME,     /* TensorFlow's rule, odd pixel bottom/right */
@@ -199,6 +205,9 @@ typedef enum {
     X(DENSE, "dense", "dense", "Dense")                                  \
     X(BATCHNORM, "batchnorm", "batch_normalization",                     \
       "BatchNormalization")                                              \
+    X(LAYERNORM, "layernorm", "layer_normalization",                     \
+      "LayerNormalization")                                              \
+    X(NORMALIZATION, "normalization", "normalization", "Normalization")  \
     X(ACTIVATION, "activation", "activation", "Activation")              \
     X(RELU, "relu", "re_lu", "ReLU")                                     \
     X(ELU, "elu", "elu", "ELU")                                          \
@@ -221,7 +230,13 @@ typedef enum {
     X(AVERAGE, "average", "average", "Average")                          \
     X(CONCAT, "concat", "concatenate", "Concatenate")                    \
     X(DROPOUT, "dropout", "dropout", "Dropout")                          \
-    X(ZEROPAD, "zeropad", "zero_padding2d", "ZeroPadding2D")
+    X(ZEROPAD, "zeropad", "zero_padding2d", "ZeroPadding2D")              \
+    X(RESHAPE, "reshape", "reshape", "Reshape")                          \
+    X(CROP, "crop", "cropping2d", "Cropping2D")                          \
+    X(UPSAMPLE, "upsample", "up_sampling2d", "UpSampling2D")             \
+    X(CHANNEL_SHUFFLE, "channel_shuffle", "channel_shuffle",             \
+      "ChannelShuffle")                                                  \
+    X(CHANNEL_SLICE, "channel_slice", "channel_slice", "ChannelSlice")
 
 typedef enum {
 #define X(id, op, base, cls) OP_##id,
@@ -267,7 +282,10 @@ struct GNode {
      *  CONV2D:           filters, k*, s*, d*, pad*, groups, bias, act
      *  DEPTHWISE_CONV2D: multiplier, k*, s*, d*, pad*, bias, act
      *  DENSE:            filters (= units), bias, act
-     *  BATCHNORM:        epsilon
+     *  BATCHNORM:        epsilon, no_center, no_scale
+     *  LAYERNORM:        epsilon, no_center, no_scale
+     *  NORMALIZATION:    norm_mean, norm_var (constants of norm_n values,
+     *                    1 or C) or, when NULL, weights
      *  ACTIVATION:       act; alpha, beta (hard_sigmoid only)
      *  RELU:             has_max, max_value, negative_slope, threshold
      *  ELU, LEAKY_RELU:  alpha
@@ -280,7 +298,13 @@ struct GNode {
      *  GLOBAL_*POOL:     keepdims
      *  RESCALE:          scale, offset
      *  DROPOUT:          rate
-     *  ZEROPAD:          pad_t/b/l/r (explicit) */
+     *  ZEROPAD:          pad_t/b/l/r (explicit)
+     *  RESHAPE:          target (as written: one entry may be -1); no code,
+     *                    its value is its input's (node_is_alias)
+     *  CROP:             pad_t/b/l/r: the rows and columns cut off
+     *  UPSAMPLE:         kh, kw (the factors), interp, align_corners
+     *  CHANNEL_SHUFFLE:  groups
+     *  CHANNEL_SLICE:    start, stop (channels [start, stop)) */
     int64_t filters;
     int kh, kw, sh, sw, dh, dw;
     PadMode padding;
@@ -291,6 +315,11 @@ struct GNode {
                          parameters count as non-trainable */
     Act act;
     double epsilon, scale, offset, rate;
+    bool no_center, no_scale; /* BATCHNORM, LAYERNORM: Keras's
+                                 center=False (no beta), scale=False (no
+                                 gamma) */
+    const double *norm_mean, *norm_var; /* NORMALIZATION's constants */
+    int64_t norm_n;
     double alpha, beta;
     bool has_max;     /* RELU: max_value given (else no upper clip) */
     double max_value, negative_slope, threshold;
@@ -298,6 +327,10 @@ struct GNode {
     bool ceil_mode;   /* pools: PyTorch's output size rounding up */
     bool count_include_pad; /* avgpool: divide by the padded window */
     bool keepdims;    /* global pools: output [1, 1, C] */
+    Shape target;     /* RESHAPE */
+    Interp interp;    /* UPSAMPLE */
+    bool align_corners;
+    int64_t start, stop; /* CHANNEL_SLICE */
 
     /* counts (set by shape_infer) */
     int64_t params;    /* all, as Keras counts */
@@ -425,6 +458,9 @@ bool shape_equal(const Shape *a, const Shape *b);
 /* add, subtract, multiply, maximum, minimum, average: elementwise over
  * operands of one rank that broadcast (each axis equal or 1). */
 bool node_is_merge(const GNode *n);
+/* flatten, dropout, reshape and a folded zeropad: no code, no buffer; the
+ * value is the input's floats in the same order. */
+bool node_is_alias(const GNode *n);
 
 /* The weight tensors a node owns, in Keras's names and layouts. */
 enum { MAX_WEIGHTS = 4 };

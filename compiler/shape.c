@@ -68,6 +68,11 @@ bool node_is_merge(const GNode *n) {
     }
 }
 
+bool node_is_alias(const GNode *n) {
+    return n->op == OP_FLATTEN || n->op == OP_DROPOUT || n->op == OP_RESHAPE ||
+           n->pad_folded;
+}
+
 void shape_format(const Shape *s, char *out, size_t outlen) {
     size_t n = 0;
     n += (size_t)snprintf(out, outlen, "(None");
@@ -301,6 +306,35 @@ static bool infer_merge(GNode *n, char *err, size_t errlen) {
     return size_ok(n, &n->out, err, errlen);
 }
 
+/* Keras's Reshape: the same elements in NHWC order, [N] or [H, W, C],
+ * one entry -1 (what the others leave). */
+static bool infer_reshape(GNode *n, const Shape *in, char *err,
+                          size_t errlen) {
+    const Shape *t = &n->target;
+    int64_t total = shape_count(in), known = 1;
+    int free_axis = -1;
+    char want[96] = "", have[96];
+    shape_format(in, have, sizeof have);
+    for (int i = 0; i < t->rank; i++) {
+        if (t->d[i] == -1 && free_axis < 0) free_axis = i;
+        else if (t->d[i] < 1 || !mul_ok(known, t->d[i], &known))
+            return fail(n, err, errlen, "a shape of positive sizes and at most "
+                        "one -1 is needed");
+    }
+    n->out = *t;
+    if (free_axis >= 0 && known > 0 && total % known == 0)
+        n->out.d[free_axis] = total / known;
+    if (shape_count(&n->out) != total || (free_axis >= 0 && total % known)) {
+        size_t k = 0;
+        for (int i = 0; i < t->rank && k < sizeof want; i++)
+            k += (size_t)snprintf(want + k, sizeof want - k, "%s%lld",
+                                  i ? ", " : "", (long long)t->d[i]);
+        return fail(n, err, errlen, "%s has %lld elements; [%s] cannot hold "
+                    "them", have, (long long)total, want);
+    }
+    return size_ok(n, &n->out, err, errlen);
+}
+
 static bool infer(GNode *n, char *err, size_t errlen);
 static Shape prelu_alpha(const GNode *n);
 
@@ -331,11 +365,23 @@ static bool infer(GNode *n, char *err, size_t errlen) {
                infer_conv(n, in, err, errlen);
     case OP_DENSE:
         return infer_dense(n, in, err, errlen);
-    case OP_BATCHNORM: {
+    case OP_BATCHNORM:
+    case OP_LAYERNORM: {
+        /* channels are below 2^29: no overflow */
+        int64_t c = in->d[in->rank - 1], learnt = !n->no_center + !n->no_scale;
+        n->out = *in;
+        n->params = (learnt + (n->op == OP_BATCHNORM ? 2 : 0)) * c;
+        n->trainable = learnt * c; /* gamma, beta; moving mean/var are not */
+        return true;
+    }
+    case OP_NORMALIZATION: {
         int64_t c = in->d[in->rank - 1];
         n->out = *in;
-        n->params = 4 * c; /* channels are below 2^29: no overflow */
-        n->trainable = 2 * c; /* gamma, beta; moving mean/var are not */
+        if (n->norm_mean && n->norm_n != 1 && n->norm_n != c)
+            return fail(n, err, errlen, "mean and variance have %lld values "
+                        "for %lld channels", (long long)n->norm_n,
+                        (long long)c);
+        if (!n->norm_mean) n->params = 2 * c + 1; /* mean, variance, count */
         return true;
     }
     case OP_ACTIVATION:
@@ -400,6 +446,47 @@ static bool infer(GNode *n, char *err, size_t errlen) {
                              in->d[1] + n->pad_l + n->pad_r, in->d[2]}};
         return size_ok(n, &n->out, err, errlen);
     }
+    case OP_RESHAPE:
+        return infer_reshape(n, in, err, errlen);
+    case OP_CROP: {
+        if (!need_image(n, n->in[0], err, errlen)) return false;
+        int64_t h = in->d[0] - n->pad_t - n->pad_b;
+        int64_t w = in->d[1] - n->pad_l - n->pad_r;
+        if (h < 1 || w < 1)
+            return fail(n, err, errlen, "cropping [%d, %d, %d, %d] leaves "
+                        "nothing of the %lldx%lld image", n->pad_t, n->pad_b,
+                        n->pad_l, n->pad_r, (long long)in->d[0],
+                        (long long)in->d[1]);
+        n->out = (Shape){3, {h, w, in->d[2]}};
+        return true;
+    }
+    case OP_UPSAMPLE: {
+        if (!need_image(n, n->in[0], err, errlen)) return false;
+        int64_t f[2] = {n->kh, n->kw};
+        n->out = (Shape){3, {0, 0, in->d[2]}};
+        for (int i = 0; i < 2; i++)
+            if (!mul_ok(in->d[i], f[i], &n->out.d[i]))
+                return fail(n, err, errlen, "the output is too large");
+        return size_ok(n, &n->out, err, errlen);
+    }
+    case OP_CHANNEL_SHUFFLE: {
+        int64_t c = in->d[in->rank - 1];
+        if (n->groups < 1 || c % n->groups)
+            return fail(n, err, errlen, "%lld channels do not split into %d "
+                        "groups", (long long)c, n->groups);
+        n->out = *in;
+        return true;
+    }
+    case OP_CHANNEL_SLICE: {
+        int64_t c = in->d[in->rank - 1];
+        if (n->start < 0 || n->stop <= n->start || n->stop > c)
+            return fail(n, err, errlen, "channels [%lld, %lld) are not a "
+                        "slice of the input's %lld", (long long)n->start,
+                        (long long)n->stop, (long long)c);
+        n->out = *in;
+        n->out.d[in->rank - 1] = n->stop - n->start;
+        return true;
+    }
     case OP__COUNT:
         break;
     }
@@ -433,12 +520,22 @@ int node_weights(const GNode *n, WeightSpec out[MAX_WEIGHTS]) {
         out[k++] = (WeightSpec){"kernel", 2, {in->d[0], n->filters}, true};
         if (n->bias) out[k++] = (WeightSpec){"bias", 1, {n->filters}, true};
         break;
-    case OP_BATCHNORM: {
+    case OP_BATCHNORM:
+    case OP_LAYERNORM: {
         int64_t c = in->d[in->rank - 1];
-        out[k++] = (WeightSpec){"gamma", 1, {c}, true};
-        out[k++] = (WeightSpec){"beta", 1, {c}, true};
+        if (!n->no_scale) out[k++] = (WeightSpec){"gamma", 1, {c}, true};
+        if (!n->no_center) out[k++] = (WeightSpec){"beta", 1, {c}, true};
+        if (n->op == OP_LAYERNORM) break;
         out[k++] = (WeightSpec){"moving_mean", 1, {c}, false};
         out[k++] = (WeightSpec){"moving_variance", 1, {c}, false};
+        break;
+    }
+    case OP_NORMALIZATION: {
+        int64_t c = in->d[in->rank - 1];
+        if (n->norm_mean) break; /* constants */
+        out[k++] = (WeightSpec){"mean", 1, {c}, false};
+        out[k++] = (WeightSpec){"variance", 1, {c}, false};
+        out[k++] = (WeightSpec){"count", 0, {0}, false};
         break;
     }
     case OP_PRELU: {

@@ -2,7 +2,8 @@
  * of every node, drawn as a fresh Keras model would draw them.
  *
  * Keras's initializers: kernels glorot-uniform, biases, betas and PReLU's
- * alpha zeros, gammas ones, BatchNorm's statistics 0 and 1.
+ * alpha zeros, gammas ones, BatchNorm's and Normalization's statistics 0
+ * and 1 (and a count of 0).
  * Glorot's fans are Keras's (initializers._compute_fans):
  * for a kernel of shape [..., a, b] the receptive field is the product of
  * the leading dims, fan_in = field * a and fan_out = field * b. So a conv2d
@@ -22,9 +23,10 @@
 
 /* What `random` draws beyond Keras's defaults: small signed offsets, and
  * scales and variances around 1 so activations keep their magnitude. */
-#define RANDOM_SHIFT 0.25 /* bias, beta, moving_mean, PReLU's alpha:
-                            U(-0.25, 0.25) */
-#define RANDOM_SCALE_LO 0.5 /* gamma, moving_variance: U(0.5, 1.5) */
+#define RANDOM_SHIFT 0.25 /* bias, beta, moving_mean, PReLU's alpha,
+                             Normalization's mean: U(-0.25, 0.25) */
+#define RANDOM_SCALE_LO 0.5 /* gamma, moving_variance, Normalization's
+                               variance: U(0.5, 1.5) */
 #define MAX_WEIGHT_FLOATS ((int64_t)1 << 30) /* 4 GiB of float32 */
 
 /* FNV-1a: mixes the tensor's name into its generator's seed. */
@@ -71,17 +73,21 @@ static void fill_tensor(const WeightSpec *w, float *v, int64_t n,
         weights_glorot_fans(w, &fi, &fo);
         double limit = sqrt(6.0 / (fi + fo));
         fill_uniform(v, n, &r, -limit, limit);
-    } else if (!strcmp(s, "gamma") || !strcmp(s, "moving_variance")) {
+    } else if (!strcmp(s, "gamma") || !strcmp(s, "moving_variance") ||
+               !strcmp(s, "variance")) {
         if (random)
             fill_uniform(v, n, &r, RANDOM_SCALE_LO, RANDOM_SCALE_LO + 1);
         else
             fill_const(v, n, 1);
     } else if (!strcmp(s, "bias") || !strcmp(s, "beta") ||
-               !strcmp(s, "moving_mean") || !strcmp(s, "alpha")) {
+               !strcmp(s, "moving_mean") || !strcmp(s, "alpha") ||
+               !strcmp(s, "mean")) {
         if (random)
             fill_uniform(v, n, &r, -RANDOM_SHIFT, RANDOM_SHIFT);
         else
             fill_const(v, n, 0);
+    } else if (!strcmp(s, "count")) {
+        fill_const(v, n, 0); /* Normalization's count of samples seen */
     } else {
         die("weights_init: no initializer for '%s'", name);
     }

@@ -392,10 +392,34 @@ void rn_k_scale_shift(const float *in, float *out, rn_i64 npix, int c,
 void rn_k_bn_fold(int c, const float *gamma, const float *beta,
                   const float *mean, const float *var, double eps,
                   float *scale, float *shift) {
+    rn_k_bn_fold_bias(c, gamma, beta, mean, var, eps, NULL, scale, shift);
+}
+
+void rn_k_layernorm(const float *in, float *out, rn_i64 npix, int c,
+                    double eps, const float *gamma, const float *beta) {
+    for (rn_i64 p = 0; p < npix; p++) {
+        const float *x = in + p * c;
+        float *y = out + p * c;
+        double sum = 0, sq = 0;
+        for (int ch = 0; ch < c; ch++) sum += x[ch];
+        double mean = sum / c;
+        for (int ch = 0; ch < c; ch++) sq += (x[ch] - mean) * (x[ch] - mean);
+        float m = (float)mean, inv = (float)(1.0 / sqrt(sq / c + eps));
+        for (int ch = 0; ch < c; ch++) {
+            float v = (x[ch] - m) * inv;
+            if (gamma) v *= gamma[ch];
+            if (beta) v += beta[ch];
+            y[ch] = v;
+        }
+    }
+}
+
+void rn_k_normalize(const float *in, float *out, rn_i64 npix, int c,
+                    const float *mean, const float *var) {
     for (int ch = 0; ch < c; ch++) {
-        double s = (double)gamma[ch] / sqrt((double)var[ch] + eps);
-        scale[ch] = (float)s;
-        shift[ch] = (float)((double)beta[ch] - (double)mean[ch] * s);
+        double sd = sqrt((double)var[ch]);
+        float m = mean[ch], inv = (float)(1.0 / (sd > 1e-7 ? sd : 1e-7));
+        for (rn_i64 p = 0; p < npix; p++) out[p * c + ch] = (in[p * c + ch] - m) * inv;
     }
 }
 
@@ -450,17 +474,93 @@ void rn_k_merge(int op, const float *a, int ah, int aw, int ac,
                       bc == 1 && c > 1, out + ((long)y * w + x) * c, c);
 }
 
+/* ------------------------------------------------------- shape and copy */
+
+void rn_k_upsample_nearest(const float *in, int h, int w, int c, int sh,
+                           int sw, float *out) {
+    long ow = (long)w * sw;
+    for (int y = 0; y < h; y++) {
+        float *row = out + (long)y * sh * ow * c;
+        for (int x = 0; x < w; x++)
+            for (int j = 0; j < sw; j++)
+                memcpy(row + ((long)x * sw + j) * c, in + ((long)y * w + x) * c,
+                       (size_t)c * sizeof *out);
+        for (int i = 1; i < sh; i++) /* the row again, sh - 1 times */
+            memcpy(row + (long)i * ow * c, row, (size_t)(ow * c) * sizeof *out);
+    }
+}
+
+/* The source position of output index d on an axis of n -> m pixels: the
+ * two pixels around it and the weight of the second. */
+static void bilinear_src(int d, int n, int m, int align_corners, int *i0,
+                         int *i1, float *t) {
+    double src;
+    if (align_corners)
+        src = m > 1 ? (double)d * (n - 1) / (m - 1) : 0;
+    else
+        src = ((double)d + 0.5) * n / m - 0.5;
+    if (src < 0) src = 0;
+    int lo = (int)src;
+    if (lo > n - 1) lo = n - 1;
+    *i0 = lo;
+    *i1 = lo < n - 1 ? lo + 1 : lo;
+    *t = (float)(src - lo);
+}
+
+void rn_k_resize_bilinear(const float *in, int h, int w, int c, int oh,
+                          int ow, int align_corners, float *out) {
+    for (int y = 0; y < oh; y++) {
+        int y0, y1;
+        float ty;
+        bilinear_src(y, h, oh, align_corners, &y0, &y1, &ty);
+        for (int x = 0; x < ow; x++) {
+            int x0, x1;
+            float tx;
+            bilinear_src(x, w, ow, align_corners, &x0, &x1, &tx);
+            const float *a = in + ((long)y0 * w + x0) * c;
+            const float *b = in + ((long)y0 * w + x1) * c;
+            const float *p = in + ((long)y1 * w + x0) * c;
+            const float *q = in + ((long)y1 * w + x1) * c;
+            float *o = out + ((long)y * ow + x) * c;
+            for (int ch = 0; ch < c; ch++) {
+                float top = a[ch] + (b[ch] - a[ch]) * tx;
+                float bot = p[ch] + (q[ch] - p[ch]) * tx;
+                o[ch] = top + (bot - top) * ty;
+            }
+        }
+    }
+}
+
+void rn_k_channel_shuffle(const float *in, float *out, rn_i64 npix, int c,
+                          int groups) {
+    int per = c / groups;
+    for (rn_i64 p = 0; p < npix; p++) {
+        const float *x = in + p * c;
+        float *y = out + p * c;
+        for (int g = 0; g < groups; g++) /* out[j * groups + g] = in[g * per + j] */
+            for (int j = 0; j < per; j++) y[j * groups + g] = x[g * per + j];
+    }
+}
+
+void rn_k_copy_channels(const float *in, int ldi, float *out, int ldo,
+                        rn_i64 npix, int n) {
+    for (rn_i64 p = 0; p < npix; p++)
+        memcpy(out + p * ldo, in + p * ldi, (size_t)n * sizeof *out);
+}
+
 /* A batchnorm folded into the layer before it, in double:
  * scale = gamma / sqrt(var + eps), shift = beta + (bias - mean) * scale
- * (bias may be NULL: zero). */
+ * (bias, gamma, beta may be NULL: 0, 1, 0). */
 void rn_k_bn_fold_bias(int c, const float *gamma, const float *beta,
                        const float *mean, const float *var, double eps,
                        const float *bias, float *scale, float *shift) {
     for (int ch = 0; ch < c; ch++) {
-        double s = (double)gamma[ch] / sqrt((double)var[ch] + eps);
+        double g = gamma ? (double)gamma[ch] : 1.0;
+        double s = g / sqrt((double)var[ch] + eps);
         double b = bias ? (double)bias[ch] : 0.0;
+        double bt = beta ? (double)beta[ch] : 0.0;
         scale[ch] = (float)s;
-        shift[ch] = (float)((double)beta[ch] + (b - (double)mean[ch]) * s);
+        shift[ch] = (float)(bt + (b - (double)mean[ch]) * s);
     }
 }
 

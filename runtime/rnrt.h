@@ -180,10 +180,19 @@ void rn_k_global_pool(int is_max, const float *in, float *out, rn_i64 npix,
 void rn_k_scale_shift(const float *in, float *out, rn_i64 npix, int c,
                       const float *scale, const float *shift);
 /* Folds batchnorm statistics in double: scale = gamma / sqrt(var + eps),
- * shift = beta - mean * scale. */
+ * shift = beta - mean * scale; gamma or beta NULL (Keras's scale=False,
+ * center=False) are 1 and 0. */
 void rn_k_bn_fold(int c, const float *gamma, const float *beta,
                   const float *mean, const float *var, double eps,
                   float *scale, float *shift);
+/* LayerNormalization over each pixel's c channels: (x - mean) /
+ * sqrt(var + eps) * gamma + beta, biased variance, in double; gamma and
+ * beta may be NULL. */
+void rn_k_layernorm(const float *in, float *out, rn_i64 npix, int c,
+                    double eps, const float *gamma, const float *beta);
+/* Keras's Normalization: (x - mean[ch]) / max(sqrt(var[ch]), 1e-7). */
+void rn_k_normalize(const float *in, float *out, rn_i64 npix, int c,
+                    const float *mean, const float *var);
 /* out = in * scale + offset (rescale); out = a + b (residual add). */
 void rn_k_affine(const float *in, float *out, rn_i64 n, float scale,
                  float offset);
@@ -202,9 +211,25 @@ enum {
 void rn_k_merge(int op, const float *a, int ah, int aw, int ac,
                 const float *b, int bh, int bw, int bc, float *out, int h,
                 int w, int c);
+/* UpSampling2D: nearest repeats each pixel sh x sw times; bilinear
+ * samples src = (dst + 0.5) * in / out - 0.5 clamped at 0 (half-pixel
+ * centers: TensorFlow 2's resize, PyTorch's align_corners=False) or
+ * src = dst * (in - 1) / (out - 1) (align_corners), between the two
+ * nearest pixels (the last one repeated at the far edge). */
+void rn_k_upsample_nearest(const float *in, int h, int w, int c, int sh,
+                           int sw, float *out);
+void rn_k_resize_bilinear(const float *in, int h, int w, int c, int oh,
+                          int ow, int align_corners, float *out);
+/* ShuffleNet's shuffle: out[p][o] = in[p][(o % groups) * (c / groups) +
+ * o / groups]; c divisible by groups. */
+void rn_k_channel_shuffle(const float *in, float *out, rn_i64 npix, int c,
+                          int groups);
+/* out[p*ldo + i] = in[p*ldi + i] for i < n: a slice of channels. */
+void rn_k_copy_channels(const float *in, int ldi, float *out, int ldo,
+                        rn_i64 npix, int n);
 /* A batchnorm folded into the conv before it (compiler/passes/), in
  * double: scale = gamma / sqrt(var + eps), shift = beta + (bias - mean) *
- * scale; bias may be NULL (zero). */
+ * scale; bias, gamma and beta may be NULL (0, 1 and 0). */
 void rn_k_bn_fold_bias(int c, const float *gamma, const float *beta,
                        const float *mean, const float *var, double eps,
                        const float *bias, float *scale, float *shift);

@@ -8,14 +8,17 @@
 # sanitizers' second compiler), libclang-rt-14-dev (clang's libFuzzer
 # runtime, make fuzz), python3-numpy (a few e2e checks read .npy and JSON
 # with it). With `bench` (make bench), also what the comparison needs:
-# python3-torch (PyTorch, and the ONNX export), and Node.js with npm where
-# there is no node (onnxruntime-node comes from npm, tools/compare/). With
-# `trained` (make demo-trained): python3-torch, python3-sklearn, python3-pil.
+# python3-torch (PyTorch, and the ONNX export), python3-torchvision and
+# python3-onnx (make check-import, tools/make_onnx_goldens.py), and Node.js
+# with npm where there is no node (onnxruntime-node comes from npm,
+# tools/compare/).
+# With `trained` (make demo-trained): python3-torch, python3-sklearn,
+# python3-pil.
 # Needs root for apt-get; otherwise says what is missing.
 set -e
 need="make gcc clang flex bison libtcc-dev tcc libprotobuf-c-dev protobuf-c-compiler libpng-dev libjpeg62-turbo-dev libcunit1-dev libclang-rt-14-dev python3-numpy"
 if [ "${1:-}" = bench ]; then
-    need="$need python3-torch"
+    need="$need python3-torch python3-torchvision python3-onnx"
     command -v node >/dev/null 2>&1 || need="$need nodejs npm"
 fi
 if [ "${1:-}" = trained ]; then # make demo-trained: tools/train_digits.py

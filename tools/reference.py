@@ -200,12 +200,38 @@ def dense(node, x, w):
     return activation(y, a["act"])
 
 
+def gamma_beta(node, w):
+    """gamma and beta, or 1 and 0 where Keras's scale/center drop them."""
+    a, p = node["attrs"], node["path"]
+    gamma = w[p + ".gamma"] if a["scale"] else 1.0
+    beta = w[p + ".beta"] if a["center"] else 0.0
+    return gamma, beta
+
+
 def batchnorm(node, x, w):
     p = node["path"]
     eps = node["attrs"]["epsilon"]
     mean, var = w[p + ".moving_mean"], w[p + ".moving_variance"]
-    gamma, beta = w[p + ".gamma"], w[p + ".beta"]
+    gamma, beta = gamma_beta(node, w)
     return (x - mean) / torch.sqrt(var + eps) * gamma + beta
+
+
+def layernorm(node, x, w):
+    # Keras's LayerNormalization over the last axis: biased variance
+    gamma, beta = gamma_beta(node, w)
+    c = x.shape[-1]
+    return F.layer_norm(x, (c,), eps=node["attrs"]["epsilon"]) * gamma + beta
+
+
+def normalization(node, x, w):
+    # Keras's Normalization: (x - mean) / max(sqrt(variance), 1e-7)
+    a, p = node["attrs"], node["path"]
+    if a["mean"] is None:
+        mean, var = w[p + ".mean"], w[p + ".variance"]
+    else:
+        mean = torch.tensor(a["mean"], dtype=DT)
+        var = torch.tensor(a["variance"], dtype=DT)
+    return (x - mean) / torch.clamp(torch.sqrt(var), min=1e-7)
 
 
 def pool_out(size, k, s, lo, hi, ceil):
@@ -275,6 +301,17 @@ def avgpool(node, x):
     return nhwc(total / real)
 
 
+def upsample(a, x):
+    sh, sw = a["size"]
+    if a["interpolation"] == "nearest":
+        return x.repeat_interleave(sh, dim=1).repeat_interleave(sw, dim=2)
+    # TensorFlow 2's bilinear resize (half-pixel centers) is PyTorch's
+    # align_corners=False; align_corners=True is PyTorch's
+    size = (x.shape[1] * sh, x.shape[2] * sw)
+    return nhwc(F.interpolate(nchw(x), size=size, mode="bilinear",
+                              align_corners=a["align_corners"]))
+
+
 MERGES = {
     "add": torch.add,
     "subtract": torch.sub,
@@ -305,6 +342,10 @@ def evaluate(graph, w, inputs):
             y = dense(node, x, w)
         elif op == "batchnorm":
             y = batchnorm(node, x, w)
+        elif op == "layernorm":
+            y = layernorm(node, x, w)
+        elif op == "normalization":
+            y = normalization(node, x, w)
         elif op == "activation":
             if a["act"] == "hard_sigmoid":
                 y = hard_sigmoid(x, a["alpha"], a["beta"])
@@ -347,6 +388,21 @@ def evaluate(graph, w, inputs):
             y = torch.cat(xs, dim=-1)
         elif op == "dropout":
             y = x  # identity at inference
+        elif op == "reshape":
+            # Keras's Reshape: the same elements in C (NHWC) order
+            y = x.reshape([1] + a["target_shape"])
+        elif op == "crop":
+            t, b, l, r = a["crop"]
+            y = x[:, t:x.shape[1] - b, l:x.shape[2] - r, :]
+        elif op == "upsample":
+            y = upsample(a, x)
+        elif op == "channel_shuffle":
+            g, c = a["groups"], x.shape[-1]
+            # ShuffleNet's: view as [groups, c / groups], transpose, flatten
+            y = x.reshape(*x.shape[:-1], g, c // g).transpose(-1, -2)
+            y = y.reshape(x.shape)
+        elif op == "channel_slice":
+            y = x[..., a["start"]:a["stop"]]
         elif op == "zeropad":
             t, b, l, r = a["pads"]
             y = nhwc(pad_nchw(nchw(x), (t, b, l, r)))

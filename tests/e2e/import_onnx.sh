@@ -24,7 +24,7 @@ for model in "$D"/*.onnx; do
     name=$(basename "$model" .onnx)
     d=$T/$name
     mkdir -p "$d"
-    if ! "$RNC" --import "$model" -o "$d/m.rn" --weights "$d/m.safetensors" \
+    if ! "$RNC" --import "$model" -o "$d/net.rn" --weights "$d/net.safetensors" \
         2>"$d/err"; then
         bad "$name: import failed"
         sed 's/^/    /' "$d/err" | head -10 >&2
@@ -32,26 +32,27 @@ for model in "$D"/*.onnx; do
     fi
     ok
     exp=$D/$name.rn.expected
-    [ "${UPDATE:-0}" = 1 ] && [ -f "$exp" ] && cp "$d/m.rn" "$exp"
-    [ -f "$exp" ] && same_file "$name: the imported text" "$exp" "$d/m.rn"
-    check "$name: --summary" "$RNC" --summary "$d/m.rn"
+    [ "${UPDATE:-0}" = 1 ] && [ -f "$exp" ] && cp "$d/net.rn" "$exp"
+    [ -f "$exp" ] && same_file "$name: the imported text" "$exp" "$d/net.rn"
+    check "$name: --summary" "$RNC" --summary "$d/net.rn"
     grep -q '^Total params: ' "$T/out" && ok || bad "$name: summary has no total"
-    "$RNC" --import "$model" -o "$d/again.rn" --weights "$d/again.safetensors" &&
-        cmp -s "$d/m.rn" "$d/again.rn" &&
-        cmp -s "$d/m.safetensors" "$d/again.safetensors" && ok ||
+    mkdir -p "$d/again"
+    "$RNC" --import "$model" -o "$d/again/net.rn" --weights "$d/again/net.safetensors" &&
+        cmp -s "$d/net.rn" "$d/again/net.rn" &&
+        cmp -s "$d/net.safetensors" "$d/again/net.safetensors" && ok ||
         bad "$name: a second import differs"
 
     # ahead of time
-    if "$RNC" "$d/m.rn" -o "$d/m.c" --main &&
-        cc -O1 -std=c11 $SANFLAGS "$d/m.c" $("$RNC" --cflags) $("$RNC" --libs) \
-            -o "$d/m" && timeout 300 "$d/m" "$d/m.safetensors" "$D/$name.in.npy" \
+    if "$RNC" "$d/net.rn" -o "$d/net.c" --main &&
+        cc -O1 -std=c11 $SANFLAGS "$d/net.c" $("$RNC" --cflags) $("$RNC" --libs) \
+            -o "$d/net" && timeout 300 "$d/net" "$d/net.safetensors" "$D/$name.in.npy" \
             "$d/aot.npy"; then
         check "$name (aot)" "$NPYCMP" --argmax "$d/aot.npy" "$D/$name.out.npy"
     else
         bad "$name (aot): did not build or run"
     fi
     # through the JIT
-    if timeout 300 "$RNC" --run "$d/m.rn" --weights "$d/m.safetensors" \
+    if timeout 300 "$RNC" --run "$d/net.rn" --weights "$d/net.safetensors" \
         --input "$D/$name.in.npy" --output "$d/jit.npy" >/dev/null; then
         check "$name (jit)" "$NPYCMP" --argmax "$d/jit.npy" "$D/$name.out.npy"
     else

@@ -217,6 +217,41 @@ def main():
                               f"count_include_pad {with_pad}",
                               run(f"{kind}pool", attrs, x, {}, want.shape), want)
 
+    # upsample: TensorFlow's resize written out (half-pixel centers, or
+    # aligned corners), nearest as index // factor; channel_shuffle
+    for h, w, f in [(5, 7, (2, 2)), (3, 4, (3, 2)), (1, 3, (2, 3)), (4, 1, (3, 3))]:
+        x = rng.uniform(-1, 1, (h, w, 3))
+        oh, ow = h * f[0], w * f[1]
+        want = np.array([[x[i // f[0], j // f[1]] for j in range(ow)]
+                         for i in range(oh)])
+        attrs = {"size": list(f), "interpolation": "nearest",
+                 "align_corners": False}
+        check(f"upsample nearest {h}x{w} {f}",
+              run("upsample", attrs, x, {}, want.shape), want)
+        for aligned in [False, True]:
+            def src(d, n, m):
+                v = (d * (n - 1) / (m - 1) if m > 1 else 0) if aligned \
+                    else (d + 0.5) * n / m - 0.5
+                lo = math.floor(v)
+                return max(lo, 0), min(math.ceil(v), n - 1), v - lo
+            want = np.zeros((oh, ow, 3))
+            for i in range(oh):
+                y0, y1, ty = src(i, h, oh)
+                for j in range(ow):
+                    x0, x1, tx = src(j, w, ow)
+                    top = x[y0, x0] * (1 - tx) + x[y0, x1] * tx
+                    bot = x[y1, x0] * (1 - tx) + x[y1, x1] * tx
+                    want[i, j] = top * (1 - ty) + bot * ty
+            attrs = {"size": list(f), "interpolation": "bilinear",
+                     "align_corners": aligned}
+            check(f"upsample bilinear {h}x{w} {f} aligned {aligned}",
+                  run("upsample", attrs, x, {}, want.shape), want)
+    x = rng.uniform(-1, 1, (2, 3, 12))
+    for g in [2, 3, 4]:
+        want = x[:, :, [(o % g) * (12 // g) + o // g for o in range(12)]]
+        check(f"channel_shuffle {g}",
+              run("channel_shuffle", {"groups": g}, x, {}, want.shape), want)
+
     # dense with its [in, units] kernel, flatten in NHWC order, softmax
     x = rng.uniform(-1, 1, (3, 2, 5))
     flat = np.array([x[i, j, c] for i in range(3) for j in range(2)
@@ -234,9 +269,15 @@ def main():
     want = np.array([[[(x[i, j, c] - mean[c]) / math.sqrt(var[c] + 0.01)
                        * gamma[c] + beta[c] for c in range(5)]
                       for j in range(2)] for i in range(3)])
-    check("batchnorm", run("batchnorm", {"epsilon": 0.01}, x,
+    check("batchnorm", run("batchnorm", {"epsilon": 0.01, "center": True,
+                                         "scale": True}, x,
                            {"moving_mean": mean, "moving_variance": var,
                             "gamma": gamma, "beta": beta}, [3, 2, 5]), want)
+    mu = x.mean(axis=2, keepdims=True)
+    sd = np.sqrt(((x - mu) ** 2).mean(axis=2, keepdims=True) + 0.001)
+    check("layernorm", run("layernorm", {"epsilon": 0.001, "center": True,
+                                         "scale": False}, x, {"beta": beta},
+                           [3, 2, 5]), (x - mu) / sd + beta)
     print(f"reference_selftest: {n} window cases, {m} pooling option cases, "
           f"{failures} failures")
     return 1 if failures or n < 40 or m < 100 else 0

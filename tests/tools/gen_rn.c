@@ -6,10 +6,12 @@
  * The program is a random graph over one or two inputs (an image and
  * sometimes a flat one): convolutions with random kernels, strides,
  * dilations, groups and paddings (valid, same, explicit symmetric and
- * asymmetric), depthwise convolutions with multipliers, batchnorm, every
+ * asymmetric), depthwise convolutions with multipliers, batchnorm (center
+ * and scale false), layernorm, normalization (weights or constants), every
  * activation word and the activation layers with arguments (ReLU, ELU,
  * LeakyReLU, hard_sigmoid, PReLU), merges that broadcast (add, subtract,
- * multiply, maximum, minimum, average, a - b, a * b), max/avg pools (ceil_mode, count_include_pad) with padding, zeropad, rescale, dropout,
+ * multiply, maximum, minimum, average, a - b, a * b), reshape, crop,
+ * upsample, channel_shuffle and channel_slice, max/avg pools (ceil_mode, count_include_pad) with padding, zeropad, rescale, dropout,
  * residual adds and channel concats of branches, global pools (keepdims), flatten and
  * dense heads, and every tensor that nothing reads as an output. The
  * generator tracks shapes itself (TensorFlow's rules) only to stay valid
@@ -277,11 +279,12 @@ static void act_op(int y, int x, const Tensor *in) {
     }
 }
 
-/* Ops that keep the shape: batchnorm, activations, rescale, dropout. */
+/* Ops that keep the shape: batchnorm (center/scale), layernorm,
+ * normalization, activations, rescale, dropout. */
 static int elementwise(int x) {
     Tensor *in = &t[x];
     int y = new_tensor(in->rank, in->h, in->w, in->c);
-    switch (rnd(5)) {
+    switch (rnd(6)) {
     case 0:
         if (chance(50)) printf("t%d = batchnorm(t%d)\n", y, x);
         else printf("t%d = batchnorm(t%d, epsilon=%g)\n", y, x,
@@ -298,9 +301,21 @@ static int elementwise(int x) {
     case 3:
         printf("t%d = dropout(t%d, 0.%d)\n", y, x, between(1, 9));
         break;
-    default:
-        printf("t%d = batchnorm(t%d)\n", y, x);
+    default: {
+        static const char *const opts[] = {"", ", center=false", ", scale=false",
+                                           ", center=false, scale=false"};
+        int r = rnd(4);
+        if (chance(40))
+            printf("t%d = layernorm(t%d%s)\n", y, x, opts[r]);
+        else if (chance(60))
+            printf("t%d = batchnorm(t%d%s)\n", y, x, opts[r]);
+        else if (chance(50))
+            printf("t%d = normalization(t%d)\n", y, x);
+        else
+            printf("t%d = normalization(t%d, mean=0.%d, variance=%d.5)\n", y, x,
+                   between(0, 9), between(0, 2));
         break;
+    }
     }
     use(x);
     return y;
@@ -391,6 +406,61 @@ static int merge(int x) {
     return y;
 }
 
+/* reshape (to flat, to another image, a flat one to an image), crop,
+ * upsample, channel_shuffle and channel_slice. */
+static int shape_op(int x) {
+    Tensor *in = &t[x];
+    int n = in->rank == 3 ? in->h * in->w * in->c : in->c, y = -1;
+    int r = in->rank == 1 ? 0 : rnd(6);
+    switch (r) {
+    case 0: { /* reshape: [n], or [a, b, n / (a * b)] */
+        int a = between(1, 3), b = between(1, 3);
+        if (n % (a * b) || n / (a * b) > MAX_C || chance(30)) {
+            y = new_tensor(1, 0, 0, n);
+            if (chance(50)) printf("t%d = reshape(t%d, [-1])\n", y, x);
+            else printf("t%d = reshape(t%d, [%d])\n", y, x, n);
+            break;
+        }
+        y = new_tensor(3, a, b, n / (a * b));
+        if (chance(50)) printf("t%d = reshape(t%d, [%d, %d, -1])\n", y, x, a, b);
+        else printf("t%d = reshape(t%d, [%d, %d, %d])\n", y, x, a, b, n / (a * b));
+        break;
+    }
+    case 1: { /* crop [t, b, l, r] */
+        int p[4] = {rnd(2), rnd(2), rnd(2), rnd(2)};
+        if (in->h - p[0] - p[1] < 1 || in->w - p[2] - p[3] < 1) return -1;
+        y = new_tensor(3, in->h - p[0] - p[1], in->w - p[2] - p[3], in->c);
+        printf("t%d = crop(t%d, [%d, %d, %d, %d])\n", y, x, p[0], p[1], p[2], p[3]);
+        break;
+    }
+    case 2: { /* upsample */
+        int sh = between(1, 3), sw = between(1, 3);
+        if (in->h * sh > MAX_HW || in->w * sw > MAX_HW) return -1;
+        y = new_tensor(3, in->h * sh, in->w * sw, in->c);
+        int mode = rnd(3);
+        printf("t%d = upsample(t%d, [%d, %d]%s)\n", y, x, sh, sw,
+               mode == 0 ? "" : mode == 1 ? ", interpolation=bilinear"
+                                          : ", interpolation=bilinear, align_corners=true");
+        break;
+    }
+    case 3: case 4: { /* channel_shuffle by a divisor */
+        int g = between(1, in->c);
+        while (in->c % g) g--;
+        y = new_tensor(3, in->h, in->w, in->c);
+        printf("t%d = channel_shuffle(t%d, %d)\n", y, x, g);
+        break;
+    }
+    default: { /* channel_slice */
+        int a = rnd(in->c), b = between(a + 1, in->c);
+        y = new_tensor(3, in->h, in->w, b - a);
+        printf("t%d = channel_slice(t%d, %d, %d)\n", y, x, a, b);
+        break;
+    }
+    }
+    use(x);
+    return y;
+}
+
 /* concat(x, f(x)...) on the channels. */
 static int concat(int x) {
     Tensor *in = &t[x];
@@ -477,13 +547,13 @@ int main(int argc, char **argv) {
             case 6: y = concat(x); break;
             case 7: y = head(x); break;
             case 8: y = wide(x); break;
-            case 9: y = chance(50) ? merge(x) : elementwise(x); break;
+            case 9: y = chance(50) ? merge(x) : shape_op(x); break;
             default: y = elementwise(x); break;
             }
         } else {
             switch (rnd(6)) {
             case 0: y = residual(x); break;
-            case 4: y = merge(x); break;
+            case 4: y = chance(50) ? merge(x) : shape_op(x); break;
             case 1: y = concat(x); break;
             case 2: y = elementwise(x); break;
             default: y = head(x); break;

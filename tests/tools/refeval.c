@@ -197,16 +197,57 @@ static void dense(const GNode *n, rn_safetensors *st, const T *in, T *o) {
 }
 
 static void batchnorm(const GNode *n, rn_safetensors *st, const T *in, T *o) {
-    double *g = weight(st, n, "gamma", 1, in->c, 0, 0, 0);
-    double *b = weight(st, n, "beta", 1, in->c, 0, 0, 0);
+    double *g = !n->no_scale ? weight(st, n, "gamma", 1, in->c, 0, 0, 0) : NULL;
+    double *b = !n->no_center ? weight(st, n, "beta", 1, in->c, 0, 0, 0) : NULL;
     double *m = weight(st, n, "moving_mean", 1, in->c, 0, 0, 0);
     double *v = weight(st, n, "moving_variance", 1, in->c, 0, 0, 0);
     for (int y = 0; y < in->h; y++)
         for (int x = 0; x < in->w; x++)
             for (int c = 0; c < in->c; c++)
                 *at(o, y, x, c) = (*at(in, y, x, c) - m[c]) /
-                                      sqrt(v[c] + n->epsilon) * g[c] + b[c];
+                                      sqrt(v[c] + n->epsilon) * (g ? g[c] : 1) +
+                                  (b ? b[c] : 0);
     free(g), free(b), free(m), free(v);
+}
+
+/* Keras's LayerNormalization over each pixel's channels (biased
+ * variance). */
+static void layernorm(const GNode *n, rn_safetensors *st, const T *in, T *o) {
+    double *g = !n->no_scale ? weight(st, n, "gamma", 1, in->c, 0, 0, 0) : NULL;
+    double *b = !n->no_center ? weight(st, n, "beta", 1, in->c, 0, 0, 0) : NULL;
+    for (int y = 0; y < in->h; y++)
+        for (int x = 0; x < in->w; x++) {
+            double mean = 0, var = 0;
+            for (int c = 0; c < in->c; c++) mean += *at(in, y, x, c) / in->c;
+            for (int c = 0; c < in->c; c++) {
+                double d = *at(in, y, x, c) - mean;
+                var += d * d / in->c;
+            }
+            for (int c = 0; c < in->c; c++)
+                *at(o, y, x, c) = (*at(in, y, x, c) - mean) / sqrt(var + n->epsilon) *
+                                      (g ? g[c] : 1) + (b ? b[c] : 0);
+        }
+    free(g), free(b);
+}
+
+/* Keras's Normalization: (x - mean) / max(sqrt(variance), 1e-7). */
+static void normalization(const GNode *n, rn_safetensors *st, const T *in,
+                          T *o) {
+    double *m = NULL, *v = NULL;
+    if (!n->norm_mean) {
+        m = weight(st, n, "mean", 1, in->c, 0, 0, 0);
+        v = weight(st, n, "variance", 1, in->c, 0, 0, 0);
+        free(weight(st, n, "count", 0, 0, 0, 0, 0)); /* read: it must exist */
+    }
+    for (int y = 0; y < in->h; y++)
+        for (int x = 0; x < in->w; x++)
+            for (int c = 0; c < in->c; c++) {
+                int k = n->norm_n > 1 ? c : 0;
+                double mu = m ? m[c] : n->norm_mean[k];
+                double sd = sqrt(v ? v[c] : n->norm_var[k]);
+                *at(o, y, x, c) = (*at(in, y, x, c) - mu) / (sd > 1e-7 ? sd : 1e-7);
+            }
+    free(m), free(v);
 }
 
 /* alpha has the input's shape with the shared axes (bit k: Keras axis k)
@@ -267,6 +308,37 @@ static void global_pool(const GNode *n, const T *in, T *o) {
     }
 }
 
+/* TensorFlow's resize: in_f = (d + 0.5) * in / out - 0.5 (or d * (in - 1)
+ * / (out - 1) aligned), between floor and ceil clamped to the image. */
+static void resize_src(int d, int in, int out, bool aligned, int *lo, int *hi,
+                       double *t) {
+    double f = aligned ? (out > 1 ? (double)d * (in - 1) / (out - 1) : 0)
+                       : (d + 0.5) * in / out - 0.5;
+    double fl = floor(f);
+    *lo = fl < 0 ? 0 : (int)fl;
+    *hi = ceil(f) > in - 1 ? in - 1 : (int)ceil(f);
+    if (*hi < 0) *hi = 0;
+    *t = f - fl;
+}
+
+static void upsample(const GNode *n, const T *in, T *o) {
+    for (int y = 0; y < o->h; y++)
+        for (int x = 0; x < o->w; x++)
+            for (int c = 0; c < o->c; c++) {
+                if (n->interp == INTERP_NEAREST) {
+                    *at(o, y, x, c) = *at(in, y / n->kh, x / n->kw, c);
+                    continue;
+                }
+                int y0, y1, x0, x1;
+                double ty, tx;
+                resize_src(y, in->h, o->h, n->align_corners, &y0, &y1, &ty);
+                resize_src(x, in->w, o->w, n->align_corners, &x0, &x1, &tx);
+                double top = *at(in, y0, x0, c) * (1 - tx) + *at(in, y0, x1, c) * tx;
+                double bot = *at(in, y1, x0, c) * (1 - tx) + *at(in, y1, x1, c) * tx;
+                *at(o, y, x, c) = top * (1 - ty) + bot * ty;
+            }
+}
+
 /* An operand's value at output position (y, x, c): its sizes are the
  * output's or 1 (broadcast). */
 static double bcast(const T *t, int y, int x, int c) {
@@ -301,6 +373,8 @@ static void eval_node(const GNode *n, rn_safetensors *st, T *vals, T *o) {
     case OP_DEPTHWISE_CONV2D: depthwise(n, st, in, o); activate(o, n->act); break;
     case OP_DENSE: dense(n, st, in, o); activate(o, n->act); break;
     case OP_BATCHNORM: batchnorm(n, st, in, o); break;
+    case OP_LAYERNORM: layernorm(n, st, in, o); break;
+    case OP_NORMALIZATION: normalization(n, st, in, o); break;
     case OP_ACTIVATION:
     case OP_SOFTMAX:
         memcpy(o->v, in->v, count * sizeof *o->v);
@@ -315,6 +389,28 @@ static void eval_node(const GNode *n, rn_safetensors *st, T *vals, T *o) {
     case OP_PRELU: prelu(n, st, in, o); break;
     case OP_MAXPOOL: case OP_AVGPOOL: pool(n, in, o); break;
     case OP_GLOBAL_AVGPOOL: case OP_GLOBAL_MAXPOOL: global_pool(n, in, o); break;
+    case OP_CROP:
+        for (int y = 0; y < o->h; y++)
+            for (int x = 0; x < o->w; x++)
+                for (int c = 0; c < o->c; c++)
+                    *at(o, y, x, c) = *at(in, y + n->pad_t, x + n->pad_l, c);
+        break;
+    case OP_UPSAMPLE: upsample(n, in, o); break;
+    case OP_CHANNEL_SHUFFLE: {
+        int per = in->c / n->groups;
+        for (size_t p = 0; p < count / (size_t)in->c; p++)
+            for (int c = 0; c < in->c; c++)
+                o->v[p * (size_t)in->c + (size_t)c] =
+                    in->v[p * (size_t)in->c + (size_t)((c % n->groups) * per + c / n->groups)];
+        break;
+    }
+    case OP_CHANNEL_SLICE:
+        for (size_t p = 0; p < count / (size_t)o->c; p++)
+            for (int c = 0; c < o->c; c++)
+                o->v[p * (size_t)o->c + (size_t)c] =
+                    in->v[p * (size_t)in->c + (size_t)(n->start + c)];
+        break;
+    case OP_RESHAPE:
     case OP_FLATTEN: case OP_DROPOUT: /* NHWC order is the flat order */
         memcpy(o->v, in->v, count * sizeof *o->v);
         break;

@@ -278,6 +278,36 @@ static void test_batchnorm(void) {
     n = node(OP_BATCHNORM, input1(10), NULL); /* after a dense */
     CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
     CU_ASSERT_EQUAL(n->params, 40);
+    /* center=False drops beta, scale=False gamma (Keras) */
+    n->no_center = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 30 && n->trainable == 10);
+    CU_ASSERT_EQUAL(node_weights(n, w), 3);
+    CU_ASSERT_STRING_EQUAL(w[0].suffix, "gamma");
+    n->no_scale = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 20 && n->trainable == 0);
+    /* a frozen layer: all non-trainable */
+    n->no_center = n->no_scale = false;
+    n->frozen = true;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 40 && n->trainable == 0);
+    CU_ASSERT_EQUAL(node_weights(n, w), 4);
+    CU_ASSERT(!w[0].trainable && !w[1].trainable);
+    /* layernorm: gamma and beta; Normalization: 2C + 1 non-trainable, or
+     * none with constants */
+    n = node(OP_LAYERNORM, input3(4, 4, 8), NULL);
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 16 && n->trainable == 16);
+    n = node(OP_NORMALIZATION, input3(4, 4, 8), NULL);
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 17 && n->trainable == 0);
+    CU_ASSERT_EQUAL(node_weights(n, w), 3);
+    CU_ASSERT(w[2].rank == 0 && !strcmp(w[2].suffix, "count"));
+    static const double mean[] = {0.5}, var[] = {2};
+    n->norm_mean = mean, n->norm_var = var, n->norm_n = 1;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->params == 0 && node_weights(n, w) == 0);
 }
 
 static void test_merge_and_pad(void) {
@@ -315,6 +345,41 @@ static void test_merge_and_pad(void) {
     n->pad_t = 0, n->pad_b = 1, n->pad_l = 2, n->pad_r = 0;
     CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
     CU_ASSERT(is_shape(n, 5, 6, 3));
+}
+
+static void test_shape_ops(void) {
+    GNode *in = input3(4, 6, 6);
+    GNode *n = node(OP_RESHAPE, in, NULL);
+    n->target = (Shape){3, {2, -1, 3}};
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 2, 24, 3));
+    n->target = (Shape){1, {-1}};
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(n->out.rank == 1 && n->out.d[0] == 144);
+    n->target = (Shape){3, {5, -1, 3}};
+    CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
+    CU_ASSERT(node_is_alias(n));
+    n = node(OP_CROP, in, NULL);
+    n->pad_t = 1, n->pad_b = 2, n->pad_l = 0, n->pad_r = 3;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 1, 3, 6));
+    n->pad_b = 3;
+    CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
+    n = node(OP_UPSAMPLE, in, NULL);
+    n->kh = 3, n->kw = 2;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 12, 12, 6));
+    n = node(OP_CHANNEL_SHUFFLE, in, NULL);
+    n->groups = 3;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    n->groups = 4;
+    CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
+    n = node(OP_CHANNEL_SLICE, in, NULL);
+    n->start = 2, n->stop = 6;
+    CU_ASSERT_FATAL(shape_infer(n, err, sizeof err));
+    CU_ASSERT(is_shape(n, 4, 6, 4));
+    n->stop = 7;
+    CU_ASSERT_FALSE(shape_infer(n, err, sizeof err));
 }
 
 static void test_errors(void) {
@@ -590,6 +655,7 @@ void register_shape_tests(void) {
     CU_add_test(s, "flatten and dense", test_flat_ops);
     CU_add_test(s, "batchnorm", test_batchnorm);
     CU_add_test(s, "add, concat, zeropad", test_merge_and_pad);
+    CU_add_test(s, "reshape, crop, upsample, channels", test_shape_ops);
     CU_add_test(s, "errors", test_errors);
     CU_add_test(s, "format and tables", test_format);
     CU_add_test(s, "plan: chain and aliases", test_plan_chain_and_alias);
