@@ -91,12 +91,12 @@ static void tables(Emitter *e, bool images, int nclass) {
 
 /* The helpers' text; "M_" becomes the model's prefix (emit_api.c), and
  * the lines between @IMG and @END are kept only for a model with an image
- * input, those between @LAB and @END only for one with a class output
- * (@NOLAB: only for one without). */
+ * input, those between @LAB and @END only for one with a class output;
+ * @NOIMG and @NOLAB for one without, @PLAIN for one with neither. */
 static const char io_text[] =
     "\n/* main()'s images and labels: --labels FILE names the class outputs' "
     "top 5;\n * --scale, --mean and --std normalize image inputs (rnimg.h). */\n"
-    "static void M_dims_text(char *s, size_t n, int rank, const rn_i64 *d);\n"
+    "@IMG\nstatic void M_dims_text(char *s, size_t n, int rank, const rn_i64 *d);\n@END\n"
     "typedef struct M_io {\n"
     "    const char *labels_path;\n    rn_labels labels;\n"
     "@IMG\n    rn_img_norm norm;\n    int norm_given;\n@END\n"
@@ -120,7 +120,8 @@ static const char io_text[] =
     "    io->norm_given |= r > 0;\n"
     "    return r > 0;\n"
     "@END\n"
-    "    (void)io;\n    (void)prog;\n    (void)value;\n    return 0;\n}\n\n"
+    "@NOIMG\n    (void)io;\n    (void)prog;\n    (void)value;\n    return 0;\n@END\n"
+    "}\n\n"
     "/* Before the run: the labels fit every class output; an image is given\n"
     " * only for an image input, and --scale/--mean/--std only with one. 0 "
     "or -1. */\n"
@@ -133,15 +134,16 @@ static const char io_text[] =
     "        if (!M_in_image[i]) {\n"
     "            char want[128];\n"
     "            M_dims_text(want, sizeof want, M_in_rank[i], M_in_dims[i]);\n"
-    "            fprintf(stderr, \"%s: %s: an image, but input %d takes %s; an "
-    "image fills [H, W, 3] or [H, W, 1]\\n\", prog, in_paths[i], i, want);\n"
+    "            fprintf(stderr, \"%s: %s: an image, but input %d takes %s; \"\n"
+    "                    \"an image fills [H, W, 3] or [H, W, 1]\\n\", prog, "
+    "in_paths[i], i, want);\n"
     "            return -1;\n        }\n    }\n"
     "    if (io->norm_given && !images) {\n"
     "        fprintf(stderr, \"%s: --scale, --mean and --std apply to images; "
     "no input is one\\n\", prog);\n"
     "        return -1;\n    }\n"
     "@END\n"
-    "    (void)in_paths;\n"
+    "@NOIMG\n    (void)in_paths;\n@END\n"
     "    if (!io->labels_path) return 0;\n"
     "@LAB\n"
     "    {\n        char err[1024];\n"
@@ -150,12 +152,13 @@ static const char io_text[] =
     "            return -1;\n        }\n    }\n"
     "    for (i = 0; i < M_NUM_OUTPUTS; i++)\n"
     "        if (M_out_class[i] && M_out_dims[i][0] != io->labels.count) {\n"
-    "            fprintf(stderr, \"%s: %s has %d class names, output '%s' has "
-    "%lld classes\\n\", prog, io->labels_path, io->labels.count, "
-    "M_out_heading[i][0], M_out_dims[i][0]);\n"
+    "            fprintf(stderr, \"%s: %s has %d class names, output '%s' \"\n"
+    "                    \"has %lld classes\\n\", prog, io->labels_path, "
+    "io->labels.count,\n                    M_out_heading[i][0], M_out_dims[i][0]);\n"
     "            return -1;\n        }\n"
     "@END\n"
-    "    (void)prog;\n    (void)i;\n    return 0;\n}\n\n"
+    "@PLAIN\n    (void)prog;\n    (void)i;\n@END\n"
+    "    return 0;\n}\n\n"
     "static int M_read_input(const M_io *io, int i, const char *path, "
     "rn_array *a, char *err, size_t errlen) {\n"
     "@IMG\n"
@@ -163,7 +166,7 @@ static const char io_text[] =
     "        return rn_img_read(path, (int)M_in_dims[i][0], (int)M_in_dims[i][1],\n"
     "                           (int)M_in_dims[i][2], &io->norm, a, err, errlen);\n"
     "@END\n"
-    "    (void)io;\n    (void)i;\n"
+    "@NOIMG\n    (void)io;\n    (void)i;\n@END\n"
     "    return rn_npy_read(path, a, err, errlen);\n}\n\n"
     "/* After the run, with --labels: each class output's top 5, named. */\n"
     "static void M_io_print(const M_io *io, float *const *outputs) {\n"
@@ -175,7 +178,8 @@ static const char io_text[] =
     "sizeof text);\n"
     "        printf(\"%s\\n%s\", M_out_heading[i][1], text);\n    }\n"
     "@END\n"
-    "    (void)io;\n    (void)outputs;\n}\n\n"
+    "@NOLAB\n    (void)io;\n    (void)outputs;\n@END\n"
+    "}\n\n"
     "static void M_io_free(M_io *io) {\n    rn_labels_free(&io->labels);\n}\n";
 
 /* io_text with its sections kept or dropped, and M_ made the prefix. */
@@ -195,6 +199,8 @@ void emit_io(Emitter *e) {
         if (!strncmp(p, "@IMG\n", 5)) keep = images;
         else if (!strncmp(p, "@LAB\n", 5)) keep = nclass > 0;
         else if (!strncmp(p, "@NOLAB\n", 7)) keep = nclass == 0;
+        else if (!strncmp(p, "@NOIMG\n", 7)) keep = !images;
+        else if (!strncmp(p, "@PLAIN\n", 7)) keep = !images && nclass == 0;
         else if (!strncmp(p, "@END\n", 5)) keep = true;
         else if (keep) buf_append(&text, p, n);
         p += n;
