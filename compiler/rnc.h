@@ -616,6 +616,16 @@ typedef struct EmitOptions {
 /* Writes the C of the whole model into c and its header into h. */
 void emit_c(Graph *g, const EmitOptions *o, Buf *c, Buf *h);
 
+/* ------------------------------------------------------------ emit_io.c */
+
+/* Output i is a class output, which --labels names and whose top 5 is
+ * printed: a softmax output, or, when the model has none, a flat one. */
+bool emit_class_output(const Graph *g, int i);
+/* The line over output i's printout: "output NAME [10], softmax, top 5:"
+ * (top5), or "output NAME [1, 2, 3]:". */
+void emit_output_heading(const Graph *g, int i, bool top5, char *buf,
+                         size_t len);
+
 /* ------------------------------------------------------------ weights.c */
 
 /* Writes a safetensors file with Keras's initializers (glorot-uniform
@@ -646,6 +656,9 @@ typedef struct JitOptions {
     uint64_t seed;
     const char *trace_dir; /* --trace: every row's value (an unfused graph) */
     bool profile;          /* --profile: the per-layer table after the runs */
+    const bool *images; /* per input: decode it as an image (rnimg.h); or NULL */
+    const struct rn_img_norm *norm; /* for image inputs; NULL: [0, 1] */
+    const char *labels_path; /* names for the class outputs' top 5, or NULL */
 } JitOptions;
 /* Compiles the model in memory with libtcc and runs it as `rnc --run`
  * describes. Returns the process exit status (0, 1 bad data, ...). */

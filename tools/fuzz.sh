@@ -7,8 +7,8 @@
 # FUZZ_ONLY="npy frontend" picks harnesses. Each run grows the corpus in
 # build-fuzz/corpus/NAME (FUZZ_FRESH=1: a temporary one instead, as the
 # suite's short runs use; seeded from examples/, tests/errors/,
-# tests/numerics/, tests/data/, tests/fuzz/onnx/, tests/import/onnx/ and
-# tests/fuzz/regressions/), logs to
+# tests/numerics/, tests/data/, tests/images/, tests/fuzz/onnx/,
+# tests/import/onnx/ and tests/fuzz/regressions/), logs to
 # build-fuzz/NAME.log (the last run's), and leaves any crash, leak or timeout as
 # build-fuzz/artifacts/NAME-*: copy it into tests/fuzz/regressions/NAME/
 # once fixed. Prints "fuzz NAME: N executions in S s" per harness; exit 1
@@ -19,7 +19,7 @@ cd "$ROOT" || exit 2
 FB=build-fuzz
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 DIFF=${DIFF_COUNT:-500}
-ONLY=${FUZZ_ONLY:-frontend safetensors npy onnx keras}
+ONLY=${FUZZ_ONLY:-frontend safetensors npy onnx keras image}
 mkdir -p "$FB/artifacts"
 # Seeds and logs of this run apart from any other run at the same time.
 RUN=$FB/run.$$
@@ -70,6 +70,8 @@ seeds() {
     onnx)
         put "$2" tests/fuzz/onnx/*.onnx tests/import/onnx/*.onnx \
             tests/import/onnx/bad/*.onnx ;;
+    image)
+        put "$2" tests/images/*.png tests/images/*.jpg tests/images/bad/* ;;
     esac
     put "$2" tests/fuzz/regressions/"$1"/*
     return 0
