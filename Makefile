@@ -218,7 +218,7 @@ $(BUILD)/gen_rn: tests/tools/gen_rn.c
 $(BUILD)/refeval: tests/tools/refeval.c $(COMPILER_OBJ) $(RT_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/fuzz/fuzz_keras: tests/fuzz/fuzz_keras.c $(FUZZ_MAIN) $(COMPILER_OBJ) $(BUILD)/librnrt.a
+$(BUILD)/fuzz/fuzz_keras: tests/fuzz/fuzz_keras.c $(FUZZ_MAIN) $(COMPILER_OBJ) $(RT_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 

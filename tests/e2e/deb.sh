@@ -35,7 +35,7 @@ for want in "Package: rnc" "Version: $version" "Depends: libc6 (>= 2." \
 done
 # Files: where Debian wants them, root's, nothing outside /usr.
 dpkg-deb -c "$deb" >"$T/files"
-for f in usr/bin/rnc usr/lib/librnrt.a usr/include/rnrt.h \
+for f in usr/bin/rnc usr/lib/librnrt.a usr/include/rnrt.h usr/lib/librnimg.a usr/include/rnimg.h \
          usr/lib/pkgconfig/rnrt.pc usr/share/man/man1/rnc.1.gz \
          usr/share/doc/rnc/copyright usr/share/doc/rnc/changelog.Debian.gz \
          usr/share/doc/rnc/docs/cli.md usr/share/bash-completion/completions/rnc; do
