@@ -3,6 +3,7 @@
  * -> summary / dot / emit C / JIT run. */
 #define _POSIX_C_SOURCE 200809L
 #include "rnc.h"
+#include "rnimg.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -13,6 +14,8 @@ static const char usage[] =
     "       rnc --run MODEL.rn [--weights W.safetensors] [--input X.npy]...\n"
     "           [--output Y.npy]... [--threads N] [--repeat N] [--seed N]\n"
     "           [--trace DIR] [--profile]\n"
+    "           [--image PHOTO]... [--scale S] [--mean M[,M,M]] [--std S[,S,S]]\n"
+    "           [--labels FILE]      PNG/JPEG inputs; class names in the top 5\n"
     "       rnc --summary [--expand] [--memory] MODEL.rn\n"
     "       rnc --memory MODEL.rn\n"
     "       rnc --compare REF_DIR DIR [--tol T]\n"
@@ -20,7 +23,7 @@ static const char usage[] =
     "       rnc --dot MODEL.rn\n"
     "       rnc --init-weights W.safetensors [--seed N] [--random] MODEL.rn\n"
     "       rnc --graph-json MODEL.rn\n"
-    "       rnc --import MODEL.onnx -o OUT.rn --weights OUT.safetensors\n"
+    "       rnc --import MODEL.onnx|model.json -o OUT.rn --weights OUT.safetensors\n"
     "           [--input-shape H,W,C]\n"
     "       rnc --cflags | --libs | --help | --version\n"
     "options of any model command:\n"
@@ -47,8 +50,12 @@ typedef struct Options {
     const char *weights_path; /* --weights, or the --init-weights target */
     const char *inputs[MAX_FILES + 1];
     int ninputs;
+    bool images[MAX_FILES + 1]; /* inputs[i] is an image (--image) */
     const char *outputs[MAX_FILES + 1];
     int noutputs;
+    rn_img_norm norm;           /* --scale, --mean, --std */
+    bool norm_given;
+    const char *labels_path;    /* --labels */
     bool with_main, expand, random;
     int threads, repeat;
     uint64_t seed;
@@ -99,6 +106,7 @@ static void parse_args(int argc, char **argv, Options *o) {
     o->threads = 0; /* 0: RNC_THREADS or 1 */
     o->tol = 1e-4;
     o->max_arena = o->max_weights = -1;
+    rn_img_norm_init(&o->norm);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -150,9 +158,18 @@ static void parse_args(int argc, char **argv, Options *o) {
             o->seed = (uint64_t)parse_count(a, TAKE(), 0, 0x7fffffffL);
         } else if (!strcmp(a, "--weights")) {
             o->weights_path = TAKE();
-        } else if (!strcmp(a, "--input")) {
+        } else if (!strcmp(a, "--input") || !strcmp(a, "--image")) {
             if (o->ninputs == MAX_FILES) usage_error("too many %s", a);
+            o->images[o->ninputs] = !strcmp(a, "--image");
             o->inputs[o->ninputs++] = TAKE();
+        } else if (!strcmp(a, "--labels")) {
+            o->labels_path = TAKE();
+        } else if (!strcmp(a, "--scale") || !strcmp(a, "--mean") ||
+                   !strcmp(a, "--std")) {
+            char err[256];
+            if (rn_img_norm_flag(&o->norm, a, TAKE(), err, sizeof err) < 0)
+                usage_error("%s", err);
+            o->norm_given = true;
         } else if (!strcmp(a, "--output")) {
             if (o->noutputs == MAX_FILES) usage_error("too many %s", a);
             o->outputs[o->noutputs++] = TAKE();
@@ -199,15 +216,24 @@ static void parse_args(int argc, char **argv, Options *o) {
         return;
     }
     if (!o->src_path) usage_error("%s", "no model file given");
-    if (o->mode == M_IMPORT && (!o->out_path || !o->weights_path))
-        usage_error("%s", "--import needs -o OUT.rn and --weights "
-                          "OUT.safetensors");
     if ((o->trace_dir || o->profile) && o->mode != M_RUN)
         usage_error("%s goes with --run (a --main program takes it too)",
                     o->trace_dir ? "--trace" : "--profile");
     if (o->memory && o->mode == M_COMPILE && !o->out_path) o->mode = M_MEMORY;
     if (o->line_directives && o->mode != M_COMPILE)
         usage_error("%s goes with -o MODEL.c", "--line-directives");
+    if (o->mode == M_IMPORT && (!o->out_path || !o->weights_path))
+        usage_error("%s", "--import needs -o OUT.rn and --weights "
+                          "OUT.safetensors");
+    /* an --input is an image when it starts as one (rnimg.h) */
+    bool any_image = false;
+    for (int i = 0; i < o->ninputs; i++) {
+        o->images[i] = o->images[i] || rn_img_sniff(o->inputs[i]);
+        any_image |= o->images[i];
+    }
+    if (o->norm_given && !any_image)
+        usage_error("%s", "--scale, --mean and --std apply to images; no "
+                          "input is one (--image PHOTO)");
     if (o->mode == M_COMPILE && !o->out_path)
         usage_error("%s", "nothing to do: give -o MODEL.c, --run, --summary, "
                           "--check or --dot");
@@ -270,9 +296,12 @@ static int run_import(const Options *o) {
         fprintf(stderr, "rnc: error: %s: %s\n", o->src_path, strerror(errno));
     else if (fclose(f), import_is_onnx(o->src_path))
         m = import_onnx_file(o->src_path, name, &o->import, a, stderr);
-    else
-        fprintf(stderr, "rnc: error: %s: not a model rnc imports (an ONNX "
-                "file, MODEL.onnx)\n", o->src_path);
+    else { /* Keras: model.json, or a directory holding one */
+        int krc = keras_import(o->src_path, o->out_path, o->weights_path,
+                               name, &o->import, stderr);
+        arena_free(a);
+        return krc;
+    }
     char err[512];
     int rc = 1;
     if (m && import_write(m, o->out_path, o->weights_path, err, sizeof err) == 0)
@@ -370,6 +399,9 @@ int main(int argc, char **argv) {
                 .seed = o.seed,
                 .trace_dir = o.trace_dir,
                 .profile = o.profile,
+                .images = o.images,
+                .norm = &o.norm,
+                .labels_path = o.labels_path,
             };
             if (o.ninputs && o.ninputs != g->ninputs) {
                 fprintf(stderr, "rnc: error: the model has %d input(s), %d "

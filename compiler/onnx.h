@@ -7,6 +7,7 @@
  *                  attributes decoded (the layer ops' rules)
  *   onnx_fold.c    constants folded, the views' shapes, shared helpers
  *   onnx_patterns.c  the subgraphs the language has one op for
+ *   onnx_layout.c  which .rn tensor and axes hold each ONNX value; views
  *   onnx_map.c     the layers of the .rn, NCHW turned into NHWC and
  *                  weights transposed
  *
@@ -48,7 +49,7 @@ typedef struct Const {
     int64_t *i; /* DT_INT64 */
 } Const;
 
-/* How the .rn holds an ONNX value (set by onnx_map.c). The .rn tensor is
+/* How the .rn holds an ONNX value (onnx_layout.c). The .rn tensor is
  * [H, W, C] or [N]; axis[k] is the .rn axis that ONNX axis k is, or -1 for
  * a size-1 axis the .rn leaves out (the batch, a kept reduced axis). A .rn
  * axis no ONNX axis names has size 1. A flat [N] made by flattening an
@@ -73,7 +74,7 @@ typedef struct OValue {
     int *uses; /* nodes reading it (a node once per input slot) */
     int nuses;
     bool is_output; /* a graph output */
-    Layout *lay;    /* onnx_map.c */
+    Layout *lay;    /* onnx_map.c, onnx_layout.c */
 } OValue;
 
 /* Attributes decoded by onnx_infer.c and onnx_fold.c, by op:
@@ -254,8 +255,33 @@ bool onnx_channel_vector(const OValue *v, int r, int64_t c);
 /* Equal within float32 rounding of an attribute. */
 bool onnx_near(double v, double k);
 
-/* onnx_map.c */
-/* Recognises patterns, then writes every live node as .rn layers. */
+/* onnx_layout.c: a new Layout; ONNX [1, C, H, W] as .rn [H, W, C]; ONNX
+ * [1, N] as .rn [N]; v's layout under another variable. */
+Layout *lay_new(Onnx *o, const char *var, Shape s);
+Layout *lay_image(Onnx *o, const char *var, const OValue *v);
+Layout *lay_flat(Onnx *o, const char *var, const OValue *v);
+Layout *lay_relabel(Onnx *o, const OValue *v, const char *var);
+/* Is ONNX axis k of v .rn axis want (or a size-1 axis where the .rn has
+ * size 1 too)? Is v an NCHW image held as [H, W, C]? Is its ONNX axis k
+ * the .rn channel (last) axis? */
+bool lay_axis_is(const OValue *v, int k, int want);
+bool lay_is_image(const OValue *v);
+bool lay_is_channel(const OValue *v, int k);
+/* The variable of v for an op that reads an NCHW image (a [1, C, 1, 1]
+ * held flat is reshaped first, named after node n); NULL after an error. */
+const char *lay_image_var(Onnx *o, ONode *n, OValue *v);
+/* out, a flatten of x from ONNX axis `from`: a flatten layer `name` when
+ * x is an image, the same tensor when it is flat already. */
+void lay_flatten(Onnx *o, OValue *x, OValue *out, int from, const char *name);
+/* Transpose, Flatten, Reshape, Squeeze, Unsqueeze: out's layout. */
+void lay_view(Onnx *o, ONode *n);
+/* The .rn element that ONNX feature f of a flat value held in l is. */
+int64_t lay_flat_row(const Layout *l, int64_t f);
+/* "1, 3, 224, 224" */
+const char *lay_dims_text(Onnx *o, const OValue *v);
+
+/* onnx_map.c: finds the patterns, then writes every live node as .rn
+ * layers. */
 void onnx_map(Onnx *o);
 
 #endif

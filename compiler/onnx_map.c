@@ -20,53 +20,6 @@ typedef struct MapState {
     Patterns pats;
 } MapState;
 
-/* ------------------------------------------------------------ layouts */
-
-static Layout *layout(Onnx *o, const char *var, Shape s) {
-    Layout *l = arena_alloc(o->a, sizeof *l);
-    l->var = var;
-    l->shape = s;
-    for (int i = 0; i < ONNX_MAX_RANK; i++) l->axis[i] = -1;
-    return l;
-}
-
-/* ONNX [1, C, H, W] as .rn [H, W, C]. */
-static Layout *image_layout(Onnx *o, const char *var, const OValue *v) {
-    Layout *l =
-        layout(o, var, (Shape){3, {v->dims[2], v->dims[3], v->dims[1]}});
-    l->axis[1] = 2;
-    l->axis[2] = 0;
-    l->axis[3] = 1;
-    return l;
-}
-
-/* ONNX [1, N] as .rn [N]. */
-static Layout *flat_layout(Onnx *o, const char *var, const OValue *v) {
-    Layout *l = layout(o, var, (Shape){1, {v->dims[v->rank - 1]}});
-    l->axis[v->rank - 1] = 0;
-    return l;
-}
-
-/* Is ONNX axis k of v .rn axis want (or a size-1 axis where the .rn has
- * size 1 too)? */
-static bool axis_is(const OValue *v, int k, int want) {
-    const Layout *l = v->lay;
-    return l->axis[k] == want ||
-           (l->axis[k] < 0 && v->dims[k] == 1 && want < l->shape.rank &&
-            l->shape.d[want] == 1);
-}
-
-static bool is_image(const OValue *v) {
-    return v->lay && v->rank == 4 && v->lay->shape.rank == 3 &&
-           v->dims[0] == 1 && v->lay->axis[0] < 0 && axis_is(v, 1, 2) &&
-           axis_is(v, 2, 0) && axis_is(v, 3, 1);
-}
-
-/* Is ONNX axis k of v the .rn channel (last) axis? */
-static bool is_channel_axis(const OValue *v, int k) {
-    return v->lay && axis_is(v, k, v->lay->shape.rank - 1);
-}
-
 static const char *emit(Onnx *o, const ONode *n, const char *op,
                         const char *const *in, int nin, const char *args) {
     return import_layer(o->m, op, n->name, in, nin, args);
@@ -80,34 +33,6 @@ static const char *emit1(Onnx *o, const ONode *n, const char *op, const char *x,
 static void weight(Onnx *o, const char *suffix, int rank, const int64_t *dims,
                    const float *data) {
     import_weight(o->m, suffix, rank, dims, data);
-}
-
-/* A copy of v's layout under a new variable (or the same). */
-static Layout *relabel(Onnx *o, const OValue *v, const char *var) {
-    Layout *l = arena_alloc(o->a, sizeof *l);
-    *l = *v->lay;
-    l->var = var;
-    return l;
-}
-
-/* The .rn variable of an NCHW value an image op reads; a [1, C, 1, 1]
- * held flat is reshaped to [1, 1, C] first. NULL after an error. */
-static const char *image_var(Onnx *o, ONode *n, OValue *v) {
-    if (is_image(v)) return v->lay->var;
-    if (v->rank == 4 && v->lay && v->lay->shape.rank == 1 && v->dims[0] == 1 &&
-        v->dims[2] == 1 && v->dims[3] == 1 &&
-        v->lay->shape.d[0] == v->dims[1]) {
-        const char *r = import_layer(
-            o->m, "reshape", arena_printf(o->a, "%s.reshape", n->name),
-            &v->lay->var, 1,
-            arena_printf(o->a, "[1, 1, %lld]", (long long)v->dims[1]));
-        v->lay = image_layout(o, r, v);
-        return r;
-    }
-    onnx_node_error(o, n,
-                    "reads a tensor that is not an NCHW image in rnc's "
-                    "layout (after a Transpose or Reshape rnc cannot follow)");
-    return NULL;
 }
 
 /* ------------------------------------------------------------ numbers */
@@ -194,7 +119,7 @@ static const char *act_word(Onnx *o, const ONode *n, const Pattern *p) {
         return "relu6";
     if (!strcmp(op, "Clip") && a->has_lo && a->lo == 0 && !a->has_hi)
         return "relu";
-    if (!strcmp(op, "Softmax") && is_channel_axis(n->in[0], n->a.axis))
+    if (!strcmp(op, "Softmax") && lay_is_channel(n->in[0], n->a.axis))
         return "softmax";
     (void)o;
     return NULL;
@@ -237,7 +162,7 @@ static const char *act_arg(MapState *s, OValue *out, OValue **last) {
 
 static void conv(MapState *s, ONode *n) {
     Onnx *o = s->o;
-    const char *x = image_var(o, n, n->in[0]);
+    const char *x = lay_image_var(o, n, n->in[0]);
     if (!x) return;
     const OValue *w = n->in[1], *b = n->in[2 < n->nin ? 2 : 0];
     if (n->nin < 3) b = NULL;
@@ -245,7 +170,7 @@ static void conv(MapState *s, ONode *n) {
             kw = w->dims[3];
     int64_t cout = n->out[0]->dims[1], cg = cin / g;
     bool depthwise = g == cin && g > 1;
-    Layout *l = image_layout(o, NULL, n->out[0]);
+    Layout *l = lay_image(o, NULL, n->out[0]);
     n->out[0]->lay = l;
     OValue *last;
     const char *act = act_arg(s, n->out[0], &last);
@@ -293,12 +218,12 @@ static void conv(MapState *s, ONode *n) {
 
 static void conv_transpose(MapState *s, ONode *n) {
     Onnx *o = s->o;
-    const char *x = image_var(o, n, n->in[0]);
+    const char *x = lay_image_var(o, n, n->in[0]);
     if (!x) return;
     const OValue *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL;
     int64_t cin = w->dims[0], cout = w->dims[1], kh = w->dims[2],
             kw = w->dims[3];
-    Layout *l = image_layout(o, NULL, n->out[0]);
+    Layout *l = lay_image(o, NULL, n->out[0]);
     n->out[0]->lay = l;
     OValue *last;
     const char *act = act_arg(s, n->out[0], &last);
@@ -330,7 +255,7 @@ static void conv_transpose(MapState *s, ONode *n) {
 
 static void batchnorm(Onnx *o, ONode *n) {
     OValue *x = n->in[0];
-    if (!is_channel_axis(x, 1)) {
+    if (!lay_is_channel(x, 1)) {
         onnx_node_error(o, n,
                         "normalizes an axis that is not rnc's channel "
                         "axis");
@@ -346,12 +271,12 @@ static void batchnorm(Onnx *o, ONode *n) {
         for (int64_t i = 0; i < c; i++) v[i] = cf(n->in[k + 1]->c, i);
         weight(o, names[k], 1, &c, v);
     }
-    n->out[0]->lay = relabel(o, x, y);
+    n->out[0]->lay = lay_relabel(o, x, y);
 }
 
 static void layernorm_op(Onnx *o, ONode *n, OValue *x, OValue *out, double eps,
                          const Const *gamma, const Const *beta) {
-    if (!is_channel_axis(x, x->rank - 1)) {
+    if (!lay_is_channel(x, x->rank - 1)) {
         onnx_node_error(o, n,
                         "normalizes an axis that is not rnc's channel "
                         "axis");
@@ -372,7 +297,7 @@ static void layernorm_op(Onnx *o, ONode *n, OValue *x, OValue *out, double eps,
         for (int64_t i = 0; i < c; i++) b[i] = cf(beta, i);
         weight(o, "beta", 1, &c, b);
     }
-    out->lay = relabel(o, x, y);
+    out->lay = lay_relabel(o, x, y);
 }
 
 static void activation(MapState *s, ONode *n) {
@@ -418,7 +343,7 @@ static void activation(MapState *s, ONode *n) {
                         "(GELU, LayerNorm)");
         return;
     }
-    n->out[0]->lay = relabel(o, x, y);
+    n->out[0]->lay = lay_relabel(o, x, y);
 }
 
 static void pattern(MapState *s, Pattern *p) {
@@ -428,20 +353,20 @@ static void pattern(MapState *s, Pattern *p) {
     if (p->kind == PAT_LAYERNORM) {
         layernorm_op(o, p->first, p->x, out, p->eps, p->gamma, p->beta);
     } else if (p->kind == PAT_SHUFFLE) {
-        const char *x = image_var(o, p->first, p->x);
+        const char *x = lay_image_var(o, p->first, p->x);
         if (!x) return;
         const char *y = emit1(o, p->first, "channel_shuffle", x,
                               arena_printf(o->a, "%d", p->groups));
-        out->lay = image_layout(o, y, out);
+        out->lay = lay_image(o, y, out);
     } else {
         const char *y =
             emit1(o, p->first, act_word(o, p->root, p), p->x->lay->var, NULL);
-        out->lay = relabel(o, p->x, y);
+        out->lay = lay_relabel(o, p->x, y);
     }
 }
 
 static void pool(Onnx *o, ONode *n) {
-    const char *x = image_var(o, n, n->in[0]);
+    const char *x = lay_image_var(o, n, n->in[0]);
     if (!x) return;
     bool avg = !strcmp(n->op, "AveragePool");
     const Attrs *a = &n->a;
@@ -452,7 +377,7 @@ static void pool(Onnx *o, ONode *n) {
                      window_args(o, a, true), a->ceil ? ", ceil_mode=true" : "",
                      avg && a->count_pad && padded ? ", count_include_pad=true"
                                                    : ""));
-    n->out[0]->lay = image_layout(o, y, n->out[0]);
+    n->out[0]->lay = lay_image(o, y, n->out[0]);
 }
 
 /* Only views read it: Flatten, Reshape, Squeeze (a global pooling can
@@ -501,7 +426,7 @@ static void global_pool(Onnx *o, ONode *n) {
     const char *y = emit1(o, n, max ? "global_maxpool" : "global_avgpool",
                           x->lay->var, keep ? "keepdims=true" : NULL);
     int64_t c = x->lay->shape.d[2];
-    Layout *l = layout(o, y, keep ? (Shape){3, {1, 1, c}} : (Shape){1, {c}});
+    Layout *l = lay_new(o, y, keep ? (Shape){3, {1, 1, c}} : (Shape){1, {c}});
     /* the channel keeps its place among the output's axes */
     for (int i = 0, k = 0; i < x->rank; i++) {
         bool red = false;
@@ -510,108 +435,6 @@ static void global_pool(Onnx *o, ONode *n) {
         l->axis[k++] = i == rest ? (keep ? 2 : 0) : -1;
     }
     out->lay = l;
-}
-
-/* ------------------------------------------------------- views (no layer) */
-
-static const char *dims_text(Onnx *o, const OValue *v) {
-    const char *s = "";
-    for (int i = 0; i < v->rank; i++)
-        s = arena_printf(o->a, "%s%s%lld", s, i ? ", " : "",
-                         (long long)v->dims[i]);
-    return s;
-}
-
-/* The order in which ONNX flattens the .rn axes of v (ONNX axes from
- * `from` on); false when they do not form a flat order rnc can follow. */
-static void flat_order(const OValue *v, int from, int8_t *order) {
-    bool seen[3] = {false};
-    int k = 0;
-    for (int i = from; i < v->rank; i++) {
-        int ax = v->lay->axis[i];
-        if (ax >= 0 && !seen[ax]) {
-            order[k++] = (int8_t)ax;
-            seen[ax] = true;
-        }
-    }
-    for (int ax = 0; ax < 3; ax++)
-        if (!seen[ax]) order[k++] = (int8_t)ax;
-}
-
-/* The layout of out, a flatten of x at ONNX axis `from`, emitting the
- * flatten layer when x is an image. */
-static void flatten(Onnx *o, OValue *x, OValue *out, int from,
-                    const char *name) {
-    const Layout *l = x->lay;
-    if (l->shape.rank == 1) {
-        Layout *f = relabel(o, x, l->var);
-        for (int i = 0; i < ONNX_MAX_RANK; i++) f->axis[i] = -1;
-        f->axis[out->rank - 1] = 0;
-        out->lay = f;
-        return;
-    }
-    int8_t order[3];
-    flat_order(x, from, order);
-    int64_t big[3];
-    int nb = 0;
-    for (int i = 0; i < 3; i++)
-        if (l->shape.d[order[i]] > 1) big[nb++] = order[i];
-    bool same = true;
-    for (int i = 1; i < nb; i++) same = same && big[i - 1] < big[i];
-    const char *y = import_layer(o->m, "flatten", name, &l->var, 1, NULL);
-    Layout *f = layout(o, y, (Shape){1, {shape_count(&l->shape)}});
-    f->axis[out->rank - 1] = 0;
-    if (!same) {
-        f->from = l->shape;
-        memcpy(f->order, order, sizeof order);
-    }
-    out->lay = f;
-}
-
-/* out has x's dims with size-1 axes put in or taken out: the same .rn
- * tensor. False when the other dims differ. */
-static bool unit_view(Onnx *o, const OValue *x, OValue *out) {
-    Layout *l = relabel(o, x, x->lay->var);
-    int i = 0;
-    for (int k = 0; k < out->rank; k++) {
-        l->axis[k] = -1;
-        if (out->dims[k] == 1) continue;
-        while (i < x->rank && x->dims[i] == 1) i++;
-        if (i == x->rank || x->dims[i] != out->dims[k]) return false;
-        l->axis[k] = x->lay->axis[i++];
-    }
-    while (i < x->rank && x->dims[i] == 1) i++;
-    if (i != x->rank) return false;
-    for (int k = out->rank; k < ONNX_MAX_RANK; k++) l->axis[k] = -1;
-    out->lay = l;
-    return true;
-}
-
-static void view(Onnx *o, ONode *n) {
-    OValue *x = n->in[0], *out = n->out[0];
-    if (!strcmp(n->op, "Transpose")) {
-        Layout *l = relabel(o, x, x->lay->var);
-        for (int i = 0; i < out->rank; i++)
-            l->axis[i] = x->lay->axis[n->a.perm[i]];
-        out->lay = l;
-        return;
-    }
-    /* a flatten behind the batch, [1, ...] -> [1, N], is a layer of its
-     * own (named after the node) unless the value is flat already */
-    bool to_flat = (out->rank == 2 && out->dims[0] == 1) || out->rank == 1;
-    if (to_flat && strcmp(n->op, "Squeeze")) {
-        flatten(o, x, out, 0, n->name);
-        return;
-    }
-    if (unit_view(o, x, out)) return;
-    if (to_flat) {
-        flatten(o, x, out, 0, n->name);
-        return;
-    }
-    onnx_node_error(o, n,
-                    "reshapes [%s] into [%s], which moves elements in "
-                    "a way rnc cannot follow",
-                    dims_text(o, x), dims_text(o, out));
 }
 
 /* ---------------------------------------------------------- arithmetic */
@@ -626,7 +449,7 @@ static float *channel_values(Onnx *o, const OValue *x, const OValue *c,
     for (int k = 0; k < c->rank; k++) {
         int i = k + (x->rank - c->rank);
         if (c->dims[k] == 1) continue;
-        if (c->dims[k] != x->dims[i] || ch >= 0 || !is_channel_axis(x, i))
+        if (c->dims[k] != x->dims[i] || ch >= 0 || !lay_is_channel(x, i))
             return NULL;
         ch = k;
     }
@@ -672,14 +495,14 @@ static void with_const(Onnx *o, ONode *n, OValue *x, OValue *c, bool c_first) {
             args = arena_printf(o->a, "-1, offset=%s", k);
         else if (!strcmp(op, "Max") && v[0] == 0) {
             y = emit1(o, n, "relu", x->lay->var, NULL);
-            n->out[0]->lay = relabel(o, x, y);
+            n->out[0]->lay = lay_relabel(o, x, y);
             return;
         } else {
             onnx_node_error(o, n, "with a constant of %g", v[0]);
             return;
         }
         y = emit1(o, n, "rescale", x->lay->var, args);
-        n->out[0]->lay = relabel(o, x, y);
+        n->out[0]->lay = lay_relabel(o, x, y);
         return;
     }
     if (!add && !sub && !mul && !div) {
@@ -700,7 +523,7 @@ static void with_const(Onnx *o, ONode *n, OValue *x, OValue *c, bool c_first) {
               (add || sub) ? "1" : "1, bias=false");
     weight(o, "depthwise_kernel", 4, (int64_t[]){1, 1, nch, 1}, k);
     if (add || sub) weight(o, "bias", 1, &nch, b);
-    n->out[0]->lay = relabel(o, x, y);
+    n->out[0]->lay = lay_relabel(o, x, y);
 }
 
 /* Do two runtime values line up axis by axis in rnc (broadcasting where
@@ -712,7 +535,7 @@ static OValue *aligned(const OValue *out, OValue *a, OValue *b) {
         if (a->dims[i] == 1 && b->dims[i] == 1) continue;
         const OValue *big = a->dims[i] > 1 ? a : b, *small = big == a ? b : a;
         int ax = big->lay->axis[i];
-        if (ax < 0 || !axis_is(small, i, ax)) return NULL;
+        if (ax < 0 || !lay_axis_is(small, i, ax)) return NULL;
     }
     for (int r = 0; r < a->lay->shape.rank; r++) {
         int64_t x = a->lay->shape.d[r], y = b->lay->shape.d[r];
@@ -746,8 +569,8 @@ static void binary(Onnx *o, ONode *n) {
         return;
     }
     /* a [1, C, 1, 1] held flat meets an image: make it an image */
-    if (a->rank == 4 && b->rank == 4 && is_image(a) != is_image(b) &&
-        !image_var(o, n, is_image(a) ? b : a))
+    if (a->rank == 4 && b->rank == 4 && lay_is_image(a) != lay_is_image(b) &&
+        !lay_image_var(o, n, lay_is_image(a) ? b : a))
         return;
     OValue *full = aligned(n->out[0], a, b);
     if (!full) {
@@ -756,38 +579,22 @@ static void binary(Onnx *o, ONode *n) {
     }
     const char *in[2] = {a->lay->var, b->lay->var};
     const char *y = emit(o, n, word, in, 2, NULL);
-    n->out[0]->lay = relabel(o, full, y);
+    n->out[0]->lay = lay_relabel(o, full, y);
 }
 
 /* ------------------------------------------------------------- dense */
 
-/* The rows of a dense kernel for a flat input held in `l`: ONNX feature f
- * is .rn element row(f). */
-static int64_t dense_row(const Layout *l, int64_t f) {
-    if (l->from.rank != 3) return f;
-    int64_t d[3], coord[3];
-    for (int j = 2; j >= 0; j--) {
-        int64_t size = l->from.d[l->order[j]];
-        d[j] = f % size;
-        f /= size;
-    }
-    for (int j = 0; j < 3; j++) coord[l->order[j]] = d[j];
-    return (coord[0] * l->from.d[1] + coord[1]) * l->from.d[2] + coord[2];
-}
-
-/* A dense layer from x (K features on its last ONNX axis) with kernel
- * rows k(f, u) and an optional bias; result into `out`. */
 static void dense(MapState *s, ONode *n, OValue *x, OValue *out, int64_t K,
                   int64_t units, const Const *w, bool trans, double alpha,
                   const float *bias) {
     Onnx *o = s->o;
-    if (!is_channel_axis(x, x->rank - 1)) {
+    if (!lay_is_channel(x, x->rank - 1)) {
         onnx_node_error(o, n,
                         "multiplies along an axis that is not rnc's "
                         "channel axis");
         return;
     }
-    Layout *l = relabel(o, x, NULL);
+    Layout *l = lay_relabel(o, x, NULL);
     l->from.rank = 0;
     l->shape.d[l->shape.rank - 1] = units;
     out->lay = l;
@@ -798,7 +605,7 @@ static void dense(MapState *s, ONode *n, OValue *x, OValue *out, int64_t K,
                                        bias ? "" : ", bias=false", act));
     float *k = floats(o, K * units);
     for (int64_t f = 0; f < K; f++) {
-        int64_t r = x->lay->shape.rank == 1 ? dense_row(x->lay, f) : f;
+        int64_t r = x->lay->shape.rank == 1 ? lay_flat_row(x->lay, f) : f;
         for (int64_t u = 0; u < units; u++)
             k[r * units + u] =
                 (float)(alpha *
@@ -814,7 +621,7 @@ static void dense(MapState *s, ONode *n, OValue *x, OValue *out, int64_t K,
 static bool flat_input(Onnx *o, ONode *n, OValue *x) {
     if (x->lay->shape.rank == 1) return true;
     OValue tmp = *x;
-    flatten(o, x, &tmp, 0, arena_printf(o->a, "%s.flatten", n->name));
+    lay_flatten(o, x, &tmp, 0, arena_printf(o->a, "%s.flatten", n->name));
     x->lay = tmp.lay;
     return true;
 }
@@ -868,7 +675,7 @@ static void concat(Onnx *o, ONode *n) {
     const char **in = arena_alloc(o->a, (size_t)n->nin * sizeof *in);
     for (int k = 0; k < n->nin; k++) {
         OValue *v = n->in[k];
-        if (v->c || !is_channel_axis(v, n->a.axis) ||
+        if (v->c || !lay_is_channel(v, n->a.axis) ||
             v->lay->shape.rank != x->lay->shape.rank) {
             onnx_node_error(o, n,
                             "joins along an axis that is not rnc's "
@@ -884,21 +691,21 @@ static void concat(Onnx *o, ONode *n) {
         in[k] = v->lay->var;
     }
     const char *y = emit(o, n, "concat", in, n->nin, NULL);
-    Layout *l = relabel(o, x, y);
+    Layout *l = lay_relabel(o, x, y);
     l->shape.d[l->shape.rank - 1] = n->out[0]->dims[n->a.axis];
     n->out[0]->lay = l;
 }
 
 static void channel_slice(Onnx *o, ONode *n, OValue *x, OValue *out, int axis,
                           int64_t start, int64_t stop) {
-    if (!is_channel_axis(x, axis)) {
+    if (!lay_is_channel(x, axis)) {
         onnx_node_error(o, n, "slices an axis that is not rnc's channel axis");
         return;
     }
     const char *y = emit1(
         o, n, "channel_slice", x->lay->var,
         arena_printf(o->a, "%lld, %lld", (long long)start, (long long)stop));
-    Layout *l = relabel(o, x, y);
+    Layout *l = lay_relabel(o, x, y);
     l->shape.d[l->shape.rank - 1] = stop - start;
     out->lay = l;
 }
@@ -921,7 +728,7 @@ static void slice(Onnx *o, ONode *n) {
         out->lay = x->lay;
         return;
     }
-    if (is_channel_axis(x, axis)) {
+    if (lay_is_channel(x, axis)) {
         channel_slice(o, n, x, out, axis, n->a.start, n->a.stop);
         return;
     }
@@ -937,13 +744,13 @@ static void slice(Onnx *o, ONode *n) {
                           arena_printf(o->a, "[%lld, %lld, %lld, %lld]",
                                        (long long)cut[0], (long long)cut[1],
                                        (long long)cut[2], (long long)cut[3]));
-    Layout *l = relabel(o, x, y);
+    Layout *l = lay_relabel(o, x, y);
     l->shape.d[ax] = out->dims[axis];
     out->lay = l;
 }
 
 static void zeropad(Onnx *o, ONode *n) {
-    const char *x = image_var(o, n, n->in[0]);
+    const char *x = lay_image_var(o, n, n->in[0]);
     if (!x) return;
     const int *p = n->a.pads;
     const char *y = emit1(
@@ -951,11 +758,11 @@ static void zeropad(Onnx *o, ONode *n) {
         p[0] == p[1] && p[1] == p[2] && p[2] == p[3]
             ? arena_printf(o->a, "%d", p[0])
             : arena_printf(o->a, "[%d, %d, %d, %d]", p[0], p[1], p[2], p[3]));
-    n->out[0]->lay = image_layout(o, y, n->out[0]);
+    n->out[0]->lay = lay_image(o, y, n->out[0]);
 }
 
 static void upsample(Onnx *o, ONode *n) {
-    const char *x = image_var(o, n, n->in[0]);
+    const char *x = lay_image_var(o, n, n->in[0]);
     if (!x) return;
     const Attrs *a = &n->a;
     bool bilinear = !strcmp(a->mode, "bilinear");
@@ -971,7 +778,7 @@ static void upsample(Onnx *o, ONode *n) {
                                      : ", interpolation=bilinear")
                               : "",
                      a->align ? ", align_corners=true" : ""));
-    n->out[0]->lay = image_layout(o, y, n->out[0]);
+    n->out[0]->lay = lay_image(o, y, n->out[0]);
 }
 
 static void prelu(Onnx *o, ONode *n) {
@@ -993,7 +800,7 @@ static void prelu(Onnx *o, ONode *n) {
         weight(o, "alpha", 3, (int64_t[]){1, 1, nch}, v);
     else
         weight(o, "alpha", 1, &nch, v);
-    n->out[0]->lay = relabel(o, x, y);
+    n->out[0]->lay = lay_relabel(o, x, y);
 }
 
 /* ----------------------------------------------------------- the walk */
@@ -1013,9 +820,9 @@ static void inputs(Onnx *o) {
         Shape s = image ? (Shape){3, {v->dims[2], v->dims[3], v->dims[1]}}
                         : (Shape){1, {v->dims[1]}};
         const char *var = import_input(o->m, v->name, &s);
-        v->lay = image ? image_layout(o, var, v) : flat_layout(o, var, v);
+        v->lay = image ? lay_image(o, var, v) : lay_flat(o, var, v);
         import_comment(o->m, "Input %s: %s [%s] -> %s %s[%s]", v->name,
-                       image ? "NCHW" : "ONNX", dims_text(o, v),
+                       image ? "NCHW" : "ONNX", lay_dims_text(o, v),
                        image ? "NHWC" : "rnc", var, shape_text(o, &s));
     }
 }
@@ -1030,8 +837,8 @@ static void outputs(Onnx *o) {
         if (!v->lay) continue; /* its producer was reported */
         ONode fake = {.label = "(output)", .op = "Output", .name = v->name};
         const char *var = v->lay->var;
-        if (v->rank == 4 && !is_image(v) && v->lay->shape.rank == 1 &&
-            !(var = image_var(o, &fake, v)))
+        if (v->rank == 4 && !lay_is_image(v) && v->lay->shape.rank == 1 &&
+            !(var = lay_image_var(o, &fake, v)))
             continue;
         if (v->lay->from.rank == 3) {
             onnx_error(o,
@@ -1042,8 +849,8 @@ static void outputs(Onnx *o) {
         }
         import_output(o->m, var);
         import_comment(o->m, "Output %s: [%s] -> %s[%s]%s", v->name,
-                       dims_text(o, v), var, shape_text(o, &v->lay->shape),
-                       is_image(v) ? " (NHWC)" : "");
+                       lay_dims_text(o, v), var, shape_text(o, &v->lay->shape),
+                       lay_is_image(v) ? " (NHWC)" : "");
     }
 }
 
@@ -1081,7 +888,7 @@ static void node(MapState *s, ONode *n) {
     else if (!strcmp(op, "Flatten") || !strcmp(op, "Reshape") ||
              !strcmp(op, "Squeeze") || !strcmp(op, "Unsqueeze") ||
              !strcmp(op, "Transpose"))
-        view(o, n);
+        lay_view(o, n);
     else if (!strcmp(op, "Identity") || !strcmp(op, "Dropout") ||
              !strcmp(op, "Cast"))
         n->out[0]->lay = n->in[0]->lay;

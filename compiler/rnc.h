@@ -482,6 +482,24 @@ ImportModel *import_onnx_file(const char *path, const char *model_name,
 /* Is the file ONNX: its .onnx extension, or how ONNX files begin? */
 bool import_is_onnx(const char *path);
 
+/* ------------------------------------------------------- import_keras.c */
+
+/* `rnc --import MODEL` for Keras's TF.js layers format: MODEL is model.json
+ * or a directory holding one, its weight shards beside it. Writes the .rn
+ * program and its safetensors weights together, or lists every problem on
+ * `errs` and writes nothing. `stem` names the model (what the .rn's file
+ * name gives it); opt (or NULL) gives the sizes an input leaves None.
+ * Returns the exit status (0, or 1 for a bad model). */
+int keras_import(const char *model, const char *rn_path,
+                 const char *weights_path, const char *stem,
+                 const ImportOptions *opt, FILE *errs);
+/* The same without writing: the .rn text in *rn and the safetensors file's
+ * bytes in *st (malloc'd; freed by the caller) when it returns 0. */
+int keras_convert(const char *model, const char *rn_path,
+                  const char *weights_path, const char *stem,
+                  const ImportOptions *opt, FILE *errs, Buf *rn,
+                  unsigned char **st, size_t *stlen);
+
 /* -------------------------------------------------------------- shape.c */
 
 /* Computes n->out, the resolved SAME paddings, params, trainable and macs
@@ -598,6 +616,16 @@ typedef struct EmitOptions {
 /* Writes the C of the whole model into c and its header into h. */
 void emit_c(Graph *g, const EmitOptions *o, Buf *c, Buf *h);
 
+/* ------------------------------------------------------------ emit_io.c */
+
+/* Output i is a class output, which --labels names and whose top 5 is
+ * printed: a softmax output, or, when the model has none, a flat one. */
+bool emit_class_output(const Graph *g, int i);
+/* The line over output i's printout: "output NAME [10], softmax, top 5:"
+ * (top5), or "output NAME [1, 2, 3]:". */
+void emit_output_heading(const Graph *g, int i, bool top5, char *buf,
+                         size_t len);
+
 /* ------------------------------------------------------------ weights.c */
 
 /* Writes a safetensors file with Keras's initializers (glorot-uniform
@@ -628,6 +656,9 @@ typedef struct JitOptions {
     uint64_t seed;
     const char *trace_dir; /* --trace: every row's value (an unfused graph) */
     bool profile;          /* --profile: the per-layer table after the runs */
+    const bool *images; /* per input: decode it as an image (rnimg.h); or NULL */
+    const struct rn_img_norm *norm; /* for image inputs; NULL: [0, 1] */
+    const char *labels_path; /* names for the class outputs' top 5, or NULL */
 } JitOptions;
 /* Compiles the model in memory with libtcc and runs it as `rnc --run`
  * describes. Returns the process exit status (0, 1 bad data, ...). */
