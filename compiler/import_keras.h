@@ -46,14 +46,12 @@ struct KLayer {
     KLayer **src;       /* the same, resolved */
     bool trainable;     /* its own flag */
     bool emitted;       /* has a line in the .rn */
-    bool in_graph;      /* a node of the read-back graph is this layer */
     int tensors;        /* its manifest weights: 1 + index of the first in
                            KWeights.t, chained by KTensor.next; 0: none */
     int mark;           /* topological sort: 0 new, 1 on the stack, 2 done */
     int rank;           /* rank of its output without the batch: 1 or 3;
                            0 when unknown (after an error) */
     const char *var;    /* the .rn variable holding its output */
-    const char *path;   /* the .rn path: its weights are PATH.PARAM */
     const char *scoped; /* "outer/inner/name" for messages */
 };
 
@@ -70,7 +68,6 @@ struct KModel {
     KModel *parent;
     KLayer *self;       /* the layer it is in its parent; NULL at the top */
     const char *def;    /* its `layer` definition in the .rn */
-    const char *path;   /* .rn path prefix of its layers ("" at the top) */
     int depth;
 };
 

@@ -373,8 +373,11 @@ static bool infer_gemm(Onnx *o, ONode *n) {
                         "computed at run time, not transposed");
         return false;
     }
-    if (!fold_need_const(o, n, 1, "the second input") || b->rank != 2)
+    if (!fold_need_const(o, n, 1, "the second input")) return false;
+    if (b->rank != 2) {
+        onnx_node_error(o, n, "the second input must be a matrix (rank 2)");
         return false;
+    }
     int64_t k = at->trans_b ? b->dims[1] : b->dims[0];
     int64_t units = at->trans_b ? b->dims[0] : b->dims[1];
     if (k != a->dims[1] || units < 1) {
@@ -822,7 +825,11 @@ void onnx_infer(Onnx *o) {
             continue;
         }
         if (!check_node(o, n, r)) continue;
+        int errors = o->nerrors;
         if (!r->infer(o, n) || !onnx_spend(o, n, 0)) {
+            /* every rule says why it fails; this is for one that would not */
+            if (o->nerrors == errors)
+                onnx_node_error(o, n, "cannot be imported");
             for (int k = 0; k < n->nout; k++)
                 if (n->out[k]) n->out[k]->rank = -1;
         } else if (fold_all_const(n) && strcmp(n->op, "Shape") &&

@@ -159,10 +159,148 @@ static void test_write(void) {
     rmdir(dir);
 }
 
+/* A definition called once: its text, its layers' weights prefixed by the
+ * call's name, a dead layer inside it left out. */
+static ImportModel *nested_model(Arena *a) {
+    ImportModel *m = import_new(a, "nest");
+    Shape s = {3, {4, 4, 3}};
+    const char *x = import_input(m, "image", &s);
+    const char *pv;
+    const char *param = "inner input";
+    const char *def = import_begin(m, "relu", &param, 1, &pv);
+    const char *c = import_layer(m, "conv2d", "conv", &pv, 1, "4, 2");
+    import_weight(m, "kernel", 4, (int64_t[]){2, 2, 3, 4}, k4);
+    import_weight(m, "bias", 1, (int64_t[]){4}, b4);
+    import_layer(m, "relu", "dead", &c, 1, NULL);
+    import_end(m, c);
+    const char *y = import_layer(m, def, "block.1", &x, 1, "trainable=false");
+    import_note(m, "a note");
+    import_output(m, y);
+    return m;
+}
+
+static void test_definition(void) {
+    Arena *a = arena_new();
+    Buf text = {0};
+    char err[256];
+    ImportModel *m = nested_model(a);
+    CU_ASSERT_EQUAL_FATAL(import_check(m, "n.rn", &text, err, sizeof err), 0);
+    const char *want = "model nest\n"
+                       "\n"
+                       "layer relu_(inner_input) {\n"
+                       "    conv = conv2d(inner_input, 4, 2, name=\"conv\")\n"
+                       "    return conv\n"
+                       "}\n"
+                       "\n"
+                       "input image[4, 4, 3]\n"
+                       "\n"
+                       "block_1 = relu_(image, trainable=false, "
+                       "name=\"block.1\")  # a note\n"
+                       "\n"
+                       "output block_1\n";
+    CU_ASSERT_STRING_EQUAL(text.data, want);
+    buf_free(&text);
+    arena_free(a);
+
+    char dir[] = "/tmp/rnc_import_XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char rn[64], w[64];
+    snprintf(rn, sizeof rn, "%s/n.rn", dir);
+    snprintf(w, sizeof w, "%s/n.safetensors", dir);
+    a = arena_new();
+    CU_ASSERT_EQUAL_FATAL(import_write(nested_model(a), rn, w, err, sizeof err),
+                          0);
+    arena_free(a);
+    rn_safetensors *st = rn_st_open(w, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(rn_st_count(st), 2);
+    float got[4];
+    CU_ASSERT_EQUAL(rn_st_read_f32(st, "block.1.conv.bias", 1, (rn_i64[]){4},
+                                   got, err, sizeof err),
+                    0);
+    CU_ASSERT_EQUAL(got[3], 4);
+    rn_st_close(st);
+    unlink(rn);
+    unlink(w);
+    rmdir(dir);
+}
+
+/* A statement with a source: the program's error is returned by it. */
+static void test_source_error(void) {
+    Arena *a = arena_new();
+    ImportModel *m = import_new(a, "src");
+    Shape s = {3, {4, 4, 3}};
+    import_source(m, "layer image (InputLayer)", NULL);
+    const char *x = import_input(m, "image", &s);
+    import_source(m, "layer big (Conv2D)", NULL);
+    const char *c = import_layer(m, "conv2d", "big", &x, 1, "4, 5");
+    import_output(m, c);
+    Buf text = {0};
+    char err[256] = "";
+    CU_ASSERT_EQUAL(import_check(m, "s.rn", &text, err, sizeof err), -1);
+    CU_ASSERT(strncmp(err, "layer big (Conv2D): conv2d", 26) == 0);
+    CU_ASSERT(strchr(err, '\n') == NULL);
+    buf_free(&text);
+    arena_free(a);
+}
+
+/* Weights asked of the importer: in the graph's order, by spec. */
+typedef struct Asked {
+    int n;
+    char what[4][32];
+    bool refuse;
+} Asked;
+
+static const float *give(void *ctx, void *src, const WeightSpec *spec, int k) {
+    Asked *as = ctx;
+    if (as->n < 4)
+        snprintf(as->what[as->n], 32, "%s %s %d %d", (const char *)src,
+                 spec->suffix, spec->rank, k);
+    as->n++;
+    if (as->refuse && k == 1) return NULL;
+    return spec->rank == 4 ? k4 : b4;
+}
+
+static void test_weight_fn(void) {
+    for (int refuse = 0; refuse < 2; refuse++) {
+        Arena *a = arena_new();
+        ImportModel *m = import_new(a, "asked");
+        Shape s = {3, {4, 4, 3}};
+        const char *x = import_input(m, "image", &s);
+        import_source(m, "layer c (Conv2D)", "c");
+        import_output(m, import_layer(m, "conv2d", "c", &x, 1, "4, 2"));
+        Asked as = {.refuse = refuse};
+        import_weights_from(m, give, &as);
+        Buf text = {0};
+        void *st = NULL;
+        size_t len = 0;
+        char err[256] = "x";
+        int rc = import_encode(m, "a.rn", "a.safetensors", &text, &st, &len,
+                               err, sizeof err);
+        CU_ASSERT_EQUAL(as.n, 2);
+        CU_ASSERT_STRING_EQUAL(as.what[0], "c kernel 4 0");
+        CU_ASSERT_STRING_EQUAL(as.what[1], "c bias 1 1");
+        if (refuse) {
+            CU_ASSERT_EQUAL(rc, -1);
+            CU_ASSERT_STRING_EQUAL(err, ""); /* the importer told it */
+            CU_ASSERT_PTR_NULL(st);
+        } else {
+            CU_ASSERT_EQUAL(rc, 0);
+            CU_ASSERT(st != NULL && len > 0);
+        }
+        free(st);
+        buf_free(&text);
+        arena_free(a);
+    }
+}
+
 void register_import_tests(void) {
     CU_pSuite s = unit_suite("import");
     CU_add_test(s, "program text", test_text);
     CU_add_test(s, "long lines wrap", test_wrap);
     CU_add_test(s, "unused input refused", test_unused_input);
     CU_add_test(s, "write both files", test_write);
+    CU_add_test(s, "a layer definition", test_definition);
+    CU_add_test(s, "an error by its source", test_source_error);
+    CU_add_test(s, "weights asked of the importer", test_weight_fn);
 }
