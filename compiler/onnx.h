@@ -109,9 +109,10 @@ typedef struct ONode {
     OValue **out;
     int nout;
     const char *scope; /* PyTorch's module path ("layer1.0.conv1") or "" */
-    const char *name;  /* the layer name it gives */
+    const char *name;  /* the layer name it gives (onnx_name_layers) */
     bool live;         /* feeds a graph output */
     bool done;         /* emitted, or absorbed into another node's layer */
+    bool owner;        /* gives its module's value: it has the module's name */
     int pattern;       /* onnx_patterns.c: its pattern, or -1 */
     Attrs a;
 } ONode;
@@ -164,6 +165,9 @@ bool onnx_tensor(Onnx *o, const Onnx__TensorProto *t, Const **c, int *rank,
 OValue *onnx_new_value(Onnx *o, const char *name);
 /* Counts n values made; false (once reported, at node n) past the budget. */
 bool onnx_spend(Onnx *o, const ONode *n, int64_t count);
+
+/* import_onnx.c: the layer names, after onnx_infer. */
+void onnx_name_layers(Onnx *o);
 
 /* import_onnx.c, for the other stages */
 int64_t dims_count(int rank, const int64_t *dims); /* -1 past ONNX_MAX_ELEMS */

@@ -4,8 +4,11 @@
  * so Transpose, Squeeze, Unsqueeze and size-1 reshapes only move that
  * map), weights are transposed to Keras's layouts, and a flatten of
  * [C, H, W] before a dense permutes the dense kernel's rows so PyTorch's
- * order is kept. An activation that alone reads a convolution's or dense
- * layer's output becomes its activation=.
+ * order is kept. Every node (or pattern) that is a module of its own in
+ * the source is a layer of its own, named after that module: an
+ * activation after a convolution is not folded into its activation=, so
+ * that `rnc --trace` shows both values as PyTorch does (the compiler's
+ * passes fuse them again in the code).
  *
  * Requires: onnx_infer without errors. Changes: the values' Layouts, the
  * nodes' done marks, the ImportModel. */
@@ -125,39 +128,6 @@ static const char *act_word(Onnx *o, const ONode *n, const Pattern *p) {
     return NULL;
 }
 
-/* After a layer that takes activation=: the activation that alone reads
- * its output v (a node, or a pattern whose input is v), which the layer
- * can apply itself; its result then takes the layer's layout (v->lay must
- * be set). Returns the word and marks what it absorbs, or NULL. */
-static const char *fuse_act(MapState *s, OValue *v, OValue **result) {
-    Onnx *o = s->o;
-    if (v->is_output || v->nuses < 1) return NULL;
-    ONode *u = &o->nodes[v->uses[0]];
-    if (u->pattern >= 0) {
-        Pattern *p = &s->pats.p[u->pattern];
-        const char *w = p->x == v ? act_word(o, p->root, p) : NULL;
-        if (!w || p->root->out[0]->is_output) return NULL;
-        for (int k = 0; k < v->nuses; k++)
-            if (o->nodes[v->uses[k]].pattern != u->pattern) return NULL;
-        for (int i = 0; i < p->nnodes; i++) p->nodes[i]->done = true;
-        *result = p->root->out[0];
-        return w;
-    }
-    if (v->nuses != 1 || !onnx_node_free(u)) return NULL;
-    const char *w = act_word(o, u, NULL);
-    if (!w) return NULL;
-    u->done = true;
-    *result = u->out[0];
-    return w;
-}
-
-/* activation=WORD, fused from what reads out; the final value in *last. */
-static const char *act_arg(MapState *s, OValue *out, OValue **last) {
-    *last = out;
-    const char *w = fuse_act(s, out, last);
-    return w ? arena_printf(s->o->a, ", activation=%s", w) : "";
-}
-
 /* --------------------------------------------------------------- ops */
 
 static void conv(MapState *s, ONode *n) {
@@ -172,8 +142,6 @@ static void conv(MapState *s, ONode *n) {
     bool depthwise = g == cin && g > 1;
     Layout *l = lay_image(o, NULL, n->out[0]);
     n->out[0]->lay = l;
-    OValue *last;
-    const char *act = act_arg(s, n->out[0], &last);
     /* the arguments in the order of the language's signatures */
     int64_t mult = cout / cin;
     const char *extra =
@@ -183,8 +151,8 @@ static void conv(MapState *s, ONode *n) {
             ? arena_printf(o->a, ", groups=%lld", (long long)g)
             : "";
     const char *rest =
-        arena_printf(o->a, "%s%s%s%s", window_args(o, &n->a, false), extra,
-                     b ? "" : ", bias=false", act);
+        arena_printf(o->a, "%s%s%s", window_args(o, &n->a, false), extra,
+                     b ? "" : ", bias=false");
     const char *y;
     float *k = floats(o, w->c->count);
     if (depthwise) {
@@ -213,7 +181,6 @@ static void conv(MapState *s, ONode *n) {
         weight(o, "bias", 1, (int64_t[]){cout}, bias);
     }
     l->var = y;
-    last->lay = l;
 }
 
 static void conv_transpose(MapState *s, ONode *n) {
@@ -225,17 +192,15 @@ static void conv_transpose(MapState *s, ONode *n) {
             kw = w->dims[3];
     Layout *l = lay_image(o, NULL, n->out[0]);
     n->out[0]->lay = l;
-    OValue *last;
-    const char *act = act_arg(s, n->out[0], &last);
     const int *op = n->a.out_pad;
     const char *y = emit1(
         o, n, "conv2d_transpose", x,
-        arena_printf(o->a, "%lld, %s%s%s%s%s", (long long)cout,
+        arena_printf(o->a, "%lld, %s%s%s%s", (long long)cout,
                      pair(o, (int)kh, (int)kw), window_args(o, &n->a, false),
                      op[0] || op[1] ? arena_printf(o->a, ", output_padding=%s",
                                                    pair(o, op[0], op[1]))
                                     : "",
-                     b ? "" : ", bias=false", act));
+                     b ? "" : ", bias=false"));
     /* W[c][m][i][j] -> kernel[i][j][m][c] */
     float *k = floats(o, w->c->count);
     for (int64_t c = 0; c < cin; c++)
@@ -250,7 +215,6 @@ static void conv_transpose(MapState *s, ONode *n) {
         weight(o, "bias", 1, (int64_t[]){cout}, bias);
     }
     l->var = y;
-    last->lay = l;
 }
 
 static void batchnorm(Onnx *o, ONode *n) {
@@ -346,21 +310,24 @@ static void activation(MapState *s, ONode *n) {
     n->out[0]->lay = lay_relabel(o, x, y);
 }
 
+/* A pattern's layer, named after its root when that gives a module's
+ * value (nn.GELU, nn.SiLU), else after its first node. */
 static void pattern(MapState *s, Pattern *p) {
     Onnx *o = s->o;
     OValue *out = p->root->out[0];
+    ONode *n = p->root->owner ? p->root : p->first;
     for (int i = 0; i < p->nnodes; i++) p->nodes[i]->done = true;
     if (p->kind == PAT_LAYERNORM) {
-        layernorm_op(o, p->first, p->x, out, p->eps, p->gamma, p->beta);
+        layernorm_op(o, n, p->x, out, p->eps, p->gamma, p->beta);
     } else if (p->kind == PAT_SHUFFLE) {
-        const char *x = lay_image_var(o, p->first, p->x);
+        const char *x = lay_image_var(o, n, p->x);
         if (!x) return;
-        const char *y = emit1(o, p->first, "channel_shuffle", x,
+        const char *y = emit1(o, n, "channel_shuffle", x,
                               arena_printf(o->a, "%d", p->groups));
         out->lay = lay_image(o, y, out);
     } else {
         const char *y =
-            emit1(o, p->first, act_word(o, p->root, p), p->x->lay->var, NULL);
+            emit1(o, n, act_word(o, p->root, p), p->x->lay->var, NULL);
         out->lay = lay_relabel(o, p->x, y);
     }
 }
@@ -598,11 +565,9 @@ static void dense(MapState *s, ONode *n, OValue *x, OValue *out, int64_t K,
     l->from.rank = 0;
     l->shape.d[l->shape.rank - 1] = units;
     out->lay = l;
-    OValue *last;
-    const char *act = act_arg(s, out, &last);
     const char *y = emit1(o, n, "dense", x->lay->var,
-                          arena_printf(o->a, "%lld%s%s", (long long)units,
-                                       bias ? "" : ", bias=false", act));
+                          arena_printf(o->a, "%lld%s", (long long)units,
+                                       bias ? "" : ", bias=false"));
     float *k = floats(o, K * units);
     for (int64_t f = 0; f < K; f++) {
         int64_t r = x->lay->shape.rank == 1 ? lay_flat_row(x->lay, f) : f;
@@ -614,7 +579,6 @@ static void dense(MapState *s, ONode *n, OValue *x, OValue *out, int64_t K,
     weight(o, "kernel", 2, (int64_t[]){K, units}, k);
     if (bias) weight(o, "bias", 1, &units, bias);
     l->var = y;
-    last->lay = l;
 }
 
 /* A flat view of x for a Gemm: .rn [K] (flattened here if needed). */
@@ -656,7 +620,9 @@ static void matmul(MapState *s, ONode *n) {
             bias = floats(o, units);
             for (int64_t i = 0; i < units; i++) bias[i] = cf(c->c, i);
             u->done = true;
-            dense(s, n, x, u->out[0], K, units, w->c, false, 1, bias);
+            /* named after the Add when it gives nn.Linear's value */
+            dense(s, u->owner ? u : n, x, u->out[0], K, units, w->c, false,
+                  1, bias);
             out->lay = u->out[0]->lay;
             return;
         }
@@ -749,10 +715,42 @@ static void slice(Onnx *o, ONode *n) {
     out->lay = l;
 }
 
+/* A Pad whose zeros an AveragePool (its only reader, without pads of its
+ * own) takes into its window: the pool's padding with
+ * count_include_pad=true computes the same when the pads are smaller than
+ * the window (the language's rule) and ceil_mode adds no window (the
+ * padded size minus the window a multiple of the stride). PyTorch's
+ * AvgPool2d(padding=p) exports so. The pool then reads the Pad's input. */
+static bool pad_into_pool(Onnx *o, ONode *n) {
+    OValue *v = n->out[0];
+    if (v->is_output || v->nuses != 1) return false;
+    ONode *u = &o->nodes[v->uses[0]];
+    const int *p = n->a.pads, *q = u->a.pads;
+    if (strcmp(u->op, "AveragePool") || u->done || q[0] || q[1] || q[2] ||
+        q[3])
+        return false;
+    for (int ax = 0; ax < 2; ax++) {
+        int64_t padded = v->dims[2 + ax];
+        if (p[2 * ax] >= u->a.k[ax] || p[2 * ax + 1] >= u->a.k[ax] ||
+            (u->a.ceil && (padded - u->a.k[ax]) % u->a.s[ax] != 0))
+            return false;
+    }
+    memcpy(u->a.pads, p, sizeof u->a.pads);
+    u->a.count_pad = true;
+    u->a.ceil = false; /* it adds no window here */
+    v->lay = lay_relabel(o, n->in[0], n->in[0]->lay->var); /* unpadded */
+    return true;
+}
+
 static void zeropad(Onnx *o, ONode *n) {
+    const int *p = n->a.pads;
+    if (!p[0] && !p[1] && !p[2] && !p[3]) { /* no padding at all */
+        n->out[0]->lay = n->in[0]->lay;
+        return;
+    }
+    if (lay_is_image(n->in[0]) && pad_into_pool(o, n)) return;
     const char *x = lay_image_var(o, n, n->in[0]);
     if (!x) return;
-    const int *p = n->a.pads;
     const char *y = emit1(
         o, n, "zeropad", x,
         p[0] == p[1] && p[1] == p[2] && p[2] == p[3]
