@@ -252,10 +252,10 @@ static int new_scope(ImportModel *m) {
 ImportModel *import_new(Arena *a, const char *name) {
     ImportModel *m = arena_alloc(a, sizeof *m);
     m->a = a;
-    char *id = identifier(a, name, "model");
-    if (is_keyword(id) || model_name_problem(id))
-        id = arena_printf(a, "%s_model", id);
-    m->name = id;
+    const char *id = identifier(a, name, "model");
+    /* a keyword cannot follow `model`; the C cannot take some names */
+    m->name = is_keyword(id) ? arena_printf(a, "%s_model", id)
+                             : model_name_safe(a, id);
     new_scope(m);
     return m;
 }

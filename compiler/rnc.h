@@ -56,6 +56,12 @@ int write_file_atomic(const char *path, const void *data, size_t len,
 int write_files_atomic(int n, const char *const *paths,
                        const void *const *data, const size_t *lens,
                        char *err, size_t errlen);
+/* Why a model name cannot prefix the generated C (a C keyword, a name the
+ * C library's headers or the generated code use, rn_..., reserved), or
+ * NULL when it can. model_name_safe: the name, or NAME_model (model_NAME)
+ * when the name cannot be: what a file's stem or an import gives. */
+const char *model_name_problem(const char *name);
+const char *model_name_safe(Arena *a, const char *name);
 
 /* --------------------------------------------------------------- paths.c */
 
@@ -418,9 +424,6 @@ typedef struct Graph {
  * `default_name` names the model when there is no `model` statement.
  * Reports through `d`; returns NULL if any error. */
 Graph *elaborate(Ast *prog, const char *default_name, Arena *a, Diag *d);
-/* Why a model name cannot prefix the generated C (a C keyword, a name the
- * generated code uses, rn_...), or NULL when it can. */
-const char *model_name_problem(const char *name);
 
 /* ------------------------------------------------------------- import.c */
 

@@ -102,6 +102,18 @@ if [ $rc -eq 0 ] && [ "$n" -ge 18 ] && grep -q "^All $n layers within tolerance$
     sed 's/^/    /' "$T/cmp" | tail -12 >&2
 fi
 
+# imported as m.rn: `m` is a name the generated C uses, so the model is
+# m_model, and it builds
+mkdir -p "$T/stem"
+if "$RNC" --import "$D/flatten_op13.onnx" -o "$T/stem/m.rn" --weights "$T/stem/m.st" &&
+    grep -q '^model m_model$' "$T/stem/m.rn" &&
+    "$RNC" "$T/stem/m.rn" -o "$T/stem/m.c" --main &&
+    cc -std=c11 -Wall -Wextra -pedantic -Werror "$T/stem/m.c" $("$RNC" --cflags) \
+        $("$RNC" --libs) -o "$T/stem/m" &&
+    "$T/stem/m" "$T/stem/m.st" "$D/flatten_op13.in.npy" "$T/stem/y.npy" &&
+    "$NPYCMP" "$T/stem/y.npy" "$D/flatten_op13.out.npy" >/dev/null; then ok; else
+    bad "import to m.rn: model m_model, built and run"; fi
+
 # bad usage
 "$RNC" --import "$D/convs_op13.onnx" -o "$T/u.rn" 2>/dev/null
 [ $? -eq 2 ] && ok || bad "--import without --weights: not exit 2"
