@@ -30,85 +30,14 @@
 #define _POSIX_C_SOURCE 200809L /* open_memstream */
 /* elab.h: is_word, builtin_names, MAX_NODES, MAX_NAME */
 #include "elab.h"
-#include "rnrt.h"
+#include "import.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-enum {
-    MAX_VAR = 64,     /* a variable's length before its _N suffix */
-    LINE_WIDTH = 100, /* a layer's line wraps past this column */
-};
-
-typedef struct ImpWeight {
-    const char *suffix;
-    int rank;
-    int64_t dims[4];
-    const float *data;
-} ImpWeight;
-
-typedef enum { LINE_INPUT, LINE_LAYER, LINE_OUTPUT } LineKind;
-
-typedef struct Line {
-    LineKind kind;
-    const char *var;  /* INPUT, LAYER: the variable bound; OUTPUT: its value */
-    const char *op;   /* LAYER: an op or a definition */
-    const char *name; /* LAYER: the name="..." */
-    const char **in;  /* LAYER: input variables */
-    int nin;
-    const char *args; /* LAYER: the other arguments, or NULL */
-    const char *note; /* LAYER: a comment at the end of the line, or NULL */
-    Shape shape;      /* INPUT */
-    const char *who;  /* its source, for errors; NULL: rnc's own */
-    void *src;        /* the importer's handle of its source */
-    int def;          /* LAYER: the definition it calls, or -1 */
-    ImpWeight w[MAX_WEIGHTS];
-    int nw;
-    bool live; /* feeds an output (set by import_check) */
-} Line;
-
-/* A set of strings with an index each (open addressing, grows). */
-typedef struct StrSet {
-    const char **keys;
-    int *vals;
-    size_t cap, count;
-} StrSet;
-
-/* The top level, or one `layer` definition. */
-typedef struct Scope {
-    const char *def;     /* the definition's name; NULL at the top level */
-    const char **params; /* its parameters' variables */
-    int nparams;
-    const char *who; /* the source of its header */
-    Line *lines;
-    int n, cap;
-    StrSet vars;  /* variable -> its line */
-    StrSet names; /* layer names given */
-    int parent;   /* the scope it was opened in; -1 at the top */
-    int call;     /* the line of its (one) call in `caller`, or -1 */
-    int caller;
-    bool closed, live;
-    const char *prefix; /* its layers' paths start with this */
-} Scope;
-
-struct ImportModel {
-    Arena *a;
-    const char *name;
-    const char *comment; /* the opening "# " lines */
-    Scope *scopes;       /* [0] the top level; then definitions */
-    int nscopes, cap;
-    int cur;     /* the scope statements go to */
-    int *closed; /* definitions in the order they closed (printed so) */
-    int nclosed;
-    StrSet defs; /* definition -> its scope */
-    const char *who;
-    void *src;
-    ImportWeightFn wfn;
-    void *wctx;
-    rn_st_tensor *tensors; /* after import_check: the weights, by node */
-    int ntensors;
-};
+enum { MAX_VAR = 64 }; /* a variable's length before its _N suffix */
 
 static uint64_t str_hash(const char *s) {
     uint64_t h = 0xcbf29ce484222325ull;
@@ -123,17 +52,17 @@ static size_t set_slot(const StrSet *s, const char *key) {
     return i;
 }
 
-static int set_get(const StrSet *s, const char *key) {
+int imp_set_get(const StrSet *s, const char *key) {
     if (!s->cap) return -1;
     size_t i = set_slot(s, key);
     return s->keys[i] ? s->vals[i] : -1;
 }
 
-static bool set_has(const StrSet *s, const char *key) {
+bool imp_set_has(const StrSet *s, const char *key) {
     return s->cap && s->keys[set_slot(s, key)];
 }
 
-static void set_put(Arena *a, StrSet *s, const char *key, int val) {
+void imp_set_put(Arena *a, StrSet *s, const char *key, int val) {
     if (2 * (s->count + 1) > s->cap) {
         StrSet bigger = {.cap = s->cap ? 2 * s->cap : 64};
         bigger.keys = arena_alloc(a, bigger.cap * sizeof *bigger.keys);
@@ -155,10 +84,10 @@ static void set_put(Arena *a, StrSet *s, const char *key, int val) {
 
 /* key, or key_1, key_2, ... : the first that the set does not hold. */
 static const char *fresh(Arena *a, const StrSet *s, const char *key) {
-    if (!set_has(s, key)) return key;
+    if (!imp_set_has(s, key)) return key;
     for (long i = 1;; i++) {
         const char *k = arena_printf(a, "%s_%ld", key, i);
-        if (!set_has(s, k)) return k;
+        if (!imp_set_has(s, k)) return k;
     }
 }
 
@@ -178,14 +107,16 @@ static bool is_keyword(const char *s) {
     return false;
 }
 
-static bool is_builtin(const char *s) {
+bool imp_reserved(const char *s) { return is_keyword(s) || is_word(s); }
+
+bool imp_builtin(const char *s) {
     for (int i = 0; builtin_names[i]; i++)
         if (!strcmp(builtin_names[i], s)) return true;
     return false;
 }
 
 /* An identifier from a name: runs of other characters become one '_'. */
-static char *identifier(Arena *a, const char *name, const char *fallback) {
+char *imp_identifier(Arena *a, const char *name, const char *fallback) {
     char *v = arena_alloc(a, MAX_VAR + 3);
     size_t n = 0;
     for (const char *c = name; *c && n < MAX_VAR; c++) {
@@ -206,10 +137,10 @@ static Scope *cur(ImportModel *m) { return &m->scopes[m->cur]; }
 /* A fresh variable of scope s derived from name, bound to line `at`. */
 static const char *new_var(ImportModel *m, Scope *s, const char *name,
                            int at) {
-    char *v = identifier(m->a, name, "x");
-    if (is_keyword(v) || is_word(v)) v = arena_printf(m->a, "%s_", v);
+    char *v = imp_identifier(m->a, name, "x");
+    if (imp_reserved(v)) v = arena_printf(m->a, "%s_", v);
     const char *var = fresh(m->a, &s->vars, v);
-    set_put(m->a, &s->vars, var, at);
+    imp_set_put(m->a, &s->vars, var, at);
     return var;
 }
 
@@ -249,10 +180,56 @@ static int new_scope(ImportModel *m) {
     return m->nscopes++;
 }
 
+/* ------------------------------------------------------------ numbers */
+
+/* 1e-05 -> 1e-5, 1e+06 -> 1e6 (the exponent as the language writes it). */
+static void tidy_exponent(char *s) {
+    char *e = strchr(s, 'e');
+    if (!e) return;
+    char *d = e + 1, *src = e + 1;
+    if (*src == '-') *d++ = *src++;
+    else if (*src == '+') src++;
+    while (*src == '0' && src[1]) src++;
+    memmove(d, src, strlen(src) + 1);
+}
+
+bool import_number(char *out, size_t n, double v) {
+    float f = (float)v;
+    bool finite = isfinite(f);
+    char best[48];
+    /* the shortest decimal that reads back as the same float32 (the
+     * precision of both sources' weights and attributes), or as the same
+     * double when float32 cannot hold it */
+    for (int p = 1; p <= 17; p++) {
+        snprintf(best, sizeof best, "%.*g", p, finite ? (double)f : v);
+        if (finite ? (float)strtod(best, NULL) == f : strtod(best, NULL) == v)
+            break;
+    }
+    tidy_exponent(best);
+    /* 1/6 rather than 0.16666667, 1/127.5 rather than 0.007843138; but
+     * 0.25, not 1/4: only for a decimal of five digits or more */
+    size_t digits = 0;
+    for (const char *c = best; *c && *c != 'e'; c++)
+        digits += *c >= '0' && *c <= '9' && (digits || *c != '0');
+    if (finite && v > 0 && v < 1 && digits >= 5) {
+        double k2 = floor(2 / v + 0.5);
+        char frac[48];
+        if (k2 >= 2 && k2 <= 2e6 && (float)(2 / k2) == f) {
+            if (fmod(k2, 2) == 0)
+                snprintf(frac, sizeof frac, "1/%.0f", k2 / 2);
+            else
+                snprintf(frac, sizeof frac, "1/%.1f", k2 / 2);
+            snprintf(best, sizeof best, "%s", frac);
+        }
+    }
+    snprintf(out, n, "%s", best);
+    return finite;
+}
+
 ImportModel *import_new(Arena *a, const char *name) {
     ImportModel *m = arena_alloc(a, sizeof *m);
     m->a = a;
-    const char *id = identifier(a, name, "model");
+    const char *id = imp_identifier(a, name, "model");
     /* a keyword cannot follow `model`; the C cannot take some names */
     m->name = is_keyword(id) ? arena_printf(a, "%s_model", id)
                              : model_name_safe(a, id);
@@ -299,7 +276,7 @@ const char *import_input(ImportModel *m, const char *name, const Shape *s) {
     if (m->cur != 0) die("import_input inside a definition");
     Scope *sc = cur(m);
     const char *var = new_var(m, sc, name, sc->n);
-    set_put(m->a, &sc->names, var, sc->n); /* an input is a layer name too */
+    imp_set_put(m->a, &sc->names, var, sc->n); /* an input is a layer name too */
     Line *l = new_line(m, LINE_INPUT);
     l->var = var;
     l->shape = *s;
@@ -311,12 +288,12 @@ const char *import_begin(ImportModel *m, const char *def,
                          const char *const *params, int nparams,
                          const char **vars) {
     if (nparams < 1) die("import_begin %s: no parameter", def);
-    char *id = identifier(m->a, def, "block");
-    if (is_keyword(id) || is_word(id) || is_builtin(id))
+    char *id = imp_identifier(m->a, def, "block");
+    if (is_keyword(id) || is_word(id) || imp_builtin(id))
         id = arena_printf(m->a, "%s_", id);
     const char *name = fresh(m->a, &m->defs, id);
     int k = new_scope(m);
-    set_put(m->a, &m->defs, name, k);
+    imp_set_put(m->a, &m->defs, name, k);
     Scope *s = &m->scopes[k];
     s->def = name;
     s->who = m->who;
@@ -326,7 +303,7 @@ const char *import_begin(ImportModel *m, const char *def,
     for (int i = 0; i < nparams; i++) {
         /* a parameter is an input of the definition: line -1-i */
         s->params[i] = new_var(m, s, params[i], -1 - i);
-        set_put(m->a, &s->names, s->params[i], -1 - i);
+        imp_set_put(m->a, &s->names, s->params[i], -1 - i);
         vars[i] = s->params[i];
     }
     m->cur = k;
@@ -336,7 +313,7 @@ const char *import_begin(ImportModel *m, const char *def,
 void import_end(ImportModel *m, const char *var) {
     Scope *s = cur(m);
     if (m->cur == 0) die("import_end outside a definition");
-    if (var && !set_has(&s->vars, var)) die("import_end: unknown '%s'", var);
+    if (var && !imp_set_has(&s->vars, var)) die("import_end: unknown '%s'", var);
     if (var) { /* NULL: the importer gave up on it (and reported why) */
         Line *l = new_line(m, LINE_OUTPUT);
         l->var = var;
@@ -361,7 +338,7 @@ const char *import_layer(ImportModel *m, const char *op, const char *name,
                          const char *const *in, int nin, const char *args) {
     Scope *s = cur(m);
     const char *nm = fresh(m->a, &s->names, clean_name(m->a, name));
-    set_put(m->a, &s->names, nm, s->n);
+    imp_set_put(m->a, &s->names, nm, s->n);
     const char *var = new_var(m, s, nm, s->n);
     Line *l = new_line(m, LINE_LAYER);
     l->var = var;
@@ -370,12 +347,12 @@ const char *import_layer(ImportModel *m, const char *op, const char *name,
     l->nin = nin;
     l->in = arena_alloc(m->a, (size_t)(nin ? nin : 1) * sizeof *l->in);
     for (int i = 0; i < nin; i++) {
-        if (!set_has(&s->vars, in[i]))
+        if (!imp_set_has(&s->vars, in[i]))
             die("import_layer %s: unknown input variable '%s'", nm, in[i]);
         l->in[i] = in[i];
     }
     l->args = args && *args ? arena_strdup(m->a, args) : NULL;
-    int d = set_get(&m->defs, op);
+    int d = imp_set_get(&m->defs, op);
     if (d >= 0) {
         Scope *callee = &m->scopes[d];
         if (!callee->closed || callee->call >= 0)
@@ -412,175 +389,19 @@ void import_weight(ImportModel *m, const char *suffix, int rank,
     w->data = data;
 }
 
+const char *import_name_of(ImportModel *m, const char *var) {
+    const Scope *s = cur(m);
+    int at = imp_set_get(&s->vars, var);
+    if (at < 0) die("import_name_of: unknown '%s'", var);
+    return s->lines[at].kind == LINE_INPUT ? var : s->lines[at].name;
+}
+
 void import_output(ImportModel *m, const char *var) {
     if (m->cur != 0) die("import_output inside a definition");
-    if (!set_has(&cur(m)->vars, var)) die("import_output: unknown '%s'", var);
+    if (!imp_set_has(&cur(m)->vars, var)) die("import_output: unknown '%s'", var);
     Line *l = new_line(m, LINE_OUTPUT);
     l->var = var;
     cur(m)->n++;
-}
-
-/* Marks the lines of scope k that feed its outputs (or its return), from
- * the last line back, and the definitions they call, with their paths. */
-static void mark_live(ImportModel *m, int k) {
-    Scope *s = &m->scopes[k];
-    s->live = true;
-    if (k && (!s->n || s->lines[s->n - 1].kind != LINE_OUTPUT))
-        die("import: definition %s has no return", s->def);
-    for (int i = s->n - 1; i >= 0; i--) {
-        Line *l = &s->lines[i];
-        if (l->kind == LINE_OUTPUT) l->live = true;
-        if (!l->live) continue;
-        const char *const *in = l->kind == LINE_OUTPUT ? &l->var : l->in;
-        int nin = l->kind == LINE_OUTPUT ? 1 : l->nin;
-        for (int j = 0; j < nin; j++) {
-            int at = set_get(&s->vars, in[j]);
-            if (at >= 0) s->lines[at].live = true;
-        }
-    }
-    for (int i = 0; i < s->n; i++) {
-        Line *l = &s->lines[i];
-        if (!l->live || l->def < 0) continue;
-        m->scopes[l->def].prefix =
-            arena_printf(m->a, "%s%s.", s->prefix, l->name);
-        mark_live(m, l->def);
-    }
-}
-
-/* ------------------------------------------------------------- text */
-
-/* The text with the source of each of its lines. */
-typedef struct Text {
-    Buf *b;
-    const char **who;
-    int nlines, cap;
-    Arena *a;
-} Text;
-
-/* Appends s (one or more whole lines) from source who. */
-static void put(Text *t, const char *who, const char *s) {
-    buf_printf(t->b, "%s", s);
-    for (const char *c = s; *c; c++) {
-        if (*c != '\n') continue;
-        if (t->nlines == t->cap) {
-            int cap = t->cap ? 2 * t->cap : 256;
-            const char **w = arena_alloc(t->a, (size_t)cap * sizeof *w);
-            if (t->nlines) memcpy(w, t->who, (size_t)t->nlines * sizeof *w);
-            t->who = w;
-            t->cap = cap;
-        }
-        t->who[t->nlines++] = who;
-    }
-}
-
-/* Splits args at the commas outside brackets and quotes. */
-static int split_args(Arena *a, const char *args, const char **out, int max) {
-    int n = 0, depth = 0;
-    bool quoted = false;
-    const char *start = args;
-    for (const char *c = args;; c++) {
-        if (*c == '"')
-            quoted = !quoted;
-        else if (!quoted && (*c == '[' || *c == '('))
-            depth++;
-        else if (!quoted && (*c == ']' || *c == ')'))
-            depth--;
-        if (*c == 0 || (*c == ',' && depth == 0 && !quoted)) {
-            while (*start == ' ') start++;
-            if (n < max)
-                out[n++] = arena_strndup(a, start, (size_t)(c - start));
-            if (*c == 0) break;
-            start = c + 1;
-        }
-    }
-    return n;
-}
-
-/* `VAR = OP(ITEM, ITEM, ...)  # NOTE`, wrapped after commas past
- * LINE_WIDTH with continuation lines indented four more spaces. */
-static void print_layer(Text *t, const Line *l, const char *indent) {
-    int nargs = l->args ? 1 : 0;
-    for (const char *c = l->args; c && *c; c++) nargs += *c == ',';
-    int cap = l->nin + nargs + 1;
-    const char **items = arena_alloc(t->a, (size_t)cap * sizeof *items);
-    int n = 0;
-    for (int i = 0; i < l->nin; i++) items[n++] = l->in[i];
-    if (l->args) n += split_args(t->a, l->args, items + n, nargs);
-    items[n++] = arena_printf(t->a, "name=\"%s\"", l->name);
-    Buf b = {0};
-    size_t col = 0;
-    buf_printf(&b, "%s%s = %s(", indent, l->var, l->op);
-    for (int i = 0; i < n; i++) {
-        size_t w = strlen(items[i]) + 1; /* and its ',' or ')' */
-        if (i > 0) {
-            if (b.len - col + 1 + w > LINE_WIDTH) {
-                buf_printf(&b, "\n%s    ", indent);
-                col = b.len - strlen(indent) - 4;
-            } else {
-                buf_append(&b, " ", 1);
-            }
-        }
-        buf_printf(&b, "%s%s", items[i], i + 1 < n ? "," : ")");
-    }
-    if (l->note) buf_printf(&b, "  # %s", l->note);
-    buf_append(&b, "\n", 1);
-    put(t, l->who, b.data);
-    buf_free(&b);
-}
-
-static void print_def(Text *t, const Scope *s) {
-    Buf b = {0};
-    buf_printf(&b, "layer %s(", s->def);
-    for (int i = 0; i < s->nparams; i++)
-        buf_printf(&b, "%s%s", i ? ", " : "", s->params[i]);
-    buf_printf(&b, ") {\n");
-    put(t, s->who, b.data);
-    buf_free(&b);
-    for (int i = 0; i < s->n; i++) {
-        const Line *l = &s->lines[i];
-        if (!l->live) continue;
-        if (l->kind == LINE_LAYER)
-            print_layer(t, l, "    ");
-        else
-            put(t, l->who, arena_printf(t->a, "    return %s\n", l->var));
-    }
-    put(t, s->who, "}\n\n");
-}
-
-static void print_program(ImportModel *m, Text *t) {
-    if (m->comment) put(t, NULL, m->comment);
-    put(t, NULL, arena_printf(t->a, "model %s\n\n", m->name));
-    for (int i = 0; i < m->nclosed; i++)
-        if (m->scopes[m->closed[i]].live)
-            print_def(t, &m->scopes[m->closed[i]]);
-    const Scope *top = &m->scopes[0];
-    bool blank = false;
-    for (int i = 0; i < top->n; i++) {
-        const Line *l = &top->lines[i];
-        if (!l->live) continue;
-        switch (l->kind) {
-        case LINE_INPUT:
-            put(t, l->who,
-                l->shape.rank == 3
-                    ? arena_printf(t->a, "input %s[%lld, %lld, %lld]\n", l->var,
-                                   (long long)l->shape.d[0],
-                                   (long long)l->shape.d[1],
-                                   (long long)l->shape.d[2])
-                    : arena_printf(t->a, "input %s[%lld]\n", l->var,
-                                   (long long)l->shape.d[0]));
-            break;
-        case LINE_LAYER:
-            if (!blank) put(t, NULL, "\n");
-            blank = true;
-            print_layer(t, l, "");
-            break;
-        case LINE_OUTPUT:
-            if (blank) put(t, NULL, "\n");
-            blank = false;
-            put(t, l->who, arena_printf(t->a, "output %s\n", l->var));
-            break;
-        }
-    }
 }
 
 /* ---------------------------------------------------------- read back */
@@ -589,21 +410,66 @@ static void print_program(ImportModel *m, Text *t) {
 typedef struct PathMap {
     StrSet set;
     Line **lines;
+    int *scope; /* by entry: the scope of its line */
 } PathMap;
 
 static void map_paths(ImportModel *m, Arena *a, PathMap *pm) {
     int n = 0;
     for (int k = 0; k < m->nscopes; k++) n += m->scopes[k].n;
     pm->lines = arena_alloc(a, (size_t)(n ? n : 1) * sizeof *pm->lines);
+    pm->scope = arena_alloc(a, (size_t)(n ? n : 1) * sizeof *pm->scope);
     n = 0;
     for (int k = 0; k < m->nscopes; k++) {
         Scope *s = &m->scopes[k];
         for (int i = 0; s->live && i < s->n; i++) {
             Line *l = &s->lines[i];
             if (!l->live || l->kind != LINE_LAYER) continue;
-            set_put(a, &pm->set, arena_printf(a, "%s%s", s->prefix, l->name),
-                    n);
+            imp_set_put(a, &pm->set,
+                        arena_printf(a, "%s%s", s->prefix, l->name), n);
+            pm->scope[n] = k;
             pm->lines[n++] = l;
+        }
+    }
+}
+
+/* The path of the graph node that gives the value of `var` in scope k:
+ * through a definition's call to its return, through a parameter to the
+ * call's argument. */
+static const char *value_path(ImportModel *m, int k, const char *var,
+                              Arena *a) {
+    const Scope *s = &m->scopes[k];
+    int at = imp_set_get(&s->vars, var);
+    if (at >= 0) {
+        const Line *l = &s->lines[at];
+        if (l->kind == LINE_INPUT) return l->var;
+        if (l->def < 0) return arena_printf(a, "%s%s", s->prefix, l->name);
+        const Scope *d = &m->scopes[l->def];
+        return value_path(m, l->def, d->lines[d->n - 1].var, a);
+    }
+    const Line *call = &m->scopes[s->caller].lines[s->call];
+    return value_path(m, s->caller, call->in[-1 - at], a);
+}
+
+/* The graph read back has the lines' structure: each layer's node reads
+ * the nodes the importer gave it. The shown variables are reused (x =
+ * relu(x)): a slip there would read back as another network, so this is
+ * checked here, once, for every import. A mismatch is rnc's own bug. */
+static void check_structure(ImportModel *m, const Graph *g, const PathMap *pm,
+                            Arena *a) {
+    for (int i = 0; i < g->nnodes; i++) {
+        const GNode *node = g->nodes[i];
+        int at = imp_set_get(&pm->set, node->path);
+        if (at < 0) continue; /* an input */
+        const Line *l = pm->lines[at];
+        if (l->def >= 0) die("import: definition call %s is a node", l->name);
+        if (node->nin != l->nin)
+            die("import: layer %s reads %d values, not %d", node->path,
+                node->nin, l->nin);
+        for (int k = 0; k < l->nin; k++) {
+            const char *want = value_path(m, pm->scope[at], l->in[k], a);
+            if (strcmp(node->in[k]->path, want))
+                die("import: layer %s reads %s where the import meant %s",
+                    node->path, node->in[k]->path, want);
         }
     }
 }
@@ -630,10 +496,9 @@ static void read_back_error(const char *rn_path, const Text *t, char *msg,
 
 /* The graph's weights, from the lines or the importer; false (err set,
  * empty when the importer told them) when they do not fit. */
-static bool gather(ImportModel *m, Graph *g, Arena *scratch, char *err,
-                   size_t errlen) {
-    PathMap pm = {0};
-    map_paths(m, scratch, &pm);
+static bool gather(ImportModel *m, Graph *g, const PathMap *pmp,
+                   Arena *scratch, char *err, size_t errlen) {
+    PathMap pm = *pmp;
     int cap = 0, nl = (int)pm.set.count;
     for (int i = 0; i < g->nnodes; i++) {
         WeightSpec ws[MAX_WEIGHTS];
@@ -648,7 +513,7 @@ static bool gather(ImportModel *m, Graph *g, Arena *scratch, char *err,
         WeightSpec ws[MAX_WEIGHTS];
         int k = node_weights(node, ws);
         if (!k) continue;
-        int at = set_get(&pm.set, node->path);
+        int at = imp_set_get(&pm.set, node->path);
         if (at < 0) die("import: node '%s' has no line", node->path);
         Line *l = pm.lines[at];
         for (int j = 0; j < k; j++) {
@@ -714,8 +579,11 @@ static int compile_back(ImportModel *m, const char *rn_path, const Text *t,
     if (!g) {
         read_back_error(rn_path, t, msg, err, errlen);
         rc = -1;
-    } else if (!gather(m, g, scratch, err, errlen)) {
-        rc = -1;
+    } else {
+        PathMap pm = {0};
+        map_paths(m, scratch, &pm);
+        check_structure(m, g, &pm, scratch);
+        if (!gather(m, g, &pm, scratch, err, errlen)) rc = -1;
     }
     free(msg);
     arena_free(ca);
@@ -736,7 +604,7 @@ int import_check(ImportModel *m, const char *rn_path, Buf *text, char *err,
     if (m->cur != 0) die("import_check: a definition is open");
     Scope *top = &m->scopes[0];
     m->scopes[0].prefix = "";
-    mark_live(m, 0);
+    imp_mark_live(m, 0);
     int layers = 0, outputs = 0;
     for (int i = 0; i < top->n; i++) {
         const Line *l = &top->lines[i];
@@ -759,7 +627,7 @@ int import_check(ImportModel *m, const char *rn_path, Buf *text, char *err,
                                  layers, MAX_NODES));
     Arena *scratch = arena_new();
     Text t = {.b = text, .a = scratch};
-    print_program(m, &t);
+    imp_print(m, &t);
     int rc = compile_back(m, rn_path, &t, scratch, err, errlen);
     arena_free(scratch);
     return rc;

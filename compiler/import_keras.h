@@ -143,13 +143,11 @@ typedef struct Call {
 void kl_translate(Call *c);
 /* Appends ", TEXT" to the call's arguments. */
 void kl_arg(Call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* What keras_ops.c shares with it: a layer's error, a config field, the
- * shortest decimal that reads back as v (kl_fmt_scale: 1/255 as that
- * fraction), ", KEY=NUMBER". */
+/* What keras_ops.c shares with it: a layer's error, a config field, a
+ * number as import.c writes it (import_number), ", KEY=NUMBER". */
 void kl_bad(Call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const rn_json *kl_field(Call *c, const char *key);
 void kl_fmt_num(char *out, size_t n, double v);
-void kl_fmt_scale(char *out, size_t n, double v);
 void kl_arg_num(Call *c, const char *key, double v);
 
 /* keras_ops.c: the numbers of v (a number, or nested lists of them,

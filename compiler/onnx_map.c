@@ -38,15 +38,10 @@ const char *map_emit1(Onnx *o, const ONode *n, const char *op, const char *x,
  * attributes are float32): 1e-05 rather than 9.99999975e-06. The text
  * has no infinity or NaN: such a number is flagged for the node. */
 const char *map_num(Onnx *o, double v) {
-    char buf[40];
-    float f = (float)v;
-    if (!isfinite(f)) {
+    char buf[48];
+    if (!import_number(buf, sizeof buf, v)) {
         o->bad_number = true;
         return "0";
-    }
-    for (int p = 1; p <= 9; p++) {
-        snprintf(buf, sizeof buf, "%.*g", p, (double)f);
-        if ((float)strtod(buf, NULL) == f) break;
     }
     return arena_strdup(o->a, buf);
 }
@@ -352,6 +347,8 @@ static void with_const(Onnx *o, ONode *n, OValue *x, OValue *c, bool c_first) {
     }
     y = map_emit1(o, n, "depthwise_conv2d", x->lay->var,
               (add || sub) ? "1" : "1, bias=false");
+    import_note(o->m, arena_printf(o->a, "%s by a constant per channel",
+                                   n->op));
     import_weight(o->m, "depthwise_kernel", 4, (int64_t[]){1, 1, nch, 1}, k);
     if (add || sub) import_weight(o->m, "bias", 1, &nch, b);
     n->out[0]->lay = lay_relabel(o, x, y);
@@ -612,8 +609,9 @@ static void outputs(Onnx *o) {
             continue;
         }
         import_output(o->m, var);
-        import_comment(o->m, "Output %s: [%s] -> %s[%s]%s", v->name,
-                       lay_dims_text(o, v), var, shape_text(o, &v->lay->shape),
+        import_comment(o->m, "Output %s: [%s] -> layer %s [%s]%s", v->name,
+                       lay_dims_text(o, v), import_name_of(o->m, var),
+                       shape_text(o, &v->lay->shape),
                        lay_is_image(v) ? " (NHWC)" : "");
     }
 }

@@ -485,6 +485,14 @@ typedef const float *(*ImportWeightFn)(void *ctx, void *src,
 void import_weights_from(ImportModel *m, ImportWeightFn fn, void *ctx);
 /* `output VAR` (top level only). */
 void import_output(ImportModel *m, const char *var);
+/* The layer name of the value VAR holds (an input's: VAR): what the text
+ * shows may be another variable (VAR is the importer's handle). */
+const char *import_name_of(ImportModel *m, const char *var);
+/* A number as the importers write it: the shortest decimal that reads back
+ * as the same float32 (1e-5, not 1e-05 or 9.99999975e-06), or 1/k when
+ * that is shorter (1/6, 1/127.5). False (and the shortest double) when
+ * float32 cannot hold it. */
+bool import_number(char *out, size_t n, double v);
 /* Appends the program text to *text (layers that feed no output left out)
  * and reads it back like any .rn, then gathers the weights the program
  * expects (given ones must be exactly those). -1 with err for what the

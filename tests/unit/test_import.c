@@ -294,6 +294,75 @@ static void test_weight_fn(void) {
     }
 }
 
+/* Variables: the last component of the name, reused once its value is
+ * read no more, extended when it is still needed. */
+static void test_variables(void) {
+    static const float k[4 * 4] = {0};
+    Arena *a = arena_new();
+    ImportModel *m = import_new(a, "vars");
+    Shape s = {3, {4, 4, 4}};
+    const char *x = import_input(m, "x", &s);
+#define CONV(name, in)                                                        \
+    (v = import_layer(m, "conv2d", name, &(in), 1, "4, 1"),                  \
+     import_weight(m, "kernel", 4, (int64_t[]){1, 1, 4, 4}, k),              \
+     import_weight(m, "bias", 1, (int64_t[]){4}, b4), v)
+    const char *v;
+    const char *c1 = CONV("a.conv", x);
+    const char *act = import_layer(m, "relu", "a.act", &c1, 1, NULL);
+    const char *c2 = CONV("b.conv", act);
+    const char *sum = import_layer(m, "add", "b.sum",
+                                   (const char *[]){c2, act}, 2, NULL);
+    const char *c3 = CONV("c.conv", sum);
+    const char *c4 = CONV("d.conv", sum);
+    import_output(m, import_layer(m, "add", "e.add",
+                                  (const char *[]){c3, c4}, 2, NULL));
+#undef CONV
+    Buf text = {0};
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(import_check(m, "v.rn", &text, err, sizeof err), 0);
+    const char *want = "model vars\n"
+                       "\n"
+                       "input x[4, 4, 4]\n"
+                       "\n"
+                       "conv = conv2d(x, 4, 1, name=\"a.conv\")\n"
+                       "act = relu(conv, name=\"a.act\")\n"
+                       "conv = conv2d(act, 4, 1, name=\"b.conv\")\n"
+                       "sum = add(conv, act, name=\"b.sum\")\n"
+                       "conv = conv2d(sum, 4, 1, name=\"c.conv\")\n"
+                       "d_conv = conv2d(sum, 4, 1, name=\"d.conv\")\n"
+                       "add = add(conv, d_conv, name=\"e.add\")\n"
+                       "\n"
+                       "output add\n";
+    CU_ASSERT_STRING_EQUAL(text.data, want);
+    CU_ASSERT_STRING_EQUAL(import_name_of(m, c4), "d.conv");
+    buf_free(&text);
+    arena_free(a);
+}
+
+/* Numbers: shortest float32 decimals, tidy exponents, 1/k for long ones. */
+static void test_numbers(void) {
+    static const struct {
+        double v;
+        const char *want;
+    } cases[] = {{1e-5, "1e-5"},       {9.99999975e-06, "1e-5"},
+                 {0.001, "0.001"},     {1.001e-5, "1.001e-5"},
+                 {1.0 / 6, "1/6"},     {1 / 255.0, "1/255"},
+                 {1 / 127.5, "1/127.5"}, {0.25, "0.25"},
+                 {0.1, "0.1"},         {3, "3"},
+                 {-0.5, "-0.5"},       {1e6, "1e6"},
+                 {0.22900000000000004, "0.229"}, {0, "0"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char got[48];
+        CU_ASSERT(import_number(got, sizeof got, cases[i].v));
+        if (strcmp(got, cases[i].want))
+            fprintf(stderr, "\n  %.17g: %s, not %s", cases[i].v, got,
+                    cases[i].want);
+        CU_ASSERT_STRING_EQUAL(got, cases[i].want);
+    }
+    char got[48];
+    CU_ASSERT_FALSE(import_number(got, sizeof got, 1e300)); /* over float32 */
+}
+
 void register_import_tests(void) {
     CU_pSuite s = unit_suite("import");
     CU_add_test(s, "program text", test_text);
@@ -303,4 +372,6 @@ void register_import_tests(void) {
     CU_add_test(s, "a layer definition", test_definition);
     CU_add_test(s, "an error by its source", test_source_error);
     CU_add_test(s, "weights asked of the importer", test_weight_fn);
+    CU_add_test(s, "variables reused and extended", test_variables);
+    CU_add_test(s, "numbers", test_numbers);
 }
