@@ -29,8 +29,8 @@
  * Changes: only the model; files only in import_write. */
 #define _POSIX_C_SOURCE 200809L /* open_memstream */
 /* elab.h: is_word, builtin_names, MAX_NODES, MAX_NAME */
-#include "elab.h"
 #include "import.h"
+#include "elab.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -98,10 +98,9 @@ static bool is_alnum(char c) {
 
 /* The words of the grammar (grammar/lexer.l): never a variable. */
 static bool is_keyword(const char *s) {
-    static const char *const kw[] = {"model", "input", "output", "block",
-                                     "layer", "return", "for", "in", "if",
-                                     "else", "true", "false", "and", "or",
-                                     "not", NULL};
+    static const char *const kw[] = {
+        "model", "input", "output", "block", "layer", "return", "for", "in",
+        "if",    "else",  "true",   "false", "and",   "or",     "not", NULL};
     for (int i = 0; kw[i]; i++)
         if (!strcmp(kw[i], s)) return true;
     return false;
@@ -135,8 +134,7 @@ char *imp_identifier(Arena *a, const char *name, const char *fallback) {
 static Scope *cur(ImportModel *m) { return &m->scopes[m->cur]; }
 
 /* A fresh variable of scope s derived from name, bound to line `at`. */
-static const char *new_var(ImportModel *m, Scope *s, const char *name,
-                           int at) {
+static const char *new_var(ImportModel *m, Scope *s, const char *name, int at) {
     char *v = imp_identifier(m->a, name, "x");
     if (imp_reserved(v)) v = arena_printf(m->a, "%s_", v);
     const char *var = fresh(m->a, &s->vars, v);
@@ -187,8 +185,10 @@ static void tidy_exponent(char *s) {
     char *e = strchr(s, 'e');
     if (!e) return;
     char *d = e + 1, *src = e + 1;
-    if (*src == '-') *d++ = *src++;
-    else if (*src == '+') src++;
+    if (*src == '-')
+        *d++ = *src++;
+    else if (*src == '+')
+        src++;
     while (*src == '0' && src[1]) src++;
     memmove(d, src, strlen(src) + 1);
 }
@@ -276,7 +276,8 @@ const char *import_input(ImportModel *m, const char *name, const Shape *s) {
     if (m->cur != 0) die("import_input inside a definition");
     Scope *sc = cur(m);
     const char *var = new_var(m, sc, name, sc->n);
-    imp_set_put(m->a, &sc->names, var, sc->n); /* an input is a layer name too */
+    imp_set_put(m->a, &sc->names, var,
+                sc->n); /* an input is a layer name too */
     Line *l = new_line(m, LINE_INPUT);
     l->var = var;
     l->shape = *s;
@@ -313,7 +314,8 @@ const char *import_begin(ImportModel *m, const char *def,
 void import_end(ImportModel *m, const char *var) {
     Scope *s = cur(m);
     if (m->cur == 0) die("import_end outside a definition");
-    if (var && !imp_set_has(&s->vars, var)) die("import_end: unknown '%s'", var);
+    if (var && !imp_set_has(&s->vars, var))
+        die("import_end: unknown '%s'", var);
     if (var) { /* NULL: the importer gave up on it (and reported why) */
         Line *l = new_line(m, LINE_OUTPUT);
         l->var = var;
@@ -398,7 +400,8 @@ const char *import_name_of(ImportModel *m, const char *var) {
 
 void import_output(ImportModel *m, const char *var) {
     if (m->cur != 0) die("import_output inside a definition");
-    if (!imp_set_has(&cur(m)->vars, var)) die("import_output: unknown '%s'", var);
+    if (!imp_set_has(&cur(m)->vars, var))
+        die("import_output: unknown '%s'", var);
     Line *l = new_line(m, LINE_OUTPUT);
     l->var = var;
     cur(m)->n++;
@@ -496,15 +499,16 @@ static void read_back_error(const char *rn_path, const Text *t, char *msg,
 
 /* The graph's weights, from the lines or the importer; false (err set,
  * empty when the importer told them) when they do not fit. */
-static bool gather(ImportModel *m, Graph *g, const PathMap *pmp,
-                   Arena *scratch, char *err, size_t errlen) {
+static bool gather(ImportModel *m, Graph *g, const PathMap *pmp, Arena *scratch,
+                   char *err, size_t errlen) {
     PathMap pm = *pmp;
     int cap = 0, nl = (int)pm.set.count;
     for (int i = 0; i < g->nnodes; i++) {
         WeightSpec ws[MAX_WEIGHTS];
         cap += node_weights(g->nodes[i], ws);
     }
-    m->tensors = arena_alloc(m->a, (size_t)(cap ? cap : 1) * sizeof *m->tensors);
+    m->tensors =
+        arena_alloc(m->a, (size_t)(cap ? cap : 1) * sizeof *m->tensors);
     m->ntensors = 0;
     bool *used = arena_alloc(scratch, (size_t)(nl ? nl : 1) * MAX_WEIGHTS);
     bool ok = true;
@@ -591,7 +595,8 @@ static int compile_back(ImportModel *m, const char *rn_path, const Text *t,
 }
 
 /* An error of import_check's own, by the line's source when it has one. */
-static int check_fail(const Line *l, char *err, size_t errlen, const char *msg) {
+static int check_fail(const Line *l, char *err, size_t errlen,
+                      const char *msg) {
     if (l && l->who)
         snprintf(err, errlen, "%s: %s", l->who, msg);
     else
@@ -609,22 +614,23 @@ int import_check(ImportModel *m, const char *rn_path, Buf *text, char *err,
     for (int i = 0; i < top->n; i++) {
         const Line *l = &top->lines[i];
         if (l->kind == LINE_INPUT && !l->live)
-            return check_fail(l, err, errlen,
-                        arena_printf(m->a, "input '%s' feeds no output",
-                                     l->var));
+            return check_fail(
+                l, err, errlen,
+                arena_printf(m->a, "input '%s' feeds no output", l->var));
         outputs += l->kind == LINE_OUTPUT;
     }
-    if (outputs == 0) return check_fail(NULL, err, errlen, "the model has no output");
+    if (outputs == 0)
+        return check_fail(NULL, err, errlen, "the model has no output");
     for (int k = 0; k < m->nscopes; k++)
         for (int i = 0; m->scopes[k].live && i < m->scopes[k].n; i++)
             layers += m->scopes[k].lines[i].live &&
                       m->scopes[k].lines[i].kind != LINE_OUTPUT;
     if (layers > MAX_NODES)
         return check_fail(NULL, err, errlen,
-                    arena_printf(m->a,
-                                 "the model has %d layers; rnc takes at "
-                                 "most %d",
-                                 layers, MAX_NODES));
+                          arena_printf(m->a,
+                                       "the model has %d layers; rnc takes at "
+                                       "most %d",
+                                       layers, MAX_NODES));
     Arena *scratch = arena_new();
     Text t = {.b = text, .a = scratch};
     imp_print(m, &t);
@@ -639,8 +645,8 @@ int import_encode(ImportModel *m, const char *rn_path, const char *weights_path,
     *st = NULL;
     *stlen = 0;
     if (import_check(m, rn_path, text, err, errlen) != 0) return -1;
-    *st = rn_st_encode(weights_path, m->tensors, m->ntensors, stlen, err,
-                       errlen);
+    *st =
+        rn_st_encode(weights_path, m->tensors, m->ntensors, stlen, err, errlen);
     return *st ? 0 : -1;
 }
 

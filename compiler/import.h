@@ -23,12 +23,12 @@ typedef struct Line {
     const char *name; /* LAYER: the name="..." */
     const char **in;  /* LAYER: input variables */
     int nin;
-    const char *args; /* LAYER: the other arguments, or NULL */
-    const char *note; /* LAYER: a comment at the end of the line, or NULL */
-    Shape shape;      /* INPUT */
-    const char *who;  /* its source, for errors; NULL: rnc's own */
-    void *src;        /* the importer's handle of its source */
-    int def;          /* LAYER: the definition it calls, or -1 */
+    const char *args;  /* LAYER: the other arguments, or NULL */
+    const char *note;  /* LAYER: a comment at the end of the line, or NULL */
+    Shape shape;       /* INPUT */
+    const char *who;   /* its source, for errors; NULL: rnc's own */
+    void *src;         /* the importer's handle of its source */
+    int def;           /* LAYER: the definition it calls, or -1 */
     const char *shown; /* INPUT, LAYER: the variable the text shows (set by
                           import_text.c; var is the importer's handle) */
     ImpWeight w[MAX_WEIGHTS];

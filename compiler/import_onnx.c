@@ -366,9 +366,9 @@ static char *scope_of(Arena *a, const char *name) {
 
 /* Does the node only move or relabel values (no computation)? */
 static bool is_view(const ONode *n) {
-    static const char *const ops[] = {"Identity", "Dropout", "Cast",
+    static const char *const ops[] = {"Identity",  "Dropout", "Cast",
                                       "Transpose", "Squeeze", "Unsqueeze",
-                                      "Reshape", "Flatten", NULL};
+                                      "Reshape",   "Flatten", NULL};
     for (int i = 0; ops[i]; i++)
         if (!strcmp(n->op, ops[i])) return true;
     return false;

@@ -236,8 +236,8 @@ void imp_print(ImportModel *m, Text *t) {
         case LINE_INPUT:
             put(t, l->who,
                 l->shape.rank == 3
-                    ? arena_printf(t->a, "input %s[%lld, %lld, %lld]\n", l->shown,
-                                   (long long)l->shape.d[0],
+                    ? arena_printf(t->a, "input %s[%lld, %lld, %lld]\n",
+                                   l->shown, (long long)l->shape.d[0],
                                    (long long)l->shape.d[1],
                                    (long long)l->shape.d[2])
                     : arena_printf(t->a, "input %s[%lld]\n", l->shown,
@@ -257,4 +257,3 @@ void imp_print(ImportModel *m, Text *t) {
         }
     }
 }
-

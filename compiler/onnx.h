@@ -19,8 +19,8 @@
 #ifndef ONNX_H
 #define ONNX_H
 
-#include "rnc.h"
 #include "onnx.pb-c.h"
+#include "rnc.h"
 
 /* Limits that keep a damaged or hostile file from exhausting memory or
  * time; each is a clear error when passed. */
@@ -223,8 +223,8 @@ bool fold_broadcast(Onnx *o, ONode *n, const OValue *a, const OValue *b,
 /* onnx_window.c: the rules of the ops on H and W (each checks node n,
  * decodes its attributes, sets its outputs' shapes, or reports and
  * returns false). */
-bool infer_conv(Onnx *o, ONode *n);   /* Conv, ConvTranspose */
-bool infer_pool(Onnx *o, ONode *n);   /* MaxPool, AveragePool */
+bool infer_conv(Onnx *o, ONode *n); /* Conv, ConvTranspose */
+bool infer_pool(Onnx *o, ONode *n); /* MaxPool, AveragePool */
 bool infer_global_pool(Onnx *o, ONode *n);
 bool infer_reduce(Onnx *o, ONode *n); /* ReduceMean, ReduceMax */
 bool infer_pad(Onnx *o, ONode *n);

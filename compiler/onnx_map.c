@@ -2,11 +2,11 @@
  * (onnx_patterns.c), each live node becomes layers, in order: NCHW values
  * become NHWC .rn tensors (Layout says which ONNX axis is which .rn axis,
  * so Transpose, Squeeze, Unsqueeze and size-1 reshapes only move that
- * map); the layers that own weights are onnx_weights.c's. Every node (or pattern) that is a module of its own in
- * the source is a layer of its own, named after that module: an
- * activation after a convolution is not folded into its activation=, so
- * that `rnc --trace` shows both values as PyTorch does (the compiler's
- * passes fuse them again in the code).
+ * map); the layers that own weights are onnx_weights.c's. Every node (or
+ * pattern) that is a module of its own in the source is a layer of its own,
+ * named after that module: an activation after a convolution is not folded into
+ * its activation=, so that `rnc --trace` shows both values as PyTorch does (the
+ * compiler's passes fuse them again in the code).
  *
  * Requires: onnx_infer without errors. Changes: the values' Layouts, the
  * nodes' done marks, the ImportModel. */
@@ -30,7 +30,6 @@ const char *map_emit1(Onnx *o, const ONode *n, const char *op, const char *x,
                       const char *args) {
     return emit(o, n, op, &x, 1, args);
 }
-
 
 /* ------------------------------------------------------------ numbers */
 
@@ -68,7 +67,8 @@ const char *map_window_args(Onnx *o, const Attrs *a, bool pool) {
         s = arena_printf(o->a, ", stride=%s", map_pair(o, a->s[0], a->s[1]));
     s = arena_printf(o->a, "%s%s", s, pad_arg(o, a->pads));
     if (a->d[0] != 1 || a->d[1] != 1)
-        s = arena_printf(o->a, "%s, dilation=%s", s, map_pair(o, a->d[0], a->d[1]));
+        s = arena_printf(o->a, "%s, dilation=%s", s,
+                         map_pair(o, a->d[0], a->d[1]));
     return s;
 }
 
@@ -119,10 +119,6 @@ static const char *act_word(Onnx *o, const ONode *n, const Pattern *p) {
 
 /* --------------------------------------------------------------- ops */
 
-
-
-
-
 static void activation(MapState *s, ONode *n) {
     Onnx *o = s->o;
     OValue *x = n->in[0];
@@ -139,17 +135,17 @@ static void activation(MapState *s, ONode *n) {
             return;
         }
         y = map_emit1(o, n, "relu", x->lay->var,
-                  arena_printf(o->a, "max_value=%s", map_num(o, a->hi)));
+                      arena_printf(o->a, "max_value=%s", map_num(o, a->hi)));
     } else if (!strcmp(n->op, "LeakyRelu")) {
         y = map_emit1(o, n, "leaky_relu", x->lay->var,
-                  arena_printf(o->a, "alpha=%s", map_num(o, a->alpha)));
+                      arena_printf(o->a, "alpha=%s", map_num(o, a->alpha)));
     } else if (!strcmp(n->op, "Elu")) {
         y = map_emit1(o, n, "elu", x->lay->var,
-                  arena_printf(o->a, "alpha=%s", map_num(o, a->alpha)));
+                      arena_printf(o->a, "alpha=%s", map_num(o, a->alpha)));
     } else if (!strcmp(n->op, "HardSigmoid")) {
         y = map_emit1(o, n, "hard_sigmoid", x->lay->var,
-                  arena_printf(o->a, "alpha=%s, beta=%s", map_num(o, a->alpha),
-                               map_num(o, a->beta)));
+                      arena_printf(o->a, "alpha=%s, beta=%s",
+                                   map_num(o, a->alpha), map_num(o, a->beta)));
     } else if (!strcmp(n->op, "Neg")) {
         y = map_emit1(o, n, "rescale", x->lay->var, "-1");
     } else if (!strcmp(n->op, "Softmax")) {
@@ -182,7 +178,7 @@ static void pattern(MapState *s, Pattern *p) {
         const char *x = lay_image_var(o, n, p->x);
         if (!x) return;
         const char *y = map_emit1(o, n, "channel_shuffle", x,
-                              arena_printf(o->a, "%d", p->groups));
+                                  arena_printf(o->a, "%d", p->groups));
         out->lay = lay_image(o, y, out);
     } else {
         const char *y =
@@ -199,10 +195,10 @@ static void pool(Onnx *o, ONode *n) {
     bool padded = a->pads[0] || a->pads[1] || a->pads[2] || a->pads[3];
     const char *y = map_emit1(
         o, n, avg ? "avgpool" : "maxpool", x,
-        arena_printf(o->a, "%s%s%s%s", map_pair(o, a->k[0], a->k[1]),
-                     map_window_args(o, a, true), a->ceil ? ", ceil_mode=true" : "",
-                     avg && a->count_pad && padded ? ", count_include_pad=true"
-                                                   : ""));
+        arena_printf(
+            o->a, "%s%s%s%s", map_pair(o, a->k[0], a->k[1]),
+            map_window_args(o, a, true), a->ceil ? ", ceil_mode=true" : "",
+            avg && a->count_pad && padded ? ", count_include_pad=true" : ""));
     n->out[0]->lay = lay_image(o, y, n->out[0]);
 }
 
@@ -250,7 +246,7 @@ static void global_pool(Onnx *o, ONode *n) {
     bool max = !strcmp(n->op, "GlobalMaxPool") || !strcmp(n->op, "ReduceMax");
     bool keep = a->keep && !only_views(o, out);
     const char *y = map_emit1(o, n, max ? "global_maxpool" : "global_avgpool",
-                          x->lay->var, keep ? "keepdims=true" : NULL);
+                              x->lay->var, keep ? "keepdims=true" : NULL);
     int64_t c = x->lay->shape.d[2];
     Layout *l = lay_new(o, y, keep ? (Shape){3, {1, 1, c}} : (Shape){1, {c}});
     /* the channel keeps its place among the output's axes */
@@ -346,9 +342,9 @@ static void with_const(Onnx *o, ONode *n, OValue *x, OValue *c, bool c_first) {
         b[i] = add ? v[i] : sub ? (c_first ? v[i] : -v[i]) : 0;
     }
     y = map_emit1(o, n, "depthwise_conv2d", x->lay->var,
-              (add || sub) ? "1" : "1, bias=false");
-    import_note(o->m, arena_printf(o->a, "%s by a constant per channel",
-                                   n->op));
+                  (add || sub) ? "1" : "1, bias=false");
+    import_note(o->m,
+                arena_printf(o->a, "%s by a constant per channel", n->op));
     import_weight(o->m, "depthwise_kernel", 4, (int64_t[]){1, 1, nch, 1}, k);
     if (add || sub) import_weight(o->m, "bias", 1, &nch, b);
     n->out[0]->lay = lay_relabel(o, x, y);
@@ -409,10 +405,6 @@ static void binary(Onnx *o, ONode *n) {
     const char *y = emit(o, n, word, in, 2, NULL);
     n->out[0]->lay = lay_relabel(o, full, y);
 }
-
-
-
-
 
 /* ------------------------------------------------------------- the rest */
 
@@ -490,10 +482,10 @@ static void slice(Onnx *o, ONode *n) {
     int64_t cut[4] = {0, 0, 0, 0};
     cut[2 * ax] = n->a.start;
     cut[2 * ax + 1] = x->dims[axis] - n->a.stop;
-    const char *y = map_emit1(o, n, "crop", x->lay->var,
-                          arena_printf(o->a, "[%lld, %lld, %lld, %lld]",
-                                       (long long)cut[0], (long long)cut[1],
-                                       (long long)cut[2], (long long)cut[3]));
+    const char *y = map_emit1(
+        o, n, "crop", x->lay->var,
+        arena_printf(o->a, "[%lld, %lld, %lld, %lld]", (long long)cut[0],
+                     (long long)cut[1], (long long)cut[2], (long long)cut[3]));
     Layout *l = lay_relabel(o, x, y);
     l->shape.d[ax] = out->dims[axis];
     out->lay = l;
@@ -510,8 +502,7 @@ static bool pad_into_pool(Onnx *o, ONode *n) {
     if (v->is_output || v->nuses != 1) return false;
     ONode *u = &o->nodes[v->uses[0]];
     const int *p = n->a.pads, *q = u->a.pads;
-    if (strcmp(u->op, "AveragePool") || u->done || q[0] || q[1] || q[2] ||
-        q[3])
+    if (strcmp(u->op, "AveragePool") || u->done || q[0] || q[1] || q[2] || q[3])
         return false;
     for (int ax = 0; ax < 2; ax++) {
         int64_t padded = v->dims[2 + ax];
@@ -562,7 +553,6 @@ static void upsample(Onnx *o, ONode *n) {
                      a->align ? ", align_corners=true" : ""));
     n->out[0]->lay = lay_image(o, y, n->out[0]);
 }
-
 
 /* ----------------------------------------------------------- the walk */
 

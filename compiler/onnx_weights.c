@@ -41,17 +41,19 @@ void map_conv(Onnx *o, ONode *n) {
     const char *y;
     float *k = map_floats(o, w->c->count);
     if (depthwise) {
-        y = map_emit1(o, n, "depthwise_conv2d", x,
-                  arena_printf(o->a, "%s%s", map_pair(o, (int)kh, (int)kw), rest));
+        y = map_emit1(
+            o, n, "depthwise_conv2d", x,
+            arena_printf(o->a, "%s%s", map_pair(o, (int)kh, (int)kw), rest));
         /* W[c * mult + m][0][i][j] -> kernel[i][j][c][m] */
         for (int64_t oc = 0; oc < cout; oc++)
             for (int64_t i = 0; i < kh * kw; i++)
                 k[i * cout + oc] = cf(w->c, oc * kh * kw + i);
-        import_weight(o->m, "depthwise_kernel", 4, (int64_t[]){kh, kw, cin, mult}, k);
+        import_weight(o->m, "depthwise_kernel", 4,
+                      (int64_t[]){kh, kw, cin, mult}, k);
     } else {
         y = map_emit1(o, n, "conv2d", x,
-                  arena_printf(o->a, "%lld, %s%s", (long long)cout,
-                               map_pair(o, (int)kh, (int)kw), rest));
+                      arena_printf(o->a, "%lld, %s%s", (long long)cout,
+                                   map_pair(o, (int)kh, (int)kw), rest));
         /* W[m][c][i][j] -> kernel[i][j][c][m] */
         for (int64_t m = 0; m < cout; m++)
             for (int64_t c = 0; c < cg; c++)
@@ -80,7 +82,8 @@ void map_conv_transpose(Onnx *o, ONode *n) {
     const char *y = map_emit1(
         o, n, "conv2d_transpose", x,
         arena_printf(o->a, "%lld, %s%s%s%s", (long long)cout,
-                     map_pair(o, (int)kh, (int)kw), map_window_args(o, &n->a, false),
+                     map_pair(o, (int)kh, (int)kw),
+                     map_window_args(o, &n->a, false),
                      op[0] || op[1] ? arena_printf(o->a, ", output_padding=%s",
                                                    map_pair(o, op[0], op[1]))
                                     : "",
@@ -110,8 +113,9 @@ void map_batchnorm(Onnx *o, ONode *n) {
         return;
     }
     int64_t c = x->dims[1];
-    const char *y = map_emit1(o, n, "batchnorm", x->lay->var,
-                          arena_printf(o->a, "epsilon=%s", map_num(o, n->a.eps)));
+    const char *y =
+        map_emit1(o, n, "batchnorm", x->lay->var,
+                  arena_printf(o->a, "epsilon=%s", map_num(o, n->a.eps)));
     static const char *const names[4] = {"gamma", "beta", "moving_mean",
                                          "moving_variance"};
     for (int k = 0; k < 4; k++) {
@@ -131,10 +135,11 @@ void map_layernorm(Onnx *o, ONode *n, OValue *x, OValue *out, double eps,
         return;
     }
     int64_t c = x->dims[x->rank - 1];
-    const char *y = map_emit1(o, n, "layernorm", x->lay->var,
-                          arena_printf(o->a, "epsilon=%s%s%s", map_num(o, eps),
-                                       beta ? "" : ", center=false",
-                                       gamma ? "" : ", scale=false"));
+    const char *y =
+        map_emit1(o, n, "layernorm", x->lay->var,
+                  arena_printf(o->a, "epsilon=%s%s%s", map_num(o, eps),
+                               beta ? "" : ", center=false",
+                               gamma ? "" : ", scale=false"));
     if (gamma) {
         float *g = map_floats(o, c);
         for (int64_t i = 0; i < c; i++) g[i] = cf(gamma, i);
@@ -162,8 +167,8 @@ static void dense(Onnx *o, ONode *n, OValue *x, OValue *out, int64_t K,
     l->shape.d[l->shape.rank - 1] = units;
     out->lay = l;
     const char *y = map_emit1(o, n, "dense", x->lay->var,
-                          arena_printf(o->a, "%lld%s", (long long)units,
-                                       bias ? "" : ", bias=false"));
+                              arena_printf(o->a, "%lld%s", (long long)units,
+                                           bias ? "" : ", bias=false"));
     float *k = map_floats(o, K * units);
     for (int64_t f = 0; f < K; f++) {
         int64_t r = x->lay->shape.rank == 1 ? lay_flat_row(x->lay, f) : f;
@@ -215,8 +220,8 @@ void map_matmul(Onnx *o, ONode *n) {
             for (int64_t i = 0; i < units; i++) bias[i] = cf(c->c, i);
             u->done = true;
             /* named after the Add when it gives nn.Linear's value */
-            dense(o, u->owner ? u : n, x, u->out[0], K, units, w->c, false,
-                  1, bias);
+            dense(o, u->owner ? u : n, x, u->out[0], K, units, w->c, false, 1,
+                  bias);
             out->lay = u->out[0]->lay;
             return;
         }
