@@ -177,7 +177,7 @@ $(BUILD)/librnimg.a: $(IMAGE_SRC:%.c=$(BUILD)/%.o)
 
 # emit: the kernels are every model's hot loops; -O3 lets the compiler
 # vectorize the elementwise ones too (the convolution picks AVX2 itself).
-$(BUILD)/runtime/kernels.o: CFLAGS += -O3
+$(BUILD)/runtime/kernels.o $(BUILD)/runtime/elem_pick.o: CFLAGS += -O3
 
 # fuzz: libFuzzer harnesses (tests/fuzz/), built with clang into build-fuzz/
 # and run FUZZ_SECONDS each by tools/fuzz.sh, then DIFF_COUNT random

@@ -134,7 +134,7 @@ static void run_dense(int level, const rn_conv *c, const float *pre_s,
                       const float *bias, const float *residual, float *out,
                       int t0, int t1, float *scratch) {
     int m = wino_m(c);
-#ifdef RN_DISPATCH_AVX2
+#ifdef RN_ISA_COPIES
     if (level >= RN_LEVEL_AVX512) {
         if (m)
             rn_wino_run_avx512(c, m, in, packed, bias, residual, out, t0, t1, scratch);

@@ -11,7 +11,7 @@ RN_DW_RUN(RN_ISA(rn_dw_run)) { rn_dwk_run(d, in, w, bias, out, y0, y1); }
 void rn_dw_run_isa(int level, const rn_dw *d, const float *in, const float *w,
                    const float *bias, float *out, int y0, int y1) {
     if (level > rn_isa_level()) level = rn_isa_level();
-#ifdef RN_DISPATCH_AVX2
+#ifdef RN_ISA_COPIES
     if (level >= RN_LEVEL_AVX512) {
         rn_dw_run_avx512(d, in, w, bias, out, y0, y1);
         return;

@@ -9,7 +9,7 @@
  * -mavx512f -mavx2 -mfma and RN_ISA_AVX512 defined, into *_avx512.o.
  * RN_ISA(f) names the copy being built (f_base, f_avx2 or f_avx512;
  * RN_ISA_BASE_COPY in the first), and the runtime calls the best copy
- * the CPU can run (rn_isa_level, RN_DISPATCH_AVX2). RN_NO_SIMD (rn_simd.h)
+ * the CPU can run (rn_isa_level, RN_ISA_COPIES). RN_NO_SIMD (rn_simd.h)
  * builds plain C only, for tests of that path. */
 #ifndef RN_INTERNAL_H
 #define RN_INTERNAL_H
@@ -32,6 +32,12 @@ void rn_set_err(char *err, size_t errlen, const char *fmt, ...)
 #endif
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(RN_NO_SIMD)
 #define RN_DISPATCH_AVX2 1
+#endif
+/* The library's copies for other instruction sets (*_avx2.o, *_avx512.o)
+ * to pick from; a standalone model (RN_STANDALONE) has the one it is
+ * compiled for. */
+#if defined(RN_DISPATCH_AVX2) && !defined(RN_STANDALONE)
+#define RN_ISA_COPIES 1
 #endif
 
 /* The copy of the kernels to run: the best this CPU has (kernels.c). A
