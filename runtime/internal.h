@@ -114,10 +114,10 @@ RN_DW_RUN(rn_dw_run_avx512);
     RN_EW_CHANNEL_OP(rn_ew_channel_op_run_##suffix);                        \
     RN_EW_POOL(rn_ew_global_pool_run_##suffix);                             \
     RN_EW_TAP(rn_ew_pool_tap_run_##suffix);                                 \
-    RN_EW_GEMV(rn_ew_gemv_run_##suffix);
-RN_EW_DECLARE(base)
-RN_EW_DECLARE(avx2)
-RN_EW_DECLARE(avx512)
+    RN_EW_GEMV(rn_ew_gemv_run_##suffix)
+RN_EW_DECLARE(base);
+RN_EW_DECLARE(avx2);
+RN_EW_DECLARE(avx512);
 /* y[o] += sum_i x[i] w[i * ldw + o], o < n, i < k (rn_ew_gemv), on the
  * best copy; and kernels.c's rn_k_act for the activations without a
  * vector form. */
