@@ -43,7 +43,7 @@ void rn_set_err(char *err, size_t errlen, const char *fmt, ...)
 /* The copy of the kernels to run: the best this CPU has (kernels.c). A
  * test may ask for a lower one (the *_isa functions below). */
 enum { RN_LEVEL_BASE = 0, RN_LEVEL_AVX2 = 1, RN_LEVEL_AVX512 = 2 };
-int rn_isa_level(void);
+int rn_isa_level(void) __attribute__((unused)); /* unused: a standalone model */
 
 /* direct.c: direct convolution (kernel/rn_direct.h), any rn_conv. */
 rn_i64 rn_direct_packed_floats(const rn_conv *c);
