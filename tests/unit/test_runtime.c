@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -542,6 +543,25 @@ static int check_pool(rn_pool *p, int ntasks, int runs) {
     return bad;
 }
 
+/* rn_alloc: small blocks from malloc, big ones 2 MiB aligned (Linux),
+ * every byte writable and kept, free() frees them. */
+static void test_alloc(void) {
+    static const size_t sizes[] = {0, 1, 4096, (2u << 20) - 4, 2u << 20, (5u << 20) + 12};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        unsigned char *p = rn_alloc(sizes[k]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+        CU_ASSERT((uintptr_t)p % 16 == 0);
+#ifdef __linux__
+        if (sizes[k] >= 2u << 20) CU_ASSERT((uintptr_t)p % (2u << 20) == 0);
+#endif
+        for (size_t i = 0; i < sizes[k]; i++) p[i] = (unsigned char)i;
+        int same = 1;
+        for (size_t i = 0; i < sizes[k]; i++) same &= p[i] == (unsigned char)i;
+        CU_ASSERT(same);
+        free(p);
+    }
+}
+
 static void test_pool_exactly_once(void) {
     static const int threads[] = {1, 2, 3, 4, 8, 17};
     static const int tasks[] = {0, 1, 2, 3, 5, 16, 17, 100, 1000};
@@ -814,4 +834,5 @@ void register_runtime_tests(void) {
     CU_add_test(s, "rng: splitmix64, uniform, normal", test_rng);
     CU_add_test(s, "RNC_THREADS", test_threads_env);
     CU_add_test(s, "median, min, clock", test_median_min_clock);
+    CU_add_test(s, "rn_alloc: big blocks on 2 MiB pages", test_alloc);
 }
