@@ -87,7 +87,8 @@ void rn_array_free(rn_array *a);
 double rn_now_ms(void); /* monotonic clock */
 /* A model's big blocks (its arena, packed weights): from malloc, or from
  * 2 MiB pages where the system gives them on request (Linux's transparent
- * huge pages), 2 MiB aligned. NULL when out of memory; free with free(). */
+ * huge pages): a block of 1 MiB or more is then 2 MiB aligned, rounded up
+ * to whole pages. NULL when out of memory; free with free(). */
 void *rn_alloc(size_t bytes);
 /* Writes via a temporary file in the same directory and rename(2). */
 int rn_write_file_atomic(const char *path, const void *data, size_t len,

@@ -23,14 +23,15 @@ double rn_now_ms(void) {
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* Huge pages (transparent, on request) for blocks of at least this many
- * bytes: ResNet-50's arena and packed weights on 2 MiB pages run 7%
- * faster (fewer TLB misses as each layer streams its weights). */
+/* Huge pages (transparent, on request) for blocks of at least half of
+ * one, rounded up to whole pages: ResNet-50's arena and packed weights on
+ * 2 MiB pages run 7% faster (fewer TLB misses as each layer streams its
+ * weights). */
 enum { RN_HUGE_PAGE = 2 << 20 };
 
 void *rn_alloc(size_t bytes) {
 #ifdef MADV_HUGEPAGE
-    if (bytes >= RN_HUGE_PAGE) {
+    if (bytes >= RN_HUGE_PAGE / 2) {
         size_t n = (bytes + RN_HUGE_PAGE - 1) / RN_HUGE_PAGE * RN_HUGE_PAGE;
         void *p = aligned_alloc(RN_HUGE_PAGE, n);
         if (p) {
