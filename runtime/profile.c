@@ -141,6 +141,23 @@ __attribute__((target("avx2,fma"))) static float fma_loop_avx2(long iters) {
     for (int k = 0; k < 8; k++) s += out[k];
     return s;
 }
+
+/* The same on 16 lanes, for CPUs whose kernels run on AVX-512. */
+__attribute__((target("avx512f"))) static float fma_loop_avx512(long iters) {
+    __m512 b = _mm512_set1_ps(1e-7f), c = _mm512_set1_ps(0.999f);
+    __m512 a0 = _mm512_set1_ps(0), a1 = _mm512_set1_ps(1), a2 = _mm512_set1_ps(2),
+           a3 = _mm512_set1_ps(3), a4 = _mm512_set1_ps(4), a5 = _mm512_set1_ps(5),
+           a6 = _mm512_set1_ps(6), a7 = _mm512_set1_ps(7), a8 = _mm512_set1_ps(8),
+           a9 = _mm512_set1_ps(9);
+    for (long i = 0; i < iters; i++) FMA10(_mm512_fmadd_ps);
+    a0 = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)),
+                       _mm512_add_ps(_mm512_add_ps(a4, a5), _mm512_add_ps(a6, a7)));
+    a0 = _mm512_add_ps(a0, _mm512_add_ps(a8, a9));
+    float out[16], s = 0;
+    _mm512_storeu_ps(out, a0);
+    for (int k = 0; k < 16; k++) s += out[k];
+    return s;
+}
 #endif
 
 /* The same flops in plain C, for machines without AVX2. */
@@ -163,20 +180,21 @@ double rn_peak_gflops(int *measured) {
     }
     *measured = 1;
     enum { ITERS = 1 << 19, TRIES = 5 };
-    int avx2 = 0;
+    int lanes = 1; /* of the kernels' copy this CPU runs */
 #ifdef RN_X86
-    avx2 = rn_k_have_avx2();
+    lanes = rn_isa_level() >= RN_LEVEL_AVX512 ? 16 : rn_k_have_avx2() ? 8 : 1;
 #endif
     double best = 0;
     volatile float sink = 0;
     for (int t = 0; t < TRIES; t++) {
         double t0 = rn_now_ms();
 #ifdef RN_X86
-        if (avx2) sink += fma_loop_avx2(ITERS);
+        if (lanes == 16) sink += fma_loop_avx512(ITERS);
+        if (lanes == 8) sink += fma_loop_avx2(ITERS);
 #endif
-        if (!avx2) sink += fma_loop_portable(ITERS);
+        if (lanes == 1) sink += fma_loop_portable(ITERS);
         double ms = rn_now_ms() - t0;
-        double flops = 2.0 * 10 * (avx2 ? 8 : 1) * (double)ITERS;
+        double flops = 2.0 * 10 * lanes * (double)ITERS;
         if (ms > 0 && flops / ms / 1e6 > best) best = flops / ms / 1e6;
     }
     (void)sink;

@@ -422,7 +422,9 @@ double rn_profile_ms(const rn_profile *p, int layer);
 void rn_profile_print(const rn_profile *p, const char *model, int threads);
 void rn_profile_free(rn_profile *p);
 /* One core's peak in GFLOP/s: RNC_PEAK_GFLOPS when set (*measured = 0),
- * else timed on a loop of independent FMAs (*measured = 1; about 20 ms). */
+ * else timed on a loop of independent FMAs on the vectors of the kernels'
+ * copy this CPU runs, AVX-512's, AVX2's or plain C's (*measured = 1;
+ * about 20 ms). */
 double rn_peak_gflops(int *measured);
 /* ----------------------------------------------------------- deconv.c */
 /* Transposed convolution (Conv2DTranspose), NHWC: input pixel (iy, ix)

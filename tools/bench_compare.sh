@@ -28,8 +28,9 @@
 #
 # Environment: BUILD (build), RNC ($BUILD/rnc), CC (cc), NETS, THREADS
 # ("1 2"), REPEAT (20 timed runs a process; x10 for networks under 0.2
-# GMAC), ROUNDS (5: processes per system, interleaved), PEAK (102 GFLOP/s
-# per core).
+# GMAC), ROUNDS (5: processes per system, interleaved), PEAK (GFLOP/s
+# per core; default: measured by the first rnc program's --profile, an
+# FMA loop on the widest vectors rnc's kernels use here).
 # Ends with a summary: per network and threads, the median ms of each
 # system and the ratios ORT/rnc and PyTorch/rnc (> 1: rnc is faster), and
 # the geometric mean of ORT/rnc over the torchvision networks' pairs.
@@ -42,11 +43,11 @@ NETS=${NETS:-"resnet34 small_residual $TV_NETS"}
 THREADS=${THREADS:-"1 2"}
 REPEAT=${REPEAT:-20}
 ROUNDS=${ROUNDS:-5}
-# GFLOP/s of one core at its peak (AVX2: 2 FMA ports x 8 lanes x 2 flops x
-# ~3.2 GHz); %peak is against PEAK x threads. GFLOP/s count the network's
-# direct-convolution FLOPs (2 x MACs) for every system alike: rnc's Winograd
-# layers do fewer, so its figure may pass 100%.
-PEAK=${PEAK:-102}
+# GFLOP/s of one core at its peak (e.g. AVX-512: 2 FMA ports x 16 lanes x
+# 2 flops x the clock); %peak is against PEAK x threads. GFLOP/s count the
+# network's direct-convolution FLOPs (2 x MACs) for every system alike:
+# rnc's Winograd layers do fewer, so its figure may pass 100%.
+PEAK=${PEAK:-}
 PY=/usr/bin/python3
 CMP=tools/compare
 OUT=$BUILD/compare
@@ -154,7 +155,7 @@ row() {
         -v first="$6" -v macs="$MACS" -v note="$7" -v peak="$PEAK" 'BEGIN {
         g = (macs > 0 && med > 0) ? 2 * macs / (med * 1e6) : 0
         gf = g > 0 ? sprintf("%.1f", g) : "-"
-        pk = g > 0 ? sprintf("%.0f%%", 100 * g / (peak * t)) : "-"
+        pk = g > 0 && peak > 0 ? sprintf("%.0f%%", 100 * g / (peak * t)) : "-"
         r = rss != "" ? sprintf("%.0f", rss / 1024) : "-"
         f = first != "" ? first : "-"
         printf "  %-2s %-13s %10.2f %10.2f %8s %6s %9s %11s  %s\n", t, s, med, mn, gf, pk, r, f, note
@@ -393,6 +394,12 @@ for name in $NETS; do
     rnc_ok=
     if [ -n "$HAVE_EXPORT" ] && rnc_prepare "$name" "$src" "$d"; then
         rnc_ok=1
+        if [ -z "$PEAK" ]; then # "peak X GFLOP/s (measured: ...)"
+            PEAK=$("$d/rnc_model" --profile --repeat 1 "$d/w.safetensors" \
+                "$d/input0.npy" "$d/rnc_out.npy" 2>&1 |
+                sed -n 's/.*peak \([0-9.]*\) GFLOP\/s.*/\1/p' | head -1)
+            [ -n "$PEAK" ] && echo "  peak: $PEAK GFLOP/s a core (rnc --profile's FMA loop)"
+        fi
     fi
     # the MACs of the .rn rnc runs (a torchvision network's import)
     summary_src=$src
