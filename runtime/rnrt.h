@@ -270,8 +270,10 @@ typedef struct rn_conv {
                                  input x of channel ci is read as
                                  pre_act(x pre_scale[ci] + pre_shift[ci])
                                  (a batch norm and activation before the
-                                 conv that its weights cannot absorb); the
-                                 zero padding is the prologue's output's.
+                                 conv that its weights cannot absorb; a
+                                 squeeze-excite's channel scale, without
+                                 pre_shift); the zero padding is the
+                                 prologue's output's.
                                  Direct convolution only. */
 } rn_conv;
 /* The activations a convolution's epilogue applies on registers: these
@@ -318,7 +320,7 @@ void rn_conv_run(const rn_conv *c, const float *in, const float *packed,
                  const float *bias, const float *residual, float *out,
                  int t0, int t1, float *scratch);
 /* rn_conv_run with a prologue (c->pre): pre_scale and pre_shift hold cin
- * floats each. The scratch (rn_conv_scratch_floats) holds the prologue's
+ * floats each (pre_shift may be NULL: no shift). The scratch (rn_conv_scratch_floats) holds the prologue's
  * output for chunks of pixels; without it, a slower path. */
 void rn_conv_run_pre(const rn_conv *c, const float *pre_scale,
                      const float *pre_shift, const float *in,

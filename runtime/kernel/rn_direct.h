@@ -424,8 +424,23 @@ RN_INLINE void rn_dc_pre_k(const float *x, const float *s, const float *t, float
     for (; i < n; i++) y[i] = rn_act1(x[i] * s[i] + t[i], act);
 }
 
+/* y[i] = act(x[i] s[i]) for i < n: a prologue without a shift. */
+RN_INLINE void rn_dc_scale_k(const float *x, const float *s, float *y, int n,
+                             const int act) {
+    int i = 0;
+#if RN_VL > 1
+    for (; i + RN_VL <= n; i += RN_VL)
+        rn_v_store(y + i, rn_v_act(rn_v_mul(rn_v_load(x + i), rn_v_load(s + i)), act));
+#endif
+    for (; i < n; i++) y[i] = rn_act1(x[i] * s[i], act);
+}
+
 RN_NOINLINE void rn_dc_pre_values(const float *x, const float *s, const float *t,
                                   float *y, int n, int act) {
+    if (!t) {
+        RN_ACT_SWITCH(act, rn_dc_scale_k, x, s, y, n)
+        return;
+    }
     RN_ACT_SWITCH(act, rn_dc_pre_k, x, s, t, y, n)
 }
 
@@ -444,7 +459,8 @@ static inline void rn_dc_patch_pre(const rn_dc_args *a, rn_i64 p0, int R, rn_i64
             const float *x = rn_dc_tap_at(c, a->in, iy0[r], ix0[r], t / c->kw, t % c->kw);
             float *y = dst + r * ldd + (i - k0);
             if (x)
-                rn_dc_pre_values(x + ci, a->pre_s + ci, a->pre_t + ci, y, n, c->pre_act);
+                rn_dc_pre_values(x + ci, a->pre_s + ci, a->pre_t ? a->pre_t + ci : NULL, y, n,
+                                 c->pre_act);
             else
                 memset(y, 0, (size_t)n * sizeof *y);
             i += n;
@@ -523,7 +539,7 @@ static inline void rn_dc_item(const rn_dc_args *a, const rn_dc_plan *p, int t) {
     int pb0 = (int)((rn_i64)pg * p->nb / p->npg);
     int pb1 = (int)((rn_i64)(pg + 1) * p->nb / p->npg);
     int cb0 = cg * (p->ncb / p->ncg), cb1 = cb0 + p->ncb / p->ncg;
-    if (a->c->pre && a->pre_s && a->pre_t) {
+    if (a->c->pre && a->pre_s) {
         rn_dc_pre_item(a, p, pb0, pb1, cb0, cb1);
         return;
     }
@@ -539,7 +555,8 @@ static inline void rn_dc_item(const rn_dc_args *a, const rn_dc_plan *p, int t) {
 
 /* Work items [t0, t1) of c: out = act(conv(pre(in)) + bias + residual);
  * bias and residual may be NULL, the residual may be out itself; pre the
- * prologue when c->pre (pre_s, pre_t: cin floats each; else unread), with
+ * prologue when c->pre (pre_s, pre_t: cin floats each, pre_t maybe NULL
+ * for no shift; else unread), with
  * scratch (rn_dc_scratch_floats, or NULL: slower). */
 static inline void rn_dc_run_pre(const rn_conv *c, const float *pre_s,
                                  const float *pre_t, const float *in,

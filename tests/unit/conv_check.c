@@ -50,6 +50,7 @@ typedef struct Case {
     int use_bias, use_res, use_scale;
     int alias;      /* the residual is out itself (an in-place add) */
     int no_scratch; /* rn_conv_run without scratch (the stack path) */
+    int no_shift;   /* a prologue of a scale alone (pre_shift NULL) */
 } Case;
 
 /* out_ref[p][co] in double from the Keras kernel, and the sum of the
@@ -74,7 +75,8 @@ static void naive(const Case *k, const float *in, const float *kern,
                             double w = kern[(((long)ky * c->kw + kx) * gi + ci % gi) * k->ldk + co];
                             if (scale) w *= scale[co];
                             double x = in[((long)iy * c->iw + ix) * c->ldi + ci];
-                            if (c->pre) x = act_ref(x * pre_s[ci] + pre_t[ci], c->pre_act);
+                            if (c->pre)
+                                x = act_ref(x * pre_s[ci] + (pre_t ? pre_t[ci] : 0), c->pre_act);
                             double t = x * w;
                             s += t;
                             m += fabs(t);
@@ -138,7 +140,8 @@ static int check_case_with(rn_rng *g, const Case *k, ConvRunFn *run,
     for (rn_i64 i = 0; i < nscratch; i++) scratch[i] = NAN;
     for (int i = 0; i + 1 < ncut; i++)
         if (pre_run)
-            pre_run(c, pre_s, pre_t, in, packed, bi, re, out, cut[i + 1], cut[i],
+            pre_run(c, pre_s, k->no_shift ? NULL : pre_t, in, packed, bi, re, out,
+                    cut[i + 1], cut[i],
                     k->no_scratch ? NULL : scratch);
         else
             run(c, in, packed, bi, re, out, cut[i + 1], cut[i],
@@ -152,7 +155,8 @@ static int check_case_with(rn_rng *g, const Case *k, ConvRunFn *run,
         fprintf(stderr, "conv_check: out of memory\n");
         exit(2);
     }
-    naive(k, in, kern + k->koff, sc, bi, k->use_res ? res : NULL, pre_s, pre_t, ref, mag);
+    naive(k, in, kern + k->koff, sc, bi, k->use_res ? res : NULL, pre_s,
+          k->no_shift ? NULL : pre_t, ref, mag);
     for (long p = 0; p < np; p++)
         for (int o = 0; o < c->ldo; o++) {
             float got = out[p * c->ldo + o];
@@ -295,6 +299,7 @@ int conv_check_prologue(ConvPreRunFn *run, unsigned long long seed, int cases) {
         }
         c->pre = 1, c->pre_act = ACTS[rnd(&g, 0, NACTS - 1)];
         k.no_scratch = i % 4 == 1;
+        k.no_shift = i % 3 == 2; /* squeeze-excite's scale */
         bad += check_case_with(&g, &k, NULL, run);
     }
     return bad;
