@@ -1,4 +1,5 @@
-/* util.c: the compilation arena, growable buffers, files, and die(). */
+/* util.c: the compilation arena, growable buffers, numbers as text, files,
+ * and die(). */
 #define _POSIX_C_SOURCE 200809L
 #include "rnc.h"
 
@@ -112,6 +113,29 @@ void buf_free(Buf *b) {
     free(b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+}
+
+/* 1234567 -> "1,234,567" (Python's "{:,}"). */
+void format_thousands(int64_t v, char *out, size_t outlen) {
+    char digits[32];
+    bool neg = v < 0;
+    snprintf(digits, sizeof digits, "%llu",
+             neg ? 0ull - (unsigned long long)v : (unsigned long long)v);
+    int n = (int)strlen(digits), k = 0;
+    char tmp[48];
+    if (neg) tmp[k++] = '-';
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0) tmp[k++] = ',';
+        tmp[k++] = digits[i];
+    }
+    tmp[k] = 0;
+    snprintf(out, outlen, "%s", tmp);
+}
+
+const char *arena_thousands(Arena *a, int64_t v) {
+    char s[48];
+    format_thousands(v, s, sizeof s);
+    return arena_strdup(a, s);
 }
 
 _Noreturn void die(const char *fmt, ...) {

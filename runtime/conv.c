@@ -40,6 +40,11 @@ static int wino_m(const rn_conv *c) {
     return pays(c, 4, rn_wino_products(c, 2), F4_FACTOR) ? 4 : 2;
 }
 
+int rn_conv_algo(const rn_conv *c) {
+    int m = wino_m(c);
+    return m == 4 ? RN_CONV_WINOGRAD4 : m == 2 ? RN_CONV_WINOGRAD : RN_CONV_DIRECT;
+}
+
 rn_i64 rn_conv_packed_floats(const rn_conv *c) {
     int m = wino_m(c);
     return m ? rn_wino_packed_floats(c, m) : rn_direct_packed_floats(c);

@@ -272,6 +272,10 @@ enum {
     RN_CONV_WINOGRAD = 2,
     RN_CONV_WINOGRAD4 = 3
 };
+/* The algorithm c runs (RN_CONV_DIRECT, _WINOGRAD or _WINOGRAD4): its
+ * .algo when eligible, else, for RN_CONV_AUTO, the choice from its shapes
+ * (the compiler asks it once and writes the answer into .algo). */
+int rn_conv_algo(const rn_conv *c);
 /* Floats of the packed weights. */
 rn_i64 rn_conv_packed_floats(const rn_conv *c);
 /* Packs a Keras kernel [kh][kw][cin][cout] (cout contiguous; for a group,

@@ -14,7 +14,7 @@ void pass_fuse_activation(Graph *g) {
         GNode *a = g->nodes[i];
         if (a->op != OP_ACTIVATION || a->nin != 1 || a->absorbed_by) continue;
         if (a->act != ACT_RELU && a->act != ACT_RELU6) continue;
-        GNode *v = a->in[0], *c = pass_exec(v);
+        GNode *v = a->in[0], *c = node_exec(v);
         if (c->op != OP_CONV2D && c->op != OP_DEPTHWISE_CONV2D &&
             c->op != OP_DENSE)
             continue;

@@ -344,7 +344,7 @@ static void test_concat_body(void) {
         GNode *v = find(g, kept[i]);
         CU_ASSERT_FALSE(v->sliced);
         for (int j = 0; j < v->nin; j++)
-            CU_ASSERT_PTR_NULL(pass_exec(v->in[j])->slice_of);
+            CU_ASSERT_PTR_NULL(node_exec(v->in[j])->slice_of);
     }
     check_fused_plan(g);
 }
