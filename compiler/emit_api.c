@@ -108,7 +108,8 @@ static void emit_conv_tables(Emitter *e) {
     const char *M = e->name;
     const Lower *L = e->L;
     if (L->nconv) {
-        buf_printf(c, "\n/* Convolutions, one rn_conv per layer (of one group). */\n");
+        buf_printf(c, "\n/* Convolutions, one rn_conv per layer (of one group), each with "
+                   "the algorithm\n * rnc chose for it. */\n");
         buf_printf(c, "static const rn_conv %s_convs[%d] = {\n", M, L->nconv);
         for (int i = 0; i < L->nsteps; i++) {
             const rn_conv *d = &L->steps[i].conv;
@@ -118,9 +119,12 @@ static void emit_conv_tables(Emitter *e) {
             buf_printf(c, "    {.ih = %d, .iw = %d, .cin = %d, .oh = %d, .ow = %d, "
                        ".cout = %d, .kh = %d, .kw = %d,\n     .sh = %d, .sw = %d, "
                        ".dh = %d, .dw = %d, .pad_t = %d, .pad_l = %d, .ldi = %d, "
-                       ".ldo = %d, .act = %d}, /* %s */\n",
+                       ".ldo = %d, .act = %d, .algo = %s}, /* %s */\n",
                        d->ih, d->iw, d->cin, d->oh, d->ow, d->cout, d->kh, d->kw, d->sh,
                        d->sw, d->dh, d->dw, d->pad_t, d->pad_l, d->ldi, d->ldo, d->act,
+                       d->algo == RN_CONV_WINOGRAD4  ? "RN_CONV_WINOGRAD4"
+                       : d->algo == RN_CONV_WINOGRAD ? "RN_CONV_WINOGRAD"
+                                                     : "RN_CONV_DIRECT",
                        emit_comment(e, L->steps[i].node->path));
         }
         buf_printf(c, "};\n");

@@ -63,5 +63,6 @@ Act node_act(const GNode *v) {
  * runtime's RN_ACT_* codes, which are these Act values): others run as a
  * pass over the output after it. */
 bool act_in_epilogue(Act a) {
-    return a == ACT_NONE || a == ACT_RELU || a == ACT_RELU6;
+    return a == ACT_NONE || a == ACT_RELU || a == ACT_RELU6 || a == ACT_SILU ||
+           a == ACT_HARD_SWISH;
 }

@@ -151,9 +151,9 @@ static void test_layer_functions(void) {
      * loop bounds */
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "static const rn_conv tnet_convs[2] = {\n"
                                           "    {.ih = 8, .iw = 8, .cin = 3, .oh = 8, .ow = 8, .cout = 16, .kh = 3, .kw = 3,\n"
-                                          "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 1, .pad_l = 1, .ldi = 3, .ldo = 16, .act = 1}, /* conv2d_2 */\n"
+                                          "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 1, .pad_l = 1, .ldi = 3, .ldo = 16, .act = 1, .algo = RN_CONV_DIRECT}, /* conv2d_2 */\n"
                                           "    {.ih = 4, .iw = 4, .cin = 16, .oh = 4, .ow = 4, .cout = 16, .kh = 1, .kw = 1,\n"
-                                          "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 0, .pad_l = 0, .ldi = 16, .ldo = 16, .act = 0}, /* conv2d_5 */\n"));
+                                          "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 0, .pad_l = 0, .ldi = 16, .ldo = 16, .act = 0, .algo = RN_CONV_DIRECT}, /* conv2d_5 */\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rn_conv_run(&tnet_convs[0], "));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rn_conv_pack(c, m->w[p->kernel] + g * c->cout"));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "for (int ky = 0; ky < 2; ky++) {"));
