@@ -19,6 +19,12 @@
 
 #include <string.h>
 
+/* Whether s's work items are spread over the instance's pool (none in a
+ * static-memory build: one thread). */
+static bool split(const Emitter *e, const Step *s) {
+    return s->split && !e->o->static_memory;
+}
+
 /* The comment heading each layer's function. */
 static void layer_comment(Emitter *e, const Step *s) {
     Buf *c = e->c;
@@ -188,7 +194,7 @@ static void conv_layer(Emitter *e, const Step *s, const char *fn) {
     }
     buf_printf(c, "}\n");
     buf_printf(c, "static void %s(%s *m) {\n", fn, e->name);
-    if (s->split)
+    if (split(e, s))
         buf_printf(c, "    %s_par(m, %s_rows, %s);\n", e->name, fn, conv_tiles(e, s));
     else
         buf_printf(c, "    %s_rows(m, 0, %s, 0);\n", fn, conv_tiles(e, s));
@@ -299,7 +305,7 @@ static void no_fini(Emitter *e, const Step *s) { (void)e; (void)s; }
 static void rows_layer(Emitter *e, const Step *s, const char *fn) {
     const GNode *n = s->node;
     buf_printf(e->c, "static void %s(%s *m) {\n", fn, e->name);
-    if (s->split)
+    if (split(e, s))
         buf_printf(e->c, "    %s_par(m, %s_rows, %lld);\n", e->name, fn,
                    (long long)s->items);
     else

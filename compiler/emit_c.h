@@ -38,6 +38,7 @@ void emit_simple_layer(Emitter *e, const Step *s, const char *fn);
 
 /* emit_api.c */
 void emit_header(Emitter *e, Buf *h);   /* model.h */
+void emit_banner(Emitter *e);          /* the comment that opens model.c */
 void emit_prologue(Emitter *e);         /* banner, includes, struct, tables */
 void emit_api(Emitter *e);              /* load, run, free, main */
 

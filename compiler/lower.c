@@ -244,6 +244,8 @@ static void make_step(Lower *L, GNode *n) {
         conv_desc(s);
         s->items = 0; /* the kernel's work items */
         s->conv_index = L->nconv++;
+        if (rn_conv_scratch_floats(&s->conv) > L->ws_floats)
+            L->ws_floats = rn_conv_scratch_floats(&s->conv);
         s->prep = add_prep(L, PREP_CONV, si, n, "kernel");
         L->preps[s->prep].groups = s->groups;
         s->pk = L->preps[s->prep].pk = L->npk;

@@ -660,6 +660,7 @@ typedef struct Lower {
     Row *rows;           /* g->nnodes + g->ngroups */
     int nrows;
     int nconv, ndeconv, npk, nfb, nbn; /* steps and slots of each kind */
+    int64_t ws_floats;   /* the convs' scratch, per thread (any target) */
 } Lower;
 
 /* Lowers a planned graph (arena memory). Internal errors die (a plan that
@@ -681,9 +682,45 @@ typedef struct EmitOptions {
     bool line_directives; /* #line: each layer's C names its .rn line */
     const char *c_path;   /* the .c file, for the #line after a layer */
     bool standalone;      /* emit_standalone: no runtime, no rnc header */
+    const char *embed_weights; /* standalone: these weights built in */
+    bool static_memory;   /* standalone: static arena, one instance */
 } EmitOptions;
 /* Writes the C of the whole model into c and its header into h. */
 void emit_c(Graph *g, const EmitOptions *o, Buf *c, Buf *h);
+
+/* ------------------------------------------------------ emit_standalone.c */
+
+/* `rnc M.rn -o M.c --standalone`: a self-contained model.c (the C library
+ * and POSIX threads only; the runtime parts it uses pasted in, paste.c)
+ * and its model.h. With o->embed_weights, the weights read and prepared
+ * now (embed.c) are built in, into wc when over EMBED_SPLIT_BYTES (the
+ * caller writes it as M_weights.c beside M.c), else into c. Returns 0, or
+ * -1 with a message naming the tensor when the weights are bad. */
+enum { EMBED_SPLIT_BYTES = 4 << 20 };
+int emit_standalone(Graph *g, const EmitOptions *o, Buf *c, Buf *h, Buf *wc,
+                    char *err, size_t errlen);
+
+/* paste.c: the runtime's text that the identifiers of `code` (the model's
+ * own C) reach, for a standalone file: the system headers it includes into
+ * head; its types, the kernel headers named in `kernels` (a NULL-ended
+ * list of runtime/kernel/ files, pasted whole) and its functions, made
+ * static, into body. */
+void paste_runtime(Arena *a, const char *code, const char *const *kernels,
+                   Buf *head, Buf *body);
+
+/* embed.c: the weights as a load of the file leaves them (the runtime's
+ * own preparations), for building in. */
+typedef struct Embedded {
+    float **w;          /* by tensor; NULL when the load frees it */
+    int nw;
+    float **pk;         /* packed conv weights, by slot */
+    int64_t *pk_floats;
+    float **fb;         /* folded biases, by slot (their step's channels) */
+    float **bn;         /* batchnorms' scale and shift pairs */
+} Embedded;
+int embed_prepare(const Lower *L, const char *path, Embedded *E, char *err,
+                  size_t errlen);
+void embed_free(Embedded *E, const Lower *L);
 
 /* ------------------------------------------------------------ weights.c */
 

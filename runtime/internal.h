@@ -7,7 +7,8 @@
  * aarch64. On x86-64 the Makefile builds them again with -mavx2 -mfma and
  * RN_ISA_AVX2 defined, into *_avx2.o: RN_ISA(f) names the copy being
  * built (f_base or f_avx2), and conv.c and depthwise.c call the _avx2
- * copy when the CPU has AVX2 and FMA (RN_DISPATCH_AVX2). RN_NO_SIMD
+ * copy when the CPU has AVX2 and FMA (RN_DISPATCH_AVX2; kernels.c's tap
+ * kernel and profile.c's FMA loop too, with target attributes). RN_NO_SIMD
  * (rn_simd.h) builds plain C only, for tests of that path. */
 #ifndef RN_INTERNAL_H
 #define RN_INTERNAL_H
@@ -25,7 +26,11 @@ void rn_set_err(char *err, size_t errlen, const char *fmt, ...)
 #else
 #define RN_ISA(name) name##_base
 #endif
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(RN_NO_SIMD)
+/* A standalone model (RN_STANDALONE, compiler/emit_standalone.c) has no
+ * copy for another instruction set and asks the CPU nothing (that needs
+ * libgcc): its AVX2 code is there only when compiled for AVX2 + FMA. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(RN_NO_SIMD) && \
+    (!defined(RN_STANDALONE) || (defined(__AVX2__) && defined(__FMA__)))
 #define RN_DISPATCH_AVX2 1
 #endif
 

@@ -14,13 +14,12 @@
  * portable path). AVX2+FMA is chosen at run time; the portable path has
  * the same blocking for the auto-vectorizer.
  * No state: every call gets all it needs. */
-#include "rnrt.h"
+#include "internal.h"
 
 #include <math.h>
 #include <string.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#define RN_X86 1
+#ifdef RN_DISPATCH_AVX2
 #include <immintrin.h>
 #endif
 
@@ -114,7 +113,7 @@ void rn_k_conv_tap_portable(int npix, int cin, int cout, const float *in,
     }
 }
 
-#ifdef RN_X86
+#ifdef RN_DISPATCH_AVX2
 #define AVX2 __attribute__((target("avx2,fma")))
 
 /* The accumulators live in registers only if written out one by one:
@@ -201,7 +200,11 @@ AVX2 void rn_k_conv_tap_avx2(int npix, int cin, int cout, const float *in,
 }
 
 int rn_k_have_avx2(void) {
+#ifdef RN_STANDALONE
+    return 1; /* compiled for AVX2 + FMA (internal.h) */
+#else
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
 }
 #else
 void rn_k_conv_tap_avx2(int npix, int cin, int cout, const float *in,

@@ -422,10 +422,14 @@ static inline rn_i64 rn_wg_chunk_tiles(const rn_conv *c, const rn_wg_geo *g, int
     return tc;
 }
 
-/* Floats of scratch one rn_wg_run call may use. */
+/* Floats of scratch one rn_wg_run call may use, on any target: chunks
+ * before rn_wg_chunk_tiles rounds them down to whole blocks of RN_MR
+ * pixels (5 or 6), so that a compiler on one machine can size it for
+ * another (a standalone model's static scratch). */
 static inline rn_i64 rn_wg_scratch_floats(const rn_conv *c, int m) {
     rn_wg_plan p = rn_wg_make_plan(c, m);
-    rn_i64 tc = rn_wg_chunk_tiles(c, &p.g, p.ncb);
+    rn_i64 tc = RN_WG_L2_FLOATS / rn_wg_per_tile(c, &p.g, p.ncb);
+    if (tc < RN_WG_MIN_CHUNK) tc = RN_WG_MIN_CHUNK;
     if (tc > p.nt) tc = p.nt;
     rn_i64 most = rn_wg_scratch_for(c, &p.g, tc, p.ncb);
     return most > RN_WG_L2_FLOATS ? most : RN_WG_L2_FLOATS;
