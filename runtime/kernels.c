@@ -199,22 +199,25 @@ AVX2 void rn_k_conv_tap_avx2(int npix, int cin, int cout, const float *in,
     if (o < cout) conv_tail(0, npix, o, cin, cout, in, ldi, w, ldw, out, ldo);
 }
 
-int rn_k_have_avx2(void) {
-#ifdef RN_STANDALONE
-    return 1; /* compiled for AVX2 + FMA (internal.h) */
-#else
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#endif
-}
 #else
 void rn_k_conv_tap_avx2(int npix, int cin, int cout, const float *in,
                         int ldi, const float *w, int ldw, float *out,
                         int ldo) {
     rn_k_conv_tap_portable(npix, cin, cout, in, ldi, w, ldw, out, ldo);
 }
-
-int rn_k_have_avx2(void) { return 0; }
 #endif
+
+/* The runtime's one question to the CPU (internal.h: a standalone model
+ * asks nothing, it was compiled for AVX2 + FMA or not). */
+int rn_k_have_avx2(void) {
+#if defined(RN_DISPATCH_AVX2) && defined(RN_STANDALONE)
+    return 1;
+#elif defined(RN_DISPATCH_AVX2)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
 
 void rn_k_conv_tap(int npix, int cin, int cout, const float *in, int ldi,
                    const float *w, int ldw, float *out, int ldo) {

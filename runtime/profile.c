@@ -162,10 +162,7 @@ double rn_peak_gflops(int *measured) {
     }
     *measured = 1;
     enum { ITERS = 1 << 19, TRIES = 5 };
-    int avx2 = 0;
-#ifdef RN_DISPATCH_AVX2
-    avx2 = rn_k_have_avx2();
-#endif
+    int avx2 = rn_k_have_avx2();
     double best = 0;
     volatile float sink = 0;
     for (int t = 0; t < TRIES; t++) {

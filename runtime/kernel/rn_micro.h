@@ -63,8 +63,8 @@ typedef struct rn_epi {
 /* Plain C: R pixels x RN_NB channels over segments s[0, ns) of weights
  * wb. first: start from zero, else from part; last: apply the epilogue
  * and store, else leave the sums in part. */
-static inline void rn_mk_c(int R, const rn_seg *s, int ns, const float *wb,
-                           float *part, int first, int last, const rn_epi *e) {
+RN_FN void rn_mk_c(int R, const rn_seg *s, int ns, const float *wb,
+                   float *part, int first, int last, const rn_epi *e) {
     float acc[RN_MR][RN_NB];
     if (first)
         memset(acc, 0, sizeof acc);
