@@ -253,7 +253,7 @@ static int compile_ahead(Graph *g, const Options *o, Arena *a, int argc,
     const char *paths[3] = {h_path, o->out_path, w_path};
     const void *data[3] = {h.data, c.data, w.data};
     size_t lens[3] = {h.len, c.len, w.len};
-    if (rc == 0 && write_files_atomic(w.len ? 3 : 2, paths, data, lens, err, sizeof err) != 0)
+    if (rc == 0 && rn_write_files_atomic(w.len ? 3 : 2, paths, data, lens, err, sizeof err) != 0)
         rc = 1;
     if (rc) fprintf(stderr, "rnc: error: %s\n", err);
     buf_free(&c);

@@ -4,7 +4,8 @@
  * Data flows one way:
  *   source -> parse (grammar/) -> Ast -> elaborate.c -> Graph
  *          -> shape.c (called by elaborate on every new node)
- *          -> summary.c / dot.c / plan.c / emit_c.c / jit.c
+ *          -> passes/ -> plan.c -> summary.c / dot.c / memory.c
+ *          -> lower.c (steps) -> emit_c.c (and jit.c) / emit_standalone.c
  */
 #ifndef RNC_H
 #define RNC_H
@@ -51,15 +52,9 @@ _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* Reads a whole file; NULL with errno set on failure. */
 char *read_whole_file(const char *path, size_t *len);
-/* Writes a file through a temporary in the same directory and rename(2):
- * the destination is either untouched or complete. 0 on success. */
-int write_file_atomic(const char *path, const void *data, size_t len,
-                      char *err, size_t errlen);
-/* The same for several files that belong together (model.c and model.h):
- * all are staged before any is renamed into place. */
-int write_files_atomic(int n, const char *const *paths,
-                       const void *const *data, const size_t *lens,
-                       char *err, size_t errlen);
+/* Files are written by the runtime's rn_write_files_atomic (rnrt.h): a
+ * temporary in the same folder renamed into place, all of model.c and
+ * model.h staged before either is renamed. */
 
 /* --------------------------------------------------------------- paths.c */
 
@@ -758,9 +753,9 @@ typedef struct JitOptions {
 int jit_run(Graph *g, const JitOptions *o, const char *src_path);
 
 /* The libtcc layer under jit_run, also for tests. jit_compile compiles
- * `code` after a prelude (rnrt.h and the libc prototypes generated code may
- * use: malloc calloc free memcpy memmove memset expf tanhf sqrtf fabsf
- * snprintf) and links it in memory; NULL with tcc's messages in err on
+ * `code` after a prelude (rnrt.h and the prototypes of the libc functions
+ * generated code may use: jit.c's JIT_LIBC) and links it in memory; NULL
+ * with tcc's messages in err on
  * failure. jit_function finds a function (NULL if absent): cast it to its
  * real type. jit_free releases the code. */
 typedef struct JitCode JitCode;

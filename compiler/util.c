@@ -6,8 +6,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* The arena is a list of chunks; big requests get a chunk of their own. */
 typedef struct Chunk {
@@ -180,84 +178,4 @@ char *read_whole_file(const char *path, size_t *len) {
     p[n] = 0;
     if (len) *len = n;
     return p;
-}
-
-/* Writes data to a fresh temporary beside path (mode as fopen would give,
- * synced) and returns its name, or NULL with a message. */
-static char *stage_file(const char *path, const void *data, size_t len,
-                        char *err, size_t errlen) {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) die("out of memory");
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmpXXXXXX", 11);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
-        free(tmp);
-        return NULL;
-    }
-    /* mkstemp makes the file 0600; give it the mode a plain fopen would. */
-    mode_t mask = umask(0);
-    umask(mask);
-    int bad = fchmod(fd, 0666 & ~mask) != 0;
-    const char *p = data;
-    size_t left = len;
-    while (!bad && left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    /* fsync before rename, as the runtime's writer: otherwise a crash can
-     * leave an empty file under the final name. */
-    bad = bad || left != 0 || fsync(fd) != 0;
-    if (close(fd) != 0) bad = 1;
-    if (bad) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return NULL;
-    }
-    return tmp;
-}
-
-int write_files_atomic(int n, const char *const *paths,
-                       const void *const *data, const size_t *lens,
-                       char *err, size_t errlen) {
-    char **tmp = calloc((size_t)n, sizeof *tmp);
-    if (!tmp) die("out of memory");
-    int rc = 0;
-    for (int i = 0; i < n && rc == 0; i++) {
-        /* rename would fail on a directory only after earlier files were
-         * replaced: refuse it before anything is renamed */
-        struct stat st;
-        if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-            snprintf(err, errlen, "%s: is a directory", paths[i]);
-            rc = -1;
-        } else if (!(tmp[i] = stage_file(paths[i], data[i], lens[i], err,
-                                         errlen))) {
-            rc = -1;
-        }
-    }
-    for (int i = 0; i < n && rc == 0; i++)
-        if (rename(tmp[i], paths[i]) != 0) {
-            snprintf(err, errlen, "%s: cannot write: %s", paths[i],
-                     strerror(errno));
-            rc = -1;
-        }
-    for (int i = 0; i < n; i++) {
-        if (tmp[i] && rc != 0) unlink(tmp[i]);
-        free(tmp[i]);
-    }
-    free(tmp);
-    return rc;
-}
-
-int write_file_atomic(const char *path, const void *data, size_t len,
-                      char *err, size_t errlen) {
-    return write_files_atomic(1, &path, &data, &len, err, errlen);
 }

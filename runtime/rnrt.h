@@ -80,9 +80,13 @@ void rn_array_free(rn_array *a);
 /* -------------------------------------------------------------- util.c */
 
 double rn_now_ms(void); /* monotonic clock */
-/* Writes via a temporary file in the same directory and rename(2). */
+/* Writes via a temporary file in the same directory and rename(2): the
+ * file is either untouched or complete. The files version stages all
+ * before it renames any (model.c and model.h), and refuses a directory. */
 int rn_write_file_atomic(const char *path, const void *data, size_t len,
                          char *err, size_t errlen);
+int rn_write_files_atomic(int n, const char *const *paths, const void *const *data,
+                          const size_t *lens, char *err, size_t errlen);
 /* Small deterministic generator (splitmix64) for seeded inputs/weights.
  * To reproduce elsewhere: u = (next >> 40) / 2^24; a normal takes two draws,
  * u1 = ((next >> 40) + 1) / 2^24, u2 = (next >> 40) / 2^24, and is
