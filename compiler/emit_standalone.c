@@ -246,9 +246,14 @@ int emit_standalone(Graph *g, const EmitOptions *o, Buf *c, Buf *h, Buf *wc,
     paste_runtime(g->arena, body.data, kernels, &head, &runtime);
     e.c = c;
     emit_banner(&e);
+    const char *file = o->c_path ? o->c_path : "model.c", *slash = strrchr(file, '/');
+    const char *header = o->header_name ? o->header_name : "model.h"; /* NAME.h */
     buf_printf(c, "/* Self-contained: the C library and POSIX threads only (cc -std=c11 -O2 "
-               "%s.c -lm -lpthread);\n * the parts of the rnc runtime it uses are pasted "
-               "below, made static. */\n", e.name);
+               "%s%s -lm -lpthread);\n * the parts of the rnc runtime it uses are pasted "
+               "below, made static. */\n", emit_comment(&e, slash ? slash + 1 : file),
+               wc->len ? emit_comment(&e, arena_printf(g->arena, " %.*s_weights.c",
+                                                       (int)strlen(header) - 2, header))
+                       : "");
     buf_printf(c, "#define _POSIX_C_SOURCE 200809L\n#define RN_STANDALONE 1\n");
     buf_append(c, head.data, head.len);
     buf_printf(c, "\n#include \"%s\"\n", o->header_name ? o->header_name : "model.h");

@@ -8,7 +8,9 @@
 # threads. Per build and thread count, the median over rounds of its
 # round medians; the ratio is the median over rounds of each round's
 # linked / standalone (above 1: the standalone file is faster). Also each
-# build's compile time. Figures only: nothing is asserted.
+# build's compile time. With BEST=1, each round's minimum rather than its
+# median (when other work keeps the second core busy, 2-thread figures
+# are bimodal). Figures only: nothing is asserted.
 #
 #   tools/bench_standalone.sh [model...]    (default: resnet34 small_residual)
 cd "$(dirname "$0")/.." || exit 2
@@ -20,19 +22,6 @@ ROUNDS=${ROUNDS:-7}
 D=$BUILD/bench
 mkdir -p "$D" || exit 1
 models=${*:-resnet34 small_residual}
-
-# zero_npy FILE H W C: a float32 .npy of zeros (header padded to 64 bytes).
-zero_npy() {
-    dict="{'descr': '<f4', 'fortran_order': False, 'shape': ($2, $3, $4), }"
-    pad=$(( (64 - (10 + ${#dict} + 1) % 64) % 64 ))
-    hlen=$(( ${#dict} + pad + 1 ))
-    {
-        printf '\223NUMPY\001\000'
-        printf "\\$(printf %03o $((hlen % 256)))\\$(printf %03o $((hlen / 256)))"
-        printf '%s%*s\n' "$dict" "$pad" ""
-        head -c $(( $2 * $3 * $4 * 4 )) /dev/zero
-    } >"$1"
-}
 
 # seconds COMMAND...: runs it, prints its wall time in seconds.
 seconds() {
@@ -59,7 +48,7 @@ for name in $models; do
     }
     dims=$(sed -n 's/^input [A-Za-z_0-9]*\[\([0-9]*\), *\([0-9]*\), *\([0-9]*\)\].*/\1 \2 \3/p' "$src" | head -n 1)
     # shellcheck disable=SC2086 # three numbers
-    zero_npy "$p.in.npy" $dims
+    tools/npy_zeros.sh "$p.in.npy" $dims
     : >"$p.times"
     r=0
     while [ $r -lt "$ROUNDS" ]; do
@@ -68,7 +57,9 @@ for name in $models; do
             for b in $order; do
                 "$p.$b" --threads $t --repeat "$RUNS" "$p.safetensors" "$p.in.npy" \
                     "$p.$b.out.npy" 2>"$p.err" || { cat "$p.err"; exit 1; }
-                echo "$r $t $b $(sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' "$p.err")" >>"$p.times"
+                if [ "${BEST:-0}" = 1 ]; then ms=$(sed -n 's/.*min \([0-9.]*\) ms.*/\1/p' "$p.err")
+                else ms=$(sed -n 's/.*median \([0-9.]*\) ms.*/\1/p' "$p.err"); fi
+                echo "$r $t $b $ms" >>"$p.times"
             done
         done
         r=$((r + 1))
