@@ -9,7 +9,9 @@
 #    it has them; sanitized in the SAN=1 pass) and aarch64 (NEON, gcc for
 #    aarch64, run under qemu-aarch64; not resnet34, which takes a minute
 #    there). The baseline and aarch64 builds are skipped in the SAN=1 pass
-#    (the plain pass ran them), and aarch64 where its tools are missing.
+#    (the plain pass ran them), and so are the ResNets (minutes under the
+#    sanitizers; numerics.sh runs them sanitized on the same kernels);
+#    aarch64 where its tools are missing.
 # 2. What a standalone object may need: `nm -u` of a --main object lists
 #    nothing outside libc, libm and libpthread (their dynamic symbols); a
 #    static-memory object with built-in weights calls no allocator and no
@@ -72,6 +74,7 @@ one() {
     mapfile -t wants < <(case_files "$G" "$name" out)
     for t in $targets; do
         [ "$t" = a64 ] && [ "$name" = resnet34 ] && continue
+        [ -n "$SANFLAGS" ] && [[ $name == resnet* ]] && continue
         outs=()
         for ((i = 0; i < ${#wants[@]}; i++)); do outs+=("$d/$t.out$i.npy"); done
         if ! build_run "$t" "$d" "$d/w.safetensors" "${ins[@]}" "${outs[@]}" >/dev/null; then
