@@ -76,7 +76,7 @@ void emit_header(Emitter *e, Buf *h) {
 static void emit_par_helpers(Emitter *e) {
     Buf *c = e->c;
     const char *M = e->name;
-    if (!lower_splits(e->L) || e->o->static_memory) return;
+    if (!e->pool) return;
     buf_printf(c, "\n/* Task t of par_k runs rows [t*n/k, (t+1)*n/k). Four tasks a thread,\n"
                " * handed out as threads come free, even out uneven rows and a\n"
                " * thread that the system holds back. */\n");
@@ -255,11 +255,11 @@ void emit_prologue(Emitter *e) {
                    wt, L->npk ? L->npk : 1, wt, L->nfb ? L->nfb : 1);
     buf_printf(c, "    float *arena;\n    const float *in[%d];\n",
                g->ninputs ? g->ninputs : 1);
-    if (!e->o->static_memory) buf_printf(c, "    rn_pool *pool;\n");
+    if (e->pool) buf_printf(c, "    rn_pool *pool;\n");
     buf_printf(c, "    int nthreads;\n");
     buf_printf(c, "    float *ws; /* nthreads x ws_floats: the convs' scratch, "
                "a slice per worker */\n    rn_i64 ws_floats;\n");
-    if (!e->o->static_memory)
+    if (e->pool)
         buf_printf(c, "    void (*par_rows)(%s *m, int y0, int y1, int w);\n"
                    "    int par_n, par_k;\n", M);
     buf_printf(c, "    rn_hook hook; /* per-layer hook (M_set_hook), NULL: none */\n"
@@ -472,6 +472,11 @@ static void emit_entry_points(Emitter *e) {
         buf_printf(c, "\nint %s_set_threads(%s *m, int nthreads) {\n    (void)m;\n"
                    "    return nthreads == 1 ? 0 : -1; /* one thread: static memory */\n}\n",
                    M, M);
+    else if (!e->pool)
+        buf_printf(c, "\nint %s_set_threads(%s *m, int nthreads) {\n"
+                   "    if (nthreads < 1) return -1;\n"
+                   "    m->nthreads = nthreads; /* no layer here is worth splitting */\n"
+                   "    return 0;\n}\n", M, M);
     else
     buf_printf(c, "\nint %s_set_threads(%s *m, int nthreads) {\n"
                "    if (nthreads < 1) return -1;\n"
@@ -541,8 +546,8 @@ static void emit_entry_points(Emitter *e) {
     if (e->o->static_memory)
         buf_printf(c, "    %s_instance_used = 0;\n}\n", M);
     else
-        buf_printf(c, "    free(m->arena);\n    free(m->ws);\n"
-                   "    if (m->pool) rn_pool_free(m->pool);\n    free(m);\n}\n");
+        buf_printf(c, "    free(m->arena);\n    free(m->ws);\n%s    free(m);\n}\n",
+                   e->pool ? "    if (m->pool) rn_pool_free(m->pool);\n" : "");
 }
 
 /* Expected dims of each input and output, for main(). */

@@ -19,10 +19,9 @@
 
 #include <string.h>
 
-/* Whether s's work items are spread over the instance's pool (none in a
- * static-memory build: one thread). */
+/* Whether s's work items are spread over the instance's pool. */
 static bool split(const Emitter *e, const Step *s) {
-    return s->split && !e->o->static_memory;
+    return s->split && e->pool;
 }
 
 /* The comment heading each layer's function. */
@@ -440,6 +439,7 @@ static void name_steps(Emitter *e) {
 void emit_init(Emitter *e, Graph *g, const EmitOptions *o, Buf *c, Buf *h) {
     *e = (Emitter){.g = g, .o = o, .c = c, .h = h};
     e->L = lower(g);
+    e->pool = lower_splits(e->L) && !o->static_memory;
     e->name = emit_safe(e, g->name, true);
     name_steps(e);
 }

@@ -15,6 +15,8 @@ typedef struct Emitter {
     Buf *c, *h;
     const char *name;     /* the model's C prefix */
     const char **fn;      /* by step: its layer function */
+    bool pool;            /* a thread pool: some step splits (not in a
+                             static-memory build: one thread) */
     size_t lines_at;      /* emit_inspect.c: newlines of c counted up to */
     int lines;            /* lines_at */
 } Emitter;

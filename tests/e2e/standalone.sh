@@ -15,7 +15,8 @@
 # 2. What a standalone object may need: `nm -u` of a --main object lists
 #    nothing outside libc, libm and libpthread (their dynamic symbols); a
 #    static-memory object with built-in weights calls no allocator and no
-#    thread function; two models link into one program.
+#    thread function, nor does a model with no layer worth splitting call
+#    pthreads; two models link into one program.
 # 3. --embed-weights: bit for bit the numbers of the file-loading build
 #    (a model with depthwise, deconv and batchnorm folds, and one whose
 #    weights go to M_weights.c); the program takes no weights argument;
@@ -138,6 +139,8 @@ check "two standalone models in one program" bash -c '
     "$1" "$2/model.rn" -o sr.c --standalone && cp "$2/w.safetensors" sr.safetensors &&
     gcc $3 -O1 -I. two.c sr.c other.c -lm -lpthread -o two && ./two' _ \
     "$RNC" "$S" "$STRICT"
+check "a model with no layer worth splitting: no thread pool, no pthreads" bash -c \
+    'gcc -std=c11 -O1 -c other.c -o other.o && ! nm -u other.o | grep -q pthread_'
 
 # 3. built-in weights: ops_tour (depthwise and separable, deconv, layer
 # norm) in one file; small_residual's packed weights (over 4 MiB) apart
