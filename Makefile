@@ -3,10 +3,12 @@
 #   make            build build/rnc (and ./rnc) and build/librnrt.a
 #   make test       unit + end-to-end tests, then all again under ASan+UBSan
 #   make demo       ResNet-34 end to end: compile, weights, build, run
+#   make demo-trained  a digits CNN trained in PyTorch, imported, run, checked
 #   make bench      timings (separate from tests)
 #   make install    PREFIX=/usr/local DESTDIR=...; make uninstall likewise
 #   make deb        build/rnc_VERSION-1_ARCH.deb, checked by lintian
 #   make pictures   docs/*.svg of the seed networks (Graphviz)
+#   make check-import  every torchvision family through rnc --import (slow)
 #
 # Switches: SAN=1 builds into build-san/ with AddressSanitizer and
 # UndefinedBehaviorSanitizer; CC=clang works as well as gcc.
@@ -24,14 +26,16 @@ CFLAGS  := -std=c11 $(WARN) $(OPT) -g $(SANFLAGS) -Icompiler -Iruntime -I$(BUILD
 # Each object's header dependencies, written by the compiler (-MMD) with a
 # phony target per header (-MP) so that a removed header breaks nothing.
 DEPFLAGS := -MMD -MP
-LDLIBS  := -ltcc -ldl -lm -lpthread
+LDLIBS  := -ltcc -lprotobuf-c -ldl -lm -lpthread -lpng -ljpeg
 
 # Sources: one file per stage; every .c in these folders is built.
 COMPILER_SRC := $(filter-out compiler/main.c,$(wildcard compiler/*.c)) \
                 $(wildcard compiler/passes/*.c)
-RUNTIME_SRC  := $(wildcard runtime/*.c)
+# runtime/image*.c are librnimg.a's, apart from librnrt.a (see image: below).
+IMAGE_SRC    := runtime/image.c runtime/image_decode.c
+RUNTIME_SRC  := $(filter-out $(IMAGE_SRC),$(wildcard runtime/*.c))
 UNIT_SRC     := $(wildcard tests/unit/*.c)
-GEN_SRC      := $(BUILD)/parser.c $(BUILD)/lexer.c
+GEN_SRC      := $(BUILD)/parser.c $(BUILD)/lexer.c $(BUILD)/onnx.pb-c.c
 
 COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
 RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
@@ -41,21 +45,23 @@ KERNEL_SRC   := direct winograd depthwise
 ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
 RUNTIME_OBJ  += $(KERNEL_SRC:%=$(BUILD)/runtime/%_avx2.o)
 endif
+# What rnc and anything linking the compiler's objects (jit.o) need.
+RT_LIBS      := $(BUILD)/librnimg.a $(BUILD)/librnrt.a
 UNIT_OBJ     := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 
-all: $(BUILD)/rnc $(BUILD)/librnrt.a $(if $(filter build,$(BUILD)),rnc)
+all: $(BUILD)/rnc $(BUILD)/librnrt.a $(BUILD)/librnimg.a $(if $(filter build,$(BUILD)),rnc)
 
 rnc: $(BUILD)/rnc
 	ln -sf $(BUILD)/rnc rnc
 
-$(BUILD)/rnc: $(BUILD)/compiler/main.o $(COMPILER_OBJ) $(BUILD)/librnrt.a
+$(BUILD)/rnc: $(BUILD)/compiler/main.o $(COMPILER_OBJ) $(RT_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/librnrt.a: $(RUNTIME_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/test_units: $(UNIT_OBJ) $(COMPILER_OBJ) $(BUILD)/librnrt.a
+$(BUILD)/test_units: $(UNIT_OBJ) $(COMPILER_OBJ) $(RT_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ -lcunit $(LDLIBS)
 
 # The grammar: reentrant flex and pure bison; generated C goes to $(BUILD).
@@ -67,7 +73,17 @@ $(BUILD)/lexer.c $(BUILD)/lexer.h: grammar/lexer.l $(BUILD)/parser.h
 	@mkdir -p $(BUILD)
 	flex --header-file=$(BUILD)/lexer.h -o $(BUILD)/lexer.c $<
 
-$(BUILD)/parser.o: $(BUILD)/parser.c
+# The ONNX protobuf parser (compiler/onnx.proto, protoc-c); its C is
+# generated, so it goes to $(BUILD) like the grammar's.
+$(BUILD)/onnx.pb-c.c: compiler/onnx.proto
+	@mkdir -p $(BUILD)
+	protoc-c --c_out=$(BUILD) --proto_path=compiler $<
+$(BUILD)/onnx.pb-c.h: $(BUILD)/onnx.pb-c.c ;
+
+$(BUILD)/onnx.pb-c.o: $(BUILD)/onnx.pb-c.c $(BUILD)/onnx.pb-c.h
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/parser.o: $(BUILD)/parser.c | $(BUILD)/lexer.h
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 # Generated scanners trip -Wunused-function etc.; they are not our code.
@@ -76,7 +92,7 @@ $(BUILD)/lexer.o: $(BUILD)/lexer.c
 
 # The generated headers come first (order-only): the compiler's -MMD files
 # then name the headers each object really includes.
-$(BUILD)/%.o: %.c | $(BUILD)/parser.h $(BUILD)/lexer.h
+$(BUILD)/%.o: %.c | $(BUILD)/parser.h $(BUILD)/lexer.h $(BUILD)/onnx.pb-c.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
@@ -94,12 +110,25 @@ check-once: all $(BUILD)/test_units
 demo: deps all
 	tools/demo.sh
 
+# A network trained for real (PyTorch, scikit-learn's digits), imported,
+# compiled and checked against PyTorch's own predictions.
+demo-trained:
+	tools/deps.sh trained
+	$(MAKE) --no-print-directory all
+	tools/demo_trained.sh
+
 # The bench's extra packages first: on a fresh machine the build needs
 # deps.sh's too.
 bench:
 	tools/deps.sh bench
 	$(MAKE) --no-print-directory all
 	tools/bench.sh
+
+# Every torchvision family through rnc --import, compared with PyTorch
+# (slow: not part of make test). Needs python3-torchvision and python3-onnx.
+check-import: all
+	tools/deps.sh bench
+	/usr/bin/python3 tools/check_import.py --rnc $(CURDIR)/$(BUILD)/rnc
 
 # Installs what a fresh Debian 12 lacks (as root, with apt-get).
 deps:
@@ -108,7 +137,7 @@ deps:
 clean:
 	rm -rf build build-san build-portable build-san-portable build-aarch64 rnc
 
-.PHONY: all test check-once demo bench deps clean
+.PHONY: all test check-once check-import demo demo-trained bench deps clean
 
 # ---- rules a stage needs beyond the above, one section per stage ----
 # jit: compiler/jit.c includes two generated files: the text of rnrt.h as
@@ -136,7 +165,7 @@ STANDALONE_TEXT := runtime/rnrt.h runtime/json.h runtime/internal.h \
     runtime/kernel/rn_simd.h runtime/kernel/rn_micro.h runtime/kernel/rn_direct.h \
     runtime/kernel/rn_wino.h runtime/kernel/rn_dw.h runtime/kernels.c \
     runtime/deconv.c runtime/util.c runtime/json.c runtime/safetensors.c \
-    runtime/npy.c runtime/pool.c runtime/trace.c runtime/profile.c
+    runtime/npy.c runtime/pool.c runtime/trace.c runtime/profile.c runtime/labels.c
 $(BUILD)/runtime_text.inc: $(STANDALONE_TEXT)
 	@mkdir -p $(BUILD)
 	i=0; for f in $^; do echo "static const char runtime_text_$$i[] = {"; \
@@ -157,6 +186,14 @@ check-once: $(BUILD)/npycmp
 
 # runtime:
 
+# image: librnimg.a, images in (runtime/rnimg.h), decoded by libpng and
+# libjpeg-turbo (Debian's libpng-dev, libjpeg62-turbo-dev). Apart from
+# librnrt.a, so that a program that takes no image links no decoder:
+# `rnc --libs` names it, and the two libraries under --as-needed.
+$(BUILD)/librnimg.a: $(IMAGE_SRC:%.c=$(BUILD)/%.o)
+	rm -f $@
+	ar rcs $@ $^
+
 # emit: the kernels are every model's hot loops; -O3 lets the compiler
 # vectorize the elementwise ones too (the convolution picks AVX2 itself).
 $(BUILD)/runtime/kernels.o: CFLAGS += -O3
@@ -175,7 +212,7 @@ $(BUILD)/fuzz/fixed.c: tests/fuzz/fixed.rn $(BUILD)/rnc
 	@mkdir -p $(dir $@)
 	$(BUILD)/rnc $< -o $@
 
-$(BUILD)/fuzz/fuzz_frontend: tests/fuzz/fuzz_frontend.c $(FUZZ_MAIN) $(COMPILER_OBJ) $(BUILD)/librnrt.a
+$(BUILD)/fuzz/fuzz_frontend: tests/fuzz/fuzz_frontend.c $(FUZZ_MAIN) $(COMPILER_OBJ) $(RT_LIBS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
 
@@ -187,13 +224,26 @@ $(BUILD)/fuzz/fuzz_npy: tests/fuzz/fuzz_npy.c $(FUZZ_MAIN) $(BUILD)/librnrt.a
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $(filter %.c %.a,$^) -lm
 
+$(BUILD)/fuzz/fuzz_image: tests/fuzz/fuzz_image.c $(FUZZ_MAIN) $(RT_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $(filter %.c %.a,$^) -lm -lpng -ljpeg
+
+$(BUILD)/fuzz/fuzz_onnx: tests/fuzz/fuzz_onnx.c $(FUZZ_MAIN) $(COMPILER_OBJ) $(RT_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(FUZZ_LINK) -D_POSIX_C_SOURCE=200809L -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
+
 $(BUILD)/gen_rn: tests/tools/gen_rn.c
 	$(CC) $(CFLAGS) -o $@ $<
 
-$(BUILD)/refeval: tests/tools/refeval.c $(COMPILER_OBJ) $(BUILD)/librnrt.a
+$(BUILD)/refeval: tests/tools/refeval.c $(COMPILER_OBJ) $(RT_LIBS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-FUZZ_BINS := $(BUILD)/fuzz/fuzz_frontend $(BUILD)/fuzz/fuzz_safetensors $(BUILD)/fuzz/fuzz_npy
+$(BUILD)/fuzz/fuzz_keras: tests/fuzz/fuzz_keras.c $(FUZZ_MAIN) $(COMPILER_OBJ) $(RT_LIBS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(FUZZ_LINK) -o $@ $(filter %.c %.o %.a,$^) $(LDLIBS)
+
+FUZZ_BINS := $(BUILD)/fuzz/fuzz_frontend $(BUILD)/fuzz/fuzz_safetensors $(BUILD)/fuzz/fuzz_npy \
+             $(BUILD)/fuzz/fuzz_onnx $(BUILD)/fuzz/fuzz_keras $(BUILD)/fuzz/fuzz_image
 fuzz-bins: $(FUZZ_BINS)
 check-once: $(FUZZ_BINS) $(BUILD)/gen_rn $(BUILD)/refeval
 
@@ -256,7 +306,9 @@ install: all
 	    $(DESTDIR)$(bashcompdir)
 	$(INSTALL_PROGRAM) $(BUILD)/rnc $(DESTDIR)$(bindir)/rnc
 	$(INSTALL_DATA) $(BUILD)/librnrt.a $(DESTDIR)$(libdir)/librnrt.a
+	$(INSTALL_DATA) $(BUILD)/librnimg.a $(DESTDIR)$(libdir)/librnimg.a
 	$(INSTALL_DATA) runtime/rnrt.h $(DESTDIR)$(includedir)/rnrt.h
+	$(INSTALL_DATA) runtime/rnimg.h $(DESTDIR)$(includedir)/rnimg.h
 	$(INSTALL_DATA) $(BUILD)/rnrt.pc $(DESTDIR)$(pkgconfigdir)/rnrt.pc
 	$(INSTALL_DATA) man/rnc.1 $(DESTDIR)$(man1dir)/rnc.1
 	$(INSTALL_DATA) packaging/rnc.bash-completion $(DESTDIR)$(bashcompdir)/rnc
@@ -267,6 +319,7 @@ install: all
 # Removes what install put there (and the doc folders, once empty).
 uninstall:
 	rm -f $(DESTDIR)$(bindir)/rnc $(DESTDIR)$(libdir)/librnrt.a \
+	    $(DESTDIR)$(libdir)/librnimg.a $(DESTDIR)$(includedir)/rnimg.h \
 	    $(DESTDIR)$(includedir)/rnrt.h $(DESTDIR)$(pkgconfigdir)/rnrt.pc \
 	    $(DESTDIR)$(man1dir)/rnc.1 $(DESTDIR)$(bashcompdir)/rnc \
 	    $(addprefix $(DESTDIR)$(docdir)/,$(DOC_FILES))

@@ -518,8 +518,7 @@ static void prune(Elab *e) {
 /* The model name prefixes every generated C symbol and is itself a type
  * name (`typedef struct M M`), so it must not be a C keyword or a name the
  * generated code or the runtime already uses. */
-static void check_model_name(Elab *e, const char *name, Loc loc,
-                             bool from_file) {
+const char *model_name_problem(const char *name) {
     static const char *const taken[] = {
         /* C11 keywords */
         "auto", "break", "case", "char", "const", "continue", "default",
@@ -543,6 +542,12 @@ static void check_model_name(Elab *e, const char *name, Loc loc,
     if (!why && name[0] == '_' &&
         (name[1] == '_' || (name[1] >= 'A' && name[1] <= 'Z')))
         why = "is reserved in C (an underscore and a capital, or two underscores)";
+    return why;
+}
+
+static void check_model_name(Elab *e, const char *name, Loc loc,
+                             bool from_file) {
+    const char *why = model_name_problem(name);
     if (!why) return;
     if (from_file)
         fail(e, loc, "the file name gives the model name '%s', which %s; "

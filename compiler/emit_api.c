@@ -568,11 +568,11 @@ static void shape_table(Emitter *e, const char *what, GNode **nodes, int n) {
 }
 
 static const char main_text[] =
-    "\n/* ./PROG [--threads N] [--repeat N] [--trace DIR] [--profile]\n"
+    "\n/* ./PROG [--threads N] [--repeat N] [--trace DIR] [--profile] [M_io's flags]\n"
     " *        [WEIGHTS.safetensors] IN.npy... OUT.npy... (no weights when built in) */\n"
     "static int M_usage(const char *prog) {\n"
     "    fprintf(stderr, \"usage: %s [--threads N] [--repeat N] [--trace DIR] "
-    "[--profile]%s\\n\", prog, M_files);\n"
+    "[--profile]%s%s\\n\", prog, M_flags, M_files);\n"
     "    return 2;\n}\n\n"
     "static int M_number(const char *s, int lo, int hi, int *out) {\n"
     "    char *end;\n    long v = strtol(s, &end, 10);\n"
@@ -589,8 +589,7 @@ static const char main_text[] =
     "    if (rank == 3)\n"
     "        snprintf(s, n, \"[%lld, %lld, %lld] or [1, %lld, %lld, %lld]\", d[0], "
     "d[1], d[2], d[0], d[1], d[2]);\n"
-    "    else\n        snprintf(s, n, \"[%lld] or [1, %lld]\", d[0], d[0]);\n}\n\n"
-    "";
+    "    else\n        snprintf(s, n, \"[%lld] or [1, %lld]\", d[0], d[0]);\n}\n\n";
 
 /* main() itself (a second string: C99 compilers need only take 4095
  * characters in one literal). */
@@ -601,8 +600,9 @@ static const char main_body[] =
     "    rn_profile *prof = 0;\n"
     "    char err[1024];\n"
     "    rn_array in[M_NI];\n    const float *inputs[M_NI];\n"
-    "    float *outputs[M_NO];\n    M *m;\n"
+    "    float *outputs[M_NO];\n    M *m;\n    M_io io;\n"
     "    memset(in, 0, sizeof in);\n    memset(outputs, 0, sizeof outputs);\n"
+    "    M_io_init(&io);\n"
     "    for (; a < argc && argv[a][0] == '-' && argv[a][1] == '-'; a++) {\n"
     "        if (a + 1 < argc && !strcmp(argv[a], \"--threads\")) {\n"
     "            if (!M_number(argv[++a], 1, 64, &threads)) return M_usage(argv[0]);\n"
@@ -612,17 +612,23 @@ static const char main_body[] =
     "            trace = argv[++a];\n"
     "        } else if (!strcmp(argv[a], \"--profile\")) {\n"
     "            profile = 1;\n"
+    "        } else if (a + 1 < argc && M_io_flag(&io, argv[0], argv[a], argv[a + 1])) {\n"
+    "            a++;\n"
     "        } else {\n            return M_usage(argv[0]);\n        }\n    }\n"
-    "    if (argc - a != M_NW + M_NUM_INPUTS + M_NUM_OUTPUTS) return M_usage(argv[0]);\n"
+    "    /* with --labels, the outputs may be left out: the top 5 is printed */\n"
+    "    if (argc - a != M_NW + M_NUM_INPUTS + M_NUM_OUTPUTS &&\n"
+    "        !(io.labels_path && argc - a == M_NW + M_NUM_INPUTS))\n"
+    "        return M_usage(argv[0]);\n"
     "    m = M_load(M_WPATH, err, sizeof err);\n"
     "    if (!m) {\n        fprintf(stderr, \"%s: %s\\n\", argv[0], err);\n"
     "        return 1;\n    }\n"
     "    if (M_set_threads(m, threads) != 0) {\n"
     "        fprintf(stderr, \"%s: cannot start %d threads\\n\", argv[0], threads);\n"
     "        goto done;\n    }\n"
+    "    if (M_io_load(&io, argv[0], argv + a + M_NW) != 0) goto done;\n"
     "    for (i = 0; i < M_NUM_INPUTS; i++) {\n"
     "        const char *path = argv[a + M_NW + i];\n"
-    "        if (rn_npy_read(path, &in[i], err, sizeof err) != 0) {\n"
+    "        if (M_read_input(&io, i, path, &in[i], err, sizeof err) != 0) {\n"
     "            fprintf(stderr, \"%s: %s\\n\", argv[0], err);\n            goto done;\n"
     "        }\n"
     "        if (!M_shape_ok(&in[i], M_in_rank[i], M_in_dims[i])) {\n"
@@ -675,16 +681,18 @@ static const char main_runs[] =
     "%d threads)\\n\", argv[0], med, min, repeat, threads);\n"
     "        free(t);\n    }\n"
     "    M_set_hook(m, 0, 0);\n"
-    "    for (i = 0; i < M_NUM_OUTPUTS; i++) {\n"
+    "    for (i = 0; i < M_NUM_OUTPUTS && a + M_NW + M_NUM_INPUTS + i < argc; i++) {\n"
     "        rn_i64 dims[4];\n        int j;\n        dims[0] = 1;\n"
     "        for (j = 0; j < M_out_rank[i]; j++) dims[j + 1] = M_out_dims[i][j];\n"
     "        if (rn_npy_write(argv[a + M_NW + M_NUM_INPUTS + i], M_out_rank[i] + 1, "
     "dims, outputs[i], err, sizeof err) != 0) {\n"
     "            fprintf(stderr, \"%s: %s\\n\", argv[0], err);\n"
     "            goto done;\n        }\n    }\n"
+    "    M_io_print(&io, outputs);\n"
     "    if (prof) rn_profile_print(prof, M_name, threads);\n"
     "    rc = 0;\ndone:\n"
     "    rn_profile_free(prof);\n"
+    "    M_io_free(&io);\n"
     "    for (i = 0; i < M_NUM_INPUTS; i++) rn_array_free(&in[i]);\n"
     "    for (i = 0; i < M_NUM_OUTPUTS; i++) free(outputs[i]);\n"
     "    M_free(m);\n    return rc;\n}\n";
@@ -692,8 +700,10 @@ static const char main_runs[] =
 /* text with every "M_" made "NAME_", M_NI/M_NO the array sizes, M_NW the
  * weights' file arguments and M_WPATH their path (0 and a null pointer
  * when built in). */
-static void emit_main_text(Emitter *e, const char *text, const char *ni,
-                           const char *no) {
+void emit_text(Emitter *e, const char *text) {
+    Graph *g = e->g;
+    const char *ni = arena_printf(g->arena, "%d", g->ninputs ? g->ninputs : 1);
+    const char *no = arena_printf(g->arena, "%d", g->noutputs ? g->noutputs : 1);
     for (const char *p = text; *p;) {
         if (!strncmp(p, "M_NI", 4) || !strncmp(p, "M_NO", 4)) {
             buf_printf(e->c, "%s", p[3] == 'I' ? ni : no);
@@ -724,14 +734,15 @@ static void emit_main(Emitter *e) {
                emit_string(e, g->name));
     buf_printf(e->c, "static const char %s_files[] = \"%s", e->name,
                e->o->embed_weights ? "" : " WEIGHTS.safetensors");
-    for (int i = 0; i < g->ninputs; i++) buf_printf(e->c, " IN%d.npy", i);
+    for (int i = 0; i < g->ninputs; i++) /* a standalone file reads .npy only */
+        buf_printf(e->c, !e->o->standalone && emit_image_input(g->inputs[i])
+                             ? " IN%d.{npy,png,jpg}" : " IN%d.npy", i);
     for (int i = 0; i < g->noutputs; i++) buf_printf(e->c, " OUT%d.npy", i);
     buf_printf(e->c, "\";\n");
-    const char *ni = arena_printf(g->arena, "%d", g->ninputs ? g->ninputs : 1);
-    const char *no = arena_printf(g->arena, "%d", g->noutputs ? g->noutputs : 1);
-    emit_main_text(e, main_text, ni, no);
-    emit_main_text(e, main_body, ni, no);
-    emit_main_text(e, main_runs, ni, no);
+    emit_io(e);
+    emit_text(e, main_text);
+    emit_text(e, main_body);
+    emit_text(e, main_runs);
 }
 
 void emit_api(Emitter *e) {

@@ -43,6 +43,11 @@ void emit_header(Emitter *e, Buf *h);   /* model.h */
 void emit_banner(Emitter *e);          /* the comment that opens model.c */
 void emit_prologue(Emitter *e);         /* banner, includes, struct, tables */
 void emit_api(Emitter *e);              /* load, run, free, main */
+void emit_text(Emitter *e, const char *text); /* "M_" made the prefix */
+
+/* emit_io.c */
+void emit_io(Emitter *e);               /* main()'s images and labels */
+bool emit_image_input(const GNode *n);  /* [H, W, 3] or [H, W, 1] */
 
 /* emit_inspect.c: the layer table and per-layer hook (see there), and
  * #line directives */

@@ -11,6 +11,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "rnc.h"
 #include "rnrt.h"
+#include "rnimg.h"
 
 #include <libtcc.h>
 #include <errno.h>
@@ -367,6 +368,27 @@ static bool array_fits(const rn_array *a, const Shape *s) {
     return true;
 }
 
+/* An image input: decoded to the input's [H, W, C] (rnimg.h). */
+static int read_image(JitData *d, int i, const char *path,
+                      const rn_img_norm *norm, char *err, size_t errlen) {
+    const GNode *n = d->g->inputs[i];
+    const Shape *s = &n->out;
+    rn_img_norm plain;
+    rn_img_norm_init(&plain);
+    if (s->rank != 3 || (s->d[2] != 3 && s->d[2] != 1)) {
+        char want[64];
+        shape_format(s, want, sizeof want);
+        snprintf(err, errlen, "%s: an image, but input '%s' takes %s; an image "
+                 "fills [H, W, 3] or [H, W, 1]", path, n->name, want);
+        return -1;
+    }
+    if (rn_img_read(path, (int)s->d[0], (int)s->d[1], (int)s->d[2],
+                    norm ? norm : &plain, &d->arrays[i], err, errlen) != 0)
+        return -1;
+    d->in[i] = d->arrays[i].data;
+    return 0;
+}
+
 static int read_input(JitData *d, int i, const char *path, char *err,
                       size_t errlen) {
     const GNode *n = d->g->inputs[i];
@@ -404,7 +426,12 @@ static int prepare_inputs(JitData *d, const JitOptions *o, char *err,
                           size_t errlen) {
     for (int i = 0; i < d->g->ninputs; i++) {
         if (!o->inputs) draw_input(d, i, o->seed);
-        else if (read_input(d, i, o->inputs[i], err, errlen) != 0) return -1;
+        else if (o->images && o->images[i]) {
+            if (read_image(d, i, o->inputs[i], o->norm, err, errlen) != 0)
+                return -1;
+        } else if (read_input(d, i, o->inputs[i], err, errlen) != 0) {
+            return -1;
+        }
     }
     return 0;
 }
@@ -445,22 +472,6 @@ static void print_header(FILE *f, const JitData *d, const JitOptions *o) {
     fputc('\n', f);
 }
 
-/* Softmax outputs: the five likeliest classes. */
-static void print_top5(FILE *f, const float *v, int64_t n) {
-    int64_t best[5];
-    int k = 0;
-    for (; k < 5 && k < n; k++) {
-        int64_t b = -1;
-        for (int64_t i = 0; i < n; i++) {
-            bool taken = false;
-            for (int t = 0; t < k; t++) taken |= best[t] == i;
-            if (!taken && (b < 0 || v[i] > v[b])) b = i;
-        }
-        best[k] = b;
-        fprintf(f, "  #%d  class %lld  %.6f\n", k + 1, (long long)b, v[b]);
-    }
-}
-
 /* Others: every value when few, else the first ones and a digest. */
 static void print_values(FILE *f, const float *v, int64_t n) {
     enum { FEW = 32, FIRST = 8 };
@@ -479,21 +490,49 @@ static void print_values(FILE *f, const float *v, int64_t n) {
             (long long)n, lo, hi, sum / (double)n);
 }
 
-static void print_outputs(FILE *f, const JitData *d) {
+/* Softmax outputs, and with --labels every class output: the top 5
+ * (runtime/labels.c); others: their values. */
+static void print_outputs(FILE *f, const JitData *d, const rn_labels *labels) {
     for (int i = 0; i < d->g->noutputs; i++) {
         const GNode *n = d->g->outputs[i];
-        char shape[64];
-        shape_format(&n->out, shape, sizeof shape);
-        int64_t count = shape_count(&n->out);
-        if (n->act == ACT_SOFTMAX) {
-            fprintf(f, "output %s %s, softmax, top %d:\n", n->path, shape,
-                    count < 5 ? (int)count : 5);
-            print_top5(f, d->out[i], count);
+        bool named = labels && emit_class_output(d->g, i);
+        bool top5 = n->act == ACT_SOFTMAX || named;
+        char head[512], text[RN_TOP5_TEXT];
+        emit_output_heading(d->g, i, top5, head, sizeof head);
+        fprintf(f, "%s\n", head);
+        if (top5) {
+            rn_top5_text(d->out[i], shape_count(&n->out),
+                         named ? labels : NULL, text, sizeof text);
+            fputs(text, f);
         } else {
-            fprintf(f, "output %s %s:\n", n->path, shape);
-            print_values(f, d->out[i], count);
+            print_values(f, d->out[i], shape_count(&n->out));
         }
     }
+}
+
+/* --labels: read, and as many names as every class output has classes. */
+static int read_labels(const Graph *g, const char *path, rn_labels *l,
+                       char *err, size_t errlen) {
+    if (!path) return 0;
+    if (rn_labels_read(path, l, err, errlen) != 0) return -1;
+    bool any = false;
+    for (int i = 0; i < g->noutputs; i++) {
+        if (!emit_class_output(g, i)) continue;
+        any = true;
+        int64_t n = shape_count(&g->outputs[i]->out);
+        if (n != l->count) {
+            snprintf(err, errlen, "%s has %d class names, output '%s' has "
+                     "%lld classes", path, l->count, g->outputs[i]->path,
+                     (long long)n);
+            return -1;
+        }
+    }
+    if (!any) {
+        snprintf(err, errlen, "--labels %s: model '%s' has no class output (a "
+                 "softmax or a flat output)", path, g->name);
+        return -1;
+    }
+    return 0;
 }
 
 /* Before anything runs: every output's folder must take a new file, so
@@ -538,9 +577,11 @@ int jit_run(Graph *g, const JitOptions *o, const char *src_path) {
     ModelApi api = {0};
     rn_profile *prof = NULL;
     JitData d;
+    rn_labels labels = {0};
     data_init(&d, g);
 
     if (check_outputs(o, g->noutputs, err, sizeof err) != 0 ||
+        read_labels(g, o->labels_path, &labels, err, sizeof err) != 0 ||
         prepare_inputs(&d, o, err, sizeof err) != 0)
         goto fail;
     if (!(j = compile_model(g, src_path))) goto done;
@@ -558,7 +599,7 @@ int jit_run(Graph *g, const JitOptions *o, const char *src_path) {
         write_outputs(&d, o, err, sizeof err) != 0)
         goto fail;
     print_header(stdout, &d, o);
-    print_outputs(stdout, &d);
+    print_outputs(stdout, &d, o->labels_path ? &labels : NULL);
     if (prof) rn_profile_print(prof, g->name, threads);
     rc = 0;
     goto done;
@@ -569,5 +610,6 @@ done:
     if (m) api.free(m);
     jit_free(j);
     data_free(&d);
+    rn_labels_free(&labels);
     return rc;
 }

@@ -3,6 +3,7 @@
  * -> summary / dot / emit C / JIT run. */
 #define _POSIX_C_SOURCE 200809L
 #include "rnc.h"
+#include "rnimg.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +16,8 @@ static const char usage[] =
     "       rnc --run MODEL.rn [--weights W.safetensors] [--input X.npy]...\n"
     "           [--output Y.npy]... [--threads N] [--repeat N] [--seed N]\n"
     "           [--trace DIR] [--profile]\n"
+    "           [--image PHOTO]... [--scale S] [--mean M[,M,M]] [--std S[,S,S]]\n"
+    "           [--labels FILE]      PNG/JPEG inputs; class names in the top 5\n"
     "       rnc --summary [--expand] [--memory] MODEL.rn\n"
     "       rnc --memory MODEL.rn\n"
     "       rnc --compare REF_DIR DIR [--tol T]\n"
@@ -22,6 +25,8 @@ static const char usage[] =
     "       rnc --dot MODEL.rn\n"
     "       rnc --init-weights W.safetensors [--seed N] [--random] MODEL.rn\n"
     "       rnc --graph-json MODEL.rn\n"
+    "       rnc --import MODEL.onnx|model.json -o OUT.rn --weights OUT.safetensors\n"
+    "           [--input-shape H,W,C]\n"
     "       rnc --cflags | --libs | --help | --version\n"
     "options of any model command:\n"
     "       --max-arena BYTES, --max-weights BYTES   a larger model is an error\n"
@@ -35,7 +40,7 @@ static const char usage[] =
 
 enum Mode {
     M_COMPILE, M_RUN, M_SUMMARY, M_CHECK, M_DOT, M_INIT, M_JSON, M_MEMORY,
-    M_COMPARE
+    M_COMPARE, M_IMPORT
 };
 
 enum { MAX_FILES = 64 };
@@ -47,8 +52,12 @@ typedef struct Options {
     const char *weights_path; /* --weights, or the --init-weights target */
     const char *inputs[MAX_FILES + 1];
     int ninputs;
+    bool images[MAX_FILES + 1]; /* inputs[i] is an image (--image) */
     const char *outputs[MAX_FILES + 1];
     int noutputs;
+    rn_img_norm norm;           /* --scale, --mean, --std */
+    bool norm_given;
+    const char *labels_path;    /* --labels */
     bool with_main, expand, random;
     int threads, repeat;
     uint64_t seed;
@@ -61,6 +70,7 @@ typedef struct Options {
     bool standalone, static_memory;
     const char *embed_weights;        /* --embed-weights */
     int64_t max_arena, max_weights;   /* -1: no limit */
+    ImportOptions import; /* --input-shape */
 } Options;
 
 static _Noreturn void usage_error(const char *fmt, const char *arg) {
@@ -101,6 +111,7 @@ static void parse_args(int argc, char **argv, Options *o) {
     o->threads = 0; /* 0: RNC_THREADS or 1 */
     o->tol = 1e-4;
     o->max_arena = o->max_weights = -1;
+    rn_img_norm_init(&o->norm);
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -132,15 +143,38 @@ static void parse_args(int argc, char **argv, Options *o) {
         } else if (!strcmp(a, "--init-weights")) {
             o->mode = M_INIT;
             o->weights_path = TAKE();
+        } else if (!strcmp(a, "--import")) {
+            o->mode = M_IMPORT;
+        } else if (!strcmp(a, "--input-shape")) {
+            const char *v = TAKE();
+            char *end;
+            for (int k = 0; k < 3; k++) {
+                errno = 0;
+                long d = strtol(v, &end, 10);
+                if (end == v || errno || d < 1 || d > (1 << 24) ||
+                    *end != (k < 2 ? ',' : 0))
+                    usage_error("%s takes H,W,C (three whole numbers)", a);
+                o->import.input_hwc[k] = d;
+                v = end + 1;
+            }
         } else if (!strcmp(a, "--random")) {
             o->random = true;
         } else if (!strcmp(a, "--seed")) {
             o->seed = (uint64_t)parse_count(a, TAKE(), 0, 0x7fffffffL);
         } else if (!strcmp(a, "--weights")) {
             o->weights_path = TAKE();
-        } else if (!strcmp(a, "--input")) {
+        } else if (!strcmp(a, "--input") || !strcmp(a, "--image")) {
             if (o->ninputs == MAX_FILES) usage_error("too many %s", a);
+            o->images[o->ninputs] = !strcmp(a, "--image");
             o->inputs[o->ninputs++] = TAKE();
+        } else if (!strcmp(a, "--labels")) {
+            o->labels_path = TAKE();
+        } else if (!strcmp(a, "--scale") || !strcmp(a, "--mean") ||
+                   !strcmp(a, "--std")) {
+            char err[256];
+            if (rn_img_norm_flag(&o->norm, a, TAKE(), err, sizeof err) < 0)
+                usage_error("%s", err);
+            o->norm_given = true;
         } else if (!strcmp(a, "--output")) {
             if (o->noutputs == MAX_FILES) usage_error("too many %s", a);
             o->outputs[o->noutputs++] = TAKE();
@@ -205,6 +239,18 @@ static void parse_args(int argc, char **argv, Options *o) {
     if ((o->embed_weights || o->static_memory) && !o->standalone)
         usage_error("%s goes with --standalone",
                     o->embed_weights ? "--embed-weights" : "--static-memory");
+    if (o->mode == M_IMPORT && (!o->out_path || !o->weights_path))
+        usage_error("%s", "--import needs -o OUT.rn and --weights "
+                          "OUT.safetensors");
+    /* an --input is an image when it starts as one (rnimg.h) */
+    bool any_image = false;
+    for (int i = 0; i < o->ninputs; i++) {
+        o->images[i] = o->images[i] || rn_img_sniff(o->inputs[i]);
+        any_image |= o->images[i];
+    }
+    if (o->norm_given && !any_image)
+        usage_error("%s", "--scale, --mean and --std apply to images; no "
+                          "input is one (--image PHOTO)");
     if (o->mode == M_COMPILE && !o->out_path)
         usage_error("%s", "nothing to do: give -o MODEL.c, --run, --summary, "
                           "--check or --dot");
@@ -262,6 +308,33 @@ static int compile_ahead(Graph *g, const Options *o, Arena *a, int argc,
     return rc;
 }
 
+/* --import: a trained model as a .rn program and its weights, written
+ * together once the program reads back (import.c). */
+static int run_import(const Options *o) {
+    Arena *a = arena_new();
+    const char *name = file_stem(a, o->out_path);
+    ImportModel *m = NULL;
+    FILE *f = fopen(o->src_path, "rb");
+    if (!f)
+        fprintf(stderr, "rnc: error: %s: %s\n", o->src_path, strerror(errno));
+    else if (fclose(f), import_is_onnx(o->src_path))
+        m = import_onnx_file(o->src_path, name, &o->import, a, stderr);
+    else { /* Keras: model.json, or a directory holding one */
+        int krc = keras_import(o->src_path, o->out_path, o->weights_path,
+                               name, &o->import, stderr);
+        arena_free(a);
+        return krc;
+    }
+    char err[512];
+    int rc = 1;
+    if (m && import_write(m, o->out_path, o->weights_path, err, sizeof err) == 0)
+        rc = 0;
+    else if (m)
+        fprintf(stderr, "rnc: error: %s\n", err);
+    arena_free(a);
+    return rc;
+}
+
 int main(int argc, char **argv) {
     Options o;
     parse_args(argc, argv, &o);
@@ -269,6 +342,7 @@ int main(int argc, char **argv) {
         int rc = compare_traces(stdout, o.compare[0], o.compare[1], o.tol);
         return fflush(stdout) != 0 && rc == 0 ? 1 : rc;
     }
+    if (o.mode == M_IMPORT) return run_import(&o);
 
     size_t len;
     char *text = read_whole_file(o.src_path, &len);
@@ -336,6 +410,8 @@ int main(int argc, char **argv) {
         case M_COMPILE:
             rc = compile_ahead(g, &o, arena, argc, argv);
             break;
+        case M_IMPORT:
+            break; /* handled before the source is read */
         case M_RUN: {
             JitOptions jo = {
                 .weights_path = o.weights_path,
@@ -346,6 +422,9 @@ int main(int argc, char **argv) {
                 .seed = o.seed,
                 .trace_dir = o.trace_dir,
                 .profile = o.profile,
+                .images = o.images,
+                .norm = &o.norm,
+                .labels_path = o.labels_path,
             };
             if (o.ninputs && o.ninputs != g->ninputs) {
                 fprintf(stderr, "rnc: error: the model has %d input(s), %d "

@@ -20,6 +20,13 @@
 
 enum { PATH_LEN = 4096 };
 
+/* What a program built from generated code links, after -L: librnimg.a
+ * first (images in: only a main() with an image input pulls it), then
+ * the runtime; the image decoders only where librnimg.a is pulled in
+ * (--as-needed). packaging/rnrt.pc.in's Libs says the same. */
+#define RUNTIME_LIBS \
+    "-lrnimg -lrnrt -lm -lpthread -Wl,--as-needed -lpng -ljpeg -Wl,--no-as-needed"
+
 /* The folder holding the running rnc, symlinks resolved (so ./rnc in the
  * tree, a link to build/rnc, is found as build/rnc). */
 static bool exe_dir(const char *argv0, char *dir) {
@@ -80,6 +87,6 @@ int runtime_flags_print(FILE *out, const char *argv0, bool cflags) {
         return 1;
     }
     if (cflags) fprintf(out, "-I%s\n", d.include);
-    else fprintf(out, "-L%s -lrnrt -lm -lpthread\n", d.lib);
+    else fprintf(out, "-L%s %s\n", d.lib, RUNTIME_LIBS);
     return fflush(out) == 0 ? 0 : 1;
 }

@@ -50,8 +50,10 @@ const char *arena_thousands(Arena *a, int64_t v);
 /* An internal compiler bug: message and abort (never for user errors). */
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* Reads a whole file; NULL with errno set on failure. */
+/* Reads a whole file, NUL-terminated; NULL with errno set on failure
+ * (EFBIG past 16 MiB: sources). read_file_max takes its own cap. */
 char *read_whole_file(const char *path, size_t *len);
+char *read_file_max(const char *path, size_t max, size_t *len);
 /* Files are written by the runtime's rn_write_files_atomic (rnrt.h): a
  * temporary in the same folder renamed into place, all of model.c and
  * model.h staged before either is renamed. */
@@ -417,6 +419,87 @@ typedef struct Graph {
  * `default_name` names the model when there is no `model` statement.
  * Reports through `d`; returns NULL if any error. */
 Graph *elaborate(Ast *prog, const char *default_name, Arena *a, Diag *d);
+/* Why a model name cannot prefix the generated C (a C keyword, a name the
+ * generated code uses, rn_...), or NULL when it can. */
+const char *model_name_problem(const char *name);
+
+/* ------------------------------------------------------------- import.c */
+
+/* What an importer (import_onnx.c, import_keras.c) builds and import.c
+ * writes: a .rn program (an opening comment, inputs, one layer a line,
+ * outputs) and the weights its layers own. Strings are copied; weight
+ * data is borrowed until import_check or import_write returns. */
+typedef struct ImportModel ImportModel;
+
+/* A model named `name` (made a valid model name). */
+ImportModel *import_new(Arena *a, const char *name);
+/* One line of the comment that opens the file ("# " is added). */
+void import_comment(ImportModel *m, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* `input VAR[dims]` (rank 3 or 1), VAR derived from name; returns VAR. */
+const char *import_input(ImportModel *m, const char *name, const Shape *s);
+/* `VAR = OP(IN..., ARGS, name="NAME")`: in are variables returned before,
+ * args the other arguments as .rn text ("64, 3, stride=2") or NULL. NAME
+ * is `name` made printable and unique (a repeat gets _1, _2, ...); VAR is
+ * a readable identifier derived from it. Returns VAR. */
+const char *import_layer(ImportModel *m, const char *op, const char *name,
+                         const char *const *in, int nin, const char *args);
+/* A weight of the last layer: NAME.SUFFIX, float32, dims in the layout the
+ * op's .rn weights have; data holds their product of floats. */
+void import_weight(ImportModel *m, const char *suffix, int rank,
+                   const int64_t *dims, const float *data);
+/* `output VAR`. */
+void import_output(ImportModel *m, const char *var);
+/* Appends the program text to *text (layers that feed no output left out)
+ * and reads it back like any .rn; the weights must be exactly those its
+ * layers own. -1 with err for what the program cannot hold (an input that
+ * feeds no output, too many layers); a text that does not compile or
+ * weights that disagree are internal errors (die). rn_path names the text
+ * in messages. */
+int import_check(ImportModel *m, const char *rn_path, Buf *text, char *err,
+                 size_t errlen);
+/* import_check, then the text and the weights (safetensors) written
+ * together and atomically. 0, or -1 with err and nothing written. */
+int import_write(ImportModel *m, const char *rn_path,
+                 const char *weights_path, char *err, size_t errlen);
+
+/* -------------------------------------------------------- import_onnx.c */
+
+/* What --import takes beyond the model: the H, W, C of image inputs whose
+ * sizes the model leaves symbolic (0: not given). */
+typedef struct ImportOptions {
+    int64_t input_hwc[3];
+} ImportOptions;
+/* An ONNX model as PyTorch's exporter writes it (opset 11 to 17): the .rn
+ * statements and weights. data/len hold the file, path names it in
+ * messages. Everything that cannot be imported is reported to errs, one
+ * line each (PATH: node NAME (OpType): reason); NULL then. */
+ImportModel *import_onnx(const char *path, const void *data, size_t len,
+                         const char *model_name, const ImportOptions *opt,
+                         Arena *a, FILE *errs);
+/* The same, reading the file (at most 2 GiB). */
+ImportModel *import_onnx_file(const char *path, const char *model_name,
+                              const ImportOptions *opt, Arena *a, FILE *errs);
+/* Is the file ONNX: its .onnx extension, or how ONNX files begin? */
+bool import_is_onnx(const char *path);
+
+/* ------------------------------------------------------- import_keras.c */
+
+/* `rnc --import MODEL` for Keras's TF.js layers format: MODEL is model.json
+ * or a directory holding one, its weight shards beside it. Writes the .rn
+ * program and its safetensors weights together, or lists every problem on
+ * `errs` and writes nothing. `stem` names the model (what the .rn's file
+ * name gives it); opt (or NULL) gives the sizes an input leaves None.
+ * Returns the exit status (0, or 1 for a bad model). */
+int keras_import(const char *model, const char *rn_path,
+                 const char *weights_path, const char *stem,
+                 const ImportOptions *opt, FILE *errs);
+/* The same without writing: the .rn text in *rn and the safetensors file's
+ * bytes in *st (malloc'd; freed by the caller) when it returns 0. */
+int keras_convert(const char *model, const char *rn_path,
+                  const char *weights_path, const char *stem,
+                  const ImportOptions *opt, FILE *errs, Buf *rn,
+                  unsigned char **st, size_t *stlen);
 
 /* -------------------------------------------------------------- shape.c */
 
@@ -717,6 +800,16 @@ int embed_prepare(const Lower *L, const char *path, Embedded *E, char *err,
                   size_t errlen);
 void embed_free(Embedded *E, const Lower *L);
 
+/* ------------------------------------------------------------ emit_io.c */
+
+/* Output i is a class output, which --labels names and whose top 5 is
+ * printed: a softmax output, or, when the model has none, a flat one. */
+bool emit_class_output(const Graph *g, int i);
+/* The line over output i's printout: "output NAME [10], softmax, top 5:"
+ * (top5), or "output NAME [1, 2, 3]:". */
+void emit_output_heading(const Graph *g, int i, bool top5, char *buf,
+                         size_t len);
+
 /* ------------------------------------------------------------ weights.c */
 
 /* Writes a safetensors file with Keras's initializers (glorot-uniform
@@ -747,6 +840,9 @@ typedef struct JitOptions {
     uint64_t seed;
     const char *trace_dir; /* --trace: every row's value (an unfused graph) */
     bool profile;          /* --profile: the per-layer table after the runs */
+    const bool *images; /* per input: decode it as an image (rnimg.h); or NULL */
+    const struct rn_img_norm *norm; /* for image inputs; NULL: [0, 1] */
+    const char *labels_path; /* names for the class outputs' top 5, or NULL */
 } JitOptions;
 /* Compiles the model in memory with libtcc and runs it as `rnc --run`
  * describes. Returns the process exit status (0, 1 bad data, ...). */

@@ -150,6 +150,10 @@ _Noreturn void die(const char *fmt, ...) {
 enum { MAX_SOURCE = 16 << 20 };
 
 char *read_whole_file(const char *path, size_t *len) {
+    return read_file_max(path, MAX_SOURCE, len);
+}
+
+char *read_file_max(const char *path, size_t max, size_t *len) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
     size_t cap = 4096, n = 0;
@@ -159,7 +163,7 @@ char *read_whole_file(const char *path, size_t *len) {
         size_t got = fread(p + n, 1, cap - n - 1, f);
         n += got;
         if (n < cap - 1) break;
-        if (cap >= MAX_SOURCE) {
+        if (cap >= max) {
             free(p);
             fclose(f);
             errno = EFBIG;

@@ -6,9 +6,12 @@
 # the copyright file, md5sums, everything owned by root. Then lintian
 # checks the package where it is installed: an error (E:) fails the build.
 #
-# Depends: the libc6 that the binary's symbol versions need, and tcc: its
+# Depends: the libc6 that the binary's symbol versions need; libpng16-16
+# and libjpeg62-turbo (rnc --run decodes images); and tcc: its
 # libtcc1.a holds the helpers that tcc-compiled code calls for 64-bit
 # unsigned <-> float conversions, which compiler/jit.c links when present.
+# Recommends: libpng-dev and libjpeg62-turbo-dev, which `rnc --libs` names
+# (-lpng -ljpeg) for programs built from generated code.
 # Built-Using: tcc, whose libtcc.a (LGPL) is linked into rnc statically.
 set -eu
 STAGE=$1 BUILD=$2 VERSION=$3
@@ -49,7 +52,8 @@ Version: $PKG_VERSION
 Architecture: $ARCH
 Maintainer: rnc maintainers <maintainers@rnc.example>
 Installed-Size: $size
-Depends: libc6 (>= $glibc), tcc
+Depends: libc6 (>= $glibc), tcc, libpng16-16, libjpeg62-turbo
+Recommends: libpng-dev, libjpeg62-turbo-dev
 Suggests: gcc | c-compiler, pkg-config, graphviz
 Built-Using: $built_using
 Section: devel

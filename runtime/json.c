@@ -251,6 +251,14 @@ static void parse_number(Parser *p, rn_json *v) {
         while (is_digit(peek(p))) p->pos++;
     }
     v->kind = RN_JSON_NUMBER;
+    /* The value as a double: strtod on a NUL-terminated copy (the text is
+     * not terminated; a long number goes to the document's arena). */
+    size_t n = p->pos - start;
+    char small[64], *copy = n < sizeof small ? small : doc_alloc(p, n + 1);
+    if (!copy) return;
+    memcpy(copy, p->s + start, n);
+    copy[n] = 0;
+    v->number = strtod(copy, NULL);
     if (!integral) return;
     /* Accumulate negatively so LLONG_MIN fits; too large stays NUMBER. */
     long long acc = 0;

@@ -22,6 +22,7 @@ struct rn_json {
     rn_json_kind kind;
     int boolean;
     long long integer;
+    double number;      /* INT and NUMBER: the value (strtod; may be inf) */
     const char *string; /* NUL-terminated UTF-8 */
     int n;
     const char **keys;

@@ -57,6 +57,11 @@ typedef struct rn_st_tensor {
  * UTF-8 without control characters. */
 int rn_st_write(const char *path, const rn_st_tensor *t, int n, char *err,
                 size_t errlen);
+/* The same file's bytes in memory (malloc'd, *len set) for a caller that
+ * writes it together with other files; NULL with err on failure (path only
+ * names the file in messages). */
+void *rn_st_encode(const char *path, const rn_st_tensor *t, int n,
+                   size_t *len, char *err, size_t errlen);
 
 /* --------------------------------------------------------------- npy.c */
 
@@ -300,6 +305,27 @@ rn_i64 rn_conv_scratch_floats(const rn_conv *c);
 void rn_conv_run(const rn_conv *c, const float *in, const float *packed,
                  const float *bias, const float *residual, float *out,
                  int t0, int t1, float *scratch);
+
+/* ----------------------------------------------------------- labels.c */
+/* Class names, one a line of a UTF-8 text file: a BOM, CR before LF and
+ * blank lines at the end are taken; an empty line elsewhere, bytes that
+ * are not UTF-8, control characters (tab aside) and names over
+ * RN_LABEL_MAX bytes are refused with FILE:LINE. */
+enum { RN_LABEL_MAX = 1024, RN_TOP5_TEXT = 5 * (2 * RN_LABEL_MAX + 96) };
+typedef struct rn_labels {
+    int count;
+    char **names; /* count names, into text */
+    char *text;
+} rn_labels;
+int rn_labels_read(const char *path, rn_labels *out, char *err,
+                   size_t errlen);
+void rn_labels_free(rn_labels *l); /* and zeroes it; a zeroed one is fine */
+/* The 5 largest of v[0, n) (ties: the lower index), one line each, as
+ * `rnc --run` prints them: "  #1  class 7  0.981234", or with labels
+ * (l not NULL) "  #1  seven  0.981234  (class 7)", names padded to one
+ * width. out takes RN_TOP5_TEXT bytes; 0, or -1 if it was too short. */
+int rn_top5_text(const float *v, rn_i64 n, const rn_labels *l, char *out,
+                 size_t outlen);
 
 /* -------------------------------------------------------- depthwise.c */
 /* Depthwise 2-D convolution, NHWC: output channel o = input channel

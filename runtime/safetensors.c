@@ -506,13 +506,13 @@ static int check_names(const char *path, const rn_st_tensor *t, int n,
     return 0;
 }
 
-int rn_st_write(const char *path, const rn_st_tensor *t, int n, char *err,
-                size_t errlen) {
+void *rn_st_encode(const char *path, const rn_st_tensor *t, int n,
+                   size_t *len, char *err, size_t errlen) {
     if (n < 0 || (n > 0 && !t)) {
         rn_set_err(err, errlen, "%s: bad tensor list", path);
-        return -1;
+        return NULL;
     }
-    if (check_names(path, t, n, err, errlen) != 0) return -1;
+    if (check_names(path, t, n, err, errlen) != 0) return NULL;
     Buf h = {0};
     unsigned long long offset = 0;
     buf_add(&h, "{");
@@ -530,7 +530,7 @@ int rn_st_write(const char *path, const rn_st_tensor *t, int n, char *err,
             rn_set_err(err, errlen, "%s: tensor '%s' has a bad shape or no data",
                     path, rn_json_printable(nb, sizeof nb, t[i].name));
             free(h.p);
-            return -1;
+            return NULL;
         }
         buf_add(&h, "%s\"", i ? "," : "");
         for (const char *c = t[i].name; *c; c++)
@@ -552,7 +552,7 @@ int rn_st_write(const char *path, const rn_st_tensor *t, int n, char *err,
     if (!file) {
         rn_set_err(err, errlen, "%s: out of memory", path);
         free(h.p);
-        return -1;
+        return NULL;
     }
     for (int i = 0; i < 8; i++)
         file[i] = (unsigned char)((unsigned long long)h.len >> (8 * i));
@@ -565,6 +565,15 @@ int rn_st_write(const char *path, const rn_st_tensor *t, int n, char *err,
         at += bytes;
     }
     free(h.p);
+    *len = total;
+    return file;
+}
+
+int rn_st_write(const char *path, const rn_st_tensor *t, int n, char *err,
+                size_t errlen) {
+    size_t total;
+    void *file = rn_st_encode(path, t, n, &total, err, errlen);
+    if (!file) return -1;
     int r = rn_write_file_atomic(path, file, total, err, errlen);
     free(file);
     return r;

@@ -7,7 +7,8 @@
 # FUZZ_ONLY="npy frontend" picks harnesses. Each run grows the corpus in
 # build-fuzz/corpus/NAME (FUZZ_FRESH=1: a temporary one instead, as the
 # suite's short runs use; seeded from examples/, tests/errors/,
-# tests/numerics/, tests/data/ and tests/fuzz/regressions/), logs to
+# tests/numerics/, tests/data/, tests/images/, tests/fuzz/onnx/,
+# tests/import/onnx/ and tests/fuzz/regressions/), logs to
 # build-fuzz/NAME.log (the last run's), and leaves any crash, leak or timeout as
 # build-fuzz/artifacts/NAME-*: copy it into tests/fuzz/regressions/NAME/
 # once fixed. Prints "fuzz NAME: N executions in S s" per harness; exit 1
@@ -18,7 +19,7 @@ cd "$ROOT" || exit 2
 FB=build-fuzz
 SECONDS_EACH=${FUZZ_SECONDS:-60}
 DIFF=${DIFF_COUNT:-500}
-ONLY=${FUZZ_ONLY:-frontend safetensors npy}
+ONLY=${FUZZ_ONLY:-frontend safetensors npy onnx keras image}
 mkdir -p "$FB/artifacts"
 # Seeds and logs of this run apart from any other run at the same time.
 RUN=$FB/run.$$
@@ -64,6 +65,13 @@ seeds() {
             tests/fuzz/fixed.rn ;;
     npy)
         put "$2" tests/data/ok/*.npy tests/data/bad/*.npy ;;
+    keras)
+        python3 tests/fuzz/keras_seeds.py "$2" ;;
+    onnx)
+        put "$2" tests/fuzz/onnx/*.onnx tests/import/onnx/*.onnx \
+            tests/import/onnx/bad/*.onnx ;;
+    image)
+        put "$2" tests/images/*.png tests/images/*.jpg tests/images/bad/* ;;
     esac
     put "$2" tests/fuzz/regressions/"$1"/*
     return 0
@@ -76,12 +84,17 @@ for h in $ONLY; do
     [ "${FUZZ_FRESH:-0}" = 1 ] && corpus=$RUN/corpus/$h
     mkdir -p "$corpus"
     seeds "$h" "$RUN/seeds/$h"
-    dict=
+    dict= maxlen=4096
     [ "$h" = frontend ] && dict=-dict=tests/fuzz/rn.dict
+    [ "$h" = onnx ] && dict=-dict=tests/fuzz/onnx.dict
+    # inputs of the importers are whole files: ONNX's run to 44 KB,
+    # model.json and its shard to 64 KiB
+    [ "$h" = onnx ] && maxlen=65536
+    [ "$h" = keras ] && dict=-dict=tests/fuzz/keras.dict maxlen=65536
     start=$(date +%s)
     # -timeout: one input over 10 s is a hang; -rss_limit_mb: 2 GiB is OOM
     "$bin" -max_total_time="$SECONDS_EACH" -timeout=10 -rss_limit_mb=2048 \
-        -max_len=4096 -print_final_stats=1 $dict \
+        -max_len=$maxlen -print_final_stats=1 $dict \
         -artifact_prefix="$FB/artifacts/$h-" \
         "$corpus" "$RUN/seeds/$h" >"$RUN/$h.log" 2>&1
     rc=$?

@@ -35,7 +35,7 @@ for want in "Package: rnc" "Version: $version" "Depends: libc6 (>= 2." \
 done
 # Files: where Debian wants them, root's, nothing outside /usr.
 dpkg-deb -c "$deb" >"$T/files"
-for f in usr/bin/rnc usr/lib/librnrt.a usr/include/rnrt.h \
+for f in usr/bin/rnc usr/lib/librnrt.a usr/include/rnrt.h usr/lib/librnimg.a usr/include/rnimg.h \
          usr/lib/pkgconfig/rnrt.pc usr/share/man/man1/rnc.1.gz \
          usr/share/doc/rnc/copyright usr/share/doc/rnc/changelog.Debian.gz \
          usr/share/doc/rnc/docs/cli.md usr/share/bash-completion/completions/rnc; do
@@ -89,13 +89,14 @@ then ok; else
 cd "$T" || exit 2
 cp "$ROOT/examples/small_residual.rn" . || exit 2
 ex=small_residual.rn
+LIBS="-lrnimg -lrnrt -lm -lpthread -Wl,--as-needed -lpng -ljpeg -Wl,--no-as-needed"
 check "installed: rnc is /usr/bin/rnc" test "$(command -v rnc)" = /usr/bin/rnc
 check "installed: rnc --cflags is -I/usr/include" \
     test "$(rnc --cflags)" = "-I/usr/include"
 check "installed: rnc --libs is -L/usr/lib ..." \
-    test "$(rnc --libs)" = "-L/usr/lib -lrnrt -lm -lpthread"
+    test "$(rnc --libs)" = "-L/usr/lib $LIBS"
 check "installed: pkg-config --libs rnrt" \
-    test "$(pkg-config --libs rnrt | sed 's/ *$//')" = "-lrnrt -lm -lpthread"
+    test "$(pkg-config --libs rnrt | sed 's/ *$//')" = "$LIBS"
 rnc --summary "$ex" >"$T/summary"
 if grep -q '^Total params: 297,697$' "$T/summary"; then ok; else
     bad "installed: rnc --summary"; fi

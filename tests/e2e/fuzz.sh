@@ -4,7 +4,8 @@
 # 1. Replay, without libFuzzer, every reproducer kept in
 #    tests/fuzz/regressions/NAME/, the inputs of known bugs reported
 #    elsewhere (tests/fuzz/known/) and every seed (examples/, tests/errors/,
-#    tests/numerics/, tests/data/) through the harness binaries of $BUILD
+#    tests/numerics/, tests/data/, tests/images/, tests/fuzz/onnx/,
+#    tests/import/onnx/) through the harness binaries of $BUILD
 #    (built by `make check-once`; sanitized in the SAN=1 pass): each must
 #    run to the end.
 # 2. Outside the SAN=1 pass (the libFuzzer build has ASan+UBSan anyway), a
@@ -30,9 +31,16 @@ shopt -s nullglob
 replay frontend tests/fuzz/regressions/frontend/*
 replay safetensors tests/fuzz/regressions/safetensors/*
 replay npy tests/fuzz/regressions/npy/*
+replay image tests/fuzz/regressions/image/*
+replay onnx tests/fuzz/regressions/onnx/*
+replay keras tests/fuzz/regressions/keras/*
+/usr/bin/python3 tests/fuzz/keras_seeds.py "$T/keras_seeds" >/dev/null
+replay keras "$T"/keras_seeds/*
 replay frontend examples/*.rn tests/errors/*.rn tests/numerics/*.rn tests/fuzz/*.rn tests/fuzz/known/*.rn
 replay safetensors tests/data/*/*.safetensors
 replay npy tests/data/*/*.npy
+replay image tests/images/*.png tests/images/*.jpg tests/images/bad/*
+replay onnx tests/fuzz/onnx/*.onnx tests/import/onnx/*.onnx tests/import/onnx/bad/*.onnx
 
 # The replay harnesses refuse what they should: an input that makes the
 # front end fail silently would abort, so a good and a bad program pass.

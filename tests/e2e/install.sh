@@ -44,7 +44,7 @@ ex=$P/share/doc/rnc/examples/small_residual.rn
 [ "$(command -v rnc)" = "$P/bin/rnc" ]; say $? "rnc on PATH is not the installed one"
 c=$(rnc --cflags) l=$(rnc --libs)
 [ "$c" = "-I$P/include" ]; say $? "rnc --cflags: '$c'"
-[ "$l" = "-L$P/lib -lrnrt -lm -lpthread" ]; say $? "rnc --libs: '$l'"
+[ "$l" = "-L$P/lib -lrnimg -lrnrt -lm -lpthread -Wl,--as-needed -lpng -ljpeg -Wl,--no-as-needed" ]; say $? "rnc --libs: '$l'"
 # A link to the installed rnc finds the same; a copy alone finds nothing
 # and says so.
 mkdir -p links lonely && ln -s "$P/bin/rnc" links/rnc && cp "$P/bin/rnc" lonely/

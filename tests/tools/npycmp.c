@@ -1,16 +1,18 @@
 /* npycmp: compares a float32 .npy that rnc's code produced with the golden
  * one that tools/reference.py made.
  *
- *   npycmp GOT.npy WANT.npy [RTOL [ATOL]]
+ *   npycmp [--argmax] GOT.npy WANT.npy [RTOL [ATOL]]
  *
  * Passes (exit 0) when the shapes agree (the golden's batch dim of 1 may
  * be written or not), and every element satisfies
- * |got - want| <= RTOL * max|want| + ATOL (defaults 1e-4 and 1e-5). Prints
+ * |got - want| <= RTOL * max|want| + ATOL (defaults 1e-4 and 1e-5); with
+ * --argmax, also when the largest element is at the same index. Prints
  * the worst element either way; exit 1 on a mismatch, 2 on bad usage or an
  * unreadable file. NaN or inf in either file never passes. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "rnrt.h"
 
@@ -46,9 +48,22 @@ static double parse_tol(const char *s) {
     return v;
 }
 
+/* Index of the largest element (the first of equals). */
+static rn_i64 argmax(const rn_array *a) {
+    rn_i64 best = 0;
+    for (rn_i64 i = 1; i < a->count; i++)
+        if (a->data[i] > a->data[best]) best = i;
+    return best;
+}
+
 int main(int argc, char **argv) {
+    int want_argmax = argc > 1 && !strcmp(argv[1], "--argmax");
+    if (want_argmax) {
+        argv++;
+        argc--;
+    }
     if (argc < 3 || argc > 5) {
-        fprintf(stderr, "usage: npycmp GOT.npy WANT.npy [RTOL [ATOL]]\n");
+        fprintf(stderr, "usage: npycmp [--argmax] GOT.npy WANT.npy [RTOL [ATOL]]\n");
         return 2;
     }
     double rtol = argc > 3 ? parse_tol(argv[3]) : 1e-4;
@@ -91,6 +106,11 @@ int main(int argc, char **argv) {
         }
     }
     rc = finite && worst_err <= tol ? 0 : 1;
+    if (want_argmax && want.count && argmax(&got) != argmax(&want)) {
+        printf("MISMATCH: argmax [%lld], want [%lld]\n", argmax(&got),
+               argmax(&want));
+        rc = 1;
+    }
     printf("%s: %lld values, max|want| %.6g, worst error %.3g at [%lld] "
            "(got %.9g, want %.9g), tolerance %.3g\n",
            rc ? "MISMATCH" : "ok", want.count, scale, worst_err, worst,

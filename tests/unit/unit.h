@@ -13,6 +13,8 @@ void register_weights_tests(void);  /* test_weights.c: --init-weights */
 void register_conv_tests(void);     /* test_conv.c: packed direct convolution */
 void register_passes_tests(void);   /* test_passes.c: fusion passes, fused plan */
 void register_inspect_tests(void);  /* test_inspect.c: plan buffers, trace, profile */
+void register_import_tests(void);   /* test_import.c: the importers' writer */
+void register_keras_tests(void);    /* test_keras.c: the Keras importer (halves, weights) */
 
 /* Adds a suite or aborts the run. */
 CU_pSuite unit_suite(const char *name);
