@@ -128,7 +128,7 @@ bench:
 # (slow: not part of make test). Needs python3-torchvision and python3-onnx.
 check-import: all
 	tools/deps.sh bench
-	/usr/bin/python3 tools/check_import.py --rnc $(CURDIR)/$(BUILD)/rnc
+	/usr/bin/python3 tools/check_import.py --rnc $(CURDIR)/$(BUILD)/rnc --trace
 
 # Installs what a fresh Debian 12 lacks (as root, with apt-get).
 deps:

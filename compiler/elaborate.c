@@ -515,45 +515,13 @@ static void prune(Elab *e) {
     g->ngroups = ng;
 }
 
-/* The model name prefixes every generated C symbol and is itself a type
- * name (`typedef struct M M`), so it must not be a C keyword or a name the
- * generated code or the runtime already uses. */
-const char *model_name_problem(const char *name) {
-    static const char *const taken[] = {
-        /* C11 keywords */
-        "auto", "break", "case", "char", "const", "continue", "default",
-        "do", "double", "else", "enum", "extern", "float", "for", "goto",
-        "if", "inline", "int", "long", "register", "restrict", "return",
-        "short", "signed", "sizeof", "static", "struct", "switch",
-        "typedef", "union", "unsigned", "void", "volatile", "while",
-        "asm", "typeof",
-        /* what generated code and its headers use */
-        "main", "malloc", "calloc", "realloc", "free", "memcpy", "memmove",
-        "memset", "expf", "tanhf", "sqrtf", "fabsf", "snprintf", "printf",
-        "fprintf", "stderr", "stdout", "size_t", "NULL", "exit", "strcmp",
-        "strtol", "atoi", "errno", NULL,
-    };
-    const char *why = NULL;
-    for (int i = 0; taken[i]; i++)
-        if (!strcmp(name, taken[i]))
-            why = "is a C keyword or a name the generated C already uses";
-    if (!why && (!strncmp(name, "rn_", 3) || !strncmp(name, "RN_", 3)))
-        why = "starts with rn_, the runtime's prefix";
-    if (!why && name[0] == '_' &&
-        (name[1] == '_' || (name[1] >= 'A' && name[1] <= 'Z')))
-        why = "is reserved in C (an underscore and a capital, or two underscores)";
-    return why;
-}
-
-static void check_model_name(Elab *e, const char *name, Loc loc,
-                             bool from_file) {
+/* The name of a `model` line prefixes the generated C symbols and is a
+ * type there (`typedef struct M M`): it must be one the C can take. */
+static void check_model_name(Elab *e, const char *name, Loc loc) {
     const char *why = model_name_problem(name);
-    if (!why) return;
-    if (from_file)
-        fail(e, loc, "the file name gives the model name '%s', which %s; "
-             "name the model with a first line 'model NAME'", name, why);
-    fail(e, loc, "model name '%s' %s; it prefixes the generated C "
-         "symbols, so choose another", name, why);
+    if (why)
+        fail(e, loc, "model name '%s' %s; it prefixes the generated C "
+             "symbols, so choose another", name, why);
 }
 
 Graph *elaborate(Ast *prog, const char *default_name, Arena *a, Diag *d) {
@@ -562,7 +530,8 @@ Graph *elaborate(Ast *prog, const char *default_name, Arena *a, Diag *d) {
     e->diag = d;
     Graph *g = arena_alloc(a, sizeof *g);
     g->arena = a;
-    g->name = default_name;
+    /* a default (the file's stem) the C cannot take becomes NAME_model */
+    g->name = model_name_safe(a, default_name);
     e->g = g;
     Frame *top = arena_alloc(a, sizeof *top);
     top->names = arena_alloc(a, sizeof *top->names);
@@ -573,8 +542,10 @@ Graph *elaborate(Ast *prog, const char *default_name, Arena *a, Diag *d) {
     if (setjmp(e->bail)) return NULL;
 
     hoist(e, prog);
-    if (model) g->name = model->str;
-    check_model_name(e, g->name, model ? model->loc : (Loc){1, 1}, !model);
+    if (model) {
+        g->name = model->str;
+        check_model_name(e, g->name, model->loc);
+    }
     exec_list(e, body);
     if (g->noutputs == 0)
         fail(e, (Loc){0, 0}, "the model has no output (add 'output EXPR')");

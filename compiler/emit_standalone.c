@@ -258,7 +258,7 @@ int emit_standalone(Graph *g, const EmitOptions *o, Buf *c, Buf *h, Buf *wc,
     buf_append(c, head.data, head.len);
     buf_printf(c, "\n#include \"%s\"\n", o->header_name ? o->header_name : "model.h");
     buf_append(c, runtime.data ? runtime.data : "", runtime.len);
-    buf_printf(c, "\n/* ---- the model */\n");
+    buf_printf(c, "%s", STANDALONE_MODEL_MARK);
     if (o->line_directives) { /* again, knowing the lines before the model's */
         clear(&body);
         clear(h);

@@ -7,21 +7,22 @@
  * OUT.safetensors, written together atomically, or every problem listed as
  * "model.json: layer NAME (Class): reason" and nothing written.
  *
- * The steps: read the configs (keras_config.c); write one .rn line per
- * layer in each model's order (keras_layers.c makes the call), a nested
- * model becoming a `layer` definition called once, so that it shows as one
- * summary row and its weights are prefixed by its name, as Keras shows it;
- * read the manifest and its shards and match each weight to its layer
- * (keras_weights.c); read the text back through the front end (parse,
- * elaborate: rnc's own shapes, parameter counts and weights; an error
- * there is told by the layer of its line); take each node's weights from
- * the manifest by name and shape; write both files.
+ * The steps: read the configs (keras_config.c); give import.c (the
+ * writer both importers share) one .rn line per layer in each model's
+ * order (keras_layers.c makes the call), a nested model becoming a `layer`
+ * definition called once, so that it shows as one summary row and its
+ * weights are prefixed by its name, as Keras shows it; read the manifest
+ * and its shards and match each weight to its layer (keras_weights.c);
+ * import.c reads the text back through the front end (parse, elaborate:
+ * rnc's own shapes, parameter counts and weights; an error there is told
+ * by the Keras layer of its line, each line's source) and asks for each
+ * node's weights, taken here from the manifest by name and shape; both
+ * files are written together.
  *
  * Choices:
  *  - names: every op keeps its Keras name (name="..."); variables are the
- *    names made identifiers (other characters become '_', clashes with the
- *    language's words get '_', repeats get _2, _3, ...); the model's name
- *    is the output file's stem, Keras's name is in the opening comment;
+ *    names made identifiers (import.c's rule); the model's name is the
+ *    output file's stem, Keras's name is in the opening comment;
  *  - a nested model's `layer` definition is named after its class
  *    (functional, sequential: the summary row shows "Functional"), with a
  *    suffix when there are several; trainable=false goes on its call when
@@ -31,19 +32,12 @@
  *    nested models are refused; the `training` argument of a call is
  *    ignored (inference);
  *  - every stage runs as far as it can, so one pass lists every problem.
- * This file does not use import.c, the writer of the ONNX importer: that
- * one writes flat programs and takes a program that does not compile or
- * weights that disagree as internal errors, while Keras's nested models
- * need `layer` definitions and a bad model.json is a user error to be told
- * by layer. They share rn_st_encode and the language's words (is_word).
  */
 #define _POSIX_C_SOURCE 200809L
-#include "elab.h" /* is_word: the enum words */
 #include "import_keras.h"
 #include "rnrt.h"
 
 #include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,127 +62,6 @@ void kerr(Imp *im, const KLayer *l, const char *fmt, ...) {
         fprintf(im->errs, "%s: %s\n", im->path, msg);
 }
 
-/* ------------------------------------------------------------ the text */
-
-/* .rn text, with the layer each line came from (for read-back errors). */
-typedef struct Text {
-    Buf b;
-    KLayer **who;
-    int nlines, cap;
-} Text;
-
-static void text_grow(Imp *im, Text *t, int n) {
-    if (t->nlines + n <= t->cap) return;
-    int cap = t->cap ? t->cap : 64;
-    while (cap < t->nlines + n) cap *= 2;
-    KLayer **who = arena_alloc(im->a, (size_t)cap * sizeof *who);
-    if (t->nlines) memcpy(who, t->who, (size_t)t->nlines * sizeof *who);
-    t->who = who;
-    t->cap = cap;
-}
-
-static void text_line(Imp *im, Text *t, KLayer *l, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static void text_line(Imp *im, Text *t, KLayer *l, const char *fmt, ...) {
-    char small[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(small, sizeof small, fmt, ap);
-    va_end(ap);
-    if (n < 0) die("text_line: bad format");
-    if ((size_t)n < sizeof small) {
-        buf_append(&t->b, small, (size_t)n);
-    } else {
-        char *big = malloc((size_t)n + 1);
-        if (!big) die("out of memory");
-        va_start(ap, fmt);
-        vsnprintf(big, (size_t)n + 1, fmt, ap);
-        va_end(ap);
-        buf_append(&t->b, big, (size_t)n);
-        free(big);
-    }
-    buf_append(&t->b, "\n", 1);
-    text_grow(im, t, 1);
-    t->who[t->nlines++] = l;
-}
-
-static void text_cat(Imp *im, Text *dst, Text *src) {
-    if (src->b.len) buf_append(&dst->b, src->b.data, src->b.len);
-    text_grow(im, dst, src->nlines);
-    if (src->nlines)
-        memcpy(dst->who + dst->nlines, src->who,
-               (size_t)src->nlines * sizeof *src->who);
-    dst->nlines += src->nlines;
-    buf_free(&src->b);
-}
-
-/* --------------------------------------------------------- identifiers */
-
-/* The identifiers taken in one .rn scope (a set, open addressing). */
-typedef struct Idents {
-    const char **slot;
-    size_t cap, n;
-} Idents;
-
-
-static bool idents_has(const Idents *s, const char *name) {
-    if (!s->cap) return false;
-    for (size_t i = kj_hash(name) & (s->cap - 1); s->slot[i];
-         i = (i + 1) & (s->cap - 1))
-        if (!strcmp(s->slot[i], name)) return true;
-    return false;
-}
-
-static void idents_add(Imp *im, Idents *s, const char *name) {
-    if (2 * (s->n + 1) > s->cap) {
-        const char **old = s->slot;
-        size_t oldcap = s->cap;
-        s->cap = oldcap ? 2 * oldcap : 64;
-        s->slot = arena_alloc(im->a, s->cap * sizeof *s->slot);
-        s->n = 0;
-        for (size_t i = 0; i < oldcap; i++)
-            if (old[i]) idents_add(im, s, old[i]);
-    }
-    size_t i = kj_hash(name) & (s->cap - 1);
-    while (s->slot[i]) i = (i + 1) & (s->cap - 1);
-    s->slot[i] = name;
-    s->n++;
-}
-
-/* The language's keywords; with its enum words (is_word), names a
- * variable must not take (a variable would hide `activation=relu`). */
-static const char *const keywords[] = {
-    "model", "input", "output", "block", "layer", "return", "for", "in",
-    "if", "else", "true", "false", "and", "or", "not", NULL};
-
-static bool reserved(const char *id) {
-    for (int i = 0; keywords[i]; i++)
-        if (!strcmp(keywords[i], id)) return true;
-    return is_word(id);
-}
-
-/* A fresh identifier in scope `s` made from a Keras name. */
-static const char *ident(Imp *im, Idents *s, const char *name) {
-    size_t n = strlen(name);
-    char *id = arena_alloc(im->a, n + 2);
-    char *o = id;
-    if (name[0] >= '0' && name[0] <= '9') *o++ = '_';
-    for (size_t i = 0; i < n; i++) {
-        char c = name[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                  (c >= '0' && c <= '9') || c == '_';
-        *o++ = ok ? c : '_';
-    }
-    *o = 0;
-    if (!id[0]) id = "x";
-    if (reserved(id)) id = arena_printf(im->a, "%s_", id);
-    const char *out = id;
-    for (int k = 2; idents_has(s, out); k++)
-        out = arena_printf(im->a, "%s_%d", id, k);
-    idents_add(im, s, out);
-    return out;
-}
-
 /* ------------------------------------------------------------ emission */
 
 static bool chain_trainable(const KModel *m) {
@@ -197,18 +70,27 @@ static bool chain_trainable(const KModel *m) {
     return true;
 }
 
-/* Definition names over the whole file. */
+/* The statements go to import.c's writer, each with its Keras layer as
+ * the source: a reading-back error is told by layer. */
 typedef struct Emit {
     Imp *im;
-    Idents defs;
-    Text defs_text;
+    ImportModel *m;
 } Emit;
 
-static bool emit_model(Emit *em, KModel *m, Text *out);
+static bool emit_model(Emit *em, KModel *m);
+
+static void source(Emit *em, KLayer *l) {
+    char nb[240];
+    import_source(em->m,
+                  arena_printf(em->im->a, "layer %s (%s)",
+                               rn_json_printable(nb, sizeof nb, l->scoped),
+                               l->klass),
+                  l);
+}
 
 /* The input's shape from batch_input_shape / batch_shape (batch first) or
- * input_shape; "[224, 224, 3]" in out. */
-static bool input_shape(Imp *im, KLayer *l, const rn_json *cfg2, Buf *out) {
+ * input_shape, into *out. */
+static bool input_shape(Imp *im, KLayer *l, const rn_json *cfg2, Shape *out) {
     const rn_json *s = kj_list(kj_get(l->cfg, "batch_input_shape"));
     int skip = 1;
     if (!s) s = kj_list(kj_get(l->cfg, "batch_shape"));
@@ -228,7 +110,7 @@ static bool input_shape(Imp *im, KLayer *l, const rn_json *cfg2, Buf *out) {
              "[N] or [H, W, C]", rank > 0 ? rank : 0);
         return false;
     }
-    buf_printf(out, "[");
+    out->rank = rank;
     for (int i = skip; i < s->n; i++) {
         int64_t d;
         const int64_t *given = im->opt ? im->opt->input_hwc : NULL;
@@ -243,9 +125,8 @@ static bool input_shape(Imp *im, KLayer *l, const rn_json *cfg2, Buf *out) {
             kerr(im, l, "the input's shape has a bad size");
             return false;
         }
-        buf_printf(out, "%s%lld", i > skip ? ", " : "", (long long)d);
+        out->d[i - skip] = d;
     }
-    buf_printf(out, "]");
     l->rank = rank;
     const rn_json *sparse = kj_get(l->cfg, "sparse");
     if (sparse && sparse->kind == RN_JSON_BOOL &&
@@ -254,7 +135,7 @@ static bool input_shape(Imp *im, KLayer *l, const rn_json *cfg2, Buf *out) {
     return true;
 }
 
-/* A nested model: its definition, then a call of it. */
+/* A nested model: its definition, then (by the caller) a call of it. */
 static void emit_nested(Emit *em, KLayer *l, Call *c) {
     Imp *im = em->im;
     KModel *m = l->sub;
@@ -269,69 +150,16 @@ static void emit_nested(Emit *em, KLayer *l, Call *c) {
              m->nin, l->nin);
         return;
     }
-    m->def = ident(im, &em->defs, m->sequential ? "sequential" : "functional");
     for (int i = 0; i < m->nin; i++) m->inputs[i]->rank = l->src[i]->rank;
-    Text body = {0};
-    if (emit_model(em, m, &body)) {
-        text_cat(im, &em->defs_text, &body);
-        text_line(im, &em->defs_text, NULL, "%s", "");
-    } else {
-        buf_free(&body.b);
-    }
+    if (!emit_model(em, m)) return;
     c->op = m->def;
     l->rank = m->outputs[0]->rank;
     if (!m->trainable && chain_trainable(l->owner))
         kl_arg(c, "trainable=false");
 }
 
-/* `VAR = OP(INPUTS, ARGS, name="NAME")  # NOTE`, wrapped after a comma
- * past LINE_WIDTH with continuation lines indented four more spaces (a
- * call may go on inside its parentheses). */
-static void put_call(Imp *im, Text *out, KLayer *l, const char *indent,
-                     const Call *c) {
-    enum { LINE_WIDTH = 100 };
-    int n = l->nin + 2;
-    for (const char *p = c->args.data; p && *p; p++) n += *p == ',';
-    const char **item = arena_alloc(im->a, (size_t)n * sizeof *item);
-    int k = 0;
-    for (int i = 0; i < l->nin; i++) item[k++] = l->src[i]->var;
-    /* the arguments: ", a, b=[1, 2], ..." split at commas outside brackets
-     * and strings */
-    const char *p = c->args.data ? c->args.data : "";
-    while (*p) {
-        p += 2; /* ", " */
-        const char *start = p;
-        int depth = 0;
-        bool quoted = false;
-        for (; *p && (depth || quoted || *p != ','); p++) {
-            if (*p == '"') quoted = !quoted;
-            else if (!quoted && *p == '[') depth++;
-            else if (!quoted && *p == ']') depth--;
-        }
-        item[k++] = arena_strndup(im->a, start, (size_t)(p - start));
-    }
-    item[k++] = arena_printf(im->a, "name=\"%s\"", l->name);
-    Buf line = {0};
-    buf_printf(&line, "%s%s = %s(", indent, l->var, c->op);
-    for (int i = 0; i < k; i++) {
-        size_t w = strlen(item[i]) + 1;
-        if (i > 0 && line.len + 1 + w > LINE_WIDTH) {
-            text_line(im, out, l, "%s", line.data);
-            line.len = 0;
-            buf_printf(&line, "%s    %s", indent, item[i]);
-        } else {
-            buf_printf(&line, "%s%s", i ? " " : "", item[i]);
-        }
-        buf_printf(&line, "%s", i + 1 < k ? "," : ")");
-    }
-    text_line(im, out, l, "%s%s%s", line.data, c->note ? "  # " : "",
-              c->note ? c->note : "");
-    buf_free(&line);
-}
-
 /* One layer's line. */
-static void emit_layer(Emit *em, KLayer *l, Idents *vars, Text *out,
-                       const char *indent) {
+static void emit_layer(Emit *em, KLayer *l) {
     Imp *im = em->im;
     Call c = {.im = im, .l = l, .nin = 1};
     int before = im->nerrs;
@@ -349,11 +177,18 @@ static void emit_layer(Emit *em, KLayer *l, Idents *vars, Text *out,
         kerr(im, l, "takes two inputs or more, the model gives it %d", l->nin);
     if (c.weights && !l->trainable && chain_trainable(l->owner))
         kl_arg(&c, "trainable=false");
-    l->var = ident(im, vars, l->name);
-    bool inputs_ok = true; /* a source that was told about has no variable */
+    /* a source that was told about has no variable */
+    bool inputs_ok = true;
     for (int k = 0; k < l->nin; k++) inputs_ok &= l->src[k]->var != NULL;
     if (im->nerrs == before && c.op && inputs_ok) {
-        put_call(im, out, l, indent, &c);
+        const char **in =
+            arena_alloc(im->a, (size_t)(l->nin ? l->nin : 1) * sizeof *in);
+        for (int k = 0; k < l->nin; k++) in[k] = l->src[k]->var;
+        source(em, l);
+        /* the arguments after their leading ", " */
+        l->var = import_layer(em->m, c.op, l->name, in, l->nin,
+                              c.args.data ? c.args.data + 2 : NULL);
+        if (c.note) import_note(em->m, c.note);
         l->emitted = true;
     }
     buf_free(&c.args);
@@ -361,40 +196,34 @@ static void emit_layer(Emit *em, KLayer *l, Idents *vars, Text *out,
 
 /* A model's statements: `input`s and `output`s at the top, a `layer`
  * definition for a nested model. */
-static bool emit_model(Emit *em, KModel *m, Text *out) {
+static bool emit_model(Emit *em, KModel *m) {
     Imp *im = em->im;
     if (!m || m->nin == 0 || m->nout == 0 || !m->inputs || !m->outputs)
         return false;
     KLayer **order = arena_alloc(im->a, (size_t)(m->n + 1) * sizeof *order);
     int n = kc_order(im, m, order);
     if (n < 0) return false;
-    Idents vars = {0};
-    const char *indent = m->self ? "    " : "";
-    m->path = m->self ? (m->parent->path[0]
-                             ? arena_printf(im->a, "%s.%s", m->parent->path,
-                                            m->self->name)
-                             : m->self->name)
-                      : "";
-    Buf params = {0};
-    for (int i = 0; i < m->nin; i++) {
-        KLayer *in = m->inputs[i];
-        in->var = ident(im, &vars, in->name);
-        in->emitted = true;
-        if (m->self) {
-            buf_printf(&params, "%s%s", i ? ", " : "", in->var);
-            continue;
+    if (m->self) {
+        const char **names =
+            arena_alloc(im->a, (size_t)m->nin * sizeof *names);
+        const char **vars = arena_alloc(im->a, (size_t)m->nin * sizeof *vars);
+        for (int i = 0; i < m->nin; i++) names[i] = m->inputs[i]->name;
+        source(em, m->self);
+        m->def = import_begin(em->m, m->sequential ? "sequential" : "functional",
+                              names, m->nin, vars);
+        for (int i = 0; i < m->nin; i++) {
+            m->inputs[i]->var = vars[i];
+            m->inputs[i]->emitted = true;
         }
-        Buf shape = {0};
-        if (input_shape(im, in, m->cfg, &shape))
-            text_line(im, out, in, "input %s%s", in->var, shape.data);
-        buf_free(&shape);
     }
-    if (m->self)
-        text_line(im, out, m->self, "layer %s(%s) {", m->def,
-                  params.data ? params.data : "");
-    else
-        text_line(im, out, NULL, "%s", "");
-    buf_free(&params);
+    for (int i = 0; i < m->nin && !m->self; i++) {
+        KLayer *in = m->inputs[i];
+        Shape shape;
+        if (!input_shape(im, in, m->cfg, &shape)) continue;
+        source(em, in);
+        in->var = import_input(em->m, in->name, &shape);
+        in->emitted = true;
+    }
     for (int i = 0; i < n; i++) {
         KLayer *l = order[i];
         if (kc_is_input(l)) {
@@ -405,59 +234,21 @@ static bool emit_model(Emit *em, KModel *m, Text *out) {
                      "inputs");
             continue;
         }
-        l->path = m->path[0] ? arena_printf(im->a, "%s.%s", m->path, l->name)
-                             : l->name;
-        emit_layer(em, l, &vars, out, indent);
+        emit_layer(em, l);
     }
-    if (!m->self) text_line(im, out, NULL, "%s", "");
     for (int i = 0; i < m->nout; i++) {
         KLayer *o = m->outputs[i];
-        if (!o->var) continue;
-        if (m->self) text_line(im, out, o, "    return %s", o->var);
-        else text_line(im, out, o, "output %s", o->var);
-    }
-    if (m->self) text_line(im, out, m->self, "}");
-    return true;
-}
-
-/* ------------------------------------------------------ reading back */
-
-/* The program through the front end, errors caught and told by layer. */
-static Graph *read_back(Imp *im, Text *t, const char *rn_path,
-                        const char *stem, Arena *a) {
-    char *msg = NULL;
-    size_t msglen = 0;
-    FILE *mem = open_memstream(&msg, &msglen);
-    if (!mem) die("out of memory");
-    Source src = {rn_path, t->b.data, t->b.len};
-    Diag d;
-    diag_init(&d, &src, mem);
-    d.max_errors = 1;
-    Ast *prog = parse_source(&src, a, &d);
-    Graph *g = prog ? elaborate(prog, stem, a, &d) : NULL;
-    fclose(mem);
-    if (!g) {
-        /* "OUT.rn:LINE:COL: error: MESSAGE" -> the layer of that line */
-        size_t plen = strlen(rn_path);
-        int line = 0, col = 0, at = 0;
-        KLayer *who = NULL;
-        const char *body = msg;
-        if (msg && !strncmp(msg, rn_path, plen) &&
-            sscanf(msg + plen, ":%d:%d: error: %n", &line, &col, &at) == 2 &&
-            at > 0) {
-            body = msg + plen + at;
-            if (line >= 1 && line <= t->nlines) who = t->who[line - 1];
+        if (m->self) {
+            source(em, o);
+            import_end(em->m, o->var); /* NULL after an error */
+            break;
         }
-        char *nl = body ? strchr(body, '\n') : NULL;
-        if (nl) *nl = 0;
-        if (who)
-            kerr(im, who, "%s", body);
-        else
-            kerr(im, NULL, "the imported program does not compile: %s",
-                 body && *body ? body : "(no message)");
+        if (o->var) {
+            source(em, o);
+            import_output(em->m, o->var);
+        }
     }
-    free(msg);
-    return g;
+    return true;
 }
 
 /* ------------------------------------------------------------- weights */
@@ -471,95 +262,66 @@ static void fmt_dims(char *out, size_t n, int rank, const int64_t *d) {
     if (at < n) snprintf(out + at, n - at, "]");
 }
 
-/* Every weight of every node from its manifest tensor; the safetensors
- * list in t (names in the arena). Errors by layer. */
-static int gather_weights(Imp *im, Graph *g, KWeights *w, rn_st_tensor **out) {
-    int cap = 0;
-    for (int i = 0; i < g->nnodes; i++) {
-        WeightSpec ws[4];
-        cap += node_weights(g->nodes[i], ws);
+/* What the weight function needs. */
+typedef struct Gather {
+    Imp *im;
+    KWeights *w;
+    bool read; /* the manifest was read whole */
+} Gather;
+
+/* import.c's weight function: the weight `spec` (the k-th) of layer src
+ * from its manifest tensors, by name (or Keras 3's index) and shape.
+ * Errors by layer. */
+static const float *weight_of(void *ctx, void *src, const WeightSpec *spec,
+                              int k) {
+    Gather *g = ctx;
+    Imp *im = g->im;
+    KLayer *l = src;
+    if (!g->read) return NULL; /* told by kw_read */
+    KTensor *found = NULL, *other = NULL;
+    for (int x = l->tensors; x; x = g->w->t[x - 1].next) {
+        KTensor *kt = &g->w->t[x - 1];
+        if (!(kt->param ? !strcmp(kt->param, spec->suffix) : kt->index == k))
+            continue;
+        kt->used = true;
+        if (found) other = found;
+        found = kt;
     }
-    rn_st_tensor *t = arena_alloc(im->a, (size_t)(cap ? cap : 1) * sizeof *t);
-    int n = 0;
-    /* the layer of each node, through a table of paths */
-    size_t mcap = 16;
-    while (mcap < 2 * (size_t)im->nall + 2) mcap *= 2;
-    KLayer **slot = arena_alloc(im->a, mcap * sizeof *slot);
-    for (int i = 0; i < im->nall; i++) {
-        KLayer *l = im->all[i];
-        if (!l->path) continue;
-        size_t s = kj_hash(l->path) & (mcap - 1);
-        while (slot[s]) s = (s + 1) & (mcap - 1);
-        slot[s] = l;
+    char want[96], have[96];
+    fmt_dims(want, sizeof want, spec->rank, spec->dims);
+    if (other) {
+        char a[120], b[120];
+        kerr(im, l, "the manifest has two weights '%s': '%s' and '%s'",
+             spec->suffix, rn_json_printable(a, sizeof a, other->name),
+             rn_json_printable(b, sizeof b, found->name));
+        return NULL;
     }
-    for (int i = 0; i < g->nnodes; i++) {
-        GNode *node = g->nodes[i];
-        WeightSpec ws[4];
-        int k = node_weights(node, ws);
-        if (!k) continue;
-        KLayer *l = NULL;
-        for (size_t s = kj_hash(node->path) & (mcap - 1); slot[s];
-             s = (s + 1) & (mcap - 1))
-            if (!strcmp(slot[s]->path, node->path)) {
-                l = slot[s];
-                break;
-            }
-        if (!l) die("import: node '%s' has no Keras layer", node->path);
-        l->in_graph = true;
-        for (int j = 0; j < k; j++) {
-            KTensor *found = NULL, *other = NULL;
-            for (int x = l->tensors; x; x = w->t[x - 1].next) {
-                KTensor *kt = &w->t[x - 1];
-                if (!(kt->param ? !strcmp(kt->param, ws[j].suffix)
-                                : kt->index == j))
-                    continue;
-                kt->used = true;
-                if (found) other = found;
-                found = kt;
-            }
-            char want[96], have[96];
-            fmt_dims(want, sizeof want, ws[j].rank, ws[j].dims);
-            if (other) {
-                char a[120], b[120];
-                kerr(im, l, "the manifest has two weights '%s': '%s' and '%s'",
-                     ws[j].suffix, rn_json_printable(a, sizeof a, other->name),
-                     rn_json_printable(b, sizeof b, found->name));
-                continue;
-            }
-            if (!found) {
-                kerr(im, l, "the manifest has no weight '%s' %s", ws[j].suffix,
-                     want);
-                continue;
-            }
-            bool same = found->rank == ws[j].rank;
-            for (int d = 0; same && d < found->rank; d++)
-                same = found->dims[d] == ws[j].dims[d];
-            if (!same) {
-                fmt_dims(have, sizeof have, found->rank, found->dims);
-                kerr(im, l, "weight '%s' has shape %s, the layer needs %s",
-                     ws[j].suffix, have, want);
-                continue;
-            }
-            rn_st_tensor *st = &t[n++];
-            st->name = arena_printf(im->a, "%s.%s", node->path, ws[j].suffix);
-            st->rank = ws[j].rank;
-            for (int d = 0; d < ws[j].rank; d++) st->dims[d] = ws[j].dims[d];
-            st->data = found->data;
-        }
+    if (!found) {
+        kerr(im, l, "the manifest has no weight '%s' %s", spec->suffix, want);
+        return NULL;
     }
-    /* what the manifest has beyond that, for layers in the graph (a
-     * layer rnc dropped, reaching no output, may keep its weights) */
+    bool same = found->rank == spec->rank;
+    for (int d = 0; same && d < found->rank; d++)
+        same = found->dims[d] == spec->dims[d];
+    if (!same) {
+        fmt_dims(have, sizeof have, found->rank, found->dims);
+        kerr(im, l, "weight '%s' has shape %s, the layer needs %s",
+             spec->suffix, have, want);
+        return NULL;
+    }
+    return found->data;
+}
+
+/* What the manifest has beyond the weights taken, for layers of the
+ * program (a layer rnc dropped, reaching no output, may keep its). */
+static void unused_weights(Imp *im, const KWeights *w) {
     for (int x = 0; x < w->n; x++) {
         KTensor *kt = &w->t[x];
-        if (kt->used || !kt->layer ||
-            !(kt->layer->in_graph || kt->layer->emitted))
-            continue;
+        if (kt->used || !kt->layer || !kt->layer->emitted) continue;
         char nb[160];
         kerr(im, kt->layer, "the manifest's weight '%s' is not one of this "
              "layer's", rn_json_printable(nb, sizeof nb, kt->name));
     }
-    *out = t;
-    return n;
 }
 
 /* --------------------------------------------------------- entry points */
@@ -664,46 +426,36 @@ int keras_convert(const char *model, const char *rn_path,
      * finds; the text is read back only when it is whole. */
     im.top = kc_parse(&im, topo);
     detect_keras3(&im);
-    Emit em = {.im = &im};
-    Text body = {0};
-    bool configs_ok = im.top && im.nerrs == 0;
-    bool whole = im.top && emit_model(&em, im.top, &body) && im.nerrs == 0;
-    bool read = kw_read(&im, manifest, &w);
-    /* the layers must be known for certain before weights go to them */
-    if (read && configs_ok) kw_match(&im, &w);
-    if (!whole) {
-        buf_free(&body.b);
-        buf_free(&em.defs_text.b);
-        goto done;
-    }
-    /* the file: a header, the definitions, the model */
-    Text all = {0};
+    Emit em = {.im = &im, .m = import_new(a, stem)};
     const char *base = strrchr(weights_path, '/');
     base = base ? base + 1 : weights_path;
     char nb[240];
-    text_line(&im, &all, NULL, "# Imported by rnc --import from the Keras "
-              "model \"%s\"", rn_json_printable(nb, sizeof nb, im.top->name));
-    text_line(&im, &all, NULL, "# (%s, %s); its weights are %s.",
-              im.top->klass, im.keras3 ? "Keras 3" : "Keras 2 / TF.js", base);
-    text_line(&im, &all, NULL, "%s", "");
-    text_cat(&im, &all, &em.defs_text);
-    text_cat(&im, &all, &body);
-    Arena *ga = arena_new();
-    Graph *g = read_back(&im, &all, rn_path, stem, ga);
-    rn_st_tensor *t = NULL;
-    int nt = g && read ? gather_weights(&im, g, &w, &t) : 0;
+    import_comment(em.m, "Imported by rnc --import from the Keras model \"%s\"",
+                   rn_json_printable(nb, sizeof nb, im.top ? im.top->name : ""));
+    import_comment(em.m, "(%s, %s); its weights are %s.",
+                   im.top ? im.top->klass : "?",
+                   im.keras3 ? "Keras 3" : "Keras 2 / TF.js", base);
+    bool configs_ok = im.top && im.nerrs == 0;
+    bool whole = im.top && emit_model(&em, im.top) && im.nerrs == 0;
+    bool read = kw_read(&im, manifest, &w);
+    /* the layers must be known for certain before weights go to them */
+    if (read && configs_ok) kw_match(&im, &w);
+    if (!whole) goto done;
+    Gather g = {.im = &im, .w = &w, .read = read};
+    import_weights_from(em.m, weight_of, &g);
     char err[512];
-    if (g && im.nerrs == 0 &&
-        !(*st = rn_st_encode(weights_path, t, nt, stlen, err, sizeof err))) {
-        fprintf(errs, "rnc: error: %s\n", err);
-        im.nerrs++;
+    void *bytes;
+    if (import_encode(em.m, rn_path, weights_path, rn, &bytes, stlen, err,
+                      sizeof err) != 0 && err[0]) {
+        kerr(&im, NULL, "%s", err);
+    } else {
+        *st = bytes;
+        unused_weights(&im, &w); /* the program read back */
     }
-    arena_free(ga);
     if (im.nerrs == 0) {
-        *rn = all.b;
         rc = 0;
     } else {
-        buf_free(&all.b);
+        buf_free(rn);
         free(*st);
         *st = NULL;
     }

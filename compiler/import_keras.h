@@ -46,14 +46,12 @@ struct KLayer {
     KLayer **src;       /* the same, resolved */
     bool trainable;     /* its own flag */
     bool emitted;       /* has a line in the .rn */
-    bool in_graph;      /* a node of the read-back graph is this layer */
     int tensors;        /* its manifest weights: 1 + index of the first in
                            KWeights.t, chained by KTensor.next; 0: none */
     int mark;           /* topological sort: 0 new, 1 on the stack, 2 done */
     int rank;           /* rank of its output without the batch: 1 or 3;
                            0 when unknown (after an error) */
     const char *var;    /* the .rn variable holding its output */
-    const char *path;   /* the .rn path: its weights are PATH.PARAM */
     const char *scoped; /* "outer/inner/name" for messages */
 };
 
@@ -70,7 +68,6 @@ struct KModel {
     KModel *parent;
     KLayer *self;       /* the layer it is in its parent; NULL at the top */
     const char *def;    /* its `layer` definition in the .rn */
-    const char *path;   /* .rn path prefix of its layers ("" at the top) */
     int depth;
 };
 
@@ -146,13 +143,11 @@ typedef struct Call {
 void kl_translate(Call *c);
 /* Appends ", TEXT" to the call's arguments. */
 void kl_arg(Call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* What keras_ops.c shares with it: a layer's error, a config field, the
- * shortest decimal that reads back as v (kl_fmt_scale: 1/255 as that
- * fraction), ", KEY=NUMBER". */
+/* What keras_ops.c shares with it: a layer's error, a config field, a
+ * number as import.c writes it (import_number), ", KEY=NUMBER". */
 void kl_bad(Call *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 const rn_json *kl_field(Call *c, const char *key);
 void kl_fmt_num(char *out, size_t n, double v);
-void kl_fmt_scale(char *out, size_t n, double v);
 void kl_arg_num(Call *c, const char *key, double v);
 
 /* keras_ops.c: the numbers of v (a number, or nested lists of them,

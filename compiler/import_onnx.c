@@ -364,16 +364,58 @@ static char *scope_of(Arena *a, const char *name) {
     return arena_strndup(a, name, (size_t)(last - name));
 }
 
-/* Layer names: a node alone in its innermost module (a leaf such as
- * conv1, relu_1) takes the module path; a node of a module that holds
- * others (the residual Add of layer1.0) takes the path plus its own op
- * component lower-cased ("layer1.0.add", "add_1" at the top); a node
- * without scopes keeps its node name. */
-static void name_layers(Onnx *o) {
-    size_t cap = 64, used = 0;
-    while (cap < 4 * (size_t)o->nnodes) cap *= 2;
-    const char **inner =
-        arena_alloc(o->a, cap * sizeof *inner); /* non-leaf scopes */
+/* Does the node only move or relabel values (no computation)? */
+static bool is_view(const ONode *n) {
+    static const char *const ops[] = {"Identity",  "Dropout", "Cast",
+                                      "Transpose", "Squeeze", "Unsqueeze",
+                                      "Reshape",   "Flatten", NULL};
+    for (int i = 0; ops[i]; i++)
+        if (!strcmp(n->op, ops[i])) return true;
+    return false;
+}
+
+/* An open-addressing table of scope strings, cap a power of two. */
+typedef struct Scopes {
+    const char **key;
+    int *owner, *last; /* per leaf scope: its owning node, its last node */
+    size_t cap, used;
+} Scopes;
+
+/* Finds s (adds it when `add`) and its slot in *at; false when it is not
+ * there (or the table is full). */
+static bool scope_slot(Scopes *t, const char *s, bool add, size_t *at) {
+    size_t k = (size_t)hash(s) & (t->cap - 1);
+    while (t->key[k] && strcmp(t->key[k], s)) k = (k + 1) & (t->cap - 1);
+    if (!t->key[k] && (!add || t->used >= t->cap / 2)) return false;
+    if (!t->key[k]) {
+        t->key[k] = s;
+        t->owner[k] = t->last[k] = -1;
+        t->used++;
+    }
+    *at = k;
+    return true;
+}
+
+/* Layer names. A node alone in its innermost module (a leaf such as
+ * conv1, relu_1) takes the module path. A leaf module of several nodes
+ * (LayerNorm, GELU, SiLU as their patterns; Pad and AveragePool; MatMul
+ * and Add) gives its name to the node that computes its value: its last
+ * node (in order) with a value of its own at run time (not a view, not a
+ * constant); its other nodes are named like those of a module that holds
+ * others: the path plus their own op component lower-cased
+ * ("layer1.0.add", "add_1" at the top). A node without scopes keeps its
+ * node name. Runs after onnx_infer, which finds the constants. */
+void onnx_name_layers(Onnx *o) {
+    Scopes inner = {0}, leaf = {0}; /* scopes that hold others; leaves */
+    inner.cap = leaf.cap = 64;
+    while (inner.cap < 4 * (size_t)o->nnodes) inner.cap *= 2;
+    leaf.cap = inner.cap;
+    for (Scopes *t = &inner; t; t = t == &inner ? &leaf : NULL) {
+        t->key = arena_alloc(o->a, t->cap * sizeof *t->key);
+        t->owner = arena_alloc(o->a, t->cap * sizeof *t->owner);
+        t->last = arena_alloc(o->a, t->cap * sizeof *t->last);
+    }
+    size_t at;
     for (int i = 0; i < o->nnodes; i++) {
         ONode *n = &o->nodes[i];
         if (!n->live) continue;
@@ -382,13 +424,18 @@ static void name_layers(Onnx *o) {
         for (char *c = s ? strrchr(s, '/') : NULL; c && c > s;
              c = strrchr(s, '/')) {
             *c = 0;
-            size_t k = (size_t)hash(s) & (cap - 1);
-            while (inner[k] && strcmp(inner[k], s)) k = (k + 1) & (cap - 1);
-            if (!inner[k] && used < cap / 2) {
-                inner[k] = arena_strdup(o->a, s);
-                used++;
-            }
+            scope_slot(&inner, arena_strdup(o->a, s), true, &at);
         }
+    }
+    for (int j = 0; j < o->nnodes; j++) {
+        ONode *n = &o->nodes[o->order[j]];
+        const char *s =
+            n->live ? scope_of(o->a, n->p->name ? n->p->name : "") : NULL;
+        if (!s || !*s || scope_slot(&inner, s, false, &at)) continue;
+        if (!scope_slot(&leaf, s, true, &at)) continue;
+        leaf.last[at] = n->index;
+        if (!is_view(n) && n->nout && n->out[0] && !n->out[0]->c)
+            leaf.owner[at] = n->index;
     }
     for (int i = 0; i < o->nnodes; i++) {
         ONode *n = &o->nodes[i];
@@ -400,10 +447,10 @@ static void name_layers(Onnx *o) {
             n->name = *full ? printable(o->a, full) : n->op;
             continue;
         }
-        size_t k = (size_t)hash(s) & (cap - 1);
-        while (inner[k] && strcmp(inner[k], s)) k = (k + 1) & (cap - 1);
-        if (!inner[k] && *n->scope) {
+        if (*n->scope && scope_slot(&leaf, s, false, &at) &&
+            (leaf.owner[at] >= 0 ? leaf.owner[at] : leaf.last[at]) == i) {
             n->name = n->scope;
+            n->owner = true;
             continue;
         }
         char *opc = arena_strdup(o->a, strrchr(full, '/') + 1);
@@ -663,7 +710,6 @@ ImportModel *import_onnx(const char *path, const void *data, size_t len,
                        (long long)o->opset, OPSET_MIN, OPSET_MAX, OPSET_MAX);
         else if (build_graph(o, mp->graph) && sort_nodes(o)) {
             mark_live(o);
-            name_layers(o);
             o->m = import_new(a, model_name);
             const char *who = printable(a, mp->producer_name);
             const char *ver = printable(a, mp->producer_version);
@@ -673,7 +719,10 @@ ImportModel *import_onnx(const char *path, const void *data, size_t len,
                            printable(a, base_name(path)), (long long)o->opset,
                            *who ? who : "unnamed", *ver ? " " : "", ver);
             onnx_infer(o);
-            if (o->nerrors == 0) onnx_map(o);
+            if (o->nerrors == 0) {
+                onnx_name_layers(o);
+                onnx_map(o);
+            }
         }
     }
     if (mp) onnx__model_proto__free_unpacked(mp, NULL);

@@ -20,35 +20,13 @@
  */
 #include "import_keras.h"
 
-#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* The shortest decimal that reads back as v (the .rn's numbers). */
-void kl_fmt_num(char *out, size_t n, double v) {
-    if (v == 0) {
-        snprintf(out, n, "0");
-        return;
-    }
-    for (int p = 1; p <= 17; p++) {
-        snprintf(out, n, "%.*g", p, v);
-        if (strtod(out, NULL) == v) return;
-    }
-}
-
-/* A scale such as 1/255 or 1/127.5 as that fraction, else the number. */
-void kl_fmt_scale(char *out, size_t n, double v) {
-    if (v > 0 && v < 1) {
-        double r = 2 / v, k = floor(r + 0.5);
-        if (k <= 2e6 && 1 / (k / 2) == v) {
-            if (fmod(k, 2) == 0) snprintf(out, n, "1/%.0f", k / 2);
-            else snprintf(out, n, "1/%.1f", k / 2);
-            return;
-        }
-    }
-    kl_fmt_num(out, n, v);
-}
+/* Numbers as import.c writes them (the shortest decimal that reads back
+ * as the same float32, Keras's precision; 1/255 as that fraction). */
+void kl_fmt_num(char *out, size_t n, double v) { import_number(out, n, v); }
 
 #define REQUIRED INT64_MIN /* want_int: the field must be there */
 enum { MAX_INT = 1 << 30 }; /* sizes written into the .rn; rnc checks more */

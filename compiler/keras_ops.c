@@ -72,7 +72,7 @@ void kl_affine(Call *c, const rn_json *scale, const rn_json *offset,
     char b[48];
     if (ns == 1 && no == 1) {
         c->op = "rescale";
-        kl_fmt_scale(b, sizeof b, s[0]);
+        kl_fmt_num(b, sizeof b, s[0]);
         kl_arg(c, "%s", b);
         if (o[0] != 0) kl_arg_num(c, "offset", o[0]);
         return;

@@ -1,15 +1,17 @@
-/* onnx.h: what the three files of the ONNX importer share (private to
+/* onnx.h: what the files of the ONNX importer share (private to
  * them; the rest of the compiler sees import_onnx() in rnc.h):
  *
  *   import_onnx.c  reads the protobuf, checks the graph (names, cycles,
  *                  initializers), names layers, reports errors, drives
  *   onnx_infer.c   every node's output shapes in ONNX terms (NCHW), its
  *                  attributes decoded (the layer ops' rules)
+ *   onnx_window.c  the rules of the ops on H and W (windows, Pad, Resize)
  *   onnx_fold.c    constants folded, the views' shapes, shared helpers
  *   onnx_patterns.c  the subgraphs the language has one op for
  *   onnx_layout.c  which .rn tensor and axes hold each ONNX value; views
- *   onnx_map.c     the layers of the .rn, NCHW turned into NHWC and
- *                  weights transposed
+ *   onnx_map.c     the layers of the .rn, NCHW turned into NHWC
+ *   onnx_weights.c the layers that own weights, transposed to Keras's
+ *                  layouts
  *
  * Every stage reports a node it cannot take and goes on (its outputs are
  * then unknown, and nodes reading them are skipped quietly), so that one
@@ -17,8 +19,8 @@
 #ifndef ONNX_H
 #define ONNX_H
 
-#include "rnc.h"
 #include "onnx.pb-c.h"
+#include "rnc.h"
 
 /* Limits that keep a damaged or hostile file from exhausting memory or
  * time; each is a clear error when passed. */
@@ -109,9 +111,10 @@ typedef struct ONode {
     OValue **out;
     int nout;
     const char *scope; /* PyTorch's module path ("layer1.0.conv1") or "" */
-    const char *name;  /* the layer name it gives */
+    const char *name;  /* the layer name it gives (onnx_name_layers) */
     bool live;         /* feeds a graph output */
     bool done;         /* emitted, or absorbed into another node's layer */
+    bool owner;        /* gives its module's value: it has the module's name */
     int pattern;       /* onnx_patterns.c: its pattern, or -1 */
     Attrs a;
 } ONode;
@@ -165,6 +168,9 @@ OValue *onnx_new_value(Onnx *o, const char *name);
 /* Counts n values made; false (once reported, at node n) past the budget. */
 bool onnx_spend(Onnx *o, const ONode *n, int64_t count);
 
+/* import_onnx.c: the layer names, after onnx_infer. */
+void onnx_name_layers(Onnx *o);
+
 /* import_onnx.c, for the other stages */
 int64_t dims_count(int rank, const int64_t *dims); /* -1 past ONNX_MAX_ELEMS */
 Const *const_new(Onnx *o, DType dt, int64_t count);
@@ -213,6 +219,16 @@ bool fold_axes(Onnx *o, ONode *n, int from_input_opset, int k, int r, int *axes,
                int *naxes);
 bool fold_broadcast(Onnx *o, ONode *n, const OValue *a, const OValue *b,
                     int *rank, int64_t *dims);
+
+/* onnx_window.c: the rules of the ops on H and W (each checks node n,
+ * decodes its attributes, sets its outputs' shapes, or reports and
+ * returns false). */
+bool infer_conv(Onnx *o, ONode *n); /* Conv, ConvTranspose */
+bool infer_pool(Onnx *o, ONode *n); /* MaxPool, AveragePool */
+bool infer_global_pool(Onnx *o, ONode *n);
+bool infer_reduce(Onnx *o, ONode *n); /* ReduceMean, ReduceMax */
+bool infer_pad(Onnx *o, ONode *n);
+bool infer_resize(Onnx *o, ONode *n); /* Resize, Upsample */
 
 /* onnx_patterns.c */
 typedef enum {
@@ -283,5 +299,29 @@ const char *lay_dims_text(Onnx *o, const OValue *v);
 /* onnx_map.c: finds the patterns, then writes every live node as .rn
  * layers. */
 void onnx_map(Onnx *o);
+/* ... and what onnx_weights.c shares with it: the layer of node n
+ * (`VAR = OP(x, ARGS, name=n's name)`); the shortest decimal of a float32
+ * attribute; "3" or "[3, 1]"; ", stride=..., padding=..., dilation=..." of
+ * a window (a pool's stride defaults to its size); n floats of the
+ * import's budget; a constant's values along x's channel axis (NULL when
+ * it varies along another). */
+const char *map_emit1(Onnx *o, const ONode *n, const char *op, const char *x,
+                      const char *args);
+const char *map_num(Onnx *o, double v);
+const char *map_pair(Onnx *o, int a, int b);
+const char *map_window_args(Onnx *o, const Attrs *a, bool pool);
+float *map_floats(Onnx *o, int64_t n);
+float *map_channel_values(Onnx *o, const OValue *x, const OValue *c,
+                          int64_t *nch);
+
+/* onnx_weights.c: the nodes whose layers own weights. */
+void map_conv(Onnx *o, ONode *n);           /* Conv */
+void map_conv_transpose(Onnx *o, ONode *n); /* ConvTranspose */
+void map_batchnorm(Onnx *o, ONode *n);
+void map_layernorm(Onnx *o, ONode *n, OValue *x, OValue *out, double eps,
+                   const Const *gamma, const Const *beta);
+void map_gemm(Onnx *o, ONode *n);
+void map_matmul(Onnx *o, ONode *n); /* with the Add of its bias */
+void map_prelu(Onnx *o, ONode *n);
 
 #endif

@@ -2,10 +2,11 @@
  * (onnx_patterns.c), each live node becomes layers, in order: NCHW values
  * become NHWC .rn tensors (Layout says which ONNX axis is which .rn axis,
  * so Transpose, Squeeze, Unsqueeze and size-1 reshapes only move that
- * map), weights are transposed to Keras's layouts, and a flatten of
- * [C, H, W] before a dense permutes the dense kernel's rows so PyTorch's
- * order is kept. An activation that alone reads a convolution's or dense
- * layer's output becomes its activation=.
+ * map); the layers that own weights are onnx_weights.c's. Every node (or
+ * pattern) that is a module of its own in the source is a layer of its own,
+ * named after that module: an activation after a convolution is not folded into
+ * its activation=, so that `rnc --trace` shows both values as PyTorch does (the
+ * compiler's passes fuse them again in the code).
  *
  * Requires: onnx_infer without errors. Changes: the values' Layouts, the
  * nodes' done marks, the ImportModel. */
@@ -25,14 +26,9 @@ static const char *emit(Onnx *o, const ONode *n, const char *op,
     return import_layer(o->m, op, n->name, in, nin, args);
 }
 
-static const char *emit1(Onnx *o, const ONode *n, const char *op, const char *x,
-                         const char *args) {
+const char *map_emit1(Onnx *o, const ONode *n, const char *op, const char *x,
+                      const char *args) {
     return emit(o, n, op, &x, 1, args);
-}
-
-static void weight(Onnx *o, const char *suffix, int rank, const int64_t *dims,
-                   const float *data) {
-    import_weight(o->m, suffix, rank, dims, data);
 }
 
 /* ------------------------------------------------------------ numbers */
@@ -40,22 +36,17 @@ static void weight(Onnx *o, const char *suffix, int rank, const int64_t *dims,
 /* The shortest decimal that reads back as the same float32 (ONNX's
  * attributes are float32): 1e-05 rather than 9.99999975e-06. The text
  * has no infinity or NaN: such a number is flagged for the node. */
-static const char *fnum(Onnx *o, double v) {
-    char buf[40];
-    float f = (float)v;
-    if (!isfinite(f)) {
+const char *map_num(Onnx *o, double v) {
+    char buf[48];
+    if (!import_number(buf, sizeof buf, v)) {
         o->bad_number = true;
         return "0";
-    }
-    for (int p = 1; p <= 9; p++) {
-        snprintf(buf, sizeof buf, "%.*g", p, (double)f);
-        if ((float)strtod(buf, NULL) == f) break;
     }
     return arena_strdup(o->a, buf);
 }
 
 /* "3" or "[3, 1]" */
-static const char *pair(Onnx *o, int a, int b) {
+const char *map_pair(Onnx *o, int a, int b) {
     return a == b ? arena_printf(o->a, "%d", a)
                   : arena_printf(o->a, "[%d, %d]", a, b);
 }
@@ -64,23 +55,24 @@ static const char *pair(Onnx *o, int a, int b) {
 static const char *pad_arg(Onnx *o, const int *p) {
     if (!p[0] && !p[1] && !p[2] && !p[3]) return "";
     if (p[0] == p[1] && p[2] == p[3])
-        return arena_printf(o->a, ", padding=%s", pair(o, p[0], p[2]));
+        return arena_printf(o->a, ", padding=%s", map_pair(o, p[0], p[2]));
     return arena_printf(o->a, ", padding=[%d, %d, %d, %d]", p[0], p[1], p[2],
                         p[3]);
 }
 
-static const char *window_args(Onnx *o, const Attrs *a, bool pool) {
+const char *map_window_args(Onnx *o, const Attrs *a, bool pool) {
     const char *s = "";
     if (pool ? a->s[0] != a->k[0] || a->s[1] != a->k[1]
              : a->s[0] != 1 || a->s[1] != 1)
-        s = arena_printf(o->a, ", stride=%s", pair(o, a->s[0], a->s[1]));
+        s = arena_printf(o->a, ", stride=%s", map_pair(o, a->s[0], a->s[1]));
     s = arena_printf(o->a, "%s%s", s, pad_arg(o, a->pads));
     if (a->d[0] != 1 || a->d[1] != 1)
-        s = arena_printf(o->a, "%s, dilation=%s", s, pair(o, a->d[0], a->d[1]));
+        s = arena_printf(o->a, "%s, dilation=%s", s,
+                         map_pair(o, a->d[0], a->d[1]));
     return s;
 }
 
-static float *floats(Onnx *o, int64_t n) {
+float *map_floats(Onnx *o, int64_t n) {
     o->spent += n;
     return arena_alloc(o->a, (size_t)(n ? n : 1) * sizeof(float));
 }
@@ -125,180 +117,7 @@ static const char *act_word(Onnx *o, const ONode *n, const Pattern *p) {
     return NULL;
 }
 
-/* After a layer that takes activation=: the activation that alone reads
- * its output v (a node, or a pattern whose input is v), which the layer
- * can apply itself; its result then takes the layer's layout (v->lay must
- * be set). Returns the word and marks what it absorbs, or NULL. */
-static const char *fuse_act(MapState *s, OValue *v, OValue **result) {
-    Onnx *o = s->o;
-    if (v->is_output || v->nuses < 1) return NULL;
-    ONode *u = &o->nodes[v->uses[0]];
-    if (u->pattern >= 0) {
-        Pattern *p = &s->pats.p[u->pattern];
-        const char *w = p->x == v ? act_word(o, p->root, p) : NULL;
-        if (!w || p->root->out[0]->is_output) return NULL;
-        for (int k = 0; k < v->nuses; k++)
-            if (o->nodes[v->uses[k]].pattern != u->pattern) return NULL;
-        for (int i = 0; i < p->nnodes; i++) p->nodes[i]->done = true;
-        *result = p->root->out[0];
-        return w;
-    }
-    if (v->nuses != 1 || !onnx_node_free(u)) return NULL;
-    const char *w = act_word(o, u, NULL);
-    if (!w) return NULL;
-    u->done = true;
-    *result = u->out[0];
-    return w;
-}
-
-/* activation=WORD, fused from what reads out; the final value in *last. */
-static const char *act_arg(MapState *s, OValue *out, OValue **last) {
-    *last = out;
-    const char *w = fuse_act(s, out, last);
-    return w ? arena_printf(s->o->a, ", activation=%s", w) : "";
-}
-
 /* --------------------------------------------------------------- ops */
-
-static void conv(MapState *s, ONode *n) {
-    Onnx *o = s->o;
-    const char *x = lay_image_var(o, n, n->in[0]);
-    if (!x) return;
-    const OValue *w = n->in[1], *b = n->in[2 < n->nin ? 2 : 0];
-    if (n->nin < 3) b = NULL;
-    int64_t cin = n->in[0]->dims[1], g = n->a.group, kh = w->dims[2],
-            kw = w->dims[3];
-    int64_t cout = n->out[0]->dims[1], cg = cin / g;
-    bool depthwise = g == cin && g > 1;
-    Layout *l = lay_image(o, NULL, n->out[0]);
-    n->out[0]->lay = l;
-    OValue *last;
-    const char *act = act_arg(s, n->out[0], &last);
-    /* the arguments in the order of the language's signatures */
-    int64_t mult = cout / cin;
-    const char *extra =
-        depthwise && mult > 1
-            ? arena_printf(o->a, ", multiplier=%lld", (long long)mult)
-        : !depthwise && g > 1
-            ? arena_printf(o->a, ", groups=%lld", (long long)g)
-            : "";
-    const char *rest =
-        arena_printf(o->a, "%s%s%s%s", window_args(o, &n->a, false), extra,
-                     b ? "" : ", bias=false", act);
-    const char *y;
-    float *k = floats(o, w->c->count);
-    if (depthwise) {
-        y = emit1(o, n, "depthwise_conv2d", x,
-                  arena_printf(o->a, "%s%s", pair(o, (int)kh, (int)kw), rest));
-        /* W[c * mult + m][0][i][j] -> kernel[i][j][c][m] */
-        for (int64_t oc = 0; oc < cout; oc++)
-            for (int64_t i = 0; i < kh * kw; i++)
-                k[i * cout + oc] = cf(w->c, oc * kh * kw + i);
-        weight(o, "depthwise_kernel", 4, (int64_t[]){kh, kw, cin, mult}, k);
-    } else {
-        y = emit1(o, n, "conv2d", x,
-                  arena_printf(o->a, "%lld, %s%s", (long long)cout,
-                               pair(o, (int)kh, (int)kw), rest));
-        /* W[m][c][i][j] -> kernel[i][j][c][m] */
-        for (int64_t m = 0; m < cout; m++)
-            for (int64_t c = 0; c < cg; c++)
-                for (int64_t i = 0; i < kh * kw; i++)
-                    k[(i * cg + c) * cout + m] =
-                        cf(w->c, (m * cg + c) * kh * kw + i);
-        weight(o, "kernel", 4, (int64_t[]){kh, kw, cg, cout}, k);
-    }
-    if (b) {
-        float *bias = floats(o, cout);
-        for (int64_t m = 0; m < cout; m++) bias[m] = cf(b->c, m);
-        weight(o, "bias", 1, (int64_t[]){cout}, bias);
-    }
-    l->var = y;
-    last->lay = l;
-}
-
-static void conv_transpose(MapState *s, ONode *n) {
-    Onnx *o = s->o;
-    const char *x = lay_image_var(o, n, n->in[0]);
-    if (!x) return;
-    const OValue *w = n->in[1], *b = n->nin > 2 ? n->in[2] : NULL;
-    int64_t cin = w->dims[0], cout = w->dims[1], kh = w->dims[2],
-            kw = w->dims[3];
-    Layout *l = lay_image(o, NULL, n->out[0]);
-    n->out[0]->lay = l;
-    OValue *last;
-    const char *act = act_arg(s, n->out[0], &last);
-    const int *op = n->a.out_pad;
-    const char *y = emit1(
-        o, n, "conv2d_transpose", x,
-        arena_printf(o->a, "%lld, %s%s%s%s%s", (long long)cout,
-                     pair(o, (int)kh, (int)kw), window_args(o, &n->a, false),
-                     op[0] || op[1] ? arena_printf(o->a, ", output_padding=%s",
-                                                   pair(o, op[0], op[1]))
-                                    : "",
-                     b ? "" : ", bias=false", act));
-    /* W[c][m][i][j] -> kernel[i][j][m][c] */
-    float *k = floats(o, w->c->count);
-    for (int64_t c = 0; c < cin; c++)
-        for (int64_t m = 0; m < cout; m++)
-            for (int64_t i = 0; i < kh * kw; i++)
-                k[(i * cout + m) * cin + c] =
-                    cf(w->c, (c * cout + m) * kh * kw + i);
-    weight(o, "kernel", 4, (int64_t[]){kh, kw, cout, cin}, k);
-    if (b) {
-        float *bias = floats(o, cout);
-        for (int64_t m = 0; m < cout; m++) bias[m] = cf(b->c, m);
-        weight(o, "bias", 1, (int64_t[]){cout}, bias);
-    }
-    l->var = y;
-    last->lay = l;
-}
-
-static void batchnorm(Onnx *o, ONode *n) {
-    OValue *x = n->in[0];
-    if (!lay_is_channel(x, 1)) {
-        onnx_node_error(o, n,
-                        "normalizes an axis that is not rnc's channel "
-                        "axis");
-        return;
-    }
-    int64_t c = x->dims[1];
-    const char *y = emit1(o, n, "batchnorm", x->lay->var,
-                          arena_printf(o->a, "epsilon=%s", fnum(o, n->a.eps)));
-    static const char *const names[4] = {"gamma", "beta", "moving_mean",
-                                         "moving_variance"};
-    for (int k = 0; k < 4; k++) {
-        float *v = floats(o, c);
-        for (int64_t i = 0; i < c; i++) v[i] = cf(n->in[k + 1]->c, i);
-        weight(o, names[k], 1, &c, v);
-    }
-    n->out[0]->lay = lay_relabel(o, x, y);
-}
-
-static void layernorm_op(Onnx *o, ONode *n, OValue *x, OValue *out, double eps,
-                         const Const *gamma, const Const *beta) {
-    if (!lay_is_channel(x, x->rank - 1)) {
-        onnx_node_error(o, n,
-                        "normalizes an axis that is not rnc's channel "
-                        "axis");
-        return;
-    }
-    int64_t c = x->dims[x->rank - 1];
-    const char *y = emit1(o, n, "layernorm", x->lay->var,
-                          arena_printf(o->a, "epsilon=%s%s%s", fnum(o, eps),
-                                       beta ? "" : ", center=false",
-                                       gamma ? "" : ", scale=false"));
-    if (gamma) {
-        float *g = floats(o, c);
-        for (int64_t i = 0; i < c; i++) g[i] = cf(gamma, i);
-        weight(o, "gamma", 1, &c, g);
-    }
-    if (beta) {
-        float *b = floats(o, c);
-        for (int64_t i = 0; i < c; i++) b[i] = cf(beta, i);
-        weight(o, "beta", 1, &c, b);
-    }
-    out->lay = lay_relabel(o, x, y);
-}
 
 static void activation(MapState *s, ONode *n) {
     Onnx *o = s->o;
@@ -306,7 +125,7 @@ static void activation(MapState *s, ONode *n) {
     const Attrs *a = &n->a;
     const char *w = act_word(o, n, NULL), *y;
     if (w) {
-        y = emit1(o, n, w, x->lay->var, NULL);
+        y = map_emit1(o, n, w, x->lay->var, NULL);
     } else if (!strcmp(n->op, "Clip")) {
         if (!a->has_lo || a->lo != 0 || !(a->hi >= 0)) {
             onnx_node_error(o, n,
@@ -315,20 +134,20 @@ static void activation(MapState *s, ONode *n) {
                             a->lo, a->hi);
             return;
         }
-        y = emit1(o, n, "relu", x->lay->var,
-                  arena_printf(o->a, "max_value=%s", fnum(o, a->hi)));
+        y = map_emit1(o, n, "relu", x->lay->var,
+                      arena_printf(o->a, "max_value=%s", map_num(o, a->hi)));
     } else if (!strcmp(n->op, "LeakyRelu")) {
-        y = emit1(o, n, "leaky_relu", x->lay->var,
-                  arena_printf(o->a, "alpha=%s", fnum(o, a->alpha)));
+        y = map_emit1(o, n, "leaky_relu", x->lay->var,
+                      arena_printf(o->a, "alpha=%s", map_num(o, a->alpha)));
     } else if (!strcmp(n->op, "Elu")) {
-        y = emit1(o, n, "elu", x->lay->var,
-                  arena_printf(o->a, "alpha=%s", fnum(o, a->alpha)));
+        y = map_emit1(o, n, "elu", x->lay->var,
+                      arena_printf(o->a, "alpha=%s", map_num(o, a->alpha)));
     } else if (!strcmp(n->op, "HardSigmoid")) {
-        y = emit1(o, n, "hard_sigmoid", x->lay->var,
-                  arena_printf(o->a, "alpha=%s, beta=%s", fnum(o, a->alpha),
-                               fnum(o, a->beta)));
+        y = map_emit1(o, n, "hard_sigmoid", x->lay->var,
+                      arena_printf(o->a, "alpha=%s, beta=%s",
+                                   map_num(o, a->alpha), map_num(o, a->beta)));
     } else if (!strcmp(n->op, "Neg")) {
-        y = emit1(o, n, "rescale", x->lay->var, "-1");
+        y = map_emit1(o, n, "rescale", x->lay->var, "-1");
     } else if (!strcmp(n->op, "Softmax")) {
         onnx_node_error(o, n,
                         "a softmax over an axis that is not rnc's "
@@ -346,21 +165,24 @@ static void activation(MapState *s, ONode *n) {
     n->out[0]->lay = lay_relabel(o, x, y);
 }
 
+/* A pattern's layer, named after its root when that gives a module's
+ * value (nn.GELU, nn.SiLU), else after its first node. */
 static void pattern(MapState *s, Pattern *p) {
     Onnx *o = s->o;
     OValue *out = p->root->out[0];
+    ONode *n = p->root->owner ? p->root : p->first;
     for (int i = 0; i < p->nnodes; i++) p->nodes[i]->done = true;
     if (p->kind == PAT_LAYERNORM) {
-        layernorm_op(o, p->first, p->x, out, p->eps, p->gamma, p->beta);
+        map_layernorm(o, n, p->x, out, p->eps, p->gamma, p->beta);
     } else if (p->kind == PAT_SHUFFLE) {
-        const char *x = lay_image_var(o, p->first, p->x);
+        const char *x = lay_image_var(o, n, p->x);
         if (!x) return;
-        const char *y = emit1(o, p->first, "channel_shuffle", x,
-                              arena_printf(o->a, "%d", p->groups));
+        const char *y = map_emit1(o, n, "channel_shuffle", x,
+                                  arena_printf(o->a, "%d", p->groups));
         out->lay = lay_image(o, y, out);
     } else {
         const char *y =
-            emit1(o, p->first, act_word(o, p->root, p), p->x->lay->var, NULL);
+            map_emit1(o, n, act_word(o, p->root, p), p->x->lay->var, NULL);
         out->lay = lay_relabel(o, p->x, y);
     }
 }
@@ -371,12 +193,12 @@ static void pool(Onnx *o, ONode *n) {
     bool avg = !strcmp(n->op, "AveragePool");
     const Attrs *a = &n->a;
     bool padded = a->pads[0] || a->pads[1] || a->pads[2] || a->pads[3];
-    const char *y = emit1(
+    const char *y = map_emit1(
         o, n, avg ? "avgpool" : "maxpool", x,
-        arena_printf(o->a, "%s%s%s%s", pair(o, a->k[0], a->k[1]),
-                     window_args(o, a, true), a->ceil ? ", ceil_mode=true" : "",
-                     avg && a->count_pad && padded ? ", count_include_pad=true"
-                                                   : ""));
+        arena_printf(
+            o->a, "%s%s%s%s", map_pair(o, a->k[0], a->k[1]),
+            map_window_args(o, a, true), a->ceil ? ", ceil_mode=true" : "",
+            avg && a->count_pad && padded ? ", count_include_pad=true" : ""));
     n->out[0]->lay = lay_image(o, y, n->out[0]);
 }
 
@@ -423,8 +245,8 @@ static void global_pool(Onnx *o, ONode *n) {
     }
     bool max = !strcmp(n->op, "GlobalMaxPool") || !strcmp(n->op, "ReduceMax");
     bool keep = a->keep && !only_views(o, out);
-    const char *y = emit1(o, n, max ? "global_maxpool" : "global_avgpool",
-                          x->lay->var, keep ? "keepdims=true" : NULL);
+    const char *y = map_emit1(o, n, max ? "global_maxpool" : "global_avgpool",
+                              x->lay->var, keep ? "keepdims=true" : NULL);
     int64_t c = x->lay->shape.d[2];
     Layout *l = lay_new(o, y, keep ? (Shape){3, {1, 1, c}} : (Shape){1, {c}});
     /* the channel keeps its place among the output's axes */
@@ -442,8 +264,8 @@ static void global_pool(Onnx *o, ONode *n) {
 /* The values of constant c along the channel of runtime value x (the
  * constant broadcast against x's ONNX shape); NULL when c varies along
  * another axis or broadcasts x itself. *per_channel false for a scalar. */
-static float *channel_values(Onnx *o, const OValue *x, const OValue *c,
-                             int64_t *nch) {
+float *map_channel_values(Onnx *o, const OValue *x, const OValue *c,
+                          int64_t *nch) {
     if (c->rank > x->rank) return NULL;
     int ch = -1;
     for (int k = 0; k < c->rank; k++) {
@@ -454,7 +276,7 @@ static float *channel_values(Onnx *o, const OValue *x, const OValue *c,
         ch = k;
     }
     *nch = ch < 0 ? 1 : c->dims[ch];
-    float *v = floats(o, *nch);
+    float *v = map_floats(o, *nch);
     for (int64_t i = 0; i < *nch; i++) v[i] = cf(c->c, i);
     return v;
 }
@@ -463,7 +285,7 @@ static float *channel_values(Onnx *o, const OValue *x, const OValue *c,
 static void with_const(Onnx *o, ONode *n, OValue *x, OValue *c, bool c_first) {
     const char *op = n->op;
     int64_t nch;
-    float *v = channel_values(o, x, c, &nch);
+    float *v = map_channel_values(o, x, c, &nch);
     if (!v) {
         onnx_node_error(o, n,
                         "a constant that is neither one value nor one "
@@ -478,7 +300,7 @@ static void with_const(Onnx *o, ONode *n, OValue *x, OValue *c, bool c_first) {
     }
     const char *y;
     if (nch == 1) {
-        const char *k = fnum(o, v[0]), *args;
+        const char *k = map_num(o, v[0]), *args;
         if (div && v[0] == 0) {
             onnx_node_error(o, n, "divides by zero");
             return;
@@ -490,18 +312,18 @@ static void with_const(Onnx *o, ONode *n, OValue *x, OValue *c, bool c_first) {
         else if (add)
             args = arena_printf(o->a, "1, offset=%s", k);
         else if (sub && !c_first)
-            args = arena_printf(o->a, "1, offset=%s", fnum(o, -v[0]));
+            args = arena_printf(o->a, "1, offset=%s", map_num(o, -v[0]));
         else if (sub)
             args = arena_printf(o->a, "-1, offset=%s", k);
         else if (!strcmp(op, "Max") && v[0] == 0) {
-            y = emit1(o, n, "relu", x->lay->var, NULL);
+            y = map_emit1(o, n, "relu", x->lay->var, NULL);
             n->out[0]->lay = lay_relabel(o, x, y);
             return;
         } else {
             onnx_node_error(o, n, "with a constant of %g", v[0]);
             return;
         }
-        y = emit1(o, n, "rescale", x->lay->var, args);
+        y = map_emit1(o, n, "rescale", x->lay->var, args);
         n->out[0]->lay = lay_relabel(o, x, y);
         return;
     }
@@ -514,15 +336,17 @@ static void with_const(Onnx *o, ONode *n, OValue *x, OValue *c, bool c_first) {
         return;
     }
     /* one depthwise 1x1: kernel k[c], bias b[c] */
-    float *k = floats(o, nch), *b = floats(o, nch);
+    float *k = map_floats(o, nch), *b = map_floats(o, nch);
     for (int64_t i = 0; i < nch; i++) {
         k[i] = mul ? v[i] : div ? 1 / v[i] : sub && c_first ? -1 : 1;
         b[i] = add ? v[i] : sub ? (c_first ? v[i] : -v[i]) : 0;
     }
-    y = emit1(o, n, "depthwise_conv2d", x->lay->var,
-              (add || sub) ? "1" : "1, bias=false");
-    weight(o, "depthwise_kernel", 4, (int64_t[]){1, 1, nch, 1}, k);
-    if (add || sub) weight(o, "bias", 1, &nch, b);
+    y = map_emit1(o, n, "depthwise_conv2d", x->lay->var,
+                  (add || sub) ? "1" : "1, bias=false");
+    import_note(o->m,
+                arena_printf(o->a, "%s by a constant per channel", n->op));
+    import_weight(o->m, "depthwise_kernel", 4, (int64_t[]){1, 1, nch, 1}, k);
+    if (add || sub) import_weight(o->m, "bias", 1, &nch, b);
     n->out[0]->lay = lay_relabel(o, x, y);
 }
 
@@ -582,88 +406,6 @@ static void binary(Onnx *o, ONode *n) {
     n->out[0]->lay = lay_relabel(o, full, y);
 }
 
-/* ------------------------------------------------------------- dense */
-
-static void dense(MapState *s, ONode *n, OValue *x, OValue *out, int64_t K,
-                  int64_t units, const Const *w, bool trans, double alpha,
-                  const float *bias) {
-    Onnx *o = s->o;
-    if (!lay_is_channel(x, x->rank - 1)) {
-        onnx_node_error(o, n,
-                        "multiplies along an axis that is not rnc's "
-                        "channel axis");
-        return;
-    }
-    Layout *l = lay_relabel(o, x, NULL);
-    l->from.rank = 0;
-    l->shape.d[l->shape.rank - 1] = units;
-    out->lay = l;
-    OValue *last;
-    const char *act = act_arg(s, out, &last);
-    const char *y = emit1(o, n, "dense", x->lay->var,
-                          arena_printf(o->a, "%lld%s%s", (long long)units,
-                                       bias ? "" : ", bias=false", act));
-    float *k = floats(o, K * units);
-    for (int64_t f = 0; f < K; f++) {
-        int64_t r = x->lay->shape.rank == 1 ? lay_flat_row(x->lay, f) : f;
-        for (int64_t u = 0; u < units; u++)
-            k[r * units + u] =
-                (float)(alpha *
-                        const_get(w, trans ? u * K + f : f * units + u));
-    }
-    weight(o, "kernel", 2, (int64_t[]){K, units}, k);
-    if (bias) weight(o, "bias", 1, &units, bias);
-    l->var = y;
-    last->lay = l;
-}
-
-/* A flat view of x for a Gemm: .rn [K] (flattened here if needed). */
-static bool flat_input(Onnx *o, ONode *n, OValue *x) {
-    if (x->lay->shape.rank == 1) return true;
-    OValue tmp = *x;
-    lay_flatten(o, x, &tmp, 0, arena_printf(o->a, "%s.flatten", n->name));
-    x->lay = tmp.lay;
-    return true;
-}
-
-static void gemm(MapState *s, ONode *n) {
-    Onnx *o = s->o;
-    OValue *x = n->in[0], *b = n->in[1], *c = n->nin > 2 ? n->in[2] : NULL;
-    if (!flat_input(o, n, x)) return;
-    int64_t K = x->dims[1], units = n->out[0]->dims[1];
-    float *bias = NULL;
-    if (c) {
-        bias = floats(o, units);
-        for (int64_t u = 0; u < units; u++)
-            bias[u] =
-                (float)(n->a.beta * const_get(c->c, c->c->count == 1 ? 0 : u));
-    }
-    dense(s, n, x, n->out[0], K, units, b->c, n->a.trans_b, n->a.alpha, bias);
-}
-
-/* MatMul by a constant, with the Add of a bias that alone reads it. */
-static void matmul(MapState *s, ONode *n) {
-    Onnx *o = s->o;
-    OValue *x = n->in[0], *w = n->in[1], *out = n->out[0];
-    int64_t K = w->dims[0], units = w->dims[1];
-    float *bias = NULL;
-    if (!out->is_output && out->nuses == 1) {
-        ONode *u = &o->nodes[out->uses[0]];
-        OValue *c =
-            u->nin == 2 ? (u->in[0] == out ? u->in[1] : u->in[0]) : NULL;
-        if (!strcmp(u->op, "Add") && onnx_node_free(u) && c &&
-            onnx_channel_vector(c, out->rank, units)) {
-            bias = floats(o, units);
-            for (int64_t i = 0; i < units; i++) bias[i] = cf(c->c, i);
-            u->done = true;
-            dense(s, n, x, u->out[0], K, units, w->c, false, 1, bias);
-            out->lay = u->out[0]->lay;
-            return;
-        }
-    }
-    dense(s, n, x, out, K, units, w->c, false, 1, NULL);
-}
-
 /* ------------------------------------------------------------- the rest */
 
 static void concat(Onnx *o, ONode *n) {
@@ -702,7 +444,7 @@ static void channel_slice(Onnx *o, ONode *n, OValue *x, OValue *out, int axis,
         onnx_node_error(o, n, "slices an axis that is not rnc's channel axis");
         return;
     }
-    const char *y = emit1(
+    const char *y = map_emit1(
         o, n, "channel_slice", x->lay->var,
         arena_printf(o->a, "%lld, %lld", (long long)start, (long long)stop));
     Layout *l = lay_relabel(o, x, y);
@@ -740,20 +482,51 @@ static void slice(Onnx *o, ONode *n) {
     int64_t cut[4] = {0, 0, 0, 0};
     cut[2 * ax] = n->a.start;
     cut[2 * ax + 1] = x->dims[axis] - n->a.stop;
-    const char *y = emit1(o, n, "crop", x->lay->var,
-                          arena_printf(o->a, "[%lld, %lld, %lld, %lld]",
-                                       (long long)cut[0], (long long)cut[1],
-                                       (long long)cut[2], (long long)cut[3]));
+    const char *y = map_emit1(
+        o, n, "crop", x->lay->var,
+        arena_printf(o->a, "[%lld, %lld, %lld, %lld]", (long long)cut[0],
+                     (long long)cut[1], (long long)cut[2], (long long)cut[3]));
     Layout *l = lay_relabel(o, x, y);
     l->shape.d[ax] = out->dims[axis];
     out->lay = l;
 }
 
+/* A Pad whose zeros an AveragePool (its only reader, without pads of its
+ * own) takes into its window: the pool's padding with
+ * count_include_pad=true computes the same when the pads are smaller than
+ * the window (the language's rule) and ceil_mode adds no window (the
+ * padded size minus the window a multiple of the stride). PyTorch's
+ * AvgPool2d(padding=p) exports so. The pool then reads the Pad's input. */
+static bool pad_into_pool(Onnx *o, ONode *n) {
+    OValue *v = n->out[0];
+    if (v->is_output || v->nuses != 1) return false;
+    ONode *u = &o->nodes[v->uses[0]];
+    const int *p = n->a.pads, *q = u->a.pads;
+    if (strcmp(u->op, "AveragePool") || u->done || q[0] || q[1] || q[2] || q[3])
+        return false;
+    for (int ax = 0; ax < 2; ax++) {
+        int64_t padded = v->dims[2 + ax];
+        if (p[2 * ax] >= u->a.k[ax] || p[2 * ax + 1] >= u->a.k[ax] ||
+            (u->a.ceil && (padded - u->a.k[ax]) % u->a.s[ax] != 0))
+            return false;
+    }
+    memcpy(u->a.pads, p, sizeof u->a.pads);
+    u->a.count_pad = true;
+    u->a.ceil = false; /* it adds no window here */
+    v->lay = lay_relabel(o, n->in[0], n->in[0]->lay->var); /* unpadded */
+    return true;
+}
+
 static void zeropad(Onnx *o, ONode *n) {
+    const int *p = n->a.pads;
+    if (!p[0] && !p[1] && !p[2] && !p[3]) { /* no padding at all */
+        n->out[0]->lay = n->in[0]->lay;
+        return;
+    }
+    if (lay_is_image(n->in[0]) && pad_into_pool(o, n)) return;
     const char *x = lay_image_var(o, n, n->in[0]);
     if (!x) return;
-    const int *p = n->a.pads;
-    const char *y = emit1(
+    const char *y = map_emit1(
         o, n, "zeropad", x,
         p[0] == p[1] && p[1] == p[2] && p[2] == p[3]
             ? arena_printf(o->a, "%d", p[0])
@@ -766,41 +539,19 @@ static void upsample(Onnx *o, ONode *n) {
     if (!x) return;
     const Attrs *a = &n->a;
     bool bilinear = !strcmp(a->mode, "bilinear");
-    const char *y = emit1(
+    const char *y = map_emit1(
         o, n, "upsample", x,
         arena_printf(o->a, "%s%s%s",
                      a->scale[0] == 2 && a->scale[1] == 2
                          ? ""
                          : arena_printf(o->a, "size=%s",
-                                        pair(o, a->scale[0], a->scale[1])),
+                                        map_pair(o, a->scale[0], a->scale[1])),
                      bilinear ? (a->scale[0] == 2 && a->scale[1] == 2
                                      ? "interpolation=bilinear"
                                      : ", interpolation=bilinear")
                               : "",
                      a->align ? ", align_corners=true" : ""));
     n->out[0]->lay = lay_image(o, y, n->out[0]);
-}
-
-static void prelu(Onnx *o, ONode *n) {
-    OValue *x = n->in[0];
-    int64_t nch;
-    float *v = channel_values(o, x, n->in[1], &nch);
-    if (!v) {
-        onnx_node_error(o, n,
-                        "a slope that is neither one value nor one "
-                        "value per channel");
-        return;
-    }
-    bool image = x->lay->shape.rank == 3;
-    const char *shared =
-        image ? (nch > 1 ? "shared_axes=[1, 2]" : "shared_axes=[1, 2, 3]")
-              : (nch > 1 ? NULL : "shared_axes=[1]");
-    const char *y = emit1(o, n, "prelu", x->lay->var, shared);
-    if (image)
-        weight(o, "alpha", 3, (int64_t[]){1, 1, nch}, v);
-    else
-        weight(o, "alpha", 1, &nch, v);
-    n->out[0]->lay = lay_relabel(o, x, y);
 }
 
 /* ----------------------------------------------------------- the walk */
@@ -848,8 +599,9 @@ static void outputs(Onnx *o) {
             continue;
         }
         import_output(o->m, var);
-        import_comment(o->m, "Output %s: [%s] -> %s[%s]%s", v->name,
-                       lay_dims_text(o, v), var, shape_text(o, &v->lay->shape),
+        import_comment(o->m, "Output %s: [%s] -> layer %s [%s]%s", v->name,
+                       lay_dims_text(o, v), import_name_of(o->m, var),
+                       shape_text(o, &v->lay->shape),
                        lay_is_image(v) ? " (NHWC)" : "");
     }
 }
@@ -864,16 +616,16 @@ static void node(MapState *s, ONode *n) {
     Onnx *o = s->o;
     const char *op = n->op;
     if (!strcmp(op, "Conv"))
-        conv(s, n);
+        map_conv(o, n);
     else if (!strcmp(op, "ConvTranspose"))
-        conv_transpose(s, n);
+        map_conv_transpose(o, n);
     else if (!strcmp(op, "BatchNormalization"))
-        batchnorm(o, n);
+        map_batchnorm(o, n);
     else if (!strcmp(op, "LayerNormalization"))
-        layernorm_op(o, n, n->in[0], n->out[0], n->a.eps, n->in[1]->c,
-                     n->nin > 2 && n->in[2] ? n->in[2]->c : NULL);
+        map_layernorm(o, n, n->in[0], n->out[0], n->a.eps, n->in[1]->c,
+                      n->nin > 2 && n->in[2] ? n->in[2]->c : NULL);
     else if (!strcmp(op, "PRelu"))
-        prelu(o, n);
+        map_prelu(o, n);
     else if (!strcmp(op, "Add") || !strcmp(op, "Sub") || !strcmp(op, "Mul") ||
              !strcmp(op, "Div") || !strcmp(op, "Max") || !strcmp(op, "Min")) {
         if (n->nin == 1)
@@ -899,9 +651,9 @@ static void node(MapState *s, ONode *n) {
     else if (!strcmp(op, "Slice"))
         slice(o, n);
     else if (!strcmp(op, "Gemm"))
-        gemm(s, n);
+        map_gemm(o, n);
     else if (!strcmp(op, "MatMul"))
-        matmul(s, n);
+        map_matmul(o, n);
     else if (!strcmp(op, "Pad"))
         zeropad(o, n);
     else if (!strcmp(op, "Resize") || !strcmp(op, "Upsample"))

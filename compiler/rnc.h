@@ -57,6 +57,12 @@ char *read_file_max(const char *path, size_t max, size_t *len);
 /* Files are written by the runtime's rn_write_files_atomic (rnrt.h): a
  * temporary in the same folder renamed into place, all of model.c and
  * model.h staged before either is renamed. */
+/* Why a model name cannot prefix the generated C (a C keyword, a name the
+ * C library's headers or the generated code use, rn_..., reserved), or
+ * NULL when it can. model_name_safe: the name, or NAME_model (model_NAME)
+ * when the name cannot be: what a file's stem or an import gives. */
+const char *model_name_problem(const char *name);
+const char *model_name_safe(Arena *a, const char *name);
 
 /* --------------------------------------------------------------- paths.c */
 
@@ -419,47 +425,91 @@ typedef struct Graph {
  * `default_name` names the model when there is no `model` statement.
  * Reports through `d`; returns NULL if any error. */
 Graph *elaborate(Ast *prog, const char *default_name, Arena *a, Diag *d);
-/* Why a model name cannot prefix the generated C (a C keyword, a name the
- * generated code uses, rn_...), or NULL when it can. */
-const char *model_name_problem(const char *name);
 
 /* ------------------------------------------------------------- import.c */
 
 /* What an importer (import_onnx.c, import_keras.c) builds and import.c
- * writes: a .rn program (an opening comment, inputs, one layer a line,
- * outputs) and the weights its layers own. Strings are copied; weight
- * data is borrowed until import_check or import_write returns. */
+ * writes: a .rn program (an opening comment, `layer` definitions, inputs,
+ * one layer a line, outputs) and the weights its layers own. Strings are
+ * copied; weight data is borrowed until import_check or import_write
+ * returns. */
 typedef struct ImportModel ImportModel;
 
-/* A model named `name` (made a valid model name). */
+/* A model named `name` (made a valid model name: `name_model` when the
+ * name is one the generated C cannot take). */
 ImportModel *import_new(Arena *a, const char *name);
 /* One line of the comment that opens the file ("# " is added). */
 void import_comment(ImportModel *m, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* `input VAR[dims]` (rank 3 or 1), VAR derived from name; returns VAR. */
+/* The source of the statements that follow, until the next call: how
+ * messages name it ("layer conv1 (Conv2D)") and the importer's handle
+ * (given back to the weight function). With a source, an error in reading
+ * a statement back is the source model's (import_check returns it as
+ * "SOURCE: message"); without one (NULL), the importer checked it and a
+ * failure is rnc's own bug (an internal error). */
+void import_source(ImportModel *m, const char *who, void *src);
+/* `input VAR[dims]` (rank 3 or 1, top level only), VAR derived from name;
+ * returns VAR. */
 const char *import_input(ImportModel *m, const char *name, const Shape *s);
-/* `VAR = OP(IN..., ARGS, name="NAME")`: in are variables returned before,
- * args the other arguments as .rn text ("64, 3, stride=2") or NULL. NAME
- * is `name` made printable and unique (a repeat gets _1, _2, ...); VAR is
- * a readable identifier derived from it. Returns VAR. */
+/* `layer DEF(PARAMS) {`: the statements that follow go into a definition
+ * until import_end. DEF is derived from def (unique among definitions),
+ * the parameters' variables from params (into vars). Returns DEF, which
+ * import_layer then calls as an op, once; its layers' weights are named
+ * CALL.NAME.SUFFIX. Definitions may be opened inside definitions. */
+const char *import_begin(ImportModel *m, const char *def,
+                         const char *const *params, int nparams,
+                         const char **vars);
+/* `return VAR` and `}`. */
+void import_end(ImportModel *m, const char *var);
+/* `VAR = OP(IN..., ARGS, name="NAME")`: in are variables returned before
+ * in the same definition (or the top level), args the other arguments as
+ * .rn text ("64, 3, stride=2") or NULL. NAME is `name` made printable and
+ * unique in its scope (a repeat gets _1, _2, ...); VAR is a readable
+ * identifier derived from it. Returns VAR. */
 const char *import_layer(ImportModel *m, const char *op, const char *name,
                          const char *const *in, int nin, const char *args);
+/* A comment at the end of the last layer's line. */
+void import_note(ImportModel *m, const char *note);
 /* A weight of the last layer: NAME.SUFFIX, float32, dims in the layout the
  * op's .rn weights have; data holds their product of floats. */
 void import_weight(ImportModel *m, const char *suffix, int rank,
                    const int64_t *dims, const float *data);
-/* `output VAR`. */
+/* Where the weights of layers given none by import_weight come from: once
+ * the program reads back, fn is asked for each weight such a layer owns,
+ * in the graph's order (spec: the name suffix and shape the program
+ * expects, k its place among the layer's weights; src the layer's
+ * source handle). It returns the data (spec's shape, float32), or NULL
+ * after telling the problem itself; import_check then fails. */
+struct WeightSpec; /* ops.c's, below */
+typedef const float *(*ImportWeightFn)(void *ctx, void *src,
+                                       const struct WeightSpec *spec, int k);
+void import_weights_from(ImportModel *m, ImportWeightFn fn, void *ctx);
+/* `output VAR` (top level only). */
 void import_output(ImportModel *m, const char *var);
+/* The layer name of the value VAR holds (an input's: VAR): what the text
+ * shows may be another variable (VAR is the importer's handle). */
+const char *import_name_of(ImportModel *m, const char *var);
+/* A number as the importers write it: the shortest decimal that reads back
+ * as the same float32 (1e-5, not 1e-05 or 9.99999975e-06), or 1/k when
+ * that is shorter (1/6, 1/127.5). False (and the shortest double) when
+ * float32 cannot hold it. */
+bool import_number(char *out, size_t n, double v);
 /* Appends the program text to *text (layers that feed no output left out)
- * and reads it back like any .rn; the weights must be exactly those its
- * layers own. -1 with err for what the program cannot hold (an input that
- * feeds no output, too many layers); a text that does not compile or
- * weights that disagree are internal errors (die). rn_path names the text
- * in messages. */
+ * and reads it back like any .rn, then gathers the weights the program
+ * expects (given ones must be exactly those). -1 with err for what the
+ * program cannot hold (an input that feeds no output, too many layers) or
+ * a source's error (see import_source); with an empty err when the weight
+ * function told the problems. A text that does not compile at a statement
+ * without source, or given weights that disagree, are internal errors
+ * (die). rn_path names the text in messages. */
 int import_check(ImportModel *m, const char *rn_path, Buf *text, char *err,
                  size_t errlen);
-/* import_check, then the text and the weights (safetensors) written
- * together and atomically. 0, or -1 with err and nothing written. */
+/* import_check, then the safetensors file's bytes (malloc'd) in *st. */
+int import_encode(ImportModel *m, const char *rn_path,
+                  const char *weights_path, Buf *text, void **st,
+                  size_t *stlen, char *err, size_t errlen);
+/* import_encode, then the text and the weights written together and
+ * atomically. 0, or -1 with err and nothing written. */
 int import_write(ImportModel *m, const char *rn_path,
                  const char *weights_path, char *err, size_t errlen);
 
@@ -775,6 +825,8 @@ void emit_c(Graph *g, const EmitOptions *o, Buf *c, Buf *h);
  * caller writes it as M_weights.c beside M.c), else into c. Returns 0, or
  * -1 with a message naming the tensor when the weights are bad. */
 enum { EMBED_SPLIT_BYTES = 4 << 20 };
+/* The line between the pasted runtime and the model's own code. */
+#define STANDALONE_MODEL_MARK "\n/* ---- the model */\n"
 int emit_standalone(Graph *g, const EmitOptions *o, Buf *c, Buf *h, Buf *wc,
                     char *err, size_t errlen);
 

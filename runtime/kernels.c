@@ -133,9 +133,9 @@ void rn_k_conv_tap_portable(int npix, int cin, int cout, const float *in,
 /* R pixels x 16 channels, R in {6, 4, 2, 1}: 2R accumulators, 2 weight
  * vectors and 1 broadcast in registers (6 x 16 uses 15 of the 16). */
 #define BLOCK16(R, LOADS, FMAS, STORES)                                      \
-    static AVX2 void block16x##R(int cin, const float *x, int ldi,          \
-                                 const float *w, int ldw, float *y,         \
-                                 int ldo) {                                 \
+    static AVX2 void rn_k_block16x##R(int cin, const float *x, int ldi,     \
+                                      const float *w, int ldw, float *y,    \
+                                      int ldo) {                            \
         LOADS;                                                              \
         for (int i = 0; i < cin; i++) {                                     \
             __m256 w0 = _mm256_loadu_ps(w + (long)i * ldw);                 \
@@ -157,8 +157,8 @@ BLOCK16(2, ACC_LOAD(0); ACC_LOAD(1), ACC_FMA(0); ACC_FMA(1),
 BLOCK16(1, ACC_LOAD(0), ACC_FMA(0), ACC_STORE(0))
 
 /* R pixels x 8 channels, for the channels left over. */
-static AVX2 void block8(int R, int cin, const float *x, int ldi,
-                        const float *w, int ldw, float *y, int ldo) {
+static AVX2 void rn_k_block8(int R, int cin, const float *x, int ldi,
+                             const float *w, int ldw, float *y, int ldo) {
     for (int r = 0; r < R; r++) {
         __m256 a = _mm256_loadu_ps(y + (long)r * ldo);
         for (int i = 0; i < cin; i++)
@@ -178,24 +178,25 @@ AVX2 void rn_k_conv_tap_avx2(int npix, int cin, int cout, const float *in,
     for (; o + 16 <= cout; o += 16) {
         int p = 0;
         for (; p + 6 <= npix; p += 6)
-            block16x6(cin, in + (long)p * ldi, ldi, w + o, ldw,
-                      out + (long)p * ldo + o, ldo);
+            rn_k_block16x6(cin, in + (long)p * ldi, ldi, w + o, ldw,
+                           out + (long)p * ldo + o, ldo);
         /* a tail of 1..5 pixels as 4 + 2 + 1 */
         if (npix - p >= 4) {
-            block16x4(cin, in + (long)p * ldi, ldi, w + o, ldw,
-                      out + (long)p * ldo + o, ldo);
+            rn_k_block16x4(cin, in + (long)p * ldi, ldi, w + o, ldw,
+                           out + (long)p * ldo + o, ldo);
             p += 4;
         }
         if (npix - p >= 2) {
-            block16x2(cin, in + (long)p * ldi, ldi, w + o, ldw,
-                      out + (long)p * ldo + o, ldo);
+            rn_k_block16x2(cin, in + (long)p * ldi, ldi, w + o, ldw,
+                           out + (long)p * ldo + o, ldo);
             p += 2;
         }
         if (npix - p == 1)
-            block16x1(cin, in + (long)p * ldi, ldi, w + o, ldw,
-                      out + (long)p * ldo + o, ldo);
+            rn_k_block16x1(cin, in + (long)p * ldi, ldi, w + o, ldw,
+                           out + (long)p * ldo + o, ldo);
     }
-    for (; o + 8 <= cout; o += 8) block8(npix, cin, in, ldi, w + o, ldw, out + o, ldo);
+    for (; o + 8 <= cout; o += 8)
+        rn_k_block8(npix, cin, in, ldi, w + o, ldw, out + o, ldo);
     if (o < cout) conv_tail(0, npix, o, cin, cout, in, ldi, w, ldw, out, ldo);
 }
 

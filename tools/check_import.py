@@ -12,8 +12,15 @@ same input (NHWC), and compare: pass when every element is within
 family, pass/fail, max error, tolerance, argmax agree, and why a family
 failed. Exit 1 when any failed.
 
+--trace also compares layer by layer: `rnc --run --trace` of the imported
+model against tools/trace_torch.py's trace of the PyTorch module (its
+modules' outputs under the names the importer gives them), with
+`rnc --compare`; a family passes only when every layer the two have in
+common is within tolerance (layers on one side only are fine: PyTorch's
+`x + y` is no module).
+
 Usage: tools/check_import.py [--rnc PATH] [--opset N] [--keep DIR]
-                             [--preserve] [FAMILY...]
+                             [--preserve] [--trace] [FAMILY...]
 Run with Debian's /usr/bin/python3 (torch 1.13, torchvision 0.14).
 """
 import argparse
@@ -29,6 +36,8 @@ import torch
 import torchvision
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tools"))
+import trace_torch  # noqa: E402
 
 # family -> (input size, constructor keywords)
 FAMILIES = {
@@ -81,7 +90,29 @@ def run(cmd, what):
     return r
 
 
-def check(family, rnc, opset, work, preserve):
+def compare_layers(m, x, rnc, rn, weights, work, preserve):
+    """rnc's trace against PyTorch's, layer by layer: (layers in common,
+    layers out of tolerance, PyTorch's modules rnc has no layer for)."""
+    ours = os.path.join(work, "rnc_trace")
+    theirs = os.path.join(work, "torch_trace")
+    run([rnc, "--run", rn, "--weights", weights, "--input",
+         os.path.join(work, "in.npy"), "--trace", ours], "rnc --run --trace")
+    trace_torch.trace(m, x, theirs, fold_bn=not preserve)
+    r = subprocess.run([rnc, "--compare", theirs, ours], capture_output=True,
+                       text=True)
+    lines = r.stdout.strip().splitlines() or ["?"]
+    last, words = lines[-1], lines[-1].split()
+    missing = [ln.split(":", 1)[1].split(",") for ln in lines
+               if ln.startswith(f"Only in {theirs}:")]
+    missing = len(missing[0]) if missing else 0
+    if r.returncode == 0 and words[0] == "All":
+        return int(words[1]), 0, missing
+    if r.returncode == 1 and len(words) > 3 and words[1] == "of":
+        return int(words[2]), int(words[0]), missing
+    raise RuntimeError(f"rnc --compare: {last}")
+
+
+def check(family, rnc, opset, work, preserve, trace):
     size, kw = FAMILIES[family]
     torch.manual_seed(0)
     m = getattr(torchvision.models, family)(weights=None, **kw).eval()
@@ -108,7 +139,9 @@ def check(family, rnc, opset, work, preserve):
     err = float(np.abs(got - ref).max())
     tol = 1e-4 * float(np.abs(ref).max()) + 1e-5
     same = int(got.argmax()) == int(ref.argmax())
-    return err, tol, same
+    layers = compare_layers(m, x, rnc, rn, weights, work, preserve) \
+        if trace else None
+    return err, tol, same, layers
 
 
 def main():
@@ -118,6 +151,8 @@ def main():
     ap.add_argument("--keep", help="keep each family's files under DIR")
     ap.add_argument("--preserve", action="store_true",
                     help="export with TrainingMode.PRESERVE (batch norm kept)")
+    ap.add_argument("--trace", action="store_true",
+                    help="compare layer by layer too (rnc --compare)")
     ap.add_argument("families", nargs="*", default=list(FAMILIES))
     a = ap.parse_args()
     for f in a.families:
@@ -128,24 +163,29 @@ def main():
           f"torch {torch.__version__}, opset {a.opset}"
           f"{', batch norm preserved' if a.preserve else ''}")
     print(f"{'family':<22}{'result':<8}{'max error':>11}{'tolerance':>11}"
-          f"  argmax  seconds")
+          f"  argmax  seconds{'  layers within tolerance' if a.trace else ''}")
     failed = 0
     for f in a.families:
         work = os.path.join(a.keep, f) if a.keep else tempfile.mkdtemp()
         os.makedirs(work, exist_ok=True)
         start = time.time()
         why = ""
+        tail = ""
         try:
-            err, tol, same = check(f, a.rnc, a.opset, work, a.preserve)
-            ok = err <= tol and same
+            err, tol, same, layers = check(f, a.rnc, a.opset, work,
+                                           a.preserve, a.trace)
+            ok = err <= tol and same and (not layers or layers[1] == 0)
             line = (f"{f:<22}{'pass' if ok else 'FAIL':<8}{err:>11.3g}"
                     f"{tol:>11.3g}  {'agree' if same else 'DIFFER':<6}")
+            if layers:
+                tail = (f"  {layers[0] - layers[1]} of {layers[0]}"
+                        f"{f' ({layers[2]} modules not in rnc)' if layers[2] else ''}")
         except Exception as e:  # report and go on with the next family
             ok = False
             line = f"{f:<22}{'FAIL':<8}{'-':>11}{'-':>11}  {'-':<6}"
             why = str(e)
         failed += not ok
-        print(f"{line}  {time.time() - start:7.1f}", flush=True)
+        print(f"{line}  {time.time() - start:7.1f}{tail}", flush=True)
         if why:
             print(f"    {why[:300]}", flush=True)
         if not a.keep:

@@ -13,7 +13,9 @@ MODEL is "package.module:function" (e.g. "torchvision.models:resnet18"),
 called without arguments, or a file saved with torch.save(module).
 --state-dict loads weights into it. INPUT.npy is what `rnc --run --input`
 takes: float32 [H, W, C] or [1, H, W, C] (NHWC); the module gets it as
-NCHW. Outputs of rank 4 are written NHWC ([1, H, W, C]), as rnc's.
+NCHW. Outputs of rank 4 are written NHWC ([1, H, W, C]), as rnc's; the
+axes that a Permute module moved (ConvNeXt's blocks compute in NHWC
+between two) are followed, so those outputs are made NHWC too.
 
 Names are those `rnc --import` gives the layers of an ONNX file exported
 from the module (torch.onnx.export): the module's path ("layer1.0.conv1"),
@@ -54,11 +56,26 @@ def file_name(name):
     return name.replace("/", "__") + ".npy"
 
 
-def to_nhwc(t):
+NCHW = (0, 1, 2, 3)
+
+
+def to_nhwc(t, axes=NCHW):
+    """t as NHWC; axes[i] is the NCHW axis (0 N, 1 C, 2 H, 3 W) that axis i
+    of t holds (a Permute module moves them)."""
     a = t.detach().cpu().numpy()
     if a.ndim == 4:
-        a = a.transpose(0, 2, 3, 1)
+        a = a.transpose([axes.index(k) for k in (0, 2, 3, 1)])
     return np.ascontiguousarray(a.astype(np.float32))
+
+
+def permutation(m):
+    """The dims of a Permute module (torchvision.ops.misc.Permute, as
+    ConvNeXt's blocks use between NCHW and NHWC), or None."""
+    dims = getattr(m, "dims", None)
+    if type(m).__name__ == "Permute" and isinstance(dims, (list, tuple)) \
+            and sorted(dims) == [0, 1, 2, 3]:
+        return list(dims)
+    return None
 
 
 def trace(module, x, folder, fold_bn=True, extra=()):
@@ -71,6 +88,7 @@ def trace(module, x, folder, fold_bn=True, extra=()):
     records = []  # [name, type, tensor]
     made_by = {}  # id(output tensor) -> index in records (a conv's)
     keep = []     # the outputs, so that their ids stay unique
+    axes = {}     # id(output tensor) -> its axes in NCHW terms, when moved
 
     def hook(m, inputs, out):
         if not torch.is_tensor(out):
@@ -80,6 +98,14 @@ def trace(module, x, folder, fold_bn=True, extra=()):
         calls[m] = k + 1
         name = path if k == 0 else f"{path}_{k}"
         src = inputs[0] if inputs and torch.is_tensor(inputs[0]) else None
+        # the layout: a Permute moves its input's axes; other modules keep
+        # them (LayerNorm and Linear act on the last axis, wherever it is)
+        src_axes = axes.get(id(src), NCHW) if src is not None else NCHW
+        perm = permutation(m)
+        out_axes = tuple(src_axes[d] for d in perm) if perm else src_axes
+        if out_axes != NCHW and out.dim() == 4:
+            axes[id(out)] = out_axes
+            keep.append(out)
         if (fold_bn and isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
                 and src is not None and id(src) in made_by):
             # the conv's row takes the batch norm's value (ONNX's folding)
@@ -90,7 +116,8 @@ def trace(module, x, folder, fold_bn=True, extra=()):
             made_by[id(out)] = len(records)
         # a copy now: an in-place module after this one (ReLU(inplace=True))
         # would change the tensor
-        records.append([name, type(m).__name__, out.detach().clone()])
+        records.append([name, type(m).__name__, out.detach().clone(),
+                        out_axes if out.dim() == 4 else NCHW])
 
     handles = [m.register_forward_hook(hook) for m in module.modules()
                if not list(m.children())]
@@ -101,7 +128,8 @@ def trace(module, x, folder, fold_bn=True, extra=()):
             h.remove()
     os.makedirs(folder, exist_ok=True)
     rows = []
-    for name, kind, arr in list(extra) + [(n, k, to_nhwc(t)) for n, k, t in records]:
+    for name, kind, arr in list(extra) + [(n, k, to_nhwc(t, a))
+                                          for n, k, t, a in records]:
         np.save(os.path.join(folder, file_name(name)), arr)
         rows.append({"name": name, "type": kind, "shape": list(arr.shape),
                      "file": file_name(name)})

@@ -12,7 +12,12 @@
 # 3. bad/NAME.onnx: exit 1, the exact stderr of bad/NAME.expected (every
 #    problem of the file at once), and nothing written, not even over an
 #    existing file.
-# 4. Bad usage exits 2.
+# 4. trace/: a small PyTorch network (tools/make_import_trace_golden.py)
+#    imported, traced by `rnc --run --trace` and compared with PyTorch's
+#    own trace (tools/trace_torch.py, committed): every module of the
+#    source is a layer of its own under its name, within tolerance, none
+#    missing (an activation folded into its conv would hide both).
+# 5. Bad usage exits 2.
 # UPDATE=1 rewrites the .expected files from the current rnc (review the
 # diffs by eye before committing).
 . "$(dirname "$0")/lib.sh"
@@ -82,6 +87,32 @@ n=$(grep -c ': node ' "$D/bad/unsupported.expected")
 check "--input-shape" "$RNC" --import "$D/bad/symbolic.onnx" -o "$T/s.rn" \
     --weights "$T/s.st" --input-shape 8,8,3
 grep -q '^input x\[8, 8, 3\]$' "$T/s.rn" && ok || bad "--input-shape: not [8, 8, 3]"
+
+# every PyTorch module a layer of its own, traced as PyTorch traces it
+TR=tests/import/trace
+if "$RNC" --import "$TR/model.onnx" -o "$T/tr.rn" --weights "$T/tr.safetensors" &&
+    "$RNC" --run "$T/tr.rn" --weights "$T/tr.safetensors" --input "$TR/x.npy" \
+        --trace "$T/tr" >/dev/null 2>&1; then ok; else bad "trace/: import and trace"; fi
+"$RNC" --compare "$TR/torch" "$T/tr" >"$T/cmp" 2>&1
+rc=$?
+n=$(grep -c '"name"' "$TR/torch/trace.json")
+if [ $rc -eq 0 ] && [ "$n" -ge 18 ] && grep -q "^All $n layers within tolerance$" "$T/cmp" &&
+    ! grep -q "^Only in $TR/torch" "$T/cmp"; then ok; else
+    bad "trace/: rnc's layers against PyTorch's modules (exit $rc)"
+    sed 's/^/    /' "$T/cmp" | tail -12 >&2
+fi
+
+# imported as m.rn: `m` is a name the generated C uses, so the model is
+# m_model, and it builds
+mkdir -p "$T/stem"
+if "$RNC" --import "$D/flatten_op13.onnx" -o "$T/stem/m.rn" --weights "$T/stem/m.st" &&
+    grep -q '^model m_model$' "$T/stem/m.rn" &&
+    "$RNC" "$T/stem/m.rn" -o "$T/stem/m.c" --main &&
+    cc -std=c11 -Wall -Wextra -pedantic -Werror "$T/stem/m.c" $("$RNC" --cflags) \
+        $("$RNC" --libs) -o "$T/stem/m" &&
+    "$T/stem/m" "$T/stem/m.st" "$D/flatten_op13.in.npy" "$T/stem/y.npy" &&
+    "$NPYCMP" "$T/stem/y.npy" "$D/flatten_op13.out.npy" >/dev/null; then ok; else
+    bad "import to m.rn: model m_model, built and run"; fi
 
 # bad usage
 "$RNC" --import "$D/convs_op13.onnx" -o "$T/u.rn" 2>/dev/null

@@ -18,6 +18,7 @@ int main(void) {
     register_inspect_tests();
     register_import_tests();
     register_keras_tests();
+    register_names_tests();
     CU_basic_set_mode(CU_BRM_NORMAL);
     CU_basic_run_tests();
     unsigned failed = CU_get_number_of_failures() + CU_get_number_of_tests_failed();

@@ -233,7 +233,7 @@ static void test_hostile_names(void) {
  * its depthwise_kernel. */
 static void test_parsed_layer_names(void) {
     static const char text[] =
-        "model p\n"
+        "model pnet\n"
         "layer unit(x, f) {\n"
         "    y = relu(batchnorm(conv2d(x, f, 3, padding=same, bias=false)))\n"
         "    return depthwise_conv2d(y, 3, padding=same) + x\n"
@@ -257,7 +257,7 @@ static void test_parsed_layer_names(void) {
     CU_ASSERT_PTR_NULL(strstr(c.data, "unit.conv2d.bias"));
     /* the flatten output is its input's buffer: no copy, no function */
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "flatten, no copy */"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(h.data, "#define p_OUTPUT0_N 144\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(h.data, "#define pnet_OUTPUT0_N 144\n"));
     buf_free(&c);
     buf_free(&h);
     arena_free(a);

@@ -159,10 +159,219 @@ static void test_write(void) {
     rmdir(dir);
 }
 
+/* A definition called once: its text, its layers' weights prefixed by the
+ * call's name, a dead layer inside it left out. */
+static ImportModel *nested_model(Arena *a) {
+    ImportModel *m = import_new(a, "nest");
+    Shape s = {3, {4, 4, 3}};
+    const char *x = import_input(m, "image", &s);
+    const char *pv;
+    const char *param = "inner input";
+    const char *def = import_begin(m, "relu", &param, 1, &pv);
+    const char *c = import_layer(m, "conv2d", "conv", &pv, 1, "4, 2");
+    import_weight(m, "kernel", 4, (int64_t[]){2, 2, 3, 4}, k4);
+    import_weight(m, "bias", 1, (int64_t[]){4}, b4);
+    import_layer(m, "relu", "dead", &c, 1, NULL);
+    import_end(m, c);
+    const char *y = import_layer(m, def, "block.1", &x, 1, "trainable=false");
+    import_note(m, "a note");
+    import_output(m, y);
+    return m;
+}
+
+static void test_definition(void) {
+    Arena *a = arena_new();
+    Buf text = {0};
+    char err[256];
+    ImportModel *m = nested_model(a);
+    CU_ASSERT_EQUAL_FATAL(import_check(m, "n.rn", &text, err, sizeof err), 0);
+    const char *want = "model nest\n"
+                       "\n"
+                       "layer relu_(inner_input) {\n"
+                       "    conv = conv2d(inner_input, 4, 2, name=\"conv\")\n"
+                       "    return conv\n"
+                       "}\n"
+                       "\n"
+                       "input image[4, 4, 3]\n"
+                       "\n"
+                       "block_1 = relu_(image, trainable=false, "
+                       "name=\"block.1\")  # a note\n"
+                       "\n"
+                       "output block_1\n";
+    CU_ASSERT_STRING_EQUAL(text.data, want);
+    buf_free(&text);
+    arena_free(a);
+
+    char dir[] = "/tmp/rnc_import_XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char rn[64], w[64];
+    snprintf(rn, sizeof rn, "%s/n.rn", dir);
+    snprintf(w, sizeof w, "%s/n.safetensors", dir);
+    a = arena_new();
+    CU_ASSERT_EQUAL_FATAL(import_write(nested_model(a), rn, w, err, sizeof err),
+                          0);
+    arena_free(a);
+    rn_safetensors *st = rn_st_open(w, err, sizeof err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(st);
+    CU_ASSERT_EQUAL(rn_st_count(st), 2);
+    float got[4];
+    CU_ASSERT_EQUAL(rn_st_read_f32(st, "block.1.conv.bias", 1, (rn_i64[]){4},
+                                   got, err, sizeof err),
+                    0);
+    CU_ASSERT_EQUAL(got[3], 4);
+    rn_st_close(st);
+    unlink(rn);
+    unlink(w);
+    rmdir(dir);
+}
+
+/* A statement with a source: the program's error is returned by it. */
+static void test_source_error(void) {
+    Arena *a = arena_new();
+    ImportModel *m = import_new(a, "src");
+    Shape s = {3, {4, 4, 3}};
+    import_source(m, "layer image (InputLayer)", NULL);
+    const char *x = import_input(m, "image", &s);
+    import_source(m, "layer big (Conv2D)", NULL);
+    const char *c = import_layer(m, "conv2d", "big", &x, 1, "4, 5");
+    import_output(m, c);
+    Buf text = {0};
+    char err[256] = "";
+    CU_ASSERT_EQUAL(import_check(m, "s.rn", &text, err, sizeof err), -1);
+    CU_ASSERT(strncmp(err, "layer big (Conv2D): conv2d", 26) == 0);
+    CU_ASSERT(strchr(err, '\n') == NULL);
+    buf_free(&text);
+    arena_free(a);
+}
+
+/* Weights asked of the importer: in the graph's order, by spec. */
+typedef struct Asked {
+    int n;
+    char what[4][32];
+    bool refuse;
+} Asked;
+
+static const float *give(void *ctx, void *src, const WeightSpec *spec, int k) {
+    Asked *as = ctx;
+    if (as->n < 4)
+        snprintf(as->what[as->n], 32, "%s %s %d %d", (const char *)src,
+                 spec->suffix, spec->rank, k);
+    as->n++;
+    if (as->refuse && k == 1) return NULL;
+    return spec->rank == 4 ? k4 : b4;
+}
+
+static void test_weight_fn(void) {
+    for (int refuse = 0; refuse < 2; refuse++) {
+        Arena *a = arena_new();
+        ImportModel *m = import_new(a, "asked");
+        Shape s = {3, {4, 4, 3}};
+        const char *x = import_input(m, "image", &s);
+        import_source(m, "layer c (Conv2D)", "c");
+        import_output(m, import_layer(m, "conv2d", "c", &x, 1, "4, 2"));
+        Asked as = {.refuse = refuse};
+        import_weights_from(m, give, &as);
+        Buf text = {0};
+        void *st = NULL;
+        size_t len = 0;
+        char err[256] = "x";
+        int rc = import_encode(m, "a.rn", "a.safetensors", &text, &st, &len,
+                               err, sizeof err);
+        CU_ASSERT_EQUAL(as.n, 2);
+        CU_ASSERT_STRING_EQUAL(as.what[0], "c kernel 4 0");
+        CU_ASSERT_STRING_EQUAL(as.what[1], "c bias 1 1");
+        if (refuse) {
+            CU_ASSERT_EQUAL(rc, -1);
+            CU_ASSERT_STRING_EQUAL(err, ""); /* the importer told it */
+            CU_ASSERT_PTR_NULL(st);
+        } else {
+            CU_ASSERT_EQUAL(rc, 0);
+            CU_ASSERT(st != NULL && len > 0);
+        }
+        free(st);
+        buf_free(&text);
+        arena_free(a);
+    }
+}
+
+/* Variables: the last component of the name, reused once its value is
+ * read no more, extended when it is still needed. */
+static void test_variables(void) {
+    static const float k[4 * 4] = {0};
+    Arena *a = arena_new();
+    ImportModel *m = import_new(a, "vars");
+    Shape s = {3, {4, 4, 4}};
+    const char *x = import_input(m, "x", &s);
+#define CONV(name, in)                                                        \
+    (v = import_layer(m, "conv2d", name, &(in), 1, "4, 1"),                  \
+     import_weight(m, "kernel", 4, (int64_t[]){1, 1, 4, 4}, k),              \
+     import_weight(m, "bias", 1, (int64_t[]){4}, b4), v)
+    const char *v;
+    const char *c1 = CONV("a.conv", x);
+    const char *act = import_layer(m, "relu", "a.act", &c1, 1, NULL);
+    const char *c2 = CONV("b.conv", act);
+    const char *sum = import_layer(m, "add", "b.sum",
+                                   (const char *[]){c2, act}, 2, NULL);
+    const char *c3 = CONV("c.conv", sum);
+    const char *c4 = CONV("d.conv", sum);
+    import_output(m, import_layer(m, "add", "e.add",
+                                  (const char *[]){c3, c4}, 2, NULL));
+#undef CONV
+    Buf text = {0};
+    char err[256];
+    CU_ASSERT_EQUAL_FATAL(import_check(m, "v.rn", &text, err, sizeof err), 0);
+    const char *want = "model vars\n"
+                       "\n"
+                       "input x[4, 4, 4]\n"
+                       "\n"
+                       "conv = conv2d(x, 4, 1, name=\"a.conv\")\n"
+                       "act = relu(conv, name=\"a.act\")\n"
+                       "conv = conv2d(act, 4, 1, name=\"b.conv\")\n"
+                       "sum = add(conv, act, name=\"b.sum\")\n"
+                       "conv = conv2d(sum, 4, 1, name=\"c.conv\")\n"
+                       "d_conv = conv2d(sum, 4, 1, name=\"d.conv\")\n"
+                       "add = add(conv, d_conv, name=\"e.add\")\n"
+                       "\n"
+                       "output add\n";
+    CU_ASSERT_STRING_EQUAL(text.data, want);
+    CU_ASSERT_STRING_EQUAL(import_name_of(m, c4), "d.conv");
+    buf_free(&text);
+    arena_free(a);
+}
+
+/* Numbers: shortest float32 decimals, tidy exponents, 1/k for long ones. */
+static void test_numbers(void) {
+    static const struct {
+        double v;
+        const char *want;
+    } cases[] = {{1e-5, "1e-5"},       {9.99999975e-06, "1e-5"},
+                 {0.001, "0.001"},     {1.001e-5, "1.001e-5"},
+                 {1.0 / 6, "1/6"},     {1 / 255.0, "1/255"},
+                 {1 / 127.5, "1/127.5"}, {0.25, "0.25"},
+                 {0.1, "0.1"},         {3, "3"},
+                 {-0.5, "-0.5"},       {1e6, "1e6"},
+                 {0.22900000000000004, "0.229"}, {0, "0"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char got[48];
+        CU_ASSERT(import_number(got, sizeof got, cases[i].v));
+        if (strcmp(got, cases[i].want))
+            fprintf(stderr, "\n  %.17g: %s, not %s", cases[i].v, got,
+                    cases[i].want);
+        CU_ASSERT_STRING_EQUAL(got, cases[i].want);
+    }
+    char got[48];
+    CU_ASSERT_FALSE(import_number(got, sizeof got, 1e300)); /* over float32 */
+}
+
 void register_import_tests(void) {
     CU_pSuite s = unit_suite("import");
     CU_add_test(s, "program text", test_text);
     CU_add_test(s, "long lines wrap", test_wrap);
     CU_add_test(s, "unused input refused", test_unused_input);
     CU_add_test(s, "write both files", test_write);
+    CU_add_test(s, "a layer definition", test_definition);
+    CU_add_test(s, "an error by its source", test_source_error);
+    CU_add_test(s, "weights asked of the importer", test_weight_fn);
+    CU_add_test(s, "variables reused and extended", test_variables);
+    CU_add_test(s, "numbers", test_numbers);
 }

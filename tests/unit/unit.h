@@ -15,6 +15,7 @@ void register_passes_tests(void);   /* test_passes.c: fusion passes, fused plan 
 void register_inspect_tests(void);  /* test_inspect.c: plan buffers, trace, profile */
 void register_import_tests(void);   /* test_import.c: the importers' writer */
 void register_keras_tests(void);    /* test_keras.c: the Keras importer (halves, weights) */
+void register_names_tests(void);    /* test_names.c: model names the generated C cannot take */
 
 /* Adds a suite or aborts the run. */
 CU_pSuite unit_suite(const char *name);
