@@ -58,10 +58,11 @@ for model in "$D"/*.onnx; do
     fi
     # through the JIT
     if timeout 300 "$RNC" --run "$d/net.rn" --weights "$d/net.safetensors" \
-        --input "$D/$name.in.npy" --output "$d/jit.npy" >/dev/null; then
+        --input "$D/$name.in.npy" --output "$d/jit.npy" >/dev/null \
+        2>"$d/jit.err"; then
         check "$name (jit)" "$NPYCMP" --argmax "$d/jit.npy" "$D/$name.out.npy"
     else
-        bad "$name (jit): did not run"
+        bad "$name (jit): did not run"; head -5 "$d/jit.err" >&2
     fi
 done
 
