@@ -109,8 +109,8 @@ mkdir -p "$T/stem"
 if "$RNC" --import "$D/flatten_op13.onnx" -o "$T/stem/m.rn" --weights "$T/stem/m.st" &&
     grep -q '^model m_model$' "$T/stem/m.rn" &&
     "$RNC" "$T/stem/m.rn" -o "$T/stem/m.c" --main &&
-    cc -std=c11 -Wall -Wextra -pedantic -Werror "$T/stem/m.c" $("$RNC" --cflags) \
-        $("$RNC" --libs) -o "$T/stem/m" &&
+    cc -std=c11 -Wall -Wextra -pedantic -Werror $SANFLAGS "$T/stem/m.c" \
+        $("$RNC" --cflags) $("$RNC" --libs) -o "$T/stem/m" &&
     "$T/stem/m" "$T/stem/m.st" "$D/flatten_op13.in.npy" "$T/stem/y.npy" &&
     "$NPYCMP" "$T/stem/y.npy" "$D/flatten_op13.out.npy" >/dev/null; then ok; else
     bad "import to m.rn: model m_model, built and run"; fi
