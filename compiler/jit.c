@@ -403,9 +403,13 @@ static int read_input(JitData *d, int i, const char *path, char *err,
         for (int k = 0; k < n->out.rank; k++) dims[k] = n->out.d[k];
         format_dims(a->dims, a->rank < 8 ? a->rank : 8, got, sizeof got);
         format_dims(dims, n->out.rank, want, sizeof want);
+        bool nchw = n->out.rank == 3 && a->rank == 4 && a->dims[0] == 1 &&
+                    a->dims[1] == dims[2] && a->dims[2] == dims[0] &&
+                    a->dims[3] == dims[1];
         snprintf(err, errlen, "%s: an array of shape %s does not fit input "
-                 "'%s': expected %s or [1, %s", path, got, n->name, want,
-                 want + 1);
+                 "'%s': expected %s or [1, %s%s", path, got, n->name, want,
+                 want + 1, nchw ? " (this one is NCHW, as PyTorch's: rnc "
+                 "takes NHWC, x.transpose(0, 2, 3, 1))" : "");
         return -1;
     }
     d->in[i] = a->data;
