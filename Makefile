@@ -84,7 +84,7 @@ $(BUILD)/onnx.pb-c.h: $(BUILD)/onnx.pb-c.c ;
 $(BUILD)/onnx.pb-c.o: $(BUILD)/onnx.pb-c.c $(BUILD)/onnx.pb-c.h
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(BUILD)/parser.o: $(BUILD)/parser.c
+$(BUILD)/parser.o: $(BUILD)/parser.c | $(BUILD)/lexer.h
 	$(CC) $(CFLAGS) $(DEPFLAGS) -c -o $@ $<
 
 # Generated scanners trip -Wunused-function etc.; they are not our code.
@@ -158,6 +158,27 @@ $(BUILD)/rnrt_syms.inc: runtime/rnrt.h $(BUILD)/librnrt.a
 	rm -f $@.decl $@.def
 
 $(BUILD)/compiler/jit.o: $(BUILD)/rnrt_h.inc $(BUILD)/rnrt_syms.inc
+
+# standalone: the runtime's sources as bytes, one array per file and a
+# table of them, for compiler/paste.c to cut into the parts a standalone
+# model pastes (the kernel headers whole, the rest function by function).
+STANDALONE_TEXT := runtime/rnrt.h runtime/json.h runtime/internal.h \
+    runtime/kernel/rn_simd.h runtime/kernel/rn_micro.h runtime/kernel/rn_direct.h \
+    runtime/kernel/rn_wino.h runtime/kernel/rn_dw.h runtime/kernel/rn_elem.h \
+    runtime/kernels.c runtime/elem_pick.c \
+    runtime/deconv.c runtime/util.c runtime/json.c runtime/safetensors.c \
+    runtime/npy.c runtime/pool.c runtime/trace.c runtime/profile.c runtime/labels.c
+$(BUILD)/runtime_text.inc: $(STANDALONE_TEXT)
+	@mkdir -p $(BUILD)
+	i=0; for f in $^; do echo "static const char runtime_text_$$i[] = {"; \
+	    od -An -v -tx1 $$f | sed 's/\([0-9a-f][0-9a-f]\)/0x\1,/g'; echo "0};"; \
+	    i=$$((i + 1)); done > $@.tmp
+	echo "static const RuntimeFile runtime_files[] = {" >> $@.tmp
+	i=0; for f in $^; do echo "    {\"$$f\", runtime_text_$$i},"; i=$$((i + 1)); \
+	    done >> $@.tmp
+	echo "};" >> $@.tmp && mv $@.tmp $@
+
+$(BUILD)/compiler/paste.o: $(BUILD)/runtime_text.inc
 
 # numerics: npycmp compares a run's .npy with a golden (tests/e2e/numerics.sh).
 $(BUILD)/npycmp: tests/tools/npycmp.c runtime/rnrt.h $(BUILD)/librnrt.a

@@ -1,97 +1,16 @@
 /* emit_api.c: the instance half of the generated code: model.h, the banner,
  * the instance struct and weight table, M_load / M_set_threads / M_run /
  * M_run_v / M_free, and the optional main(). The layers are in emit_c.c.
+ * A standalone file (emit_standalone.c) may have its weights built in
+ * (o->embed_weights: const arrays, the load reads no file) and its memory
+ * static (o->static_memory: one instance, its arena and scratch static
+ * arrays, one thread).
  *
- * Generated code may call only malloc, calloc, free, memcpy, memset,
- * expf, tanhf, sqrtf, fabsf and snprintf from libc (what the JIT hands
- * over), except in main(), which is never compiled by the JIT. */
+ * Generated code may call only the libc functions that the JIT hands over
+ * (jit.c's list), except in main(), which is never compiled by the JIT. */
 #include "emit_c.h"
 
 #include <string.h>
-
-/* Text for inside a C comment: nothing unprintable, and '_' between the
- * characters of any comment start or end, trigraph or line splice, so
- * that a layer name holding one stays plain text. */
-static const char *comment_text(Emitter *e, const char *s) {
-    Buf b = {0};
-    for (const char *p = s ? s : ""; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (c < 32 || c > 126 || c == '\\')
-            buf_append(&b, "?", 1);
-        else
-            buf_append(&b, p, 1);
-        if ((p[0] == '*' && p[1] == '/') || (p[0] == '/' && p[1] == '*') ||
-            (p[0] == '?' && p[1] == '?'))
-            buf_append(&b, "_", 1);
-    }
-    const char *r = arena_strdup(e->g->arena, b.data ? b.data : "");
-    buf_free(&b);
-    return r;
-}
-
-/* A C string literal of s (octal escapes for anything unusual). */
-static const char *c_string(Emitter *e, const char *s) {
-    Buf b = {0};
-    buf_append(&b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p < 32 || *p > 126 || *p == '"' || *p == '\\' || *p == '?')
-            buf_printf(&b, "\\%03o", *p);
-        else
-            buf_append(&b, (const char *)p, 1);
-    }
-    buf_append(&b, "\"", 1);
-    const char *r = arena_strdup(e->g->arena, b.data);
-    buf_free(&b);
-    return r;
-}
-
-/* The two above, for emit_inspect.c. */
-const char *emit_comment(Emitter *e, const char *s) { return comment_text(e, s); }
-const char *emit_string(Emitter *e, const char *s) { return c_string(e, s); }
-
-void emit_collect(Emitter *e) {
-    Graph *g = e->g;
-    int cap = MAX_WEIGHTS * g->nnodes + 1;
-    e->tensors = arena_alloc(g->arena, sizeof *e->tensors * (size_t)cap);
-    e->wfirst = arena_alloc(g->arena, sizeof *e->wfirst * (size_t)(g->nnodes + 1));
-    e->bnidx = arena_alloc(g->arena, sizeof *e->bnidx * (size_t)(g->nnodes + 1));
-    size_t nb = sizeof(int) * (size_t)(g->nnodes + 1);
-    e->conv = arena_alloc(g->arena, nb);
-    e->prep = arena_alloc(g->arena, nb);
-    e->pk = arena_alloc(g->arena, nb);
-    e->fb = arena_alloc(g->arena, nb);
-    e->deconv = arena_alloc(g->arena, nb);
-    for (int i = 0; i < g->nnodes; i++) {
-        GNode *n = g->nodes[i];
-        if (n->id != i) die("emit: node %s has id %d at position %d", n->name,
-                            n->id, i);
-        WeightSpec ws[MAX_WEIGHTS];
-        int k = node_weights(n, ws);
-        e->wfirst[i] = e->ntensors;
-        for (int j = 0; j < k; j++) {
-            EmitTensor *t = &e->tensors[e->ntensors++];
-            t->node = n;
-            t->suffix = ws[j].suffix;
-            t->name = arena_printf(g->arena, "%s.%s", n->path, ws[j].suffix);
-            t->rank = ws[j].rank;
-            memcpy(t->dims, ws[j].dims, sizeof t->dims);
-        }
-        e->bnidx[i] = n->op == OP_BATCHNORM && !n->absorbed_by ? e->nbn++ : -1;
-        /* packed at load: every conv2d; scaled: a depthwise with a
-         * folded batchnorm */
-        bool conv = n->op == OP_CONV2D && emit_has_code(n);
-        bool prep = conv || (n->op == OP_DEPTHWISE_CONV2D && n->fold_bn);
-        e->conv[i] = conv ? e->nconv++ : -1;
-        e->prep[i] = prep ? e->nprep++ : -1;
-        e->pk[i] = -1;
-        if (conv) {
-            e->pk[i] = e->npk;
-            e->npk += n->groups > 1 ? n->groups : 1;
-        }
-        e->fb[i] = prep && n->fold_bn ? e->nfb++ : -1;
-        e->deconv[i] = n->op == OP_CONV2D_TRANSPOSE ? e->ndeconv++ : -1;
-    }
-}
 
 /* The sizes of input/output i as macros: PREFIX_SIZE, _H/_W/_C or _N. */
 static void io_macros(Emitter *e, Buf *b, const char *what, int i,
@@ -114,11 +33,11 @@ static void api_decls(Emitter *e, Buf *b) {
     buf_printf(b, "#define %s_NUM_INPUTS %d\n#define %s_NUM_OUTPUTS %d\n", M,
                g->ninputs, M, g->noutputs);
     for (int i = 0; i < g->ninputs; i++) {
-        buf_printf(b, "/* input %d: %s */\n", i, comment_text(e, g->inputs[i]->name));
+        buf_printf(b, "/* input %d: %s */\n", i, emit_comment(e, g->inputs[i]->name));
         io_macros(e, b, "INPUT", i, g->inputs[i]);
     }
     for (int i = 0; i < g->noutputs; i++) {
-        buf_printf(b, "/* output %d: %s */\n", i, comment_text(e, g->outputs[i]->path));
+        buf_printf(b, "/* output %d: %s */\n", i, emit_comment(e, g->outputs[i]->path));
         io_macros(e, b, "OUTPUT", i, g->outputs[i]);
     }
     buf_printf(b, "/* activation arena of one instance, in floats */\n"
@@ -144,7 +63,7 @@ static void api_decls(Emitter *e, Buf *b) {
 void emit_header(Emitter *e, Buf *h) {
     const char *M = e->name;
     buf_printf(h, "/* %s.h: generated by rnc %s from %s; do not edit. */\n",
-               M, RNC_VERSION, comment_text(e, e->o->src_path));
+               M, RNC_VERSION, emit_comment(e, e->o->src_path));
     buf_printf(h, "#ifndef %s_H\n#define %s_H\n", M, M);
     if (!e->o->for_jit) buf_printf(h, "#include <stddef.h>\n");
     buf_printf(h, "\n");
@@ -157,10 +76,7 @@ void emit_header(Emitter *e, Buf *h) {
 static void emit_par_helpers(Emitter *e) {
     Buf *c = e->c;
     const char *M = e->name;
-    bool splits = false;
-    for (int i = 0; i < e->g->nnodes; i++)
-        splits |= emit_has_code(e->g->nodes[i]) && emit_splits(e->g->nodes[i]);
-    if (!splits) return;
+    if (!e->pool) return;
     buf_printf(c, "\n/* Task t of par_k runs rows [t*n/k, (t+1)*n/k). Four tasks a thread,\n"
                " * handed out as threads come free, even out uneven rows and a\n"
                " * thread that the system holds back. */\n");
@@ -177,187 +93,289 @@ static void emit_par_helpers(Emitter *e) {
                "    rn_pool_run(m->pool, m->par_k, %s_task, m);\n}\n", M);
 }
 
+/* How many preparations of M_preps the load runs: the conv2d packings and
+ * the depthwise kernels' batchnorm scalings. */
+static int conv_preps(const Lower *L) {
+    int n = 0;
+    for (int i = 0; i < L->nprep; i++)
+        n += L->preps[i].kind == PREP_CONV || L->preps[i].kind == PREP_DW_FOLD;
+    return n;
+}
+
 /* The convolutions' literals (M_convs) and what the load prepares for
- * each (M_preps): conv2d weights packed for conv.c (the Keras kernel is
- * freed after), batchnorms folded into scale and bias in double. */
+ * each (M_preps): conv2d weights packed for their algorithm (the Keras
+ * kernel is freed after), batchnorms folded into scale and bias in
+ * double. */
 static void emit_conv_tables(Emitter *e) {
     Buf *c = e->c;
     const char *M = e->name;
-    Graph *g = e->g;
-    if (e->nconv) {
-        buf_printf(c, "\n/* Convolutions, one rn_conv per layer (of one group). */\n");
-        buf_printf(c, "static const rn_conv %s_convs[%d] = {\n", M, e->nconv);
-        for (int i = 0; i < g->nnodes; i++) {
-            GNode *n = g->nodes[i];
-            if (e->conv[i] < 0) continue;
-            const Shape *is = emit_in_shape(n);
-            int groups = n->groups > 1 ? n->groups : 1;
-            Act act = emit_act(n);
-            int ldo = (int)(n->slice_of ? n->slice_of->out.d[2] : n->out.d[2]);
+    const Lower *L = e->L;
+    if (L->nconv) {
+        buf_printf(c, "\n/* Convolutions, one rn_conv per layer (of one group), each with "
+                   "the algorithm\n * rnc chose for it. */\n");
+        buf_printf(c, "static const rn_conv %s_convs[%d] = {\n", M, L->nconv);
+        for (int i = 0; i < L->nsteps; i++) {
+            const rn_conv *d = &L->steps[i].conv;
+            if (L->steps[i].kind != STEP_CONV) continue;
             /* designated: fields conv.c may add at the end stay zero
              * without -Wmissing-field-initializers */
             buf_printf(c, "    {.ih = %d, .iw = %d, .cin = %d, .oh = %d, .ow = %d, "
                        ".cout = %d, .kh = %d, .kw = %d,\n     .sh = %d, .sw = %d, "
                        ".dh = %d, .dw = %d, .pad_t = %d, .pad_l = %d, .ldi = %d, "
-                       ".ldo = %d, .act = %d}, /* %s */\n",
-                       (int)is->d[0], (int)is->d[1], (int)is->d[2] / groups,
-                       (int)n->out.d[0], (int)n->out.d[1],
-                       (int)n->out.d[2] / groups, n->kh, n->kw, n->sh, n->sw,
-                       n->dh ? n->dh : 1, n->dw ? n->dw : 1, emit_pad_t(n), emit_pad_l(n),
-                       (int)is->d[2], ldo,
-                       act == ACT_RELU || act == ACT_RELU6 ? (int)act : 0,
-                       comment_text(e, n->path));
+                       ".ldo = %d, .act = %d, .algo = %s}, /* %s */\n",
+                       d->ih, d->iw, d->cin, d->oh, d->ow, d->cout, d->kh, d->kw, d->sh,
+                       d->sw, d->dh, d->dw, d->pad_t, d->pad_l, d->ldi, d->ldo, d->act,
+                       d->algo == RN_CONV_WINOGRAD4  ? "RN_CONV_WINOGRAD4"
+                       : d->algo == RN_CONV_WINOGRAD ? "RN_CONV_WINOGRAD"
+                                                     : "RN_CONV_DIRECT",
+                       emit_comment(e, L->steps[i].node->path));
         }
         buf_printf(c, "};\n");
     }
-    if (e->ndeconv) {
+    if (L->ndeconv) {
         buf_printf(c, "\n/* Transposed convolutions, and their kernels' tensors (packed at "
                    "load). */\n");
-        buf_printf(c, "static const rn_deconv %s_deconvs[%d] = {\n", M, e->ndeconv);
-        for (int i = 0; i < g->nnodes; i++) {
-            GNode *n = g->nodes[i];
-            if (e->deconv[i] < 0) continue;
-            const Shape *is = emit_in_shape(n);
+        buf_printf(c, "static const rn_deconv %s_deconvs[%d] = {\n", M, L->ndeconv);
+        for (int i = 0; i < L->nsteps; i++) {
+            const rn_deconv *d = &L->steps[i].deconv;
+            if (L->steps[i].kind != STEP_DECONV) continue;
             buf_printf(c, "    {.ih = %d, .iw = %d, .cin = %d, .oh = %d, .ow = %d, "
                        ".cout = %d, .kh = %d, .kw = %d,\n     .sh = %d, .sw = %d, "
                        ".dh = %d, .dw = %d, .pad_t = %d, .pad_l = %d}, /* %s */\n",
-                       (int)is->d[0], (int)is->d[1], (int)is->d[2], (int)n->out.d[0],
-                       (int)n->out.d[1], (int)n->out.d[2], n->kh, n->kw, n->sh, n->sw,
-                       n->dh, n->dw, n->pad_t, n->pad_l, comment_text(e, n->path));
+                       d->ih, d->iw, d->cin, d->oh, d->ow, d->cout, d->kh, d->kw, d->sh,
+                       d->sw, d->dh, d->dw, d->pad_t, d->pad_l,
+                       emit_comment(e, L->steps[i].node->path));
         }
-        buf_printf(c, "};\nstatic const int %s_deconv_kernels[%d] = {", M, e->ndeconv);
-        for (int i = 0, k = 0; i < g->nnodes; i++)
-            if (e->deconv[i] >= 0)
-                buf_printf(c, "%s%d", k++ ? ", " : "", emit_weight(e, g->nodes[i], "kernel"));
         buf_printf(c, "};\n");
+        if (!e->o->embed_weights) {
+            buf_printf(c, "static const int %s_deconv_kernels[%d] = {", M, L->ndeconv);
+            for (int i = 0, k = 0; i < L->nprep; i++)
+                if (L->preps[i].kind == PREP_DECONV)
+                    buf_printf(c, "%s%d", k++ ? ", " : "", L->preps[i].kernel);
+            buf_printf(c, "};\n");
+        }
     }
-    if (!e->nprep) return;
+    if (!conv_preps(L) || e->o->embed_weights) return;
     buf_printf(c, "\n/* Prepared at load: conv = index in the convs above (-1: a depthwise "
                "kernel,\n * scaled in place); tensor indices (-1: none); first m->pk "
                "slot; m->fb slot (-1: none). */\n");
     buf_printf(c, "typedef struct %s_prep {\n    int conv, groups, cout;\n"
                "    int kernel, bias, gamma, beta, mean, var;\n    double eps;\n"
                "    int pk, fb;\n} %s_prep;\n", M, M);
-    buf_printf(c, "static const %s_prep %s_preps[%d] = {\n", M, M, e->nprep);
-    for (int i = 0; i < g->nnodes; i++) {
-        GNode *n = g->nodes[i], *b = n->fold_bn;
-        if (e->prep[i] < 0) continue;
-        int kernel = emit_weight(e, n, n->op == OP_CONV2D ? "kernel"
-                                                          : "depthwise_kernel");
-        if (kernel < 0) die("emit: %s has no kernel", n->name);
+    buf_printf(c, "static const %s_prep %s_preps[%d] = {\n", M, M, conv_preps(L));
+    for (int i = 0; i < L->nprep; i++) {
+        const Prep *p = &L->preps[i];
+        if (p->kind != PREP_CONV && p->kind != PREP_DW_FOLD) continue;
         buf_printf(c, "    {%d, %d, %lld, %d, %d, %d, %d, %d, %d, %.17g, %d, %d}, /* %s */\n",
-                   e->conv[i], n->groups > 1 ? n->groups : 1,
-                   (long long)n->out.d[2], kernel, emit_weight(e, n, "bias"),
-                   b ? emit_weight(e, b, "gamma") : -1,
-                   b ? emit_weight(e, b, "beta") : -1,
-                   b ? emit_weight(e, b, "moving_mean") : -1,
-                   b ? emit_weight(e, b, "moving_variance") : -1,
-                   b ? b->epsilon : 0.0, e->pk[i], e->fb[i],
-                   comment_text(e, n->path));
+                   L->steps[p->step].conv_index, p->groups, (long long)p->cout, p->kernel,
+                   p->bias, p->gamma, p->beta, p->mean, p->var, p->eps, p->pk, p->fb,
+                   emit_comment(e, L->steps[p->step].node->path));
     }
     buf_printf(c, "};\n");
+}
+
+/* The tables of the file's tensors and of the batchnorms of their own,
+ * which the load reads and prepares. */
+static void emit_weight_tables(Emitter *e) {
+    Buf *c = e->c;
+    const char *M = e->name;
+    const Lower *L = e->L;
+    buf_printf(c, "\n/* The weights, as the safetensors file names them. */\n");
+    buf_printf(c, "typedef struct %s_tensor {\n    const char *name;\n    int "
+               "rank;\n    rn_i64 dims[4];\n    rn_i64 count;\n} %s_tensor;\n",
+               M, M);
+    buf_printf(c, "static const %s_tensor %s_tensors[%d] = {\n", M, M,
+               L->ntensors ? L->ntensors : 1);
+    for (int i = 0; i < L->ntensors; i++) {
+        const Tensor *t = &L->tensors[i];
+        buf_printf(c, "    /* %d */ {%s, %d, {", i, emit_string(e, t->name), t->rank);
+        for (int j = 0; j < t->rank; j++)
+            buf_printf(c, "%s%lld", j ? ", " : "", (long long)t->dims[j]);
+        if (t->rank == 0) buf_printf(c, "0"); /* a scalar; C has no {} */
+        buf_printf(c, "}, %lld},\n", (long long)t->count);
+    }
+    if (!L->ntensors) buf_printf(c, "    {\"\", 0, {0}, 0},\n");
+    buf_printf(c, "};\n");
+
+    if (L->nbn) {
+        buf_printf(c, "\n/* Batchnorms, folded at load into scale and shift: "
+                   "channels, tensors, epsilon. */\n");
+        buf_printf(c, "typedef struct %s_bn {\n    int c, gamma, beta, mean, "
+                   "var;\n    double eps;\n} %s_bn;\n", M, M);
+        buf_printf(c, "static const %s_bn %s_bns[%d] = {\n", M, M, L->nbn);
+        for (int i = 0; i < L->nprep; i++) {
+            const Prep *p = &L->preps[i];
+            if (p->kind != PREP_BN) continue;
+            buf_printf(c, "    {%lld, %d, %d, %d, %d, %.17g}, /* %s */\n",
+                       (long long)p->cout, p->gamma, p->beta, p->mean, p->var, p->eps,
+                       emit_comment(e, L->steps[p->step].node->path));
+        }
+        buf_printf(c, "};\n");
+    }
+}
+
+void emit_banner(Emitter *e) {
+    buf_printf(e->c, "/* Generated by rnc %s: the network of %s, every dimension "
+               "fixed.\n *   %s\n * Do not edit: change the model and run rnc "
+               "again. */\n", RNC_VERSION, emit_comment(e, e->o->src_path),
+               emit_comment(e, e->o->cmdline));
 }
 
 void emit_prologue(Emitter *e) {
     Buf *c = e->c;
     const char *M = e->name;
     Graph *g = e->g;
-    buf_printf(c, "/* Generated by rnc %s: the network of %s, every dimension "
-               "fixed.\n *   %s\n * Do not edit: change the model and run rnc "
-               "again. */\n", RNC_VERSION, comment_text(e, e->o->src_path),
-               comment_text(e, e->o->cmdline));
-    if (e->o->for_jit) {
+    const Lower *L = e->L;
+    if (e->o->standalone) {
+        /* emit_standalone.c writes the banner and includes */
+    } else if (e->o->for_jit) {
+        emit_banner(e);
         buf_printf(c, "\n");
         api_decls(e, c); /* the JIT has handed over rnrt.h and libc */
     } else {
         /* stdio.h for snprintf (the load's messages), with or without main */
+        emit_banner(e);
         buf_printf(c, "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n");
         buf_printf(c, "\n#include \"rnrt.h\"\n#include \"%s\"\n",
                    e->o->header_name ? e->o->header_name : "model.h");
     }
 
-    buf_printf(c, "\n/* The weights, as the safetensors file names them. */\n");
-    buf_printf(c, "typedef struct %s_tensor {\n    const char *name;\n    int "
-               "rank;\n    rn_i64 dims[4];\n    rn_i64 count;\n} %s_tensor;\n",
-               M, M);
-    buf_printf(c, "static const %s_tensor %s_tensors[%d] = {\n", M, M,
-               e->ntensors ? e->ntensors : 1);
-    for (int i = 0; i < e->ntensors; i++) {
-        EmitTensor *t = &e->tensors[i];
-        int64_t cnt = 1;
-        buf_printf(c, "    /* %d */ {%s, %d, {", i, c_string(e, t->name), t->rank);
-        for (int j = 0; j < t->rank; j++) {
-            buf_printf(c, "%s%lld", j ? ", " : "", (long long)t->dims[j]);
-            cnt *= t->dims[j];
-        }
-        if (t->rank == 0) buf_printf(c, "0"); /* a scalar; C has no {} */
-        buf_printf(c, "}, %lld},\n", (long long)cnt);
-    }
-    if (!e->ntensors) buf_printf(c, "    {\"\", 0, {0}, 0},\n");
-    buf_printf(c, "};\n");
-
-    if (e->nbn) {
-        buf_printf(c, "\n/* Batchnorms, folded at load into scale and shift: "
-                   "channels, tensors, epsilon. */\n");
-        buf_printf(c, "typedef struct %s_bn {\n    int c, gamma, beta, mean, "
-                   "var;\n    double eps;\n} %s_bn;\n", M, M);
-        buf_printf(c, "static const %s_bn %s_bns[%d] = {\n", M, M, e->nbn);
-        for (int i = 0; i < g->nnodes; i++) {
-            GNode *n = g->nodes[i];
-            if (e->bnidx[i] < 0) continue;
-            int gm = emit_weight(e, n, "gamma"), bt = emit_weight(e, n, "beta"),
-                mn = emit_weight(e, n, "moving_mean"),
-                vr = emit_weight(e, n, "moving_variance");
-            if (mn < 0 || vr < 0) /* gamma, beta: -1 when dropped */
-                die("emit: batchnorm %s lacks a tensor", n->name);
-            buf_printf(c, "    {%lld, %d, %d, %d, %d, %.17g}, /* %s */\n",
-                       (long long)n->out.d[n->out.rank - 1], gm, bt, mn, vr,
-                       n->epsilon, comment_text(e, n->path));
-        }
-        buf_printf(c, "};\n");
-    }
-
+    if (!e->o->embed_weights) /* built in: no file, nothing to prepare */
+        emit_weight_tables(e);
     emit_conv_tables(e);
-
     buf_printf(c, "\n/* One instance: its weights, arena and threads. During a "
                   "run, in[] holds\n * the caller's inputs and par_* the "
                   "layer being split over the pool. */\n");
-    buf_printf(c, "struct %s {\n    float *w[%d];\n", M,
-               e->ntensors ? e->ntensors : 1);
-    if (e->nbn) buf_printf(c, "    float *bn[%d]; /* scale, shift */\n", 2 * e->nbn);
-    if (e->nprep) /* the load's loop names both */
-        buf_printf(c, "    float *pk[%d]; /* packed conv weights */\n"
-                   "    float *fb[%d]; /* biases with batchnorm folded in */\n",
-                   e->npk ? e->npk : 1, e->nfb ? e->nfb : 1);
+    const char *wt = e->o->embed_weights ? "const float" : "float";
+    buf_printf(c, "struct %s {\n    %s *w[%d];\n", M, wt, L->ntensors ? L->ntensors : 1);
+    if (L->nbn) buf_printf(c, "    %s *bn[%d]; /* scale, shift */\n", wt, 2 * L->nbn);
+    if (conv_preps(L)) /* the load's loop names both */
+        buf_printf(c, "    %s *pk[%d]; /* packed conv weights */\n"
+                   "    %s *fb[%d]; /* biases with batchnorm folded in */\n",
+                   wt, L->npk ? L->npk : 1, wt, L->nfb ? L->nfb : 1);
     buf_printf(c, "    float *arena;\n    const float *in[%d];\n",
                g->ninputs ? g->ninputs : 1);
-    buf_printf(c, "    rn_pool *pool;\n    int nthreads;\n");
+    if (e->pool) buf_printf(c, "    rn_pool *pool;\n");
+    buf_printf(c, "    int nthreads;\n");
     buf_printf(c, "    float *ws; /* nthreads x ws_floats: the convs' scratch, "
                "a slice per worker */\n    rn_i64 ws_floats;\n");
-    buf_printf(c, "    void (*par_rows)(%s *m, int y0, int y1, int w);\n", M);
-    buf_printf(c, "    int par_n, par_k;\n");
+    if (e->pool)
+        buf_printf(c, "    void (*par_rows)(%s *m, int y0, int y1, int w);\n"
+                   "    int par_n, par_k;\n", M);
     buf_printf(c, "    rn_hook hook; /* per-layer hook (M_set_hook), NULL: none */\n"
                "    void *hook_ctx;\n};\n");
 
     emit_par_helpers(e);
 
     buf_printf(c, "\n/* The layers, in order. */\n");
-    for (int i = 0; i < g->nnodes; i++)
-        if (e->fn[i]) buf_printf(c, "static void %s(%s *m);\n", e->fn[i], M);
+    for (int i = 0; i < L->nsteps; i++)
+        buf_printf(c, "static void %s(%s *m);\n", e->fn[i], M);
+}
+
+/* A static-memory build's instance, arena and scratch. */
+static void emit_static_memory(Emitter *e) {
+    const char *M = e->name;
+    buf_printf(e->c, "\n/* Static memory: one instance at a time; its arena (the summary's "
+               "figure)\n * and the convolutions' scratch. */\n");
+    buf_printf(e->c, "static %s %s_instance;\nstatic int %s_instance_used;\n", M, M, M);
+    buf_printf(e->c, "static _Alignas(64) float %s_arena_mem[%lld];\n", M,
+               (long long)(e->g->arena_floats > 0 ? e->g->arena_floats : 1));
+    buf_printf(e->c, "static _Alignas(64) float %s_ws_mem[%lld];\n", M,
+               (long long)(e->L->ws_floats > 0 ? e->L->ws_floats : 1));
+}
+
+/* The start of M_load: the instance, from the heap or the static one. */
+static void load_instance(Emitter *e) {
+    Buf *c = e->c;
+    const char *M = e->name;
+    if (e->o->static_memory) {
+        buf_printf(c, "    %s *m = &%s_instance;\n", M, M);
+        if (!e->o->embed_weights) buf_printf(c, "    rn_safetensors *st;\n");
+        buf_printf(c, "    int i;\n");
+        buf_printf(c, "    if (%s_instance_used) {\n"
+                   "        if (err && errlen) snprintf(err, errlen, \"a static-memory "
+                   "build has one instance at a time\");\n        return 0;\n    }\n"
+                   "    memset(m, 0, sizeof *m);\n    %s_instance_used = 1;\n", M, M);
+    } else {
+        buf_printf(c, "    %s *m = calloc(1, sizeof *m);\n", M);
+        if (!e->o->embed_weights) buf_printf(c, "    rn_safetensors *st;\n");
+        buf_printf(c, "    int i;\n");
+        buf_printf(c, "    if (!m) {\n        %s_oom(err, errlen);\n        return 0;\n"
+                   "    }\n", M);
+    }
+    buf_printf(c, "    m->nthreads = 1;\n");
+}
+
+/* The end of M_load: the scratch's size, the arena and the scratch. */
+static void load_memory(Emitter *e, bool can_fail) {
+    Buf *c = e->c;
+    const char *M = e->name;
+    buf_printf(c, "    m->ws_floats = %lld;\n", (long long)e->L->ws_floats);
+    if (e->o->static_memory) {
+        buf_printf(c, "    m->arena = %s_arena_mem;\n    m->ws = %s_ws_mem;\n", M, M);
+        buf_printf(c, "    return m;\n");
+    } else {
+        buf_printf(c, "    m->arena = malloc(%lld * sizeof(float));\n"
+                   "    m->ws = m->ws_floats ? malloc((size_t)m->ws_floats * sizeof(float)) : 0;\n"
+                   "    if (!m->arena || (m->ws_floats && !m->ws)) {\n        %s_oom(err, errlen);\n"
+                   "        goto fail;\n    }\n    return m;\n",
+                   (long long)(e->g->arena_floats > 0 ? e->g->arena_floats : 1), M);
+        can_fail = true;
+    }
+    if (can_fail)
+        buf_printf(c, "fail:\n%s    %s_free(m);\n    return 0;\n",
+                   e->o->embed_weights ? "" : "    if (st) rn_st_close(st);\n", M);
+    buf_printf(c, "}\n");
+}
+
+/* M_load of built-in weights: the prepared tensors are const arrays
+ * (emit_standalone.c: M_w_data and the others); nothing to read. */
+static void emit_load_embedded(Emitter *e) {
+    Buf *c = e->c;
+    const char *M = e->name;
+    const Lower *L = e->L;
+    buf_printf(c, "    if (weights_path || %s_weights.f[0] != 1.0f) {\n"
+               "        if (err && errlen && weights_path)\n"
+               "            snprintf(err, errlen, \"%%s: this build of %s has its weights "
+               "built in: load it with no path\", weights_path);\n"
+               "        else if (err && errlen) /* the probe: 1.0f as little-endian bytes */\n"
+               "            snprintf(err, errlen, \"the built-in weights are little-endian "
+               "float32, which this machine's floats are not\");\n"
+               "        %s_free(m);\n        return 0;\n    }\n", M, M, M);
+    buf_printf(c, "    for (i = 0; i < %d; i++) m->w[i] = %s_w_data[i];\n",
+               L->ntensors ? L->ntensors : 1, M);
+    if (L->nbn)
+        buf_printf(c, "    for (i = 0; i < %d; i++) m->bn[i] = %s_bn_data[i];\n", 2 * L->nbn, M);
+    if (L->npk)
+        buf_printf(c, "    for (i = 0; i < %d; i++) m->pk[i] = %s_pk_data[i];\n", L->npk, M);
+    if (L->nfb)
+        buf_printf(c, "    for (i = 0; i < %d; i++) m->fb[i] = %s_fb_data[i];\n", L->nfb, M);
+    load_memory(e, false);
+}
+
+/* The name of a conv function of the runtime (conv.c's), or in a
+ * standalone file the model's own (emit_standalone.c), which call the
+ * kernel headers for the algorithm in the descriptor. */
+static const char *conv_fn(Emitter *e, const char *what) {
+    return arena_printf(e->g->arena, "%s_conv_%s", e->o->standalone ? e->name : "rn", what);
 }
 
 static void emit_load(Emitter *e) {
     Buf *c = e->c;
     const char *M = e->name;
-    buf_printf(c, "\nstatic void %s_oom(char *err, size_t errlen) {\n"
-               "    if (err && errlen) snprintf(err, errlen, \"out of memory\");\n"
-               "}\n", M);
+    const Lower *L = e->L;
+    if (e->o->static_memory) emit_static_memory(e);
+    if (!(e->o->static_memory && e->o->embed_weights))
+        buf_printf(c, "\nstatic void %s_oom(char *err, size_t errlen) {\n"
+                   "    if (err && errlen) snprintf(err, errlen, \"out of memory\");\n"
+                   "}\n", M);
     buf_printf(c, "\n%s *%s_load(const char *weights_path, char *err, size_t "
                "errlen) {\n", M, M);
-    buf_printf(c, "    %s *m = calloc(1, sizeof *m);\n    rn_safetensors *st;\n"
-               "    int i;\n", M);
-    buf_printf(c, "    if (!m) {\n        %s_oom(err, errlen);\n        return 0;\n"
-               "    }\n    m->nthreads = 1;\n", M);
+    load_instance(e);
+    if (e->o->embed_weights) {
+        emit_load_embedded(e);
+        return;
+    }
     buf_printf(c, "    st = rn_st_open(weights_path, err, errlen);\n"
                "    if (!st) goto fail;\n");
     buf_printf(c, "    for (i = 0; i < %d; i++) {\n"
@@ -367,15 +385,15 @@ static void emit_load(Emitter *e) {
                "            goto fail;\n        }\n"
                "        if (rn_st_read_f32(st, t->name, t->rank, t->dims, m->w[i], "
                "err, errlen) != 0)\n            goto fail;\n    }\n",
-               e->ntensors, M, M, M);
+               L->ntensors, M, M, M);
     buf_printf(c, "    if (rn_st_check_all_used(st, err, errlen) != 0) goto fail;\n"
                "    rn_st_close(st);\n    st = 0;\n");
     /* Without any conv2d there is no M_convs table (C has no empty
      * arrays); the branch that would use it is then never taken. */
     char convref[160];
-    snprintf(convref, sizeof convref, e->nconv ? "&%s_convs[p->conv]"
+    snprintf(convref, sizeof convref, L->nconv ? "&%s_convs[p->conv]"
                                                 : "(const rn_conv *)0%.0s", M);
-    if (e->nprep)
+    if (conv_preps(L))
         buf_printf(c, "    for (i = 0; i < %d; i++) {\n"
                    "        const %s_prep *p = &%s_preps[i];\n"
                    "        float *scale = 0;\n        int g;\n"
@@ -394,13 +412,13 @@ static void emit_load(Emitter *e) {
                    "        if (p->conv >= 0) {\n"
                    "            const rn_conv *c = %s;\n"
                    "            for (g = 0; g < p->groups; g++) {\n"
-                   "                m->pk[p->pk + g] = malloc((size_t)rn_conv_packed_floats(c) "
+                   "                m->pk[p->pk + g] = malloc((size_t)%s(c) "
                    "* sizeof(float));\n"
                    "                if (!m->pk[p->pk + g]) {\n"
                    "                    free(scale);\n"
                    "                    %s_oom(err, errlen);\n"
                    "                    goto fail;\n                }\n"
-                   "                rn_conv_pack(c, m->w[p->kernel] + g * c->cout, p->cout,\n"
+                   "                %s(c, m->w[p->kernel] + g * c->cout, p->cout,\n"
                    "                             scale ? scale + g * c->cout : 0, "
                    "m->pk[p->pk + g]);\n"
                    "            }\n"
@@ -419,8 +437,9 @@ static void emit_load(Emitter *e) {
                    "                if (t[j] >= 0) {\n"
                    "                    free(m->w[t[j]]);\n"
                    "                    m->w[t[j]] = 0;\n                }\n"
-                   "        }\n    }\n", e->nprep, M, M, M, convref, M, M);
-    if (e->ndeconv)
+                   "        }\n    }\n", conv_preps(L), M, M, M, convref,
+                   conv_fn(e, "packed_floats"), M, conv_fn(e, "pack"), M);
+    if (L->ndeconv)
         buf_printf(c, "    for (i = 0; i < %d; i++) { /* Keras's kernels, packed */\n"
                    "        int k = %s_deconv_kernels[i];\n"
                    "        float *p = malloc((size_t)%s_tensors[k].count * sizeof(float));\n"
@@ -428,8 +447,8 @@ static void emit_load(Emitter *e) {
                    "            goto fail;\n        }\n"
                    "        rn_deconv_pack(&%s_deconvs[i], m->w[k], p);\n"
                    "        free(m->w[k]);\n        m->w[k] = p;\n    }\n",
-                   e->ndeconv, M, M, M, M);
-    if (e->nbn)
+                   L->ndeconv, M, M, M, M);
+    if (L->nbn)
         buf_printf(c, "    for (i = 0; i < %d; i++) {\n"
                    "        const %s_bn *b = &%s_bns[i];\n"
                    "        m->bn[2 * i] = malloc((size_t)b->c * sizeof(float));\n"
@@ -441,24 +460,24 @@ static void emit_load(Emitter *e) {
                    "                     b->beta >= 0 ? m->w[b->beta] : 0, "
                    "m->w[b->mean], m->w[b->var],\n"
                    "                     b->eps, m->bn[2 * i], m->bn[2 * i + 1]);\n"
-                   "    }\n", e->nbn, M, M, M);
-    if (e->nconv)
-        buf_printf(c, "    for (i = 0; i < %d; i++)\n"
-                   "        if (rn_conv_scratch_floats(&%s_convs[i]) > m->ws_floats)\n"
-                   "            m->ws_floats = rn_conv_scratch_floats(&%s_convs[i]);\n",
-                   e->nconv, M, M);
-    buf_printf(c, "    m->arena = malloc(%lld * sizeof(float));\n"
-               "    m->ws = m->ws_floats ? malloc((size_t)m->ws_floats * sizeof(float)) : 0;\n"
-               "    if (!m->arena || (m->ws_floats && !m->ws)) {\n        %s_oom(err, errlen);\n"
-               "        goto fail;\n    }\n    return m;\nfail:\n"
-               "    if (st) rn_st_close(st);\n    %s_free(m);\n    return 0;\n}\n",
-               (long long)(e->g->arena_floats > 0 ? e->g->arena_floats : 1), M, M);
+                   "    }\n", L->nbn, M, M, M);
+    load_memory(e, true);
 }
 
 static void emit_entry_points(Emitter *e) {
     Buf *c = e->c;
     const char *M = e->name;
     Graph *g = e->g;
+    if (e->o->static_memory)
+        buf_printf(c, "\nint %s_set_threads(%s *m, int nthreads) {\n    (void)m;\n"
+                   "    return nthreads == 1 ? 0 : -1; /* one thread: static memory */\n}\n",
+                   M, M);
+    else if (!e->pool)
+        buf_printf(c, "\nint %s_set_threads(%s *m, int nthreads) {\n"
+                   "    if (nthreads < 1) return -1;\n"
+                   "    m->nthreads = nthreads; /* no layer here is worth splitting */\n"
+                   "    return 0;\n}\n", M, M);
+    else
     buf_printf(c, "\nint %s_set_threads(%s *m, int nthreads) {\n"
                "    if (nthreads < 1) return -1;\n"
                "    if (m->ws_floats) { /* a slice of scratch per thread */\n"
@@ -477,24 +496,25 @@ static void emit_entry_points(Emitter *e) {
         buf_printf(c, "    m->in[%d] = inputs[%d];\n", i, i);
     emit_inspect_start(e);
     for (int i = 0; i < g->nnodes; i++) {
-        GNode *n = g->nodes[i];
-        if (e->fn[i])
-            buf_printf(c, "    %s(m);\n", e->fn[i]);
-        else if (n->absorbed_by)
+        const Row *r = &e->L->rows[i];
+        const GNode *n = r->node;
+        if (r->kind == ROW_CODE)
+            buf_printf(c, "    %s(m);\n", e->fn[e->L->step_of[i]]);
+        else if (r->kind == ROW_FUSED)
             buf_printf(c, "    /* %s: %s, fused into %s */\n",
-                       comment_text(e, n->path), op_info[n->op].op,
-                       comment_text(e, n->absorbed_by->path));
-        else if (n->pad_folded)
+                       emit_comment(e, n->path), op_info[n->op].op,
+                       emit_comment(e, e->L->steps[e->L->step_of[r->code]].node->path));
+        else if (r->kind == ROW_FOLDED)
             buf_printf(c, "    /* %s: %s, folded into the next layer's padding */\n",
-                       comment_text(e, n->path), op_info[n->op].op);
-        else if (n->op != OP_INPUT)
+                       emit_comment(e, n->path), op_info[n->op].op);
+        else if (r->kind == ROW_ALIAS)
             buf_printf(c, "    /* %s: %s, no copy */\n",
-                       comment_text(e, n->path), op_info[n->op].op);
-        emit_inspect_after(e, n);
+                       emit_comment(e, n->path), op_info[n->op].op);
+        emit_inspect_after(e, i);
     }
     for (int i = 0; i < g->noutputs; i++)
         buf_printf(c, "    memcpy(outputs[%d], %s, %lld * sizeof(float));\n", i,
-                   emit_data(e, g->outputs[i]),
+                   emit_place(e, e->L->rows[g->outputs[i]->id].value),
                    (long long)shape_count(&g->outputs[i]->out));
     buf_printf(c, "}\n");
 
@@ -509,17 +529,25 @@ static void emit_entry_points(Emitter *e) {
         buf_printf(c, "    outputs[%d] = output%d;\n", i, i);
     buf_printf(c, "    %s_run_v(m, inputs, outputs);\n}\n", M);
 
-    buf_printf(c, "\nvoid %s_free(%s *m) {\n    int i;\n    if (!m) return;\n"
-               "    for (i = 0; i < %d; i++) free(m->w[i]);\n", M, M,
-               e->ntensors ? e->ntensors : 1);
-    if (e->nbn)
-        buf_printf(c, "    for (i = 0; i < %d; i++) free(m->bn[i]);\n", 2 * e->nbn);
-    if (e->npk)
-        buf_printf(c, "    for (i = 0; i < %d; i++) free(m->pk[i]);\n", e->npk);
-    if (e->nfb)
-        buf_printf(c, "    for (i = 0; i < %d; i++) free(m->fb[i]);\n", e->nfb);
-    buf_printf(c, "    free(m->arena);\n    free(m->ws);\n"
-               "    if (m->pool) rn_pool_free(m->pool);\n    free(m);\n}\n");
+    buf_printf(c, "\nvoid %s_free(%s *m) {\n", M, M);
+    if (!e->o->embed_weights) { /* built-in weights are not the instance's */
+        buf_printf(c, "    int i;\n    if (!m) return;\n"
+                   "    for (i = 0; i < %d; i++) free(m->w[i]);\n",
+                   e->L->ntensors ? e->L->ntensors : 1);
+        if (e->L->nbn)
+            buf_printf(c, "    for (i = 0; i < %d; i++) free(m->bn[i]);\n", 2 * e->L->nbn);
+        if (e->L->npk)
+            buf_printf(c, "    for (i = 0; i < %d; i++) free(m->pk[i]);\n", e->L->npk);
+        if (e->L->nfb)
+            buf_printf(c, "    for (i = 0; i < %d; i++) free(m->fb[i]);\n", e->L->nfb);
+    } else {
+        buf_printf(c, "    if (!m) return;\n");
+    }
+    if (e->o->static_memory)
+        buf_printf(c, "    %s_instance_used = 0;\n}\n", M);
+    else
+        buf_printf(c, "    free(m->arena);\n    free(m->ws);\n%s    free(m);\n}\n",
+                   e->pool ? "    if (m->pool) rn_pool_free(m->pool);\n" : "");
 }
 
 /* Expected dims of each input and output, for main(). */
@@ -541,10 +569,10 @@ static void shape_table(Emitter *e, const char *what, GNode **nodes, int n) {
 
 static const char main_text[] =
     "\n/* ./PROG [--threads N] [--repeat N] [--trace DIR] [--profile] [M_io's flags]\n"
-    " *        WEIGHTS.safetensors IN.npy... OUT.npy... */\n"
+    " *        [WEIGHTS.safetensors] IN.npy... OUT.npy... (no weights when built in) */\n"
     "static int M_usage(const char *prog) {\n"
     "    fprintf(stderr, \"usage: %s [--threads N] [--repeat N] [--trace DIR] "
-    "[--profile]%s WEIGHTS.safetensors%s\\n\", prog, M_flags, M_files);\n"
+    "[--profile]%s%s\\n\", prog, M_flags, M_files);\n"
     "    return 2;\n}\n\n"
     "static int M_number(const char *s, int lo, int hi, int *out) {\n"
     "    char *end;\n    long v = strtol(s, &end, 10);\n"
@@ -588,18 +616,18 @@ static const char main_body[] =
     "            a++;\n"
     "        } else {\n            return M_usage(argv[0]);\n        }\n    }\n"
     "    /* with --labels, the outputs may be left out: the top 5 is printed */\n"
-    "    if (argc - a != 1 + M_NUM_INPUTS + M_NUM_OUTPUTS &&\n"
-    "        !(io.labels_path && argc - a == 1 + M_NUM_INPUTS))\n"
+    "    if (argc - a != M_NW + M_NUM_INPUTS + M_NUM_OUTPUTS &&\n"
+    "        !(io.labels_path && argc - a == M_NW + M_NUM_INPUTS))\n"
     "        return M_usage(argv[0]);\n"
-    "    m = M_load(argv[a], err, sizeof err);\n"
+    "    m = M_load(M_WPATH, err, sizeof err);\n"
     "    if (!m) {\n        fprintf(stderr, \"%s: %s\\n\", argv[0], err);\n"
     "        return 1;\n    }\n"
     "    if (M_set_threads(m, threads) != 0) {\n"
     "        fprintf(stderr, \"%s: cannot start %d threads\\n\", argv[0], threads);\n"
     "        goto done;\n    }\n"
-    "    if (M_io_load(&io, argv[0], argv + a + 1) != 0) goto done;\n"
+    "    if (M_io_load(&io, argv[0], argv + a + M_NW) != 0) goto done;\n"
     "    for (i = 0; i < M_NUM_INPUTS; i++) {\n"
-    "        const char *path = argv[a + 1 + i];\n"
+    "        const char *path = argv[a + M_NW + i];\n"
     "        if (M_read_input(&io, i, path, &in[i], err, sizeof err) != 0) {\n"
     "            fprintf(stderr, \"%s: %s\\n\", argv[0], err);\n            goto done;\n"
     "        }\n"
@@ -653,10 +681,10 @@ static const char main_runs[] =
     "%d threads)\\n\", argv[0], med, min, repeat, threads);\n"
     "        free(t);\n    }\n"
     "    M_set_hook(m, 0, 0);\n"
-    "    for (i = 0; i < M_NUM_OUTPUTS && a + 1 + M_NUM_INPUTS + i < argc; i++) {\n"
+    "    for (i = 0; i < M_NUM_OUTPUTS && a + M_NW + M_NUM_INPUTS + i < argc; i++) {\n"
     "        rn_i64 dims[4];\n        int j;\n        dims[0] = 1;\n"
     "        for (j = 0; j < M_out_rank[i]; j++) dims[j + 1] = M_out_dims[i][j];\n"
-    "        if (rn_npy_write(argv[a + 1 + M_NUM_INPUTS + i], M_out_rank[i] + 1, "
+    "        if (rn_npy_write(argv[a + M_NW + M_NUM_INPUTS + i], M_out_rank[i] + 1, "
     "dims, outputs[i], err, sizeof err) != 0) {\n"
     "            fprintf(stderr, \"%s: %s\\n\", argv[0], err);\n"
     "            goto done;\n        }\n    }\n"
@@ -669,7 +697,9 @@ static const char main_runs[] =
     "    for (i = 0; i < M_NUM_OUTPUTS; i++) free(outputs[i]);\n"
     "    M_free(m);\n    return rc;\n}\n";
 
-/* text with every "M_" made "NAME_" and M_NI/M_NO the array sizes. */
+/* text with every "M_" made "NAME_", M_NI/M_NO the array sizes, M_NW the
+ * weights' file arguments and M_WPATH their path (0 and a null pointer
+ * when built in). */
 void emit_text(Emitter *e, const char *text) {
     Graph *g = e->g;
     const char *ni = arena_printf(g->arena, "%d", g->ninputs ? g->ninputs : 1);
@@ -678,6 +708,12 @@ void emit_text(Emitter *e, const char *text) {
         if (!strncmp(p, "M_NI", 4) || !strncmp(p, "M_NO", 4)) {
             buf_printf(e->c, "%s", p[3] == 'I' ? ni : no);
             p += 4;
+        } else if (!strncmp(p, "M_NW", 4)) {
+            buf_printf(e->c, "%d", e->o->embed_weights ? 0 : 1);
+            p += 4;
+        } else if (!strncmp(p, "M_WPATH", 7)) {
+            buf_printf(e->c, "%s", e->o->embed_weights ? "0" : "argv[a]");
+            p += 7;
         } else if ((p[0] == 'M' && (p[1] == '_' || p[1] == ' ' || p[1] == '*')) &&
                    (p == text || !(p[-1] == '_' || (p[-1] >= 'a' && p[-1] <= 'z') ||
                                    (p[-1] >= 'A' && p[-1] <= 'Z')))) {
@@ -695,11 +731,12 @@ static void emit_main(Emitter *e) {
     shape_table(e, "in", g->inputs, g->ninputs);
     shape_table(e, "out", g->outputs, g->noutputs);
     buf_printf(e->c, "static const char %s_name[] = %s;\n", e->name,
-               c_string(e, g->name));
-    buf_printf(e->c, "static const char %s_files[] = \"", e->name);
-    for (int i = 0; i < g->ninputs; i++)
-        buf_printf(e->c, emit_image_input(g->inputs[i]) ? " IN%d.{npy,png,jpg}"
-                                                          : " IN%d.npy", i);
+               emit_string(e, g->name));
+    buf_printf(e->c, "static const char %s_files[] = \"%s", e->name,
+               e->o->embed_weights ? "" : " WEIGHTS.safetensors");
+    for (int i = 0; i < g->ninputs; i++) /* a standalone file reads .npy only */
+        buf_printf(e->c, !e->o->standalone && emit_image_input(g->inputs[i])
+                             ? " IN%d.{npy,png,jpg}" : " IN%d.npy", i);
     for (int i = 0; i < g->noutputs; i++) buf_printf(e->c, " OUT%d.npy", i);
     buf_printf(e->c, "\";\n");
     emit_io(e);

@@ -1,179 +1,33 @@
-/* emit_c.c: the graph as specialized C (model.c) and its API (model.h):
- * the entry point and the layers with windows or a split over threads
- * (convolutions, pools, dense). The simple layers are emit_simple.c's; the
- * instance half (model.h, the struct, load/run/free, main) is emit_api.c's.
+/* emit_c.c: the steps of lower.c as specialized C (model.c) and its API
+ * (model.h): emit_c() writes the runtime-linked file (ahead of time, or
+ * for the JIT), and here are the layers with windows or a split over
+ * threads (convolutions, pools, dense). The simple layers are
+ * emit_simple.c's; the instance half (model.h, the struct, load/run/free,
+ * main) is emit_api.c's; the self-contained file is emit_standalone.c's.
  *
- * Requires: shapes, paddings and counts (shape.c), the fusion marks of
- * compiler/passes/ (or none) and the arena plan (plan.c) on every node.
- * Changes nothing in the graph.
+ * Requires a Lower (lower.c) of a planned graph. Changes nothing in it.
  *
- * The generated code has one static function per layer that has code of
- * its own (a batchnorm, add or relu absorbed into a conv's epilogue and a
- * concat whose operands wrote into its slices have none), every dimension
- * a literal. Hot inner loops are calls into the runtime (rnrt.h: conv.c
- * for conv2d, kernels.c for the rest) with literal sizes, so the same C
- * runs fast whether gcc or tcc (the JIT) compiles it. An instance struct
- * owns the weights, the activation arena and the thread pool; layers that split their output rows over the
+ * The generated code has one static function per step, every dimension a
+ * literal. Hot inner loops are calls into the runtime (rnrt.h: conv.c for
+ * conv2d, kernels.c for the rest) with literal sizes, so the same C runs
+ * fast whether gcc or tcc (the JIT) compiles it; a standalone file calls
+ * the kernel headers' inline functions instead, so that its C compiler
+ * specializes them. An instance struct owns the weights, the activation
+ * arena and the thread pool; layers that split their output rows over the
  * pool get the instance as the task context. */
 #include "emit_c.h"
 
-#include <math.h>
 #include <string.h>
 
-/* A float literal that reads back to the same float: %.9g, kept a floating
- * constant ("1" -> "1.0f"). */
-const char *emit_float(Emitter *e, double v) {
-    char s[48];
-    if (!isfinite((float)v)) /* a value beyond float: the largest float */
-        return v < 0 ? "-3.402823466e+38f" : "3.402823466e+38f";
-    snprintf(s, sizeof s, "%.9g", (double)(float)v);
-    if (!strpbrk(s, ".e")) strcat(s, ".0");
-    return arena_printf(e->g->arena, "%sf", s);
-}
-
-/* A name safe inside a comment or an identifier: anything but [A-Za-z0-9_.]
- * becomes '_' (layer names given with name="..." may hold any text). */
-const char *emit_safe(Emitter *e, const char *s, bool ident) {
-    char *t = arena_strdup(e->g->arena, s ? s : "");
-    for (char *p = t; *p; p++) {
-        bool ok = (*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
-                  (*p >= '0' && *p <= '9') || *p == '_' ||
-                  (*p == '.' && !ident) || (*p == '-' && !ident);
-        if (!ok) *p = '_';
-    }
-    return t;
-}
-
-/* "12,345,678" */
-static const char *thousands(Emitter *e, int64_t v) {
-    char raw[32], out[48];
-    snprintf(raw, sizeof raw, "%lld", (long long)v);
-    size_t n = strlen(raw), j = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (i && (n - i) % 3 == 0 && raw[i - 1] != '-') out[j++] = ',';
-        out[j++] = raw[i];
-    }
-    out[j] = 0;
-    return arena_strdup(e->g->arena, out);
-}
-
-/* Flatten, dropout and reshape alias their input, and a fused node's
- * value is its absorber's: the node whose code computes n's floats (same
- * count). A folded zeropad's floats are its input's, unpadded (see
- * emit_pad_t). */
-GNode *emit_storage(GNode *n) {
-    for (;;) {
-        if (node_is_alias(n)) n = n->in[0];
-        else if (n->absorbed_by) n = n->absorbed_by;
-        else return n;
-    }
-}
-
-/* The node that owns the buffer holding n: a concat slice's concat. */
-static GNode *owner(GNode *n) {
-    n = emit_storage(n);
-    return n->slice_of ? n->slice_of : n;
-}
-
-bool emit_has_code(const GNode *n) {
-    return n->op != OP_INPUT && !node_is_alias(n) && !n->absorbed_by &&
-           !(n->op == OP_CONCAT && n->sliced);
-}
-
-/* The shape of the input n's code reads: its first input's, or for a
- * conv reading a folded zeropad, that zeropad's input's. (An alias's
- * storage may be another shape: a reshape's source.) */
-const Shape *emit_in_shape(const GNode *n) {
-    const GNode *in = n->in[0];
-    return in->pad_folded ? &in->in[0]->out : &in->out;
-}
-
-/* A conv's top and left padding over the storage it reads: its own, plus
- * a folded zeropad's (fold_zeropad.c). */
-int emit_pad_t(const GNode *n) {
-    return n->pad_t + (n->in[0]->pad_folded ? n->in[0]->pad_t : 0);
-}
-
-int emit_pad_l(const GNode *n) {
-    return n->pad_l + (n->in[0]->pad_folded ? n->in[0]->pad_l : 0);
-}
-
-Act emit_act(const GNode *n) {
-    return n->epi_act != ACT_NONE ? n->epi_act : n->act;
-}
-
-/* The C expression of n's data: the caller's input buffer or the arena;
- * a concat slice starts at its channel offset. */
-const char *emit_data(Emitter *e, GNode *n) {
-    n = emit_storage(n);
-    if (n->slice_of)
-        return arena_printf(e->g->arena, "(m->arena + %lld + %lld)",
-                            (long long)n->slice_of->arena_off,
-                            (long long)n->slice_off);
-    if (n->op == OP_INPUT) {
-        for (int i = 0; i < e->g->ninputs; i++)
-            if (e->g->inputs[i] == n)
-                return arena_printf(e->g->arena, "m->in[%d]", i);
-        die("emit: input node %s is not a graph input", n->name);
-    }
-    if (n->arena_off < 0) die("emit: %s has no arena offset", n->name);
-    return arena_printf(e->g->arena, "(m->arena + %lld)",
-                        (long long)n->arena_off);
-}
-
-/* The index in the tensor table of n's weight `suffix`, or -1. */
-int emit_weight(Emitter *e, const GNode *n, const char *suffix) {
-    for (int i = e->wfirst[n->id]; i < e->ntensors; i++) {
-        if (e->tensors[i].node != n) break;
-        if (!strcmp(e->tensors[i].suffix, suffix)) return i;
-    }
-    return -1;
-}
-
-static const char *weight_or_null(Emitter *e, const GNode *n,
-                                  const char *suffix) {
-    int i = emit_weight(e, n, suffix);
-    return i < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", i);
-}
-
-/* A conv's bias: folded with its batchnorm at load, or its own tensor. */
-const char *emit_bias(Emitter *e, const GNode *n) {
-    if (e->fb[n->id] >= 0)
-        return arena_printf(e->g->arena, "m->fb[%d]", e->fb[n->id]);
-    return weight_or_null(e, n, "bias");
-}
-
-static int64_t chans(const Shape *s) { return s->d[s->rank - 1]; }
-
-/* Checks what the plan promises (internal bugs if broken): the output's
- * buffer fits in the arena and overlaps no input's (nor a fused residual),
- * except an elementwise op writing in place over an input of the same
- * size. */
-static void check_input(GNode *n, GNode *in, bool in_place_ok) {
-    GNode *o = owner(n), *s = owner(in);
-    if (s->op == OP_INPUT) return;
-    int64_t cnt = o == n ? plan_floats(n) : shape_count(&o->out);
-    int64_t scnt = shape_count(&s->out);
-    bool overlap = s->arena_off < o->arena_off + cnt &&
-                   o->arena_off < s->arena_off + scnt;
-    if (overlap && !(in_place_ok && s->arena_off == o->arena_off))
-        die("emit: %s: arena slot overlaps its input %s", n->name, s->name);
-}
-
-static void check_plan(Emitter *e, GNode *n, bool in_place_ok) {
-    GNode *o = owner(n);
-    int64_t cnt = o == n ? plan_floats(n) : shape_count(&o->out);
-    if (o->arena_off < 0 || o->arena_off + cnt > e->g->arena_floats)
-        die("emit: %s: arena slot [%lld, +%lld) outside the arena (%lld)",
-            n->name, (long long)o->arena_off, (long long)cnt,
-            (long long)e->g->arena_floats);
-    for (int i = 0; i < n->nin; i++) check_input(n, n->in[i], in_place_ok);
-    if (n->residual) check_input(n, n->residual, false);
+/* Whether s's work items are spread over the instance's pool. */
+static bool split(const Emitter *e, const Step *s) {
+    return s->split && e->pool;
 }
 
 /* The comment heading each layer's function. */
-static void layer_comment(Emitter *e, GNode *n) {
+static void layer_comment(Emitter *e, const Step *s) {
     Buf *c = e->c;
+    const GNode *n = s->node;
     const char *src = e->o->src_path ? e->o->src_path : "model.rn";
     const char *slash = strrchr(src, '/');
     buf_printf(c, "\n/* %s: %s (%s), %s:%d:%d", emit_safe(e, n->path, false),
@@ -185,30 +39,29 @@ static void layer_comment(Emitter *e, GNode *n) {
     buf_printf(c, "\n * output [");
     for (int i = 0; i < n->out.rank; i++)
         buf_printf(c, "%s%lld", i ? ", " : "", (long long)n->out.d[i]);
-    buf_printf(c, "], %s MACs", thousands(e, n->macs));
+    buf_printf(c, "], %s MACs", arena_thousands(e->g->arena, n->macs));
     if (n->op == OP_CONV2D || n->op == OP_DEPTHWISE_CONV2D ||
         n->op == OP_MAXPOOL || n->op == OP_AVGPOOL)
         buf_printf(c, "\n * window %dx%d, stride %dx%d, dilation %dx%d, "
                    "padding top %d bottom %d left %d right %d",
                    n->kh, n->kw, n->sh, n->sw, n->dh ? n->dh : 1,
                    n->dw ? n->dw : 1, n->pad_t, n->pad_b, n->pad_l, n->pad_r);
-    if ((n->op == OP_CONV2D || n->op == OP_DEPTHWISE_CONV2D) && n->in[0]->pad_folded)
+    if (s->pad_from)
         buf_printf(c, "\n * reads the input of %s: its zeros are this layer's padding "
                    "(top %d, left %d; bottom and right follow)",
-                   emit_safe(e, n->in[0]->path, false), emit_pad_t(n), emit_pad_l(n));
-    if (n->fold_bn)
+                   emit_safe(e, s->pad_from->path, false), s->pad_t, s->pad_l);
+    if (s->bn)
         buf_printf(c, "\n * batchnorm %s folded into the weights",
-                   emit_safe(e, n->fold_bn->path, false));
-    if (n->residual)
-        buf_printf(c, "\n * adds %s (residual)",
-                   emit_safe(e, emit_storage(n->residual)->path, false));
-    if (emit_act(n) != ACT_NONE && n->op != OP_ACTIVATION)
-        buf_printf(c, "\n * fused activation: %s", act_names[emit_act(n)]);
-    if (n->slice_of)
+                   emit_safe(e, s->bn->path, false));
+    if (s->res)
+        buf_printf(c, "\n * adds %s (residual)", emit_safe(e, s->res->path, false));
+    if (s->act != ACT_NONE && n->op != OP_ACTIVATION)
+        buf_printf(c, "\n * fused activation: %s", act_names[s->act]);
+    if (s->slice_of)
         buf_printf(c, "\n * writes channels %lld..%lld of %s (no copy)",
-                   (long long)n->slice_off,
-                   (long long)(n->slice_off + n->out.d[2] - 1),
-                   emit_safe(e, n->slice_of->path, false));
+                   (long long)s->out.coff,
+                   (long long)(s->out.coff + n->out.d[2] - 1),
+                   emit_safe(e, s->slice_of->path, false));
     buf_printf(c, " */\n");
 }
 
@@ -237,28 +90,28 @@ static void tap_tables(Emitter *e, int kw, int sw, int dw, int pad_l, int w,
     buf_printf(c, "};\n");
 }
 
-/* Windowed layers (conv, depthwise, pools) share one loop nest: for each
- * output row, each kernel row whose input row is inside the image, each
- * kernel column with its literal range of valid output columns, one kernel
- * call over those pixels. `tap` prints that call given the names
- * iy/kx/yr. */
-static void window_rows(Emitter *e, GNode *n, const char *fn,
-                        void (*init)(Emitter *, GNode *),
-                        void (*tap)(Emitter *, GNode *),
-                        void (*fini)(Emitter *, GNode *)) {
+/* Pooling layers share one loop nest: for each output row, each kernel
+ * row whose input row is inside the image, each kernel column with its
+ * literal range of valid output columns, one kernel call over those
+ * pixels. `tap` prints that call given the names iy/kx/yr. */
+static void window_rows(Emitter *e, const Step *s, const char *fn,
+                        void (*init)(Emitter *, const Step *),
+                        void (*tap)(Emitter *, const Step *),
+                        void (*fini)(Emitter *, const Step *)) {
     Buf *c = e->c;
-    const Shape *is = emit_in_shape(n), *os = &n->out;
+    const GNode *n = s->node;
+    const Shape *is = s->in_shape, *os = &n->out;
     int dh = n->dh ? n->dh : 1, dw = n->dw ? n->dw : 1;
     long long ow = os->d[1], oc = os->d[2];
     buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn,
                e->name);
     buf_printf(c, "    (void)w;\n");
     tap_tables(e, n->kw, n->sw, dw, n->pad_l, (int)is->d[1], (int)ow);
-    buf_printf(c, "    const float *x = %s;\n", emit_data(e, n->in[0]));
-    buf_printf(c, "    float *y = %s;\n", emit_data(e, n));
+    buf_printf(c, "    const float *x = %s;\n", emit_place(e, s->in[0]));
+    buf_printf(c, "    float *y = %s;\n", emit_place(e, s->out));
     buf_printf(c, "    for (int oy = y0; oy < y1; oy++) {\n");
     buf_printf(c, "        float *yr = y + (long)oy * %lld;\n", ow * oc);
-    init(e, n);
+    init(e, s);
     buf_printf(c, "        for (int ky = 0; ky < %d; ky++) {\n", n->kh);
     buf_printf(c, "            int iy = oy * %d - %d + ky * %d;\n", n->sh,
                n->pad_t, dh);
@@ -266,108 +119,145 @@ static void window_rows(Emitter *e, GNode *n, const char *fn,
                (long long)is->d[0]);
     buf_printf(c, "            for (int kx = 0; kx < %d; kx++) {\n", n->kw);
     buf_printf(c, "                if (hi[kx] == lo[kx]) continue;\n");
-    tap(e, n);
+    tap(e, s);
     buf_printf(c, "            } /* kx */\n        } /* ky */\n");
-    fini(e, n);
+    fini(e, s);
     buf_printf(c, "    } /* oy */\n}\n");
 }
 
 /* The input pixel of output column lo[kx] in row iy, as a float offset. */
-static const char *tap_src(Emitter *e, GNode *n) {
-    const Shape *is = emit_in_shape(n);
+static const char *tap_src(Emitter *e, const Step *s) {
+    const GNode *n = s->node;
     return arena_printf(e->g->arena,
                         "((long)iy * %lld + lo[kx] * %d - %d + kx * %d) * %lld",
-                        (long long)is->d[1], n->sw, n->pad_l,
-                        n->dw ? n->dw : 1, (long long)is->d[2]);
+                        (long long)s->in_shape->d[1], n->sw, n->pad_l,
+                        n->dw ? n->dw : 1, (long long)s->in_shape->d[2]);
 }
 
-/* A conv2d is the runtime's direct convolution (conv.c) on weights packed
- * at load, its rn_conv in M_convs: bias (batchnorm folded), residual and
- * relu/relu6 in its epilogue; one call per group at channel offsets. The
- * work items (tiles) are spread over the pool. Other activations follow
- * as a pass over the output (never a slice: see concat_slices.c). */
-static void conv_layer(Emitter *e, GNode *n, const char *fn) {
+/* The call that runs work items [t0, t1) of a conv step (of group g when
+ * grouped): the runtime's rn_conv_run, which runs the algorithm of its
+ * descriptor; in a standalone file, that algorithm's inline function. */
+static const char *conv_call(Emitter *e, const Step *s, const char *in,
+                             const char *pk, const char *bias, const char *res,
+                             const char *out) {
+    Arena *a = e->g->arena;
+    const char *desc = arena_printf(a, "&%s_convs[%d]", e->name, s->conv_index);
+    const char *nl = s->groups > 1 ? ",\n                    " : ",\n                ";
+    const char *mid = arena_printf(a, "%s%s%s, %s", pk, s->groups > 1 ? nl : ", ", bias, res);
+    if (!e->o->standalone)
+        return arena_printf(a, "rn_conv_run(%s, %s, %s%s%s, t0, t1, m->ws + w * m->ws_floats)",
+                            desc, in, mid, nl, out);
+    if (s->conv.algo == RN_CONV_DIRECT)
+        return arena_printf(a, "rn_dc_run(%s, %s, %s%s%s, t0, t1)", desc, in, mid, nl, out);
+    return arena_printf(a, "rn_wg_run(%s, %d, %s, %s%s%s, t0, t1, m->ws + w * m->ws_floats)",
+                        desc, s->conv.algo == RN_CONV_WINOGRAD4 ? 4 : 2, in, mid, nl, out);
+}
+
+/* A conv's work items: the kernel's count for its descriptor. */
+static const char *conv_tiles(Emitter *e, const Step *s) {
+    const char *f = !e->o->standalone ? "rn_conv_tiles"
+                    : s->conv.algo == RN_CONV_DIRECT ? "rn_dc_tiles" : "rn_wg_tiles";
+    const char *m = !e->o->standalone || s->conv.algo == RN_CONV_DIRECT ? ""
+                    : s->conv.algo == RN_CONV_WINOGRAD4 ? ", 4" : ", 2";
+    return arena_printf(e->g->arena, "%s(&%s_convs[%d]%s)", f, e->name, s->conv_index, m);
+}
+
+/* A conv2d runs on weights packed at load, its rn_conv in M_convs: bias
+ * (batchnorm folded), residual and the epilogue's activation on registers;
+ * one call per group at channel offsets. The work items (tiles) are spread
+ * over the pool. Other activations follow as a pass over the output
+ * (never a slice: see concat_slices.c). */
+static void conv_layer(Emitter *e, const Step *s, const char *fn) {
     Buf *c = e->c;
-    int k = e->conv[n->id], groups = n->groups > 1 ? n->groups : 1;
-    long long cin = chans(emit_in_shape(n)), cout = n->out.d[2];
-    long long cig = cin / groups, cog = cout / groups;
-    const char *bias = emit_bias(e, n);
+    Arena *a = e->g->arena;
+    const GNode *n = s->node;
+    long long cout = n->out.d[2];
+    long long cig = s->conv.cin, cog = s->conv.cout;
+    const char *bias = emit_bias(e, s);
     bool has_bias = strcmp(bias, "(const float *)0") != 0;
-    const char *res = n->residual ? emit_data(e, n->residual) : "(const float *)0";
+    const char *res = s->res ? emit_place(e, s->res_at) : "(const float *)0";
     buf_printf(c, "static void %s_rows(%s *m, int t0, int t1, int w) {\n", fn, e->name);
-    if (groups == 1) {
-        buf_printf(c, "    rn_conv_run(&%s_convs[%d], %s, m->pk[%d], %s, %s,\n"
-                   "                %s, t0, t1, m->ws + w * m->ws_floats);\n", e->name, k,
-                   emit_data(e, n->in[0]), e->pk[n->id], bias, res,
-                   emit_data(e, n));
+    if (e->o->standalone) buf_printf(c, "    (void)w;\n");
+    if (s->groups == 1) {
+        buf_printf(c, "    %s;\n", conv_call(e, s, emit_place(e, s->in[0]),
+                                            arena_printf(a, "m->pk[%d]", s->pk), bias,
+                                            res, emit_place(e, s->out)));
     } else {
-        buf_printf(c, "    int g;\n    for (g = 0; g < %d; g++)\n", groups);
-        buf_printf(c, "        rn_conv_run(&%s_convs[%d], %s + g * %lld, "
-                   "m->pk[%d + g],\n                    %s%s, %s%s,\n"
-                   "                    %s + g * %lld, t0, t1, m->ws + w * m->ws_floats);\n",
-                   e->name, k,
-                   emit_data(e, n->in[0]), cig, e->pk[n->id], bias,
-                   has_bias ? arena_printf(e->g->arena, " + g * %lld", cog) : "",
-                   res, n->residual ? arena_printf(e->g->arena, " + g * %lld", cog) : "",
-                   emit_data(e, n), cog);
+        buf_printf(c, "    int g;\n    for (g = 0; g < %d; g++)\n", s->groups);
+        buf_printf(c, "        %s;\n",
+                   conv_call(e, s, arena_printf(a, "%s + g * %lld", emit_place(e, s->in[0]), cig),
+                             arena_printf(a, "m->pk[%d + g]", s->pk),
+                             arena_printf(a, "%s%s", bias, has_bias ? arena_printf(a, " + g * %lld", cog) : ""),
+                             arena_printf(a, "%s%s", res, s->res ? arena_printf(a, " + g * %lld", cog) : ""),
+                             arena_printf(a, "%s + g * %lld", emit_place(e, s->out), cog)));
     }
     buf_printf(c, "}\n");
     buf_printf(c, "static void %s(%s *m) {\n", fn, e->name);
-    if (emit_splits(n))
-        buf_printf(c, "    %s_par(m, %s_rows, rn_conv_tiles(&%s_convs[%d]));\n",
-                   e->name, fn, e->name, k);
+    if (split(e, s))
+        buf_printf(c, "    %s_par(m, %s_rows, %s);\n", e->name, fn, conv_tiles(e, s));
     else
-        buf_printf(c, "    %s_rows(m, 0, rn_conv_tiles(&%s_convs[%d]), 0);\n", fn,
-                   e->name, k);
-    Act act = emit_act(n);
-    if (act != ACT_NONE && act != ACT_RELU && act != ACT_RELU6)
-        buf_printf(c, "    rn_k_act(%d, %s, %s, %lld, %lld);\n", (int)act,
-                   emit_data(e, n), emit_data(e, n),
+        buf_printf(c, "    %s_rows(m, 0, %s, 0);\n", fn, conv_tiles(e, s));
+    if (s->act_after != ACT_NONE)
+        buf_printf(c, "    rn_k_act(%d, %s, %s, %lld, %lld);\n", (int)s->act_after,
+                   emit_place(e, s->out), emit_place(e, s->out),
                    (long long)(n->out.d[0] * n->out.d[1]), cout);
     buf_printf(c, "}\n");
 }
 
-/* A depthwise conv is the runtime's (depthwise.c), its rn_dw literal in
- * the rows function: bias (batchnorm folded into kernel and bias at load)
- * and relu/relu6 in its epilogue, other activations as a pass over the
- * rows after. */
-static void dw_layer(Emitter *e, GNode *n, const char *fn) {
-    Buf *c = e->c;
-    const Shape *is = emit_in_shape(n);
-    long long ow = n->out.d[1], cout = n->out.d[2];
-    int mult = n->multiplier > 0 ? n->multiplier : 1;
-    Act act = emit_act(n);
-    buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn, e->name);
-    buf_printf(c, "    static const rn_dw d = {.ih = %d, .iw = %d, .c = %d, .oh = %d, "
+/* An rn_dw literal named d, inside a function. */
+static void dw_literal(Emitter *e, const rn_dw *d) {
+    buf_printf(e->c, "    static const rn_dw d = {.ih = %d, .iw = %d, .c = %d, .oh = %d, "
                ".ow = %d, .mult = %d,\n        .kh = %d, .kw = %d, .sh = %d, .sw = %d, "
                ".dh = %d, .dw = %d, .pad_t = %d, .pad_l = %d,\n        .ldi = %d, "
-               ".ldo = %d, .act = %d};\n",
-               (int)is->d[0], (int)is->d[1], (int)is->d[2], (int)n->out.d[0],
-               (int)ow, mult, n->kh, n->kw, n->sh, n->sw, n->dh ? n->dh : 1,
-               n->dw ? n->dw : 1, emit_pad_t(n), emit_pad_l(n), (int)is->d[2], (int)cout,
-               act == ACT_RELU || act == ACT_RELU6 ? (int)act : 0);
-    buf_printf(c, "    (void)w;\n    rn_dw_run(&d, %s, m->w[%d], %s, %s, y0, y1);\n",
-               emit_data(e, n->in[0]), emit_weight(e, n, "depthwise_kernel"),
-               emit_bias(e, n), emit_data(e, n));
-    if (act != ACT_NONE && act != ACT_RELU && act != ACT_RELU6)
-        buf_printf(c, "    rn_k_act(%d, %s + (long)y0 * %lld, %s + (long)y0 * %lld, "
-                   "(y1 - y0) * %lld, %lld);\n", (int)act, emit_data(e, n),
-                   ow * cout, emit_data(e, n), ow * cout, ow, cout);
-    buf_printf(c, "}\n");
+               ".ldo = %d, .act = %d};\n", d->ih, d->iw, d->c, d->oh, d->ow, d->mult,
+               d->kh, d->kw, d->sh, d->sw, d->dh, d->dw, d->pad_t, d->pad_l, d->ldi,
+               d->ldo, d->act);
 }
 
-static void pool_init(Emitter *e, GNode *n) {
+/* The depthwise kernel: the runtime's rn_dw_run, or in a standalone file
+ * the header's inline rn_dwk_run. */
+static const char *dw_run(Emitter *e) {
+    return e->o->standalone ? "rn_dwk_run" : "rn_dw_run";
+}
+
+/* The activation of a layer that applies it after its rows (not in a
+ * kernel's epilogue), on output rows [y0, y1). */
+static void rows_act(Emitter *e, const Step *s) {
+    long long ow = s->node->out.d[1], oc = s->node->out.d[2];
+    if (s->act_after == ACT_NONE) return;
+    buf_printf(e->c, "    rn_k_act(%d, %s + (long)y0 * %lld, %s + (long)y0 * %lld, "
+               "(y1 - y0) * %lld, %lld);\n", (int)s->act_after, emit_place(e, s->out),
+               ow * oc, emit_place(e, s->out), ow * oc, ow, oc);
+}
+
+/* A depthwise conv, its rn_dw literal in the rows function: bias
+ * (batchnorm folded into kernel and bias at load) and the epilogue's
+ * activation on registers, other activations as a pass over the rows
+ * after. */
+static void dw_layer(Emitter *e, const Step *s, const char *fn) {
+    buf_printf(e->c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn, e->name);
+    dw_literal(e, &s->dw);
+    buf_printf(e->c, "    (void)w;\n    %s(&d, %s, %s, %s, %s, y0, y1);\n", dw_run(e),
+               emit_place(e, s->in[0]),
+               emit_tensor(e, lower_weight(e->L, s->node, "depthwise_kernel")),
+               emit_bias(e, s), emit_place(e, s->out));
+    rows_act(e, s);
+    buf_printf(e->c, "}\n");
+}
+
+static void pool_init(Emitter *e, const Step *s) {
     buf_printf(e->c, "        rn_k_fill(yr, %lld, %s);\n",
-               (long long)(n->out.d[1] * n->out.d[2]),
-               n->op == OP_MAXPOOL ? "-3.402823466e+38f" : "0.0f");
+               (long long)(s->node->out.d[1] * s->node->out.d[2]),
+               s->node->op == OP_MAXPOOL ? "-3.402823466e+38f" : "0.0f");
 }
 
-static void pool_tap(Emitter *e, GNode *n) {
+static void pool_tap(Emitter *e, const Step *s) {
+    const GNode *n = s->node;
     long long ch = n->out.d[2];
     buf_printf(e->c,
                "                rn_k_%s_tap(hi[kx] - lo[kx], %lld, x + %s, "
                "%lld, yr + lo[kx] * %lld, %lld);\n",
-               n->op == OP_MAXPOOL ? "max" : "sum", ch, tap_src(e, n),
+               n->op == OP_MAXPOOL ? "max" : "sum", ch, tap_src(e, s),
                (long long)n->sw * ch, ch, ch);
 }
 
@@ -389,9 +279,10 @@ static void avg_counts(Emitter *e, const char *name, int nout, int k, int s,
     buf_printf(e->c, "}");
 }
 
-static void avg_fini(Emitter *e, GNode *n) {
+static void avg_fini(Emitter *e, const Step *s) {
     Buf *c = e->c;
-    const Shape *is = emit_in_shape(n);
+    const GNode *n = s->node;
+    const Shape *is = s->in_shape;
     int oh = (int)n->out.d[0], ow = (int)n->out.d[1];
     buf_printf(c, "        static const int ");
     avg_counts(e, "cy", oh, n->kh, n->sh, n->pad_t, n->pad_b, is->d[0],
@@ -406,44 +297,21 @@ static void avg_fini(Emitter *e, GNode *n) {
                (long long)n->out.d[2], (long long)n->out.d[2]);
 }
 
-static void no_fini(Emitter *e, GNode *n) { (void)e; (void)n; }
+static void no_fini(Emitter *e, const Step *s) { (void)e; (void)s; }
 
-/* Whether n's rows (a conv's tiles) are split over the pool: only when
- * there are several and the work is worth a handoff to other threads. */
-bool emit_splits(const GNode *n) {
-    int64_t rows = n->out.d[0], work;
-    switch (n->op) {
-    case OP_CONV2D: /* conv.c's tiles also split the channels */
-        return n->macs >= 100000;
-    case OP_DEPTHWISE_CONV2D:
-    case OP_SEPARABLE_CONV2D:
-    case OP_CONV2D_TRANSPOSE:
-    case OP_DENSE:
-        work = n->macs;
-        break;
-    case OP_MAXPOOL:
-    case OP_AVGPOOL:
-        work = shape_count(&n->out) * n->kh * n->kw;
-        break;
-    default:
-        return false;
-    }
-    return rows > 1 && work >= 100000;
-}
-
-/* A layer whose rows may be split over the pool: its _rows function, then
+/* A step whose rows may be split over the pool: its _rows function, then
  * the layer function that runs it. */
-static void rows_layer(Emitter *e, GNode *n, const char *fn) {
-    int64_t rows = n->out.d[0];
+static void rows_layer(Emitter *e, const Step *s, const char *fn) {
+    const GNode *n = s->node;
     buf_printf(e->c, "static void %s(%s *m) {\n", fn, e->name);
-    if (emit_splits(n))
+    if (split(e, s))
         buf_printf(e->c, "    %s_par(m, %s_rows, %lld);\n", e->name, fn,
-                   (long long)rows);
+                   (long long)s->items);
     else
-        buf_printf(e->c, "    %s_rows(m, 0, %lld, 0);\n", fn, (long long)rows);
-    if (n->op == OP_DENSE && emit_act(n) != ACT_NONE)
-        buf_printf(e->c, "    rn_k_act(%d, %s, %s, %lld, %lld);\n", (int)emit_act(n),
-                   emit_data(e, n), emit_data(e, n),
+        buf_printf(e->c, "    %s_rows(m, 0, %lld, 0);\n", fn, (long long)s->items);
+    if (s->kind == STEP_DENSE && s->act_after != ACT_NONE)
+        buf_printf(e->c, "    rn_k_act(%d, %s, %s, %lld, %lld);\n", (int)s->act_after,
+                   emit_place(e, s->out), emit_place(e, s->out),
                    (long long)(shape_count(&n->out) / n->filters),
                    (long long)n->filters);
     buf_printf(e->c, "}\n");
@@ -451,151 +319,136 @@ static void rows_layer(Emitter *e, GNode *n, const char *fn) {
 
 /* Dense: a one-pixel convolution, its units split over the pool; on an
  * image, a 1x1 convolution, its rows split. */
-static void dense_rows(Emitter *e, GNode *n, const char *fn) {
+static void dense_rows(Emitter *e, const Step *s, const char *fn) {
     Buf *c = e->c;
+    const GNode *n = s->node;
     long long u = n->filters;
-    int b = emit_weight(e, n, "bias"), k = emit_weight(e, n, "kernel");
-    const char *bias = b < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", b);
+    int k = lower_weight(e->L, n, "kernel");
+    const char *bias = emit_tensor(e, lower_weight(e->L, n, "bias"));
+    bool has_bias = lower_weight(e->L, n, "bias") >= 0;
+    const char *x = emit_place(e, s->in[0]), *y = emit_place(e, s->out);
     if (n->out.rank == 3) {
         long long w = n->out.d[1], cin = n->in[0]->out.d[2];
         buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn, e->name);
-        buf_printf(c, "    float *y = %s + (long)y0 * %lld;\n    (void)w;\n",
-                   emit_data(e, n), w * u);
+        buf_printf(c, "    float *y = %s + (long)y0 * %lld;\n    (void)w;\n", y, w * u);
         buf_printf(c, "    rn_k_fill_bias((y1 - y0) * %lld, %lld, %s, y, %lld);\n", w, u,
                    bias, u);
         buf_printf(c, "    rn_k_conv_tap((y1 - y0) * %lld, %lld, %lld, %s + (long)y0 * %lld, "
-                   "%lld, m->w[%d], %lld, y, %lld);\n}\n", w, cin, u,
-                   emit_data(e, n->in[0]), w * cin, cin, k, u, u);
+                   "%lld, m->w[%d], %lld, y, %lld);\n}\n", w, cin, u, x, w * cin, cin, k,
+                   u, u);
         return;
     }
-    long long in = shape_count(emit_in_shape(n));
+    long long in = shape_count(s->in_shape);
     buf_printf(c, "static void %s_rows(%s *m, int o0, int o1, int w) {\n", fn, e->name);
-    buf_printf(c, "    float *y = %s + o0;\n    (void)w;\n", emit_data(e, n));
+    buf_printf(c, "    float *y = %s + o0;\n    (void)w;\n", y);
     buf_printf(c, "    rn_k_fill_bias(1, o1 - o0, %s%s, y, %lld);\n", bias,
-               b < 0 ? "" : " + o0", u);
+               has_bias ? " + o0" : "", u);
     buf_printf(c, "    rn_k_conv_tap(1, %lld, o1 - o0, %s, %lld, m->w[%d] + o0, "
-               "%lld, y, %lld);\n}\n", in, emit_data(e, n->in[0]), in, k, u, u);
+               "%lld, y, %lld);\n}\n", in, x, in, k, u, u);
 }
 
-/* The activation of a layer that applies it after its rows (not fused
- * into a kernel), on output rows [y0, y1). */
-static void rows_act(Emitter *e, GNode *n) {
-    Act act = emit_act(n);
-    long long ow = n->out.d[1], oc = n->out.d[2];
-    if (act == ACT_NONE) return;
-    buf_printf(e->c, "    rn_k_act(%d, %s + (long)y0 * %lld, %s + (long)y0 * %lld, "
-               "(y1 - y0) * %lld, %lld);\n", (int)act, emit_data(e, n), ow * oc,
-               emit_data(e, n), ow * oc, ow, oc);
-}
-
-/* SeparableConv2D: per block of rows, the depthwise conv (depthwise.c)
- * into the layer's scratch, then the 1x1 conv with the bias. */
-static void separable_rows(Emitter *e, GNode *n, const char *fn) {
+/* SeparableConv2D: per block of rows, the depthwise conv into the step's
+ * scratch, then the 1x1 conv with the bias. */
+static void separable_rows(Emitter *e, const Step *s, const char *fn) {
     Buf *c = e->c;
-    const Shape *is = emit_in_shape(n);
-    long long ow = n->out.d[1], f = n->filters, cm = is->d[2] * n->multiplier;
-    int b = emit_weight(e, n, "bias");
+    const GNode *n = s->node;
+    long long ow = n->out.d[1], f = n->filters, cm = s->dw.ldo;
     const char *tmp = arena_printf(e->g->arena, "(m->arena + %lld)",
-                                   (long long)plan_scratch_offset(n));
+                                   (long long)s->scratch_off);
     buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn, e->name);
-    buf_printf(c, "    static const rn_dw d = {.ih = %d, .iw = %d, .c = %d, .oh = %d, "
-               ".ow = %d, .mult = %d,\n        .kh = %d, .kw = %d, .sh = %d, .sw = %d, "
-               ".dh = %d, .dw = %d, .pad_t = %d, .pad_l = %d,\n        .ldi = %d, "
-               ".ldo = %d, .act = 0};\n",
-               (int)is->d[0], (int)is->d[1], (int)is->d[2], (int)n->out.d[0], (int)ow,
-               n->multiplier, n->kh, n->kw, n->sh, n->sw, n->dh, n->dw, n->pad_t,
-               n->pad_l, (int)is->d[2], (int)cm);
+    dw_literal(e, &s->dw);
     buf_printf(c, "    float *y = %s + (long)y0 * %lld;\n    (void)w;\n",
-               emit_data(e, n), ow * f);
-    buf_printf(c, "    rn_dw_run(&d, %s, m->w[%d], (const float *)0, %s, y0, y1);\n",
-               emit_data(e, n->in[0]), emit_weight(e, n, "depthwise_kernel"), tmp);
+               emit_place(e, s->out), ow * f);
+    buf_printf(c, "    %s(&d, %s, m->w[%d], (const float *)0, %s, y0, y1);\n", dw_run(e),
+               emit_place(e, s->in[0]), lower_weight(e->L, n, "depthwise_kernel"), tmp);
     buf_printf(c, "    rn_k_fill_bias((y1 - y0) * %lld, %lld, %s, y, %lld);\n", ow, f,
-               b < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", b), f);
+               emit_tensor(e, lower_weight(e->L, n, "bias")), f);
     buf_printf(c, "    rn_k_conv_tap((y1 - y0) * %lld, %lld, %lld, %s + (long)y0 * %lld, "
                "%lld, m->w[%d], %lld, y, %lld);\n", ow, cm, f, tmp, ow * cm, cm,
-               emit_weight(e, n, "pointwise_kernel"), f, f);
-    rows_act(e, n);
+               lower_weight(e->L, n, "pointwise_kernel"), f, f);
+    rows_act(e, s);
     buf_printf(c, "}\n");
 }
 
 /* Conv2DTranspose: runtime/deconv.c on its rn_deconv literal, the kernel
  * packed at load. */
-static void deconv_rows(Emitter *e, GNode *n, const char *fn) {
+static void deconv_rows(Emitter *e, const Step *s, const char *fn) {
     Buf *c = e->c;
-    int b = emit_weight(e, n, "bias");
+    const GNode *n = s->node;
     buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn, e->name);
     buf_printf(c, "    (void)w;\n    rn_deconv_run(&%s_deconvs[%d], %s, m->w[%d], %s, %s, "
-               "y0, y1);\n", e->name, e->deconv[n->id], emit_data(e, n->in[0]),
-               emit_weight(e, n, "kernel"),
-               b < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", b),
-               emit_data(e, n));
-    rows_act(e, n);
+               "y0, y1);\n", e->name, s->deconv_index, emit_place(e, s->in[0]),
+               lower_weight(e->L, n, "kernel"),
+               emit_tensor(e, lower_weight(e->L, n, "bias")), emit_place(e, s->out));
+    rows_act(e, s);
     buf_printf(c, "}\n");
 }
 
-/* Writes one layer's function(s): all but inputs and aliases have one. */
-static void emit_layer(Emitter *e, GNode *n, const char *fn) {
-    bool elementwise = n->op == OP_BATCHNORM || n->op == OP_ACTIVATION ||
-                       n->op == OP_RESCALE || node_is_merge(n) ||
-                       n->op == OP_RELU || n->op == OP_ELU ||
-                       n->op == OP_LEAKY_RELU || n->op == OP_SOFTMAX ||
-                       n->op == OP_PRELU || n->op == OP_LAYERNORM ||
-                       n->op == OP_NORMALIZATION;
-    check_plan(e, n, elementwise);
-    layer_comment(e, n);
-    switch (n->op) {
-    case OP_CONV2D:
-        conv_layer(e, n, fn);
+/* Writes one step's function(s). */
+static void emit_layer(Emitter *e, const Step *s, const char *fn) {
+    layer_comment(e, s);
+    switch (s->kind) {
+    case STEP_CONV:
+        conv_layer(e, s, fn);
         break;
-    case OP_DEPTHWISE_CONV2D:
-        dw_layer(e, n, fn);
-        rows_layer(e, n, fn);
+    case STEP_DEPTHWISE:
+        dw_layer(e, s, fn);
+        rows_layer(e, s, fn);
         break;
-    case OP_MAXPOOL:
-        window_rows(e, n, fn, pool_init, pool_tap, no_fini);
-        rows_layer(e, n, fn);
+    case STEP_POOL:
+        window_rows(e, s, fn, pool_init, pool_tap,
+                    s->node->op == OP_AVGPOOL ? avg_fini : no_fini);
+        rows_layer(e, s, fn);
         break;
-    case OP_AVGPOOL:
-        window_rows(e, n, fn, pool_init, pool_tap, avg_fini);
-        rows_layer(e, n, fn);
+    case STEP_DENSE:
+        dense_rows(e, s, fn);
+        rows_layer(e, s, fn);
         break;
-    case OP_DENSE:
-        dense_rows(e, n, fn);
-        rows_layer(e, n, fn);
+    case STEP_SEPARABLE:
+        separable_rows(e, s, fn);
+        rows_layer(e, s, fn);
         break;
-    case OP_SEPARABLE_CONV2D:
-        separable_rows(e, n, fn);
-        rows_layer(e, n, fn);
+    case STEP_DECONV:
+        deconv_rows(e, s, fn);
+        rows_layer(e, s, fn);
         break;
-    case OP_CONV2D_TRANSPOSE:
-        deconv_rows(e, n, fn);
-        rows_layer(e, n, fn);
-        break;
-    default:
-        emit_simple_layer(e, n, fn);
+    case STEP_SIMPLE:
+        emit_simple_layer(e, s, fn);
         break;
     }
 }
 
-void emit_c(Graph *g, const EmitOptions *o, Buf *c, Buf *h) {
-    Emitter e = {.g = g, .o = o, .c = c, .h = h};
-    e.name = emit_safe(&e, g->name, true);
-    emit_collect(&e);
-    /* names first: the prologue declares them */
-    e.fn = arena_alloc(g->arena, sizeof *e.fn * (size_t)(g->nnodes + 1));
-    for (int i = 0; i < g->nnodes; i++) {
-        GNode *n = g->nodes[i];
-        if (emit_has_code(n))
-            e.fn[i] = arena_printf(g->arena, "L%d_%s", n->id,
-                                   emit_safe(&e, n->name, true));
+void emit_layers(Emitter *e) {
+    for (int i = 0; i < e->L->nsteps; i++) {
+        const Step *s = &e->L->steps[i];
+        size_t at = e->c->len;
+        emit_layer(e, s, e->fn[i]);
+        emit_line_directives(e, at, s->node);
     }
+}
+
+/* The steps' function names: L<node id>_<name>. */
+static void name_steps(Emitter *e) {
+    e->fn = arena_alloc(e->g->arena, sizeof *e->fn * (size_t)(e->L->nsteps + 1));
+    for (int i = 0; i < e->L->nsteps; i++) {
+        const GNode *n = e->L->steps[i].node;
+        e->fn[i] = arena_printf(e->g->arena, "L%d_%s", n->id, emit_safe(e, n->name, true));
+    }
+}
+
+void emit_init(Emitter *e, Graph *g, const EmitOptions *o, Buf *c, Buf *h) {
+    *e = (Emitter){.g = g, .o = o, .c = c, .h = h};
+    e->L = lower(g);
+    e->pool = lower_splits(e->L) && !o->static_memory;
+    e->name = emit_safe(e, g->name, true);
+    name_steps(e);
+}
+
+void emit_c(Graph *g, const EmitOptions *o, Buf *c, Buf *h) {
+    Emitter e;
+    emit_init(&e, g, o, c, h);
     emit_header(&e, h);
     emit_prologue(&e);
-    for (int i = 0; i < g->nnodes; i++) {
-        if (!e.fn[i]) continue;
-        size_t at = c->len;
-        emit_layer(&e, g->nodes[i], e.fn[i]);
-        emit_line_directives(&e, at, g->nodes[i]);
-    }
+    emit_layers(&e);
     emit_api(&e);
 }

@@ -4,8 +4,9 @@
  * hook that --trace and --profile set (M_set_hook), and the #line
  * directives that point a layer's C back into the .rn.
  *
- * Requires: the Emitter of emit_c.c (shapes, fusion marks, the plan).
- * Changes nothing in the graph.
+ * Requires: the Emitter of emit_c.c and its rows (lower.c: which step
+ * computes each row, whether its own value is whole). Changes nothing in
+ * the graph.
  *
  * The hook is one pointer in the instance, NULL unless set: a run then
  * pays one test of it per row. When set, it is called with -1 as the run
@@ -19,92 +20,7 @@
  * every row has its own value there. */
 #include "emit_c.h"
 
-#include <stdlib.h>
 #include <string.h>
-
-/* The row of the node whose code computes n: n, its absorber, or -1 (an
- * input, an alias, a sliced concat, a folded zero padding). */
-static int code_row(const GNode *n) {
-    if (n->absorbed_by) {
-        while (n->absorbed_by) n = n->absorbed_by;
-        return n->id;
-    }
-    return emit_has_code(n) ? n->id : -1;
-}
-
-/* What the rows need, computed once in linear time: by node id, the last
- * node of the fused chain its code runs; the `layer` instances each node
- * ends (a list through next_group) and their MACs. */
-typedef struct EmitInspect {
-    int *last_fused;  /* by node id: the highest id its code runs */
-    int *first_group; /* by node id: a group whose result it is, or -1 */
-    int *next_group;  /* by group: the next with the same result, or -1 */
-    int64_t *group_macs;
-} EmitInspect;
-
-typedef struct GroupAt {
-    const Group *group;
-    int index;
-} GroupAt;
-
-static int by_address(const void *a, const void *b) {
-    uintptr_t x = (uintptr_t)((const GroupAt *)a)->group;
-    uintptr_t y = (uintptr_t)((const GroupAt *)b)->group;
-    return (x > y) - (x < y);
-}
-
-static EmitInspect *inspect_info(Emitter *e) {
-    if (e->insp) return e->insp;
-    Graph *g = e->g;
-    Arena *a = g->arena;
-    EmitInspect *in = arena_alloc(a, sizeof *in);
-    in->last_fused = arena_alloc(a, sizeof(int) * (size_t)(g->nnodes + 1));
-    in->first_group = arena_alloc(a, sizeof(int) * (size_t)(g->nnodes + 1));
-    in->next_group = arena_alloc(a, sizeof(int) * (size_t)(g->ngroups + 1));
-    in->group_macs = arena_alloc(a, sizeof(int64_t) * (size_t)(g->ngroups + 1));
-    for (int i = 0; i < g->nnodes; i++) {
-        in->last_fused[i] = i;
-        in->first_group[i] = -1;
-    }
-    for (int i = 0; i < g->nnodes; i++) {
-        int exec = code_row(g->nodes[i]);
-        if (exec >= 0 && i > in->last_fused[exec]) in->last_fused[exec] = i;
-    }
-    for (int k = g->ngroups - 1; k >= 0; k--) {
-        int r = g->groups[k]->result->id;
-        in->next_group[k] = in->first_group[r];
-        in->first_group[r] = k;
-    }
-    /* each node's MACs count in every group around it: the groups sorted
-     * by address, so that a node finds its groups' indices */
-    GroupAt *by = arena_alloc(a, sizeof *by * (size_t)(g->ngroups + 1));
-    for (int k = 0; k < g->ngroups; k++) by[k] = (GroupAt){g->groups[k], k};
-    qsort(by, (size_t)g->ngroups, sizeof *by, by_address);
-    for (int i = 0; i < g->nnodes; i++)
-        for (const Group *q = g->nodes[i]->group; q; q = q->parent) {
-            GroupAt key = {q, 0}, *hit = bsearch(&key, by, (size_t)g->ngroups,
-                                                 sizeof *by, by_address);
-            if (!hit) die("emit: a node's group is not in the graph");
-            in->group_macs[hit->index] += g->nodes[i]->macs;
-        }
-    e->insp = in;
-    return in;
-}
-
-/* Whether the buffer of n holds n's own value, whole, once n's row is
- * complete: the last node of a fused chain is the one with the highest id
- * among those its absorber's code runs. */
-static bool own_value(Emitter *e, const GNode *n) {
-    if (n->pad_folded || n->slice_of) return false;
-    if (n->op == OP_FLATTEN || n->op == OP_DROPOUT) return own_value(e, n->in[0]);
-    if (n->op == OP_INPUT) return true;
-    int exec = code_row(n);
-    if (exec < 0) return true; /* a sliced concat, complete after its operands */
-    if (e->g->nodes[exec]->slice_of) return false;
-    return inspect_info(e)->last_fused[exec] == n->id;
-}
-
-static int64_t nrows(const Graph *g) { return g->nnodes + g->ngroups; }
 
 void emit_inspect_decls(Emitter *e, Buf *b) {
     const char *M = e->name;
@@ -112,36 +28,27 @@ void emit_inspect_decls(Emitter *e, Buf *b) {
                "rows, the layers in\n * graph order then one row per `layer` "
                "instance; a hook called after each\n * row during a run "
                "(NULL: none). */\n");
-    buf_printf(b, "#define %s_NUM_LAYERS %lld\n", M, (long long)nrows(e->g));
+    buf_printf(b, "#define %s_NUM_LAYERS %d\n", M, e->L->nrows);
     buf_printf(b, "struct rn_layer;\nconst struct rn_layer *%s_layers(void);\n", M);
     buf_printf(b, "void %s_set_hook(%s *m, void (*hook)(void *ctx, int layer, "
                "const float *value),\n    void *ctx);\n", M, M);
 }
 
-static void table_row(Emitter *e, const GNode *shape_of, const char *path,
-                      const char *klass, int64_t macs, int code) {
-    const Shape *s = &shape_of->out;
-    buf_printf(e->c, "    {%s, %s, %d, {", emit_string(e, path), emit_string(e, klass),
+static void table_row(Emitter *e, const Row *r) {
+    const Shape *s = &r->node->out;
+    buf_printf(e->c, "    {%s, %s, %d, {", emit_string(e, r->name), emit_string(e, r->klass),
                s->rank);
     for (int i = 0; i < s->rank; i++)
         buf_printf(e->c, "%s%lld", i ? ", " : "", (long long)s->d[i]);
-    buf_printf(e->c, "}, %lld, %d},\n", (long long)macs, code);
+    buf_printf(e->c, "}, %lld, %d},\n", (long long)r->macs, r->code);
 }
 
 void emit_inspect_table(Emitter *e) {
     const char *M = e->name;
-    Graph *g = e->g;
     buf_printf(e->c, "\n/* The rows of the summary: name, class, shape, MACs, the row "
                "whose code\n * computes it (-1: none of its own). */\n");
-    buf_printf(e->c, "static const rn_layer %s_layer_table[%lld] = {\n", M,
-               (long long)nrows(g));
-    for (int i = 0; i < g->nnodes; i++) {
-        const GNode *n = g->nodes[i];
-        table_row(e, n, n->path, op_info[n->op].klass, n->macs, code_row(n));
-    }
-    for (int k = 0; k < g->ngroups; k++)
-        table_row(e, g->groups[k]->result, g->groups[k]->path, g->groups[k]->klass,
-                  inspect_info(e)->group_macs[k], -1);
+    buf_printf(e->c, "static const rn_layer %s_layer_table[%d] = {\n", M, e->L->nrows);
+    for (int i = 0; i < e->L->nrows; i++) table_row(e, &e->L->rows[i]);
     buf_printf(e->c, "};\n\nconst struct rn_layer *%s_layers(void) {\n"
                "    return %s_layer_table;\n}\n", M, M);
     buf_printf(e->c, "\nvoid %s_set_hook(%s *m, rn_hook hook, void *ctx) {\n"
@@ -152,14 +59,20 @@ void emit_inspect_start(Emitter *e) {
     buf_printf(e->c, "    if (m->hook) m->hook(m->hook_ctx, -1, 0);\n");
 }
 
-void emit_inspect_after(Emitter *e, GNode *n) {
-    Graph *g = e->g;
-    const char *v = own_value(e, n) ? emit_data(e, n) : "0";
-    buf_printf(e->c, "    if (m->hook) m->hook(m->hook_ctx, %d, %s);\n", n->id, v);
-    for (int k = inspect_info(e)->first_group[n->id]; k >= 0;
-         k = inspect_info(e)->next_group[k])
-        buf_printf(e->c, "    if (m->hook) m->hook(m->hook_ctx, %d, %s); /* %s */\n",
-                   g->nnodes + k, v, emit_comment(e, g->groups[k]->path));
+/* The hook for the rows complete at node's place in the run: its own, then
+ * the `layer` instances it is the result of. */
+void emit_inspect_after(Emitter *e, int node) {
+    const Lower *L = e->L;
+    for (int i = node; i < L->nrows; i = i < L->g->nnodes ? L->g->nnodes : i + 1) {
+        const Row *r = &L->rows[i];
+        if (r->after != node) continue;
+        const char *v = r->whole ? emit_place(e, r->value) : "0";
+        if (r->kind == ROW_GROUP)
+            buf_printf(e->c, "    if (m->hook) m->hook(m->hook_ctx, %d, %s); /* %s */\n", i,
+                       v, emit_comment(e, r->name));
+        else
+            buf_printf(e->c, "    if (m->hook) m->hook(m->hook_ctx, %d, %s);\n", i, v);
+    }
 }
 
 /* Newlines of e->c before pos, counted on from where the last call

@@ -187,7 +187,9 @@ void emit_io(Emitter *e) {
     Graph *g = e->g;
     bool images = false;
     int nclass = 0;
-    for (int i = 0; i < g->ninputs; i++) images |= emit_image_input(g->inputs[i]);
+    /* a standalone file reads .npy only: no image decoder in it */
+    for (int i = 0; i < g->ninputs; i++)
+        images |= !e->o->standalone && emit_image_input(g->inputs[i]);
     for (int i = 0; i < g->noutputs; i++) nclass += emit_class_output(g, i);
     if (images) buf_printf(e->c, "\n#include \"rnimg.h\"\n");
     tables(e, images, nclass);

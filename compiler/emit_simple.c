@@ -3,8 +3,8 @@
  * normalization, activations, rescale, the merges (broadcasting), global
  * pools, concat, zeropad, crop, upsample and the channel ops.
  *
- * Requires what emit_c.c does (shapes, fusion marks, the arena plan);
- * writes one static function per layer into e->c. */
+ * Requires a STEP_SIMPLE step of lower.c; writes its static function into
+ * e->c. */
 #include "emit_c.h"
 
 #include <string.h>
@@ -20,7 +20,8 @@ static const char *hwc(Emitter *e, const Shape *s) {
 
 /* The merges: out = in0 OP in1, then out = out OP in_k; an average sums
  * and scales. Operands broadcast (rn_k_merge). */
-static void merge_code(Emitter *e, GNode *n) {
+static void merge_code(Emitter *e, const Step *s) {
+    const GNode *n = s->node;
     static const struct {
         OpKind op;
         const char *code;
@@ -31,12 +32,12 @@ static void merge_code(Emitter *e, GNode *n) {
     for (size_t k = 0; k < sizeof codes / sizeof codes[0]; k++)
         if (codes[k].op == n->op) code = codes[k].code;
     if (!code) die("emit: %s is not a merge", n->name);
-    const char *y = emit_data(e, n), *out = hwc(e, &n->out);
+    const char *y = emit_place(e, s->out), *out = hwc(e, &n->out);
     for (int i = 1; i < n->nin; i++)
         buf_printf(e->c, "    rn_k_merge(%s, %s, %s, %s, %s, %s, %s);\n", code,
-                   i == 1 ? emit_data(e, n->in[0]) : y,
+                   i == 1 ? emit_place(e, s->in[0]) : y,
                    i == 1 ? hwc(e, &n->in[0]->out) : out,
-                   emit_data(e, n->in[i]), hwc(e, &n->in[i]->out), y, out);
+                   emit_place(e, s->in[i]), hwc(e, &n->in[i]->out), y, out);
     if (n->op == OP_AVERAGE)
         buf_printf(e->c, "    rn_k_scale(%s, %lld, %s);\n", y,
                    (long long)shape_count(&n->out),
@@ -44,23 +45,22 @@ static void merge_code(Emitter *e, GNode *n) {
 }
 
 /* Layers with one call or a short loop: no row split. */
-void emit_simple_layer(Emitter *e, GNode *n, const char *fn) {
+void emit_simple_layer(Emitter *e, const Step *s, const char *fn) {
     Buf *c = e->c;
+    const GNode *n = s->node;
     long long cnt = shape_count(&n->out), ch = chans(&n->out);
-    const char *y = emit_data(e, n), *x = emit_data(e, n->in[0]);
+    const char *y = emit_place(e, s->out), *x = emit_place(e, s->in[0]);
     buf_printf(c, "static void %s(%s *m) {\n", fn, e->name);
     switch (n->op) {
     case OP_BATCHNORM:
         buf_printf(c, "    rn_k_scale_shift(%s, %s, %lld, %lld, m->bn[%d], "
-                   "m->bn[%d]);\n", x, y, cnt / ch, ch, 2 * e->bnidx[n->id],
-                   2 * e->bnidx[n->id] + 1);
+                   "m->bn[%d]);\n", x, y, cnt / ch, ch, 2 * s->bn_slot, 2 * s->bn_slot + 1);
         break;
     case OP_LAYERNORM: {
-        int g = emit_weight(e, n, "gamma"), b = emit_weight(e, n, "beta");
         buf_printf(c, "    rn_k_layernorm(%s, %s, %lld, %lld, %.17g, %s, %s);\n", x, y,
                    cnt / ch, ch, n->epsilon,
-                   g < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", g),
-                   b < 0 ? "(const float *)0" : arena_printf(e->g->arena, "m->w[%d]", b));
+                   emit_tensor(e, lower_weight(e->L, n, "gamma")),
+                   emit_tensor(e, lower_weight(e->L, n, "beta")));
         break;
     }
     case OP_NORMALIZATION:
@@ -77,8 +77,8 @@ void emit_simple_layer(Emitter *e, GNode *n, const char *fn) {
                        x, y, cnt / ch, ch);
         } else {
             buf_printf(c, "    rn_k_normalize(%s, %s, %lld, %lld, m->w[%d], m->w[%d]);\n",
-                       x, y, cnt / ch, ch, emit_weight(e, n, "mean"),
-                       emit_weight(e, n, "variance"));
+                       x, y, cnt / ch, ch, lower_weight(e->L, n, "mean"),
+                       lower_weight(e->L, n, "variance"));
         }
         break;
     case OP_ACTIVATION:
@@ -105,8 +105,8 @@ void emit_simple_layer(Emitter *e, GNode *n, const char *fn) {
                    emit_float(e, n->alpha));
         break;
     case OP_PRELU: {
-        int a = emit_weight(e, n, "alpha");
-        const int64_t *d = e->tensors[a].dims;
+        int a = lower_weight(e->L, n, "alpha");
+        const int64_t *d = e->L->tensors[a].dims;
         if (n->out.rank == 3)
             buf_printf(c, "    rn_k_prelu(%s, %s, %lld, %lld, %lld, m->w[%d], %lld, "
                        "%lld, %lld);\n", x, y, (long long)n->out.d[0],
@@ -127,11 +127,11 @@ void emit_simple_layer(Emitter *e, GNode *n, const char *fn) {
     case OP_MAXIMUM:
     case OP_MINIMUM:
     case OP_AVERAGE:
-        merge_code(e, n);
+        merge_code(e, s);
         break;
     case OP_GLOBAL_AVGPOOL:
     case OP_GLOBAL_MAXPOOL: {
-        const Shape *is = emit_in_shape(n);
+        const Shape *is = s->in_shape;
         buf_printf(c, "    rn_k_global_pool(%d, %s, %s, %lld, %lld);\n",
                    n->op == OP_GLOBAL_MAXPOOL, x, y,
                    (long long)(is->d[0] * is->d[1]), ch);
@@ -147,14 +147,14 @@ void emit_simple_layer(Emitter *e, GNode *n, const char *fn) {
             long long ci = chans(&n->in[i]->out);
             buf_printf(c, "        memcpy(y + p * %lld + %lld, %s + p * %lld, "
                        "%lld * sizeof(float));\n", ch, off,
-                       emit_data(e, n->in[i]), ci, ci);
+                       emit_place(e, s->in[i]), ci, ci);
             off += ci;
         }
         buf_printf(c, "    }\n");
         break;
     }
     case OP_ZEROPAD: {
-        const Shape *is = emit_in_shape(n);
+        const Shape *is = s->in_shape;
         long long w = is->d[1], ow = n->out.d[1];
         buf_printf(c, "    memset(%s, 0, %lld * sizeof(float));\n", y, cnt);
         buf_printf(c, "    for (int iy = 0; iy < %lld; iy++)\n",
@@ -165,7 +165,7 @@ void emit_simple_layer(Emitter *e, GNode *n, const char *fn) {
         break;
     }
     case OP_CROP: {
-        const Shape *is = emit_in_shape(n);
+        const Shape *is = s->in_shape;
         long long w = is->d[1], ow = n->out.d[1];
         buf_printf(c, "    for (int oy = 0; oy < %lld; oy++)\n", (long long)n->out.d[0]);
         buf_printf(c, "        memcpy(%s + (long)oy * %lld, %s + ((long)(oy + %d) * %lld "
@@ -174,7 +174,7 @@ void emit_simple_layer(Emitter *e, GNode *n, const char *fn) {
         break;
     }
     case OP_UPSAMPLE: {
-        const Shape *is = emit_in_shape(n);
+        const Shape *is = s->in_shape;
         if (n->interp == INTERP_NEAREST)
             buf_printf(c, "    rn_k_upsample_nearest(%s, %lld, %lld, %lld, %d, %d, %s);\n",
                        x, (long long)is->d[0], (long long)is->d[1], ch, n->kh, n->kw, y);

@@ -661,7 +661,7 @@ int import_write(ImportModel *m, const char *rn_path, const char *weights_path,
         const char *paths[2] = {rn_path, weights_path};
         const void *data[2] = {text.data, st};
         size_t lens[2] = {text.len, stlen};
-        rc = write_files_atomic(2, paths, data, lens, err, errlen);
+        rc = rn_write_files_atomic(2, paths, data, lens, err, errlen);
     }
     free(st);
     buf_free(&text);

@@ -483,7 +483,7 @@ int keras_import(const char *model, const char *rn_path,
     const char *paths[2] = {rn_path, weights_path};
     const void *data[2] = {rn.data, st};
     size_t lens[2] = {rn.len, stlen};
-    if (write_files_atomic(2, paths, data, lens, err, sizeof err) != 0) {
+    if (rn_write_files_atomic(2, paths, data, lens, err, sizeof err) != 0) {
         fprintf(errs, "rnc: error: %s\n", err);
         rc = 1;
     }

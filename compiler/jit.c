@@ -25,19 +25,27 @@ static const char rnrt_h_text[] = {
 #include "rnrt_h.inc"
     0};
 
+/* The libc functions generated code may call (emit_api.c), each with its
+ * prototype for the prelude: one list, handed to tcc by address too. */
+#define JIT_LIBC(X)                                                         \
+    X(malloc, "void *malloc(size_t);")                                      \
+    X(calloc, "void *calloc(size_t, size_t);")                              \
+    X(realloc, "void *realloc(void *, size_t);")                            \
+    X(free, "void free(void *);")                                           \
+    X(memcpy, "void *memcpy(void *, const void *, size_t);")                \
+    X(memmove, "void *memmove(void *, const void *, size_t);")              \
+    X(memset, "void *memset(void *, int, size_t);")                         \
+    X(expf, "float expf(float);")                                           \
+    X(tanhf, "float tanhf(float);")                                         \
+    X(sqrtf, "float sqrtf(float);")                                         \
+    X(fabsf, "float fabsf(float);")                                         \
+    X(snprintf, "int snprintf(char *, size_t, const char *, ...);")
+
 static const char libc_prototypes[] =
-    "void *malloc(size_t);\n"
-    "void *calloc(size_t, size_t);\n"
-    "void *realloc(void *, size_t);\n"
-    "void free(void *);\n"
-    "void *memcpy(void *, const void *, size_t);\n"
-    "void *memmove(void *, const void *, size_t);\n"
-    "void *memset(void *, int, size_t);\n"
-    "float expf(float);\n"
-    "float tanhf(float);\n"
-    "float sqrtf(float);\n"
-    "float fabsf(float);\n"
-    "int snprintf(char *, size_t, const char *, ...);\n";
+#define JIT_PROTO(f, proto) proto "\n"
+    JIT_LIBC(JIT_PROTO)
+#undef JIT_PROTO
+    ;
 
 typedef struct JitSymbol {
     const char *name;
@@ -45,19 +53,15 @@ typedef struct JitSymbol {
 } JitSymbol;
 
 /* The rn_* functions rnrt.h declares and librnrt.a defines (Makefile: nm),
- * then the libc functions of the prelude; memmove also because tcc itself
- * may call it for struct copies. */
+ * then the libc functions above; memmove also because tcc itself may call
+ * it for struct copies. */
 static const JitSymbol jit_symbols[] = {
 #define RN_SYM(f) {#f, (JitFn)f},
 #include "rnrt_syms.inc"
 #undef RN_SYM
-    {"malloc", (JitFn)malloc},   {"calloc", (JitFn)calloc},
-    {"realloc", (JitFn)realloc}, {"free", (JitFn)free},
-    {"memcpy", (JitFn)memcpy},
-    {"memmove", (JitFn)memmove}, {"memset", (JitFn)memset},
-    {"expf", (JitFn)expf},       {"tanhf", (JitFn)tanhf},
-    {"sqrtf", (JitFn)sqrtf},     {"fabsf", (JitFn)fabsf},
-    {"snprintf", (JitFn)snprintf},
+#define JIT_SYM(f, proto) {#f, (JitFn)f},
+    JIT_LIBC(JIT_SYM)
+#undef JIT_SYM
 };
 
 /* tcc's helpers for conversions x86-64 does not do in one instruction
@@ -399,9 +403,13 @@ static int read_input(JitData *d, int i, const char *path, char *err,
         for (int k = 0; k < n->out.rank; k++) dims[k] = n->out.d[k];
         format_dims(a->dims, a->rank < 8 ? a->rank : 8, got, sizeof got);
         format_dims(dims, n->out.rank, want, sizeof want);
+        bool nchw = n->out.rank == 3 && a->rank == 4 && a->dims[0] == 1 &&
+                    a->dims[1] == dims[2] && a->dims[2] == dims[0] &&
+                    a->dims[3] == dims[1];
         snprintf(err, errlen, "%s: an array of shape %s does not fit input "
-                 "'%s': expected %s or [1, %s", path, got, n->name, want,
-                 want + 1);
+                 "'%s': expected %s or [1, %s%s", path, got, n->name, want,
+                 want + 1, nchw ? " (this one is NCHW, as PyTorch's: rnc "
+                 "takes NHWC, x.transpose(0, 2, 3, 1))" : "");
         return -1;
     }
     d->in[i] = a->data;

@@ -28,7 +28,7 @@
  * as the same float32, Keras's precision; 1/255 as that fraction). */
 void kl_fmt_num(char *out, size_t n, double v) { import_number(out, n, v); }
 
-#define REQUIRED INT64_MIN /* want_int: the field must be there */
+#define REQUIRED INT64_MIN /* field_int: the field must be there */
 enum { MAX_INT = 1 << 30 }; /* sizes written into the .rn; rnc checks more */
 
 /* --------------------------------------------------------- translation */
@@ -55,8 +55,8 @@ const rn_json *kl_field(Call *c, const char *key) {
     return kj_get(c->l->cfg, key);
 }
 
-static int64_t want_int(Call *c, const char *key, int64_t def, int64_t lo,
-                        int64_t hi) {
+static int64_t field_int(Call *c, const char *key, int64_t def, int64_t lo,
+                         int64_t hi) {
     const rn_json *v = kl_field(c, key);
     int64_t x;
     if (!v && def != REQUIRED) return def;
@@ -73,8 +73,8 @@ static int64_t want_int(Call *c, const char *key, int64_t def, int64_t lo,
 }
 
 /* An integer or a list of two (kernel_size, strides, ...). */
-static void want_pair(Call *c, const char *key, int64_t def, int64_t lo,
-                      int64_t hi, int64_t out[2]) {
+static void field_pair(Call *c, const char *key, int64_t def, int64_t lo,
+                       int64_t hi, int64_t out[2]) {
     const rn_json *v = kl_field(c, key), *l = kj_list(v);
     out[0] = out[1] = def;
     if (!v && def != REQUIRED) return;
@@ -93,7 +93,7 @@ static void want_pair(Call *c, const char *key, int64_t def, int64_t lo,
     }
 }
 
-static double want_num(Call *c, const char *key, double def) {
+static double field_num(Call *c, const char *key, double def) {
     const rn_json *v = kl_field(c, key);
     double x;
     if (!v) return def;
@@ -104,7 +104,7 @@ static double want_num(Call *c, const char *key, double def) {
     return x;
 }
 
-static bool want_bool(Call *c, const char *key, bool def) {
+static bool field_bool(Call *c, const char *key, bool def) {
     const rn_json *v = kl_field(c, key);
     if (!v) return def;
     if (v->kind != RN_JSON_BOOL) {
@@ -135,7 +135,7 @@ static void no_extras(Call *c) {
             policy);
 }
 
-static bool want_same(Call *c) {
+static bool field_same(Call *c) {
     const char *p = kj_str(kl_field(c, "padding"));
     if (!p || !strcmp(p, "valid")) return false;
     if (!strcmp(p, "same")) return true;
@@ -174,7 +174,7 @@ static const char *keras_act(Call *c, const char *name) {
     return NULL;
 }
 
-static const char *want_act(Call *c) {
+static const char *field_act(Call *c) {
     const rn_json *v = kl_field(c, "activation");
     if (!v) return NULL;
     const char *name = kj_str(v);
@@ -195,7 +195,7 @@ static const char *want_act(Call *c) {
 
 /* An axis that must be the last one: -1, or the rank (Keras counts the
  * batch axis); a list of one such axis is fine too. */
-static void want_last_axis(Call *c, const char *key, bool list_ok) {
+static void field_last_axis(Call *c, const char *key, bool list_ok) {
     const rn_json *v = kl_field(c, key), *l = kj_list(v);
     int64_t a = -1;
     if (!v) return;
@@ -206,14 +206,14 @@ static void want_last_axis(Call *c, const char *key, bool list_ok) {
 }
 
 static void tr_conv(Call *c, bool transpose) {
-    int64_t f = want_int(c, "filters", REQUIRED, 1, MAX_INT), k[2], s[2], d[2];
-    want_pair(c, "kernel_size", REQUIRED, 1, MAX_INT, k);
-    want_pair(c, "strides", 1, 1, MAX_INT, s);
-    bool same = want_same(c);
-    want_pair(c, "dilation_rate", 1, 1, MAX_INT, d);
-    int64_t g = transpose ? 1 : want_int(c, "groups", 1, 1, MAX_INT);
-    bool bias = want_bool(c, "use_bias", true);
-    const char *act = want_act(c);
+    int64_t f = field_int(c, "filters", REQUIRED, 1, MAX_INT), k[2], s[2], d[2];
+    field_pair(c, "kernel_size", REQUIRED, 1, MAX_INT, k);
+    field_pair(c, "strides", 1, 1, MAX_INT, s);
+    bool same = field_same(c);
+    field_pair(c, "dilation_rate", 1, 1, MAX_INT, d);
+    int64_t g = transpose ? 1 : field_int(c, "groups", 1, 1, MAX_INT);
+    bool bias = field_bool(c, "use_bias", true);
+    const char *act = field_act(c);
     channels_last(c);
     no_extras(c);
     c->op = transpose ? "conv2d_transpose" : "conv2d";
@@ -224,7 +224,7 @@ static void tr_conv(Call *c, bool transpose) {
     if (same) kl_arg(c, "padding=same");
     if (transpose && kl_field(c, "output_padding")) {
         int64_t op[2];
-        want_pair(c, "output_padding", 0, 0, MAX_INT, op);
+        field_pair(c, "output_padding", 0, 0, MAX_INT, op);
         arg_pair(c, "output_padding", op);
     }
     if (d[0] != 1 || d[1] != 1) arg_pair(c, "dilation", d);
@@ -237,15 +237,15 @@ static void tr_conv2d(Call *c) { tr_conv(c, false); }
 static void tr_conv2d_transpose(Call *c) { tr_conv(c, true); }
 
 static void tr_depthwise(Call *c, bool separable) {
-    int64_t f = separable ? want_int(c, "filters", REQUIRED, 1, MAX_INT) : 0;
+    int64_t f = separable ? field_int(c, "filters", REQUIRED, 1, MAX_INT) : 0;
     int64_t k[2], s[2], d[2];
-    want_pair(c, "kernel_size", REQUIRED, 1, MAX_INT, k);
-    want_pair(c, "strides", 1, 1, MAX_INT, s);
-    bool same = want_same(c);
-    int64_t mult = want_int(c, "depth_multiplier", 1, 1, MAX_INT);
-    want_pair(c, "dilation_rate", 1, 1, MAX_INT, d);
-    bool bias = want_bool(c, "use_bias", true);
-    const char *act = want_act(c);
+    field_pair(c, "kernel_size", REQUIRED, 1, MAX_INT, k);
+    field_pair(c, "strides", 1, 1, MAX_INT, s);
+    bool same = field_same(c);
+    int64_t mult = field_int(c, "depth_multiplier", 1, 1, MAX_INT);
+    field_pair(c, "dilation_rate", 1, 1, MAX_INT, d);
+    bool bias = field_bool(c, "use_bias", true);
+    const char *act = field_act(c);
     channels_last(c);
     no_extras(c);
     c->op = separable ? "separable_conv2d" : "depthwise_conv2d";
@@ -264,9 +264,9 @@ static void tr_depthwise_conv2d(Call *c) { tr_depthwise(c, false); }
 static void tr_separable_conv2d(Call *c) { tr_depthwise(c, true); }
 
 static void tr_dense(Call *c) {
-    int64_t u = want_int(c, "units", REQUIRED, 1, MAX_INT);
-    bool bias = want_bool(c, "use_bias", true);
-    const char *act = want_act(c);
+    int64_t u = field_int(c, "units", REQUIRED, 1, MAX_INT);
+    bool bias = field_bool(c, "use_bias", true);
+    const char *act = field_act(c);
     no_extras(c);
     c->op = "dense";
     c->weights = true;
@@ -276,11 +276,11 @@ static void tr_dense(Call *c) {
 }
 
 static void tr_norm(Call *c, bool layer) {
-    want_last_axis(c, "axis", true);
-    double eps = want_num(c, "epsilon", 0.001);
-    bool center = want_bool(c, "center", true);
-    bool scale = want_bool(c, "scale", true);
-    if (layer && want_bool(c, "rms_scaling", false))
+    field_last_axis(c, "axis", true);
+    double eps = field_num(c, "epsilon", 0.001);
+    bool center = field_bool(c, "center", true);
+    bool scale = field_bool(c, "scale", true);
+    if (layer && field_bool(c, "rms_scaling", false))
         kl_bad(c, "rms_scaling is not supported");
     if (eps <= 0) kl_bad(c, "'epsilon' must be positive");
     no_extras(c);
@@ -296,9 +296,9 @@ static void tr_layernorm(Call *c) { tr_norm(c, true); }
 
 static void tr_relu(Call *c) {
     const rn_json *mv = kl_field(c, "max_value");
-    double max = want_num(c, "max_value", 0);
-    double slope = want_num(c, "negative_slope", 0);
-    double th = want_num(c, "threshold", 0);
+    double max = field_num(c, "max_value", 0);
+    double slope = field_num(c, "negative_slope", 0);
+    double th = field_num(c, "threshold", 0);
     if (mv && max < 0) kl_bad(c, "'max_value' must not be negative");
     if (slope < 0) kl_bad(c, "'negative_slope' must not be negative");
     c->op = "relu";
@@ -310,7 +310,7 @@ static void tr_relu(Call *c) {
 }
 
 static void tr_leaky_relu(Call *c) {
-    double a = want_num(c, kl_field(c, "negative_slope") ? "negative_slope"
+    double a = field_num(c, kl_field(c, "negative_slope") ? "negative_slope"
                                                       : "alpha", 0.3);
     c->op = "leaky_relu";
     if (a != 0.3) kl_arg_num(c, "alpha", a);
@@ -318,7 +318,7 @@ static void tr_leaky_relu(Call *c) {
 
 static void tr_elu(Call *c) {
     c->op = "elu";
-    kl_arg_num(c, "alpha", want_num(c, "alpha", 1.0)); /* an ELU layer */
+    kl_arg_num(c, "alpha", field_num(c, "alpha", 1.0)); /* an ELU layer */
 }
 
 static void tr_prelu(Call *c) {
@@ -343,7 +343,7 @@ static void tr_prelu(Call *c) {
 }
 
 static void tr_softmax(Call *c) {
-    want_last_axis(c, "axis", true);
+    field_last_axis(c, "axis", true);
     c->op = "softmax";
     kl_arg(c, "axis=-1"); /* a Softmax layer */
 }
@@ -369,15 +369,15 @@ static void tr_merge(Call *c) {
     for (size_t i = 0; i < sizeof ops / sizeof *ops; i++)
         if (!strcmp(c->l->klass, ops[i][0])) c->op = ops[i][1];
     c->nin = strcmp(c->op, "subtract") ? -2 : 2;
-    if (!strcmp(c->op, "concat")) want_last_axis(c, "axis", false);
+    if (!strcmp(c->op, "concat")) field_last_axis(c, "axis", false);
 }
 
 static void tr_pool(Call *c) {
     int64_t k[2], s[2];
-    want_pair(c, "pool_size", 2, 1, MAX_INT, k);
-    if (kl_field(c, "strides")) want_pair(c, "strides", 1, 1, MAX_INT, s);
+    field_pair(c, "pool_size", 2, 1, MAX_INT, k);
+    if (kl_field(c, "strides")) field_pair(c, "strides", 1, 1, MAX_INT, s);
     else s[0] = k[0], s[1] = k[1];
-    bool same = want_same(c);
+    bool same = field_same(c);
     channels_last(c);
     c->op = strcmp(c->l->klass, "MaxPooling2D") ? "avgpool" : "maxpool";
     arg_pair(c, NULL, k);
@@ -386,7 +386,7 @@ static void tr_pool(Call *c) {
 }
 
 static void tr_global_pool(Call *c) {
-    bool keep = want_bool(c, "keepdims", false);
+    bool keep = field_bool(c, "keepdims", false);
     channels_last(c);
     c->op = strcmp(c->l->klass, "GlobalMaxPooling2D") ? "global_avgpool"
                                                       : "global_maxpool";
@@ -426,7 +426,7 @@ static void tr_dropout(Call *c) {
     const char *k = c->l->klass;
     c->op = "dropout";
     if (!strcmp(k, "GaussianNoise")) {
-        double sd = want_num(c, "stddev", 0);
+        double sd = field_num(c, "stddev", 0);
         char s[40];
         kl_fmt_num(s, sizeof s, sd);
         kl_arg(c, "0");
@@ -434,7 +434,7 @@ static void tr_dropout(Call *c) {
                                "identity at inference", s);
         return;
     }
-    double r = want_num(c, "rate", 0);
+    double r = field_num(c, "rate", 0);
     if (r < 0 || r >= 1) {
         kl_bad(c, "'rate' must be from 0 to below 1");
         r = 0;
@@ -447,7 +447,7 @@ static void tr_dropout(Call *c) {
 }
 
 /* [t, b, l, r] from an int, [h, w] or [[t, b], [l, r]]. */
-static void want_sides(Call *c, const char *key, int64_t def, int64_t out[4]) {
+static void field_sides(Call *c, const char *key, int64_t def, int64_t out[4]) {
     const rn_json *v = kl_field(c, key), *l = kj_list(v);
     bool ok = true;
     for (int i = 0; i < 4; i++) out[i] = def;
@@ -476,7 +476,7 @@ static void want_sides(Call *c, const char *key, int64_t def, int64_t out[4]) {
 
 static void tr_sides(Call *c, const char *op, const char *key) {
     int64_t p[4];
-    want_sides(c, key, 1, p);
+    field_sides(c, key, 1, p);
     channels_last(c);
     c->op = op;
     if (p[0] == p[1] && p[1] == p[2] && p[2] == p[3])
@@ -490,7 +490,7 @@ static void tr_crop(Call *c) { tr_sides(c, "crop", "cropping"); }
 
 static void tr_upsample(Call *c) {
     int64_t s[2];
-    want_pair(c, "size", 2, 1, MAX_INT, s);
+    field_pair(c, "size", 2, 1, MAX_INT, s);
     const char *ip = kj_str(kl_field(c, "interpolation"));
     channels_last(c);
     c->op = "upsample";
@@ -529,11 +529,11 @@ static bool const_list(Call *c, const char *key, Buf *out) {
 }
 
 static void tr_normalization(Call *c) {
-    want_last_axis(c, "axis", true);
+    field_last_axis(c, "axis", true);
     if (!kl_field(c, "axis"))
         kl_bad(c, "axis None (one statistic per element) is not supported; "
                "only the last axis");
-    if (want_bool(c, "invert", false))
+    if (field_bool(c, "invert", false))
         kl_bad(c, "invert=true is not supported");
     c->op = "normalization";
     Buf m = {0}, v = {0};

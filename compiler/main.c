@@ -11,6 +11,8 @@
 
 static const char usage[] =
     "usage: rnc MODEL.rn -o MODEL.c [--main]   compile ahead of time\n"
+    "       rnc MODEL.rn -o MODEL.c --standalone [--main] [--embed-weights W.safetensors]\n"
+    "           [--static-memory]   one self-contained C file (libc and pthreads)\n"
     "       rnc --run MODEL.rn [--weights W.safetensors] [--input X.npy]...\n"
     "           [--output Y.npy]... [--threads N] [--repeat N] [--seed N]\n"
     "           [--trace DIR] [--profile]\n"
@@ -64,6 +66,9 @@ typedef struct Options {
     const char *compare[2];           /* --compare REF_DIR DIR */
     double tol;                       /* --tol */
     bool profile, memory, no_fuse, line_directives;
+    /* standalone code (docs/standalone.md) */
+    bool standalone, static_memory;
+    const char *embed_weights;        /* --embed-weights */
     int64_t max_arena, max_weights;   /* -1: no limit */
     ImportOptions import; /* --input-shape */
 } Options;
@@ -187,6 +192,12 @@ static void parse_args(int argc, char **argv, Options *o) {
             o->no_fuse = true;
         } else if (!strcmp(a, "--line-directives")) {
             o->line_directives = true;
+        } else if (!strcmp(a, "--standalone")) {
+            o->standalone = true;
+        } else if (!strcmp(a, "--embed-weights")) {
+            o->embed_weights = TAKE();
+        } else if (!strcmp(a, "--static-memory")) {
+            o->static_memory = true;
         } else if (!strcmp(a, "--max-arena") || !strcmp(a, "--max-weights")) {
             int64_t *v = a[6] == 'a' ? &o->max_arena : &o->max_weights;
             if (!memory_parse_bytes(TAKE(), v))
@@ -222,6 +233,12 @@ static void parse_args(int argc, char **argv, Options *o) {
     if (o->memory && o->mode == M_COMPILE && !o->out_path) o->mode = M_MEMORY;
     if (o->line_directives && o->mode != M_COMPILE)
         usage_error("%s goes with -o MODEL.c", "--line-directives");
+    if ((o->standalone || o->embed_weights || o->static_memory) && o->mode != M_COMPILE)
+        usage_error("%s goes with -o MODEL.c", o->standalone ? "--standalone"
+                    : o->embed_weights ? "--embed-weights" : "--static-memory");
+    if ((o->embed_weights || o->static_memory) && !o->standalone)
+        usage_error("%s goes with --standalone",
+                    o->embed_weights ? "--embed-weights" : "--static-memory");
     if (o->mode == M_IMPORT && (!o->out_path || !o->weights_path))
         usage_error("%s", "--import needs -o OUT.rn and --weights "
                           "OUT.safetensors");
@@ -269,19 +286,25 @@ static int compile_ahead(Graph *g, const Options *o, Arena *a, int argc,
         .line_directives = o->line_directives,
         .c_path = o->out_path,
     };
-    Buf c = {0}, h = {0};
-    emit_c(g, &eo, &c, &h);
+    Buf c = {0}, h = {0}, w = {0};
     char err[512];
     int rc = 0;
-    const char *paths[2] = {h_path, o->out_path};
-    const void *data[2] = {h.data, c.data};
-    size_t lens[2] = {h.len, c.len};
-    if (write_files_atomic(2, paths, data, lens, err, sizeof err) != 0) {
-        fprintf(stderr, "rnc: error: %s\n", err);
+    eo.standalone = o->standalone;
+    eo.embed_weights = o->embed_weights;
+    eo.static_memory = o->static_memory;
+    if (!o->standalone) emit_c(g, &eo, &c, &h);
+    else if (emit_standalone(g, &eo, &c, &h, &w, err, sizeof err) != 0) rc = 1;
+    /* built-in weights over EMBED_SPLIT_BYTES: M_weights.c beside M.c */
+    const char *w_path = arena_printf(a, "%.*s_weights.c", (int)(strlen(h_path) - 2), h_path);
+    const char *paths[3] = {h_path, o->out_path, w_path};
+    const void *data[3] = {h.data, c.data, w.data};
+    size_t lens[3] = {h.len, c.len, w.len};
+    if (rc == 0 && rn_write_files_atomic(w.len ? 3 : 2, paths, data, lens, err, sizeof err) != 0)
         rc = 1;
-    }
+    if (rc) fprintf(stderr, "rnc: error: %s\n", err);
     buf_free(&c);
     buf_free(&h);
+    buf_free(&w);
     return rc;
 }
 

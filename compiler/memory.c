@@ -6,7 +6,7 @@
  * Nothing here recomputes liveness: the table reads the buffers that
  * plan_arena placed (g->bufs: owner, offset, size, the steps from its
  * birth to its end), so the bytes are those of the arena the generated
- * code allocates. A step is a node whose code runs (plan_writes); during
+ * code allocates. A step is a node whose code runs (node_has_code); during
  * step t the live buffers are those with birth <= t <= end, and the arena's
  * top is the highest byte any of them reaches. The peak is the first step
  * whose top is the whole arena. */
@@ -25,12 +25,6 @@ static int64_t weight_bytes(const GNode *n) {
         bytes += 4 * c;
     }
     return bytes;
-}
-
-static const char *thousands(Arena *a, int64_t v) {
-    char s[48];
-    format_thousands(v, s, sizeof s);
-    return arena_strdup(a, s);
 }
 
 /* A walk over the steps in order, keeping the buffers live at the
@@ -72,8 +66,8 @@ static const char *live_list(const Sweep *s, Arena *a, bool bytes) {
         const PlanBuf *p = &s->g->bufs[s->live[k]];
         if (bytes)
             buf_printf(&b, "%s%s (%s bytes at %s)", b.len ? ", " : "",
-                       p->owner->path, thousands(a, 4 * p->size),
-                       thousands(a, 4 * p->off));
+                       p->owner->path, arena_thousands(a, 4 * p->size),
+                       arena_thousands(a, 4 * p->off));
         else
             buf_printf(&b, "%s%s", b.len ? ", " : "", p->owner->path);
     }
@@ -87,7 +81,7 @@ static const char *live_list(const Sweep *s, Arena *a, bool bytes) {
 static int peak_step(const Graph *g, Arena *a, Sweep *at) {
     sweep_init(at, g, a);
     for (int i = 0; i < g->nnodes; i++) {
-        if (!plan_writes(g->nodes[i])) continue;
+        if (!node_has_code(g->nodes[i])) continue;
         sweep_to(at, i);
         if (at->top == g->arena_floats && at->top > 0) return i;
     }
@@ -96,7 +90,7 @@ static int peak_step(const Graph *g, Arena *a, Sweep *at) {
 
 /* Where a node without a buffer of its own keeps its value. */
 static const char *where(const Graph *g, Arena *a, const GNode *n) {
-    const GNode *o = plan_owner(n);
+    const GNode *o = node_owner(n);
     if (o->op == OP_INPUT) return "caller's input";
     if (n->absorbed_by) return arena_printf(a, "fused into %s", n->absorbed_by->path);
     if (n->slice_of)
@@ -130,16 +124,16 @@ void memory_print(FILE *out, const Graph *g) {
         const GNode *n = g->nodes[i];
         MemRow *r = &rows[i];
         r->title = arena_printf(a, "%s (%s)", n->path, op_info[n->op].klass);
-        r->buf = plan_owner(n) == n && n->op != OP_INPUT
-                     ? thousands(a, 4 * shape_count(&n->out)) : where(g, a, n);
-        r->weights = thousands(a, weight_bytes(n));
+        r->buf = node_owner(n) == n && n->op != OP_INPUT
+                     ? arena_thousands(a, 4 * shape_count(&n->out)) : where(g, a, n);
+        r->weights = arena_thousands(a, weight_bytes(n));
         r->live = r->top = "-";
         r->names = "";
-        if (plan_writes(n)) {
+        if (node_has_code(n)) {
             sweep_to(&sw, i);
             if (sw.sum > peak_live) peak_live = sw.sum;
-            r->live = thousands(a, 4 * sw.sum);
-            r->top = thousands(a, 4 * sw.top);
+            r->live = arena_thousands(a, 4 * sw.sum);
+            r->top = arena_thousands(a, 4 * sw.top);
             r->names = live_list(&sw, a, false);
             r->peak = i == peak;
         }
@@ -167,16 +161,16 @@ void memory_print(FILE *out, const Graph *g) {
         buf_printf(&b, "Peak: while %s (%s) runs: %s\n", g->nodes[peak]->path,
                    op_info[g->nodes[peak]->op].klass, live_list(&at_peak, a, true));
     buf_printf(&b, "Most bytes live at once: %s (buffers start on 64-byte "
-               "boundaries)\n", thousands(a, 4 * peak_live));
+               "boundaries)\n", arena_thousands(a, 4 * peak_live));
     int64_t in = 0, outb = 0;
     for (int i = 0; i < g->ninputs; i++) in += 4 * shape_count(&g->inputs[i]->out);
     for (int i = 0; i < g->noutputs; i++) outb += 4 * shape_count(&g->outputs[i]->out);
     buf_printf(&b, "Inputs and outputs (the caller's buffers): %s and %s bytes\n",
-               thousands(a, in), thousands(a, outb));
-    buf_printf(&b, "Weights (float32): %s bytes (%.2f MiB)\n", thousands(a, t.weight_bytes),
+               arena_thousands(a, in), arena_thousands(a, outb));
+    buf_printf(&b, "Weights (float32): %s bytes (%.2f MiB)\n", arena_thousands(a, t.weight_bytes),
                (double)t.weight_bytes / (1024.0 * 1024.0));
     buf_printf(&b, "Activation arena: %s bytes (%.2f MiB)\n",
-               thousands(a, 4 * g->arena_floats),
+               arena_thousands(a, 4 * g->arena_floats),
                (double)g->arena_floats * 4 / (1024.0 * 1024.0));
     fwrite(b.data, 1, b.len, out);
     buf_free(&b);
@@ -220,7 +214,7 @@ bool memory_check_limits(const Graph *g, int64_t max_arena,
         const GNode *n = g->nodes[peak < 0 ? 0 : peak];
         diag_error(d, n->loc, "the activation arena needs %s bytes, over "
                    "--max-arena %s; its peak is at layer %s (%s)",
-                   thousands(a, arena), thousands(a, max_arena), n->path,
+                   arena_thousands(a, arena), arena_thousands(a, max_arena), n->path,
                    op_info[n->op].klass);
         call_site(d, n);
         if (peak >= 0)
@@ -236,8 +230,8 @@ bool memory_check_limits(const Graph *g, int64_t max_arena,
             if (!big || weight_bytes(g->nodes[i]) > weight_bytes(big)) big = g->nodes[i];
         diag_error(d, big->loc, "the weights need %s bytes, over --max-weights "
                    "%s; the largest are %s's (%s bytes)",
-                   thousands(a, t.weight_bytes), thousands(a, max_weights),
-                   big->path, thousands(a, weight_bytes(big)));
+                   arena_thousands(a, t.weight_bytes), arena_thousands(a, max_weights),
+                   big->path, arena_thousands(a, weight_bytes(big)));
         call_site(d, big);
         ok = false;
     }

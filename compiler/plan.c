@@ -5,11 +5,11 @@
  * g->arena_floats.
  *
  * The plan works on buffers and steps. A node's value lives in its
- * owner's buffer: flatten, dropout, reshape and a folded zeropad alias
- * their input's (node_is_alias), a node absorbed
- * by a fusion is computed by (and lives in) its absorber's, and a conv that
- * writes a concat slice lives in the concat's. A node's step is when its
- * code runs: an absorbed node runs at its absorber's step, so a fused
+ * owner's buffer (node_owner, passes/uses.c: flatten, dropout, reshape and
+ * a folded zeropad alias their input's, a node absorbed by a fusion is
+ * computed by (and lives in) its absorber's, and a conv that writes a
+ * concat slice lives in the concat's). A node's step is when its code runs
+ * (node_exec): an absorbed node runs at its absorber's step, so a fused
  * residual operand is live while the conv runs. A buffer is born at the
  * first step that writes it (for a sliced concat, its first producer) and
  * dies after the last step that reads it; while a step runs its inputs are
@@ -31,28 +31,6 @@ typedef struct Interval {
     int64_t off, size;
     int end; /* the last step the buffer must survive */
 } Interval;
-
-/* The node whose buffer holds n's value. */
-const GNode *plan_owner(const GNode *n) {
-    for (;;) {
-        if (node_is_alias(n)) n = n->in[0];
-        else if (n->absorbed_by) n = n->absorbed_by;
-        else if (n->slice_of) n = n->slice_of;
-        else return n;
-    }
-}
-
-/* When n's code runs. */
-int plan_step(const GNode *n) {
-    while (n->absorbed_by) n = n->absorbed_by;
-    return n->id;
-}
-
-/* Whether n has code that writes its owner's buffer. */
-bool plan_writes(const GNode *n) {
-    return n->op != OP_INPUT && !node_is_alias(n) && !n->absorbed_by &&
-           !(n->op == OP_CONCAT && n->sliced);
-}
 
 static int64_t aligned(int64_t floats) {
     return (floats + ALIGN_FLOATS - 1) / ALIGN_FLOATS * ALIGN_FLOATS;
@@ -97,17 +75,17 @@ void plan_arena(Graph *g) {
             GNode *u = v->in[j];
             if (u->id >= i) die("plan_arena: graph not in topological order");
             if (u->last_use < i) u->last_use = i;
-            int o = plan_owner(u)->id, s = plan_step(v);
+            int o = node_owner(u)->id, s = node_exec(v)->id;
             if (end[o] < s) end[o] = s;
         }
-        if (plan_writes(v)) {
-            int o = plan_owner(v)->id;
-            if (birth[o] > plan_step(v)) birth[o] = plan_step(v);
+        if (node_has_code(v)) {
+            int o = node_owner(v)->id;
+            if (birth[o] > node_exec(v)->id) birth[o] = node_exec(v)->id;
         }
     }
     for (int i = 0; i < g->noutputs; i++) {
         g->outputs[i]->last_use = n;
-        end[plan_owner(g->outputs[i])->id] = n;
+        end[node_owner(g->outputs[i])->id] = n;
     }
 
     /* Buffers are placed in the order they are born (then by id): a
@@ -117,12 +95,12 @@ void plan_arena(Graph *g) {
     if (!first || !order) die("out of memory");
     int nborn = 0;
     for (int i = 0; i < n; i++)
-        if (birth[i] < n && plan_owner(g->nodes[i]) == g->nodes[i] &&
+        if (birth[i] < n && node_owner(g->nodes[i]) == g->nodes[i] &&
             g->nodes[i]->op != OP_INPUT)
             first[birth[i] + 1]++, nborn++;
     for (int t = 0; t < n; t++) first[t + 1] += first[t];
     for (int i = 0; i < n; i++)
-        if (birth[i] < n && plan_owner(g->nodes[i]) == g->nodes[i] &&
+        if (birth[i] < n && node_owner(g->nodes[i]) == g->nodes[i] &&
             g->nodes[i]->op != OP_INPUT)
             order[first[birth[i]]++] = i;
     /* the placed buffers, kept for the memory table (memory.c) */
@@ -154,7 +132,7 @@ void plan_arena(Graph *g) {
     }
     for (int i = 0; i < n; i++) {
         GNode *v = g->nodes[i];
-        const GNode *o = plan_owner(v);
+        const GNode *o = node_owner(v);
         if (o->op == OP_INPUT) v->arena_off = -1;
         else if (o != v) v->arena_off = o->arena_off;
     }

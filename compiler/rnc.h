@@ -4,7 +4,8 @@
  * Data flows one way:
  *   source -> parse (grammar/) -> Ast -> elaborate.c -> Graph
  *          -> shape.c (called by elaborate on every new node)
- *          -> summary.c / dot.c / plan.c / emit_c.c / jit.c
+ *          -> passes/ -> plan.c -> summary.c / dot.c / memory.c
+ *          -> lower.c (steps) -> emit_c.c (and jit.c) / emit_standalone.c
  */
 #ifndef RNC_H
 #define RNC_H
@@ -14,6 +15,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "rnrt.h" /* the kernels' descriptors that steps hold (lower.c) */
 
 #define RNC_VERSION "0.1.0"
 
@@ -40,6 +43,10 @@ void buf_printf(Buf *b, const char *fmt, ...)
 void buf_append(Buf *b, const char *s, size_t n);
 void buf_free(Buf *b);
 
+/* 1234567 -> "1,234,567" (Python's "{:,}"), into out or the arena. */
+void format_thousands(int64_t v, char *out, size_t outlen);
+const char *arena_thousands(Arena *a, int64_t v);
+
 /* An internal compiler bug: message and abort (never for user errors). */
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
@@ -47,15 +54,9 @@ _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * (EFBIG past 16 MiB: sources). read_file_max takes its own cap. */
 char *read_whole_file(const char *path, size_t *len);
 char *read_file_max(const char *path, size_t max, size_t *len);
-/* Writes a file through a temporary in the same directory and rename(2):
- * the destination is either untouched or complete. 0 on success. */
-int write_file_atomic(const char *path, const void *data, size_t len,
-                      char *err, size_t errlen);
-/* The same for several files that belong together (model.c and model.h):
- * all are staged before any is renamed into place. */
-int write_files_atomic(int n, const char *const *paths,
-                       const void *const *data, const size_t *lens,
-                       char *err, size_t errlen);
+/* Files are written by the runtime's rn_write_files_atomic (rnrt.h): a
+ * temporary in the same folder renamed into place, all of model.c and
+ * model.h staged before either is renamed. */
 /* Why a model name cannot prefix the generated C (a C keyword, a name the
  * C library's headers or the generated code use, rn_..., reserved), or
  * NULL when it can. model_name_safe: the name, or NAME_model (model_NAME)
@@ -393,7 +394,7 @@ struct GNode {
 
 /* One buffer of the activation arena (set by plan.c): the node that owns
  * it, its place in floats (size rounded up to the alignment), and its life
- * in steps: a step is the id of a node whose code runs (plan_step); the
+ * in steps: a step is the id of a node whose code runs (node_exec); the
  * buffer is live in steps [birth, end], end = nnodes for a graph output. */
 typedef struct PlanBuf {
     GNode *owner;
@@ -595,10 +596,21 @@ void pass_fuse_residual(Graph *g);   /* fuse_residual.c */
 void pass_fuse_activation(Graph *g); /* fuse_activation.c */
 void pass_concat_slices(Graph *g);   /* concat_slices.c */
 void pass_fold_zeropad(Graph *g);    /* fold_zeropad.c */
-/* uses.c: helpers of the passes. How many input slots read v (plus one per
- * graph output it is); the node whose code computes v's value. */
+/* uses.c: how many input slots read v (plus one per graph output it is),
+ * for the passes; and what their marks mean, for every stage after them
+ * (the one place that reads absorbed_by, slice_of, sliced, pad_folded):
+ * the node whose code computes v (its absorber's when fused), the node
+ * whose code computes v's floats (through aliases too), the node whose
+ * buffer holds v (a slice's concat), whether v has code of its own, the
+ * activation v's code applies last, and the activations a convolution's
+ * epilogue applies on registers. */
 int pass_readers(const Graph *g, const GNode *v);
-GNode *pass_exec(GNode *v);
+GNode *node_exec(const GNode *v);
+GNode *node_storage(const GNode *v);
+const GNode *node_owner(const GNode *v);
+bool node_has_code(const GNode *v);
+Act node_act(const GNode *v);
+bool act_in_epilogue(Act a);
 
 /* --------------------------------------------------------------- plan.c */
 
@@ -608,12 +620,6 @@ GNode *pass_exec(GNode *v);
  * concat slice's producer writes into the concat's, and a node's scratch
  * follows its output in its buffer. */
 void plan_arena(Graph *g);
-/* The plan's rules, for the memory table: the node whose buffer holds n's
- * value; the step at which n's code runs (its absorber's for a fused
- * node); whether n has code that writes its owner's buffer. */
-const GNode *plan_owner(const GNode *n);
-int plan_step(const GNode *n);
-bool plan_writes(const GNode *n);
 /* Floats of n's buffer: its output, then its scratch, each aligned. */
 int64_t plan_floats(const GNode *n);
 /* Where n's scratch starts in the arena (after plan_arena). */
@@ -626,8 +632,6 @@ void summary_print(FILE *out, Graph *g, bool expand);
  * "}," "]," "',"; appends the lines to b (exported for the unit tests). */
 void summary_row(Buf *b, const char *const *fields, const int *positions,
                  int ncols, int nested);
-/* 1234567 -> "1,234,567" */
-void format_thousands(int64_t v, char *out, size_t outlen);
 
 /* ------------------------------------------------------------- memory.c */
 
@@ -652,6 +656,149 @@ int compare_traces(FILE *out, const char *ref_dir, const char *dir, double tol);
 
 void dot_print(FILE *out, const Graph *g);
 
+/* -------------------------------------------------------------- lower.c */
+
+/* The planned graph as the list of steps that every emitter prints (the
+ * runtime-linked C and the JIT's, emit_c.c and emit_api.c; the standalone
+ * C, emit_standalone.c): each layer with code of its own is one step that
+ * holds its kernel and algorithm, where it reads and writes, its epilogue,
+ * its split over threads, the weights it needs and what the load prepares
+ * for it. Decided here once, from the fusion marks (passes/uses.c) and the
+ * plan (plan.c); the emitters read no fusion mark and place no buffer. */
+
+/* Where a step reads or writes floats. */
+typedef struct Place {
+    int input;   /* >= 0: the caller's input of this index; -1: the arena */
+    int64_t off; /* the arena: the first float of the buffer that holds it */
+    bool slice;  /* a concat's channel slice, from channel coff of each pixel */
+    int64_t coff;
+} Place;
+
+/* One weight tensor of the model, as the safetensors file names it. */
+typedef struct Tensor {
+    const GNode *node;
+    const char *suffix; /* "kernel", "bias", ... */
+    const char *name;   /* "PATH.suffix" */
+    int rank;
+    int64_t dims[4];
+    int64_t count;
+} Tensor;
+
+typedef enum StepKind {
+    STEP_CONV,      /* conv2d: direct or Winograd (conv.algo, chosen here),
+                       weights packed at load, one call per group */
+    STEP_DEPTHWISE, /* depthwise_conv2d, by output rows (dw) */
+    STEP_SEPARABLE, /* separable_conv2d by rows: depthwise (dw) into the
+                       step's scratch, then the 1x1 */
+    STEP_DECONV,    /* conv2d_transpose by rows (deconv), kernel packed */
+    STEP_DENSE,     /* dense: by units (flat) or rows (on an image) */
+    STEP_POOL,      /* maxpool, avgpool: windows, by rows */
+    STEP_SIMPLE,    /* one runtime call or a short loop, by node->op */
+} StepKind;
+
+typedef enum PrepKind {
+    PREP_CONV,    /* a conv2d's kernel packed per group (pk slots), times a
+                     folded batchnorm's scale, whose bias is folded (fb) */
+    PREP_DW_FOLD, /* a depthwise kernel scaled in place by its folded
+                     batchnorm, whose bias is folded (fb) */
+    PREP_DECONV,  /* a conv2d_transpose's kernel repacked in place */
+    PREP_BN,      /* a batchnorm of its own: scale and shift (bn slot) */
+} PrepKind;
+
+/* What the load prepares from the file's tensors (indices into
+ * Lower.tensors, -1 for none). */
+typedef struct Prep {
+    PrepKind kind;
+    int step;
+    int kernel, bias, gamma, beta, mean, var;
+    double eps;
+    int64_t cout;   /* all groups' output channels */
+    int groups;
+    int pk, fb, bn; /* first packed slot (one per group), folded bias, the
+                       scale and shift pair; -1 for none */
+} Prep;
+
+typedef struct Step {
+    StepKind kind;
+    const GNode *node;     /* the layer: attributes, names, line */
+    Place *in;             /* its inputs' values, in node->in order */
+    int nin;
+    const Shape *in_shape; /* what its code reads from in[0] (a folded
+                              zeropad's input's shape) */
+    Place out;
+    int64_t ldo;           /* floats between its output pixels */
+    /* the epilogue: bias (and a folded batchnorm), residual, activation */
+    const GNode *bn;       /* the batchnorm folded into its weights */
+    const GNode *res;      /* the value its epilogue adds, or NULL */
+    Place res_at;
+    Act act;               /* applied last */
+    Act act_after;         /* the part applied as a pass over its output
+                              after the kernel (none: in the epilogue) */
+    /* the kernel */
+    rn_conv conv;          /* STEP_CONV: one group's, .algo chosen */
+    rn_dw dw;              /* STEP_DEPTHWISE, STEP_SEPARABLE */
+    rn_deconv deconv;      /* STEP_DECONV */
+    int groups;
+    int pad_t, pad_l;      /* its padding over what it reads */
+    const GNode *pad_from; /* a zeropad folded into that padding */
+    const GNode *slice_of; /* writes this concat's channels from out.coff */
+    int64_t scratch_off;   /* STEP_SEPARABLE: its depthwise result */
+    /* the split over threads */
+    bool split;            /* its work items spread over the pool */
+    int64_t items;         /* rows (units); 0: the kernel's work items */
+    /* weights: the load's preparation, and the slots it fills */
+    int prep, pk, fb, bn_slot;
+    int conv_index, deconv_index; /* among the steps of its kind */
+} Step;
+
+/* The summary's rows, for the inspection hook and table: the graph's nodes
+ * in order, then one row per `layer` instance. */
+typedef enum RowKind {
+    ROW_INPUT,  /* a graph input: the caller's buffer */
+    ROW_CODE,   /* a layer with a step of its own */
+    ROW_FUSED,  /* computed in another layer's step */
+    ROW_FOLDED, /* a zeropad folded into the next conv's padding */
+    ROW_ALIAS,  /* no code, no copy: its input's floats, or a concat whose
+                   operands wrote into it */
+    ROW_GROUP,  /* a `layer` instance: the value of the layer it returns */
+} RowKind;
+
+typedef struct Row {
+    RowKind kind;
+    const GNode *node;   /* the node (ROW_GROUP: the layer's result) */
+    const char *name, *klass;
+    int64_t macs;
+    int code;            /* the row whose step computes it, -1 for none */
+    int after;           /* its value is complete after this node's place
+                            in the run */
+    bool whole;          /* that value is its own and whole at `value` */
+    Place value;
+} Row;
+
+typedef struct Lower {
+    Graph *g;
+    Tensor *tensors;     /* in node order, then node_weights order */
+    int ntensors;
+    int *wfirst;         /* by node id: its first tensor */
+    Step *steps;         /* in graph order */
+    int nsteps;
+    int *step_of;        /* by node id: its own step, or -1 */
+    Prep *preps;         /* in graph order */
+    int nprep;
+    Row *rows;           /* g->nnodes + g->ngroups */
+    int nrows;
+    int nconv, ndeconv, npk, nfb, nbn; /* steps and slots of each kind */
+    int64_t ws_floats;   /* the convs' scratch, per thread (any target) */
+} Lower;
+
+/* Lowers a planned graph (arena memory). Internal errors die (a plan that
+ * overlaps a step's input with its output, ...). */
+Lower *lower(Graph *g);
+/* The index of n's weight tensor `suffix`, or -1. */
+int lower_weight(const Lower *L, const GNode *n, const char *suffix);
+/* Whether any step spreads its work over the pool. */
+bool lower_splits(const Lower *L);
+
 /* ------------------------------------------------------------- emit_c.c */
 
 typedef struct EmitOptions {
@@ -662,9 +809,48 @@ typedef struct EmitOptions {
     bool for_jit;         /* no system headers; runtime handed over */
     bool line_directives; /* #line: each layer's C names its .rn line */
     const char *c_path;   /* the .c file, for the #line after a layer */
+    bool standalone;      /* emit_standalone: no runtime, no rnc header */
+    const char *embed_weights; /* standalone: these weights built in */
+    bool static_memory;   /* standalone: static arena, one instance */
 } EmitOptions;
 /* Writes the C of the whole model into c and its header into h. */
 void emit_c(Graph *g, const EmitOptions *o, Buf *c, Buf *h);
+
+/* ------------------------------------------------------ emit_standalone.c */
+
+/* `rnc M.rn -o M.c --standalone`: a self-contained model.c (the C library
+ * and POSIX threads only; the runtime parts it uses pasted in, paste.c)
+ * and its model.h. With o->embed_weights, the weights read and prepared
+ * now (embed.c) are built in, into wc when over EMBED_SPLIT_BYTES (the
+ * caller writes it as M_weights.c beside M.c), else into c. Returns 0, or
+ * -1 with a message naming the tensor when the weights are bad. */
+enum { EMBED_SPLIT_BYTES = 4 << 20 };
+/* The line between the pasted runtime and the model's own code. */
+#define STANDALONE_MODEL_MARK "\n/* ---- the model */\n"
+int emit_standalone(Graph *g, const EmitOptions *o, Buf *c, Buf *h, Buf *wc,
+                    char *err, size_t errlen);
+
+/* paste.c: the runtime's text that the identifiers of `code` (the model's
+ * own C) reach, for a standalone file: the system headers it includes into
+ * head; its types, the kernel headers named in `kernels` (a NULL-ended
+ * list of runtime/kernel/ files, pasted whole) and its functions, made
+ * static, into body. */
+void paste_runtime(Arena *a, const char *code, const char *const *kernels,
+                   Buf *head, Buf *body);
+
+/* embed.c: the weights as a load of the file leaves them (the runtime's
+ * own preparations), for building in. */
+typedef struct Embedded {
+    float **w;          /* by tensor; NULL when the load frees it */
+    int nw;
+    float **pk;         /* packed conv weights, by slot */
+    int64_t *pk_floats;
+    float **fb;         /* folded biases, by slot (their step's channels) */
+    float **bn;         /* batchnorms' scale and shift pairs */
+} Embedded;
+int embed_prepare(const Lower *L, const char *path, Embedded *E, char *err,
+                  size_t errlen);
+void embed_free(Embedded *E, const Lower *L);
 
 /* ------------------------------------------------------------ emit_io.c */
 
@@ -715,9 +901,9 @@ typedef struct JitOptions {
 int jit_run(Graph *g, const JitOptions *o, const char *src_path);
 
 /* The libtcc layer under jit_run, also for tests. jit_compile compiles
- * `code` after a prelude (rnrt.h and the libc prototypes generated code may
- * use: malloc calloc free memcpy memmove memset expf tanhf sqrtf fabsf
- * snprintf) and links it in memory; NULL with tcc's messages in err on
+ * `code` after a prelude (rnrt.h and the prototypes of the libc functions
+ * generated code may use: jit.c's JIT_LIBC) and links it in memory; NULL
+ * with tcc's messages in err on
  * failure. jit_function finds a function (NULL if absent): cast it to its
  * real type. jit_free releases the code. */
 typedef struct JitCode JitCode;

@@ -80,23 +80,6 @@ void summary_row(Buf *b, const char *const *fields, const int *positions,
     }
 }
 
-/* 1234567 -> "1,234,567" (Python's "{:,}"). */
-void format_thousands(int64_t v, char *out, size_t outlen) {
-    char digits[32];
-    bool neg = v < 0;
-    snprintf(digits, sizeof digits, "%llu",
-             neg ? 0ull - (unsigned long long)v : (unsigned long long)v);
-    int n = (int)strlen(digits), k = 0;
-    char tmp[48];
-    if (neg) tmp[k++] = '-';
-    for (int i = 0; i < n; i++) {
-        if (i && (n - i) % 3 == 0) tmp[k++] = ',';
-        tmp[k++] = digits[i];
-    }
-    tmp[k] = 0;
-    snprintf(out, outlen, "%s", tmp);
-}
-
 /* ------------------------------------------------------------ the rows */
 
 typedef struct Item {

@@ -1,13 +1,11 @@
-/* util.c: the compilation arena, growable buffers, files, die(), and the
- * model names the generated C can take. */
+/* util.c: the compilation arena, growable buffers, numbers as text, files,
+ * die(), and the model names the generated C can take. */
 #define _POSIX_C_SOURCE 200809L
 #include "rnc.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 /* The arena is a list of chunks; big requests get a chunk of their own. */
 typedef struct Chunk {
@@ -115,6 +113,29 @@ void buf_free(Buf *b) {
     b->len = b->cap = 0;
 }
 
+/* 1234567 -> "1,234,567" (Python's "{:,}"). */
+void format_thousands(int64_t v, char *out, size_t outlen) {
+    char digits[32];
+    bool neg = v < 0;
+    snprintf(digits, sizeof digits, "%llu",
+             neg ? 0ull - (unsigned long long)v : (unsigned long long)v);
+    int n = (int)strlen(digits), k = 0;
+    char tmp[48];
+    if (neg) tmp[k++] = '-';
+    for (int i = 0; i < n; i++) {
+        if (i && (n - i) % 3 == 0) tmp[k++] = ',';
+        tmp[k++] = digits[i];
+    }
+    tmp[k] = 0;
+    snprintf(out, outlen, "%s", tmp);
+}
+
+const char *arena_thousands(Arena *a, int64_t v) {
+    char s[48];
+    format_thousands(v, s, sizeof s);
+    return arena_strdup(a, s);
+}
+
 _Noreturn void die(const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
@@ -161,86 +182,6 @@ char *read_file_max(const char *path, size_t max, size_t *len) {
     p[n] = 0;
     if (len) *len = n;
     return p;
-}
-
-/* Writes data to a fresh temporary beside path (mode as fopen would give,
- * synced) and returns its name, or NULL with a message. */
-static char *stage_file(const char *path, const void *data, size_t len,
-                        char *err, size_t errlen) {
-    size_t plen = strlen(path);
-    char *tmp = malloc(plen + 16);
-    if (!tmp) die("out of memory");
-    memcpy(tmp, path, plen);
-    memcpy(tmp + plen, ".tmpXXXXXX", 11);
-    int fd = mkstemp(tmp);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: cannot create: %s", path, strerror(errno));
-        free(tmp);
-        return NULL;
-    }
-    /* mkstemp makes the file 0600; give it the mode a plain fopen would. */
-    mode_t mask = umask(0);
-    umask(mask);
-    int bad = fchmod(fd, 0666 & ~mask) != 0;
-    const char *p = data;
-    size_t left = len;
-    while (!bad && left > 0) {
-        ssize_t w = write(fd, p, left);
-        if (w < 0) {
-            if (errno == EINTR) continue;
-            break;
-        }
-        p += w;
-        left -= (size_t)w;
-    }
-    /* fsync before rename, as the runtime's writer: otherwise a crash can
-     * leave an empty file under the final name. */
-    bad = bad || left != 0 || fsync(fd) != 0;
-    if (close(fd) != 0) bad = 1;
-    if (bad) {
-        snprintf(err, errlen, "%s: cannot write: %s", path, strerror(errno));
-        unlink(tmp);
-        free(tmp);
-        return NULL;
-    }
-    return tmp;
-}
-
-int write_files_atomic(int n, const char *const *paths,
-                       const void *const *data, const size_t *lens,
-                       char *err, size_t errlen) {
-    char **tmp = calloc((size_t)n, sizeof *tmp);
-    if (!tmp) die("out of memory");
-    int rc = 0;
-    for (int i = 0; i < n && rc == 0; i++) {
-        /* rename would fail on a directory only after earlier files were
-         * replaced: refuse it before anything is renamed */
-        struct stat st;
-        if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
-            snprintf(err, errlen, "%s: is a directory", paths[i]);
-            rc = -1;
-        } else if (!(tmp[i] = stage_file(paths[i], data[i], lens[i], err,
-                                         errlen))) {
-            rc = -1;
-        }
-    }
-    for (int i = 0; i < n && rc == 0; i++)
-        if (rename(tmp[i], paths[i]) != 0) {
-            snprintf(err, errlen, "%s: cannot write: %s", paths[i],
-                     strerror(errno));
-            rc = -1;
-        }
-    for (int i = 0; i < n; i++) {
-        if (tmp[i] && rc != 0) unlink(tmp[i]);
-        free(tmp[i]);
-    }
-    free(tmp);
-    return rc;
-}
-
-int write_file_atomic(const char *path, const void *data, size_t len,
-                      char *err, size_t errlen) {
-    return write_files_atomic(1, &path, &data, &len, err, errlen);
 }
 
 /* ---------------------------------------------------------- model names */
@@ -321,22 +262,43 @@ static const char *const libc_names[] = {
     "vsscanf", "wchar_t", "wcstombs", "wctomb", NULL
 };
 
+/* What the other headers a standalone file includes (math.h, pthread.h,
+ * stdatomic.h, stdbool.h, stdint.h, fcntl.h, unistd.h, sys/stat.h, time.h,
+ * errno.h, sched.h, arm_neon.h) declare and the runtime's text pasted into
+ * it uses (tests/unit/test_names.c checks that list against the file). */
+static const char *const standalone_names[] = {
+    "CLOCK_MONOTONIC", "EEXIST", "EINTR", "HUGE_VALF", "O_CREAT", "O_EXCL",
+    "O_RDONLY", "O_WRONLY", "S_ISDIR", "S_ISREG", "atomic_compare_exchange_weak",
+    "atomic_fetch_add", "atomic_fetch_sub", "atomic_init", "atomic_load",
+    "atomic_store", "bool", "clock_gettime", "close", "erff", "expm1f",
+    "float32x4_t", "fstat", "fsync", "getpid", "int32x4_t", "log1pf", "mkdir",
+    "open", "pthread_cond_broadcast", "pthread_cond_destroy",
+    "pthread_cond_init", "pthread_cond_signal", "pthread_cond_wait",
+    "pthread_create", "pthread_join", "pthread_mutex_destroy",
+    "pthread_mutex_init", "pthread_mutex_lock", "pthread_mutex_unlock", "read",
+    "sched_yield", "sqrt", "stat", "sysconf", "unlink", "vaddq_f32",
+    "vaddq_s32", "vcvtnq_s32_f32", "vdivq_f32", "vdupq_n_f32", "vdupq_n_s32",
+    "vfmaq_f32", "vld1q_dup_f32", "vld1q_f32", "vmaxq_f32", "vminq_f32",
+    "vmulq_f32", "vrecpeq_f32", "vrecpsq_f32", "vreinterpretq_f32_s32",
+    "vrndmq_f32", "vshlq_n_s32", "vst1q_f32", "vsubq_f32", "write", NULL};
+
 /* What the generated C names itself: its locals, parameters, functions
  * and the library functions it calls (tests/unit/test_names.c checks that
- * every bare identifier of the code emit_c writes is refused here). Its
- * layer functions (L3_conv2d) and numbered parameters (input0, output2)
- * are refused by rule. */
+ * every bare identifier of the code emit_c and emit_standalone write for
+ * the model is refused here). Its layer functions (L3_conv2d) and
+ * numbered parameters (input0, output2) are refused by rule. */
 static const char *const code_names[] = {
     "a", "argc", "argv", "atoi", "b", "c", "calloc", "ctx", "d", "dims", "done",
     "e", "end", "err", "errlen", "errno", "exit", "expf", "f", "fabsf", "fail",
     "flag", "fprintf", "free", "g", "hi", "hook", "i", "images", "in",
-    "in_paths", "inputs", "io", "iy", "j", "k", "kx", "ky", "layer", "lead",
-    "lo", "m", "main", "malloc", "med", "memcpy", "memset", "min", "missing",
-    "n", "nthreads", "o0", "o1", "out", "outputs", "oy", "p", "path", "printf",
-    "prof", "profile", "prog", "r", "rank", "rc", "realloc", "repeat", "rows",
-    "s", "scale", "size_t", "snprintf", "sqrtf", "st", "stderr", "strcmp",
-    "strtol", "t", "t0", "t1", "tanhf", "text", "threads", "tr", "trace", "v",
-    "value", "w", "want", "weights_path", "ws", "x", "y", "y0", "y1", "yr", NULL
+    "in_paths", "inputs", "io", "iy", "j", "k", "kernel", "kx", "ky", "layer",
+    "ldk", "lead", "lo", "m", "main", "malloc", "med", "memcpy", "memset",
+    "min", "missing", "n", "nthreads", "o0", "o1", "out", "outputs", "oy", "p",
+    "packed", "path", "printf", "prof", "profile", "prog", "r", "rank", "rc",
+    "realloc", "repeat", "rows", "s", "scale", "size_t", "snprintf", "sqrtf",
+    "st", "stderr", "strcmp", "strtol", "t", "t0", "t1", "tanhf", "text",
+    "threads", "tr", "trace", "v", "value", "w", "want", "weights_path", "ws",
+    "x", "y", "y0", "y1", "yr", NULL
 };
 
 static bool listed(const char *const *list, const char *s) {
@@ -356,17 +318,15 @@ static bool numbered(const char *s, const char *prefix, char tail) {
 
 const char *model_name_problem(const char *name) {
     if (listed(c_keywords, name)) return "is a C keyword";
-    if (listed(libc_names, name))
+    if (listed(libc_names, name) || listed(standalone_names, name))
         return "is a name the C library's headers declare";
     if (listed(code_names, name) || numbered(name, "L", '_') ||
         numbered(name, "input", 0) || numbered(name, "output", 0))
         return "is a name the generated C already uses";
     if (!strncmp(name, "rn_", 3) || !strncmp(name, "RN_", 3))
         return "starts with rn_, the runtime's prefix";
-    if (name[0] == '_' &&
-        (name[1] == '_' || (name[1] >= 'A' && name[1] <= 'Z')))
-        return "is reserved in C (an underscore and a capital, or two "
-               "underscores)";
+    if (name[0] == '_') /* C11 7.1.3: all such names, at file scope */
+        return "is reserved in C (it starts with an underscore)";
     return NULL;
 }
 

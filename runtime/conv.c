@@ -48,6 +48,11 @@ static int wino_m(const rn_conv *c) {
     return pays(c, 4, rn_wino_products(c, 2), F4_FACTOR) ? 4 : 2;
 }
 
+int rn_conv_algo(const rn_conv *c) {
+    int m = wino_m(c);
+    return m == 4 ? RN_CONV_WINOGRAD4 : m == 2 ? RN_CONV_WINOGRAD : RN_CONV_DIRECT;
+}
+
 /* ------------------------------------------------------------- groups */
 
 /* A grouped convolution runs as super-groups: sg_groups groups side by

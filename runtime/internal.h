@@ -9,7 +9,9 @@
  * -mavx512f -mavx2 -mfma and RN_ISA_AVX512 defined, into *_avx512.o.
  * RN_ISA(f) names the copy being built (f_base, f_avx2 or f_avx512;
  * RN_ISA_BASE_COPY in the first), and the runtime calls the best copy
- * the CPU can run (rn_isa_level, RN_ISA_COPIES). RN_NO_SIMD (rn_simd.h)
+ * the CPU can run (rn_isa_level, RN_ISA_COPIES; kernels.c's tap kernel
+ * and profile.c's FMA loop too, with target attributes). A standalone
+ * model has the one copy it is compiled for. RN_NO_SIMD (rn_simd.h)
  * builds plain C only, for tests of that path. */
 #ifndef RN_INTERNAL_H
 #define RN_INTERNAL_H
@@ -30,7 +32,11 @@ void rn_set_err(char *err, size_t errlen, const char *fmt, ...)
 #define RN_ISA(name) name##_base
 #define RN_ISA_BASE_COPY 1
 #endif
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(RN_NO_SIMD)
+/* A standalone model (RN_STANDALONE, compiler/emit_standalone.c) has no
+ * copy for another instruction set and asks the CPU nothing (that needs
+ * libgcc): its AVX2 code is there only when compiled for AVX2 + FMA. */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(RN_NO_SIMD) && \
+    (!defined(RN_STANDALONE) || (defined(__AVX2__) && defined(__FMA__)))
 #define RN_DISPATCH_AVX2 1
 #endif
 /* The library's copies for other instruction sets (*_avx2.o, *_avx512.o)

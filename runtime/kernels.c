@@ -22,8 +22,7 @@
 #include <math.h>
 #include <string.h>
 
-#if defined(__x86_64__) || defined(__i386__)
-#define RN_X86 1
+#ifdef RN_DISPATCH_AVX2
 #include <immintrin.h>
 #endif
 
@@ -117,7 +116,7 @@ void rn_k_conv_tap_portable(int npix, int cin, int cout, const float *in,
     }
 }
 
-#ifdef RN_X86
+#ifdef RN_DISPATCH_AVX2
 #define AVX2 __attribute__((target("avx2,fma")))
 
 /* The accumulators live in registers only if written out one by one:
@@ -137,9 +136,9 @@ void rn_k_conv_tap_portable(int npix, int cin, int cout, const float *in,
 /* R pixels x 16 channels, R in {6, 4, 2, 1}: 2R accumulators, 2 weight
  * vectors and 1 broadcast in registers (6 x 16 uses 15 of the 16). */
 #define BLOCK16(R, LOADS, FMAS, STORES)                                      \
-    static AVX2 void block16x##R(int cin, const float *x, int ldi,          \
-                                 const float *w, int ldw, float *y,         \
-                                 int ldo) {                                 \
+    static AVX2 void rn_k_block16x##R(int cin, const float *x, int ldi,     \
+                                      const float *w, int ldw, float *y,    \
+                                      int ldo) {                            \
         LOADS;                                                              \
         for (int i = 0; i < cin; i++) {                                     \
             __m256 w0 = _mm256_loadu_ps(w + (long)i * ldw);                 \
@@ -161,8 +160,8 @@ BLOCK16(2, ACC_LOAD(0); ACC_LOAD(1), ACC_FMA(0); ACC_FMA(1),
 BLOCK16(1, ACC_LOAD(0), ACC_FMA(0), ACC_STORE(0))
 
 /* R pixels x 8 channels, for the channels left over. */
-static AVX2 void block8(int R, int cin, const float *x, int ldi,
-                        const float *w, int ldw, float *y, int ldo) {
+static AVX2 void rn_k_block8(int R, int cin, const float *x, int ldi,
+                             const float *w, int ldw, float *y, int ldo) {
     for (int r = 0; r < R; r++) {
         __m256 a = _mm256_loadu_ps(y + (long)r * ldo);
         for (int i = 0; i < cin; i++)
@@ -182,46 +181,62 @@ AVX2 void rn_k_conv_tap_avx2(int npix, int cin, int cout, const float *in,
     for (; o + 16 <= cout; o += 16) {
         int p = 0;
         for (; p + 6 <= npix; p += 6)
-            block16x6(cin, in + (long)p * ldi, ldi, w + o, ldw,
-                      out + (long)p * ldo + o, ldo);
+            rn_k_block16x6(cin, in + (long)p * ldi, ldi, w + o, ldw,
+                           out + (long)p * ldo + o, ldo);
         /* a tail of 1..5 pixels as 4 + 2 + 1 */
         if (npix - p >= 4) {
-            block16x4(cin, in + (long)p * ldi, ldi, w + o, ldw,
-                      out + (long)p * ldo + o, ldo);
+            rn_k_block16x4(cin, in + (long)p * ldi, ldi, w + o, ldw,
+                           out + (long)p * ldo + o, ldo);
             p += 4;
         }
         if (npix - p >= 2) {
-            block16x2(cin, in + (long)p * ldi, ldi, w + o, ldw,
-                      out + (long)p * ldo + o, ldo);
+            rn_k_block16x2(cin, in + (long)p * ldi, ldi, w + o, ldw,
+                           out + (long)p * ldo + o, ldo);
             p += 2;
         }
         if (npix - p == 1)
-            block16x1(cin, in + (long)p * ldi, ldi, w + o, ldw,
-                      out + (long)p * ldo + o, ldo);
+            rn_k_block16x1(cin, in + (long)p * ldi, ldi, w + o, ldw,
+                           out + (long)p * ldo + o, ldo);
     }
-    for (; o + 8 <= cout; o += 8) block8(npix, cin, in, ldi, w + o, ldw, out + o, ldo);
+    for (; o + 8 <= cout; o += 8)
+        rn_k_block8(npix, cin, in, ldi, w + o, ldw, out + o, ldo);
     if (o < cout) conv_tail(0, npix, o, cin, cout, in, ldi, w, ldw, out, ldo);
 }
 
-int rn_k_have_avx2(void) {
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-}
-
-int rn_isa_level(void) {
-    if (!rn_k_have_avx2()) return RN_LEVEL_BASE;
-    return __builtin_cpu_supports("avx512f") ? RN_LEVEL_AVX512 : RN_LEVEL_AVX2;
-}
 #else
-int rn_isa_level(void) { return RN_LEVEL_BASE; }
-
 void rn_k_conv_tap_avx2(int npix, int cin, int cout, const float *in,
                         int ldi, const float *w, int ldw, float *out,
                         int ldo) {
     rn_k_conv_tap_portable(npix, cin, cout, in, ldi, w, ldw, out, ldo);
 }
-
-int rn_k_have_avx2(void) { return 0; }
 #endif
+
+/* The runtime's one question to the CPU (internal.h: a standalone model
+ * asks nothing, it was compiled for AVX2 + FMA or not). */
+int rn_k_have_avx2(void) {
+#if defined(RN_DISPATCH_AVX2) && defined(RN_STANDALONE)
+    return 1;
+#elif defined(RN_DISPATCH_AVX2)
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+    return 0;
+#endif
+}
+
+/* The best copy of the kernels this CPU runs (internal.h); a standalone
+ * model's is the one it was compiled for. */
+int rn_isa_level(void) {
+#if defined(RN_DISPATCH_AVX2) && defined(RN_STANDALONE) && defined(__AVX512F__)
+    return RN_LEVEL_AVX512;
+#elif defined(RN_DISPATCH_AVX2) && defined(RN_STANDALONE)
+    return RN_LEVEL_AVX2;
+#elif defined(RN_DISPATCH_AVX2)
+    if (!rn_k_have_avx2()) return RN_LEVEL_BASE;
+    return __builtin_cpu_supports("avx512f") ? RN_LEVEL_AVX512 : RN_LEVEL_AVX2;
+#else
+    return RN_LEVEL_BASE;
+#endif
+}
 
 void rn_k_conv_tap(int npix, int cin, int cout, const float *in, int ldi,
                    const float *w, int ldw, float *out, int ldo) {

@@ -17,8 +17,7 @@
 #include "rnrt.h"
 #include "internal.h"
 
-#if (defined(__x86_64__) || defined(__i386__)) && defined(__GNUC__)
-#define RN_X86 1
+#ifdef RN_DISPATCH_AVX2
 #include <immintrin.h>
 #endif
 
@@ -119,7 +118,7 @@ double rn_profile_ms(const rn_profile *p, int layer) {
     return ms;
 }
 
-#ifdef RN_X86
+#ifdef RN_DISPATCH_AVX2
 /* Ten independent chains of 8-lane FMAs (a = a * c + b converges: no
  * overflow, no denormals): enough in flight for two FMA units. */
 #define FMA10(f)                                                           \
@@ -180,15 +179,12 @@ double rn_peak_gflops(int *measured) {
     }
     *measured = 1;
     enum { ITERS = 1 << 19, TRIES = 5 };
-    int lanes = 1; /* of the kernels' copy this CPU runs */
-#ifdef RN_X86
-    lanes = rn_isa_level() >= RN_LEVEL_AVX512 ? 16 : rn_k_have_avx2() ? 8 : 1;
-#endif
+    int lanes = rn_isa_level() >= RN_LEVEL_AVX512 ? 16 : rn_k_have_avx2() ? 8 : 1;
     double best = 0;
     volatile float sink = 0;
     for (int t = 0; t < TRIES; t++) {
         double t0 = rn_now_ms();
-#ifdef RN_X86
+#ifdef RN_DISPATCH_AVX2
         if (lanes == 16) sink += fma_loop_avx512(ITERS);
         if (lanes == 8) sink += fma_loop_avx2(ITERS);
 #endif

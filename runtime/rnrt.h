@@ -90,9 +90,13 @@ double rn_now_ms(void); /* monotonic clock */
  * huge pages): a block of 1 MiB or more is then 2 MiB aligned, rounded up
  * to whole pages. NULL when out of memory; free with free(). */
 void *rn_alloc(size_t bytes);
-/* Writes via a temporary file in the same directory and rename(2). */
+/* Writes via a temporary file in the same directory and rename(2): the
+ * file is either untouched or complete. The files version stages all
+ * before it renames any (model.c and model.h), and refuses a directory. */
 int rn_write_file_atomic(const char *path, const void *data, size_t len,
                          char *err, size_t errlen);
+int rn_write_files_atomic(int n, const char *const *paths, const void *const *data,
+                          const size_t *lens, char *err, size_t errlen);
 /* Small deterministic generator (splitmix64) for seeded inputs/weights.
  * To reproduce elsewhere: u = (next >> 40) / 2^24; a normal takes two draws,
  * u1 = ((next >> 40) + 1) / 2^24, u2 = (next >> 40) / 2^24, and is
@@ -298,6 +302,10 @@ enum {
     RN_CONV_WINOGRAD = 2,
     RN_CONV_WINOGRAD4 = 3
 };
+/* The algorithm c runs (RN_CONV_DIRECT, _WINOGRAD or _WINOGRAD4): its
+ * .algo when eligible, else, for RN_CONV_AUTO, the choice from its shapes
+ * (the compiler asks it once and writes the answer into .algo). */
+int rn_conv_algo(const rn_conv *c);
 /* Floats of the packed weights. */
 rn_i64 rn_conv_packed_floats(const rn_conv *c);
 /* Packs a Keras kernel [kh][kw][cin][cout] ([cin / groups] with groups;

@@ -84,39 +84,69 @@ static int open_temp(const char *path, char *tmp, size_t tmplen) {
     return -1;
 }
 
-int rn_write_file_atomic(const char *path, const void *data, size_t len,
-                         char *err, size_t errlen) {
+/* Writes data to a fresh temporary beside path (synced: a crash cannot
+ * leave an empty file under the final name) and returns its name, or
+ * NULL with a message. */
+static char *stage(const char *path, const void *data, size_t len, char *err,
+                   size_t errlen) {
     size_t tmplen = strlen(path) + 32;
     char *tmp = malloc(tmplen);
     if (!tmp) {
         rn_set_err(err, errlen, "%s: out of memory", path);
-        return -1;
+        return NULL;
     }
     int fd = open_temp(path, tmp, tmplen);
     if (fd < 0) {
         rn_set_err(err, errlen, "cannot write %s: %s", path, strerror(errno));
         free(tmp);
-        return -1;
+        return NULL;
     }
-    /* fsync before rename: otherwise a crash can leave an empty file under
-     * the final name, which is what the temp file is meant to prevent. */
-    if (write_all(fd, data, len) != 0 || fsync(fd) != 0) {
-        int e = errno;
-        close(fd);
+    int bad = write_all(fd, data, len) != 0 || fsync(fd) != 0, e = errno;
+    if (close(fd) != 0 && !bad) bad = 1, e = errno;
+    if (bad) {
         unlink(tmp);
         rn_set_err(err, errlen, "cannot write %s: %s", path, strerror(e));
         free(tmp);
+        return NULL;
+    }
+    return tmp;
+}
+
+int rn_write_files_atomic(int n, const char *const *paths, const void *const *data,
+                          const size_t *lens, char *err, size_t errlen) {
+    char **tmp = calloc((size_t)(n > 0 ? n : 1), sizeof *tmp);
+    if (!tmp) {
+        rn_set_err(err, errlen, "out of memory");
         return -1;
     }
-    if (close(fd) != 0 || rename(tmp, path) != 0) {
-        int e = errno;
-        unlink(tmp);
-        rn_set_err(err, errlen, "cannot write %s: %s", path, strerror(e));
-        free(tmp);
-        return -1;
+    int rc = 0;
+    for (int i = 0; i < n && rc == 0; i++) {
+        /* rename would fail on a directory only after earlier files were
+         * replaced: refuse it before anything is renamed */
+        struct stat st;
+        if (stat(paths[i], &st) == 0 && S_ISDIR(st.st_mode)) {
+            rn_set_err(err, errlen, "cannot write %s: it is a directory", paths[i]);
+            rc = -1;
+        } else if (!(tmp[i] = stage(paths[i], data[i], lens[i], err, errlen))) {
+            rc = -1;
+        }
+    }
+    for (int i = 0; i < n && rc == 0; i++)
+        if (rename(tmp[i], paths[i]) != 0) {
+            rn_set_err(err, errlen, "cannot write %s: %s", paths[i], strerror(errno));
+            rc = -1;
+        }
+    for (int i = 0; i < n; i++) {
+        if (tmp[i] && rc != 0) unlink(tmp[i]);
+        free(tmp[i]);
     }
     free(tmp);
-    return 0;
+    return rc;
+}
+
+int rn_write_file_atomic(const char *path, const void *data, size_t len,
+                         char *err, size_t errlen) {
+    return rn_write_files_atomic(1, &path, &data, &len, err, errlen);
 }
 
 void rn_rng_seed(rn_rng *r, unsigned long long seed) { r->state = seed; }

@@ -12,19 +12,6 @@ RUNS=${RUNS:-20}
 D=$BUILD/bench
 mkdir -p "$D" || exit 1
 
-# zero_npy FILE H W C: a float32 .npy of zeros (header padded to 64 bytes).
-zero_npy() {
-    dict="{'descr': '<f4', 'fortran_order': False, 'shape': ($2, $3, $4), }"
-    pad=$(( (64 - (10 + ${#dict} + 1) % 64) % 64 ))
-    hlen=$(( ${#dict} + pad + 1 ))
-    {
-        printf '\223NUMPY\001\000'
-        printf "\\$(printf %03o $((hlen % 256)))\\$(printf %03o $((hlen / 256)))"
-        printf '%s%*s\n' "$dict" "$pad" ""
-        head -c $(( $2 * $3 * $4 * 4 )) /dev/zero
-    } >"$1"
-}
-
 printf '%-16s %8s %12s %12s %10s\n' model threads "median ms" "min ms" GFLOP/s
 for name in resnet34 resnet50 mobilenet_v1 small_residual; do
     src=examples/$name.rn
@@ -41,7 +28,7 @@ for name in resnet34 resnet50 mobilenet_v1 small_residual; do
     }
     dims=$(sed -n 's/^input [A-Za-z_0-9]*\[\([0-9]*\), *\([0-9]*\), *\([0-9]*\)\].*/\1 \2 \3/p' "$src" | head -n 1)
     # shellcheck disable=SC2086 # three numbers
-    zero_npy "$D/$name.in.npy" $dims
+    tools/npy_zeros.sh "$D/$name.in.npy" $dims
     macs=$("$RNC" --summary "$src" | sed -n 's/^Multiply-accumulates: \([0-9,]*\).*/\1/p' | tr -d ,)
     for t in 1 2; do
         "$D/$name" --threads $t --repeat "$RUNS" "$D/$name.safetensors" \

@@ -5,7 +5,8 @@
  * one conv2d or depthwise_conv2d alone (as its input, and not a graph
  * output), sets the zeropad's pad_folded: it has no code and no buffer of
  * its own (its value is its input's, as a flatten's), and the conv reads
- * that input with the zeropad's padding added to its own (emit_pad_t/l).
+ * that input with the zeropad's padding added to its own (lower.c: the
+ * step's pad_t and pad_l).
  * Zeros either way: a padded input pixel and a tap in the padding both add
  * nothing. Pools keep their zeropad: a max over padding is not a max over
  * zeros. */

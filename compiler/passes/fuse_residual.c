@@ -16,13 +16,13 @@ void pass_fuse_residual(Graph *g) {
         GNode *a = add->in[0], *b = add->in[1];
         if (a == b) continue;
         /* the operand whose code runs last; the other must run before it */
-        GNode *last = pass_exec(a)->id > pass_exec(b)->id ? a : b;
+        GNode *last = node_exec(a)->id > node_exec(b)->id ? a : b;
         GNode *other = last == a ? b : a;
-        GNode *c = pass_exec(last);
+        GNode *c = node_exec(last);
         if (c->op != OP_CONV2D || c->act != ACT_NONE || c->residual ||
             c->epi_act != ACT_NONE || c->slice_of)
             continue;
-        if (pass_exec(other)->id >= c->id) continue;
+        if (node_exec(other)->id >= c->id) continue;
         if (pass_readers(g, last) != 1) continue;
         /* the chain conv -> (batchnorm) -> add has one reader at each step */
         if (last != c && pass_readers(g, c) != 1) continue;

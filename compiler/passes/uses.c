@@ -1,6 +1,13 @@
-/* uses.c: what the fusion passes ask of the graph: who reads a value, and
- * which node's code computes it. Quadratic scans: graphs have hundreds of
- * nodes, and the passes run once. */
+/* uses.c: what the fusion marks mean, for every stage after the passes.
+ * The passes (compiler/passes/) set the marks of GNode; these functions
+ * are the only place that reads them to say where a value lives and which
+ * code computes it: the passes themselves, the plan (plan.c), the memory
+ * table (memory.c) and the lowering (lower.c) ask here, and the emitters
+ * see only the steps that lower.c derives.
+ *
+ * Requires the marks (all zero when no pass ran); changes nothing.
+ * pass_readers is a quadratic scan: graphs have hundreds of nodes, and the
+ * passes run once. */
 #include "rnc.h"
 
 /* Input slots that read v (add(x, x) counts twice), plus one for each time
@@ -13,8 +20,49 @@ int pass_readers(const Graph *g, const GNode *v) {
     return n;
 }
 
-/* The node whose code computes v's value: v, or the node that absorbed it. */
-GNode *pass_exec(GNode *v) {
+/* The node whose code computes v's value: v, or the node that absorbed it
+ * (a batchnorm, add or activation run in a conv's epilogue). */
+GNode *node_exec(const GNode *v) {
     while (v->absorbed_by) v = v->absorbed_by;
-    return v;
+    return (GNode *)v;
+}
+
+/* The node whose code computes v's floats, in v's order and count:
+ * flatten, dropout, reshape and a folded zeropad are their input's floats
+ * (node_is_alias), a fused node's are its absorber's. */
+GNode *node_storage(const GNode *v) {
+    for (;;) {
+        if (node_is_alias(v)) v = v->in[0];
+        else if (v->absorbed_by) v = v->absorbed_by;
+        else return (GNode *)v;
+    }
+}
+
+/* The node whose buffer holds v's value: its storage, or the concat whose
+ * channel slice its storage writes. */
+const GNode *node_owner(const GNode *v) {
+    const GNode *s = node_storage(v);
+    return s->slice_of ? s->slice_of : s;
+}
+
+/* Whether v has code of its own that writes its owner's buffer: not an
+ * input, an alias, a fused node or a concat whose operands wrote into its
+ * slices. */
+bool node_has_code(const GNode *v) {
+    return v->op != OP_INPUT && !node_is_alias(v) && !v->absorbed_by &&
+           !(v->op == OP_CONCAT && v->sliced);
+}
+
+/* The activation v's code applies last: an absorbed activation's, else
+ * its own. */
+Act node_act(const GNode *v) {
+    return v->epi_act != ACT_NONE ? v->epi_act : v->act;
+}
+
+/* The activations a convolution's epilogue applies on registers (the
+ * runtime's RN_ACT_* codes, which are these Act values): others run as a
+ * pass over the output after it. */
+bool act_in_epilogue(Act a) {
+    return a == ACT_NONE || a == ACT_RELU || a == ACT_RELU6 || a == ACT_SILU ||
+           a == ACT_HARD_SWISH;
 }

@@ -83,7 +83,7 @@ typedef struct rn_dc_args {
     int ntaps;                    /* 0: make them per block */
 } rn_dc_args;
 
-static inline rn_i64 rn_dc_ksize(const rn_conv *c) {
+RN_FN rn_i64 rn_dc_ksize(const rn_conv *c) {
     return (rn_i64)c->kh * c->kw * c->cin;
 }
 
@@ -91,8 +91,8 @@ static inline rn_i64 rn_dc_ksize(const rn_conv *c) {
  * channel blocks, for `flops` of work: as many items as are worth a task,
  * the split that moves the fewest floats (every pixel group reads wfloats
  * of weights, every channel group ifloats of input). */
-static inline void rn_dc_split(double flops, int nb, int ncb, double wfloats,
-                               double ifloats, int *npg, int *ncg) {
+RN_FN void rn_dc_split(double flops, int nb, int ncb, double wfloats,
+                       double ifloats, int *npg, int *ncg) {
     double units = (double)nb * ncb, want = flops / RN_ITEM_FLOPS, best = -1;
     if (want > RN_MAX_ITEMS) want = RN_MAX_ITEMS;
     if (want > units) want = units;
@@ -116,7 +116,7 @@ static inline void rn_dc_split(double flops, int nb, int ncb, double wfloats,
     }
 }
 
-static inline rn_dc_plan rn_dc_make_plan(const rn_conv *c) {
+RN_FN rn_dc_plan rn_dc_make_plan(const rn_conv *c) {
     rn_dc_plan p = {0, 0, 0, 1, 1, 0, 0};
     p.npix = (rn_i64)c->oh * c->ow;
     p.nb = p.npix > 0 ? rn_ceil_div(p.npix, RN_MR) : 0;
@@ -135,15 +135,15 @@ static inline rn_dc_plan rn_dc_make_plan(const rn_conv *c) {
 }
 
 /* Floats of the packed weights. */
-static inline rn_i64 rn_dc_packed_floats(const rn_conv *c) {
+RN_FN rn_i64 rn_dc_packed_floats(const rn_conv *c) {
     return (rn_i64)rn_ceil_div(c->cout, RN_NB) * RN_NB * rn_dc_ksize(c);
 }
 
 /* Packs a Keras kernel [kh][kw][cin][ldk] (output channels from `kernel`
  * on; block-diagonal with c->groups > 1: rn_kernel_at), times scale[co]
  * when scale is not NULL. */
-static inline void rn_dc_pack(const rn_conv *c, const float *kernel, int ldk,
-                              const float *scale, float *packed) {
+RN_FN void rn_dc_pack(const rn_conv *c, const float *kernel, int ldk,
+                      const float *scale, float *packed) {
     rn_i64 k = rn_dc_ksize(c);
     int ncb = rn_ceil_div(c->cout, RN_NB);
     for (int b = 0; b < ncb; b++)
@@ -162,7 +162,7 @@ static inline void rn_dc_pack(const rn_conv *c, const float *kernel, int ldk,
 }
 
 /* Work items of c. */
-static inline int rn_dc_tiles(const rn_conv *c) {
+RN_FN int rn_dc_tiles(const rn_conv *c) {
     rn_dc_plan p = rn_dc_make_plan(c);
     return p.npg * p.ncg;
 }
@@ -170,8 +170,8 @@ static inline int rn_dc_tiles(const rn_conv *c) {
 /* ------------------------------------------------------------ segments */
 
 /* The input corner of each pixel's receptive field (iy0, ix0). */
-static inline void rn_dc_corners(const rn_conv *c, rn_i64 p0, int R, int *iy0,
-                                 int *ix0) {
+RN_FN void rn_dc_corners(const rn_conv *c, rn_i64 p0, int R, int *iy0,
+                         int *ix0) {
     int oy = (int)(p0 / c->ow), ox = (int)(p0 % c->ow);
     for (int r = 0; r < R; r++) {
         iy0[r] = oy * c->sh - c->pad_t;
@@ -181,8 +181,8 @@ static inline void rn_dc_corners(const rn_conv *c, rn_i64 p0, int R, int *iy0,
 }
 
 /* Where a pixel's tap (ky, kx) reads, or NULL in the padding. */
-static inline const float *rn_dc_tap_at(const rn_conv *c, const float *in,
-                                        int iy0, int ix0, int ky, int kx) {
+RN_FN const float *rn_dc_tap_at(const rn_conv *c, const float *in,
+                                int iy0, int ix0, int ky, int kx) {
     int iy = iy0 + ky * c->dh, ix = ix0 + kx * c->dw;
     if (iy < 0 || iy >= c->ih || ix < 0 || ix >= c->iw) return NULL;
     return in + ((rn_i64)iy * c->iw + ix) * c->ldi;
@@ -191,7 +191,7 @@ static inline const float *rn_dc_tap_at(const rn_conv *c, const float *in,
 /* A tap row (ky, kx = 0..kw-1) is one run of kw * cin floats in memory
  * and in the packed weights when the pixels are dense, undilated across
  * and wholly inside the image horizontally: one segment per row then. */
-static inline int rn_dc_rows_merge(const rn_conv *c, const int *ix0, int R) {
+RN_FN int rn_dc_rows_merge(const rn_conv *c, const int *ix0, int R) {
     if (c->dw != 1 || c->ldi != c->cin || c->kw < 2 || c->kh > RN_DC_MAXSEG ||
         (rn_i64)c->kw * c->cin > RN_ZMAX)
         return 0;
@@ -201,8 +201,8 @@ static inline int rn_dc_rows_merge(const rn_conv *c, const int *ix0, int R) {
 }
 
 /* Whether every tap of pixels [0, R) is inside the image. */
-static inline int rn_dc_inside(const rn_conv *c, const int *iy0, const int *ix0,
-                               int R) {
+RN_FN int rn_dc_inside(const rn_conv *c, const int *iy0, const int *ix0,
+                       int R) {
     int ey = (c->kh - 1) * c->dh, ex = (c->kw - 1) * c->dw;
     for (int r = 0; r < R; r++)
         if (iy0[r] < 0 || iy0[r] + ey >= c->ih || ix0[r] < 0 || ix0[r] + ex >= c->iw)
@@ -212,7 +212,7 @@ static inline int rn_dc_inside(const rn_conv *c, const int *iy0, const int *ix0,
 
 /* The segments of any block inside the image, once per call (rows of
  * taps merged as in rn_dc_segs); 0 when they do not fit. */
-static inline int rn_dc_inner_taps(const rn_conv *c, rn_dc_tap *t) {
+RN_FN int rn_dc_inner_taps(const rn_conv *c, rn_dc_tap *t) {
     int merge = c->dw == 1 && c->ldi == c->cin && c->kw >= 2 &&
                 (rn_i64)c->kw * c->cin <= RN_ZMAX;
     int n = merge ? c->kh : c->kh * c->kw;
@@ -230,7 +230,7 @@ static inline int rn_dc_inner_taps(const rn_conv *c, rn_dc_tap *t) {
  * input pixel p alone, its cin values in one segment (no corners, no
  * taps: small layers of few channels spent a third of their time on
  * them). */
-static inline int rn_dc_pointwise(const rn_conv *c) {
+RN_FN int rn_dc_pointwise(const rn_conv *c) {
     return c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && c->pad_t == 0 &&
            c->pad_l == 0 && c->oh == c->ih && c->ow == c->iw && c->cin <= RN_ZMAX;
 }
@@ -238,8 +238,8 @@ static inline int rn_dc_pointwise(const rn_conv *c) {
 /* Fills up to RN_DC_MAXSEG segments for pixels [p0, p0 + R), resuming at
  * tap *tap, channel *c0 (both 0 at first); taps wholly in the padding are
  * left out. Done when *tap reaches kh * kw. */
-static inline int rn_dc_segs(const rn_dc_args *a, rn_i64 p0, int R, int *tap,
-                             int *c0, rn_seg *s) {
+RN_FN int rn_dc_segs(const rn_dc_args *a, rn_i64 p0, int R, int *tap,
+                     int *c0, rn_seg *s) {
     const rn_conv *c = a->c;
     const float *in = a->in;
     if (*tap == 0 && *c0 == 0 && rn_dc_pointwise(c)) { /* pixel p reads pixel p */
@@ -293,7 +293,7 @@ static inline int rn_dc_segs(const rn_dc_args *a, rn_i64 p0, int R, int *tap,
 }
 
 /* Whether pixels [p0, p0 + R) are gathered into a patch. */
-static inline int rn_dc_use_patch(const rn_conv *c, int patch, rn_i64 p0, int R) {
+RN_FN int rn_dc_use_patch(const rn_conv *c, int patch, rn_i64 p0, int R) {
     int iy0[RN_MR], ix0[RN_MR];
     if (!patch) return 0;
     rn_dc_corners(c, p0, R, iy0, ix0);
@@ -301,8 +301,8 @@ static inline int rn_dc_use_patch(const rn_conv *c, int patch, rn_i64 p0, int R)
 }
 
 /* The receptive fields of pixels [p0, p0 + R) as rows of ksize floats. */
-static inline void rn_dc_patch(const rn_conv *c, const float *in, rn_i64 p0,
-                               int R, float *patch) {
+RN_FN void rn_dc_patch(const rn_conv *c, const float *in, rn_i64 p0,
+                       int R, float *patch) {
     rn_i64 k = rn_dc_ksize(c);
     int iy0[RN_MR], ix0[RN_MR], cin = c->cin;
     rn_dc_corners(c, p0, R, iy0, ix0);
@@ -326,8 +326,8 @@ static inline void rn_dc_patch(const rn_conv *c, const float *in, rn_i64 p0,
 
 /* --------------------------------------------------------------- items */
 
-static inline void rn_dc_epi_at(const rn_dc_args *a, rn_i64 p0, int cb,
-                                rn_epi *e) {
+RN_FN void rn_dc_epi_at(const rn_dc_args *a, rn_i64 p0, int cb,
+                        rn_epi *e) {
     const rn_conv *c = a->c;
     int co = cb * RN_NB;
     e->bias = a->bias ? a->bias + co : NULL;
@@ -340,8 +340,8 @@ static inline void rn_dc_epi_at(const rn_dc_args *a, rn_i64 p0, int cb,
 
 /* Pixels [p0, p0 + R) x nblk channel blocks from cb (rn_mk_blocks), the
  * segments made as they go. */
-static inline void rn_dc_block(const rn_dc_args *a, rn_i64 p0, int R, int cb,
-                               int nblk) {
+RN_FN void rn_dc_block(const rn_dc_args *a, rn_i64 p0, int R, int cb,
+                       int nblk) {
     const rn_conv *c = a->c;
     rn_seg s[RN_DC_MAXSEG];
     float part[RN_MR * RN_NB * RN_NBK];
@@ -359,8 +359,8 @@ static inline void rn_dc_block(const rn_dc_args *a, rn_i64 p0, int R, int cb,
 
 /* Pixels [p0, p0 + R) x channel blocks [cb0, cb1): the segments (or the
  * patch) are made once when they fit one kernel call. */
-static inline void rn_dc_pixel_block(const rn_dc_args *a, rn_i64 p0, int R,
-                                     int cb0, int cb1, int patch) {
+RN_FN void rn_dc_pixel_block(const rn_dc_args *a, rn_i64 p0, int R,
+                             int cb0, int cb1, int patch) {
     const rn_conv *c = a->c;
     rn_i64 k = rn_dc_ksize(c);
     rn_seg s[RN_DC_MAXSEG];
@@ -392,8 +392,8 @@ static inline void rn_dc_pixel_block(const rn_dc_args *a, rn_i64 p0, int R,
 /* Channel blocks outside: a block's weights stay in cache while the
  * item's pixels pass. The pixel blocks' segments are made once when they
  * fit the cache (each in one kernel call), else again per channel block. */
-static inline void rn_dc_channel_outer(const rn_dc_args *a, const rn_dc_plan *p,
-                                       int pb0, int pb1, int cb0, int cb1) {
+RN_FN void rn_dc_channel_outer(const rn_dc_args *a, const rn_dc_plan *p,
+                               int pb0, int pb1, int cb0, int cb1) {
     const rn_conv *c = a->c;
     rn_i64 k = rn_dc_ksize(c);
     rn_seg s[RN_DC_SEG_CACHE];
@@ -463,8 +463,8 @@ RN_NOINLINE void rn_dc_pre_values(const float *x, const float *s, const float *t
 /* Values [k0, k1) of the receptive fields of pixels [p0, p0 + R), in the
  * packed order (ky, kx, ci), through the prologue: row r at dst + r * ldd.
  * Taps in the padding give zeros (the padding is the prologue's output's). */
-static inline void rn_dc_patch_pre(const rn_dc_args *a, rn_i64 p0, int R, rn_i64 k0,
-                                   rn_i64 k1, float *dst, rn_i64 ldd) {
+RN_FN void rn_dc_patch_pre(const rn_dc_args *a, rn_i64 p0, int R, rn_i64 k0,
+                           rn_i64 k1, float *dst, rn_i64 ldd) {
     const rn_conv *c = a->c;
     int iy0[RN_MR], ix0[RN_MR], cin = c->cin;
     rn_dc_corners(c, p0, R, iy0, ix0);
@@ -484,13 +484,13 @@ static inline void rn_dc_patch_pre(const rn_dc_args *a, rn_i64 p0, int R, rn_i64
 }
 
 /* Pixel blocks of a chunk whose patches fit the scratch. */
-static inline int rn_dc_pre_chunk(const rn_conv *c) {
+RN_FN int rn_dc_pre_chunk(const rn_conv *c) {
     rn_i64 per = (rn_i64)RN_MR * rn_dc_ksize(c);
     return per >= RN_DC_PRE_FLOATS ? 1 : (int)(RN_DC_PRE_FLOATS / per);
 }
 
 /* Floats of scratch a run may use: the prologue's patches. */
-static inline rn_i64 rn_dc_scratch_floats(const rn_conv *c) {
+RN_FN rn_i64 rn_dc_scratch_floats(const rn_conv *c) {
     return c->pre ? (rn_i64)rn_dc_pre_chunk(c) * RN_MR * rn_dc_ksize(c) : 0;
 }
 
@@ -498,8 +498,8 @@ static inline rn_i64 rn_dc_scratch_floats(const rn_conv *c) {
  * patches (the receptive fields through the prologue) are made once and
  * pass every channel block of the item; without, a block's patch in runs
  * of RN_DC_PRE_STACK values on the stack, again for each channel block. */
-static inline void rn_dc_pre_item(const rn_dc_args *a, const rn_dc_plan *p, int pb0,
-                                  int pb1, int cb0, int cb1) {
+RN_FN void rn_dc_pre_item(const rn_dc_args *a, const rn_dc_plan *p, int pb0,
+                          int pb1, int cb0, int cb1) {
     const rn_conv *c = a->c;
     rn_i64 k = rn_dc_ksize(c);
     rn_seg s;
@@ -550,7 +550,7 @@ static inline void rn_dc_pre_item(const rn_dc_args *a, const rn_dc_plan *p, int 
     }
 }
 
-static inline void rn_dc_item(const rn_dc_args *a, const rn_dc_plan *p, int t) {
+RN_FN void rn_dc_item(const rn_dc_args *a, const rn_dc_plan *p, int t) {
     int pg = t / p->ncg, cg = t % p->ncg;
     int pb0 = (int)((rn_i64)pg * p->nb / p->npg);
     int pb1 = (int)((rn_i64)(pg + 1) * p->nb / p->npg);
@@ -574,11 +574,11 @@ static inline void rn_dc_item(const rn_dc_args *a, const rn_dc_plan *p, int t) {
  * prologue when c->pre (pre_s, pre_t: cin floats each, pre_t maybe NULL
  * for no shift; else unread), with
  * scratch (rn_dc_scratch_floats, or NULL: slower). */
-static inline void rn_dc_run_pre(const rn_conv *c, const float *pre_s,
-                                 const float *pre_t, const float *in,
-                                 const float *packed, const float *bias,
-                                 const float *residual, float *out, int t0,
-                                 int t1, float *scratch) {
+RN_FN void rn_dc_run_pre(const rn_conv *c, const float *pre_s,
+                         const float *pre_t, const float *in,
+                         const float *packed, const float *bias,
+                         const float *residual, float *out, int t0,
+                         int t1, float *scratch) {
     rn_dc_plan p = rn_dc_make_plan(c);
     rn_dc_args a;
     a.c = c, a.in = in, a.packed = packed, a.bias = bias, a.res = residual;
@@ -593,9 +593,9 @@ static inline void rn_dc_run_pre(const rn_conv *c, const float *pre_s,
 /* Work items [t0, t1) of c (without a prologue): out = act(conv(in) +
  * bias + residual); bias and residual may be NULL, the residual may be
  * out itself. */
-static inline void rn_dc_run(const rn_conv *c, const float *in,
-                             const float *packed, const float *bias,
-                             const float *residual, float *out, int t0, int t1) {
+RN_FN void rn_dc_run(const rn_conv *c, const float *in,
+                     const float *packed, const float *bias,
+                     const float *residual, float *out, int t0, int t1) {
     rn_dc_run_pre(c, NULL, NULL, in, packed, bias, residual, out, t0, t1, NULL);
 }
 

@@ -34,7 +34,7 @@ enum {
 
 /* The taps inside the image for output pixel (oy, ox): ky in
  * [k[0], k[1]), kx in [k[2], k[3]). */
-static inline void rn_dwk_taps_inside(const rn_dw *d, int oy, int ox, int k[4]) {
+RN_FN void rn_dwk_taps_inside(const rn_dw *d, int oy, int ox, int k[4]) {
     int iy0 = oy * d->sh - d->pad_t, ix0 = ox * d->sw - d->pad_l;
     k[0] = 0, k[1] = d->kh, k[2] = 0, k[3] = d->kw;
     while (k[0] < k[1] && iy0 + k[0] * d->dh < 0) k[0]++;
@@ -45,9 +45,9 @@ static inline void rn_dwk_taps_inside(const rn_dw *d, int oy, int ox, int k[4]) 
 
 /* Output pixel (oy, ox), channels [o0, o1), plain C: a tap at a time over
  * the channels. */
-static inline void rn_dwk_pixel(const rn_dw *d, const float *in, const float *w,
-                                const float *bias, float *out, int oy, int ox,
-                                int o0, int o1) {
+RN_FN void rn_dwk_pixel(const rn_dw *d, const float *in, const float *w,
+                        const float *bias, float *out, int oy, int ox,
+                        int o0, int o1) {
     int cout = d->c * d->mult, mult = d->mult, k[4];
     int iy0 = oy * d->sh - d->pad_t, ix0 = ox * d->sw - d->pad_l;
     float *y = out + ((rn_i64)oy * d->ow + ox) * d->ldo;
@@ -204,8 +204,8 @@ RN_DW_BLOCK(rn_dwk_block4_any, RN_DW_PIX, nkx)
 RN_DW_BLOCK(rn_dwk_block1_any, 1, nkx)
 
 /* Rows [y0, y1) on vectors (multiplier 1). */
-static inline void rn_dwk_rows(const rn_dw *d, const float *in, const float *w,
-                               const float *bias, float *out, int y0, int y1) {
+RN_FN void rn_dwk_rows(const rn_dw *d, const float *in, const float *w,
+                       const float *bias, float *out, int y0, int y1) {
     int ox0 = d->ow, ox1 = d->ow, k[4], k3 = d->kw == 3;
     /* the interior columns: every tap inside horizontally */
     for (int ox = 0; ox < d->ow; ox++) {
@@ -259,8 +259,8 @@ static inline void rn_dwk_rows(const rn_dw *d, const float *in, const float *w,
 
 /* Output rows [y0, y1) of d: out = act(depthwise(in, w) + bias), bias
  * may be NULL. */
-static inline void rn_dwk_run(const rn_dw *d, const float *in, const float *w,
-                              const float *bias, float *out, int y0, int y1) {
+RN_FN void rn_dwk_run(const rn_dw *d, const float *in, const float *w,
+                      const float *bias, float *out, int y0, int y1) {
     int cout = d->c * d->mult, cv = 0;
     if (y0 < 0) y0 = 0;
     if (y1 > d->oh) y1 = d->oh;

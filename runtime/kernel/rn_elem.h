@@ -73,8 +73,8 @@ RN_NOINLINE void rn_ew_act(int act, const float *in, float *out, rn_i64 n) {
 
 /* out = min(max(alpha x + beta, 0), 1): Keras's hard sigmoid (0.2, 0.5)
  * and PyTorch's (1/6, 0.5). */
-static inline void rn_ew_hard_sigmoid(const float *in, float *out, rn_i64 n,
-                                      float alpha, float beta) {
+RN_FN void rn_ew_hard_sigmoid(const float *in, float *out, rn_i64 n,
+                              float alpha, float beta) {
     rn_i64 i = 0;
 #if RN_VL > 1
     rn_v va = rn_v_set1(alpha), vb = rn_v_set1(beta), z = rn_v_zero(), one = rn_v_set1(1.0f);
@@ -186,8 +186,8 @@ RN_NOINLINE void rn_ew_channel_op(int op, const float *x, const float *v,
 /* One tap of a pooling window over npix pixels of c channels:
  * out[p][ch] = max(out[p][ch], in[p][ch]) (is_max) or += in[p][ch];
  * pixels ldi and ldo floats apart. */
-static inline void rn_ew_pool_tap(int is_max, int npix, int c, const float *in,
-                                  int ldi, float *out, int ldo) {
+RN_FN void rn_ew_pool_tap(int is_max, int npix, int c, const float *in,
+                          int ldi, float *out, int ldo) {
     for (int p = 0; p < npix; p++) {
         const float *x = in + (rn_i64)p * ldi;
         float *y = out + (rn_i64)p * ldo;
@@ -205,8 +205,8 @@ static inline void rn_ew_pool_tap(int is_max, int npix, int c, const float *in,
 /* out[ch] = the mean (is_max: the max) of in[p][ch] over npix >= 1
  * pixels of c channels: four vectors of channels at a time, their sums on
  * registers across all the pixels. */
-static inline void rn_ew_global_pool(int is_max, const float *in, float *out,
-                                     rn_i64 npix, int c) {
+RN_FN void rn_ew_global_pool(int is_max, const float *in, float *out,
+                             rn_i64 npix, int c) {
     int ch = 0;
     float inv = (float)(1.0 / (double)npix);
 #if RN_VL > 1
@@ -261,8 +261,8 @@ static inline void rn_ew_global_pool(int is_max, const float *in, float *out,
  * order, four at a time: each row is read once, and y (n floats, in L1)
  * is read and written once per four rows. Reading the kernel column by
  * column instead would step a page every row. */
-static inline void rn_ew_gemv(int k, int n, const float *x, const float *w,
-                              rn_i64 ldw, float *y) {
+RN_FN void rn_ew_gemv(int k, int n, const float *x, const float *w,
+                      rn_i64 ldw, float *y) {
     int i = 0;
     for (; i + 4 <= k; i += 4) {
         const float *w0 = w + i * ldw, *w1 = w0 + ldw, *w2 = w1 + ldw, *w3 = w2 + ldw;

@@ -48,8 +48,8 @@ enum {
  * c->groups > 1 the packed weights are block-diagonal, a kernel of
  * [kh][kw][cin / groups][ldk] whose input channel ci reaches only the
  * output channels of its group (zero elsewhere); else [kh][kw][cin][ldk]. */
-static inline float rn_kernel_at(const rn_conv *c, const float *kernel, int ldk,
-                                 rn_i64 t, int ci, int co) {
+RN_FN float rn_kernel_at(const rn_conv *c, const float *kernel, int ldk,
+                         rn_i64 t, int ci, int co) {
     if (c->groups > 1) {
         int gi = c->cin / c->groups, go = c->cout / c->groups;
         if (ci / gi != co / go) return 0.0f;
@@ -82,8 +82,8 @@ typedef struct rn_epi {
 /* Plain C: R pixels x RN_NB channels over segments s[0, ns) of weights
  * wb. first: start from zero, else from part; last: apply the epilogue
  * and store, else leave the sums in part. */
-static inline void rn_mk_c(int R, const rn_seg *s, int ns, const float *wb,
-                           float *part, int first, int last, const rn_epi *e) {
+RN_FN void rn_mk_c(int R, const rn_seg *s, int ns, const float *wb,
+                   float *part, int first, int last, const rn_epi *e) {
     float acc[RN_MR][RN_NB];
     if (first)
         memset(acc, 0, sizeof acc);
@@ -271,7 +271,7 @@ RN_INLINE void rn_mk(int R, const rn_seg *s, int ns, const float *wb,
 }
 
 /* Blocks a call takes from nleft blocks: RN_NBK when there are as many. */
-static inline int rn_mk_blocks(int nleft) {
+RN_FN int rn_mk_blocks(int nleft) {
     return nleft >= RN_NBK ? RN_NBK : 1;
 }
 

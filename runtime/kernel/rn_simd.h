@@ -30,9 +30,14 @@
 
 #include "rnrt.h" /* rn_i64 and the RN_ACT_* codes */
 
+/* RN_FN: a kernel function, static inline; like the others here, no
+ * warning where a file leaves it unused (a standalone model pastes these
+ * headers' text into its .c file, where clang warns of unused static
+ * inline functions). */
 #if defined(__GNUC__)
 #define RN_MAYBE_UNUSED __attribute__((unused))
-#define RN_INLINE static inline __attribute__((always_inline))
+#define RN_FN static inline __attribute__((unused))
+#define RN_INLINE static inline __attribute__((always_inline, unused))
 /* a function of its own, kept out of line (and no warning where unused) */
 #define RN_NOINLINE static __attribute__((noinline, unused))
 /* An address maybe past the end of an array: prefetches never fault, and
@@ -43,13 +48,14 @@
 #define RN_PREFETCHW(p) __builtin_prefetch((const void *)(uintptr_t)(p), 1)
 #else
 #define RN_MAYBE_UNUSED
+#define RN_FN static inline
 #define RN_INLINE static inline
 #define RN_NOINLINE static
 #define RN_PREFETCH(p, bytes) ((void)(p))
 #define RN_PREFETCHW(p) ((void)(p))
 #endif
 
-static inline int rn_ceil_div(rn_i64 a, rn_i64 b) { return (int)((a + b - 1) / b); }
+RN_FN int rn_ceil_div(rn_i64 a, rn_i64 b) { return (int)((a + b - 1) / b); }
 
 /* ------------------------------------------------------ one float, C */
 

@@ -53,33 +53,33 @@ typedef struct rn_wg_geo {
     int m, a, nxi;
 } rn_wg_geo;
 
-static inline rn_wg_geo rn_wg_geo_of(int m) {
+RN_FN rn_wg_geo rn_wg_geo_of(int m) {
     rn_wg_geo g = {m, m + 2, (m + 2) * (m + 2)};
     return g;
 }
 
 /* Whether c can run as variant m (2 or 4). */
-static inline int rn_wg_eligible(const rn_conv *c, int m) {
+RN_FN int rn_wg_eligible(const rn_conv *c, int m) {
     return (m == 2 || m == 4) && c->kh == 3 && c->kw == 3 && c->sh == 1 &&
            c->sw == 1 && c->dh == 1 && c->dw == 1 && c->cin >= 1 &&
            (rn_i64)(m + 2) * (m + 2) * c->cin <= RN_WG_MAX_V && c->cout >= 1 &&
            c->oh >= 1 && c->ow >= 1;
 }
 
-static inline rn_i64 rn_wg_packed_floats(const rn_conv *c, int m) {
+RN_FN rn_i64 rn_wg_packed_floats(const rn_conv *c, int m) {
     return (rn_i64)rn_ceil_div(c->cout, RN_NB) * (m + 2) * (m + 2) * c->cin * RN_NB;
 }
 
 /* Products per channel pair of variant m on c's output. */
-static inline double rn_wg_products(const rn_conv *c, int m) {
+RN_FN double rn_wg_products(const rn_conv *c, int m) {
     return (double)(m + 2) * (m + 2) * ((c->oh + m - 1) / m) * ((c->ow + m - 1) / m);
 }
 
 /* Packs U = G g G^T of the Keras kernel [3][3][cin][ldk] (output channels
  * from `kernel` on; block-diagonal with c->groups > 1: rn_kernel_at),
  * times scale[co] when scale is not NULL, in double. */
-static inline void rn_wg_pack(const rn_conv *c, int m, const float *kernel,
-                              int ldk, const float *scale, float *packed) {
+RN_FN void rn_wg_pack(const rn_conv *c, int m, const float *kernel,
+                      int ldk, const float *scale, float *packed) {
     static const double G2[4][3] = {{1, 0, 0}, {0.5, 0.5, 0.5}, {0.5, -0.5, 0.5}, {0, 0, 1}};
     static const double G4[6][3] = {{1.0 / 4, 0, 0},
                                     {-1.0 / 6, -1.0 / 6, -1.0 / 6},
@@ -122,7 +122,7 @@ typedef struct rn_wg_plan {
 
 /* Items split tiles first: a channel group transforms its tiles' input
  * again. Consecutive items of one tile group run as one (rn_wg_run). */
-static inline rn_wg_plan rn_wg_make_plan(const rn_conv *c, int m) {
+RN_FN rn_wg_plan rn_wg_make_plan(const rn_conv *c, int m) {
     rn_wg_plan p;
     p.g = rn_wg_geo_of(m);
     p.tw = (c->ow + m - 1) / m;
@@ -142,7 +142,7 @@ static inline rn_wg_plan rn_wg_make_plan(const rn_conv *c, int m) {
     return p;
 }
 
-static inline int rn_wg_tiles(const rn_conv *c, int m) {
+RN_FN int rn_wg_tiles(const rn_conv *c, int m) {
     rn_wg_plan p = rn_wg_make_plan(c, m);
     return p.npg * p.ncg;
 }
@@ -150,9 +150,9 @@ static inline int rn_wg_tiles(const rn_conv *c, int m) {
 /* ---------------------------------------------------------- transforms */
 
 /* The a x a input rows of tile t (zeros outside the image). */
-static inline void rn_wg_tile_inputs(const rn_conv *c, const rn_wg_plan *w,
-                                     const float *in, rn_i64 t,
-                                     const float *p[36]) {
+RN_FN void rn_wg_tile_inputs(const rn_conv *c, const rn_wg_plan *w,
+                             const float *in, rn_i64 t,
+                             const float *p[36]) {
     int a = w->g.a, m = w->g.m;
     int iy0 = (int)(t / w->tw) * m - c->pad_t, ix0 = (int)(t % w->tw) * m - c->pad_l;
     for (int k = 0; k < a * a; k++) {
@@ -209,8 +209,8 @@ static inline void rn_wg_tile_inputs(const rn_conv *c, const rn_wg_plan *w,
  * m x m outputs of the tile, y[r * m + q], from mm[xi] (ld floats apart)
  * at channel j. */
 #define RN_WG_TILE_FUNCTIONS(SUF, T, P, LANES)                              \
-    static inline int rn_wg_in_f2_##SUF(const float *const *p,              \
-                                        float *const *v, int i, int n) {    \
+    RN_FN int rn_wg_in_f2_##SUF(const float *const *p,              \
+                                float *const *v, int i, int n) {            \
         for (; i + LANES <= n; i += LANES) {                                \
             T d[16], t[16];                                                 \
             for (int k = 0; k < 16; k++) d[k] = P##_load(p[k] + i);         \
@@ -220,8 +220,8 @@ static inline void rn_wg_tile_inputs(const rn_conv *c, const rn_wg_plan *w,
         }                                                                   \
         return i;                                                           \
     }                                                                       \
-    static inline int rn_wg_in_f4_##SUF(const float *const *p,              \
-                                        float *const *v, int i, int n) {    \
+    RN_FN int rn_wg_in_f4_##SUF(const float *const *p,              \
+                                float *const *v, int i, int n) {            \
         for (; i + LANES <= n; i += LANES) {                                \
             T d[36], t[36];                                                 \
             for (int k = 0; k < 36; k++) d[k] = P##_load(p[k] + i);         \
@@ -231,15 +231,15 @@ static inline void rn_wg_tile_inputs(const rn_conv *c, const rn_wg_plan *w,
         }                                                                   \
         return i;                                                           \
     }                                                                       \
-    static inline void rn_wg_out_f2_##SUF(const float *mm, rn_i64 ld, int j,\
-                                          T *y) {                           \
+    RN_FN void rn_wg_out_f2_##SUF(const float *mm, rn_i64 ld, int j,\
+                                  T *y) {                                   \
         T x[16], s[8];                                                      \
         for (int k = 0; k < 16; k++) x[k] = P##_load(mm + k * ld + j);      \
         for (int q = 0; q < 4; q++) RN_WG_OUT_F2(P, (x + q), (s + q), 4);   \
         for (int r = 0; r < 2; r++) RN_WG_OUT_F2(P, (s + 4 * r), (y + 2 * r), 1); \
     }                                                                       \
-    static inline void rn_wg_out_f4_##SUF(const float *mm, rn_i64 ld, int j,\
-                                          T *y) {                           \
+    RN_FN void rn_wg_out_f4_##SUF(const float *mm, rn_i64 ld, int j,\
+                                  T *y) {                                   \
         T x[36], s[24];                                                     \
         for (int k = 0; k < 36; k++) x[k] = P##_load(mm + k * ld + j);      \
         for (int q = 0; q < 6; q++) RN_WG_OUT_F4(P, T, (x + q), (s + q), 6); \
@@ -261,8 +261,8 @@ typedef struct rn_wg_out {
 } rn_wg_out;
 
 /* The input transform of one tile: channels [0, n) of rows p into v. */
-static inline void rn_wg_in_tile(int m, const float *const *p, float *const *v,
-                                 int n) {
+RN_FN void rn_wg_in_tile(int m, const float *const *p, float *const *v,
+                         int n) {
     int i = 0;
 #if RN_VL > 1
     i = m == 4 ? rn_wg_in_f4_v(p, v, 0, n) : rn_wg_in_f2_v(p, v, 0, n);
@@ -276,8 +276,8 @@ static inline void rn_wg_in_tile(int m, const float *const *p, float *const *v,
 /* One output tile at (oy0, ox0) from mm[xi] (RN_NB channels each, ld
  * floats apart): bias, residual and activation on the pixels inside the
  * image, plain C. */
-static inline void rn_wg_out_tile_c(const rn_wg_out *o, const float *mm,
-                                    rn_i64 ld, int oy0, int ox0) {
+RN_FN void rn_wg_out_tile_c(const rn_wg_out *o, const float *mm,
+                            rn_i64 ld, int oy0, int ox0) {
     const rn_conv *c = o->c;
     int m = o->m;
     for (int j = 0; j < o->nvalid; j++) {
@@ -298,8 +298,8 @@ static inline void rn_wg_out_tile_c(const rn_wg_out *o, const float *mm,
 }
 
 /* rn_wg_out_tile_c on vectors (a ragged block in plain C). */
-static inline void rn_wg_out_tile(const rn_wg_out *o, const float *mm,
-                                  rn_i64 ld, int oy0, int ox0) {
+RN_FN void rn_wg_out_tile(const rn_wg_out *o, const float *mm,
+                          rn_i64 ld, int oy0, int ox0) {
 #if RN_VL > 1
     const rn_conv *c = o->c;
     int m = o->m;
@@ -340,7 +340,7 @@ typedef struct rn_wg_args {
 /* Floats between V[xi] and V[xi + 1] (or M's) for m tiles of n floats: a
  * cache line more than they need, so that the a^2 values of one tile do
  * not all fall in the same cache set (m * n is often a power of two). */
-static inline rn_i64 rn_wg_xi_stride(int m, int n) {
+RN_FN rn_i64 rn_wg_xi_stride(int m, int n) {
     return (rn_i64)m * n + RN_WG_XI_PAD;
 }
 
@@ -349,8 +349,8 @@ static inline rn_i64 rn_wg_xi_stride(int m, int n) {
  * a^2 rn_wg_xi_stride(nt, (cb1 - cb0) * RN_NB) (see rn_wg_scratch_for).
  * The products run one xi at a time, so that V[xi] stays in cache while
  * every channel block's U[xi] passes once per chunk. */
-static inline void rn_wg_chunk(const rn_wg_args *a, rn_i64 t0, int nt, int cb0,
-                               int cb1, float *V, float *M) {
+RN_FN void rn_wg_chunk(const rn_wg_args *a, rn_i64 t0, int nt, int cb0,
+                       int cb1, float *V, float *M) {
     const rn_conv *c = a->c;
     const rn_wg_geo *g = &a->p->g;
     int cin = c->cin, tw = a->p->tw, nc = cb1 - cb0, nxi = g->nxi;
@@ -406,18 +406,18 @@ RN_NOINLINE void rn_wg_tiles_on_stack(const rn_wg_args *a, rn_i64 ta,
 }
 
 /* Scratch floats per tile of a chunk of nc channel blocks. */
-static inline rn_i64 rn_wg_per_tile(const rn_conv *c, const rn_wg_geo *g, int nc) {
+RN_FN rn_i64 rn_wg_per_tile(const rn_conv *c, const rn_wg_geo *g, int nc) {
     return g->nxi * ((rn_i64)c->cin + (rn_i64)nc * RN_NB);
 }
 
 /* Scratch floats of a chunk of tc tiles and nc channel blocks: V and M. */
-static inline rn_i64 rn_wg_scratch_for(const rn_conv *c, const rn_wg_geo *g,
-                                       rn_i64 tc, int nc) {
+RN_FN rn_i64 rn_wg_scratch_for(const rn_conv *c, const rn_wg_geo *g,
+                               rn_i64 tc, int nc) {
     return tc * rn_wg_per_tile(c, g, nc) + 2 * g->nxi * RN_WG_XI_PAD;
 }
 
 /* Tiles per chunk at most: in L2 unless too few to pay for U. */
-static inline rn_i64 rn_wg_chunk_tiles(const rn_conv *c, const rn_wg_geo *g, int nc) {
+RN_FN rn_i64 rn_wg_chunk_tiles(const rn_conv *c, const rn_wg_geo *g, int nc) {
     rn_i64 tc = RN_WG_L2_FLOATS / rn_wg_per_tile(c, g, nc);
     if (tc < RN_WG_MIN_CHUNK) tc = RN_WG_MIN_CHUNK;
     if (tc > RN_MR) tc -= tc % RN_MR;
@@ -425,7 +425,7 @@ static inline rn_i64 rn_wg_chunk_tiles(const rn_conv *c, const rn_wg_geo *g, int
 }
 
 /* Floats of scratch one rn_wg_run call may use. */
-static inline rn_i64 rn_wg_scratch_floats(const rn_conv *c, int m) {
+RN_FN rn_i64 rn_wg_scratch_floats(const rn_conv *c, int m) {
     rn_wg_plan p = rn_wg_make_plan(c, m);
     rn_i64 tc = rn_wg_chunk_tiles(c, &p.g, p.ncb);
     if (tc > p.nt) tc = p.nt;
@@ -435,8 +435,8 @@ static inline rn_i64 rn_wg_scratch_floats(const rn_conv *c, int m) {
 
 /* Tiles [ta, tb) x channel blocks [cb0, cb1), in balanced chunks of
  * tiles. */
-static inline void rn_wg_tile_range(const rn_wg_args *a, rn_i64 ta, rn_i64 tb,
-                                    int cb0, int cb1) {
+RN_FN void rn_wg_tile_range(const rn_wg_args *a, rn_i64 ta, rn_i64 tb,
+                            int cb0, int cb1) {
     rn_i64 n = tb - ta;
     if (n <= 0) return;
     if (!a->scratch) {
@@ -456,10 +456,10 @@ static inline void rn_wg_tile_range(const rn_wg_args *a, rn_i64 ta, rn_i64 tb,
  * residual), as few runs as may be: consecutive items of one tile group
  * (item pg * ncg + cg) are one run over their channel groups, their input
  * transformed once, and whole tile groups in a row are one run. */
-static inline void rn_wg_run(const rn_conv *c, int m, const float *in,
-                             const float *packed, const float *bias,
-                             const float *residual, float *out, int t0, int t1,
-                             float *scratch) {
+RN_FN void rn_wg_run(const rn_conv *c, int m, const float *in,
+                     const float *packed, const float *bias,
+                     const float *residual, float *out, int t0, int t1,
+                     float *scratch) {
     rn_wg_plan p = rn_wg_make_plan(c, m);
     rn_wg_args a;
     a.c = c, a.p = &p, a.in = in, a.packed = packed, a.bias = bias;

@@ -293,7 +293,8 @@ mkdir -p "$T/stem"
 printf 'input x[4]\noutput dense(x, 2, activation=relu)\n' >"$T/stem/m.rn"
 if "$RNC" "$T/stem/m.rn" -o "$T/stem/m.c" --main &&
     grep -q '^typedef struct m_model m_model;' "$T/stem/m.h" &&
-    gcc $STRICT "$T/stem/m.c" $CFLAGS_RT $LIBS_RT -o "$T/stem/m" 2>"$T/stem/cc.err"; then
+    gcc $STRICT $SANFLAGS "$T/stem/m.c" $CFLAGS_RT $LIBS_RT -o "$T/stem/m" \
+        2>"$T/stem/cc.err"; then
     ok; else bad "m.rn: its default name m_model"; cat "$T/stem/cc.err" >&2; fi
 
 finish

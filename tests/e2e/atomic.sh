@@ -1,7 +1,7 @@
 #!/bin/bash
 # atomic.sh: a command that fails leaves every file it would write as it
-# was (rnc writes through a temporary file and rename(2): compiler/util.c
-# write_file_atomic, runtime/util.c rn_write_file_atomic), and no temporary
+# was (rnc writes through a temporary file and rename(2): runtime/util.c's
+# rn_write_files_atomic, for the compiler's files too), and no temporary
 # file stays behind, for each kind of output: -o (C and header) when the
 # source is bad and when the header cannot be written, --init-weights when
 # the weights cannot be made and to an unwritable place, --run --output and

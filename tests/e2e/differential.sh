@@ -5,8 +5,9 @@
 # DIFF_SEED (1) onwards, each: `rnc --init-weights --random`, inputs and
 # the reference outputs from tests/tools/refeval.c (naive double loops over
 # rnc's graph IR), then the ahead-of-time program (`rnc -o --main`, cc -O1,
-# run; sanitized under SAN=1) and the JIT (`rnc --run --output`), each
-# output within |got - ref| <= 1e-4 * max|ref| + 1e-5 (npycmp). A failure
+# run; sanitized under SAN=1), the standalone one (`rnc -o --standalone
+# --main`, cc -O1 -lm -lpthread alone) and the JIT (`rnc --run --output`),
+# each output within |got - ref| <= 1e-4 * max|ref| + 1e-5 (npycmp). A failure
 # prints the program. DIFF_JOBS (2) programs run at once. The programs of
 # tests/differential/*.rn (reproducers of bugs found this way) run first,
 # every time; one named in tests/differential/KNOWN (a bug reported but not
@@ -48,7 +49,7 @@ done < <(manifest_cases "$ROOT/tests/golden/MANIFEST")
 # one SEED|FILE.rn: "pass|fail ID ..." lines on stdout, details in
 # $T/ID.log, the program in $T/pID/model.rn.
 one() {
-    local s=$1 seed=$1 d nin nout i args=() outs=()
+    local s=$1 seed=$1 d nin nout i args=() outs=() souts=()
     case $s in
     *.rn) s=$(basename "$1" .rn); seed=1; d=$T/p$s; mkdir -p "$d"; cp "$1" "$d/model.rn" ;;
     *) d=$T/p$s; mkdir -p "$d"
@@ -64,16 +65,23 @@ one() {
     for ((i = 0; i < nin; i++)); do args+=(--input "$d/in$i.npy"); outs+=("$d/in$i.npy"); done
     for ((i = 0; i < nout; i++)); do args+=(--output "$d/jit$i.npy"); done
     for ((i = 0; i < nout; i++)); do outs+=("$d/aot$i.npy"); done
+    for ((i = 0; i < nin; i++)); do souts+=("$d/in$i.npy"); done
+    for ((i = 0; i < nout; i++)); do souts+=("$d/sa$i.npy"); done
     if ! "$RNC" "$d/model.rn" -o "$d/model.c" --main ||
         ! cc -O1 -std=c11 $SANFLAGS "$d/model.c" $("$RNC" --cflags) $("$RNC" --libs) -o "$d/model" ||
         ! timeout 60 "$d/model" "$d/w.safetensors" "${outs[@]}" >/dev/null; then
         echo "fail $s: the ahead-of-time program did not build or run"
     fi
+    if ! "$RNC" "$d/model.rn" -o "$d/sa.c" --standalone --main ||
+        ! cc -O1 -std=c11 $SANFLAGS "$d/sa.c" -lm -lpthread -o "$d/sa" ||
+        ! timeout 60 "$d/sa" "$d/w.safetensors" "${souts[@]}" >/dev/null; then
+        echo "fail $s: the standalone program did not build or run"
+    fi
     if ! timeout 60 "$RNC" --run "$d/model.rn" --weights "$d/w.safetensors" "${args[@]}" >/dev/null; then
         echo "fail $s: rnc --run failed"
     fi
     for ((i = 0; i < nout; i++)); do
-        for k in aot jit; do
+        for k in aot sa jit; do
             if [ -f "$d/$k$i.npy" ] && "$BUILD/npycmp" "$d/$k$i.npy" "$d/ref$i.npy" >"$d/cmp" 2>&1; then
                 echo "pass $s $k output $i"
             else

@@ -58,10 +58,11 @@ for model in "$D"/*.onnx; do
     fi
     # through the JIT
     if timeout 300 "$RNC" --run "$d/net.rn" --weights "$d/net.safetensors" \
-        --input "$D/$name.in.npy" --output "$d/jit.npy" >/dev/null; then
+        --input "$D/$name.in.npy" --output "$d/jit.npy" >/dev/null \
+        2>"$d/jit.err"; then
         check "$name (jit)" "$NPYCMP" --argmax "$d/jit.npy" "$D/$name.out.npy"
     else
-        bad "$name (jit): did not run"
+        bad "$name (jit): did not run"; head -5 "$d/jit.err" >&2
     fi
 done
 
@@ -108,8 +109,8 @@ mkdir -p "$T/stem"
 if "$RNC" --import "$D/flatten_op13.onnx" -o "$T/stem/m.rn" --weights "$T/stem/m.st" &&
     grep -q '^model m_model$' "$T/stem/m.rn" &&
     "$RNC" "$T/stem/m.rn" -o "$T/stem/m.c" --main &&
-    cc -std=c11 -Wall -Wextra -pedantic -Werror "$T/stem/m.c" $("$RNC" --cflags) \
-        $("$RNC" --libs) -o "$T/stem/m" &&
+    cc -std=c11 -Wall -Wextra -pedantic -Werror $SANFLAGS "$T/stem/m.c" \
+        $("$RNC" --cflags) $("$RNC" --libs) -o "$T/stem/m" &&
     "$T/stem/m" "$T/stem/m.st" "$D/flatten_op13.in.npy" "$T/stem/y.npy" &&
     "$NPYCMP" "$T/stem/y.npy" "$D/flatten_op13.out.npy" >/dev/null; then ok; else
     bad "import to m.rn: model m_model, built and run"; fi

@@ -259,6 +259,13 @@ expect_fail "wrong-shaped input refused, naming the shape" "\[8, 8, 3\]" \
     "$RNC" --run "$M/cls.rn" --weights "$M/w.safetensors" \
     --input "$M/x4.npy" --output "$M/new.npy"
 if [ ! -e "$M/new.npy" ]; then ok; else bad "--output written on failure"; fi
+npy_zeros "$M/xc.npy" "1, 3, 8, 8" 192
+expect_fail "an NCHW input refused, saying it is NCHW" \
+    "\[1, 3, 8, 8\].*NCHW.*transpose(0, 2, 3, 1)" \
+    "$RNC" --run "$M/cls.rn" --weights "$M/w.safetensors" --input "$M/xc.npy"
+if "$RNC" --run "$M/cls.rn" --weights "$M/w.safetensors" \
+    --input "$M/x4.npy" 2>&1 | grep -q NCHW; then
+    bad "[2, 8, 8, 3] called NCHW"; else ok; fi
 expect_fail "unwritable --output" "nodir" \
     "$RNC" --run "$M/cls.rn" --weights "$M/w.safetensors" --output "$M/nodir/y.npy"
 expect_fail "second --output unwritable" "nodir" \

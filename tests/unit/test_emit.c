@@ -151,9 +151,9 @@ static void test_layer_functions(void) {
      * loop bounds */
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "static const rn_conv tnet_convs[2] = {\n"
                                           "    {.ih = 8, .iw = 8, .cin = 3, .oh = 8, .ow = 8, .cout = 16, .kh = 3, .kw = 3,\n"
-                                          "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 1, .pad_l = 1, .ldi = 3, .ldo = 16, .act = 1}, /* conv2d_2 */\n"
+                                          "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 1, .pad_l = 1, .ldi = 3, .ldo = 16, .act = 1, .algo = RN_CONV_DIRECT}, /* conv2d_2 */\n"
                                           "    {.ih = 4, .iw = 4, .cin = 16, .oh = 4, .ow = 4, .cout = 16, .kh = 1, .kw = 1,\n"
-                                          "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 0, .pad_l = 0, .ldi = 16, .ldo = 16, .act = 0}, /* conv2d_5 */\n"));
+                                          "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 0, .pad_l = 0, .ldi = 16, .ldo = 16, .act = 0, .algo = RN_CONV_DIRECT}, /* conv2d_5 */\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rn_conv_run(&tnet_convs[0], "));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rn_conv_pack(c, m->w[p->kernel] + g * c->cout"));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "for (int ky = 0; ky < 2; ky++) {"));
@@ -381,6 +381,48 @@ static void test_pool_and_elementwise(void) {
     CU_ASSERT(o[0] == 0 && o[5] == 0);
 }
 
+/* ------------------------------------------------------------ paste.c */
+
+/* The runtime's parts a standalone file pastes: what the code reaches and
+ * nothing else, private names prefixed, every function static. */
+static void test_paste(void) {
+    Arena *a = arena_new();
+    Buf head = {0}, body = {0};
+    const char *kernels[] = {"/rn_simd.h", NULL};
+    paste_runtime(a, "void f(float *x) { rn_k_act(5, x, x, 1, 10); }", kernels, &head,
+                  &body);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(body.data);
+    CU_ASSERT_PTR_NOT_NULL(strstr(head.data, "#include <math.h>"));
+    CU_ASSERT_PTR_NULL(strstr(head.data, "pthread"));
+    /* the function, made static by its header's declaration */
+    CU_ASSERT_PTR_NOT_NULL(strstr(body.data, "static void rn_k_act(int act,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(body.data, "\nvoid rn_k_act(int act,"));
+    /* what it calls, kernels.c's private names prefixed */
+    CU_ASSERT_PTR_NOT_NULL(strstr(body.data, "static void rn_kernels_softmax1("));
+    CU_ASSERT_PTR_NOT_NULL(strstr(body.data, "void rn_k_elu("));
+    CU_ASSERT_PTR_NOT_NULL(strstr(body.data, "rn_kernels_ACT_SILU"));
+    CU_ASSERT_PTR_NULL(strstr(body.data, " softmax1("));
+    /* the kernel header, whole, its own include dropped, its types pasted */
+    CU_ASSERT_PTR_NOT_NULL(strstr(body.data, "---- runtime/kernel/rn_simd.h"));
+    CU_ASSERT_PTR_NULL(strstr(body.data, "#include \"rnrt.h\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(body.data, "typedef long long rn_i64;"));
+    /* nothing it does not reach */
+    CU_ASSERT_PTR_NULL(strstr(body.data, "rn_npy_read"));
+    CU_ASSERT_PTR_NULL(strstr(body.data, "rn_k_merge"));
+    CU_ASSERT_PTR_NULL(strstr(body.data, "rn_pool"));
+    CU_ASSERT_PTR_NULL(strstr(body.data, "rn_dc_run"));
+    /* a name the model's code uses that is private to a runtime file is
+     * not the runtime's: nothing is taken for it */
+    Buf h2 = {0}, b2 = {0};
+    paste_runtime(a, "int softmax1, take, Header;", NULL, &h2, &b2);
+    CU_ASSERT(b2.len == 0 || !strstr(b2.data, "softmax1"));
+    buf_free(&head);
+    buf_free(&body);
+    buf_free(&h2);
+    buf_free(&b2);
+    arena_free(a);
+}
+
 void register_emit_tests(void) {
     CU_pSuite s = unit_suite("emit");
     CU_add_test(s, "header and API names", test_api_and_header);
@@ -394,4 +436,5 @@ void register_emit_tests(void) {
     CU_add_test(s, "conv tap, dispatch", test_conv_tap_dispatch);
     CU_add_test(s, "activations and softmax", test_activations);
     CU_add_test(s, "pools, batchnorm, elementwise", test_pool_and_elementwise);
+    CU_add_test(s, "the runtime pasted into a standalone file", test_paste);
 }

@@ -37,7 +37,7 @@ static void check_bufs(const Graph *g) {
         CU_ASSERT(p->size >= shape_count(&p->owner->out));
         CU_ASSERT(p->birth <= p->end);
         CU_ASSERT(b == 0 || g->bufs[b - 1].birth <= p->birth);
-        CU_ASSERT_EQUAL(plan_owner(p->owner), p->owner);
+        CU_ASSERT_EQUAL(node_owner(p->owner), p->owner);
         seen[p->owner->id]++;
         if (p->off + p->size > top) top = p->off + p->size;
         for (int c = 0; c < b; c++) {
@@ -50,8 +50,8 @@ static void check_bufs(const Graph *g) {
     CU_ASSERT_EQUAL(top, g->arena_floats);
     for (int i = 0; i < g->nnodes; i++) {
         const GNode *n = g->nodes[i];
-        if (plan_writes(n) && plan_owner(n)->op != OP_INPUT)
-            CU_ASSERT_EQUAL(seen[plan_owner(n)->id], 1);
+        if (node_has_code(n) && node_owner(n)->op != OP_INPUT)
+            CU_ASSERT_EQUAL(seen[node_owner(n)->id], 1);
     }
     free(seen);
 }

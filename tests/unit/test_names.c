@@ -6,14 +6,18 @@
  * headers declare. This test writes the C of the example networks (and of
  * a model with two inputs and two outputs) in every flavour emit_c has:
  * ahead of time, with main(), with #line directives, for the JIT, fused
- * and not; takes every identifier of it that is not a member, the model's
- * prefix or the runtime's (rn_, RN_), and checks that model_name_problem
- * refuses each. A new local in the emitter fails here until the list in
- * util.c names it. Then the names importers and file stems get instead. */
+ * and not; and standalone (--standalone, with static memory, with its
+ * weights built in); takes every identifier of it that is not a member,
+ * the model's prefix or the runtime's (rn_, RN_), and checks that
+ * model_name_problem refuses each (in the runtime text a standalone file
+ * pastes, those that can meet the model's names: see check_text). A new
+ * local in the emitter fails here until the list in util.c names it.
+ * Then the names importers and file stems get instead. */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "rnc.h"
 #include "unit.h"
@@ -39,30 +43,110 @@ static bool is_c_keyword(const char *s) {
     return false;
 }
 
-/* Checks every bare identifier of text; counts those not refused. */
-static int check_text(const char *text, const char *model) {
-    int missing = 0, struct_depth = -1, depth = 0;
-    bool pending_struct = false;
+/* s (of length n) is all capitals, digits and underscores: a macro. */
+static bool all_caps(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '_'))
+            return false;
+    return true;
+}
+
+/* The names text declares after a type (`int R,`, `float *x;`) or as a
+ * macro's parameters: locals and parameters, when in a body. */
+typedef struct Names {
+    char (*name)[64];
+    int n;
+} Names;
+
+static bool named(const Names *l, const char *s) {
+    for (int i = 0; i < l->n; i++)
+        if (!strcmp(l->name[i], s)) return true;
+    return false;
+}
+
+static void declared_names(const char *text, Names *l) {
+    char prev = 0;
+    bool params = false; /* in a #define's parameter list */
+    for (const char *p = text; *p;) {
+        if (p[0] == '/' && p[1] == '*') {
+            const char *e = strstr(p + 2, "*/");
+            p = e ? e + 2 : p + strlen(p);
+        } else if (*p == '"' || *p == '\'') {
+            char q = *p++;
+            while (*p && *p != q) p += *p == '\\' && p[1] ? 2 : 1;
+            if (*p) p++;
+            prev = 0;
+        } else if (!strncmp(p, "#define ", 8)) {
+            p += 8;
+            while (ident_char(*p)) p++;
+            params = *p == '(';
+            prev = 0;
+        } else if (ident_start(*p) || (*p >= '0' && *p <= '9')) {
+            const char *s = p;
+            while (ident_char(*p)) p++;
+            const char *q = p;
+            while (*q == ' ') q++;
+            if (ident_start(*s) && p - s < 64 &&
+                (params || ((prev == 'a' || prev == '*') && strchr(",;=)[", *q)) ||
+                 ((prev == '{' || prev == ',') && *q == '='))) { /* enum constants */
+                l->name = realloc(l->name, sizeof *l->name * (size_t)(l->n + 1));
+                snprintf(l->name[l->n++], 64, "%.*s", (int)(p - s), s);
+            }
+            prev = 'a';
+        } else {
+            if (*p == ')') params = false;
+            if (*p != ' ' && *p != '\n' && *p != '\t' && *p != '\\') prev = *p;
+            p++;
+        }
+    }
+}
+
+/* Checks the bare identifiers of text; counts those not refused. All of
+ * them in the model's own code, which names the model's type everywhere.
+ * In the runtime text a standalone file pastes (pasted), whose functions
+ * never name it, only those that can clash with a file-scope name: what
+ * is declared at file scope (and enum constants), and in bodies what is
+ * called, a macro (capitals) or a type (..._t). */
+static int check_text(const char *text, const char *model, bool pasted) {
+    int missing = 0, struct_depth = -1, depth = 0, parens = 0;
+    int define = 0; /* 1: a #define's name is next; 2: in its body */
+    bool pending_struct = false, pending_enum = false, in_enum = false;
     char prev = 0; /* the last punctuation: '.', '>' of "->", ... */
     size_t mlen = strlen(model);
+    Names locals = {0};
+    if (pasted) declared_names(text, &locals);
     for (const char *p = text; *p;) {
         if (p[0] == '/' && p[1] == '*') {
             const char *e = strstr(p + 2, "*/");
             p = e ? e + 2 : p + strlen(p);
         } else if (p[0] == '/' && p[1] == '/') {
             while (*p && *p != '\n') p++;
+        } else if (*p == '#' && define == 2) { /* # and ## in a macro */
+            p++;
         } else if (*p == '#') { /* a directive: its macro bodies count */
             p++;
             while (*p == ' ') p++;
-            if (!strncmp(p, "include", 7) || !strncmp(p, "line", 4))
-                while (*p && *p != '\n') p++;
-            else
-                while (ident_char(*p)) p++; /* define, ifndef, ... */
+            /* included files, lines, and conditions (which declare nothing) */
+            static const char *const skipped[] = {"include", "line", "pragma", "if",
+                                                  "elif", "error", NULL};
+            bool skip = false;
+            for (int i = 0; skipped[i]; i++)
+                skip |= !strncmp(p, skipped[i], strlen(skipped[i]));
+            if (skip) {
+                while (*p && !(*p == '\n' && p[-1] != '\\')) p++;
+            } else {
+                /* a macro's name is declared; its body is like a function's */
+                define = !strncmp(p, "define", 6) ? 1 : 0;
+                while (ident_char(*p)) p++; /* define, undef, ... */
+            }
         } else if (*p == '"' || *p == '\'') {
             char q = *p++;
             while (*p && *p != q) p += *p == '\\' && p[1] ? 2 : 1;
             if (*p) p++;
             prev = 0;
+        } else if (*p >= '0' && *p <= '9') { /* a number, 0x7f and 1e6 too */
+            while (ident_char(*p) || *p == '.') p++;
+            prev = 'a';
         } else if (ident_start(*p)) {
             const char *s = p;
             while (ident_char(*p)) p++;
@@ -71,7 +155,33 @@ static int check_text(const char *text, const char *model) {
             if (!strcmp(id, "struct") || !strcmp(id, "union") ||
                 !strcmp(id, "enum"))
                 pending_struct = true;
+            if (!strcmp(id, "enum")) pending_enum = true;
             bool member = prev == '.' || prev == '>' || struct_depth >= 0;
+            if (!strcmp(id, "__attribute__")) { /* its words are no names */
+                int level = 0;
+                while (*p == ' ') p++;
+                do {
+                    level += *p == '(';
+                    level -= *p == ')';
+                } while (*p && *p++ && level > 0);
+                continue;
+            }
+            if (pasted) {
+                const char *q = p;
+                while (*q == ' ') q++;
+                size_t n = (size_t)(p - s);
+                bool body = define == 2 || depth > 0 || parens > 0;
+                bool file_scope = (!body || (in_enum && parens == 0)) && define != 2;
+                bool declared = !strchr(",;[:)=", *q); /* not a member's name */
+                /* a macro, not a name declared after its type */
+                bool macro = all_caps(s, n) && define != 2 && !named(&locals, id);
+                bool global = (*q == '(' && !named(&locals, id)) || macro ||
+                              (n > 2 && s[n - 2] == '_' && s[n - 1] == 't' && declared);
+                member = prev == '.' || prev == '>' ||
+                         (struct_depth >= 0 && !in_enum && !declared) ||
+                         !(file_scope || global);
+            }
+            if (define == 1) define = 2;
             bool ours = !strncmp(id, model, mlen) &&
                         (id[mlen] == 0 || id[mlen] == '_');
             bool runtime = !strncmp(id, "rn_", 3) || !strncmp(id, "RN_", 3);
@@ -85,24 +195,30 @@ static int check_text(const char *text, const char *model) {
         } else {
             if (*p == '{') {
                 depth++;
-                if (pending_struct && prev != '=' && struct_depth < 0)
+                if (pending_struct && prev != '=' && struct_depth < 0) {
                     struct_depth = depth;
-                pending_struct = false;
+                    in_enum = pending_enum && depth == 1; /* at file scope */
+                }
+                pending_struct = pending_enum = false;
             } else if (*p == '}') {
-                if (depth == struct_depth) struct_depth = -1;
+                if (depth == struct_depth) struct_depth = -1, in_enum = false;
                 depth--;
             } else if (*p == ';' || *p == '=' || *p == '(') {
-                pending_struct = false;
+                pending_struct = pending_enum = false;
             }
+            parens += *p == '(';
+            parens -= *p == ')' && parens > 0;
             if (*p == '-' && p[1] == '>') {
                 prev = '>';
                 p += 2;
                 continue;
             }
+            if (*p == '\n' && p > text && p[-1] != '\\') define = 0;
             if (*p != ' ' && *p != '\n' && *p != '\t') prev = *p;
             p++;
         }
     }
+    free(locals.name);
     return missing;
 }
 
@@ -134,26 +250,59 @@ static Graph *load(Arena *a, const char *path, const char *text, bool fuse) {
     return g;
 }
 
+/* The flavours: 0 ahead of time, 1 with main(), 2 with #line directives,
+ * 3 for the JIT, 4 for the JIT unfused; standalone (emit_standalone.c,
+ * the runtime's parts pasted in) 5 with main(), 6 with static memory and
+ * 7 with its weights built in and static memory. */
+enum { FLAVOURS = 8, FIRST_STANDALONE = 5 };
+
 static void check_model(const char *path, const char *text) {
-    for (int flavour = 0; flavour < 5; flavour++) {
+    for (int flavour = 0; flavour < FLAVOURS; flavour++) {
         Arena *a = arena_new();
         Graph *g = load(a, path, text, flavour != 4);
         if (!g) {
             arena_free(a);
             return;
         }
+        bool standalone = flavour >= FIRST_STANDALONE;
+        char wpath[] = "/tmp/rnc_names_XXXXXX", err[256] = "";
+        if (flavour == 7) {
+            int fd = mkstemp(wpath);
+            CU_ASSERT_FATAL(fd >= 0);
+            close(fd);
+            CU_ASSERT_EQUAL_FATAL(weights_init(g, wpath, 1, true, err, sizeof err), 0);
+        }
         EmitOptions o = {.cmdline = "rnc", .src_path = path,
                          .header_name = "m.h", .c_path = "m.c",
-                         .with_main = flavour == 1 || flavour == 2,
+                         .with_main = flavour == 1 || flavour == 2 || standalone,
                          .line_directives = flavour == 2,
-                         .for_jit = flavour == 3 || flavour == 4};
-        Buf c = {0}, h = {0};
-        emit_c(g, &o, &c, &h);
-        int missing = check_text(c.data, g->name) + check_text(h.data, g->name);
+                         .for_jit = flavour == 3 || flavour == 4,
+                         .standalone = standalone,
+                         .static_memory = flavour >= 6,
+                         .embed_weights = flavour == 7 ? wpath : NULL};
+        Buf c = {0}, h = {0}, w = {0};
+        if (standalone) {
+            int rc = emit_standalone(g, &o, &c, &h, &w, err, sizeof err);
+            if (rc) fprintf(stderr, "\n  %s", err);
+            CU_ASSERT_EQUAL(rc, 0);
+        } else {
+            emit_c(g, &o, &c, &h);
+        }
+        if (flavour == 7) unlink(wpath);
+        /* a standalone file: the runtime's text, then the model's own */
+        char *own = standalone ? strstr(c.data, STANDALONE_MODEL_MARK) : c.data;
+        CU_ASSERT_PTR_NOT_NULL_FATAL(own);
+        int missing = check_text(own, g->name, false) + check_text(h.data, g->name, false);
+        if (standalone) {
+            *own = 0;
+            missing += check_text(c.data, g->name, true);
+        }
+        if (w.len) missing += check_text(w.data, g->name, false);
         if (missing) fprintf(stderr, "\n  (%s, flavour %d)", path, flavour);
         CU_ASSERT_EQUAL(missing, 0);
         buf_free(&c);
         buf_free(&h);
+        buf_free(&w);
         arena_free(a);
     }
 }
@@ -177,7 +326,7 @@ static void test_refused(void) {
         "m", "i", "g", "p", "t", "st", "err", "errlen", "inputs", "outputs",
         "w", "main", "int", "while", "rn_model", "__x", "_Model", "L3_conv2d",
         "input0", "input7", "output12", "free", "stderr", "size_t", "remove",
-        "index", NULL};
+        "index", "_model", "open", "pthread_create", "bool", NULL};
     for (int i = 0; bad[i]; i++) {
         const char *why = model_name_problem(bad[i]);
         if (!why) fprintf(stderr, "\n  '%s' is allowed", bad[i]);

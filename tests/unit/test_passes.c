@@ -344,8 +344,44 @@ static void test_concat_body(void) {
         GNode *v = find(g, kept[i]);
         CU_ASSERT_FALSE(v->sliced);
         for (int j = 0; j < v->nin; j++)
-            CU_ASSERT_PTR_NULL(pass_exec(v->in[j])->slice_of);
+            CU_ASSERT_PTR_NULL(node_exec(v->in[j])->slice_of);
     }
+    check_fused_plan(g);
+}
+
+/* Swish and hard-swish run in the epilogue too (act_in_epilogue): after a
+ * conv (a slice of a concat even), a depthwise conv and a dense layer;
+ * gelu does not. The lowering chooses each conv's algorithm with the
+ * runtime's own rule: F(4x4) for 64 channels of 3x3, direct for 1x1. */
+static void test_swish_body(void) {
+    Graph *g = build_text(
+        "input x[16, 16, 64]\n"
+        "a = swish(conv2d(x, 64, 3, padding=same))\n"
+        "b = hard_swish(depthwise_conv2d(a, 3, padding=same))\n"
+        "output gelu(conv2d(b, 8, 1))\n"
+        "k = concat(silu(conv2d(b, 8, 1)), relu(conv2d(b, 8, 1)))\n"
+        "output hard_swish(dense(flatten(k), 3))\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    run_passes(g);
+    CU_ASSERT_EQUAL(find(g, "conv2d")->epi_act, ACT_SILU);
+    CU_ASSERT_EQUAL(find(g, "depthwise_conv2d")->epi_act, ACT_HARD_SWISH);
+    CU_ASSERT_EQUAL(find(g, "conv2d_1")->epi_act, ACT_NONE); /* gelu */
+    CU_ASSERT_EQUAL(find(g, "conv2d_2")->epi_act, ACT_SILU);
+    CU_ASSERT_PTR_EQUAL(find(g, "conv2d_2")->slice_of, find(g, "concatenate"));
+    CU_ASSERT_EQUAL(find(g, "dense")->epi_act, ACT_HARD_SWISH);
+    Lower *L = lower(g);
+    const Step *s = &L->steps[L->step_of[find(g, "conv2d")->id]];
+    CU_ASSERT_EQUAL(s->conv.act, RN_ACT_SWISH);
+    CU_ASSERT_EQUAL(s->act_after, ACT_NONE);
+    CU_ASSERT_EQUAL(s->conv.algo, RN_CONV_WINOGRAD4);
+    s = &L->steps[L->step_of[find(g, "conv2d_2")->id]];
+    CU_ASSERT_EQUAL(s->conv.algo, RN_CONV_DIRECT);
+    CU_ASSERT_EQUAL(s->ldo, 16);
+    CU_ASSERT(s->out.slice && s->out.coff == 0);
+    s = &L->steps[L->step_of[find(g, "depthwise_conv2d")->id]];
+    CU_ASSERT_EQUAL(s->dw.act, RN_ACT_HARD_SWISH);
+    s = &L->steps[L->step_of[find(g, "dense")->id]];
+    CU_ASSERT_EQUAL(s->act_after, ACT_HARD_SWISH); /* dense: a pass after */
     check_fused_plan(g);
 }
 
@@ -368,11 +404,11 @@ static void test_emitted_code_body(void) {
     CU_ASSERT_PTR_NOT_NULL_FATAL(c.data);
     /* the slices: ldo is the concat's 8 channels */
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "    {.ih = 8, .iw = 8, .cin = 4, .oh = 8, .ow = 8, .cout = 3, .kh = 1, .kw = 1,\n"
-        "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 0, .pad_l = 0, .ldi = 4, .ldo = 8, .act = 2}, /* conv2d */\n"));
+        "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 0, .pad_l = 0, .ldi = 4, .ldo = 8, .act = 2, .algo = RN_CONV_DIRECT}, /* conv2d */\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "    {.ih = 8, .iw = 8, .cin = 4, .oh = 8, .ow = 8, .cout = 5, .kh = 3, .kw = 3,\n"
-        "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 1, .pad_l = 1, .ldi = 4, .ldo = 8, .act = 1}, /* conv2d_1 */\n"));
+        "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 1, .pad_l = 1, .ldi = 4, .ldo = 8, .act = 1, .algo = RN_CONV_DIRECT}, /* conv2d_1 */\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "    {.ih = 8, .iw = 8, .cin = 8, .oh = 8, .ow = 8, .cout = 4, .kh = 1, .kw = 1,\n"
-        "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 0, .pad_l = 0, .ldi = 8, .ldo = 4, .act = 1}, /* conv2d_2 */\n"));
+        "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 0, .pad_l = 0, .ldi = 8, .ldo = 4, .act = 1, .algo = RN_CONV_DIRECT}, /* conv2d_2 */\n"));
     char want[128];
     snprintf(want, sizeof want, "(m->arena + %lld + 3), t0, t1, m->ws + w * m->ws_floats);",
              (long long)find(g, "concatenate")->arena_off);
@@ -395,6 +431,12 @@ static void test_emitted_code(void) {
     test_emitted_code_body();
     arena_free(A);
 }
+static void test_swish(void) {
+    A = arena_new();
+    test_swish_body();
+    arena_free(A);
+}
+
 static void test_resnet34(void) {
     A = arena_new();
     test_resnet34_body();
@@ -447,4 +489,5 @@ void register_passes_tests(void) {
     CU_add_test(s, "residual of a graph input", test_residual_of_input);
     CU_add_test(s, "concat slices", test_concat);
     CU_add_test(s, "emitted code of a fused graph", test_emitted_code);
+    CU_add_test(s, "swish in the epilogue, the algorithm chosen", test_swish);
 }

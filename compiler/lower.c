@@ -1,0 +1,379 @@
+/* lower.c: the planned graph as a list of steps (rnc.h's Lower), the one
+ * representation every emitter prints, as QBE hands one function from pass
+ * to pass.
+ *
+ * Requires: shapes and counts (shape.c), the fusion marks (compiler/passes/,
+ * or none) and the arena plan (plan.c). Changes nothing in the graph; the
+ * Lower lives in the graph's arena.
+ *
+ * A layer with code of its own (node_has_code) is one step. The step says
+ * everything its code needs that is not an attribute of the layer: where
+ * its inputs, output and residual are (Place), the shape it reads (a folded
+ * zeropad's input), its padding, which activation its kernel's epilogue
+ * applies and which runs after it, its kernel's descriptor (the runtime's
+ * rn_conv, rn_dw or rn_deconv, filled with literals; a convolution's
+ * algorithm chosen by the runtime's own rule, rn_conv_algo, now rather
+ * than at each run), whether its work is spread over threads and in how
+ * many items, and what the load prepares for it (packing, batchnorm
+ * folding) into which slots. The summary's rows say, for the inspection
+ * hook, which step computes each row and whether its own value is whole
+ * once it is complete. Lowering also checks the plan's promises: an
+ * output's buffer fits in the arena and overlaps none of the step's inputs
+ * (but for elementwise ops that may work in place). */
+#include "rnc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Work below this many multiply-accumulates (or pool taps) is not worth
+ * handing to other threads. */
+enum { SPLIT_MIN_WORK = 100000 };
+
+/* Where n's value is: its storage's buffer, a concat slice, or the
+ * caller's input. */
+static Place place_of(const Graph *g, const GNode *n) {
+    const GNode *s = node_storage(n);
+    Place p = {-1, 0, false, 0};
+    if (s->slice_of) {
+        p.off = s->slice_of->arena_off;
+        p.slice = true;
+        p.coff = s->slice_off;
+        return p;
+    }
+    if (s->op == OP_INPUT) {
+        for (int i = 0; i < g->ninputs; i++)
+            if (g->inputs[i] == s) p.input = i;
+        if (p.input < 0) die("lower: input node %s is not a graph input", s->name);
+        return p;
+    }
+    if (s->arena_off < 0) die("lower: %s has no arena offset", s->name);
+    p.off = s->arena_off;
+    return p;
+}
+
+static void collect_tensors(Lower *L) {
+    Graph *g = L->g;
+    L->tensors = arena_alloc(g->arena, sizeof *L->tensors *
+                                           (size_t)(MAX_WEIGHTS * g->nnodes + 1));
+    L->wfirst = arena_alloc(g->arena, sizeof *L->wfirst * (size_t)(g->nnodes + 1));
+    for (int i = 0; i < g->nnodes; i++) {
+        GNode *n = g->nodes[i];
+        if (n->id != i) die("lower: node %s has id %d at position %d", n->name, n->id, i);
+        WeightSpec ws[MAX_WEIGHTS];
+        int k = node_weights(n, ws);
+        L->wfirst[i] = L->ntensors;
+        for (int j = 0; j < k; j++) {
+            Tensor *t = &L->tensors[L->ntensors++];
+            t->node = n;
+            t->suffix = ws[j].suffix;
+            t->name = arena_printf(g->arena, "%s.%s", n->path, ws[j].suffix);
+            t->rank = ws[j].rank;
+            t->count = 1;
+            for (int d = 0; d < t->rank; d++) {
+                t->dims[d] = ws[j].dims[d];
+                t->count *= t->dims[d];
+            }
+        }
+    }
+}
+
+int lower_weight(const Lower *L, const GNode *n, const char *suffix) {
+    for (int i = L->wfirst[n->id]; i < L->ntensors; i++) {
+        if (L->tensors[i].node != n) break;
+        if (!strcmp(L->tensors[i].suffix, suffix)) return i;
+    }
+    return -1;
+}
+
+/* Whether n's work items are spread over the pool: several of them, and
+ * enough work to pay for the handoff. */
+static bool splits(const GNode *n) {
+    int64_t rows = n->out.d[0], work;
+    switch (n->op) {
+    case OP_CONV2D: /* the kernel's items split channels too */
+        return n->macs >= SPLIT_MIN_WORK;
+    case OP_DEPTHWISE_CONV2D:
+    case OP_SEPARABLE_CONV2D:
+    case OP_CONV2D_TRANSPOSE:
+    case OP_DENSE:
+        work = n->macs;
+        break;
+    case OP_MAXPOOL:
+    case OP_AVGPOOL:
+        work = shape_count(&n->out) * n->kh * n->kw;
+        break;
+    default:
+        return false;
+    }
+    return rows > 1 && work >= SPLIT_MIN_WORK;
+}
+
+/* The plan's promises (internal bugs if broken): the output's buffer fits
+ * in the arena and overlaps no input's (nor the residual's), except an
+ * elementwise op writing in place over an input of the same size. */
+static void check_input(const GNode *n, const GNode *in, bool in_place_ok) {
+    const GNode *o = node_owner(n), *s = node_owner(in);
+    if (s->op == OP_INPUT) return;
+    int64_t cnt = o == n ? plan_floats(n) : shape_count(&o->out);
+    int64_t scnt = shape_count(&s->out);
+    bool overlap = s->arena_off < o->arena_off + cnt && o->arena_off < s->arena_off + scnt;
+    if (overlap && !(in_place_ok && s->arena_off == o->arena_off))
+        die("lower: %s: arena slot overlaps its input %s", n->name, s->name);
+}
+
+static void check_plan(const Graph *g, const GNode *n) {
+    bool elementwise = n->op == OP_BATCHNORM || n->op == OP_ACTIVATION ||
+                       n->op == OP_RESCALE || node_is_merge(n) || n->op == OP_RELU ||
+                       n->op == OP_ELU || n->op == OP_LEAKY_RELU || n->op == OP_SOFTMAX ||
+                       n->op == OP_PRELU || n->op == OP_LAYERNORM ||
+                       n->op == OP_NORMALIZATION;
+    const GNode *o = node_owner(n);
+    int64_t cnt = o == n ? plan_floats(n) : shape_count(&o->out);
+    if (o->arena_off < 0 || o->arena_off + cnt > g->arena_floats)
+        die("lower: %s: arena slot [%lld, +%lld) outside the arena (%lld)", n->name,
+            (long long)o->arena_off, (long long)cnt, (long long)g->arena_floats);
+    for (int i = 0; i < n->nin; i++) check_input(n, n->in[i], elementwise);
+    if (n->residual) check_input(n, n->residual, false);
+}
+
+static int dil(int d) { return d ? d : 1; }
+
+/* The kernels' descriptors, with the step's shapes and padding. */
+static void conv_desc(Step *s) {
+    const GNode *n = s->node;
+    int groups = s->groups;
+    s->conv = (rn_conv){
+        .ih = (int)s->in_shape->d[0], .iw = (int)s->in_shape->d[1],
+        .cin = (int)s->in_shape->d[2] / groups, .oh = (int)n->out.d[0],
+        .ow = (int)n->out.d[1], .cout = (int)n->out.d[2] / groups,
+        .kh = n->kh, .kw = n->kw, .sh = n->sh, .sw = n->sw, .dh = dil(n->dh),
+        .dw = dil(n->dw), .pad_t = s->pad_t, .pad_l = s->pad_l,
+        .ldi = (int)s->in_shape->d[2], .ldo = (int)s->ldo,
+        .act = act_in_epilogue(s->act) ? (int)s->act : RN_ACT_NONE,
+        .algo = RN_CONV_AUTO};
+    s->conv.algo = rn_conv_algo(&s->conv);
+}
+
+static void dw_desc(Step *s, int64_t ldo, int act) {
+    const GNode *n = s->node;
+    const Shape *is = s->in_shape;
+    s->dw = (rn_dw){
+        .ih = (int)is->d[0], .iw = (int)is->d[1], .c = (int)is->d[2],
+        .oh = (int)n->out.d[0], .ow = (int)n->out.d[1],
+        .mult = n->multiplier > 0 ? n->multiplier : 1, .kh = n->kh, .kw = n->kw,
+        .sh = n->sh, .sw = n->sw, .dh = dil(n->dh), .dw = dil(n->dw),
+        .pad_t = s->pad_t, .pad_l = s->pad_l, .ldi = (int)is->d[2], .ldo = (int)ldo,
+        .act = act};
+}
+
+static void deconv_desc(Step *s) {
+    const GNode *n = s->node;
+    const Shape *is = s->in_shape;
+    s->deconv = (rn_deconv){
+        .ih = (int)is->d[0], .iw = (int)is->d[1], .cin = (int)is->d[2],
+        .oh = (int)n->out.d[0], .ow = (int)n->out.d[1], .cout = (int)n->out.d[2],
+        .kh = n->kh, .kw = n->kw, .sh = n->sh, .sw = n->sw, .dh = n->dh,
+        .dw = n->dw, .pad_t = n->pad_t, .pad_l = n->pad_l};
+}
+
+static int add_prep(Lower *L, PrepKind kind, int step, const GNode *n,
+                    const char *kernel) {
+    const GNode *b = n->fold_bn;
+    Prep *p = &L->preps[L->nprep];
+    *p = (Prep){kind, step, kernel ? lower_weight(L, n, kernel) : -1,
+                lower_weight(L, n, "bias"), -1, -1, -1, -1, 0.0,
+                n->out.d[n->out.rank - 1], 1, -1, -1, -1};
+    if (kind == PREP_BN) b = n; /* its own statistics */
+    if (b) {
+        p->gamma = lower_weight(L, b, "gamma");
+        p->beta = lower_weight(L, b, "beta");
+        p->mean = lower_weight(L, b, "moving_mean");
+        p->var = lower_weight(L, b, "moving_variance");
+        p->eps = b->epsilon;
+        if (p->mean < 0 || p->var < 0) die("lower: batchnorm %s lacks a tensor", b->name);
+    }
+    if (kernel && p->kernel < 0) die("lower: %s has no %s", n->name, kernel);
+    return L->nprep++;
+}
+
+static StepKind step_kind(OpKind op) {
+    switch (op) {
+    case OP_CONV2D: return STEP_CONV;
+    case OP_DEPTHWISE_CONV2D: return STEP_DEPTHWISE;
+    case OP_SEPARABLE_CONV2D: return STEP_SEPARABLE;
+    case OP_CONV2D_TRANSPOSE: return STEP_DECONV;
+    case OP_DENSE: return STEP_DENSE;
+    case OP_MAXPOOL:
+    case OP_AVGPOOL: return STEP_POOL;
+    default: return STEP_SIMPLE;
+    }
+}
+
+/* The step of node n (which has code), and what the load prepares. */
+static void make_step(Lower *L, GNode *n) {
+    Graph *g = L->g;
+    int si = L->nsteps++;
+    Step *s = &L->steps[si];
+    L->step_of[n->id] = si;
+    check_plan(g, n);
+    s->kind = step_kind(n->op);
+    s->node = n;
+    s->nin = n->nin;
+    s->in = arena_alloc(g->arena, sizeof *s->in * (size_t)(n->nin + 1));
+    for (int i = 0; i < n->nin; i++) s->in[i] = place_of(g, n->in[i]);
+    s->out = place_of(g, n);
+    s->slice_of = n->slice_of;
+    s->ldo = n->slice_of ? n->slice_of->out.d[2] : n->out.d[n->out.rank - 1];
+    GNode *in0 = n->nin ? n->in[0] : NULL;
+    s->in_shape = in0 && in0->pad_folded ? &in0->in[0]->out : in0 ? &in0->out : NULL;
+    s->pad_from = in0 && in0->pad_folded ? in0 : NULL;
+    s->pad_t = n->pad_t + (s->pad_from ? s->pad_from->pad_t : 0);
+    s->pad_l = n->pad_l + (s->pad_from ? s->pad_from->pad_l : 0);
+    s->bn = n->fold_bn;
+    s->res = n->residual ? node_storage(n->residual) : NULL;
+    if (n->residual) s->res_at = place_of(g, n->residual);
+    s->act = node_act(n);
+    s->act_after = s->act;
+    s->groups = n->groups > 1 ? n->groups : 1;
+    s->split = splits(n);
+    s->items = n->out.d[0];
+    s->prep = s->pk = s->fb = s->bn_slot = s->conv_index = s->deconv_index = -1;
+    switch (s->kind) {
+    case STEP_CONV:
+        if (act_in_epilogue(s->act)) s->act_after = ACT_NONE;
+        conv_desc(s);
+        s->items = 0; /* the kernel's work items */
+        s->conv_index = L->nconv++;
+        if (rn_conv_scratch_floats(&s->conv) > L->ws_floats)
+            L->ws_floats = rn_conv_scratch_floats(&s->conv);
+        s->prep = add_prep(L, PREP_CONV, si, n, "kernel");
+        L->preps[s->prep].groups = s->groups;
+        s->pk = L->preps[s->prep].pk = L->npk;
+        L->npk += s->groups;
+        break;
+    case STEP_DEPTHWISE:
+        if (act_in_epilogue(s->act)) s->act_after = ACT_NONE;
+        dw_desc(s, s->ldo, act_in_epilogue(s->act) ? (int)s->act : RN_ACT_NONE);
+        if (n->fold_bn) s->prep = add_prep(L, PREP_DW_FOLD, si, n, "depthwise_kernel");
+        break;
+    case STEP_SEPARABLE:
+        dw_desc(s, s->in_shape->d[2] * n->multiplier, RN_ACT_NONE);
+        s->scratch_off = plan_scratch_offset(n);
+        break;
+    case STEP_DECONV:
+        deconv_desc(s);
+        s->deconv_index = L->ndeconv++;
+        s->prep = add_prep(L, PREP_DECONV, si, n, "kernel");
+        break;
+    case STEP_SIMPLE:
+        if (n->op == OP_BATCHNORM) {
+            s->prep = add_prep(L, PREP_BN, si, n, NULL);
+            s->bn_slot = L->preps[s->prep].bn = L->nbn++;
+        }
+        break;
+    default:
+        break;
+    }
+    if (s->prep >= 0 && n->fold_bn) s->fb = L->preps[s->prep].fb = L->nfb++;
+}
+
+/* ------------------------------------------------------------------ rows */
+
+/* The row of the node whose code computes n: n, its absorber, or -1 (an
+ * input, an alias, a sliced concat, a folded zero padding). */
+static int code_row(const GNode *n) {
+    if (n->absorbed_by) return node_exec(n)->id;
+    return node_has_code(n) ? n->id : -1;
+}
+
+/* Whether n's own value is whole in its place once its row is complete:
+ * not for a node whose code also runs a fused batchnorm, add or
+ * activation after it (the buffer then holds the last one's value, the
+ * node with the highest id among those its code runs), nor for a conv
+ * writing a concat's slice or a folded zero padding. */
+static bool own_value(const Graph *g, const int *last_fused, const GNode *n) {
+    if (n->pad_folded || n->slice_of) return false;
+    if (n->op == OP_FLATTEN || n->op == OP_DROPOUT) return own_value(g, last_fused, n->in[0]);
+    if (n->op == OP_INPUT) return true;
+    int exec = code_row(n);
+    if (exec < 0) return true; /* a sliced concat, complete after its operands */
+    if (g->nodes[exec]->slice_of) return false;
+    return last_fused[exec] == n->id;
+}
+
+static RowKind row_kind(const GNode *n) {
+    if (n->op == OP_INPUT) return ROW_INPUT;
+    if (node_has_code(n)) return ROW_CODE;
+    if (n->absorbed_by) return ROW_FUSED;
+    if (n->pad_folded) return ROW_FOLDED;
+    return ROW_ALIAS;
+}
+
+typedef struct GroupAt {
+    const Group *group;
+    int index;
+} GroupAt;
+
+static int by_address(const void *a, const void *b) {
+    uintptr_t x = (uintptr_t)((const GroupAt *)a)->group;
+    uintptr_t y = (uintptr_t)((const GroupAt *)b)->group;
+    return (x > y) - (x < y);
+}
+
+static void make_rows(Lower *L) {
+    Graph *g = L->g;
+    Arena *a = g->arena;
+    L->nrows = g->nnodes + g->ngroups;
+    L->rows = arena_alloc(a, sizeof *L->rows * (size_t)(L->nrows + 1));
+    int *last_fused = arena_alloc(a, sizeof(int) * (size_t)(g->nnodes + 1));
+    for (int i = 0; i < g->nnodes; i++) last_fused[i] = i;
+    for (int i = 0; i < g->nnodes; i++) {
+        int exec = code_row(g->nodes[i]);
+        if (exec >= 0 && i > last_fused[exec]) last_fused[exec] = i;
+    }
+    for (int i = 0; i < g->nnodes; i++) {
+        const GNode *n = g->nodes[i];
+        L->rows[i] = (Row){row_kind(n), n, n->path, op_info[n->op].klass, n->macs,
+                           code_row(n), i, own_value(g, last_fused, n), place_of(g, n)};
+    }
+    /* each node's MACs count in every group around it: the groups sorted
+     * by address, so that a node finds its groups' indices */
+    GroupAt *by = arena_alloc(a, sizeof *by * (size_t)(g->ngroups + 1));
+    for (int k = 0; k < g->ngroups; k++) by[k] = (GroupAt){g->groups[k], k};
+    qsort(by, (size_t)g->ngroups, sizeof *by, by_address);
+    for (int k = 0; k < g->ngroups; k++) {
+        const Group *q = g->groups[k];
+        L->rows[g->nnodes + k] = (Row){ROW_GROUP, q->result, q->path, q->klass, 0, -1,
+                                       q->result->id, L->rows[q->result->id].whole,
+                                       L->rows[q->result->id].value};
+    }
+    for (int i = 0; i < g->nnodes; i++)
+        for (const Group *q = g->nodes[i]->group; q; q = q->parent) {
+            GroupAt key = {q, 0}, *hit = bsearch(&key, by, (size_t)g->ngroups,
+                                                 sizeof *by, by_address);
+            if (!hit) die("lower: a node's group is not in the graph");
+            L->rows[g->nnodes + hit->index].macs += g->nodes[i]->macs;
+        }
+}
+
+Lower *lower(Graph *g) {
+    Lower *L = arena_alloc(g->arena, sizeof *L);
+    L->g = g;
+    collect_tensors(L);
+    size_t nb = (size_t)(g->nnodes + 1);
+    L->steps = arena_alloc(g->arena, sizeof *L->steps * nb);
+    L->preps = arena_alloc(g->arena, sizeof *L->preps * nb);
+    L->step_of = arena_alloc(g->arena, sizeof *L->step_of * nb);
+    for (int i = 0; i < g->nnodes; i++) {
+        L->step_of[i] = -1;
+        if (node_has_code(g->nodes[i])) make_step(L, g->nodes[i]);
+    }
+    make_rows(L);
+    return L;
+}
+
+bool lower_splits(const Lower *L) {
+    for (int i = 0; i < L->nsteps; i++)
+        if (L->steps[i].split) return true;
+    return false;
+}
