@@ -38,12 +38,14 @@ static void prep_conv(Embedded *E, const Lower *L, const Prep *p) {
                           E->w[p->var], p->eps, opt(E, p->bias), scale, E->fb[p->fb]);
     }
     if (p->kind == PREP_CONV) {
-        const rn_conv *c = &L->steps[p->step].conv;
+        const Step *s = &L->steps[p->step];
         for (int g = 0; g < p->groups; g++) {
+            const rn_conv *c =
+                g == p->groups - 1 && s->conv_last_index >= 0 ? &s->conv_last : &s->conv;
             E->pk[p->pk + g] = floats(rn_conv_packed_floats(c));
             E->pk_floats[p->pk + g] = rn_conv_packed_floats(c);
-            rn_conv_pack(c, E->w[p->kernel] + g * c->cout, (int)p->cout,
-                         scale ? scale + g * c->cout : NULL, E->pk[p->pk + g]);
+            rn_conv_pack(c, E->w[p->kernel] + g * s->gcout, (int)p->cout,
+                         scale ? scale + g * s->gcout : NULL, E->pk[p->pk + g]);
         }
         drop(E, p->kernel);
     } else if (scale) {

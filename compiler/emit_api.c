@@ -102,6 +102,26 @@ static int conv_preps(const Lower *L) {
     return n;
 }
 
+/* One rn_conv of M_convs: its groups side by side and its prologue only
+ * when it has them. */
+static void conv_literal(Emitter *e, const rn_conv *d, const GNode *n) {
+    Arena *a = e->g->arena;
+    const char *groups = d->groups > 1 ? arena_printf(a, ".groups = %d, ", d->groups) : "";
+    const char *pre = d->pre ? arena_printf(a, ".pre = 1, .pre_act = %d, ", d->pre_act) : "";
+    /* designated: fields conv.c may add at the end stay zero without
+     * -Wmissing-field-initializers */
+    buf_printf(e->c, "    {.ih = %d, .iw = %d, .cin = %d, .oh = %d, .ow = %d, "
+               ".cout = %d, .kh = %d, .kw = %d,\n     .sh = %d, .sw = %d, "
+               ".dh = %d, .dw = %d, .pad_t = %d, .pad_l = %d, .ldi = %d, "
+               ".ldo = %d, .act = %d, %s%s.algo = %s}, /* %s */\n",
+               d->ih, d->iw, d->cin, d->oh, d->ow, d->cout, d->kh, d->kw, d->sh, d->sw,
+               d->dh, d->dw, d->pad_t, d->pad_l, d->ldi, d->ldo, d->act, groups, pre,
+               d->algo == RN_CONV_WINOGRAD4  ? "RN_CONV_WINOGRAD4"
+               : d->algo == RN_CONV_WINOGRAD ? "RN_CONV_WINOGRAD"
+                                             : "RN_CONV_DIRECT",
+               emit_comment(e, n->path));
+}
+
 /* The convolutions' literals (M_convs) and what the load prepares for
  * each (M_preps): conv2d weights packed for their algorithm (the Keras
  * kernel is freed after), batchnorms folded into scale and bias in
@@ -115,20 +135,10 @@ static void emit_conv_tables(Emitter *e) {
                    "the algorithm\n * rnc chose for it. */\n");
         buf_printf(c, "static const rn_conv %s_convs[%d] = {\n", M, L->nconv);
         for (int i = 0; i < L->nsteps; i++) {
-            const rn_conv *d = &L->steps[i].conv;
             if (L->steps[i].kind != STEP_CONV) continue;
-            /* designated: fields conv.c may add at the end stay zero
-             * without -Wmissing-field-initializers */
-            buf_printf(c, "    {.ih = %d, .iw = %d, .cin = %d, .oh = %d, .ow = %d, "
-                       ".cout = %d, .kh = %d, .kw = %d,\n     .sh = %d, .sw = %d, "
-                       ".dh = %d, .dw = %d, .pad_t = %d, .pad_l = %d, .ldi = %d, "
-                       ".ldo = %d, .act = %d, .algo = %s}, /* %s */\n",
-                       d->ih, d->iw, d->cin, d->oh, d->ow, d->cout, d->kh, d->kw, d->sh,
-                       d->sw, d->dh, d->dw, d->pad_t, d->pad_l, d->ldi, d->ldo, d->act,
-                       d->algo == RN_CONV_WINOGRAD4  ? "RN_CONV_WINOGRAD4"
-                       : d->algo == RN_CONV_WINOGRAD ? "RN_CONV_WINOGRAD"
-                                                     : "RN_CONV_DIRECT",
-                       emit_comment(e, L->steps[i].node->path));
+            conv_literal(e, &L->steps[i].conv, L->steps[i].node);
+            if (L->steps[i].conv_last_index >= 0)
+                conv_literal(e, &L->steps[i].conv_last, L->steps[i].node);
         }
         buf_printf(c, "};\n");
     }
@@ -157,17 +167,19 @@ static void emit_conv_tables(Emitter *e) {
     }
     if (!conv_preps(L) || e->o->embed_weights) return;
     buf_printf(c, "\n/* Prepared at load: conv = index in the convs above (-1: a depthwise "
-               "kernel,\n * scaled in place); tensor indices (-1: none); first m->pk "
-               "slot; m->fb slot (-1: none). */\n");
-    buf_printf(c, "typedef struct %s_prep {\n    int conv, groups, cout;\n"
+               "kernel,\n * scaled in place); groups: its calls, one packed slot each "
+               "(last: the last\n * call's conv is the next one); tensor indices (-1: "
+               "none); first m->pk\n * slot; m->fb slot (-1: none). */\n");
+    buf_printf(c, "typedef struct %s_prep {\n    int conv, groups, last, cout;\n"
                "    int kernel, bias, gamma, beta, mean, var;\n    double eps;\n"
                "    int pk, fb;\n} %s_prep;\n", M, M);
     buf_printf(c, "static const %s_prep %s_preps[%d] = {\n", M, M, conv_preps(L));
     for (int i = 0; i < L->nprep; i++) {
         const Prep *p = &L->preps[i];
         if (p->kind != PREP_CONV && p->kind != PREP_DW_FOLD) continue;
-        buf_printf(c, "    {%d, %d, %lld, %d, %d, %d, %d, %d, %d, %.17g, %d, %d}, /* %s */\n",
-                   L->steps[p->step].conv_index, p->groups, (long long)p->cout, p->kernel,
+        buf_printf(c, "    {%d, %d, %d, %lld, %d, %d, %d, %d, %d, %d, %.17g, %d, %d}, /* %s */\n",
+                   L->steps[p->step].conv_index, p->groups,
+                   L->steps[p->step].conv_last_index >= 0, (long long)p->cout, p->kernel,
                    p->bias, p->gamma, p->beta, p->mean, p->var, p->eps, p->pk, p->fb,
                    emit_comment(e, L->steps[p->step].node->path));
     }
@@ -306,6 +318,13 @@ static void load_instance(Emitter *e) {
     buf_printf(c, "    m->nthreads = 1;\n");
 }
 
+/* What the load allocates big blocks with (the arena, weights, packed
+ * weights): the runtime's rn_alloc (2 MiB pages where the system gives
+ * them), malloc in a standalone file. */
+static const char *big_alloc(const Emitter *e) {
+    return e->o->standalone ? "malloc" : "rn_alloc";
+}
+
 /* The end of M_load: the scratch's size, the arena and the scratch. */
 static void load_memory(Emitter *e, bool can_fail) {
     Buf *c = e->c;
@@ -315,11 +334,12 @@ static void load_memory(Emitter *e, bool can_fail) {
         buf_printf(c, "    m->arena = %s_arena_mem;\n    m->ws = %s_ws_mem;\n", M, M);
         buf_printf(c, "    return m;\n");
     } else {
-        buf_printf(c, "    m->arena = malloc(%lld * sizeof(float));\n"
+        buf_printf(c, "    m->arena = %s(%lld * sizeof(float));\n"
                    "    m->ws = m->ws_floats ? malloc((size_t)m->ws_floats * sizeof(float)) : 0;\n"
                    "    if (!m->arena || (m->ws_floats && !m->ws)) {\n        %s_oom(err, errlen);\n"
                    "        goto fail;\n    }\n    return m;\n",
-                   (long long)(e->g->arena_floats > 0 ? e->g->arena_floats : 1), M);
+                   big_alloc(e), (long long)(e->g->arena_floats > 0 ? e->g->arena_floats : 1),
+                   M);
         can_fail = true;
     }
     if (can_fail)
@@ -380,12 +400,12 @@ static void emit_load(Emitter *e) {
                "    if (!st) goto fail;\n");
     buf_printf(c, "    for (i = 0; i < %d; i++) {\n"
                "        const %s_tensor *t = &%s_tensors[i];\n"
-               "        m->w[i] = malloc((size_t)t->count * sizeof(float));\n"
+               "        m->w[i] = %s((size_t)t->count * sizeof(float));\n"
                "        if (!m->w[i]) {\n            %s_oom(err, errlen);\n"
                "            goto fail;\n        }\n"
                "        if (rn_st_read_f32(st, t->name, t->rank, t->dims, m->w[i], "
                "err, errlen) != 0)\n            goto fail;\n    }\n",
-               L->ntensors, M, M, M);
+               L->ntensors, M, M, big_alloc(e), M);
     buf_printf(c, "    if (rn_st_check_all_used(st, err, errlen) != 0) goto fail;\n"
                "    rn_st_close(st);\n    st = 0;\n");
     /* Without any conv2d there is no M_convs table (C has no empty
@@ -411,16 +431,17 @@ static void emit_load(Emitter *e) {
                    "        }\n"
                    "        if (p->conv >= 0) {\n"
                    "            const rn_conv *c = %s;\n"
-                   "            for (g = 0; g < p->groups; g++) {\n"
-                   "                m->pk[p->pk + g] = malloc((size_t)%s(c) "
+                   "            for (g = 0; g < p->groups; g++) { /* the last call's: c[1] */\n"
+                   "                m->pk[p->pk + g] = %s((size_t)%s(&c[g == p->groups - 1 "
+                   "&& p->last])\n                                          "
                    "* sizeof(float));\n"
                    "                if (!m->pk[p->pk + g]) {\n"
                    "                    free(scale);\n"
                    "                    %s_oom(err, errlen);\n"
                    "                    goto fail;\n                }\n"
-                   "                %s(c, m->w[p->kernel] + g * c->cout, p->cout,\n"
-                   "                             scale ? scale + g * c->cout : 0, "
-                   "m->pk[p->pk + g]);\n"
+                   "                %s(&c[g == p->groups - 1 && p->last], "
+                   "m->w[p->kernel] + g * c->cout,\n                             p->cout, "
+                   "scale ? scale + g * c->cout : 0, m->pk[p->pk + g]);\n"
                    "            }\n"
                    "            free(m->w[p->kernel]);\n            m->w[p->kernel] = 0;\n"
                    "        } else if (scale) {\n"
@@ -437,7 +458,7 @@ static void emit_load(Emitter *e) {
                    "                if (t[j] >= 0) {\n"
                    "                    free(m->w[t[j]]);\n"
                    "                    m->w[t[j]] = 0;\n                }\n"
-                   "        }\n    }\n", conv_preps(L), M, M, M, convref,
+                   "        }\n    }\n", conv_preps(L), M, M, M, convref, big_alloc(e),
                    conv_fn(e, "packed_floats"), M, conv_fn(e, "pack"), M);
     if (L->ndeconv)
         buf_printf(c, "    for (i = 0; i < %d; i++) { /* Keras's kernels, packed */\n"

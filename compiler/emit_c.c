@@ -134,23 +134,51 @@ static const char *tap_src(Emitter *e, const Step *s) {
                         n->dw ? n->dw : 1, (long long)s->in_shape->d[2]);
 }
 
-/* The call that runs work items [t0, t1) of a conv step (of group g when
- * grouped): the runtime's rn_conv_run, which runs the algorithm of its
- * descriptor; in a standalone file, that algorithm's inline function. */
-static const char *conv_call(Emitter *e, const Step *s, const char *in,
-                             const char *pk, const char *bias, const char *res,
-                             const char *out) {
+/* The call that runs work items [t0, t1) of one call of a conv step (a
+ * super-group of a grouped conv), descriptor d at index in M_convs: the
+ * runtime's rn_conv_run, which runs the algorithm of its descriptor; in a
+ * standalone file, that algorithm's inline function. */
+static const char *conv_call(Emitter *e, const Step *s, const rn_conv *d, int index,
+                             const char *in, const char *pk, const char *bias,
+                             const char *res, const char *out) {
     Arena *a = e->g->arena;
-    const char *desc = arena_printf(a, "&%s_convs[%d]", e->name, s->conv_index);
+    const char *desc = arena_printf(a, "&%s_convs[%d]", e->name, index);
     const char *nl = s->groups > 1 ? ",\n                    " : ",\n                ";
     const char *mid = arena_printf(a, "%s%s%s, %s", pk, s->groups > 1 ? nl : ", ", bias, res);
+    if (d->pre) { /* the prologue's scale and shift first */
+        const char *pre = s->pre_slot >= 0
+                              ? arena_printf(a, "m->bn[%d], m->bn[%d]", 2 * s->pre_slot,
+                                             2 * s->pre_slot + 1)
+                              : arena_printf(a, "%s, (const float *)0",
+                                             emit_place(e, s->pre_scale_at));
+        return arena_printf(a, "%s(%s, %s%s%s, %s%s%s, t0, t1, m->ws + w * m->ws_floats)",
+                            e->o->standalone ? "rn_dc_run_pre" : "rn_conv_run_pre", desc,
+                            pre, nl, in, mid, nl, out);
+    }
     if (!e->o->standalone)
         return arena_printf(a, "rn_conv_run(%s, %s, %s%s%s, t0, t1, m->ws + w * m->ws_floats)",
                             desc, in, mid, nl, out);
-    if (s->conv.algo == RN_CONV_DIRECT)
+    if (d->algo == RN_CONV_DIRECT)
         return arena_printf(a, "rn_dc_run(%s, %s, %s%s%s, t0, t1)", desc, in, mid, nl, out);
     return arena_printf(a, "rn_wg_run(%s, %d, %s, %s%s%s, t0, t1, m->ws + w * m->ws_floats)",
-                        desc, s->conv.algo == RN_CONV_WINOGRAD4 ? 4 : 2, in, mid, nl, out);
+                        desc, d->algo == RN_CONV_WINOGRAD4 ? 4 : 2, in, mid, nl, out);
+}
+
+/* Call g of a grouped conv step (its super-group's channels, G the C
+ * expression of g). */
+static const char *group_call(Emitter *e, const Step *s, const rn_conv *d, int index,
+                              const char *G, const char *bias, bool has_bias,
+                              const char *res) {
+    Arena *a = e->g->arena;
+    long long cig = s->gcin, cog = s->gcout;
+    return conv_call(e, s, d, index,
+                     arena_printf(a, "%s + %s * %lld", emit_place(e, s->in[0]), G, cig),
+                     arena_printf(a, "m->pk[%d + %s]", s->pk, G),
+                     arena_printf(a, "%s%s", bias,
+                                  has_bias ? arena_printf(a, " + %s * %lld", G, cog) : ""),
+                     arena_printf(a, "%s%s", res,
+                                  s->res ? arena_printf(a, " + %s * %lld", G, cog) : ""),
+                     arena_printf(a, "%s + %s * %lld", emit_place(e, s->out), G, cog));
 }
 
 /* A conv's work items: the kernel's count for its descriptor. */
@@ -172,24 +200,25 @@ static void conv_layer(Emitter *e, const Step *s, const char *fn) {
     Arena *a = e->g->arena;
     const GNode *n = s->node;
     long long cout = n->out.d[2];
-    long long cig = s->conv.cin, cog = s->conv.cout;
     const char *bias = emit_bias(e, s);
     bool has_bias = strcmp(bias, "(const float *)0") != 0;
     const char *res = s->res ? emit_place(e, s->res_at) : "(const float *)0";
     buf_printf(c, "static void %s_rows(%s *m, int t0, int t1, int w) {\n", fn, e->name);
     if (e->o->standalone) buf_printf(c, "    (void)w;\n");
     if (s->groups == 1) {
-        buf_printf(c, "    %s;\n", conv_call(e, s, emit_place(e, s->in[0]),
+        buf_printf(c, "    %s;\n", conv_call(e, s, &s->conv, s->conv_index,
+                                            emit_place(e, s->in[0]),
                                             arena_printf(a, "m->pk[%d]", s->pk), bias,
                                             res, emit_place(e, s->out)));
     } else {
-        buf_printf(c, "    int g;\n    for (g = 0; g < %d; g++)\n", s->groups);
+        int full = s->conv_last_index >= 0 ? s->groups - 1 : s->groups;
+        buf_printf(c, "    int g;\n    for (g = 0; g < %d; g++)\n", full);
         buf_printf(c, "        %s;\n",
-                   conv_call(e, s, arena_printf(a, "%s + g * %lld", emit_place(e, s->in[0]), cig),
-                             arena_printf(a, "m->pk[%d + g]", s->pk),
-                             arena_printf(a, "%s%s", bias, has_bias ? arena_printf(a, " + g * %lld", cog) : ""),
-                             arena_printf(a, "%s%s", res, s->res ? arena_printf(a, " + g * %lld", cog) : ""),
-                             arena_printf(a, "%s + g * %lld", emit_place(e, s->out), cog)));
+                   group_call(e, s, &s->conv, s->conv_index, "g", bias, has_bias, res));
+        if (s->conv_last_index >= 0)
+            buf_printf(c, "    %s;\n", group_call(e, s, &s->conv_last, s->conv_last_index,
+                                                   arena_printf(a, "%d", full), bias,
+                                                   has_bias, res));
     }
     buf_printf(c, "}\n");
     buf_printf(c, "static void %s(%s *m) {\n", fn, e->name);

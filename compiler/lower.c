@@ -28,6 +28,9 @@
 /* Work below this many multiply-accumulates (or pool taps) is not worth
  * handing to other threads. */
 enum { SPLIT_MIN_WORK = 100000 };
+/* A grouped conv's call takes groups side by side up to this many output
+ * channels (one block of the micro-kernel's). */
+enum { GROUP_BLOCK = 16 };
 
 /* Where n's value is: its storage's buffer, a concat slice, or the
  * caller's input. */
@@ -132,26 +135,47 @@ static void check_plan(const Graph *g, const GNode *n) {
     if (o->arena_off < 0 || o->arena_off + cnt > g->arena_floats)
         die("lower: %s: arena slot [%lld, +%lld) outside the arena (%lld)", n->name,
             (long long)o->arena_off, (long long)cnt, (long long)g->arena_floats);
-    for (int i = 0; i < n->nin; i++) check_input(n, n->in[i], elementwise);
+    for (int i = 0; i < n->nin; i++) check_input(n, node_read(n, i), elementwise);
+    if (node_pre_scale(n)) check_input(n, node_pre_scale(n), false);
     if (n->residual) check_input(n, n->residual, false);
 }
 
 static int dil(int d) { return d ? d : 1; }
 
-/* The kernels' descriptors, with the step's shapes and padding. */
-static void conv_desc(Step *s) {
+/* The descriptor of one call of a conv step: `per` groups of gi input and
+ * go output channels side by side (block-diagonal when per > 1); a
+ * prologue (fuse_prologue.c) when the conv has one. */
+static rn_conv conv_call_desc(const Step *s, int per, int gi, int go) {
     const GNode *n = s->node;
-    int groups = s->groups;
-    s->conv = (rn_conv){
+    rn_conv c = {
         .ih = (int)s->in_shape->d[0], .iw = (int)s->in_shape->d[1],
-        .cin = (int)s->in_shape->d[2] / groups, .oh = (int)n->out.d[0],
-        .ow = (int)n->out.d[1], .cout = (int)n->out.d[2] / groups,
-        .kh = n->kh, .kw = n->kw, .sh = n->sh, .sw = n->sw, .dh = dil(n->dh),
-        .dw = dil(n->dw), .pad_t = s->pad_t, .pad_l = s->pad_l,
+        .cin = per * gi, .oh = (int)n->out.d[0], .ow = (int)n->out.d[1],
+        .cout = per * go, .kh = n->kh, .kw = n->kw, .sh = n->sh, .sw = n->sw,
+        .dh = dil(n->dh), .dw = dil(n->dw), .pad_t = s->pad_t, .pad_l = s->pad_l,
         .ldi = (int)s->in_shape->d[2], .ldo = (int)s->ldo,
         .act = act_in_epilogue(s->act) ? (int)s->act : RN_ACT_NONE,
-        .algo = RN_CONV_AUTO};
-    s->conv.algo = rn_conv_algo(&s->conv);
+        .groups = per > 1 ? per : 0, .algo = RN_CONV_AUTO,
+        .pre = n->pre_bn || n->pre_mul, .pre_act = n->pre_bn ? (int)n->pre_act : 0};
+    c.algo = rn_conv_algo(&c);
+    return c;
+}
+
+/* The kernels' descriptors, with the step's shapes and padding. A grouped
+ * conv runs in calls of as many groups side by side as fill GROUP_BLOCK
+ * output channels (the zeros of the block-diagonal kernel cost less than
+ * a call per group of a few channels); the last call takes the groups
+ * left. */
+static void conv_desc(Step *s) {
+    int groups = s->node->groups > 1 ? s->node->groups : 1;
+    int gi = (int)s->in_shape->d[2] / groups, go = (int)s->node->out.d[2] / groups;
+    int per = go < GROUP_BLOCK ? GROUP_BLOCK / go : 1;
+    if (per > groups) per = groups;
+    s->groups = (groups + per - 1) / per;
+    s->gcin = (int64_t)per * gi;
+    s->gcout = (int64_t)per * go;
+    s->conv = conv_call_desc(s, per, gi, go);
+    int last = groups - (s->groups - 1) * per;
+    if (last != per) s->conv_last = conv_call_desc(s, last, gi, go);
 }
 
 static void dw_desc(Step *s, int64_t ldo, int act) {
@@ -220,11 +244,11 @@ static void make_step(Lower *L, GNode *n) {
     s->node = n;
     s->nin = n->nin;
     s->in = arena_alloc(g->arena, sizeof *s->in * (size_t)(n->nin + 1));
-    for (int i = 0; i < n->nin; i++) s->in[i] = place_of(g, n->in[i]);
+    for (int i = 0; i < n->nin; i++) s->in[i] = place_of(g, node_read(n, i));
     s->out = place_of(g, n);
     s->slice_of = n->slice_of;
     s->ldo = n->slice_of ? n->slice_of->out.d[2] : n->out.d[n->out.rank - 1];
-    GNode *in0 = n->nin ? n->in[0] : NULL;
+    const GNode *in0 = n->nin ? node_read(n, 0) : NULL;
     s->in_shape = in0 && in0->pad_folded ? &in0->in[0]->out : in0 ? &in0->out : NULL;
     s->pad_from = in0 && in0->pad_folded ? in0 : NULL;
     s->pad_t = n->pad_t + (s->pad_from ? s->pad_from->pad_t : 0);
@@ -238,16 +262,25 @@ static void make_step(Lower *L, GNode *n) {
     s->split = splits(n);
     s->items = n->out.d[0];
     s->prep = s->pk = s->fb = s->bn_slot = s->conv_index = s->deconv_index = -1;
+    s->conv_last_index = s->pre_slot = -1;
     switch (s->kind) {
     case STEP_CONV:
         if (act_in_epilogue(s->act)) s->act_after = ACT_NONE;
         conv_desc(s);
         s->items = 0; /* the kernel's work items */
         s->conv_index = L->nconv++;
+        if (s->conv_last.cout) s->conv_last_index = L->nconv++;
         if (rn_conv_scratch_floats(&s->conv) > L->ws_floats)
             L->ws_floats = rn_conv_scratch_floats(&s->conv);
+        if (s->conv_last_index >= 0 && rn_conv_scratch_floats(&s->conv_last) > L->ws_floats)
+            L->ws_floats = rn_conv_scratch_floats(&s->conv_last);
         s->prep = add_prep(L, PREP_CONV, si, n, "kernel");
         L->preps[s->prep].groups = s->groups;
+        if (n->pre_bn) { /* the prologue's scale and shift */
+            int b = add_prep(L, PREP_BN, si, n->pre_bn, NULL);
+            s->pre_slot = L->preps[b].bn = L->nbn++;
+        }
+        if (n->pre_mul) s->pre_scale_at = place_of(g, node_pre_scale(n));
         s->pk = L->preps[s->prep].pk = L->npk;
         L->npk += s->groups;
         break;

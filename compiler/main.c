@@ -370,6 +370,7 @@ int main(int argc, char **argv) {
             pass_fuse_activation(g);
             pass_concat_slices(g);
             pass_fold_zeropad(g);
+            pass_fuse_prologue(g);
         }
         plan_arena(g);
         if (!memory_check_limits(g, o.max_arena, o.max_weights, &d)) g = NULL;

@@ -390,6 +390,13 @@ struct GNode {
     bool sliced;        /* concat: every operand writes into its buffer */
     bool pad_folded;    /* zeropad: the conv reading it pads instead; its
                            value is its input's (no code, no buffer) */
+    GNode *pre_bn;      /* conv2d: the batchnorm (then pre_act) its prologue
+                           applies to its input as it reads it
+                           (fuse_prologue.c): it reads pre_bn's input */
+    Act pre_act;
+    GNode *pre_mul;     /* conv2d: the multiply of an image by a channel
+                           scale (one pixel) its prologue applies instead:
+                           it reads the image (node_read, node_pre_scale) */
 };
 
 /* One buffer of the activation arena (set by plan.c): the node that owns
@@ -596,6 +603,12 @@ void pass_fuse_residual(Graph *g);   /* fuse_residual.c */
 void pass_fuse_activation(Graph *g); /* fuse_activation.c */
 void pass_concat_slices(Graph *g);   /* concat_slices.c */
 void pass_fold_zeropad(Graph *g);    /* fold_zeropad.c */
+void pass_fuse_prologue(Graph *g);   /* fuse_prologue.c */
+/* What node n's code reads as input i: in[i], or for a conv with a
+ * prologue, its batchnorm's input or its multiply's image. */
+const GNode *node_read(const GNode *n, int i);
+/* A conv's prologue scale of one pixel (pre_mul's operand), or NULL. */
+const GNode *node_pre_scale(const GNode *n);
 /* uses.c: how many input slots read v (plus one per graph output it is),
  * for the passes; and what their marks mean, for every stage after them
  * (the one place that reads absorbed_by, slice_of, sliced, pad_folded):
@@ -735,10 +748,20 @@ typedef struct Step {
     Act act_after;         /* the part applied as a pass over its output
                               after the kernel (none: in the epilogue) */
     /* the kernel */
-    rn_conv conv;          /* STEP_CONV: one group's, .algo chosen */
+    rn_conv conv;          /* STEP_CONV: one call's, .algo chosen: a
+                              grouped conv's calls each take a super-group
+                              of conv.groups groups, block-diagonal */
+    rn_conv conv_last;     /* the last call's (fewer groups), when
+                              conv_last_index >= 0 */
+    int conv_last_index;   /* its place in M_convs, or -1: as conv */
+    int64_t gcin, gcout;   /* a call's channels in and out (its offsets) */
+    int pre_slot;          /* a prologue's (conv.pre) scale and shift pair
+                              of batchnorm slots, or -1: then its scale
+                              is a value's, at pre_scale_at (no shift) */
+    Place pre_scale_at;
     rn_dw dw;              /* STEP_DEPTHWISE, STEP_SEPARABLE */
     rn_deconv deconv;      /* STEP_DECONV */
-    int groups;
+    int groups;            /* STEP_CONV: calls (super-groups); else 1 */
     int pad_t, pad_l;      /* its padding over what it reads */
     const GNode *pad_from; /* a zeropad folded into that padding */
     const GNode *slice_of; /* writes this concat's channels from out.coff */

@@ -53,6 +53,21 @@ bool node_has_code(const GNode *v) {
            !(v->op == OP_CONCAT && v->sliced);
 }
 
+/* pre_mul's operand of one pixel: 0 or 1. */
+static int scale_slot(const GNode *m) {
+    return m->in[0]->out.d[0] == 1 && m->in[0]->out.d[1] == 1 ? 0 : 1;
+}
+
+const GNode *node_read(const GNode *n, int i) {
+    if (i == 0 && n->pre_bn) return n->pre_bn->in[0];
+    if (i == 0 && n->pre_mul) return n->pre_mul->in[1 - scale_slot(n->pre_mul)];
+    return n->in[i];
+}
+
+const GNode *node_pre_scale(const GNode *n) {
+    return n->pre_mul ? n->pre_mul->in[scale_slot(n->pre_mul)] : NULL;
+}
+
 /* The activation v's code applies last: an absorbed activation's, else
  * its own. */
 Act node_act(const GNode *v) {

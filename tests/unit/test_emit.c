@@ -155,7 +155,8 @@ static void test_layer_functions(void) {
                                           "    {.ih = 4, .iw = 4, .cin = 16, .oh = 4, .ow = 4, .cout = 16, .kh = 1, .kw = 1,\n"
                                           "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 0, .pad_l = 0, .ldi = 16, .ldo = 16, .act = 0, .algo = RN_CONV_DIRECT}, /* conv2d_5 */\n"));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rn_conv_run(&tnet_convs[0], "));
-    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rn_conv_pack(c, m->w[p->kernel] + g * c->cout"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rn_conv_pack(&c[g == p->groups - 1 && p->last], "
+                                          "m->w[p->kernel] + g * c->cout"));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "for (int ky = 0; ky < 2; ky++) {"));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "int iy = oy * 2 - 0 + ky * 1;"));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "static const int lo[2] = {0, 0}, hi[2] = {4, 4};"));

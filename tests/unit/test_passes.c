@@ -385,6 +385,78 @@ static void test_swish_body(void) {
     check_fused_plan(g);
 }
 
+/* A batchnorm and activation before a 1x1 conv become its prologue
+ * (DenseNet), unless the batchnorm's value has another reader or the conv
+ * is not 1x1; the conv reads the batchnorm's input, which lives until the
+ * conv has run. Grouped convs of 8 and 4 channels a group run several
+ * groups a call, the last call with the groups left. */
+static void test_prologue_groups_body(void) {
+    Graph *g = build_text(
+        "input x[8, 8, 20]\n"
+        "c = concat(x, conv2d(x, 12, 3, padding=same))\n"
+        "output conv2d(relu(batchnorm(c)), 12, 1)\n"
+        "b = batchnorm(c)\n"
+        "output conv2d(relu(b), 3, 1)\n"
+        "output b\n"
+        "output conv2d(hard_swish(batchnorm(x)), 5, 3, padding=same)\n"
+        "output conv2d(x, 40, 3, padding=same, groups=5)\n"
+        "output conv2d(c, 32, 3, padding=same, groups=4)\n"
+        "d = conv2d(x, 24, 1)\n"
+        "s = hard_sigmoid(conv2d(global_avgpool(d, keepdims=true), 24, 1))\n"
+        "output conv2d(multiply(s, d), 8, 1)\n"
+        "e = multiply(d, s)\n"
+        "output conv2d(e, 8, 1)\n"
+        "output e\n"
+        "output conv2d(multiply(d, d), 8, 1)\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    run_passes(g);
+    pass_fold_zeropad(g);
+    pass_fuse_prologue(g);
+    GNode *c1 = find(g, "conv2d_1"), *bn = find(g, "batch_normalization");
+    CU_ASSERT_PTR_EQUAL(c1->pre_bn, bn);
+    CU_ASSERT_EQUAL(c1->pre_act, ACT_RELU);
+    CU_ASSERT_PTR_EQUAL(bn->absorbed_by, c1);
+    CU_ASSERT_PTR_EQUAL(find(g, "activation")->absorbed_by, c1);
+    CU_ASSERT_PTR_EQUAL(node_read(c1, 0), find(g, "concatenate"));
+    CU_ASSERT_PTR_NULL(find(g, "conv2d_2")->pre_bn); /* b is an output too */
+    CU_ASSERT_PTR_NULL(find(g, "batch_normalization_1")->absorbed_by);
+    CU_ASSERT_PTR_NULL(find(g, "conv2d_3")->pre_bn); /* 3x3 */
+    CU_ASSERT_PTR_NULL(find(g, "batch_normalization_2")->absorbed_by);
+    /* a squeeze-excite's scale: the conv reads the image, the scale is
+     * the prologue's; not when the product has another reader, nor for
+     * an image times an image */
+    GNode *se = find(g, "conv2d_8"), *mul = find(g, "multiply");
+    CU_ASSERT_PTR_EQUAL(se->pre_mul, mul);
+    CU_ASSERT_PTR_EQUAL(mul->absorbed_by, se);
+    CU_ASSERT_PTR_EQUAL(node_read(se, 0), find(g, "conv2d_6"));
+    CU_ASSERT_PTR_EQUAL(node_pre_scale(se), find(g, "activation_3"));
+    CU_ASSERT_PTR_NULL(find(g, "conv2d_9")->pre_mul);
+    CU_ASSERT_PTR_NULL(find(g, "conv2d_10")->pre_mul);
+    plan_arena(g);
+    check_fused_plan(g);
+    Lower *L = lower(g);
+    const Step *s = &L->steps[L->step_of[c1->id]];
+    CU_ASSERT(s->conv.pre == 1 && s->conv.pre_act == RN_ACT_RELU);
+    CU_ASSERT_EQUAL(s->conv.algo, RN_CONV_DIRECT);
+    CU_ASSERT(s->pre_slot >= 0 && s->in[0].off == find(g, "concatenate")->arena_off);
+    CU_ASSERT_EQUAL(s->conv.cin, 32);
+    CU_ASSERT_EQUAL(L->step_of[bn->id], -1);
+    s = &L->steps[L->step_of[se->id]];
+    CU_ASSERT(s->conv.pre == 1 && s->conv.pre_act == RN_ACT_NONE && s->pre_slot == -1);
+    CU_ASSERT_EQUAL(s->pre_scale_at.off, find(g, "activation_3")->arena_off);
+    CU_ASSERT_EQUAL(s->in[0].off, find(g, "conv2d_6")->arena_off);
+    /* 5 groups of 4 -> 8: two a call, then one */
+    s = &L->steps[L->step_of[find(g, "conv2d_4")->id]];
+    CU_ASSERT_EQUAL(s->groups, 3);
+    CU_ASSERT(s->conv.groups == 2 && s->conv.cin == 8 && s->conv.cout == 16);
+    CU_ASSERT(s->gcin == 8 && s->gcout == 16);
+    CU_ASSERT(s->conv_last_index == s->conv_index + 1);
+    CU_ASSERT(s->conv_last.groups == 0 && s->conv_last.cin == 4 && s->conv_last.cout == 8);
+    /* 4 groups of 8 -> 8: two a call, no last call of its own */
+    s = &L->steps[L->step_of[find(g, "conv2d_5")->id]];
+    CU_ASSERT(s->groups == 2 && s->conv.groups == 2 && s->conv_last_index == -1);
+}
+
 /* The code of a fused graph: slices write with the concat's stride, the
  * residual is the conv's epilogue operand, batchnorms fold at load, and
  * absorbed nodes have no function of their own. */
@@ -429,6 +501,11 @@ static void test_emitted_code_body(void) {
 static void test_emitted_code(void) {
     A = arena_new();
     test_emitted_code_body();
+    arena_free(A);
+}
+static void test_prologue_groups(void) {
+    A = arena_new();
+    test_prologue_groups_body();
     arena_free(A);
 }
 static void test_swish(void) {
@@ -490,4 +567,5 @@ void register_passes_tests(void) {
     CU_add_test(s, "concat slices", test_concat);
     CU_add_test(s, "emitted code of a fused graph", test_emitted_code);
     CU_add_test(s, "swish in the epilogue, the algorithm chosen", test_swish);
+    CU_add_test(s, "BN-act prologue of a 1x1 conv; groups a call", test_prologue_groups);
 }
