@@ -112,8 +112,9 @@ static bool splits(const GNode *n) {
 }
 
 /* The plan's promises (internal bugs if broken): the output's buffer fits
- * in the arena and overlaps no input's (nor the residual's), except an
- * elementwise op writing in place over an input of the same size. */
+ * in the arena and overlaps no input's, except an elementwise op writing
+ * in place over an input of the same size; a conv's residual it may
+ * overlap only as exactly (an in-place add, plan.c). */
 static void check_input(const GNode *n, const GNode *in, bool in_place_ok) {
     const GNode *o = node_owner(n), *s = node_owner(in);
     if (s->op == OP_INPUT) return;
@@ -137,7 +138,7 @@ static void check_plan(const Graph *g, const GNode *n) {
             (long long)o->arena_off, (long long)cnt, (long long)g->arena_floats);
     for (int i = 0; i < n->nin; i++) check_input(n, node_read(n, i), elementwise);
     if (node_pre_scale(n)) check_input(n, node_pre_scale(n), false);
-    if (n->residual) check_input(n, n->residual, false);
+    if (n->residual) check_input(n, n->residual, true); /* may be in place */
 }
 
 static int dil(int d) { return d ? d : 1; }

@@ -44,7 +44,10 @@ static void check_bufs(const Graph *g) {
             const PlanBuf *q = &g->bufs[c];
             bool meet = p->birth <= q->end && q->birth <= p->end;
             bool overlap = p->off < q->off + q->size && q->off < p->off + p->size;
-            CU_ASSERT(!(meet && overlap));
+            /* a conv writing over its residual (plan.c), born as it dies */
+            bool in_place = p->owner->residual && node_owner(p->owner->residual) == q->owner &&
+                            p->off == q->off && p->birth == q->end;
+            CU_ASSERT(!(meet && overlap) || in_place);
         }
     }
     CU_ASSERT_EQUAL(top, g->arena_floats);
