@@ -35,6 +35,15 @@ static bool vector_const(Onnx *o, ONode *n, int k, int64_t c,
     return false;
 }
 
+/* The node's "epsilon" (ONNX's default 1e-5) into n->a.eps; false, said,
+ * unless positive. */
+static bool positive_eps(Onnx *o, ONode *n) {
+    n->a.eps = attr_float(o, n, "epsilon", 1e-5);
+    if (n->a.eps > 0) return true;
+    onnx_node_error(o, n, "epsilon %g (rnc takes a positive one)", n->a.eps);
+    return false;
+}
+
 static bool infer_batchnorm(Onnx *o, ONode *n) {
     OValue *x = n->in[0];
     if (x->rank < 2) {
@@ -51,13 +60,8 @@ static bool infer_batchnorm(Onnx *o, ONode *n) {
                         "mode)");
         return false;
     }
-    n->a.eps = attr_float(o, n, "epsilon", 1e-5);
     (void)attr_float(o, n, "momentum", 0.9);
-    if (!(n->a.eps > 0)) {
-        onnx_node_error(o, n, "epsilon %g (rnc takes a positive one)",
-                        n->a.eps);
-        return false;
-    }
+    if (!positive_eps(o, n)) return false;
     fold_same_shape(n);
     return true;
 }
@@ -80,12 +84,7 @@ static bool infer_layernorm(Onnx *o, ONode *n) {
         return false;
     (void)attr_int(o, n, "stash_type", 1);
     n->a.axis = axis;
-    n->a.eps = attr_float(o, n, "epsilon", 1e-5);
-    if (!(n->a.eps > 0)) {
-        onnx_node_error(o, n, "epsilon %g (rnc takes a positive one)",
-                        n->a.eps);
-        return false;
-    }
+    if (!positive_eps(o, n)) return false;
     fold_same_shape(n);
     return true;
 }
