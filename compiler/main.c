@@ -364,14 +364,7 @@ int main(int argc, char **argv) {
     if (g) {
         /* the passes (compiler/passes/), then the plan of the fused graph;
          * a trace wants every layer's own value: no fusion */
-        if (!o.no_fuse && !o.trace_dir) {
-            pass_fold_batchnorm(g);
-            pass_fuse_residual(g);
-            pass_fuse_activation(g);
-            pass_concat_slices(g);
-            pass_fold_zeropad(g);
-            pass_fuse_prologue(g);
-        }
+        if (!o.no_fuse && !o.trace_dir) passes_run(g);
         plan_arena(g);
         if (!memory_check_limits(g, o.max_arena, o.max_weights, &d)) g = NULL;
     }

@@ -595,9 +595,10 @@ Totals graph_totals(const Graph *g);
 
 /* ------------------------------------------------------ compiler/passes/ */
 
-/* Passes over the shaped graph, run by main.c in this order before the
- * plan. They keep every node (the summary shows each layer) and only set
- * the fusion fields of GNode. */
+/* Passes over the shaped graph, run in this order by passes_run (run.c)
+ * before the plan. They keep every node (the summary shows each layer) and
+ * only set the fusion fields of GNode. */
+void passes_run(Graph *g);           /* run.c: all of them, in order */
 void pass_fold_batchnorm(Graph *g);  /* fold_batchnorm.c */
 void pass_fuse_residual(Graph *g);   /* fuse_residual.c */
 void pass_fuse_activation(Graph *g); /* fuse_activation.c */

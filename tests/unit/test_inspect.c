@@ -70,11 +70,7 @@ static void test_plan_bufs(void) {
         CU_ASSERT_PTR_NOT_NULL_FATAL(g);
         plan_arena(g); /* unfused, as --trace compiles */
         check_bufs(g);
-        pass_fold_batchnorm(g);
-        pass_fuse_residual(g);
-        pass_fuse_activation(g);
-        pass_concat_slices(g);
-        pass_fold_zeropad(g);
+        passes_run(g);
         plan_arena(g);
         check_bufs(g);
         arena_free(A);

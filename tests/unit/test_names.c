@@ -239,13 +239,7 @@ static Graph *load(Arena *a, const char *path, const char *text, bool fuse) {
     Graph *g = prog ? elaborate(prog, "stem", a, &d) : NULL;
     CU_ASSERT_PTR_NOT_NULL(g);
     if (!g) return NULL;
-    if (fuse) {
-        pass_fold_batchnorm(g);
-        pass_fuse_residual(g);
-        pass_fuse_activation(g);
-        pass_concat_slices(g);
-        pass_fold_zeropad(g);
-    }
+    if (fuse) passes_run(g);
     plan_arena(g);
     return g;
 }

@@ -30,10 +30,7 @@ static Graph *build_file(const char *path) {
 
 /* What main.c runs, in its order. */
 static void run_passes(Graph *g) {
-    pass_fold_batchnorm(g);
-    pass_fuse_residual(g);
-    pass_fuse_activation(g);
-    pass_concat_slices(g);
+    passes_run(g);
     plan_arena(g);
 }
 
@@ -55,7 +52,9 @@ static int count_op(const Graph *g, OpKind op) {
 /* The node whose buffer holds v, and when v's code runs. */
 static const GNode *buffer_of(const GNode *v) {
     for (;;) {
-        if (v->op == OP_FLATTEN || v->op == OP_DROPOUT) v = v->in[0];
+        if (v->op == OP_FLATTEN || v->op == OP_DROPOUT ||
+            (v->op == OP_ZEROPAD && v->pad_folded))
+            v = v->in[0];
         else if (v->absorbed_by) v = v->absorbed_by;
         else if (v->slice_of) v = v->slice_of;
         else return v;
@@ -93,6 +92,7 @@ static void check_fused_plan(const Graph *g) {
         const GNode *v = g->nodes[i];
         bool code = v->op != OP_INPUT && v->op != OP_FLATTEN &&
                     v->op != OP_DROPOUT && !v->absorbed_by &&
+                    !(v->op == OP_ZEROPAD && v->pad_folded) &&
                     !(v->op == OP_CONCAT && v->sliced);
         int b = buffer_of(v)->id;
         if (code && step_of(v) < first[b]) first[b] = step_of(v);
