@@ -14,6 +14,7 @@
 #include "kernel/rn_dw.h"
 #include "kernel/rn_elem.h"
 #include "kernel/rn_wino.h"
+#include "../unit/act_ref.h"
 
 /* direct 3x3 stride 2; Winograd F(4x4) and F(2x2); a 1x1 with a ragged
  * channel block and a residual */
@@ -63,17 +64,6 @@ static float *rand_buf(long n) {
     return b;
 }
 
-static double act_ref(double s, int act) {
-    double t = s + 3;
-    switch (act) {
-    case RN_ACT_RELU: return s > 0 ? s : 0;
-    case RN_ACT_RELU6: return s > 0 ? (s < 6 ? s : 6) : 0;
-    case RN_ACT_SIGMOID: return 1 / (1 + exp(-s));
-    case RN_ACT_SWISH: return s / (1 + exp(-s));
-    case RN_ACT_HARD_SWISH: return s * (t > 0 ? (t < 6 ? t : 6) : 0) / 6;
-    default: return s;
-    }
-}
 
 /* Wrong values of out against the definition: a convolution (c) or a
  * depthwise one (d) of in with the Keras kernel k, bias b, residual res. */

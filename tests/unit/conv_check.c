@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "act_ref.h"
 
 static const float SENTINEL = 12345.0f;
 
@@ -20,18 +21,6 @@ static int rnd(rn_rng *g, int lo, int hi) { /* [lo, hi] */
     return lo + (int)(rn_rng_next(g) % (unsigned long long)(hi - lo + 1));
 }
 
-/* The activation's definition, in double. */
-static double act_ref(double s, int act) {
-    double t = s + 3;
-    switch (act) {
-    case RN_ACT_RELU: return s > 0 ? s : 0;
-    case RN_ACT_RELU6: return s > 0 ? (s < 6 ? s : 6) : 0;
-    case RN_ACT_SIGMOID: return 1 / (1 + exp(-s));
-    case RN_ACT_SWISH: return s / (1 + exp(-s));
-    case RN_ACT_HARD_SWISH: return s * (t > 0 ? (t < 6 ? t : 6) : 0) / 6;
-    default: return s;
-    }
-}
 
 static float *rand_buf(rn_rng *g, long n) {
     float *b = malloc((size_t)(n > 0 ? n : 1) * sizeof *b);
