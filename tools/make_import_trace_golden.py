@@ -29,6 +29,7 @@ import torch.nn as nn
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import trace_torch  # noqa: E402
+from check_import import randomize  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -85,25 +86,6 @@ class TraceNet(nn.Module):
         x = self.se(self.dw(self.layer1(self.stem(x))))
         x = torch.flatten(self.gap(self.pool(x)), 1)
         return self.fc2(self.gelu(self.fc1(x)))
-
-
-def randomize(m, seed):
-    """Batch-norm statistics and biases drawn, so no layer is an identity."""
-    g = torch.Generator().manual_seed(seed)
-
-    def u(t, lo, hi):
-        return torch.rand(t.shape, generator=g) * (hi - lo) + lo
-
-    with torch.no_grad():
-        for mod in m.modules():
-            if isinstance(mod, nn.BatchNorm2d):
-                mod.running_mean.copy_(u(mod.running_mean, -0.25, 0.25))
-                mod.running_var.copy_(u(mod.running_var, 0.5, 1.5))
-                mod.weight.copy_(u(mod.weight, 0.5, 1.5))
-                mod.bias.copy_(u(mod.bias, -0.25, 0.25))
-        for name, p in m.named_parameters():
-            if name.endswith("bias"):
-                p.copy_(u(p, -0.1, 0.1))
 
 
 def main(argv):
