@@ -96,7 +96,12 @@ static void tables(Emitter *e, bool images, int nclass) {
 static const char io_text[] =
     "\n/* main()'s images and labels: --labels FILE names the class outputs' "
     "top 5;\n * --scale, --mean and --std normalize image inputs (rnimg.h). */\n"
-    "@IMG\nstatic void M_dims_text(char *s, size_t n, int rank, const rn_i64 *d);\n@END\n"
+    "@IMG\n/* \"[H, W, C] or [1, H, W, C]\" (an image input's shape, in messages). */\n"
+    "static void M_dims_text(char *s, size_t n, int rank, const rn_i64 *d) {\n"
+    "    if (rank == 3)\n"
+    "        snprintf(s, n, \"[%lld, %lld, %lld] or [1, %lld, %lld, %lld]\", d[0], "
+    "d[1], d[2], d[0], d[1], d[2]);\n"
+    "    else\n        snprintf(s, n, \"[%lld] or [1, %lld]\", d[0], d[0]);\n}\n\n@END\n"
     "typedef struct M_io {\n"
     "    const char *labels_path;\n    rn_labels labels;\n"
     "@IMG\n    rn_img_norm norm;\n    int norm_given;\n@END\n"

@@ -350,24 +350,6 @@ static void data_free(JitData *d) {
     free(d->out);
 }
 
-static void format_dims(const rn_i64 *dims, int rank, char *out, size_t len) {
-    size_t n = (size_t)snprintf(out, len, "[");
-    for (int i = 0; i < rank && n < len; i++)
-        n += (size_t)snprintf(out + n, len - n, "%s%lld", i ? ", " : "",
-                              (long long)dims[i]);
-    if (n < len) snprintf(out + n, len - n, "]");
-}
-
-/* An input array is [H, W, C] or [1, H, W, C] for an image, [N] or [1, N]
- * for a flat input. */
-static bool array_fits(const rn_array *a, const Shape *s) {
-    int lead = a->rank - s->rank;
-    if (lead != 0 && !(lead == 1 && a->dims[0] == 1)) return false;
-    for (int i = 0; i < s->rank; i++)
-        if (a->dims[lead + i] != s->d[i]) return false;
-    return true;
-}
-
 /* An image input: decoded to the input's [H, W, C] (rnimg.h). */
 static int read_image(JitData *d, int i, const char *path,
                       const rn_img_norm *norm, char *err, size_t errlen) {
@@ -397,21 +379,9 @@ static int read_input(JitData *d, int i, const char *path, char *err,
         a->data = NULL;
         return -1;
     }
-    if (!array_fits(a, &n->out)) {
-        char got[128], want[128];
-        rn_i64 dims[3];
-        for (int k = 0; k < n->out.rank; k++) dims[k] = n->out.d[k];
-        format_dims(a->dims, a->rank < 8 ? a->rank : 8, got, sizeof got);
-        format_dims(dims, n->out.rank, want, sizeof want);
-        bool nchw = n->out.rank == 3 && a->rank == 4 && a->dims[0] == 1 &&
-                    a->dims[1] == dims[2] && a->dims[2] == dims[0] &&
-                    a->dims[3] == dims[1];
-        snprintf(err, errlen, "%s: an array of shape %s does not fit input "
-                 "'%s': expected %s or [1, %s%s", path, got, n->name, want,
-                 want + 1, nchw ? " (this one is NCHW, as PyTorch's: rnc "
-                 "takes NHWC, x.transpose(0, 2, 3, 1))" : "");
-        return -1;
-    }
+    rn_i64 dims[3];
+    for (int k = 0; k < n->out.rank; k++) dims[k] = n->out.d[k];
+    if (!rn_input_fits(a, n->out.rank, dims, path, n->name, err, errlen)) return -1;
     d->in[i] = a->data;
     return 0;
 }

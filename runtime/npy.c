@@ -353,6 +353,33 @@ void rn_array_free(rn_array *a) {
     memset(a, 0, sizeof *a);
 }
 
+/* "[2, 3]" into buf (cut short if it does not fit). */
+static void dims_text(char *buf, size_t size, int rank, const rn_i64 *dims) {
+    size_t o = (size_t)snprintf(buf, size, "[");
+    for (int i = 0; i < rank && o < size; i++)
+        o += (size_t)snprintf(buf + o, size - o, "%s%lld", i ? ", " : "", dims[i]);
+    if (o < size) snprintf(buf + o, size - o, "]");
+}
+
+int rn_input_fits(const rn_array *a, int rank, const rn_i64 *dims,
+                  const char *path, const char *name, char *err, size_t errlen) {
+    int lead = a->rank - rank, i, fits = lead == 0 || (lead == 1 && a->dims[0] == 1);
+    for (i = 0; fits && i < rank; i++) fits = a->dims[lead + i] == dims[i];
+    if (fits) return 1;
+    char got[160], want[160];
+    dims_text(got, sizeof got, a->rank, a->dims);
+    dims_text(want, sizeof want, rank, dims);
+    /* PyTorch's [1, C, H, W] of an [H, W, C] input */
+    int nchw = rank == 3 && a->rank == 4 && a->dims[0] == 1 && a->dims[1] == dims[2] &&
+               a->dims[2] == dims[0] && a->dims[3] == dims[1];
+    rn_set_err(err, errlen,
+               "%s: an array of shape %s does not fit input '%s': expected %s or "
+               "[1, %s%s", path, got, name, want, want + 1,
+               nchw ? " (this one is NCHW, as PyTorch's: rnc takes NHWC, "
+                      "x.transpose(0, 2, 3, 1))" : "");
+    return 0;
+}
+
 int rn_npy_write(const char *path, int rank, const rn_i64 *dims,
                  const float *data, char *err, size_t errlen) {
     if (rank < 0 || rank > MAX_RANK) {

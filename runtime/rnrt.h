@@ -81,6 +81,13 @@ int rn_npy_read(const char *path, rn_array *out, char *err, size_t errlen);
 int rn_npy_write(const char *path, int rank, const rn_i64 *dims,
                  const float *data, char *err, size_t errlen);
 void rn_array_free(rn_array *a);
+/* Whether a fits an input of shape dims (rank 1 or 3, NHWC): [dims] or
+ * [1, dims]. If not, 0, and err says so: "PATH: an array of shape [...]
+ * does not fit input 'NAME': expected ...", adding how to transpose when
+ * a is the NCHW of a 3-D input (PyTorch's layout). rnc --run and every
+ * --main program say the same. */
+int rn_input_fits(const rn_array *a, int rank, const rn_i64 *dims,
+                  const char *path, const char *name, char *err, size_t errlen);
 
 /* -------------------------------------------------------------- util.c */
 

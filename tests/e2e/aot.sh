@@ -227,8 +227,12 @@ if [ -x "$d/flat" ] && [ -s "$d/in1.npy" ]; then
     npy "$d/wrong.npy" "(4, 4, 3)" 48
     npy "$d/flat1.npy" "(1, 20)" 20
     npy "$d/two.npy" "(2, 20)" 40
-    refused "input of the wrong shape" 1 "wrong.npy: input 1 must have shape \[4, 4, 2\] or \[1, 4, 4, 2\]" \
+    refused "input of the wrong shape" 1 "wrong.npy: an array of shape \[4, 4, 3\] does not fit input 'img': expected \[4, 4, 2\] or \[1, 4, 4, 2\]\$" \
         "$d/flat" "$d/w.safetensors" "$d/in0.npy" "$d/wrong.npy" "$d/never.npy"
+    # PyTorch's layout of img: the message says how to transpose (as --run's)
+    npy "$d/nchw.npy" "(1, 2, 4, 4)" 32
+    refused "an NCHW input" 1 "nchw.npy: an array of shape \[1, 2, 4, 4\] does not fit input 'img': expected \[4, 4, 2\] or \[1, 4, 4, 2\] (this one is NCHW, as PyTorch's: rnc takes NHWC, x.transpose(0, 2, 3, 1))" \
+        "$d/flat" "$d/w.safetensors" "$d/in0.npy" "$d/nchw.npy" "$d/never.npy"
     refused "batch of 2" 1 "two.npy" "$d/flat" "$d/w.safetensors" "$d/two.npy" "$d/in1.npy" "$d/never.npy"
     refused "missing input file" 1 "nothere.npy" "$d/flat" "$d/w.safetensors" "$d/nothere.npy" "$d/in1.npy" "$d/never.npy"
     refused "too few files" 2 "usage" "$d/flat" "$d/w.safetensors" "$d/in0.npy" "$d/never.npy"
