@@ -473,11 +473,18 @@ typedef struct rn_dc_rseg {
     int n;
 } rn_dc_rseg;
 
+/* A row kernel: R <= RN_DC_RP pixels of a chunk (pixel r at xoff + r * xs
+ * of each segment) x a block or two (wstride apart), epilogue e. */
+typedef void rn_dc_rk_fn(int R, const rn_dc_rseg *s, int ns, rn_i64 xoff, rn_i64 xs,
+                         const float *wb, rn_i64 wstride, const rn_epi *e);
+
+
 /* Plain C: R pixels x RN_NB channels, pixel r at xoff + r * xs of each
  * segment; the epilogue e. */
 RN_FN void rn_dc_rk_c(int R, const rn_dc_rseg *s, int ns, rn_i64 xoff, rn_i64 xs,
-                      const float *wb, const rn_epi *e) {
+                      const float *wb, rn_i64 wstride, const rn_epi *e) {
     float acc[RN_DC_RP][RN_NB];
+    (void)wstride;
     memset(acc, 0, sizeof acc);
     for (int k = 0; k < ns; k++)
         for (int r = 0; r < R; r++) {
@@ -518,7 +525,7 @@ RN_FN void rn_dc_rk_c(int R, const rn_dc_rseg *s, int ns, rn_i64 xoff, rn_i64 xs
 
 RN_INLINE void rn_dc_rk_v(const int NC, int R, const rn_dc_rseg *s, int ns,
                           rn_i64 xoff, rn_i64 xs, const float *wb, rn_i64 wstep,
-                          const rn_epi *e) {
+                          const rn_epi *e, const int act) {
     enum { MOST = RN_NV * RN_NBK * RN_VL }; /* channels of a call at most */
     rn_v z = rn_v_zero();
     RN_DC_R_ROWS(RN_DC_RDECL)
@@ -533,7 +540,7 @@ RN_INLINE void rn_dc_rk_v(const int NC, int R, const rn_dc_rseg *s, int ns,
     float bt[MOST], rt[RN_DC_RP * MOST], yt[RN_DC_RP * MOST];
     const float *bias = e->bias, *res = e->res;
     float *y = e->out;
-    int act = e->act, ldr = e->ldo, ldy = e->ldo, full = e->nvalid >= NC * RN_VL;
+    int ldr = e->ldo, ldy = e->ldo, full = e->nvalid >= NC * RN_VL;
     if (!full) { /* ragged: through buffers, nothing past the channels touched */
         int nv = e->nvalid;
         if (bias) {
@@ -555,37 +562,54 @@ RN_INLINE void rn_dc_rk_v(const int NC, int R, const rn_dc_rseg *s, int ns,
                    (size_t)e->nvalid * sizeof *yt);
 }
 
-/* One block (RN_NV columns), and on AVX-512 a pair of blocks. */
-RN_NOINLINE void rn_dc_rk1(int R, const rn_dc_rseg *s, int ns, rn_i64 xoff,
-                           rn_i64 xs, const float *wb, const rn_epi *e) {
-    rn_dc_rk_v(RN_NV, R, s, ns, xoff, xs, wb, RN_VL, e);
-}
+/* One block (RN_NV columns), and on AVX-512 a pair of blocks; a copy
+ * per activation, a constant in each (the epilogue's swish took a third
+ * of the 3x3 stem's time with it a variable). */
+#define RN_DC_RK_DEF(NAME, ACT)                                                   \
+    RN_NOINLINE void rn_dc_rk1_##NAME(int R, const rn_dc_rseg *s, int ns,         \
+                                      rn_i64 xoff, rn_i64 xs, const float *wb,    \
+                                      rn_i64 wstride, const rn_epi *e) {          \
+        (void)wstride;                                                            \
+        rn_dc_rk_v(RN_NV, R, s, ns, xoff, xs, wb, RN_VL, e, ACT);                 \
+    }                                                                             \
+    RN_DC_RK2_DEF(NAME, ACT)
 #if RN_NBK > 1
-RN_NOINLINE void rn_dc_rk2(int R, const rn_dc_rseg *s, int ns, rn_i64 xoff,
-                           rn_i64 xs, const float *wb, rn_i64 wstride,
-                           const rn_epi *e) {
-    rn_dc_rk_v(2, R, s, ns, xoff, xs, wb, wstride, e);
-}
-#endif
-#endif
-
-/* R <= RN_DC_RP pixels x nblk blocks (rn_mk_blocks) of a row chunk. */
-RN_INLINE void rn_dc_rk(int R, int nblk, const rn_dc_rseg *s, int ns, rn_i64 xoff,
-                        rn_i64 xs, const float *wb, rn_i64 wstride, const rn_epi *e) {
-#if RN_VL > 1
-#if RN_NBK > 1
-    if (nblk > 1) {
-        rn_dc_rk2(R, s, ns, xoff, xs, wb, wstride, e);
-        return;
+#define RN_DC_RK2_DEF(NAME, ACT)                                                  \
+    RN_NOINLINE void rn_dc_rk2_##NAME(int R, const rn_dc_rseg *s, int ns,         \
+                                      rn_i64 xoff, rn_i64 xs, const float *wb,    \
+                                      rn_i64 wstride, const rn_epi *e) {          \
+        rn_dc_rk_v(2, R, s, ns, xoff, xs, wb, wstride, e, ACT);                   \
     }
-#endif
-    (void)nblk, (void)wstride;
-    rn_dc_rk1(R, s, ns, xoff, xs, wb, e);
+#define RN_DC_RK_PICK(NAME) (nblk > 1 ? rn_dc_rk2_##NAME : rn_dc_rk1_##NAME)
 #else
-    (void)nblk, (void)wstride;
-    rn_dc_rk_c(R, s, ns, xoff, xs, wb, e);
+#define RN_DC_RK2_DEF(NAME, ACT)
+#define RN_DC_RK_PICK(NAME) rn_dc_rk1_##NAME
 #endif
+RN_DC_RK_DEF(none, RN_ACT_NONE)
+RN_DC_RK_DEF(relu, RN_ACT_RELU)
+RN_DC_RK_DEF(relu6, RN_ACT_RELU6)
+RN_DC_RK_DEF(sigmoid, RN_ACT_SIGMOID)
+RN_DC_RK_DEF(swish, RN_ACT_SWISH)
+RN_DC_RK_DEF(hswish, RN_ACT_HARD_SWISH)
+
+/* The copy for nblk blocks (rn_mk_blocks) and activation act. */
+RN_FN rn_dc_rk_fn *rn_dc_rk_pick(int nblk, int act) {
+    (void)nblk;
+    switch (act) {
+    case RN_ACT_RELU: return RN_DC_RK_PICK(relu);
+    case RN_ACT_RELU6: return RN_DC_RK_PICK(relu6);
+    case RN_ACT_SIGMOID: return RN_DC_RK_PICK(sigmoid);
+    case RN_ACT_SWISH: return RN_DC_RK_PICK(swish);
+    case RN_ACT_HARD_SWISH: return RN_DC_RK_PICK(hswish);
+    default: return RN_DC_RK_PICK(none);
+    }
 }
+#else
+RN_FN rn_dc_rk_fn *rn_dc_rk_pick(int nblk, int act) {
+    (void)nblk, (void)act;
+    return rn_dc_rk_c;
+}
+#endif
 
 /* Input row iy, pixels ix0 .. ix0 + npx - 1, into dst dense (cin floats
  * a pixel) and zero outside the image. */
@@ -651,11 +675,11 @@ RN_FN void rn_dc_row_item(const rn_dc_args *a, const rn_dc_plan *p, int pb0,
         for (int cb = cb0, nb; cb < cb1; cb += nb) {
             const float *wb = a->packed + cb * RN_NB * k;
             nb = rn_mk_blocks(cb1 - cb);
+            rn_dc_rk_fn *f = rn_dc_rk_pick(nb, c->act);
             for (int t = 0; t < n; t += RN_DC_RP) {
                 rn_epi e;
                 rn_dc_epi_at(a, q + t, cb, &e);
-                rn_dc_rk(n - t < RN_DC_RP ? n - t : RN_DC_RP, nb, s, ns, t * xs, xs, wb,
-                         RN_NB * k, &e);
+                f(n - t < RN_DC_RP ? n - t : RN_DC_RP, s, ns, t * xs, xs, wb, RN_NB * k, &e);
             }
         }
         q += n;
