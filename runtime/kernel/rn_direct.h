@@ -14,10 +14,11 @@
  * interior. Where the block's pixels see whole rows of taps (dense input,
  * inside the image horizontally), a row of taps is one segment of
  * kw * cin floats, as it is in the packed weights. When cin is tiny (the
- * RGB stem) and rows do not merge (at the borders), taps are too short for
- * segments: the block's receptive fields are gathered into a patch (im2col
- * of 6 pixels) whose order (ky, kx, ci) is the packed order, and the patch
- * is one segment.
+ * RGB stem), a chunk of an output row runs at once on its padded input
+ * rows (rn_dc_row_item, below); where those do not fit and rows do not
+ * merge (at the borders), taps are too short for segments: the block's
+ * receptive fields are gathered into a patch (im2col of 6 pixels) whose
+ * order (ky, kx, ci) is the packed order, and the patch is one segment.
  *
  * Work items are (group of pixel blocks) x (group of channel blocks), the
  * split chosen to keep the memory traffic low: late layers with small
