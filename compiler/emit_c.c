@@ -102,7 +102,7 @@ static void window_rows(Emitter *e, const Step *s, const char *fn,
     const GNode *n = s->node;
     const Shape *is = s->in_shape, *os = &n->out;
     int dh = n->dh ? n->dh : 1, dw = n->dw ? n->dw : 1;
-    long long ow = os->d[1], oc = os->d[2];
+    long long ow = os->d[1];
     buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn,
                e->name);
     buf_printf(c, "    (void)w;\n");
@@ -110,7 +110,7 @@ static void window_rows(Emitter *e, const Step *s, const char *fn,
     buf_printf(c, "    const float *x = %s;\n", emit_place(e, s->in[0]));
     buf_printf(c, "    float *y = %s;\n", emit_place(e, s->out));
     buf_printf(c, "    for (int oy = y0; oy < y1; oy++) {\n");
-    buf_printf(c, "        float *yr = y + (long)oy * %lld;\n", ow * oc);
+    buf_printf(c, "        float *yr = y + (long)oy * %lld;\n", ow * s->ldo);
     init(e, s);
     buf_printf(c, "        for (int ky = 0; ky < %d; ky++) {\n", n->kh);
     buf_printf(c, "            int iy = oy * %d - %d + ky * %d;\n", n->sh,
@@ -274,10 +274,17 @@ static void dw_layer(Emitter *e, const Step *s, const char *fn) {
     buf_printf(e->c, "}\n");
 }
 
+/* A pooling writing a concat's slice (concat_slices.c) has pixels ldo
+ * floats apart, its channels the first of each. */
 static void pool_init(Emitter *e, const Step *s) {
-    buf_printf(e->c, "        rn_k_fill(yr, %lld, %s);\n",
-               (long long)(s->node->out.d[1] * s->node->out.d[2]),
-               s->node->op == OP_MAXPOOL ? "-3.402823466e+38f" : "0.0f");
+    const char *v = s->node->op == OP_MAXPOOL ? "-3.402823466e+38f" : "0.0f";
+    long long ow = s->node->out.d[1], oc = s->node->out.d[2];
+    if (s->ldo != oc) {
+        buf_printf(e->c, "        for (int ox = 0; ox < %lld; ox++) rn_k_fill(yr + "
+                   "(long)ox * %lld, %lld, %s);\n", ow, (long long)s->ldo, oc, v);
+        return;
+    }
+    buf_printf(e->c, "        rn_k_fill(yr, %lld, %s);\n", ow * oc, v);
 }
 
 static void pool_tap(Emitter *e, const Step *s) {
@@ -287,7 +294,7 @@ static void pool_tap(Emitter *e, const Step *s) {
                "                rn_k_%s_tap(hi[kx] - lo[kx], %lld, x + %s, "
                "%lld, yr + lo[kx] * %lld, %lld);\n",
                n->op == OP_MAXPOOL ? "max" : "sum", ch, tap_src(e, s),
-               (long long)n->sw * ch, ch, ch);
+               (long long)n->sw * ch, (long long)s->ldo, (long long)s->ldo);
 }
 
 /* Average pooling divides by the real pixels of each window (TensorFlow's
@@ -323,7 +330,7 @@ static void avg_fini(Emitter *e, const Step *s) {
     buf_printf(c, "        for (int ox = 0; ox < %d; ox++)\n", ow);
     buf_printf(c, "            if (cy[oy] * cx[ox] > 0) rn_k_scale(yr + ox * "
                "%lld, %lld, 1.0f / (float)(cy[oy] * cx[ox]));\n",
-               (long long)n->out.d[2], (long long)n->out.d[2]);
+               (long long)s->ldo, (long long)n->out.d[2]);
 }
 
 static void no_fini(Emitter *e, const Step *s) { (void)e; (void)s; }

@@ -153,7 +153,7 @@ static rn_conv conv_call_desc(const Step *s, int per, int gi, int go) {
         .cin = per * gi, .oh = (int)n->out.d[0], .ow = (int)n->out.d[1],
         .cout = per * go, .kh = n->kh, .kw = n->kw, .sh = n->sh, .sw = n->sw,
         .dh = dil(n->dh), .dw = dil(n->dw), .pad_t = s->pad_t, .pad_l = s->pad_l,
-        .ldi = (int)s->in_shape->d[2], .ldo = (int)s->ldo,
+        .ldi = (int)s->ldi, .ldo = (int)s->ldo,
         .act = act_in_epilogue(s->act) ? (int)s->act : RN_ACT_NONE,
         .groups = per > 1 ? per : 0, .algo = RN_CONV_AUTO,
         .pre = n->pre_bn || n->pre_mul, .pre_act = n->pre_bn ? (int)n->pre_act : 0};
@@ -234,6 +234,16 @@ static StepKind step_kind(OpKind op) {
     }
 }
 
+/* Floats between the pixels a step reads from in0 (shape is): a concat
+ * view or a concat slice (concat_slices.c) at its concat's stride. */
+static int64_t in_stride(const GNode *in0, const Shape *is) {
+    if (!in0 || !is) return 0;
+    if (in0->view_of) return in0->view_of->out.d[2];
+    const GNode *st = node_storage(in0);
+    if (st->slice_of && !in0->pad_folded) return st->slice_of->out.d[2];
+    return is->d[is->rank - 1];
+}
+
 /* The step of node n (which has code), and what the load prepares. */
 static void make_step(Lower *L, GNode *n) {
     Graph *g = L->g;
@@ -252,6 +262,7 @@ static void make_step(Lower *L, GNode *n) {
     const GNode *in0 = n->nin ? node_read(n, 0) : NULL;
     s->in_shape = in0 && in0->pad_folded ? &in0->in[0]->out : in0 ? &in0->out : NULL;
     s->pad_from = in0 && in0->pad_folded ? in0 : NULL;
+    s->ldi = in_stride(in0, s->in_shape);
     s->pad_t = n->pad_t + (s->pad_from ? s->pad_from->pad_t : 0);
     s->pad_l = n->pad_l + (s->pad_from ? s->pad_from->pad_l : 0);
     s->bn = n->fold_bn;
@@ -326,7 +337,7 @@ static int code_row(const GNode *n) {
  * node with the highest id among those its code runs), nor for a conv
  * writing a concat's slice or a folded zero padding. */
 static bool own_value(const Graph *g, const int *last_fused, const GNode *n) {
-    if (n->pad_folded || n->slice_of) return false;
+    if (n->pad_folded || n->slice_of || n->view_of) return false;
     if (n->op == OP_FLATTEN || n->op == OP_DROPOUT) return own_value(g, last_fused, n->in[0]);
     if (n->op == OP_INPUT) return true;
     int exec = code_row(n);

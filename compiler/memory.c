@@ -95,6 +95,8 @@ static const char *where(const Graph *g, Arena *a, const GNode *n) {
     if (n->absorbed_by) return arena_printf(a, "fused into %s", n->absorbed_by->path);
     if (n->slice_of)
         return arena_printf(a, "slice of %s", n->slice_of->path);
+    if (n->view_of) /* concat_slices.c: its first channels, strided */
+        return arena_printf(a, "first channels of %s", n->view_of->path);
     if (o != n) return arena_printf(a, "alias of %s", o->path);
     (void)g;
     return "";

@@ -388,6 +388,10 @@ struct GNode {
                            buffer, channels from slice_off (no copy) */
     int64_t slice_off;
     bool sliced;        /* concat: every operand writes into its buffer */
+    GNode *view_of;     /* concat: its operands are the first ones of this
+                           sliced concat's, so its value is that buffer's
+                           first channels (no code, no buffer): its readers
+                           (convs) read them with the longer pixel stride */
     bool pad_folded;    /* zeropad: the conv reading it pads instead; its
                            value is its input's (no code, no buffer) */
     GNode *pre_bn;      /* conv2d: the batchnorm (then pre_act) its prologue
@@ -765,6 +769,8 @@ typedef struct Step {
     int groups;            /* STEP_CONV: calls (super-groups); else 1 */
     int pad_t, pad_l;      /* its padding over what it reads */
     const GNode *pad_from; /* a zeropad folded into that padding */
+    int64_t ldi;           /* floats between its input pixels: in_shape's
+                              channels, or a concat view's buffer's */
     const GNode *slice_of; /* writes this concat's channels from out.coff */
     int64_t scratch_off;   /* STEP_SEPARABLE: its depthwise result */
     /* the split over threads */

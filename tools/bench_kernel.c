@@ -91,6 +91,7 @@ static const Shape resnet50[] = {
 /* torchvision's MobileNet v3 large: depthwise 3x3 and 5x5 at strides 1
  * and 2 (channels off the vector width too), the widest 1x1s. */
 static const Shape mobilenet_v3[] = {
+    {"stem 3x3/2 3->16", 1, 224, 3, 16, 3, 2, 0},
     {"dw 3x3 16 @112", 1, 112, 16, 16, 3, 1, 1},
     {"dw 3x3/2 64 @112", 1, 112, 64, 64, 3, 2, 1},
     {"dw 3x3 72 @56", 1, 56, 72, 72, 3, 1, 1},
@@ -111,6 +112,7 @@ static const Shape mobilenet_v3[] = {
 
 /* torchvision's EfficientNet-B0: its depthwise layers and 1x1s. */
 static const Shape efficientnet[] = {
+    {"stem 3x3/2 3->32", 1, 224, 3, 32, 3, 2, 0},
     {"dw 3x3 32 @112", 1, 112, 32, 32, 3, 1, 1},
     {"dw 3x3/2 96 @112", 1, 112, 96, 96, 3, 2, 1},
     {"dw 3x3 144 @56", 1, 56, 144, 144, 3, 1, 1},

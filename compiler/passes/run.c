@@ -10,7 +10,7 @@ void passes_run(Graph *g) {
     pass_fold_batchnorm(g);
     pass_fuse_residual(g);
     pass_fuse_activation(g);
-    pass_concat_slices(g);
     pass_fold_zeropad(g);
     pass_fuse_prologue(g);
+    pass_concat_slices(g); /* last: the views' readers are prologue convs */
 }

@@ -29,11 +29,14 @@ GNode *node_exec(const GNode *v) {
 
 /* The node whose code computes v's floats, in v's order and count:
  * flatten, dropout, reshape and a folded zeropad are their input's floats
- * (node_is_alias), a fused node's are its absorber's. */
+ * (node_is_alias), a fused node's are its absorber's; a concat view's
+ * (view_of) are its sliced concat's first channels, at that concat's
+ * pixel stride (its readers are convs that read strided input). */
 GNode *node_storage(const GNode *v) {
     for (;;) {
         if (node_is_alias(v)) v = v->in[0];
         else if (v->absorbed_by) v = v->absorbed_by;
+        else if (v->view_of) v = v->view_of; /* its floats, strided */
         else return (GNode *)v;
     }
 }
@@ -50,7 +53,7 @@ const GNode *node_owner(const GNode *v) {
  * slices. */
 bool node_has_code(const GNode *v) {
     return v->op != OP_INPUT && !node_is_alias(v) && !v->absorbed_by &&
-           !(v->op == OP_CONCAT && v->sliced);
+           !(v->op == OP_CONCAT && (v->sliced || v->view_of));
 }
 
 /* pre_mul's operand of one pixel: 0 or 1. */

@@ -14,10 +14,11 @@
  * interior. Where the block's pixels see whole rows of taps (dense input,
  * inside the image horizontally), a row of taps is one segment of
  * kw * cin floats, as it is in the packed weights. When cin is tiny (the
- * RGB stem) and rows do not merge (at the borders), taps are too short for
- * segments: the block's receptive fields are gathered into a patch (im2col
- * of 6 pixels) whose order (ky, kx, ci) is the packed order, and the patch
- * is one segment.
+ * RGB stem), a chunk of an output row runs at once on its padded input
+ * rows (rn_dc_row_item, below); where those do not fit and rows do not
+ * merge (at the borders), taps are too short for segments: the block's
+ * receptive fields are gathered into a patch (im2col of 6 pixels) whose
+ * order (ky, kx, ci) is the packed order, and the patch is one segment.
  *
  * Work items are (group of pixel blocks) x (group of channel blocks), the
  * split chosen to keep the memory traffic low: late layers with small
@@ -51,9 +52,43 @@ enum {
     RN_DC_CACHE_BLOCKS = 40,     /* pixel blocks an item keeps segments of */
     RN_DC_PRE_FLOATS = 192 << 10, /* prologue patches of a chunk of pixel blocks */
     RN_DC_PRE_STACK = 512,       /* values a row without scratch, on the stack */
-    RN_DC_PRE_COST = 8           /* a prologue's input value costs as much to
+    RN_DC_PRE_COST = 8,          /* a prologue's input value costs as much to
                                     read again as this many plain ones */
+    RN_DC_ROW_FLOATS = 4096      /* padded input rows of a chunk, on the stack */
 };
+
+/* Rows (few input channels, the RGB stem): the taps of one tap row are
+ * only kw * cin floats, too few for a 6-pixel call to pay for its
+ * epilogue and segments. Instead a chunk of pixels of one output row is
+ * done at once: each input row it reads is copied once, zero-padded and
+ * dense, so that pixel x of the chunk reads it at x * sw * cin: every
+ * pixel sees the same segments (a row of taps each, padding included)
+ * at a constant stride, and the calls take RN_DC_RP pixels (AVX-512: 14
+ * x 32 channels in 28 of its 32 registers, 1.05x faster than 12 on the
+ * stems; elsewhere RN_MR, what their registers hold). */
+#if RN_VL > 1 && RN_NV == 1
+#define RN_DC_RP 14
+#else
+#define RN_DC_RP RN_MR_N
+#endif
+
+/* Floats of one padded input row for np output pixels. */
+RN_FN rn_i64 rn_dc_row_len(const rn_conv *c, int np) {
+    return ((rn_i64)(np - 1) * c->sw + (rn_i64)(c->kw - 1) * c->dw + 1) * c->cin;
+}
+
+/* Pixels of a chunk (a multiple of RN_DC_RP, its input rows within
+ * RN_DC_ROW_FLOATS), or 0 where c does not run on rows: many input
+ * channels (their taps are long enough), a prologue, or too big. */
+RN_FN int rn_dc_row_chunk(const rn_conv *c) {
+    int segs = c->dw == 1 ? c->kh : c->kh * c->kw;
+    if (c->cin >= RN_DC_PATCH_CIN || c->pre || segs > RN_DC_MAXSEG || c->ow < 1)
+        return 0;
+    int ch = rn_ceil_div(c->ow, RN_DC_RP) * RN_DC_RP;
+    while (ch > RN_DC_RP && c->kh * rn_dc_row_len(c, ch) > RN_DC_ROW_FLOATS)
+        ch -= RN_DC_RP;
+    return c->kh * rn_dc_row_len(c, ch) <= RN_DC_ROW_FLOATS ? ch : 0;
+}
 
 /* The work split: npg groups of pixel blocks x ncg groups of channel
  * blocks. */
@@ -63,6 +98,8 @@ typedef struct rn_dc_plan {
     int ncb;       /* channel blocks of RN_NB */
     int npg, ncg;
     int patch;     /* im2col where rows do not merge */
+    int rows;      /* few input channels: pixels a chunk of a row
+                      (rn_dc_row_item), or 0 */
     int pix_outer; /* pixel blocks outside channel blocks in an item */
 } rn_dc_plan;
 
@@ -117,11 +154,12 @@ RN_FN void rn_dc_split(double flops, int nb, int ncb, double wfloats,
 }
 
 RN_FN rn_dc_plan rn_dc_make_plan(const rn_conv *c) {
-    rn_dc_plan p = {0, 0, 0, 1, 1, 0, 0};
+    rn_dc_plan p = {0, 0, 0, 1, 1, 0, 0, 0};
     p.npix = (rn_i64)c->oh * c->ow;
     p.nb = p.npix > 0 ? rn_ceil_div(p.npix, RN_MR) : 0;
     p.ncb = c->cout > 0 ? rn_ceil_div(c->cout, RN_NB) : 0;
     p.patch = c->cin < RN_DC_PATCH_CIN && rn_dc_ksize(c) <= RN_DC_PATCH_K;
+    p.rows = rn_dc_row_chunk(c);
     if (p.nb == 0 || p.ncb == 0) return p;
     double flops = 2.0 * (double)p.npix * c->cout * (double)rn_dc_ksize(c);
     double wfloats = (double)p.ncb * RN_NB * rn_dc_ksize(c);
@@ -426,6 +464,229 @@ RN_FN void rn_dc_channel_outer(const rn_dc_args *a, const rn_dc_plan *p,
     }
 }
 
+/* ---------------------------------------------------------------- rows */
+
+/* A segment of a row chunk: pixel r of a call reads x + r * xs, n values
+ * against the weights at woff. */
+typedef struct rn_dc_rseg {
+    const float *x;
+    rn_i64 woff;
+    int n;
+} rn_dc_rseg;
+
+/* A row kernel: R <= RN_DC_RP pixels of a chunk (pixel r at xoff + r * xs
+ * of each segment) x a block or two (wstride apart), epilogue e. */
+typedef void rn_dc_rk_fn(int R, const rn_dc_rseg *s, int ns, rn_i64 xoff, rn_i64 xs,
+                         const float *wb, rn_i64 wstride, const rn_epi *e);
+
+
+/* Plain C: R pixels x RN_NB channels, pixel r at xoff + r * xs of each
+ * segment; the epilogue e. */
+RN_FN void rn_dc_rk_c(int R, const rn_dc_rseg *s, int ns, rn_i64 xoff, rn_i64 xs,
+                      const float *wb, rn_i64 wstride, const rn_epi *e) {
+    float acc[RN_DC_RP][RN_NB];
+    (void)wstride;
+    memset(acc, 0, sizeof acc);
+    for (int k = 0; k < ns; k++)
+        for (int r = 0; r < R; r++) {
+            const float *x = s[k].x + xoff + r * xs, *w = wb + s[k].woff;
+            for (int i = 0; i < s[k].n; i++, w += RN_NB)
+                for (int j = 0; j < RN_NB; j++) acc[r][j] += x[i] * w[j];
+        }
+    for (int r = 0; r < R; r++) {
+        float *y = e->out + (rn_i64)r * e->ldo;
+        const float *res = e->res ? e->res + (rn_i64)r * e->ldo : NULL;
+        for (int j = 0; j < e->nvalid && j < RN_NB; j++) {
+            float v = acc[r][j];
+            if (e->bias) v += e->bias[j];
+            if (res) v += res[j];
+            y[j] = rn_act1(v, e->act);
+        }
+    }
+}
+
+#if RN_VL > 1
+/* rn_mk_v's scheme (its columns, RN_MK_COLS) on RN_DC_RP rows of sums
+ * c<row>_<column>: every row is computed (the rows past R read the
+ * chunk's tail, inside its buffer), the first R stored. */
+#define RN_DC_R_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
+#define RN_DC_RDECL1(r, j) rn_v c##r##_##j = z;
+#define RN_DC_RDECL(r) RN_MK_COLS(RN_DC_RDECL1, r)
+#define RN_DC_RX(r) const float *x##r = x + (RN_DC_RP > r ? r : 0) * xs;
+#define RN_DC_RW1(r, j) rn_v w##j = NC > j ? rn_v_load(w + j * wstep) : z;
+#define RN_DC_RFMA1(r, j) if (NC > j) c##r##_##j = rn_v_fma(xv, w##j, c##r##_##j);
+#define RN_DC_RFMA(r) if (RN_DC_RP > r) { rn_v xv = rn_v_bcast(x##r + i); \
+        RN_MK_COLS(RN_DC_RFMA1, r) }
+#define RN_DC_RB1(r, j) rn_v b##j = bias && NC > j ? rn_v_load(bias + j * RN_VL) : z;
+#define RN_DC_ROUT1(r, j) if (NC > j) { \
+        rn_v v = rn_v_add(c##r##_##j, b##j); \
+        if (res) v = rn_v_add(v, rn_v_load(res + (rn_i64)r * ldr + j * RN_VL)); \
+        rn_v_store(y + (rn_i64)r * ldy + j * RN_VL, rn_v_act(v, act)); }
+#define RN_DC_ROUT(r) if (RN_DC_RP > r && R > r) { RN_MK_COLS(RN_DC_ROUT1, r) }
+
+RN_INLINE void rn_dc_rk_v(const int NC, int R, const rn_dc_rseg *s, int ns,
+                          rn_i64 xoff, rn_i64 xs, const float *wb, rn_i64 wstep,
+                          const rn_epi *e, const int act) {
+    enum { MOST = RN_NV * RN_NBK * RN_VL }; /* channels of a call at most */
+    rn_v z = rn_v_zero();
+    RN_DC_R_ROWS(RN_DC_RDECL)
+    for (int k = 0; k < ns; k++) {
+        const float *w = wb + s[k].woff, *x = s[k].x + xoff;
+        RN_DC_R_ROWS(RN_DC_RX)
+        for (int i = 0, n = s[k].n; i < n; i++, w += RN_NB) {
+            RN_MK_COLS(RN_DC_RW1, 0)
+            RN_DC_R_ROWS(RN_DC_RFMA)
+        }
+    }
+    float bt[MOST], rt[RN_DC_RP * MOST], yt[RN_DC_RP * MOST];
+    const float *bias = e->bias, *res = e->res;
+    float *y = e->out;
+    int ldr = e->ldo, ldy = e->ldo, full = e->nvalid >= NC * RN_VL;
+    if (!full) { /* ragged: through buffers, nothing past the channels touched */
+        int nv = e->nvalid;
+        if (bias) {
+            for (int j = 0; j < NC * RN_VL; j++) bt[j] = j < nv ? bias[j] : 0.0f;
+            bias = bt;
+        }
+        for (int r = 0; r < R && res; r++)
+            for (int j = 0; j < NC * RN_VL; j++)
+                rt[r * NC * RN_VL + j] = j < nv ? res[(rn_i64)r * e->ldo + j] : 0.0f;
+        res = res ? rt : NULL;
+        y = yt;
+        ldr = ldy = NC * RN_VL;
+    }
+    RN_MK_COLS(RN_DC_RB1, 0)
+    RN_DC_R_ROWS(RN_DC_ROUT)
+    if (!full)
+        for (int r = 0; r < R; r++)
+            memcpy(e->out + (rn_i64)r * e->ldo, yt + r * NC * RN_VL,
+                   (size_t)e->nvalid * sizeof *yt);
+}
+
+/* One block (RN_NV columns), and on AVX-512 a pair of blocks; a copy
+ * per activation, a constant in each (the epilogue's swish took a third
+ * of the 3x3 stem's time with it a variable). */
+#define RN_DC_RK_DEF(NAME, ACT)                                                   \
+    RN_NOINLINE void rn_dc_rk1_##NAME(int R, const rn_dc_rseg *s, int ns,         \
+                                      rn_i64 xoff, rn_i64 xs, const float *wb,    \
+                                      rn_i64 wstride, const rn_epi *e) {          \
+        (void)wstride;                                                            \
+        rn_dc_rk_v(RN_NV, R, s, ns, xoff, xs, wb, RN_VL, e, ACT);                 \
+    }                                                                             \
+    RN_DC_RK2_DEF(NAME, ACT)
+#if RN_NBK > 1
+#define RN_DC_RK2_DEF(NAME, ACT)                                                  \
+    RN_NOINLINE void rn_dc_rk2_##NAME(int R, const rn_dc_rseg *s, int ns,         \
+                                      rn_i64 xoff, rn_i64 xs, const float *wb,    \
+                                      rn_i64 wstride, const rn_epi *e) {          \
+        rn_dc_rk_v(2, R, s, ns, xoff, xs, wb, wstride, e, ACT);                   \
+    }
+#define RN_DC_RK_PICK(NAME) (nblk > 1 ? rn_dc_rk2_##NAME : rn_dc_rk1_##NAME)
+#else
+#define RN_DC_RK2_DEF(NAME, ACT)
+#define RN_DC_RK_PICK(NAME) rn_dc_rk1_##NAME
+#endif
+RN_DC_RK_DEF(none, RN_ACT_NONE)
+RN_DC_RK_DEF(relu, RN_ACT_RELU)
+RN_DC_RK_DEF(relu6, RN_ACT_RELU6)
+RN_DC_RK_DEF(sigmoid, RN_ACT_SIGMOID)
+RN_DC_RK_DEF(swish, RN_ACT_SWISH)
+RN_DC_RK_DEF(hswish, RN_ACT_HARD_SWISH)
+
+/* The copy for nblk blocks (rn_mk_blocks) and activation act. */
+RN_FN rn_dc_rk_fn *rn_dc_rk_pick(int nblk, int act) {
+    (void)nblk;
+    switch (act) {
+    case RN_ACT_RELU: return RN_DC_RK_PICK(relu);
+    case RN_ACT_RELU6: return RN_DC_RK_PICK(relu6);
+    case RN_ACT_SIGMOID: return RN_DC_RK_PICK(sigmoid);
+    case RN_ACT_SWISH: return RN_DC_RK_PICK(swish);
+    case RN_ACT_HARD_SWISH: return RN_DC_RK_PICK(hswish);
+    default: return RN_DC_RK_PICK(none);
+    }
+}
+#else
+RN_FN rn_dc_rk_fn *rn_dc_rk_pick(int nblk, int act) {
+    (void)nblk, (void)act;
+    return rn_dc_rk_c;
+}
+#endif
+
+/* Input row iy, pixels ix0 .. ix0 + npx - 1, into dst dense (cin floats
+ * a pixel) and zero outside the image. */
+RN_FN void rn_dc_row_fill(const rn_conv *c, const float *in, int iy, int ix0,
+                          int npx, float *dst) {
+    const float *row = in + (rn_i64)iy * c->iw * c->ldi;
+    int cin = c->cin, lo = ix0 < 0 ? -ix0 : 0, hi = c->iw - ix0;
+    if (lo > npx) lo = npx;
+    if (hi > npx) hi = npx;
+    if (hi < lo) hi = lo;
+    memset(dst, 0, (size_t)lo * cin * sizeof *dst);
+    if (c->ldi == cin)
+        memcpy(dst + (rn_i64)lo * cin, row + (rn_i64)(ix0 + lo) * cin,
+               (size_t)(hi - lo) * cin * sizeof *dst);
+    else
+        for (int x = lo; x < hi; x++)
+            for (int i = 0; i < cin; i++)
+                dst[(rn_i64)x * cin + i] = row[(rn_i64)(ix0 + x) * c->ldi + i];
+    memset(dst + (rn_i64)hi * cin, 0, (size_t)(npx - hi) * cin * sizeof *dst);
+}
+
+/* The segments of the chunk of pixels from (oy, ox0) on: its input rows
+ * padded into buf, one segment per tap row (undilated across) or per
+ * tap; rows wholly in the padding left out. */
+RN_FN int rn_dc_row_segs(const rn_conv *c, const float *in, int oy, int ox0,
+                         int ch, float *buf, rn_dc_rseg *s) {
+    rn_i64 len = rn_dc_row_len(c, ch);
+    int ns = 0, cin = c->cin;
+    for (int ky = 0; ky < c->kh; ky++) {
+        int iy = oy * c->sh - c->pad_t + ky * c->dh;
+        if (iy < 0 || iy >= c->ih) continue;
+        float *row = buf + ky * len;
+        rn_dc_row_fill(c, in, iy, ox0 * c->sw - c->pad_l, (int)(len / cin), row);
+        if (c->dw == 1) {
+            s[ns].x = row, s[ns].woff = (rn_i64)ky * c->kw * cin * RN_NB;
+            s[ns++].n = c->kw * cin;
+            continue;
+        }
+        for (int kx = 0; kx < c->kw; kx++, ns++) {
+            s[ns].x = row + (rn_i64)kx * c->dw * cin;
+            s[ns].woff = ((rn_i64)ky * c->kw + kx) * cin * RN_NB;
+            s[ns].n = cin;
+        }
+    }
+    return ns;
+}
+
+/* An item on rows (p->rows): its pixels in chunks within output rows,
+ * each chunk's segments made once for all the item's channel blocks
+ * (their weights, few, stay in L1 while the chunk's pixels pass). */
+RN_FN void rn_dc_row_item(const rn_dc_args *a, const rn_dc_plan *p, int pb0,
+                          int pb1, int cb0, int cb1) {
+    const rn_conv *c = a->c;
+    rn_i64 k = rn_dc_ksize(c), xs = (rn_i64)c->sw * c->cin;
+    rn_i64 q = pb0 * p->npix / p->nb, q1 = pb1 * p->npix / p->nb;
+    float buf[RN_DC_ROW_FLOATS];
+    rn_dc_rseg s[RN_DC_MAXSEG];
+    while (q < q1) {
+        int oy = (int)(q / c->ow), ox0 = (int)(q % c->ow);
+        int n = c->ow - ox0 < p->rows ? c->ow - ox0 : p->rows;
+        if (q1 - q < n) n = (int)(q1 - q);
+        int ns = rn_dc_row_segs(c, a->in, oy, ox0, p->rows, buf, s);
+        for (int cb = cb0, nb; cb < cb1; cb += nb) {
+            const float *wb = a->packed + cb * RN_NB * k;
+            nb = rn_mk_blocks(cb1 - cb);
+            rn_dc_rk_fn *f = rn_dc_rk_pick(nb, c->act);
+            for (int t = 0; t < n; t += RN_DC_RP) {
+                rn_epi e;
+                rn_dc_epi_at(a, q + t, cb, &e);
+                f(n - t < RN_DC_RP ? n - t : RN_DC_RP, s, ns, t * xs, xs, wb, RN_NB * k, &e);
+            }
+        }
+        q += n;
+    }
+}
+
 /* ------------------------------------------------------------ prologue */
 
 /* y[i] = act(x[i] s[i] + t[i]) for i < n, act a constant. */
@@ -557,6 +818,10 @@ RN_FN void rn_dc_item(const rn_dc_args *a, const rn_dc_plan *p, int t) {
     int cb0 = cg * (p->ncb / p->ncg), cb1 = cb0 + p->ncb / p->ncg;
     if (a->c->pre && a->pre_s) {
         rn_dc_pre_item(a, p, pb0, pb1, cb0, cb1);
+        return;
+    }
+    if (p->rows) {
+        rn_dc_row_item(a, p, pb0, pb1, cb0, cb1);
         return;
     }
     if (p->pix_outer) {

@@ -250,6 +250,44 @@ int conv_check_edges(ConvRunFn *run) {
     return bad;
 }
 
+/* Few input channels (1..7, the stem's row chunks in rn_direct.h):
+ * kernels 3, 5 and 7 (and others), strides 1 and 2, dilation, any
+ * padding, rows wider than a chunk, ragged output channels, gaps between
+ * pixels, every activation, bias and residual or not. */
+int conv_check_stem(ConvRunFn *run, unsigned long long seed, int cases) {
+    static const int KS[] = {3, 5, 7, 3, 7, 1, 2, 4};
+    rn_rng g;
+    rn_rng_seed(&g, seed);
+    int bad = 0;
+    for (int i = 0; i < cases; i++) {
+        Case k;
+        memset(&k, 0, sizeof k);
+        rn_conv *c = &k.c;
+        c->kh = KS[rnd(&g, 0, 7)], c->kw = i % 4 ? c->kh : KS[rnd(&g, 0, 7)];
+        c->sh = rnd(&g, 1, 2), c->sw = i % 3 ? c->sh : rnd(&g, 1, 3);
+        c->dh = c->dw = i % 7 == 3 ? 2 : 1;
+        c->ih = rnd(&g, 1, 9), c->iw = rnd(&g, 1, i % 2 ? 90 : 20);
+        int eh = (c->kh - 1) * c->dh + 1, ew = (c->kw - 1) * c->dw + 1;
+        c->pad_t = rnd(&g, 0, eh - 1), k.pad_b = rnd(&g, 0, eh - 1);
+        c->pad_l = rnd(&g, 0, ew - 1), k.pad_r = rnd(&g, 0, ew - 1);
+        int hh = c->ih + c->pad_t + k.pad_b - eh, ww = c->iw + c->pad_l + k.pad_r - ew;
+        if (hh < 0 || ww < 0) {
+            i--;
+            continue;
+        }
+        c->oh = hh / c->sh + 1, c->ow = ww / c->sw + 1;
+        c->cin = rnd(&g, 1, 7), c->cout = i % 3 ? 16 * rnd(&g, 1, 4) : rnd(&g, 1, 70);
+        c->ldi = c->cin + rnd(&g, 0, 1) * rnd(&g, 1, 3);
+        c->ldo = c->cout + rnd(&g, 0, 1) * rnd(&g, 1, 5);
+        k.ldk = c->cout;
+        c->act = ACTS[i % NACTS];
+        k.use_bias = rnd(&g, 0, 1), k.use_res = rnd(&g, 0, 1), k.use_scale = rnd(&g, 0, 1);
+        k.alias = rnd(&g, 0, 1);
+        bad += check_case(&g, &k, run);
+    }
+    return bad;
+}
+
 int conv_check_grouped(ConvRunFn *run, unsigned long long seed, int cases) {
     rn_rng g;
     rn_rng_seed(&g, seed);

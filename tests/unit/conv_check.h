@@ -37,6 +37,9 @@ int conv_check_random(ConvRunFn *run, unsigned long long seed, int cases);
 /* Shapes that reach the unusual paths (partial sums, long channel runs,
  * the im2col stem, a 1x1 projection, channel splits). */
 int conv_check_edges(ConvRunFn *run);
+/* Convolutions of 1..7 input channels (the stem's row path), `cases` of
+ * them at random from seed; returns the number of wrong floats. */
+int conv_check_stem(ConvRunFn *run, unsigned long long seed, int cases);
 /* Grouped convolutions (rn_conv.groups: 2-9 groups of 1-20 channels in
  * and out, half of them 3x3 at stride 1 or 2, Winograd forced on some)
  * against the grouped definition. */

@@ -79,6 +79,12 @@ static void test_edges(void) {
  * counts off the vector width and the 16-channel block, gaps between
  * pixels, and work items cut at random; every level. Also left to choose:
  * each agrees with the definition. */
+/* Few input channels: the stem's row chunks at every level. */
+static void test_stem(void) {
+    for (int l = 0; l <= rn_isa_level(); l++)
+        CU_ASSERT_EQUAL(conv_check_stem(CONV_LEVELS[l], 20 + l, 300), 0);
+}
+
 static void test_winograd(void) {
     for (int l = 0; l <= rn_isa_level(); l++)
         CU_ASSERT_EQUAL(conv_check_winograd(CONV_LEVELS[l], 4 + l, 300), 0);
@@ -168,6 +174,7 @@ void register_conv_tests(void) {
     CU_pSuite s = unit_suite("conv");
     CU_add_test(s, "random shapes, every level", test_random);
     CU_add_test(s, "edge shapes, every level", test_edges);
+    CU_add_test(s, "few input channels (stem rows), every level", test_stem);
     CU_add_test(s, "Winograd, every level", test_winograd);
     CU_add_test(s, "Winograd chosen where it applies", test_winograd_choice);
     CU_add_test(s, "grouped, every level", test_grouped);

@@ -57,6 +57,7 @@ static const GNode *buffer_of(const GNode *v) {
             v = v->in[0];
         else if (v->absorbed_by) v = v->absorbed_by;
         else if (v->slice_of) v = v->slice_of;
+        else if (v->view_of) v = v->view_of;
         else return v;
     }
 }
@@ -93,7 +94,7 @@ static void check_fused_plan(const Graph *g) {
         bool code = v->op != OP_INPUT && v->op != OP_FLATTEN &&
                     v->op != OP_DROPOUT && !v->absorbed_by &&
                     !(v->op == OP_ZEROPAD && v->pad_folded) &&
-                    !(v->op == OP_CONCAT && v->sliced);
+                    !(v->op == OP_CONCAT && (v->sliced || v->view_of));
         int b = buffer_of(v)->id;
         if (code && step_of(v) < first[b]) first[b] = step_of(v);
         if (code && step_of(v) > last[b]) last[b] = step_of(v);
@@ -367,6 +368,65 @@ static void test_concat_body(void) {
     check_fused_plan(g);
 }
 
+/* DenseNet's blocks (tests/numerics/dense_chain.rn): each block's feature
+ * maps (a maxpool's, an avgpool's, the convs') are slices of its last
+ * concat, the earlier concats views of it, read by the 1x1 convs'
+ * prologues at its stride, the block's input too; nothing copies. With
+ * one of the earlier concats read by something else (an output), the
+ * block keeps its copies. */
+static void test_concat_chain_body(void) {
+    Graph *g = build_file("../../tests/numerics/dense_chain.rn");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    run_passes(g);
+    GNode *k4 = find(g, "concatenate_2"), *m3 = find(g, "concatenate_4");
+    CU_ASSERT_TRUE(k4->sliced);
+    CU_ASSERT_TRUE(m3->sliced);
+    CU_ASSERT_PTR_EQUAL(find(g, "concatenate")->view_of, k4);
+    CU_ASSERT_PTR_EQUAL(find(g, "concatenate_1")->view_of, k4);
+    CU_ASSERT_PTR_EQUAL(find(g, "concatenate_3")->view_of, m3);
+    CU_ASSERT_PTR_NULL(k4->view_of);
+    GNode *pool = find(g, "max_pooling2d"), *avg = find(g, "average_pooling2d");
+    CU_ASSERT_PTR_EQUAL(pool->slice_of, k4);
+    CU_ASSERT_EQUAL(pool->slice_off, 0);
+    CU_ASSERT_PTR_EQUAL(avg->slice_of, m3);
+    CU_ASSERT_EQUAL(find(g, "conv2d_6")->slice_off, 16);
+    CU_ASSERT_PTR_EQUAL(find(g, "conv2d_6")->slice_of, k4);
+    for (int i = 0; i < g->nnodes; i++)
+        if (g->nodes[i]->op == OP_CONCAT) CU_ASSERT_FALSE(node_has_code(g->nodes[i]));
+    Lower *L = lower(g);
+    const Step *s = &L->steps[L->step_of[find(g, "conv2d_3")->id]]; /* reads k2 */
+    CU_ASSERT_PTR_EQUAL(node_read(s->node, 0), find(g, "concatenate"));
+    CU_ASSERT_EQUAL(s->conv.cin, 12);
+    CU_ASSERT_EQUAL(s->conv.ldi, 20);
+    s = &L->steps[L->step_of[find(g, "conv2d_1")->id]]; /* reads the maxpool */
+    CU_ASSERT_EQUAL(s->conv.cin, 8);
+    CU_ASSERT_EQUAL(s->conv.ldi, 20);
+    s = &L->steps[L->step_of[find(g, "conv2d_7")->id]]; /* reads k4 itself */
+    CU_ASSERT_EQUAL(s->conv.ldi, 20);
+    s = &L->steps[L->step_of[pool->id]];
+    CU_ASSERT_EQUAL(s->ldo, 20);
+    CU_ASSERT(s->out.slice && s->out.coff == 0);
+    check_fused_plan(g);
+
+    g = build_text(
+        "input x[8, 8, 4]\n"
+        "f = maxpool(x, 2)\n"
+        "c1 = conv2d(relu(batchnorm(f)), 4, 1)\n"
+        "k2 = concat(f, c1)\n"
+        "c2 = conv2d(relu(batchnorm(k2)), 4, 1)\n"
+        "k3 = concat(f, c1, c2)\n"
+        "output conv2d(relu(batchnorm(k3)), 4, 1)\n"
+        "output k2\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(g);
+    run_passes(g);
+    for (int i = 0; i < g->nnodes; i++) {
+        CU_ASSERT_PTR_NULL(g->nodes[i]->view_of);
+        CU_ASSERT_PTR_NULL(g->nodes[i]->slice_of);
+        CU_ASSERT_FALSE(g->nodes[i]->sliced);
+    }
+    check_fused_plan(g);
+}
+
 /* Swish and hard-swish run in the epilogue too (act_in_epilogue): after a
  * conv (a slice of a concat even), a depthwise conv and a dense layer;
  * gelu does not. The lowering chooses each conv's algorithm with the
@@ -574,6 +634,12 @@ static void test_concat(void) {
     arena_free(A);
 }
 
+static void test_concat_chain(void) {
+    A = arena_new();
+    test_concat_chain_body();
+    arena_free(A);
+}
+
 void register_passes_tests(void) {
     CU_pSuite s = unit_suite("passes");
     CU_add_test(s, "resnet34: bn, add and relu fused", test_resnet34);
@@ -583,6 +649,7 @@ void register_passes_tests(void) {
     CU_add_test(s, "two readers: no fusion", test_two_readers);
     CU_add_test(s, "residual of a graph input", test_residual_of_input);
     CU_add_test(s, "concat slices", test_concat);
+    CU_add_test(s, "concat chains (DenseNet): views of one buffer", test_concat_chain);
     CU_add_test(s, "emitted code of a fused graph", test_emitted_code);
     CU_add_test(s, "swish in the epilogue, the algorithm chosen", test_swish);
     CU_add_test(s, "BN-act prologue of a 1x1 conv; groups a call", test_prologue_groups);
