@@ -426,6 +426,38 @@ RN_FN void rn_dc_channel_outer(const rn_dc_args *a, const rn_dc_plan *p,
     }
 }
 
+#if RN_NBK > 1
+/* A 1x1 convolution of stride 1 without padding, of any depth: the wide
+ * pointwise kernel (rn_pwn) applies. */
+RN_FN int rn_dc_pw_wide(const rn_conv *c) {
+    return c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && c->pad_t == 0 &&
+           c->pad_l == 0 && c->oh == c->ih && c->ow == c->iw;
+}
+
+/* An item of a pointwise convolution: pixels [q0, q1) in blocks of at most
+ * RN_PW_MR (sizes balanced) x channel blocks [cb0, cb1), in the plan's
+ * loop order (the items are the plan's, of RN_MR-pixel blocks, so that
+ * every level cuts the work alike). */
+RN_FN void rn_dc_pw_item(const rn_dc_args *a, const rn_dc_plan *p, rn_i64 q0,
+                         rn_i64 q1, int cb0, int cb1) {
+    const rn_conv *c = a->c;
+    rn_i64 np = q1 - q0, k = c->cin, wstride = RN_NB * k;
+    int nq = (int)rn_ceil_div(np, RN_PW_MR);
+    int outer = p->pix_outer ? nq : 1, inner = p->pix_outer ? 1 : nq;
+    for (int i = 0; i < outer; i++)
+        for (int cb = cb0, nb; cb < cb1; cb += nb) {
+            nb = rn_mk_blocks(cb1 - cb);
+            for (int q = i; q < i + inner; q++) {
+                rn_i64 p0 = q0 + q * np / nq, p1 = q0 + (q + 1) * np / nq;
+                rn_epi e;
+                rn_dc_epi_at(a, p0, cb, &e);
+                rn_pwn((int)(p1 - p0), nb, a->in + p0 * c->ldi, c->ldi, c->cin,
+                       a->packed + cb * wstride, wstride, &e);
+            }
+        }
+}
+#endif
+
 /* ------------------------------------------------------------ prologue */
 
 /* y[i] = act(x[i] s[i] + t[i]) for i < n, act a constant. */
@@ -559,6 +591,12 @@ RN_FN void rn_dc_item(const rn_dc_args *a, const rn_dc_plan *p, int t) {
         rn_dc_pre_item(a, p, pb0, pb1, cb0, cb1);
         return;
     }
+#if RN_NBK > 1
+    if (rn_dc_pw_wide(a->c)) {
+        rn_dc_pw_item(a, p, pb0 * p->npix / p->nb, pb1 * p->npix / p->nb, cb0, cb1);
+        return;
+    }
+#endif
     if (p->pix_outer) {
         for (int pb = pb0; pb < pb1; pb++) {
             rn_i64 p0 = pb * p->npix / p->nb, p1 = (pb + 1) * p->npix / p->nb;
