@@ -261,12 +261,17 @@ RN_MK2_R(6)
     X(5, 1, 2) X(6, 2, 0) X(7, 2, 1) X(8, 2, 2) X(9, 3, 0) X(10, 3, 1) X(11, 3, 2)
 #define RN_PW_DECL(r, g, o) RN_MK_DECL(r)
 #define RN_PW_OUT(r, g, o) RN_MK_OUT(r)
+#define RN_PW_BM1(r, j) rn_v b##j = bias && NC > j ? rn_v_load_m(bias + j * RN_VL, m##j) : z;
+#define RN_PW_OUTM1(r, j) if (NC > j) { \
+        rn_v v = rn_v_add(a##r##_##j, b##j); \
+        if (res) v = rn_v_add(v, rn_v_load_m(res + (rn_i64)r * ldr + j * RN_VL, m##j)); \
+        rn_v_store_m(y + (rn_i64)r * ldy + j * RN_VL, rn_v_act(v, act), m##j); }
+#define RN_PW_OUTM(r, g, o) if (R > r) { RN_MK_COLS(RN_PW_OUTM1, r) }
 #define RN_PW_FMA(r, g, o) if (R > r) { rn_v xv = rn_v_bcast(xg##g + o * ldx); \
         RN_MK_COLS(RN_MK_FMA1, r) }
 
 RN_INLINE void rn_pw_v(const int R, const int NC, const float *x, rn_i64 ldx,
                        int n, const float *wb, rn_i64 wstep, const rn_epi *e) {
-    enum { MOST = RN_NBK * RN_NB, ROWS = RN_PW_MR_N };
     rn_v z = rn_v_zero();
     RN_PW_ROWS(RN_PW_DECL)
     for (int r = 0; r < R; r++) { /* the epilogue's lines, on their way */
@@ -287,29 +292,19 @@ RN_INLINE void rn_pw_v(const int R, const int NC, const float *x, rn_i64 ldx,
         RN_PW_ROWS(RN_PW_FMA)
         xg0++, xg1++, xg2++, xg3++;
     }
-    float bt[MOST], rt[ROWS * MOST], yt[ROWS * MOST];
     const float *bias = e->bias, *res = e->res;
     float *y = e->out;
-    int act = e->act, ldr = e->ldo, ldy = e->ldo, full = e->nvalid >= NC * RN_VL;
-    if (!full) { /* ragged: through buffers, as rn_mk_v */
-        int nv = e->nvalid;
-        if (bias) {
-            for (int j = 0; j < NC * RN_VL; j++) bt[j] = j < nv ? bias[j] : 0.0f;
-            bias = bt;
-        }
-        for (int r = 0; r < R && res; r++)
-            for (int j = 0; j < NC * RN_VL; j++)
-                rt[r * NC * RN_VL + j] = j < nv ? res[(rn_i64)r * e->ldo + j] : 0.0f;
-        res = res ? rt : NULL;
-        y = yt;
-        ldr = ldy = NC * RN_VL;
+    int act = e->act, ldr = e->ldo, ldy = e->ldo, nv = e->nvalid;
+    if (nv >= NC * RN_VL) {
+        RN_MK_COLS(RN_MK_B1, 0)
+        RN_PW_ROWS(RN_PW_OUT)
+        return;
     }
-    RN_MK_COLS(RN_MK_B1, 0)
-    RN_PW_ROWS(RN_PW_OUT)
-    if (!full)
-        for (int r = 0; r < R; r++)
-            memcpy(e->out + (rn_i64)r * e->ldo, yt + r * NC * RN_VL,
-                   (size_t)e->nvalid * sizeof *yt);
+    /* ragged (mobile nets' 24, 40, 72, 120 channels): masked, in place */
+    rn_vmask m0 = rn_v_mask(nv < RN_VL ? nv : RN_VL);
+    rn_vmask m1 = rn_v_mask(nv <= RN_VL ? 0 : nv - RN_VL);
+    RN_MK_COLS(RN_PW_BM1, 0)
+    RN_PW_ROWS(RN_PW_OUTM)
 }
 
 /* R pixels x one block (rn_pw1_R) or a pair (rn_pw2_R, the second block's
