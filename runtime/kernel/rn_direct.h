@@ -17,7 +17,8 @@
  * RGB stem) and rows do not merge (at the borders), taps are too short for
  * segments: the block's receptive fields are gathered into a patch (im2col
  * of 6 pixels) whose order (ky, kx, ci) is the packed order, and the patch
- * is one segment.
+ * is one segment. On AVX-512 a pointwise convolution (1x1, stride 1) runs
+ * on rn_micro.h's wide kernel instead (rn_pwn: 12 pixels, no segments).
  *
  * Work items are (group of pixel blocks) x (group of channel blocks), the
  * split chosen to keep the memory traffic low: late layers with small
