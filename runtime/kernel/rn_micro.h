@@ -246,10 +246,119 @@ RN_MK2_R(3)
 RN_MK2_R(4)
 RN_MK2_R(5)
 RN_MK2_R(6)
+
+/* Pointwise (a 1x1 convolution of stride 1: one run of n input values, a
+ * call's pixel r at x + r * ldx), where a vector is a whole block: up to
+ * RN_PW_MR = 12 pixels x 2 blocks, 24 sums of the 32 registers. Per input
+ * value two weight loads and twelve broadcasts feed 24 FMAs (rn_mk2's 6 x
+ * 32 feeds 12 with 2 + 6): the weights, out of L1 when they cycle per
+ * pixel block, are read half as often, and a call's fixed costs spread
+ * over twice the pixels (small input depths: 16..40 channels). The rows
+ * reach their pixels from four pointers, three rows each (r = 3g + o at
+ * xg<g> + o * ldx), so that the twelve fit the integer registers. */
+#define RN_PW_MR_N 12
+#define RN_PW_ROWS(X) X(0, 0, 0) X(1, 0, 1) X(2, 0, 2) X(3, 1, 0) X(4, 1, 1) \
+    X(5, 1, 2) X(6, 2, 0) X(7, 2, 1) X(8, 2, 2) X(9, 3, 0) X(10, 3, 1) X(11, 3, 2)
+#define RN_PW_DECL(r, g, o) RN_MK_DECL(r)
+#define RN_PW_OUT(r, g, o) RN_MK_OUT(r)
+#define RN_PW_BM1(r, j) rn_v b##j = bias && NC > j ? rn_v_load_m(bias + j * RN_VL, m##j) : z;
+#define RN_PW_OUTM1(r, j) if (NC > j) { \
+        rn_v v = rn_v_add(a##r##_##j, b##j); \
+        if (res) v = rn_v_add(v, rn_v_load_m(res + (rn_i64)r * ldr + j * RN_VL, m##j)); \
+        rn_v_store_m(y + (rn_i64)r * ldy + j * RN_VL, rn_v_act(v, act), m##j); }
+#define RN_PW_OUTM(r, g, o) if (R > r) { RN_MK_COLS(RN_PW_OUTM1, r) }
+#define RN_PW_FMA(r, g, o) if (R > r) { rn_v xv = rn_v_bcast(xg##g + o * ldx); \
+        RN_MK_COLS(RN_MK_FMA1, r) }
+
+RN_INLINE void rn_pw_v(const int R, const int NC, const float *x, rn_i64 ldx,
+                       int n, const float *wb, rn_i64 wstep, const rn_epi *e) {
+    rn_v z = rn_v_zero();
+    RN_PW_ROWS(RN_PW_DECL)
+    for (int r = 0; r < R; r++) { /* the epilogue's lines, on their way */
+        float *y = e->out + (rn_i64)r * e->ldo;
+        RN_PREFETCHW(y);
+        RN_PREFETCHW(y + NC * RN_VL - 1);
+        if (e->res) {
+            RN_PREFETCH(e->res + (rn_i64)r * e->ldo, 0);
+            RN_PREFETCH(e->res + (rn_i64)r * e->ldo + NC * RN_VL - 1, 0);
+        }
+    }
+    const float *xg0 = x, *xg1 = x + (R > 3 ? 3 * ldx : 0);
+    const float *xg2 = x + (R > 6 ? 6 * ldx : 0), *xg3 = x + (R > 9 ? 9 * ldx : 0);
+    const float *w = wb;
+    for (int i = 0; i < n; i++, w += RN_NB) {
+        RN_MK_COLS(RN_MK_PF1, 0)
+        RN_MK_COLS(RN_MK_W1, 0)
+        RN_PW_ROWS(RN_PW_FMA)
+        xg0++, xg1++, xg2++, xg3++;
+    }
+    const float *bias = e->bias, *res = e->res;
+    float *y = e->out;
+    int act = e->act, ldr = e->ldo, ldy = e->ldo, nv = e->nvalid;
+    if (nv >= NC * RN_VL) {
+        RN_MK_COLS(RN_MK_B1, 0)
+        RN_PW_ROWS(RN_PW_OUT)
+        return;
+    }
+    /* ragged (mobile nets' 24, 40, 72, 120 channels): masked, in place */
+    rn_vmask m0 = rn_v_mask(nv < RN_VL ? nv : RN_VL);
+    rn_vmask m1 = rn_v_mask(nv <= RN_VL ? 0 : nv - RN_VL);
+    RN_MK_COLS(RN_PW_BM1, 0)
+    RN_PW_ROWS(RN_PW_OUTM)
+}
+
+/* R pixels x one block (rn_pw1_R) or a pair (rn_pw2_R, the second block's
+ * weights wstride after the first's). */
+#define RN_PW_R(RR)                                                         \
+    RN_NOINLINE void rn_pw1_##RR(const float *x, rn_i64 ldx, int n,         \
+                                 const float *wb, const rn_epi *e) {        \
+        rn_pw_v(RR, 1, x, ldx, n, wb, RN_VL, e);                            \
+    }                                                                       \
+    RN_NOINLINE void rn_pw2_##RR(const float *x, rn_i64 ldx, int n,         \
+                                 const float *wb, rn_i64 wstride,           \
+                                 const rn_epi *e) {                         \
+        rn_pw_v(RR, 2, x, ldx, n, wb, wstride, e);                          \
+    }
+RN_PW_R(1)
+RN_PW_R(2)
+RN_PW_R(3)
+RN_PW_R(4)
+RN_PW_R(5)
+RN_PW_R(6)
+RN_PW_R(7)
+RN_PW_R(8)
+RN_PW_R(9)
+RN_PW_R(10)
+RN_PW_R(11)
+RN_PW_R(12)
+
+/* R <= RN_PW_MR pixels (pixel r's n inputs at x + r * ldx) x nblk blocks
+ * (rn_mk_blocks), block b's weights at wb + b * wstride; e as rn_mkn's. */
+RN_INLINE void rn_pwn(int R, int nblk, const float *x, rn_i64 ldx, int n,
+                      const float *wb, rn_i64 wstride, const rn_epi *e) {
+#define RN_PW_CASE(RR) case RR: \
+        if (nblk > 1) rn_pw2_##RR(x, ldx, n, wb, wstride, e); \
+        else rn_pw1_##RR(x, ldx, n, wb, e); \
+        break;
+    switch (R) {
+    RN_PW_CASE(12) RN_PW_CASE(11) RN_PW_CASE(10) RN_PW_CASE(9)
+    RN_PW_CASE(8) RN_PW_CASE(7) RN_PW_CASE(6) RN_PW_CASE(5)
+    RN_PW_CASE(4) RN_PW_CASE(3) RN_PW_CASE(2)
+    default: RN_PW_CASE(1)
+    }
+#undef RN_PW_CASE
+}
 #endif
 #else
 #define RN_NBK 1
 #endif
+
+/* Pixels of a pointwise call (rn_pwn) on this target; RN_MR where there
+ * is no wide kernel. */
+#ifndef RN_PW_MR_N
+#define RN_PW_MR_N RN_MR_N
+#endif
+enum { RN_PW_MR = RN_PW_MR_N };
 
 /* The micro-kernel of this target: R pixels x RN_NB channels (rn_mk_c). */
 RN_INLINE void rn_mk(int R, const rn_seg *s, int ns, const float *wb,

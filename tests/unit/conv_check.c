@@ -219,6 +219,25 @@ int conv_check_random(ConvRunFn *run, unsigned long long seed, int cases) {
     return bad;
 }
 
+int conv_check_pointwise(ConvRunFn *run, unsigned long long seed, int cases) {
+    rn_rng g;
+    rn_rng_seed(&g, seed);
+    int bad = 0;
+    for (int i = 0; i < cases; i++) {
+        int deep = i % 6 == 5; /* past the row of zeros: few pixels */
+        Case k = random_case(&g, i % 3 ? 48 : 400, i % 4 ? 70 : 200);
+        rn_conv *c = &k.c;
+        c->kh = c->kw = c->sh = c->sw = c->dh = c->dw = 1;
+        c->pad_t = c->pad_l = k.pad_b = k.pad_r = 0;
+        c->ih = rnd(&g, 1, deep ? 6 : 24), c->iw = rnd(&g, 1, deep ? 7 : 24);
+        c->oh = c->ih, c->ow = c->iw;
+        if (deep) c->cin = rnd(&g, 1000, 2100);
+        c->ldi = c->cin + rnd(&g, 0, 1) * rnd(&g, 1, 5);
+        bad += check_case(&g, &k, run);
+    }
+    return bad;
+}
+
 int conv_check_edges(ConvRunFn *run) {
     static const struct { int ih, iw, cin, cout, kh, kw, s, pad; } sh[] = {
         {12, 12, 9, 20, 9, 9, 1, 4},      /* 81 taps > 64 segments */

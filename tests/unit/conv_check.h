@@ -34,6 +34,12 @@ void rn_dw_run_portable(const rn_dw *d, const float *in, const float *w,
  * every third with at most 7 input channels), the algorithm left to
  * choose. */
 int conv_check_random(ConvRunFn *run, unsigned long long seed, int cases);
+/* Random pointwise convolutions (1x1, stride 1, no padding: AVX-512's
+ * wide kernel): 1..576 pixels (any count of 12-pixel blocks and a ragged
+ * rest), input depths 1..400 and 1000..2100, 1..200 output channels (odd
+ * counts of 16-channel blocks, ragged blocks), gaps between pixels, every
+ * activation, residual in place or not; returns the wrong floats. */
+int conv_check_pointwise(ConvRunFn *run, unsigned long long seed, int cases);
 /* Shapes that reach the unusual paths (partial sums, long channel runs,
  * the im2col stem, a 1x1 projection, channel splits). */
 int conv_check_edges(ConvRunFn *run);

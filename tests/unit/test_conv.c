@@ -69,6 +69,11 @@ static void test_random(void) {
         CU_ASSERT_EQUAL(conv_check_random(CONV_LEVELS[l], 1 + l, 300), 0);
 }
 
+static void test_pointwise(void) {
+    for (int l = 0; l <= rn_isa_level(); l++)
+        CU_ASSERT_EQUAL(conv_check_pointwise(CONV_LEVELS[l], 40 + l, 150), 0);
+}
+
 static void test_edges(void) {
     for (int l = 0; l <= rn_isa_level(); l++)
         CU_ASSERT_EQUAL(conv_check_edges(CONV_LEVELS[l]), 0);
@@ -175,6 +180,7 @@ void register_conv_tests(void) {
     CU_add_test(s, "random shapes, every level", test_random);
     CU_add_test(s, "edge shapes, every level", test_edges);
     CU_add_test(s, "few input channels (stem rows), every level", test_stem);
+    CU_add_test(s, "pointwise, every level", test_pointwise);
     CU_add_test(s, "Winograd, every level", test_winograd);
     CU_add_test(s, "Winograd chosen where it applies", test_winograd_choice);
     CU_add_test(s, "grouped, every level", test_grouped);
