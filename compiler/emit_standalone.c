@@ -5,9 +5,10 @@
  * as the runtime-linked file, through the same emitters (emit_c.c,
  * emit_api.c, ...), with three differences:
  *  - a convolution calls the kernel headers' inline functions for the
- *    algorithm rnc chose (rn_dc_run, rn_wg_run; rn_dwk_run for depthwise),
- *    on a static const descriptor, so that the C compiler specializes them
- *    to the layer's constants; the headers are pasted whole;
+ *    algorithm rnc chose (rn_dc_run, rn_wg_run, rn_gc_run; rn_dwk_run for
+ *    depthwise), on a static const descriptor, so that the C compiler
+ *    specializes them to the layer's constants; the headers are pasted
+ *    whole;
  *  - the rest of the runtime the model's code reaches (the elementwise
  *    kernels it calls, the thread pool, the safetensors and .npy readers,
  *    the trace and profile of --main) is pasted in from the runtime's own
