@@ -233,21 +233,22 @@ RN_FN void rn_gc_pixel(const rn_conv *c, const float *in, const float *w,
 
 /* NP output pixels of row oy from column ox0, the RN_VL output channels
  * at co (weights w), for a 3-wide kernel undilated across at stride S
- * (NP, S, BC, EDGE constants): the input columns of a kernel row, loaded
- * once a step each, slide across the taps that read them (pixel p's tap
- * kx reads column p S + kx); with EDGE, columns in the padding are left
- * out. Per step, the NP sums, the row's 3 weights and one column are
- * live. */
+ * (NP, S, BC, EDGE, MASKED constants): the input columns of a kernel
+ * row, loaded once a step each, slide across the taps that read them
+ * (pixel p's tap kx reads column p S + kx); with EDGE, columns in the
+ * padding are left out; with MASKED, the first lanes only (mask mk: the
+ * last channels, 104 of RegNet's = 6 x 16 + 8). Per step, the NP sums,
+ * the row's 3 weights and one column are live. */
 RN_INLINE void rn_gc_slide(const rn_conv *c, const float *in, const float *w,
                            const float *bias, const float *res, float *out, int co,
                            int oy, int ox0, const int NP, const int S, const int BC,
-                           const int EDGE) {
+                           const int EDGE, const int MASKED, rn_vmask mk) {
     enum { KW = 3 };
     const int span = (NP - 1) * S + KW, go = rn_gc_width(c), cg = co % go;
     const rn_i64 ldi = c->ldi;
-    rn_vmask none = rn_v_mask(RN_VL);
     rn_v acc[RN_GC_NP];
-    rn_v b = bias ? rn_v_load(bias + co) : rn_v_zero();
+    rn_v b = bias ? (MASKED ? rn_v_load_m(bias + co, mk) : rn_v_load(bias + co))
+                  : rn_v_zero();
     RN_GC_UNROLL
     for (int p = 0; p < NP; p++) acc[p] = b;
     int ix0 = ox0 * S - c->pad_l;
@@ -266,7 +267,7 @@ RN_INLINE void rn_gc_slide(const rn_conv *c, const float *in, const float *w,
             RN_GC_UNROLL
             for (int u = 0; u < span; u++) {
                 if (EDGE && (u < ulo || u >= uhi)) continue;
-                rn_v xv = rn_gc_x(row + (rn_i64)(ix0 + u) * ldi, boff, s, BC, 0, none);
+                rn_v xv = rn_gc_x(row + (rn_i64)(ix0 + u) * ldi, boff, s, BC, MASKED, mk);
                 /* pixel (u - kx) / S reads this column at tap kx */
                 if (u % S == 0 && u / S < NP) acc[u / S] = rn_v_fma(xv, w0, acc[u / S]);
                 if (u >= 1 && (u - 1) % S == 0 && (u - 1) / S < NP)
@@ -279,18 +280,20 @@ RN_INLINE void rn_gc_slide(const rn_conv *c, const float *in, const float *w,
     RN_GC_UNROLL
     for (int p = 0; p < NP; p++)
         rn_gc_store(acc[p], res, out, ((rn_i64)oy * c->ow + ox0 + p) * c->ldo + co, c->act,
-                    0, none);
+                    MASKED, mk);
 }
 
 #define RN_GC_SLIDE_S(NP, S)                                                       \
-    if (bc && edge)                                                                \
-        rn_gc_slide(c, in, w, bias, res, out, co, oy, ox0, NP, S, 1, 1);           \
+    if (n < RN_VL) /* permuted (whole groups in fewer lanes) */                   \
+        rn_gc_slide(c, in, w, bias, res, out, co, oy, ox0, NP, S, 0, 1, 1, mk);    \
+    else if (bc && edge)                                                           \
+        rn_gc_slide(c, in, w, bias, res, out, co, oy, ox0, NP, S, 1, 1, 0, mk);    \
     else if (bc)                                                                   \
-        rn_gc_slide(c, in, w, bias, res, out, co, oy, ox0, NP, S, 1, 0);           \
+        rn_gc_slide(c, in, w, bias, res, out, co, oy, ox0, NP, S, 1, 0, 0, mk);    \
     else if (edge)                                                                 \
-        rn_gc_slide(c, in, w, bias, res, out, co, oy, ox0, NP, S, 0, 1);           \
+        rn_gc_slide(c, in, w, bias, res, out, co, oy, ox0, NP, S, 0, 1, 0, mk);    \
     else                                                                           \
-        rn_gc_slide(c, in, w, bias, res, out, co, oy, ox0, NP, S, 0, 0);
+        rn_gc_slide(c, in, w, bias, res, out, co, oy, ox0, NP, S, 0, 0, 0, mk);
 #define RN_GC_SLIDE_CASE(NP)                                                       \
     case NP:                                                                       \
         if (c->sw == 1) {                                                          \
@@ -300,10 +303,12 @@ RN_INLINE void rn_gc_slide(const rn_conv *c, const float *in, const float *w,
         }                                                                          \
         break;
 
-/* rn_gc_slide for np (1 to RN_GC_NP) pixels at stride c->sw (1 or 2). */
+/* rn_gc_slide for np (1 to RN_GC_NP) pixels at stride c->sw (1 or 2),
+ * the n <= RN_VL channels at co. */
 RN_NOINLINE void rn_gc_slide_np(const rn_conv *c, const float *in, const float *w,
                                 const float *bias, const float *res, float *out,
-                                int co, int oy, int ox0, int np) {
+                                int co, int n, int oy, int ox0, int np) {
+    rn_vmask mk = rn_v_mask(n);
     int bc = rn_gc_width(c) >= RN_VL, ix0 = ox0 * c->sw - c->pad_l;
     int edge = ix0 < 0 || ix0 + (np - 1) * c->sw + 3 > c->iw;
     switch (np) {
@@ -325,6 +330,110 @@ RN_NOINLINE void rn_gc_slide_np(const rn_conv *c, const float *in, const float *
 RN_FN int rn_gc_slides(const rn_conv *c) {
     return c->kw == 3 && c->dw == 1 && (c->sw == 1 || c->sw == 2);
 }
+
+#if defined(RN_SIMD_AVX512)
+/* Two output rows at once where the registers hold twice the sums
+ * (AVX-512's 32): a permuted column serves both rows' taps. */
+#define RN_GC_PAIRS 1
+
+/* rn_gc_slide on output rows oy and oy + 1 of a 3x3 kernel undilated, at
+ * stride S both ways, the lanes' inputs permuted (not broadcast): input
+ * row q (from row oy's first) feeds row oy at ky = q and row oy + 1 at
+ * ky = q - S, so S + 3 rows of permutes serve 6 rows of taps (6 of 4 at
+ * stride 1: a third fewer permutes, which bound the slide at 8 channels
+ * a group: RegNet's 14x14 and 7x7 layers 118 -> 145 GFLOP/s on one
+ * thread). Rows in the padding are left out. At stride 2 (6 of 5) it
+ * measured slower (95 -> 73 GFLOP/s at 112x112): not taken there. */
+RN_INLINE void rn_gc_slide2(const rn_conv *c, const float *in, const float *w,
+                            const float *bias, const float *res, float *out, int co,
+                            int oy, int ox0, const int NP, const int S, const int EDGE) {
+    enum { KW = 3, KH = 3 };
+    const int span = (NP - 1) * S + KW, nq = S + KH, go = rn_gc_width(c);
+    const rn_i64 ldi = c->ldi, wrow = (rn_i64)KW * go * RN_GC_NB;
+    rn_vmask none = rn_v_mask(RN_VL);
+    rn_v acc[2][RN_GC_NP];
+    rn_v b = bias ? rn_v_load(bias + co) : rn_v_zero();
+    RN_GC_UNROLL
+    for (int p = 0; p < NP; p++) acc[0][p] = acc[1][p] = b;
+    int ix0 = ox0 * S - c->pad_l, iy0 = oy * S - c->pad_t;
+    int ulo = ix0 < 0 ? -ix0 : 0, uhi = c->iw - ix0; /* columns inside */
+    for (int j = 0; j < go; j++) {
+        rn_gc_sel s = rn_gc_sel_of(go, j);
+        const float *wj = w + (rn_i64)j * RN_GC_NB;
+        RN_GC_UNROLL
+        for (int q = 0; q < nq; q++) {
+            int iy = iy0 + q;
+            if (iy < 0 || iy >= c->ih) continue;
+            const float *row = in + (rn_i64)iy * c->iw * ldi + co;
+            /* the row's weights for each output row that reads it */
+            rn_v w0[KW], w1[KW];
+            RN_GC_UNROLL
+            for (int kx = 0; kx < KW; kx++) {
+                w0[kx] = q < KH ? rn_v_load(wj + q * wrow + (rn_i64)kx * go * RN_GC_NB)
+                                : rn_v_zero();
+                w1[kx] = q >= S ? rn_v_load(wj + (q - S) * wrow + (rn_i64)kx * go * RN_GC_NB)
+                                : rn_v_zero();
+            }
+            RN_GC_UNROLL
+            for (int u = 0; u < span; u++) {
+                if (EDGE && (u < ulo || u >= uhi)) continue;
+                rn_v xv = rn_gc_x(row + (rn_i64)(ix0 + u) * ldi, 0, s, 0, 0, none);
+                RN_GC_UNROLL
+                for (int kx = 0; kx < KW; kx++) {
+                    int d = u - kx;
+                    if (d < 0 || d % S || d / S >= NP) continue;
+                    if (q < KH) acc[0][d / S] = rn_v_fma(xv, w0[kx], acc[0][d / S]);
+                    if (q >= S) acc[1][d / S] = rn_v_fma(xv, w1[kx], acc[1][d / S]);
+                }
+            }
+        }
+    }
+    RN_GC_UNROLL
+    for (int p = 0; p < NP; p++) {
+        rn_i64 po = ((rn_i64)oy * c->ow + ox0 + p) * c->ldo + co;
+        rn_gc_store(acc[0][p], res, out, po, c->act, 0, none);
+        rn_gc_store(acc[1][p], res, out, po + (rn_i64)c->ow * c->ldo, c->act, 0, none);
+    }
+}
+
+#define RN_GC_SLIDE2_S(NP, S)                                                      \
+    if (edge)                                                                      \
+        rn_gc_slide2(c, in, w, bias, res, out, co, oy, ox0, NP, S, 1);             \
+    else                                                                           \
+        rn_gc_slide2(c, in, w, bias, res, out, co, oy, ox0, NP, S, 0);
+#define RN_GC_SLIDE2_CASE(NP)                                                      \
+    case NP:                                                                       \
+        RN_GC_SLIDE2_S(NP, 1)                                                      \
+        break;
+
+/* rn_gc_slide2 for np (1 to RN_GC_NP) pixels at stride 1. */
+RN_NOINLINE void rn_gc_slide2_np(const rn_conv *c, const float *in, const float *w,
+                                 const float *bias, const float *res, float *out,
+                                 int co, int oy, int ox0, int np) {
+    int ix0 = ox0 - c->pad_l, edge = ix0 < 0 || ix0 + np + 2 > c->iw;
+    switch (np) {
+        RN_GC_SLIDE2_CASE(1)
+        RN_GC_SLIDE2_CASE(2)
+        RN_GC_SLIDE2_CASE(3)
+        RN_GC_SLIDE2_CASE(4)
+        RN_GC_SLIDE2_CASE(5)
+        RN_GC_SLIDE2_CASE(6)
+        RN_GC_SLIDE2_CASE(7)
+        RN_GC_SLIDE2_CASE(8)
+    default: break;
+    }
+}
+#undef RN_GC_SLIDE2_CASE
+#undef RN_GC_SLIDE2_S
+#else
+#define RN_GC_PAIRS 0
+#endif
+
+/* Whether rows of c go in pairs (rn_gc_slide2). */
+RN_FN int rn_gc_pairs(const rn_conv *c) {
+    return RN_GC_PAIRS && rn_gc_slides(c) && rn_gc_width(c) < RN_VL && c->kh == 3 &&
+           c->dh == 1 && c->sh == 1 && c->sw == 1;
+}
 #endif
 
 /* Rows [y0, y1) of channel block b: a vector of channels at a time, its
@@ -340,13 +449,21 @@ RN_FN void rn_gc_block(const rn_conv *c, const float *in, const float *packed,
         if (n > VL) n = VL;
         const float *w = wb + v * VL;
 #if RN_VL > 1
-        if (n == RN_VL && rn_gc_slides(c)) {
-            int nt = rn_ceil_div(c->ow, RN_GC_NP);
-            for (int oy = y0; oy < y1; oy++)
+        if (rn_gc_slides(c)) {
+            int nt = rn_ceil_div(c->ow, RN_GC_NP), pairs = n == RN_VL && rn_gc_pairs(c);
+            for (int oy = y0, r; oy < y1; oy += r) {
+                r = pairs && oy + 1 < y1 ? 2 : 1;
                 for (int t = 0; t < nt; t++) {
                     int ox0 = t * c->ow / nt, ox1 = (t + 1) * c->ow / nt;
-                    rn_gc_slide_np(c, in, w, bias, res, out, co, oy, ox0, ox1 - ox0);
+#if RN_GC_PAIRS
+                    if (r == 2) {
+                        rn_gc_slide2_np(c, in, w, bias, res, out, co, oy, ox0, ox1 - ox0);
+                        continue;
+                    }
+#endif
+                    rn_gc_slide_np(c, in, w, bias, res, out, co, n, oy, ox0, ox1 - ox0);
                 }
+            }
             continue;
         }
         for (int oy = y0; oy < y1; oy++)
