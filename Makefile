@@ -41,7 +41,7 @@ COMPILER_OBJ := $(COMPILER_SRC:%.c=$(BUILD)/%.o) $(GEN_SRC:.c=.o)
 RUNTIME_OBJ  := $(RUNTIME_SRC:%.c=$(BUILD)/%.o)
 # The kernels again with AVX2 + FMA and with AVX-512 on x86-64, picked
 # at run time (runtime/internal.h; the rules are at the end).
-KERNEL_SRC   := direct winograd depthwise elementwise
+KERNEL_SRC   := direct winograd depthwise group elementwise
 ifneq ($(filter x86_64-%,$(shell $(CC) -dumpmachine)),)
 RUNTIME_OBJ  += $(KERNEL_SRC:%=$(BUILD)/runtime/%_avx2.o) \
                 $(KERNEL_SRC:%=$(BUILD)/runtime/%_avx512.o)
@@ -164,8 +164,8 @@ $(BUILD)/compiler/jit.o: $(BUILD)/rnrt_h.inc $(BUILD)/rnrt_syms.inc
 # model pastes (the kernel headers whole, the rest function by function).
 STANDALONE_TEXT := runtime/rnrt.h runtime/json.h runtime/internal.h \
     runtime/kernel/rn_simd.h runtime/kernel/rn_micro.h runtime/kernel/rn_direct.h \
-    runtime/kernel/rn_wino.h runtime/kernel/rn_dw.h runtime/kernel/rn_elem.h \
-    runtime/kernels.c runtime/elem_pick.c \
+    runtime/kernel/rn_wino.h runtime/kernel/rn_dw.h runtime/kernel/rn_group.h \
+    runtime/kernel/rn_elem.h runtime/kernels.c runtime/elem_pick.c \
     runtime/deconv.c runtime/util.c runtime/json.c runtime/safetensors.c \
     runtime/npy.c runtime/pool.c runtime/trace.c runtime/profile.c runtime/labels.c
 $(BUILD)/runtime_text.inc: $(STANDALONE_TEXT)

@@ -118,6 +118,7 @@ static void conv_literal(Emitter *e, const rn_conv *d, const GNode *n) {
                d->dh, d->dw, d->pad_t, d->pad_l, d->ldi, d->ldo, d->act, groups, pre,
                d->algo == RN_CONV_WINOGRAD4  ? "RN_CONV_WINOGRAD4"
                : d->algo == RN_CONV_WINOGRAD ? "RN_CONV_WINOGRAD"
+               : d->algo == RN_CONV_GROUPED  ? "RN_CONV_GROUPED"
                                              : "RN_CONV_DIRECT",
                emit_comment(e, n->path));
 }

@@ -158,8 +158,10 @@ static const char *conv_call(Emitter *e, const Step *s, const rn_conv *d, int in
     if (!e->o->standalone)
         return arena_printf(a, "rn_conv_run(%s, %s, %s%s%s, t0, t1, m->ws + w * m->ws_floats)",
                             desc, in, mid, nl, out);
-    if (d->algo == RN_CONV_DIRECT)
-        return arena_printf(a, "rn_dc_run(%s, %s, %s%s%s, t0, t1)", desc, in, mid, nl, out);
+    if (d->algo == RN_CONV_DIRECT || d->algo == RN_CONV_GROUPED)
+        return arena_printf(a, "%s(%s, %s, %s%s%s, t0, t1)",
+                            d->algo == RN_CONV_DIRECT ? "rn_dc_run" : "rn_gc_run", desc, in,
+                            mid, nl, out);
     return arena_printf(a, "rn_wg_run(%s, %d, %s, %s%s%s, t0, t1, m->ws + w * m->ws_floats)",
                         desc, d->algo == RN_CONV_WINOGRAD4 ? 4 : 2, in, mid, nl, out);
 }
@@ -183,9 +185,13 @@ static const char *group_call(Emitter *e, const Step *s, const rn_conv *d, int i
 
 /* A conv's work items: the kernel's count for its descriptor. */
 static const char *conv_tiles(Emitter *e, const Step *s) {
-    const char *f = !e->o->standalone ? "rn_conv_tiles"
-                    : s->conv.algo == RN_CONV_DIRECT ? "rn_dc_tiles" : "rn_wg_tiles";
-    const char *m = !e->o->standalone || s->conv.algo == RN_CONV_DIRECT ? ""
+    int algo = s->conv.algo;
+    const char *f = !e->o->standalone       ? "rn_conv_tiles"
+                    : algo == RN_CONV_DIRECT  ? "rn_dc_tiles"
+                    : algo == RN_CONV_GROUPED ? "rn_gc_tiles"
+                                              : "rn_wg_tiles";
+    const char *m = !e->o->standalone || algo == RN_CONV_DIRECT || algo == RN_CONV_GROUPED
+                        ? ""
                     : s->conv.algo == RN_CONV_WINOGRAD4 ? ", 4" : ", 2";
     return arena_printf(e->g->arena, "%s(&%s_convs[%d]%s)", f, e->name, s->conv_index, m);
 }

@@ -5,9 +5,10 @@
  * as the runtime-linked file, through the same emitters (emit_c.c,
  * emit_api.c, ...), with three differences:
  *  - a convolution calls the kernel headers' inline functions for the
- *    algorithm rnc chose (rn_dc_run, rn_wg_run; rn_dwk_run for depthwise),
- *    on a static const descriptor, so that the C compiler specializes them
- *    to the layer's constants; the headers are pasted whole;
+ *    algorithm rnc chose (rn_dc_run, rn_wg_run, rn_gc_run; rn_dwk_run for
+ *    depthwise), on a static const descriptor, so that the C compiler
+ *    specializes them to the layer's constants; the headers are pasted
+ *    whole;
  *  - the rest of the runtime the model's code reaches (the elementwise
  *    kernels it calls, the thread pool, the safetensors and .npy readers,
  *    the trace and profile of --main) is pasted in from the runtime's own
@@ -42,6 +43,7 @@ static bool has_depthwise(const Lower *L) {
 static void kernel_headers(const Lower *L, const char **k) {
     bool direct = has_algo(L, RN_CONV_DIRECT);
     bool wino = has_algo(L, RN_CONV_WINOGRAD) || has_algo(L, RN_CONV_WINOGRAD4);
+    bool group = has_algo(L, RN_CONV_GROUPED);
     bool dw = has_depthwise(L);
     int n = 0;
     /* the elementwise kernels (rn_elem.h) are nearly every model's:
@@ -52,37 +54,54 @@ static void kernel_headers(const Lower *L, const char **k) {
     if (direct) k[n++] = "/rn_direct.h";
     if (wino) k[n++] = "/rn_wino.h";
     if (dw) k[n++] = "/rn_dw.h";
+    if (group) k[n++] = "/rn_group.h";
     k[n] = NULL;
 }
+
+/* The packing of one algorithm the model has: its functions' calls (of
+ * rn_conv_packed_floats and rn_conv_pack) on the kernel headers. */
+typedef struct AlgoPack {
+    bool has;
+    const char *test;   /* the condition on c->algo */
+    const char *floats; /* return ...; */
+    const char *pack;   /* the packing statement */
+} AlgoPack;
 
 /* The load's packing of a conv for its algorithm (in the descriptor), on
  * the kernel headers: what the runtime's conv.c does for a
  * runtime-linked model. */
 static void conv_helpers(Emitter *e) {
     const char *M = e->name;
-    bool direct = has_algo(e->L, RN_CONV_DIRECT);
-    bool wino = has_algo(e->L, RN_CONV_WINOGRAD) || has_algo(e->L, RN_CONV_WINOGRAD4);
-    const char *m = "c->algo == RN_CONV_WINOGRAD4 ? 4 : 2";
-    if (!direct && !wino) return;
+    const AlgoPack algos[] = {
+        {has_algo(e->L, RN_CONV_DIRECT), "c->algo == RN_CONV_DIRECT",
+         "rn_dc_packed_floats(c)", "rn_dc_pack(c, kernel, ldk, scale, packed)"},
+        {has_algo(e->L, RN_CONV_GROUPED), "c->algo == RN_CONV_GROUPED",
+         "rn_gc_packed_floats(c)", "rn_gc_pack(c, kernel, ldk, scale, packed)"},
+        {has_algo(e->L, RN_CONV_WINOGRAD) || has_algo(e->L, RN_CONV_WINOGRAD4), NULL,
+         "rn_wg_packed_floats(c, c->algo == RN_CONV_WINOGRAD4 ? 4 : 2)",
+         "rn_wg_pack(c, c->algo == RN_CONV_WINOGRAD4 ? 4 : 2, kernel, ldk, scale, packed)"},
+    };
+    enum { NALGOS = sizeof algos / sizeof algos[0] };
+    const AlgoPack *has[NALGOS];
+    int n = 0;
+    for (int i = 0; i < NALGOS; i++)
+        if (algos[i].has) has[n++] = &algos[i];
+    if (!n) return;
     buf_printf(e->c, "\n/* The packing of conv c for the algorithm rnc chose for it. */\n");
     buf_printf(e->c, "static rn_i64 %s_conv_packed_floats(const rn_conv *c) {\n", M);
-    if (direct && wino)
-        buf_printf(e->c, "    return c->algo == RN_CONV_DIRECT ? rn_dc_packed_floats(c)\n"
-                   "                                     : rn_wg_packed_floats(c, %s);\n", m);
-    else if (direct)
-        buf_printf(e->c, "    return rn_dc_packed_floats(c);\n");
-    else
-        buf_printf(e->c, "    return rn_wg_packed_floats(c, %s);\n", m);
+    for (int i = 0; i < n; i++) /* the last one unconditionally */
+        if (i + 1 < n)
+            buf_printf(e->c, "    if (%s) return %s;\n", has[i]->test, has[i]->floats);
+        else
+            buf_printf(e->c, "    return %s;\n", has[i]->floats);
     buf_printf(e->c, "}\n\nstatic void %s_conv_pack(const rn_conv *c, const float *kernel, "
                "int ldk,\n                          const float *scale, float *packed) {\n", M);
-    if (direct && wino)
-        buf_printf(e->c, "    if (c->algo == RN_CONV_DIRECT)\n"
-                   "        rn_dc_pack(c, kernel, ldk, scale, packed);\n    else\n"
-                   "        rn_wg_pack(c, %s, kernel, ldk, scale, packed);\n", m);
-    else if (direct)
-        buf_printf(e->c, "    rn_dc_pack(c, kernel, ldk, scale, packed);\n");
-    else
-        buf_printf(e->c, "    rn_wg_pack(c, %s, kernel, ldk, scale, packed);\n", m);
+    for (int i = 0; i < n; i++)
+        if (i + 1 < n)
+            buf_printf(e->c, "    if (%s) {\n        %s;\n        return;\n    }\n",
+                       has[i]->test, has[i]->pack);
+        else
+            buf_printf(e->c, "    %s;\n", has[i]->pack);
     buf_printf(e->c, "}\n");
 }
 
@@ -242,7 +261,7 @@ int emit_standalone(Graph *g, const EmitOptions *o, Buf *c, Buf *h, Buf *wc,
     }
     emit_body(&e, &E, wc);
 
-    const char *kernels[8];
+    const char *kernels[10];
     kernel_headers(e.L, kernels);
     Buf head = {0}, runtime = {0};
     buf_printf(&head, "#include <stdio.h>\n#include <stdlib.h>\n#include <string.h>\n");

@@ -28,9 +28,6 @@
 /* Work below this many multiply-accumulates (or pool taps) is not worth
  * handing to other threads. */
 enum { SPLIT_MIN_WORK = 100000 };
-/* A grouped conv's call takes groups side by side up to this many output
- * channels (one block of the micro-kernel's). */
-enum { GROUP_BLOCK = 16 };
 
 /* Where n's value is: its storage's buffer, a concat slice, or the
  * caller's input. */
@@ -162,15 +159,15 @@ static rn_conv conv_call_desc(const Step *s, int per, int gi, int go) {
 }
 
 /* The kernels' descriptors, with the step's shapes and padding. A grouped
- * conv runs in calls of as many groups side by side as fill GROUP_BLOCK
- * output channels (the zeros of the block-diagonal kernel cost less than
- * a call per group of a few channels); the last call takes the groups
- * left. */
+ * conv runs in calls of as many groups as the runtime's rule takes
+ * (rn_conv_group_call: all of them on the grouped kernel, else as many
+ * side by side as fill a block of output channels); the last call takes
+ * the groups left. */
 static void conv_desc(Step *s) {
     int groups = s->node->groups > 1 ? s->node->groups : 1;
     int gi = (int)s->in_shape->d[2] / groups, go = (int)s->node->out.d[2] / groups;
-    int per = go < GROUP_BLOCK ? GROUP_BLOCK / go : 1;
-    if (per > groups) per = groups;
+    rn_conv whole = conv_call_desc(s, groups, gi, go);
+    int per = rn_conv_group_call(&whole);
     s->groups = (groups + per - 1) / per;
     s->gcin = (int64_t)per * gi;
     s->gcout = (int64_t)per * go;

@@ -9,9 +9,10 @@
  * transforms; F(4x4) where it does enough fewer products than F(2x2) and
  * its transformed weights stay small enough to stream; else F(2x2); else
  * direct. A test may force one (rn_conv.algo). A grouped convolution
- * (rn_conv.groups) runs as super-groups of few-channel groups side by
- * side (below), each chosen for as a convolution of its own. No state
- * outside the arguments. */
+ * (rn_conv.groups) of few channels a group, as many in as out, runs on
+ * its own kernel (group.c); other grouped convolutions as super-groups of
+ * few-channel groups side by side (below), each chosen for as a
+ * convolution of its own. No state outside the arguments. */
 #include "internal.h"
 
 enum {
@@ -48,7 +49,14 @@ static int wino_m(const rn_conv *c) {
     return pays(c, 4, rn_wino_products(c, 2), F4_FACTOR) ? 4 : 2;
 }
 
+/* Whether c runs on the grouped kernel: eligible, and not forced to
+ * another algorithm. */
+static int grouped(const rn_conv *c) {
+    return (c->algo == RN_CONV_AUTO || c->algo == RN_CONV_GROUPED) && rn_group_eligible(c);
+}
+
 int rn_conv_algo(const rn_conv *c) {
+    if (grouped(c)) return RN_CONV_GROUPED;
     int m = wino_m(c);
     return m == 4 ? RN_CONV_WINOGRAD4 : m == 2 ? RN_CONV_WINOGRAD : RN_CONV_DIRECT;
 }
@@ -68,12 +76,17 @@ typedef struct Groups {
     int gi, go;    /* channels a group, in and out */
 } Groups;
 
+int rn_conv_group_call(const rn_conv *c) {
+    if (c->groups <= 1 || grouped(c)) return c->groups > 1 ? c->groups : 1;
+    int go = c->cout / c->groups, per = go >= GROUP_BLOCK ? 1 : GROUP_BLOCK / go;
+    return per < c->groups ? per : c->groups;
+}
+
 static Groups groups_of(const rn_conv *c) {
     Groups g = {1, 1, 1, c->cin, c->cout};
     if (c->groups <= 1) return g;
     g.gi = c->cin / c->groups, g.go = c->cout / c->groups;
-    g.per = g.go >= GROUP_BLOCK ? 1 : GROUP_BLOCK / g.go;
-    if (g.per > c->groups) g.per = c->groups;
+    g.per = rn_conv_group_call(c);
     g.n = (c->groups + g.per - 1) / g.per;
     g.last = c->groups - (g.n - 1) * g.per;
     return g;
@@ -100,6 +113,7 @@ static int dense_tiles(const rn_conv *c) {
 }
 
 rn_i64 rn_conv_packed_floats(const rn_conv *c) {
+    if (grouped(c)) return rn_group_packed_floats(c);
     Groups g = groups_of(c);
     rn_conv full = sub_of(c, &g, 0), last = sub_of(c, &g, g.n - 1);
     return (g.n - 1) * dense_packed_floats(&full) + dense_packed_floats(&last);
@@ -107,6 +121,10 @@ rn_i64 rn_conv_packed_floats(const rn_conv *c) {
 
 void rn_conv_pack(const rn_conv *c, const float *kernel, int ldk,
                   const float *scale, float *packed) {
+    if (grouped(c)) {
+        rn_group_pack(c, kernel, ldk, scale, packed);
+        return;
+    }
     Groups g = groups_of(c);
     for (int k = 0; k < g.n; k++) {
         rn_conv s = sub_of(c, &g, k);
@@ -120,12 +138,14 @@ void rn_conv_pack(const rn_conv *c, const float *kernel, int ldk,
 }
 
 int rn_conv_tiles(const rn_conv *c) {
+    if (grouped(c)) return rn_group_tiles(c);
     Groups g = groups_of(c);
     rn_conv full = sub_of(c, &g, 0), last = sub_of(c, &g, g.n - 1);
     return (g.n - 1) * dense_tiles(&full) + dense_tiles(&last);
 }
 
 rn_i64 rn_conv_scratch_floats(const rn_conv *c) {
+    if (grouped(c)) return 0;
     Groups g = groups_of(c);
     rn_i64 most = 0;
     for (int k = g.n > 1 ? g.n - 2 : 0; k < g.n; k++) { /* a full one, the last */
@@ -170,11 +190,34 @@ static void run_dense(int level, const rn_conv *c, const float *pre_s,
                            scratch);
 }
 
+/* Work items [t0, t1) of c on the grouped kernel. */
+static void run_grouped(int level, const rn_conv *c, const float *in,
+                        const float *packed, const float *bias,
+                        const float *residual, float *out, int t0, int t1) {
+#ifdef RN_ISA_COPIES
+    if (level >= RN_LEVEL_AVX512) {
+        rn_group_run_avx512(c, in, packed, bias, residual, out, t0, t1);
+        return;
+    }
+    if (level >= RN_LEVEL_AVX2) {
+        rn_group_run_avx2(c, in, packed, bias, residual, out, t0, t1);
+        return;
+    }
+#else
+    (void)level;
+#endif
+    rn_group_run_base(c, in, packed, bias, residual, out, t0, t1);
+}
+
 void rn_conv_run_isa(int level, const rn_conv *c, const float *pre_s,
                      const float *pre_t, const float *in, const float *packed,
                      const float *bias, const float *residual, float *out,
                      int t0, int t1, float *scratch) {
     if (level > rn_isa_level()) level = rn_isa_level();
+    if (grouped(c)) {
+        run_grouped(level, c, in, packed, bias, residual, out, t0, t1);
+        return;
+    }
     Groups g = groups_of(c);
     rn_conv full = sub_of(c, &g, 0);
     int per = dense_tiles(&full);

@@ -83,6 +83,21 @@ RN_WINO_RUN(rn_wino_run_base);
 RN_WINO_RUN(rn_wino_run_avx2);
 RN_WINO_RUN(rn_wino_run_avx512);
 
+/* group.c: grouped convolution of few channels a group
+ * (kernel/rn_group.h), for a c that rn_group_eligible accepts. */
+int rn_group_eligible(const rn_conv *c);
+rn_i64 rn_group_packed_floats(const rn_conv *c);
+void rn_group_pack(const rn_conv *c, const float *kernel, int ldk,
+                   const float *scale, float *packed);
+int rn_group_tiles(const rn_conv *c);
+#define RN_GROUP_RUN(name)                                                  \
+    void name(const rn_conv *c, const float *in, const float *packed,       \
+              const float *bias, const float *residual, float *out, int t0, \
+              int t1)
+RN_GROUP_RUN(rn_group_run_base);
+RN_GROUP_RUN(rn_group_run_avx2);
+RN_GROUP_RUN(rn_group_run_avx512);
+
 /* depthwise.c: rn_dw_run's copies. */
 #define RN_DW_RUN(name)                                                     \
     void name(const rn_dw *d, const float *in, const float *w,              \

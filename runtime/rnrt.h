@@ -302,17 +302,26 @@ enum {
 /* Direct: any conv. Winograd F(2x2, 3x3): 3x3, stride and dilation 1, at
  * most 1024 input channels (else direct); 2.25x fewer multiplications,
  * weights 16/9 as big. F(4x4, 3x3): the same convs with at most 455 input
- * channels; 4x fewer multiplications, weights 4x as big. */
+ * channels; 4x fewer multiplications, weights 4x as big. Grouped: a
+ * grouped conv of as many channels a group in as out, 1, 2, 4, 8 or 16,
+ * without a prologue; no zeros multiplied. */
 enum {
     RN_CONV_AUTO = 0,
     RN_CONV_DIRECT = 1,
     RN_CONV_WINOGRAD = 2,
-    RN_CONV_WINOGRAD4 = 3
+    RN_CONV_WINOGRAD4 = 3,
+    RN_CONV_GROUPED = 4
 };
-/* The algorithm c runs (RN_CONV_DIRECT, _WINOGRAD or _WINOGRAD4): its
- * .algo when eligible, else, for RN_CONV_AUTO, the choice from its shapes
- * (the compiler asks it once and writes the answer into .algo). */
+/* The algorithm c runs (RN_CONV_DIRECT, _WINOGRAD, _WINOGRAD4 or
+ * _GROUPED): its .algo when eligible, else, for RN_CONV_AUTO, the choice
+ * from its shapes (the compiler asks it once and writes the answer into
+ * .algo). */
 int rn_conv_algo(const rn_conv *c);
+/* Groups of a grouped c (c->groups > 1) that one call takes: all of them
+ * with RN_CONV_GROUPED, else as many as fill a block of 16 output
+ * channels side by side (a block-diagonal kernel). The compiler calls the
+ * kernels on that many groups at a time (and on the rest last). */
+int rn_conv_group_call(const rn_conv *c);
 /* Floats of the packed weights. */
 rn_i64 rn_conv_packed_floats(const rn_conv *c);
 /* Packs a Keras kernel [kh][kw][cin][cout] ([cin / groups] with groups;

@@ -48,7 +48,7 @@ int main(int argc, char **argv) {
     struct {
         const char *name;
         int bad, cases;
-    } r[8];
+    } r[9];
     r[0].name = "random convolutions", r[0].cases = scaled(300, pct);
     r[0].bad = conv_check_random(rn_conv_run, 1, r[0].cases);
     r[1].name = "edge shapes", r[1].cases = 7;
@@ -65,8 +65,10 @@ int main(int argc, char **argv) {
     r[6].bad = conv_check_grouped(rn_conv_run, 8, r[6].cases);
     r[7].name = "prologue", r[7].cases = scaled(200, pct);
     r[7].bad = conv_check_prologue(rn_conv_run_pre, 9, r[7].cases);
+    r[8].name = "grouped kernel", r[8].cases = scaled(300, pct);
+    r[8].bad = conv_check_group_kernel(rn_conv_run, 10, r[8].cases);
     int bad = 0;
-    for (int i = 0; i < 8; i++) {
+    for (int i = 0; i < 9; i++) {
         printf("kernel_check (%s, %d lanes): %-24s %4d cases, %d wrong values\n",
                lanes, vl, r[i].name, r[i].cases, r[i].bad);
         bad += r[i].bad;

@@ -331,6 +331,47 @@ int conv_check_grouped(ConvRunFn *run, unsigned long long seed, int cases) {
     return bad;
 }
 
+int conv_check_group_kernel(ConvRunFn *run, unsigned long long seed, int cases) {
+    static const int WIDTHS[] = {1, 2, 4, 8, 16};
+    enum { NWIDTHS = sizeof WIDTHS / sizeof WIDTHS[0] };
+    rn_rng g;
+    rn_rng_seed(&g, seed);
+    int bad = 0;
+    for (int i = 0; i < cases; i++) {
+        Case k = random_case(&g, 2, 2);
+        rn_conv *c = &k.c;
+        int go = WIDTHS[i % NWIDTHS];
+        if (i % 3 != 2) { /* 3x3 at stride 1 or 2, undilated across: the slide */
+            c->kh = c->kw = 3, c->sw = rnd(&g, 1, 2), c->sh = rnd(&g, 1, 2);
+            c->dw = 1, c->dh = rnd(&g, 1, 2);
+            c->ih = rnd(&g, 1, 12), c->iw = rnd(&g, 1, 30); /* rows of 1 to 4 tiles */
+            int eh = 2 * c->dh + 1;
+            c->pad_t = rnd(&g, 0, 1), k.pad_b = rnd(&g, 0, 1);
+            c->pad_l = rnd(&g, 0, 2), k.pad_r = rnd(&g, 0, 2);
+            int hh = c->ih + c->pad_t + k.pad_b - eh, ww = c->iw + c->pad_l + k.pad_r - 3;
+            if (hh < 0 || ww < 0) {
+                i--;
+                continue;
+            }
+            c->oh = hh / c->sh + 1, c->ow = ww / c->sw + 1;
+        }
+        /* channels off the 16 of a block too (8 x 3, 4 x 5, ...) */
+        c->groups = rnd(&g, 2, go == 16 ? 4 : 9);
+        c->cin = c->cout = c->groups * go;
+        c->ldi = c->cin + rnd(&g, 0, 1) * rnd(&g, 1, 5);
+        c->ldo = c->cout + rnd(&g, 0, 1) * rnd(&g, 1, 5);
+        k.ldk = c->cout + k.koff + rnd(&g, 0, 3);
+        c->algo = i % 2 ? RN_CONV_GROUPED : RN_CONV_AUTO;
+        if (rn_conv_algo(c) != RN_CONV_GROUPED) {
+            fprintf(stderr, "\nconv: %d groups of %d channels not on the grouped kernel\n",
+                    c->groups, go);
+            bad++;
+        }
+        bad += check_case(&g, &k, run);
+    }
+    return bad;
+}
+
 int conv_check_prologue(ConvPreRunFn *run, unsigned long long seed, int cases) {
     rn_rng g;
     rn_rng_seed(&g, seed);

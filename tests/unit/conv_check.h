@@ -50,6 +50,11 @@ int conv_check_stem(ConvRunFn *run, unsigned long long seed, int cases);
  * and out, half of them 3x3 at stride 1 or 2, Winograd forced on some)
  * against the grouped definition. */
 int conv_check_grouped(ConvRunFn *run, unsigned long long seed, int cases);
+/* Grouped convolutions on their own kernel (RN_CONV_GROUPED, forced or
+ * chosen): 2-9 groups of 1, 2, 4, 8 or 16 channels in and out (channels
+ * off a block of 16 too), mostly 3x3 at stride 1 or 2 with any padding
+ * and rows of 1 to 30 pixels, else any kernel, stride and dilation. */
+int conv_check_group_kernel(ConvRunFn *run, unsigned long long seed, int cases);
 /* Convolutions with a prologue (rn_conv.pre: per-channel scale and shift,
  * then an activation), 1x1 and random kernels, grouped or not, with and
  * without scratch. */

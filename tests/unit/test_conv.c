@@ -105,6 +105,11 @@ static void test_grouped(void) {
         CU_ASSERT_EQUAL(conv_check_grouped(CONV_LEVELS[l], 10 + l, 200), 0);
 }
 
+static void test_group_kernel(void) {
+    for (int l = 0; l <= rn_isa_level(); l++)
+        CU_ASSERT_EQUAL(conv_check_group_kernel(CONV_LEVELS[l], 40 + l, 300), 0);
+}
+
 static void test_depthwise(void) {
     for (int l = 0; l <= rn_isa_level(); l++)
         CU_ASSERT_EQUAL(conv_check_dw(DW_LEVELS[l], 7 + l, 400), 0);
@@ -184,6 +189,7 @@ void register_conv_tests(void) {
     CU_add_test(s, "Winograd, every level", test_winograd);
     CU_add_test(s, "Winograd chosen where it applies", test_winograd_choice);
     CU_add_test(s, "grouped, every level", test_grouped);
+    CU_add_test(s, "grouped kernel (1-16 channels a group), every level", test_group_kernel);
     CU_add_test(s, "prologue (batch norm, activation), every level", test_prologue);
     CU_add_test(s, "depthwise, every level", test_depthwise);
     CU_add_test(s, "weight packing", test_pack);

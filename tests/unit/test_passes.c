@@ -530,9 +530,10 @@ static void test_prologue_groups_body(void) {
     CU_ASSERT(s->gcin == 8 && s->gcout == 16);
     CU_ASSERT(s->conv_last_index == s->conv_index + 1);
     CU_ASSERT(s->conv_last.groups == 0 && s->conv_last.cin == 4 && s->conv_last.cout == 8);
-    /* 4 groups of 8 -> 8: two a call, no last call of its own */
+    /* 4 groups of 8 -> 8: the grouped kernel, one call of all four */
     s = &L->steps[L->step_of[find(g, "conv2d_5")->id]];
-    CU_ASSERT(s->groups == 2 && s->conv.groups == 2 && s->conv_last_index == -1);
+    CU_ASSERT(s->groups == 1 && s->conv.groups == 4 && s->conv_last_index == -1);
+    CU_ASSERT(s->conv.algo == RN_CONV_GROUPED && s->gcin == 32 && s->gcout == 32);
 }
 
 /* The code of a fused graph: slices write with the concat's stride, the
