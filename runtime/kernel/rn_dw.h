@@ -28,7 +28,6 @@
 
 enum {
     RN_DW_PIX = 4,   /* output pixels a block */
-    RN_DW_SLIDE = 8, /* output pixels a block sliding at stride 1 */
     RN_DW_NB = 16    /* channels a step */
 };
 
@@ -128,66 +127,155 @@ RN_INLINE void rn_dwk_block(const rn_dw *d, const float *x, rn_i64 step,
         rn_dwk_block_nv(d, x, step, w, bias, y, NP, NKX, 1, 1, mk, cv, nky, act);
 }
 
-/* NP pixels x NV vectors of channels at ch, for 3 kernel columns,
- * undilated across, stride S (NP, NV, S constants): the input columns of
- * a kernel row are loaded once each and slid across the taps that read
- * them (pixel p's tap kx reads column p * S + kx): (NP - 1) S + 3 loads
- * instead of 3 NP. Per vector of channels, its NP sums, the row's 3
- * weights and one column are live. */
-RN_INLINE void rn_dwk_slide_nv(const rn_dw *d, const float *x, const float *w,
-                               const float *bias, float *y, const int NP,
-                               const int S, const int NV, const int MASKED,
-                               rn_vmask mk, int ch, int nky, const int act) {
+/* Sliding blocks: 3, 5 and 7 kernel columns, undilated across, stride 1
+ * or 2. A block is NP output pixels of a row x NV vectors of channels;
+ * each input column of a kernel row is loaded once and slid across the
+ * taps that read it (pixel p's tap kx reads column p S + kx): per kernel
+ * row, (NP - 1) S + KW loads of each vector instead of KW NP, and KW
+ * weight loads for NP pixels. NP NV sums stay on registers across the
+ * taps (enough to cover the FMA latency), with the row's KW NV weights
+ * and NV columns: the sizes below fit 32 registers (AVX-512, NEON) or 16
+ * (AVX2). */
+#if defined(RN_SIMD_AVX2)
+#define RN_DW_SL_NP(KW) ((KW) == 7 ? 6 : 8)
+#define RN_DW_SL_NV(KW) 1
+#else
+#define RN_DW_SL_NP(KW) 8
+#define RN_DW_SL_NV(KW) ((KW) == 7 ? 1 : 2)
+#endif
+enum {
+    RN_DW_SL_MAXNP = 8, /* the largest NP, NV and KW above */
+    RN_DW_SL_MAXNV = 2,
+    RN_DW_SL_MAXKW = 7
+};
+
+/* One block: pixels [ox, ox + NP) of an output row (np of them stored),
+ * channels ch + [0, NV RN_VL), over nky kernel rows from xr (the first
+ * kernel row inside the image, at its column 0 and channel ch) and wr
+ * (that row's weights at channel ch). ix0 is the input column of the
+ * block's column 0. With CHECK, columns outside [qlo, qhi) lie outside
+ * the image and are skipped (the zero padding); without, all are
+ * inside. */
+RN_INLINE void rn_dwk_sl_block(const rn_dw *d, const float *xr, const float *wr,
+                               const float *bias, float *y, int nky, int ix0,
+                               int qlo, int qhi, int np, const int KW, const int S,
+                               const int NP, const int NV, const int CHECK,
+                               const int MASKED, rn_vmask mk, const int act) {
     const int c = d->c;
     const rn_i64 ldi = d->ldi, ldo = d->ldo, dy = (rn_i64)d->dh * d->iw * d->ldi;
-    const rn_i64 wrow = (rn_i64)d->kw * c;
-    rn_v acc[RN_DW_SLIDE][RN_DW_NV];
+    const rn_i64 wrow = (rn_i64)KW * c;
+    rn_v acc[RN_DW_SL_MAXNP][RN_DW_SL_MAXNV];
+#pragma GCC unroll 8
     for (int j = 0; j < NV; j++) {
-        rn_v b = bias ? RN_DW_LOAD(bias + ch + j * RN_VL) : rn_v_zero();
+        rn_v b = bias ? RN_DW_LOAD(bias + j * RN_VL) : rn_v_zero();
+#pragma GCC unroll 8
         for (int p = 0; p < NP; p++) acc[p][j] = b;
     }
-    const float *xr = x + ch, *wr = w + ch;
-    for (int ky = 0; ky < nky; ky++, xr += dy, wr += wrow)
-        for (int j = 0; j < NV; j++) {
-            const float *wj = wr + j * RN_VL, *xq = xr + j * RN_VL;
-            rn_v w0 = RN_DW_LOAD(wj), w1 = RN_DW_LOAD(wj + c), w2 = RN_DW_LOAD(wj + 2 * c);
-            for (int q = 0; q <= (NP - 1) * S + 2; q++, xq += ldi) {
-                rn_v col = RN_DW_LOAD(xq);
+    for (int ky = 0; ky < nky; ky++, xr += dy, wr += wrow) {
+        rn_v wv[RN_DW_SL_MAXKW][RN_DW_SL_MAXNV];
+#pragma GCC unroll 8
+        for (int kx = 0; kx < KW; kx++)
+#pragma GCC unroll 8
+            for (int j = 0; j < NV; j++) {
+                wv[kx][j] = RN_DW_LOAD(wr + kx * c + j * RN_VL);
+                RN_V_KEEP(wv[kx][j]);
+            }
+#pragma GCC unroll 32
+        for (int q = 0; q < (NP - 1) * S + KW; q++) {
+            if (CHECK && (q < qlo || q >= qhi)) continue;
+            const float *xq = xr + (rn_i64)(ix0 + q) * ldi;
+#pragma GCC unroll 8
+            for (int j = 0; j < NV; j++) {
+                rn_v col = RN_DW_LOAD(xq + j * RN_VL);
                 RN_V_KEEP(col);
-                if (q % S == 0 && q / S < NP)
-                    acc[q / S][j] = rn_v_fma(col, w0, acc[q / S][j]);
-                if (q >= 1 && (q - 1) % S == 0 && (q - 1) / S < NP)
-                    acc[(q - 1) / S][j] = rn_v_fma(col, w1, acc[(q - 1) / S][j]);
-                if (q >= 2 && (q - 2) % S == 0 && (q - 2) / S < NP)
-                    acc[(q - 2) / S][j] = rn_v_fma(col, w2, acc[(q - 2) / S][j]);
+#pragma GCC unroll 8
+                for (int kx = 0; kx < KW; kx++) {
+                    int t = q - kx;
+                    if (t >= 0 && t % S == 0 && t / S < NP)
+                        acc[t / S][j] = rn_v_fma(col, wv[kx][j], acc[t / S][j]);
+                }
             }
         }
+    }
+#pragma GCC unroll 8
     for (int p = 0; p < NP; p++)
-        for (int j = 0; j < NV; j++)
-            RN_DW_STORE(y + p * ldo + ch + j * RN_VL, rn_v_act(acc[p][j], act));
+        if (!CHECK || p < np)
+#pragma GCC unroll 8
+            for (int j = 0; j < NV; j++)
+                RN_DW_STORE(y + p * ldo + j * RN_VL, rn_v_act(acc[p][j], act));
 }
 
-/* NP pixels at stride S, 3 kernel columns, undilated across: the
- * channels NV vectors at a time, then one, then the last lanes. */
-#define RN_DW_SLIDE_FN(NAME, NP, S, NV)                                     \
-    RN_NOINLINE void NAME(const rn_dw *d, const float *x, const float *w,   \
-                          const float *bias, float *y, int nky) {           \
-        int ch = 0, cv = d->c - d->c % RN_VL;                               \
-        rn_vmask none = rn_v_mask(RN_VL), mk = rn_v_mask(d->c - cv);        \
-        for (; ch + NV * RN_VL <= cv; ch += NV * RN_VL)                     \
-            RN_ACT_SWITCH(d->act, rn_dwk_slide_nv, d, x, w, bias, y, NP, S, \
-                          NV, 0, none, ch, nky)                             \
-        for (; ch < cv; ch += RN_VL)                                        \
-            RN_ACT_SWITCH(d->act, rn_dwk_slide_nv, d, x, w, bias, y, NP, S, \
-                          1, 0, none, ch, nky)                              \
-        if (cv < d->c)                                                      \
-            RN_ACT_SWITCH(d->act, rn_dwk_slide_nv, d, x, w, bias, y, NP, S, \
-                          1, 1, mk, cv, nky)                                \
+/* Output rows [y0, y1), channels ch + [0, NV RN_VL), in blocks of NP
+ * pixels: those whose columns all lie inside the image without checks,
+ * the others (borders, the last block) with. */
+RN_INLINE void rn_dwk_sl_rows(const rn_dw *d, const float *in, const float *w,
+                              const float *bias, float *out, int y0, int y1, int ch,
+                              const int KW, const int S, const int NP, const int NV,
+                              const int MASKED, rn_vmask mk, const int act) {
+    const int ncol = (NP - 1) * S + KW;
+    const rn_i64 rowi = (rn_i64)d->iw * d->ldi;
+    const float *b = bias ? bias + ch : NULL;
+    for (int oy = y0; oy < y1; oy++) {
+        int k[4];
+        rn_dwk_taps_inside(d, oy, 0, k);
+        int nky = k[1] - k[0], iy = oy * d->sh - d->pad_t + k[0] * d->dh;
+        /* no row inside: the sums stay at the bias (any valid row) */
+        const float *xr = in + (nky > 0 ? iy * rowi : 0) + ch;
+        const float *wr = w + (rn_i64)k[0] * KW * d->c + ch;
+        float *yr = out + (rn_i64)oy * d->ow * d->ldo + ch;
+        for (int ox = 0; ox < d->ow; ox += NP) {
+            int ix0 = ox * S - d->pad_l, np = d->ow - ox < NP ? d->ow - ox : NP;
+            float *y = yr + (rn_i64)ox * d->ldo;
+            if (ix0 >= 0 && ix0 + ncol <= d->iw && np == NP)
+                rn_dwk_sl_block(d, xr, wr, b, y, nky, ix0, 0, ncol, NP, KW, S, NP,
+                                NV, 0, MASKED, mk, act);
+            else
+                rn_dwk_sl_block(d, xr, wr, b, y, nky, ix0, ix0 < 0 ? -ix0 : 0,
+                                d->iw - ix0 < ncol ? d->iw - ix0 : ncol, np, KW, S,
+                                NP, NV, 1, MASKED, mk, act);
+        }
     }
-/* stride 1: 8 pixels of one vector (8 sums); stride 2: 4 pixels of 16
- * channels, whole cache lines of its wider input */
-RN_DW_SLIDE_FN(rn_dwk_slide_s1, RN_DW_SLIDE, 1, 1)
-RN_DW_SLIDE_FN(rn_dwk_slide_s2, RN_DW_PIX, 2, RN_DW_NV)
+}
+
+/* A kernel width and stride: the channels NV vectors at a time (the
+ * outer loop, so that a block's input rows stay in L1 from one output row
+ * to the next), then one, then the last lanes. */
+#define RN_DW_SL_FN(NAME, KW, S)                                               \
+    RN_NOINLINE void NAME(const rn_dw *d, const float *in, const float *w,     \
+                          const float *bias, float *out, int y0, int y1) {     \
+        enum { NP = RN_DW_SL_NP(KW), NV = RN_DW_SL_NV(KW) };                   \
+        int ch = 0, cv = d->c - d->c % RN_VL;                                  \
+        rn_vmask none = rn_v_mask(RN_VL), mk = rn_v_mask(d->c - cv);           \
+        for (; ch + NV * RN_VL <= cv; ch += NV * RN_VL)                        \
+            RN_ACT_SWITCH(d->act, rn_dwk_sl_rows, d, in, w, bias, out, y0, y1, \
+                          ch, KW, S, NP, NV, 0, none)                          \
+        for (; ch < cv; ch += RN_VL)                                           \
+            RN_ACT_SWITCH(d->act, rn_dwk_sl_rows, d, in, w, bias, out, y0, y1, \
+                          ch, KW, S, NP, 1, 0, none)                           \
+        if (cv < d->c)                                                         \
+            RN_ACT_SWITCH(d->act, rn_dwk_sl_rows, d, in, w, bias, out, y0, y1, \
+                          cv, KW, S, NP, 1, 1, mk)                             \
+    }
+RN_DW_SL_FN(rn_dwk_sl_k3s1, 3, 1)
+RN_DW_SL_FN(rn_dwk_sl_k3s2, 3, 2)
+RN_DW_SL_FN(rn_dwk_sl_k5s1, 5, 1)
+RN_DW_SL_FN(rn_dwk_sl_k5s2, 5, 2)
+RN_DW_SL_FN(rn_dwk_sl_k7s1, 7, 1)
+RN_DW_SL_FN(rn_dwk_sl_k7s2, 7, 2)
+
+/* The sliding function of d, or NULL (other widths and strides, dilated
+ * across). */
+typedef void rn_dwk_sl_fn(const rn_dw *, const float *, const float *, const float *,
+                          float *, int, int);
+RN_FN rn_dwk_sl_fn *rn_dwk_sl_pick(const rn_dw *d) {
+    if (d->dw != 1 || (d->sw != 1 && d->sw != 2)) return NULL;
+    switch (d->kw) {
+    case 3: return d->sw == 1 ? rn_dwk_sl_k3s1 : rn_dwk_sl_k3s2;
+    case 5: return d->sw == 1 ? rn_dwk_sl_k5s1 : rn_dwk_sl_k5s2;
+    case 7: return d->sw == 1 ? rn_dwk_sl_k7s1 : rn_dwk_sl_k7s2;
+    default: return NULL;
+    }
+}
 
 /* The block sizes: RN_DW_PIX pixels or 1, 3 kernel columns or nkx. */
 #define RN_DW_BLOCK(NAME, NP, NKX)                                          \
@@ -232,17 +320,6 @@ RN_FN void rn_dwk_rows(const rn_dw *d, const float *in, const float *w,
                                    ox * d->sw - d->pad_l + k[2] * d->dw) * d->ldi;
             const float *wt = w + (rn_i64)(k[0] * d->kw + k[2]) * d->c;
             int inner = ox >= ox0 && ox < ox1, four = inner && ox + RN_DW_PIX <= ox1;
-            int slide = k3 && d->dw == 1;
-            if (slide && d->sw == 1 && inner && ox + RN_DW_SLIDE <= ox1) {
-                rn_dwk_slide_s1(d, x, wt, bias, y, nky);
-                ox += RN_DW_SLIDE;
-                continue;
-            }
-            if (slide && d->sw == 2 && four) {
-                rn_dwk_slide_s2(d, x, wt, bias, y, nky);
-                ox += RN_DW_PIX;
-                continue;
-            }
             if (four && k3)
                 rn_dwk_block4_k3(d, x, step, wt, bias, y, nky, nkx);
             else if (four)
@@ -267,7 +344,13 @@ RN_FN void rn_dwk_run(const rn_dw *d, const float *in, const float *w,
 #if RN_VL > 1
     /* the vector path: multiplier 1, every channel */
     cv = d->mult == 1 ? cout : 0;
-    if (cv && y0 < y1) rn_dwk_rows(d, in, w, bias, out, y0, y1);
+    if (cv && y0 < y1) {
+        rn_dwk_sl_fn *sl = rn_dwk_sl_pick(d);
+        if (sl)
+            sl(d, in, w, bias, out, y0, y1);
+        else
+            rn_dwk_rows(d, in, w, bias, out, y0, y1);
+    }
 #endif
     for (int oy = y0; oy < y1 && cv < cout; oy++)
         for (int ox = 0; ox < d->ow; ox++)
