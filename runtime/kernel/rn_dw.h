@@ -205,13 +205,15 @@ RN_INLINE void rn_dwk_sl_block(const rn_dw *d, const float *xr, const float *wr,
                 RN_DW_STORE(y + p * ldo + j * RN_VL, rn_v_act(acc[p][j], act));
 }
 
-/* Output rows [y0, y1), channels ch + [0, NV RN_VL), in blocks of NP
- * pixels: those whose columns all lie inside the image without checks,
- * the others (borders, the last block) with. */
+/* Output rows [y0, y1), columns [x0, x1) (x0 a multiple of NP), channels
+ * ch + [0, NV RN_VL), in blocks of NP pixels: those whose columns all lie
+ * inside the image without checks, the others (borders, the last block)
+ * with. */
 RN_INLINE void rn_dwk_sl_rows(const rn_dw *d, const float *in, const float *w,
-                              const float *bias, float *out, int y0, int y1, int ch,
-                              const int KW, const int S, const int NP, const int NV,
-                              const int MASKED, rn_vmask mk, const int act) {
+                              const float *bias, float *out, int y0, int y1, int x0,
+                              int x1, int ch, const int KW, const int S, const int NP,
+                              const int NV, const int MASKED, rn_vmask mk,
+                              const int act) {
     const int ncol = (NP - 1) * S + KW;
     const rn_i64 rowi = (rn_i64)d->iw * d->ldi;
     const float *b = bias ? bias + ch : NULL;
@@ -223,7 +225,7 @@ RN_INLINE void rn_dwk_sl_rows(const rn_dw *d, const float *in, const float *w,
         const float *xr = in + (nky > 0 ? iy * rowi : 0) + ch;
         const float *wr = w + (rn_i64)k[0] * KW * d->c + ch;
         float *yr = out + (rn_i64)oy * d->ow * d->ldo + ch;
-        for (int ox = 0; ox < d->ow; ox += NP) {
+        for (int ox = x0; ox < x1; ox += NP) {
             int ix0 = ox * S - d->pad_l, np = d->ow - ox < NP ? d->ow - ox : NP;
             float *y = yr + (rn_i64)ox * d->ldo;
             if (ix0 >= 0 && ix0 + ncol <= d->iw && np == NP)
@@ -237,24 +239,55 @@ RN_INLINE void rn_dwk_sl_rows(const rn_dw *d, const float *in, const float *w,
     }
 }
 
-/* A kernel width and stride: the channels NV vectors at a time (the
- * outer loop, so that a block's input rows stay in L1 from one output row
- * to the next), then one, then the last lanes. */
-#define RN_DW_SL_FN(NAME, KW, S)                                               \
-    RN_NOINLINE void NAME(const rn_dw *d, const float *in, const float *w,     \
-                          const float *bias, float *out, int y0, int y1) {     \
-        enum { NP = RN_DW_SL_NP(KW), NV = RN_DW_SL_NV(KW) };                   \
-        int ch = 0, cv = d->c - d->c % RN_VL;                                  \
-        rn_vmask none = rn_v_mask(RN_VL), mk = rn_v_mask(d->c - cv);           \
-        for (; ch + NV * RN_VL <= cv; ch += NV * RN_VL)                        \
-            RN_ACT_SWITCH(d->act, rn_dwk_sl_rows, d, in, w, bias, out, y0, y1, \
-                          ch, KW, S, NP, NV, 0, none)                          \
-        for (; ch < cv; ch += RN_VL)                                           \
-            RN_ACT_SWITCH(d->act, rn_dwk_sl_rows, d, in, w, bias, out, y0, y1, \
-                          ch, KW, S, NP, 1, 0, none)                           \
-        if (cv < d->c)                                                         \
-            RN_ACT_SWITCH(d->act, rn_dwk_sl_rows, d, in, w, bias, out, y0, y1, \
-                          cv, KW, S, NP, 1, 1, mk)                             \
+/* Channel blocks over pixels [x0, x1) of rows [y0, y1): NV vectors at a
+ * time, then one, then the last lanes. */
+#define RN_DW_SL_CHANNELS(y0, y1, x0, x1)                                       \
+    do {                                                                        \
+        int ch = 0;                                                             \
+        for (; ch + SL_NV * RN_VL <= cv; ch += SL_NV * RN_VL)                         \
+            RN_ACT_SWITCH(d->act, rn_dwk_sl_rows, d, in, w, bias, out, y0, y1,  \
+                          x0, x1, ch, SL_KW, SL_S, SL_NP, SL_NV, 0, none)                   \
+        for (; ch < cv; ch += RN_VL)                                            \
+            RN_ACT_SWITCH(d->act, rn_dwk_sl_rows, d, in, w, bias, out, y0, y1,  \
+                          x0, x1, ch, SL_KW, SL_S, SL_NP, 1, 0, none)                    \
+        if (cv < d->c)                                                          \
+            RN_ACT_SWITCH(d->act, rn_dwk_sl_rows, d, in, w, bias, out, y0, y1,  \
+                          x0, x1, cv, SL_KW, SL_S, SL_NP, 1, 1, mk)                      \
+    } while (0)
+
+/* Rows [y0, y1) of one kernel width and stride, in one of two orders.
+ * Where a block's kernel rows across all channels fit in L1
+ * (RN_DW_L1_BYTES), pixels outermost: a block's channels read whole
+ * consecutive lines (the prefetchers' pattern), and its columns stay in
+ * L1 for the next block. Elsewhere (many channels), channel blocks
+ * outermost, each over the rows of a band whose input fits in L2
+ * (RN_DW_BAND_BYTES), so that a channel block's input rows stay in L1
+ * from one output row to the next. */
+enum { RN_DW_L1_BYTES = 32 << 10, RN_DW_BAND_BYTES = 384 << 10 };
+RN_FN int rn_dwk_band_rows(const rn_dw *d) {
+    rn_i64 row = (rn_i64)d->iw * d->ldi * (rn_i64)sizeof(float);
+    rn_i64 rows_in = RN_DW_BAND_BYTES / (row > 0 ? row : 1);
+    rn_i64 span = (rn_i64)(d->kh - 1) * d->dh + 1;
+    rn_i64 rb = rows_in > span ? (rows_in - span) / d->sh + 1 : 1;
+    return rb > d->oh ? d->oh : (int)rb;
+}
+#define RN_DW_SL_FN(NAME, KW, S)                                                \
+    RN_NOINLINE void NAME(const rn_dw *d, const float *in, const float *w,      \
+                          const float *bias, float *out, int y0, int y1) {      \
+        enum { SL_KW = KW, SL_S = S, SL_NP = RN_DW_SL_NP(KW),                    \
+               SL_NV = RN_DW_SL_NV(KW) };                                       \
+        int cv = d->c - d->c % RN_VL;                                           \
+        rn_vmask none = rn_v_mask(RN_VL), mk = rn_v_mask(d->c - cv);            \
+        rn_i64 block = (rn_i64)d->kh * ((SL_NP - 1) * S + KW) * d->ldi * 4;        \
+        if (block <= RN_DW_L1_BYTES) {                                          \
+            for (int oy = y0; oy < y1; oy++)                                    \
+                for (int ox = 0; ox < d->ow; ox += SL_NP)                          \
+                    RN_DW_SL_CHANNELS(oy, oy + 1, ox,                           \
+                                      ox + SL_NP < d->ow ? ox + SL_NP : d->ow);       \
+            return;                                                             \
+        }                                                                       \
+        for (int b0 = y0, rb = rn_dwk_band_rows(d); b0 < y1; b0 += rb)          \
+            RN_DW_SL_CHANNELS(b0, b0 + rb < y1 ? b0 + rb : y1, 0, d->ow);       \
     }
 RN_DW_SL_FN(rn_dwk_sl_k3s1, 3, 1)
 RN_DW_SL_FN(rn_dwk_sl_k3s2, 3, 2)
