@@ -28,6 +28,7 @@
 
 enum {
     RN_DW_PIX = 4,   /* output pixels a block */
+    RN_DW_SLIDE = 8, /* output pixels a block sliding at stride 1 */
     RN_DW_NB = 16    /* channels a step */
 };
 
@@ -127,26 +128,89 @@ RN_INLINE void rn_dwk_block(const rn_dw *d, const float *x, rn_i64 step,
         rn_dwk_block_nv(d, x, step, w, bias, y, NP, NKX, 1, 1, mk, cv, nky, act);
 }
 
+/* NP pixels x NV vectors of channels at ch, for 3 kernel columns,
+ * undilated across, stride S (NP, NV, S constants): the input columns of
+ * a kernel row are loaded once each and slid across the taps that read
+ * them (pixel p's tap kx reads column p * S + kx): (NP - 1) S + 3 loads
+ * instead of 3 NP. Per vector of channels, its NP sums, the row's 3
+ * weights and one column are live. */
+RN_INLINE void rn_dwk_slide_nv(const rn_dw *d, const float *x, const float *w,
+                               const float *bias, float *y, const int NP,
+                               const int S, const int NV, const int MASKED,
+                               rn_vmask mk, int ch, int nky, const int act) {
+    const int c = d->c;
+    const rn_i64 ldi = d->ldi, ldo = d->ldo, dy = (rn_i64)d->dh * d->iw * d->ldi;
+    const rn_i64 wrow = (rn_i64)d->kw * c;
+    rn_v acc[RN_DW_SLIDE][RN_DW_NV];
+    for (int j = 0; j < NV; j++) {
+        rn_v b = bias ? RN_DW_LOAD(bias + ch + j * RN_VL) : rn_v_zero();
+        for (int p = 0; p < NP; p++) acc[p][j] = b;
+    }
+    const float *xr = x + ch, *wr = w + ch;
+    for (int ky = 0; ky < nky; ky++, xr += dy, wr += wrow)
+        for (int j = 0; j < NV; j++) {
+            const float *wj = wr + j * RN_VL, *xq = xr + j * RN_VL;
+            rn_v w0 = RN_DW_LOAD(wj), w1 = RN_DW_LOAD(wj + c), w2 = RN_DW_LOAD(wj + 2 * c);
+            for (int q = 0; q <= (NP - 1) * S + 2; q++, xq += ldi) {
+                rn_v col = RN_DW_LOAD(xq);
+                RN_V_KEEP(col);
+                if (q % S == 0 && q / S < NP)
+                    acc[q / S][j] = rn_v_fma(col, w0, acc[q / S][j]);
+                if (q >= 1 && (q - 1) % S == 0 && (q - 1) / S < NP)
+                    acc[(q - 1) / S][j] = rn_v_fma(col, w1, acc[(q - 1) / S][j]);
+                if (q >= 2 && (q - 2) % S == 0 && (q - 2) / S < NP)
+                    acc[(q - 2) / S][j] = rn_v_fma(col, w2, acc[(q - 2) / S][j]);
+            }
+        }
+    for (int p = 0; p < NP; p++)
+        for (int j = 0; j < NV; j++)
+            RN_DW_STORE(y + p * ldo + ch + j * RN_VL, rn_v_act(acc[p][j], act));
+}
+
+/* NP pixels at stride S, 3 kernel columns, undilated across: the
+ * channels NV vectors at a time, then one, then the last lanes. */
+#define RN_DW_SLIDE_FN(NAME, NP, S, NV)                                     \
+    RN_NOINLINE void NAME(const rn_dw *d, const float *x, const float *w,   \
+                          const float *bias, float *y, int nky) {           \
+        int ch = 0, cv = d->c - d->c % RN_VL;                               \
+        rn_vmask none = rn_v_mask(RN_VL), mk = rn_v_mask(d->c - cv);        \
+        for (; ch + NV * RN_VL <= cv; ch += NV * RN_VL)                     \
+            RN_ACT_SWITCH(d->act, rn_dwk_slide_nv, d, x, w, bias, y, NP, S, \
+                          NV, 0, none, ch, nky)                             \
+        for (; ch < cv; ch += RN_VL)                                        \
+            RN_ACT_SWITCH(d->act, rn_dwk_slide_nv, d, x, w, bias, y, NP, S, \
+                          1, 0, none, ch, nky)                              \
+        if (cv < d->c)                                                      \
+            RN_ACT_SWITCH(d->act, rn_dwk_slide_nv, d, x, w, bias, y, NP, S, \
+                          1, 1, mk, cv, nky)                                \
+    }
+/* stride 1: 8 pixels of one vector (8 sums); stride 2: 4 pixels of 16
+ * channels, whole cache lines of its wider input */
+RN_DW_SLIDE_FN(rn_dwk_slide_s1, RN_DW_SLIDE, 1, 1)
+RN_DW_SLIDE_FN(rn_dwk_slide_s2, RN_DW_PIX, 2, RN_DW_NV)
+
 /* Sliding blocks: 3, 5 and 7 kernel columns, undilated across, stride 1
  * or 2. A block is NP output pixels of a row x NV vectors of channels;
  * each input column of a kernel row is loaded once and slid across the
  * taps that read it (pixel p's tap kx reads column p S + kx): per kernel
  * row, (NP - 1) S + KW loads of each vector instead of KW NP, and KW
  * weight loads for NP pixels. NP NV sums stay on registers across the
- * taps (enough to cover the FMA latency), with the row's KW NV weights
- * and NV columns: the sizes below fit 32 registers (AVX-512, NEON) or 16
- * (AVX2). */
+ * taps, with the row's KW NV weights and NV columns. 8 pixels of one
+ * vector measured fastest on AVX-512 (Zen 5: 2 vectors, or 12 or 16
+ * pixels, were 10-40% slower in EfficientNet's and MobileNet's layers,
+ * which wait on memory more than on the FMAs); AVX2's 16 registers hold 6
+ * pixels at 7 columns. */
 #if defined(RN_SIMD_AVX2)
 #define RN_DW_SL_NP(KW) ((KW) == 7 ? 6 : 8)
-#define RN_DW_SL_NV(KW) 1
 #else
 #define RN_DW_SL_NP(KW) 8
-#define RN_DW_SL_NV(KW) ((KW) == 7 ? 1 : 2)
 #endif
 enum {
-    RN_DW_SL_MAXNP = 8, /* the largest NP, NV and KW above */
-    RN_DW_SL_MAXNV = 2,
-    RN_DW_SL_MAXKW = 7
+    RN_DW_SL_NV = 1,
+    RN_DW_SL_MAXNP = 8, /* the largest NP, NV and KW */
+    RN_DW_SL_MAXNV = RN_DW_SL_NV,
+    RN_DW_SL_MAXKW = 7,
+    RN_DW_SL_NARROW = 16 /* 3-wide rows this narrow slide here */
 };
 
 /* One block: pixels [ox, ox + NP) of an output row (np of them stored),
@@ -275,7 +339,7 @@ RN_FN int rn_dwk_band_rows(const rn_dw *d) {
     RN_NOINLINE void NAME(const rn_dw *d, const float *in, const float *w,      \
                           const float *bias, float *out, int y0, int y1) {      \
         enum { SL_KW = KW, SL_S = S, SL_NP = RN_DW_SL_NP(KW),                    \
-               SL_NV = RN_DW_SL_NV(KW) };                                       \
+               SL_NV = RN_DW_SL_NV };                                       \
         int cv = d->c - d->c % RN_VL;                                           \
         rn_vmask none = rn_v_mask(RN_VL), mk = rn_v_mask(d->c - cv);            \
         rn_i64 block = (rn_i64)d->kh * ((SL_NP - 1) * S + KW) * d->ldi * 4;        \
@@ -302,6 +366,10 @@ typedef void rn_dwk_sl_fn(const rn_dw *, const float *, const float *, const flo
                           float *, int, int);
 RN_FN rn_dwk_sl_fn *rn_dwk_sl_pick(const rn_dw *d) {
     if (d->dw != 1 || (d->sw != 1 && d->sw != 2)) return NULL;
+    /* 3 columns on wide rows: rn_dwk_rows's 3-wide slides measured as
+     * fast or faster (they wait on memory); on narrow rows, where most
+     * pixels are borders, these */
+    if (d->kw == 3 && (d->sw != 1 || d->ow > RN_DW_SL_NARROW)) return NULL;
     switch (d->kw) {
     case 3: return d->sw == 1 ? rn_dwk_sl_k3s1 : rn_dwk_sl_k3s2;
     case 5: return d->sw == 1 ? rn_dwk_sl_k5s1 : rn_dwk_sl_k5s2;
@@ -353,6 +421,17 @@ RN_FN void rn_dwk_rows(const rn_dw *d, const float *in, const float *w,
                                    ox * d->sw - d->pad_l + k[2] * d->dw) * d->ldi;
             const float *wt = w + (rn_i64)(k[0] * d->kw + k[2]) * d->c;
             int inner = ox >= ox0 && ox < ox1, four = inner && ox + RN_DW_PIX <= ox1;
+            int slide = k3 && d->dw == 1;
+            if (slide && d->sw == 1 && inner && ox + RN_DW_SLIDE <= ox1) {
+                rn_dwk_slide_s1(d, x, wt, bias, y, nky);
+                ox += RN_DW_SLIDE;
+                continue;
+            }
+            if (slide && d->sw == 2 && four) {
+                rn_dwk_slide_s2(d, x, wt, bias, y, nky);
+                ox += RN_DW_PIX;
+                continue;
+            }
             if (four && k3)
                 rn_dwk_block4_k3(d, x, step, wt, bias, y, nky, nkx);
             else if (four)
