@@ -9,9 +9,13 @@
  * block's pixels), then bias and activation, one store each. This code is
  * bound by its loads, not by the multiplications, so 3-wide kernels
  * undilated across slide each input column of a kernel row across the
- * taps that read it, loading it once (rn_dwk_slide_nv): 8 pixels of a
- * vector at stride 1, 4 pixels of 16 channels at stride 2. Other kernels
- * run 4 pixels of 16 channels with a load per tap (rn_dwk_block_nv).
+ * taps that read it, loading it once. 5 and 7 wide kernels at stride 1
+ * and 2, and 3 wide on narrow rows at stride 1, run rn_dwk_sl_*: blocks
+ * of 8 pixels with the borders checked in the block, pixels or channel
+ * blocks outermost by what fits the caches. Other 3-wide kernels slide in
+ * rn_dwk_slide_nv: 8 pixels of a vector at stride 1, 4 pixels of 16
+ * channels at stride 2. The rest run 4 pixels of 16 channels with a load
+ * per tap (rn_dwk_block_nv).
  * Pixels at the left and right borders run alone with the taps inside the
  * image. Loops that store are specialized per activation
  * (RN_ACT_SWITCH). Channels past the last whole vector run the same code
