@@ -426,14 +426,20 @@ int conv_check_winograd(ConvRunFn *run, unsigned long long seed, int cases) {
 /* A random depthwise conv (kernel 1-5, stride 1-3, dilation 1-2, any
  * padding, 1-40 channels, multiplier 1-3, gaps between pixels, bias or
  * not, every activation) through `run` in three pieces of rows, against
- * the definition in double; returns the wrong floats. */
-static int check_dw(rn_rng *g, DwRunFn *run) {
+ * the definition in double; returns the wrong floats. wide: 3, 5 or 7
+ * square, stride 1 or 2, up to 40x40 of 150-330 channels (blocks whose
+ * rows pass L1, several row bands). */
+static int check_dw(rn_rng *g, DwRunFn *run, int wide) {
     rn_dw d;
     int pad_b, pad_r;
     for (;;) {
         d.kh = rnd(g, 1, 5), d.kw = rnd(g, 1, 5), d.sh = rnd(g, 1, 3), d.sw = rnd(g, 1, 3);
         d.dh = rnd(g, 1, 2), d.dw = rnd(g, 1, 2);
         d.ih = rnd(g, 1, 17), d.iw = rnd(g, 1, 17);
+        if (wide) { /* rn_dw.h's sliding blocks over row bands */
+            d.kh = d.kw = 2 * rnd(g, 1, 3) + 1, d.sh = d.sw = rnd(g, 1, 2);
+            d.dh = d.dw = 1, d.ih = rnd(g, 1, 40), d.iw = rnd(g, 1, 40);
+        }
         int eh = (d.kh - 1) * d.dh + 1, ew = (d.kw - 1) * d.dw + 1;
         d.pad_t = rnd(g, 0, eh - 1), pad_b = rnd(g, 0, eh - 1);
         d.pad_l = rnd(g, 0, ew - 1), pad_r = rnd(g, 0, ew - 1);
@@ -444,6 +450,7 @@ static int check_dw(rn_rng *g, DwRunFn *run) {
     }
     d.c = rnd(g, 1, 3) == 1 ? rnd(g, 1, 40) : 8 * rnd(g, 1, 4);
     d.mult = rnd(g, 1, 4) == 1 ? rnd(g, 2, 3) : 1;
+    if (wide) d.c = rnd(g, 1, 2) == 1 ? rnd(g, 150, 330) : 16 * rnd(g, 10, 20), d.mult = 1;
     int cout = d.c * d.mult;
     d.ldi = d.c + rnd(g, 0, 1) * rnd(g, 1, 3);
     d.ldo = cout + rnd(g, 0, 1) * rnd(g, 1, 3);
@@ -497,6 +504,6 @@ int conv_check_dw(DwRunFn *run, unsigned long long seed, int cases) {
     rn_rng g;
     rn_rng_seed(&g, seed);
     int bad = 0;
-    for (int i = 0; i < cases; i++) bad += check_dw(&g, run);
+    for (int i = 0; i < cases; i++) bad += check_dw(&g, run, i % 8 == 7);
     return bad;
 }
