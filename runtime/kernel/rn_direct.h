@@ -547,28 +547,13 @@ RN_INLINE void rn_dc_rk_v(const int NC, int R, const rn_dc_rseg *s, int ns,
         }
     }
     float bt[MOST], rt[RN_DC_RP * MOST], yt[RN_DC_RP * MOST];
-    const float *bias = e->bias, *res = e->res;
-    float *y = e->out;
-    int ldr = e->ldo, ldy = e->ldo, full = e->nvalid >= NC * RN_VL;
-    if (!full) { /* ragged: through buffers, nothing past the channels touched */
-        int nv = e->nvalid;
-        if (bias) {
-            for (int j = 0; j < NC * RN_VL; j++) bt[j] = j < nv ? bias[j] : 0.0f;
-            bias = bt;
-        }
-        for (int r = 0; r < R && res; r++)
-            for (int j = 0; j < NC * RN_VL; j++)
-                rt[r * NC * RN_VL + j] = j < nv ? res[(rn_i64)r * e->ldo + j] : 0.0f;
-        res = res ? rt : NULL;
-        y = yt;
-        ldr = ldy = NC * RN_VL;
-    }
+    rn_epi_to e2 = rn_epi_ragged(e, R, NC, bt, rt, yt);
+    const float *bias = e2.bias, *res = e2.res;
+    float *y = e2.out;
+    int ldr = e2.ld, ldy = e2.ld;
     RN_MK_COLS(RN_DC_RB1, 0)
     RN_DC_R_ROWS(RN_DC_ROUT)
-    if (!full)
-        for (int r = 0; r < R; r++)
-            memcpy(e->out + (rn_i64)r * e->ldo, yt + r * NC * RN_VL,
-                   (size_t)e->nvalid * sizeof *yt);
+    rn_epi_ragged_store(e, R, NC, &e2);
 }
 
 /* One block (RN_NV columns), and on AVX-512 a pair of blocks; a copy

@@ -157,6 +157,58 @@ RN_FN void rn_mk_c(int R, const rn_seg *s, int ns, const float *wb,
         rn_v_store(y + (rn_i64)r * ldy + j * RN_VL, rn_v_act(v, act)); }
 #define RN_MK_OUT(r) if (R > r) { RN_MK_COLS(RN_MK_OUT1, r) }
 
+/* The epilogue's lines of R pixels x NC vectors (output, and residual
+ * where there is one), on their way while the sums run. */
+RN_INLINE void rn_epi_prefetch(const rn_epi *e, int R, int NC) {
+    for (int r = 0; r < R; r++) {
+        float *y = e->out + (rn_i64)r * e->ldo;
+        RN_PREFETCHW(y);
+        RN_PREFETCHW(y + NC * RN_VL - 1);
+        if (e->res) {
+            RN_PREFETCH(e->res + (rn_i64)r * e->ldo, 0);
+            RN_PREFETCH(e->res + (rn_i64)r * e->ldo + NC * RN_VL - 1, 0);
+        }
+    }
+}
+
+/* Where a call's epilogue reads and writes: e's own rows, or, for a
+ * ragged call (fewer channels than its NC vectors), buffers, so that
+ * nothing past its channels is read or written. */
+typedef struct rn_epi_to {
+    const float *bias, *res;
+    float *out;
+    int ld;   /* floats between pixels of out and res */
+    int full; /* e's own rows */
+} rn_epi_to;
+
+/* The epilogue's places for R pixels x NC vectors: bt (NC vectors), rt
+ * and yt (R rows of NC vectors) are the ragged call's buffers. */
+RN_INLINE rn_epi_to rn_epi_ragged(const rn_epi *e, int R, int NC, float *bt,
+                                  float *rt, float *yt) {
+    rn_epi_to t = {e->bias, e->res, e->out, e->ldo, e->nvalid >= NC * RN_VL};
+    if (t.full) return t;
+    int nv = e->nvalid;
+    if (t.bias) {
+        for (int j = 0; j < NC * RN_VL; j++) bt[j] = j < nv ? e->bias[j] : 0.0f;
+        t.bias = bt;
+    }
+    for (int r = 0; r < R && e->res; r++)
+        for (int j = 0; j < NC * RN_VL; j++)
+            rt[r * NC * RN_VL + j] = j < nv ? e->res[(rn_i64)r * e->ldo + j] : 0.0f;
+    t.res = e->res ? rt : NULL;
+    t.out = yt;
+    t.ld = NC * RN_VL;
+    return t;
+}
+
+/* A ragged call's results, from its buffer to e's rows. */
+RN_INLINE void rn_epi_ragged_store(const rn_epi *e, int R, int NC, const rn_epi_to *t) {
+    if (t->full) return;
+    for (int r = 0; r < R; r++)
+        memcpy(e->out + (rn_i64)r * e->ldo, t->out + r * NC * RN_VL,
+               (size_t)e->nvalid * sizeof *t->out);
+}
+
 /* rn_mk_c's work on vectors, R and NC constants in each copy below: NC
  * columns, column j's weights at wb + j * wstep. A ragged call (fewer
  * channels than NC vectors) goes through buffers here, so that nothing
@@ -170,16 +222,7 @@ RN_INLINE void rn_mk_v(const int R, const int NC, const rn_seg *s, int ns,
     if (!first) {
         RN_MK_ROWS(RN_MK_LOAD)
     }
-    if (last) /* the epilogue's lines, on their way while the sums run */
-        for (int r = 0; r < R; r++) {
-            float *y = e->out + (rn_i64)r * e->ldo;
-            RN_PREFETCHW(y);
-            RN_PREFETCHW(y + NC * RN_VL - 1);
-            if (e->res) {
-                RN_PREFETCH(e->res + (rn_i64)r * e->ldo, 0);
-                RN_PREFETCH(e->res + (rn_i64)r * e->ldo + NC * RN_VL - 1, 0);
-            }
-        }
+    if (last) rn_epi_prefetch(e, R, NC);
     for (int k = 0; k < ns; k++) {
         const float *w = wb + s[k].woff;
         RN_MK_ROWS(RN_MK_X)
@@ -194,28 +237,13 @@ RN_INLINE void rn_mk_v(const int R, const int NC, const rn_seg *s, int ns,
         return;
     }
     float bt[MOST], rt[RN_MR * MOST], yt[RN_MR * MOST];
-    const float *bias = e->bias, *res = e->res;
-    float *y = e->out;
-    int act = e->act, ldr = e->ldo, ldy = e->ldo, full = e->nvalid >= NC * RN_VL;
-    if (!full) {
-        int nv = e->nvalid;
-        if (bias) {
-            for (int j = 0; j < NC * RN_VL; j++) bt[j] = j < nv ? bias[j] : 0.0f;
-            bias = bt;
-        }
-        for (int r = 0; r < R && res; r++)
-            for (int j = 0; j < NC * RN_VL; j++)
-                rt[r * NC * RN_VL + j] = j < nv ? res[(rn_i64)r * e->ldo + j] : 0.0f;
-        res = res ? rt : NULL;
-        y = yt;
-        ldr = ldy = NC * RN_VL;
-    }
+    rn_epi_to e2 = rn_epi_ragged(e, R, NC, bt, rt, yt);
+    const float *bias = e2.bias, *res = e2.res;
+    float *y = e2.out;
+    int act = e->act, ldr = e2.ld, ldy = e2.ld;
     RN_MK_COLS(RN_MK_B1, 0)
     RN_MK_ROWS(RN_MK_OUT)
-    if (!full)
-        for (int r = 0; r < R; r++)
-            memcpy(e->out + (rn_i64)r * e->ldo, yt + r * NC * RN_VL,
-                   (size_t)e->nvalid * sizeof *yt);
+    rn_epi_ragged_store(e, R, NC, &e2);
 }
 
 /* One block (RN_NV columns), and on AVX-512 a pair of blocks. */
@@ -274,15 +302,7 @@ RN_INLINE void rn_pw_v(const int R, const int NC, const float *x, rn_i64 ldx,
                        int n, const float *wb, rn_i64 wstep, const rn_epi *e) {
     rn_v z = rn_v_zero();
     RN_PW_ROWS(RN_PW_DECL)
-    for (int r = 0; r < R; r++) { /* the epilogue's lines, on their way */
-        float *y = e->out + (rn_i64)r * e->ldo;
-        RN_PREFETCHW(y);
-        RN_PREFETCHW(y + NC * RN_VL - 1);
-        if (e->res) {
-            RN_PREFETCH(e->res + (rn_i64)r * e->ldo, 0);
-            RN_PREFETCH(e->res + (rn_i64)r * e->ldo + NC * RN_VL - 1, 0);
-        }
-    }
+    rn_epi_prefetch(e, R, NC);
     const float *xg0 = x, *xg1 = x + (R > 3 ? 3 * ldx : 0);
     const float *xg2 = x + (R > 6 ? 6 * ldx : 0), *xg3 = x + (R > 9 ? 9 * ldx : 0);
     const float *w = wb;

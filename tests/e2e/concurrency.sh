@@ -31,8 +31,8 @@ elif echo 'int main(void){return 0;}' | cc -fsanitize=thread -x c - -o tsan_prob
         cc -O1 -g -std=c11 -fsanitize=thread -I"$ROOT/runtime" -c "$f" \
             -o "rt/$(basename "$f" .c).o" || built=0
     done
-    if [ "$(uname -m)" = x86_64 ]; then # the copies, as the Makefile has them
-        for f in direct winograd depthwise elementwise; do
+    if [ "$(uname -m)" = x86_64 ]; then # the copies: the Makefile's KERNEL_SRC
+        for f in $(sed -n 's/^KERNEL_SRC *:= *//p' "$ROOT/Makefile"); do
             cc -O1 -g -std=c11 -fsanitize=thread -mavx2 -mfma -DRN_ISA_AVX2 \
                 -I"$ROOT/runtime" -c "$ROOT/runtime/$f.c" -o "rt/${f}_avx2.o" || built=0
             cc -O1 -g -std=c11 -fsanitize=thread -mavx512f -mavx2 -mfma -DRN_ISA_AVX512 \
