@@ -307,14 +307,13 @@ RN_INLINE void rn_dwk_sl_rows(const rn_dw *d, const float *in, const float *w,
     }
 }
 
-/* Channel blocks over pixels [x0, x1) of rows [y0, y1): NV vectors at a
- * time, then one, then the last lanes. */
+/* Channel blocks over pixels [x0, x1) of rows [y0, y1): one vector
+ * (RN_DW_SL_NV) at a time, then the last lanes. (A loop of wider blocks
+ * before it, with NV = 1 the same code again, tripled the compile time of
+ * depthwise.c.) */
 #define RN_DW_SL_CHANNELS(y0, y1, x0, x1)                                       \
     do {                                                                        \
         int ch = 0;                                                             \
-        for (; ch + SL_NV * RN_VL <= cv; ch += SL_NV * RN_VL)                         \
-            RN_ACT_SWITCH(d->act, rn_dwk_sl_rows, d, in, w, bias, out, y0, y1,  \
-                          x0, x1, ch, SL_KW, SL_S, SL_NP, SL_NV, 0, none)                   \
         for (; ch < cv; ch += RN_VL)                                            \
             RN_ACT_SWITCH(d->act, rn_dwk_sl_rows, d, in, w, bias, out, y0, y1,  \
                           x0, x1, ch, SL_KW, SL_S, SL_NP, 1, 0, none)                    \
