@@ -501,16 +501,7 @@ RN_FN void rn_dc_rk_c(int R, const rn_dc_rseg *s, int ns, rn_i64 xoff, rn_i64 xs
             for (int i = 0; i < s[k].n; i++, w += RN_NB)
                 for (int j = 0; j < RN_NB; j++) acc[r][j] += x[i] * w[j];
         }
-    for (int r = 0; r < R; r++) {
-        float *y = e->out + (rn_i64)r * e->ldo;
-        const float *res = e->res ? e->res + (rn_i64)r * e->ldo : NULL;
-        for (int j = 0; j < e->nvalid && j < RN_NB; j++) {
-            float v = acc[r][j];
-            if (e->bias) v += e->bias[j];
-            if (res) v += res[j];
-            y[j] = rn_act1(v, e->act);
-        }
-    }
+    rn_epi_c(R, (const float (*)[RN_NB])acc, e);
 }
 
 #if RN_VL > 1

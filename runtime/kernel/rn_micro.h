@@ -79,6 +79,21 @@ typedef struct rn_epi {
     int act;           /* RN_ACT_* */
 } rn_epi;
 
+/* Plain C's epilogue: R rows of RN_NB sums through bias, residual and
+ * activation into e's rows (its valid channels only). */
+RN_FN void rn_epi_c(int R, const float (*acc)[RN_NB], const rn_epi *e) {
+    for (int r = 0; r < R; r++) {
+        float *y = e->out + (rn_i64)r * e->ldo;
+        const float *res = e->res ? e->res + (rn_i64)r * e->ldo : NULL;
+        for (int j = 0; j < e->nvalid && j < RN_NB; j++) {
+            float v = acc[r][j];
+            if (e->bias) v += e->bias[j];
+            if (res) v += res[j];
+            y[j] = rn_act1(v, e->act);
+        }
+    }
+}
+
 /* Plain C: R pixels x RN_NB channels over segments s[0, ns) of weights
  * wb. first: start from zero, else from part; last: apply the epilogue
  * and store, else leave the sums in part. */
@@ -101,16 +116,7 @@ RN_FN void rn_mk_c(int R, const rn_seg *s, int ns, const float *wb,
         memcpy(part, acc, sizeof acc);
         return;
     }
-    for (int r = 0; r < R; r++) {
-        float *y = e->out + (rn_i64)r * e->ldo;
-        const float *res = e->res ? e->res + (rn_i64)r * e->ldo : NULL;
-        for (int j = 0; j < e->nvalid && j < RN_NB; j++) {
-            float v = acc[r][j];
-            if (e->bias) v += e->bias[j];
-            if (res) v += res[j];
-            y[j] = rn_act1(v, e->act);
-        }
-    }
+    rn_epi_c(R, (const float (*)[RN_NB])acc, e);
 }
 
 #if RN_VL > 1
