@@ -9,13 +9,9 @@
  * block's pixels), then bias and activation, one store each. This code is
  * bound by its loads, not by the multiplications, so 3-wide kernels
  * undilated across slide each input column of a kernel row across the
- * taps that read it, loading it once. 5 and 7 wide kernels at stride 1
- * and 2, and 3 wide on narrow rows at stride 1, run rn_dwk_sl_*: blocks
- * of 8 pixels with the borders checked in the block, pixels or channel
- * blocks outermost by what fits the caches. Other 3-wide kernels slide in
- * rn_dwk_slide_nv: 8 pixels of a vector at stride 1, 4 pixels of 16
- * channels at stride 2. The rest run 4 pixels of 16 channels with a load
- * per tap (rn_dwk_block_nv).
+ * taps that read it, loading it once (rn_dwk_slide_nv): 8 pixels of a
+ * vector at stride 1, 4 pixels of 16 channels at stride 2. Other kernels
+ * run 4 pixels of 16 channels with a load per tap (rn_dwk_block_nv).
  * Pixels at the left and right borders run alone with the taps inside the
  * image. Loops that store are specialized per activation
  * (RN_ACT_SWITCH). Channels past the last whole vector run the same code
@@ -193,194 +189,6 @@ RN_INLINE void rn_dwk_slide_nv(const rn_dw *d, const float *x, const float *w,
 RN_DW_SLIDE_FN(rn_dwk_slide_s1, RN_DW_SLIDE, 1, 1)
 RN_DW_SLIDE_FN(rn_dwk_slide_s2, RN_DW_PIX, 2, RN_DW_NV)
 
-/* Sliding blocks: 3, 5 and 7 kernel columns, undilated across, stride 1
- * or 2. A block is NP output pixels of a row x NV vectors of channels;
- * each input column of a kernel row is loaded once and slid across the
- * taps that read it (pixel p's tap kx reads column p S + kx): per kernel
- * row, (NP - 1) S + KW loads of each vector instead of KW NP, and KW
- * weight loads for NP pixels. NP NV sums stay on registers across the
- * taps, with the row's KW NV weights and NV columns. 8 pixels of one
- * vector measured fastest on AVX-512 (Zen 5: 2 vectors, or 12 or 16
- * pixels, were 10-40% slower in EfficientNet's and MobileNet's layers,
- * which wait on memory more than on the FMAs); AVX2's 16 registers hold 6
- * pixels at 7 columns. */
-#if defined(RN_SIMD_AVX2)
-#define RN_DW_SL_NP(KW) ((KW) == 7 ? 6 : 8)
-#else
-#define RN_DW_SL_NP(KW) 8
-#endif
-enum {
-    RN_DW_SL_NV = 1,
-    RN_DW_SL_MAXNP = 8, /* the largest NP, NV and KW */
-    RN_DW_SL_MAXNV = RN_DW_SL_NV,
-    RN_DW_SL_MAXKW = 7,
-    RN_DW_SL_NARROW = 16 /* 3-wide rows this narrow slide here */
-};
-
-/* One block: pixels [ox, ox + NP) of an output row (np of them stored),
- * channels ch + [0, NV RN_VL), over nky kernel rows from xr (the first
- * kernel row inside the image, at its column 0 and channel ch) and wr
- * (that row's weights at channel ch). ix0 is the input column of the
- * block's column 0. With CHECK, columns outside [qlo, qhi) lie outside
- * the image and are skipped (the zero padding); without, all are
- * inside. */
-RN_INLINE void rn_dwk_sl_block(const rn_dw *d, const float *xr, const float *wr,
-                               const float *bias, float *y, int nky, int ix0,
-                               int qlo, int qhi, int np, const int KW, const int S,
-                               const int NP, const int NV, const int CHECK,
-                               const int MASKED, rn_vmask mk, const int act) {
-    const int c = d->c;
-    const rn_i64 ldi = d->ldi, ldo = d->ldo, dy = (rn_i64)d->dh * d->iw * d->ldi;
-    const rn_i64 wrow = (rn_i64)KW * c;
-    rn_v acc[RN_DW_SL_MAXNP][RN_DW_SL_MAXNV];
-#pragma GCC unroll 8
-    for (int j = 0; j < NV; j++) {
-        rn_v b = bias ? RN_DW_LOAD(bias + j * RN_VL) : rn_v_zero();
-#pragma GCC unroll 8
-        for (int p = 0; p < NP; p++) acc[p][j] = b;
-    }
-    for (int ky = 0; ky < nky; ky++, xr += dy, wr += wrow) {
-        rn_v wv[RN_DW_SL_MAXKW][RN_DW_SL_MAXNV];
-#pragma GCC unroll 8
-        for (int kx = 0; kx < KW; kx++)
-#pragma GCC unroll 8
-            for (int j = 0; j < NV; j++) {
-                wv[kx][j] = RN_DW_LOAD(wr + kx * c + j * RN_VL);
-                RN_V_KEEP(wv[kx][j]);
-            }
-#pragma GCC unroll 32
-        for (int q = 0; q < (NP - 1) * S + KW; q++) {
-            if (CHECK && (q < qlo || q >= qhi)) continue;
-            const float *xq = xr + (rn_i64)(ix0 + q) * ldi;
-#pragma GCC unroll 8
-            for (int j = 0; j < NV; j++) {
-                rn_v col = RN_DW_LOAD(xq + j * RN_VL);
-                RN_V_KEEP(col);
-#pragma GCC unroll 8
-                for (int kx = 0; kx < KW; kx++) {
-                    int t = q - kx;
-                    if (t >= 0 && t % S == 0 && t / S < NP)
-                        acc[t / S][j] = rn_v_fma(col, wv[kx][j], acc[t / S][j]);
-                }
-            }
-        }
-    }
-#pragma GCC unroll 8
-    for (int p = 0; p < NP; p++)
-        if (!CHECK || p < np)
-#pragma GCC unroll 8
-            for (int j = 0; j < NV; j++)
-                RN_DW_STORE(y + p * ldo + j * RN_VL, rn_v_act(acc[p][j], act));
-}
-
-/* Output rows [y0, y1), columns [x0, x1) (x0 a multiple of NP), channels
- * ch + [0, NV RN_VL), in blocks of NP pixels: those whose columns all lie
- * inside the image without checks, the others (borders, the last block)
- * with. */
-RN_INLINE void rn_dwk_sl_rows(const rn_dw *d, const float *in, const float *w,
-                              const float *bias, float *out, int y0, int y1, int x0,
-                              int x1, int ch, const int KW, const int S, const int NP,
-                              const int NV, const int MASKED, rn_vmask mk,
-                              const int act) {
-    const int ncol = (NP - 1) * S + KW;
-    const rn_i64 rowi = (rn_i64)d->iw * d->ldi;
-    const float *b = bias ? bias + ch : NULL;
-    for (int oy = y0; oy < y1; oy++) {
-        int k[4];
-        rn_dwk_taps_inside(d, oy, 0, k);
-        int nky = k[1] - k[0], iy = oy * d->sh - d->pad_t + k[0] * d->dh;
-        /* no row inside: the sums stay at the bias (any valid row) */
-        const float *xr = in + (nky > 0 ? iy * rowi : 0) + ch;
-        const float *wr = w + (rn_i64)k[0] * KW * d->c + ch;
-        float *yr = out + (rn_i64)oy * d->ow * d->ldo + ch;
-        for (int ox = x0; ox < x1; ox += NP) {
-            int ix0 = ox * S - d->pad_l, np = d->ow - ox < NP ? d->ow - ox : NP;
-            float *y = yr + (rn_i64)ox * d->ldo;
-            if (ix0 >= 0 && ix0 + ncol <= d->iw && np == NP)
-                rn_dwk_sl_block(d, xr, wr, b, y, nky, ix0, 0, ncol, NP, KW, S, NP,
-                                NV, 0, MASKED, mk, act);
-            else
-                rn_dwk_sl_block(d, xr, wr, b, y, nky, ix0, ix0 < 0 ? -ix0 : 0,
-                                d->iw - ix0 < ncol ? d->iw - ix0 : ncol, np, KW, S,
-                                NP, NV, 1, MASKED, mk, act);
-        }
-    }
-}
-
-/* Channel blocks over pixels [x0, x1) of rows [y0, y1): one vector
- * (RN_DW_SL_NV) at a time, then the last lanes. (A loop of wider blocks
- * before it, with NV = 1 the same code again, tripled the compile time of
- * depthwise.c.) */
-#define RN_DW_SL_CHANNELS(y0, y1, x0, x1)                                       \
-    do {                                                                        \
-        int ch = 0;                                                             \
-        for (; ch < cv; ch += RN_VL)                                            \
-            RN_ACT_SWITCH(d->act, rn_dwk_sl_rows, d, in, w, bias, out, y0, y1,  \
-                          x0, x1, ch, SL_KW, SL_S, SL_NP, 1, 0, none)                    \
-        if (cv < d->c)                                                          \
-            RN_ACT_SWITCH(d->act, rn_dwk_sl_rows, d, in, w, bias, out, y0, y1,  \
-                          x0, x1, cv, SL_KW, SL_S, SL_NP, 1, 1, mk)                      \
-    } while (0)
-
-/* Rows [y0, y1) of one kernel width and stride, in one of two orders.
- * Where a block's kernel rows across all channels fit in L1
- * (RN_DW_L1_BYTES), pixels outermost: a block's channels read whole
- * consecutive lines (the prefetchers' pattern), and its columns stay in
- * L1 for the next block. Elsewhere (many channels), channel blocks
- * outermost, each over the rows of a band whose input fits in L2
- * (RN_DW_BAND_BYTES), so that a channel block's input rows stay in L1
- * from one output row to the next. */
-enum { RN_DW_L1_BYTES = 32 << 10, RN_DW_BAND_BYTES = 384 << 10 };
-RN_FN int rn_dwk_band_rows(const rn_dw *d) {
-    rn_i64 row = (rn_i64)d->iw * d->ldi * (rn_i64)sizeof(float);
-    rn_i64 rows_in = RN_DW_BAND_BYTES / (row > 0 ? row : 1);
-    rn_i64 span = (rn_i64)(d->kh - 1) * d->dh + 1;
-    rn_i64 rb = rows_in > span ? (rows_in - span) / d->sh + 1 : 1;
-    return rb > d->oh ? d->oh : (int)rb;
-}
-#define RN_DW_SL_FN(NAME, KW, S)                                                \
-    RN_NOINLINE void NAME(const rn_dw *d, const float *in, const float *w,      \
-                          const float *bias, float *out, int y0, int y1) {      \
-        enum { SL_KW = KW, SL_S = S, SL_NP = RN_DW_SL_NP(KW),                    \
-               SL_NV = RN_DW_SL_NV };                                       \
-        int cv = d->c - d->c % RN_VL;                                           \
-        rn_vmask none = rn_v_mask(RN_VL), mk = rn_v_mask(d->c - cv);            \
-        rn_i64 block = (rn_i64)d->kh * ((SL_NP - 1) * S + KW) * d->ldi * 4;        \
-        if (block <= RN_DW_L1_BYTES) {                                          \
-            for (int oy = y0; oy < y1; oy++)                                    \
-                for (int ox = 0; ox < d->ow; ox += SL_NP)                          \
-                    RN_DW_SL_CHANNELS(oy, oy + 1, ox,                           \
-                                      ox + SL_NP < d->ow ? ox + SL_NP : d->ow);       \
-            return;                                                             \
-        }                                                                       \
-        for (int b0 = y0, rb = rn_dwk_band_rows(d); b0 < y1; b0 += rb)          \
-            RN_DW_SL_CHANNELS(b0, b0 + rb < y1 ? b0 + rb : y1, 0, d->ow);       \
-    }
-RN_DW_SL_FN(rn_dwk_sl_k3s1, 3, 1)
-RN_DW_SL_FN(rn_dwk_sl_k3s2, 3, 2)
-RN_DW_SL_FN(rn_dwk_sl_k5s1, 5, 1)
-RN_DW_SL_FN(rn_dwk_sl_k5s2, 5, 2)
-RN_DW_SL_FN(rn_dwk_sl_k7s1, 7, 1)
-RN_DW_SL_FN(rn_dwk_sl_k7s2, 7, 2)
-
-/* The sliding function of d, or NULL (other widths and strides, dilated
- * across). */
-typedef void rn_dwk_sl_fn(const rn_dw *, const float *, const float *, const float *,
-                          float *, int, int);
-RN_FN rn_dwk_sl_fn *rn_dwk_sl_pick(const rn_dw *d) {
-    if (d->dw != 1 || (d->sw != 1 && d->sw != 2)) return NULL;
-    /* 3 columns on wide rows: rn_dwk_rows's 3-wide slides measured as
-     * fast or faster (they wait on memory); on narrow rows, where most
-     * pixels are borders, these */
-    if (d->kw == 3 && (d->sw != 1 || d->ow > RN_DW_SL_NARROW)) return NULL;
-    switch (d->kw) {
-    case 3: return d->sw == 1 ? rn_dwk_sl_k3s1 : rn_dwk_sl_k3s2;
-    case 5: return d->sw == 1 ? rn_dwk_sl_k5s1 : rn_dwk_sl_k5s2;
-    case 7: return d->sw == 1 ? rn_dwk_sl_k7s1 : rn_dwk_sl_k7s2;
-    default: return NULL;
-    }
-}
-
 /* The block sizes: RN_DW_PIX pixels or 1, 3 kernel columns or nkx. */
 #define RN_DW_BLOCK(NAME, NP, NKX)                                          \
     RN_NOINLINE void NAME(const rn_dw *d, const float *x, rn_i64 step,      \
@@ -459,13 +267,7 @@ RN_FN void rn_dwk_run(const rn_dw *d, const float *in, const float *w,
 #if RN_VL > 1
     /* the vector path: multiplier 1, every channel */
     cv = d->mult == 1 ? cout : 0;
-    if (cv && y0 < y1) {
-        rn_dwk_sl_fn *sl = rn_dwk_sl_pick(d);
-        if (sl)
-            sl(d, in, w, bias, out, y0, y1);
-        else
-            rn_dwk_rows(d, in, w, bias, out, y0, y1);
-    }
+    if (cv && y0 < y1) rn_dwk_rows(d, in, w, bias, out, y0, y1);
 #endif
     for (int oy = y0; oy < y1 && cv < cout; oy++)
         for (int ox = 0; ox < d->ow; ox++)
