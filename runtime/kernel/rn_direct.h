@@ -273,12 +273,17 @@ RN_FN int rn_dc_inner_taps(const rn_conv *c, rn_dc_tap *t) {
 }
 
 /* A 1x1 convolution of stride 1 without padding: output pixel p reads
- * input pixel p alone, its cin values in one segment (no corners, no
+ * input pixel p alone (on AVX-512, rn_dc_item runs it on rn_pwn). */
+RN_FN int rn_dc_is_1x1(const rn_conv *c) {
+    return c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && c->pad_t == 0 &&
+           c->pad_l == 0 && c->oh == c->ih && c->ow == c->iw;
+}
+
+/* Such a convolution whose cin values fit one segment (no corners, no
  * taps: small layers of few channels spent a third of their time on
  * them). */
 RN_FN int rn_dc_pointwise(const rn_conv *c) {
-    return c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && c->pad_t == 0 &&
-           c->pad_l == 0 && c->oh == c->ih && c->ow == c->iw && c->cin <= RN_ZMAX;
+    return rn_dc_is_1x1(c) && c->cin <= RN_ZMAX;
 }
 
 /* Fills up to RN_DC_MAXSEG segments for pixels [p0, p0 + R), resuming at
@@ -509,31 +514,22 @@ RN_FN void rn_dc_rk_c(int R, const rn_dc_rseg *s, int ns, rn_i64 xoff, rn_i64 xs
  * c<row>_<column>: every row is computed (the rows past R read the
  * chunk's tail, inside its buffer), the first R stored. */
 #define RN_DC_R_ROWS(X) X(0) X(1) X(2) X(3) X(4) X(5) X(6) X(7) X(8) X(9) X(10) X(11) X(12) X(13)
-#define RN_DC_RDECL1(r, j) rn_v c##r##_##j = z;
-#define RN_DC_RDECL(r) RN_MK_COLS(RN_DC_RDECL1, r)
 #define RN_DC_RX(r) const float *x##r = x + (RN_DC_RP > r ? r : 0) * xs;
-#define RN_DC_RW1(r, j) rn_v w##j = NC > j ? rn_v_load(w + j * wstep) : z;
-#define RN_DC_RFMA1(r, j) if (NC > j) c##r##_##j = rn_v_fma(xv, w##j, c##r##_##j);
 #define RN_DC_RFMA(r) if (RN_DC_RP > r) { rn_v xv = rn_v_bcast(x##r + i); \
-        RN_MK_COLS(RN_DC_RFMA1, r) }
-#define RN_DC_RB1(r, j) rn_v b##j = bias && NC > j ? rn_v_load(bias + j * RN_VL) : z;
-#define RN_DC_ROUT1(r, j) if (NC > j) { \
-        rn_v v = rn_v_add(c##r##_##j, b##j); \
-        if (res) v = rn_v_add(v, rn_v_load(res + (rn_i64)r * ldr + j * RN_VL)); \
-        rn_v_store(y + (rn_i64)r * ldy + j * RN_VL, rn_v_act(v, act)); }
-#define RN_DC_ROUT(r) if (RN_DC_RP > r && R > r) { RN_MK_COLS(RN_DC_ROUT1, r) }
+        RN_MK_COLS(RN_MK_FMA1, r) }
+#define RN_DC_ROUT(r) if (RN_DC_RP > r && R > r) { RN_MK_COLS(RN_MK_OUT1, r) }
 
 RN_INLINE void rn_dc_rk_v(const int NC, int R, const rn_dc_rseg *s, int ns,
                           rn_i64 xoff, rn_i64 xs, const float *wb, rn_i64 wstep,
                           const rn_epi *e, const int act) {
     enum { MOST = RN_NV * RN_NBK * RN_VL }; /* channels of a call at most */
     rn_v z = rn_v_zero();
-    RN_DC_R_ROWS(RN_DC_RDECL)
+    RN_DC_R_ROWS(RN_MK_DECL)
     for (int k = 0; k < ns; k++) {
         const float *w = wb + s[k].woff, *x = s[k].x + xoff;
         RN_DC_R_ROWS(RN_DC_RX)
         for (int i = 0, n = s[k].n; i < n; i++, w += RN_NB) {
-            RN_MK_COLS(RN_DC_RW1, 0)
+            RN_MK_COLS(RN_MK_W1, 0)
             RN_DC_R_ROWS(RN_DC_RFMA)
         }
     }
@@ -542,7 +538,7 @@ RN_INLINE void rn_dc_rk_v(const int NC, int R, const rn_dc_rseg *s, int ns,
     const float *bias = e2.bias, *res = e2.res;
     float *y = e2.out;
     int ldr = e2.ld, ldy = e2.ld;
-    RN_MK_COLS(RN_DC_RB1, 0)
+    RN_MK_COLS(RN_MK_B1, 0)
     RN_DC_R_ROWS(RN_DC_ROUT)
     rn_epi_ragged_store(e, R, NC, &e2);
 }
@@ -672,13 +668,6 @@ RN_FN void rn_dc_row_item(const rn_dc_args *a, const rn_dc_plan *p, int pb0,
 }
 
 #if RN_NBK > 1
-/* A 1x1 convolution of stride 1 without padding, of any depth: the wide
- * pointwise kernel (rn_pwn) applies. */
-RN_FN int rn_dc_pw_wide(const rn_conv *c) {
-    return c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && c->pad_t == 0 &&
-           c->pad_l == 0 && c->oh == c->ih && c->ow == c->iw;
-}
-
 /* An item of a pointwise convolution: pixels [q0, q1) in blocks of at most
  * RN_PW_MR (sizes balanced) x channel blocks [cb0, cb1), in the plan's
  * loop order (the items are the plan's, of RN_MR-pixel blocks, so that
@@ -841,7 +830,7 @@ RN_FN void rn_dc_item(const rn_dc_args *a, const rn_dc_plan *p, int t) {
         return;
     }
 #if RN_NBK > 1
-    if (rn_dc_pw_wide(a->c)) {
+    if (rn_dc_is_1x1(a->c)) { /* any depth: rn_pwn takes one run */
         rn_dc_pw_item(a, p, pb0 * p->npix / p->nb, pb1 * p->npix / p->nb, cb0, cb1);
         return;
     }
