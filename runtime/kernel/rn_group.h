@@ -185,7 +185,9 @@ RN_INLINE rn_v rn_gc_x(const float *x, int boff, rn_gc_sel s, const int BC,
 
 /* One vector of sums for the pixel at po (floats into out and res): the
  * residual added (read before the store: it may be out itself), stored
- * (the first lanes under mask). The activation follows (rn_gc_act). */
+ * (the first lanes under mask). The activation follows, in a pass over the
+ * stored pixels (rn_v_act_tile: inlined in each slide, sigmoid's and
+ * swish's code made them 4x as big). */
 RN_INLINE void rn_gc_store(rn_v v, const float *res, float *out, rn_i64 po,
                            const int MASKED, rn_vmask mk) {
     if (res) v = rn_v_add(v, MASKED ? rn_v_load_m(res + po, mk) : rn_v_load(res + po));
@@ -193,18 +195,6 @@ RN_INLINE void rn_gc_store(rn_v v, const float *res, float *out, rn_i64 po,
         rn_v_store_m(out + po, v, mk);
     else
         rn_v_store(out + po, v);
-}
-
-/* The activation of np stored pixels from po (pixels ldo apart), the n
- * channels there, in place while they are in L1: kept out of the slides
- * (inlined in each, sigmoid's and swish's code made them 4x as big). */
-RN_NOINLINE void rn_gc_act(int act, float *out, rn_i64 po, int np, rn_i64 ldo, int n) {
-    rn_vmask mk = rn_v_mask(n);
-    for (int p = 0; p < np; p++, po += ldo)
-        if (n < RN_VL)
-            rn_v_store_m(out + po, rn_v_act(rn_v_load_m(out + po, mk), act), mk);
-        else
-            rn_v_store(out + po, rn_v_act(rn_v_load(out + po), act));
 }
 
 /* Output pixel (oy, ox), the n <= RN_VL output channels at co (weights
@@ -241,7 +231,7 @@ RN_FN void rn_gc_pixel(const rn_conv *c, const float *in, const float *w,
         rn_gc_store(acc, res, out, po, 1, mk);
     else
         rn_gc_store(acc, res, out, po, 0, mk);
-    if (c->act != RN_ACT_NONE) rn_gc_act(c->act, out, po, 1, c->ldo, n);
+    if (c->act != RN_ACT_NONE) rn_v_act_tile(c->act, out + po, 1, c->ldo, n);
 }
 
 /* NP output pixels of row oy from column ox0, the RN_VL output channels
@@ -295,8 +285,8 @@ RN_INLINE void rn_gc_slide(const rn_conv *c, const float *in, const float *w,
         rn_gc_store(acc[p], res, out, ((rn_i64)oy * c->ow + ox0 + p) * c->ldo + co, MASKED,
                     mk);
     if (c->act != RN_ACT_NONE)
-        rn_gc_act(c->act, out, ((rn_i64)oy * c->ow + ox0) * c->ldo + co, NP, c->ldo,
-                  MASKED ? c->cout - co : RN_VL);
+        rn_v_act_tile(c->act, out + ((rn_i64)oy * c->ow + ox0) * c->ldo + co, NP, c->ldo,
+                      MASKED ? c->cout - co : RN_VL);
 }
 
 #define RN_GC_SLIDE_S(NP, S)                                                       \
@@ -412,8 +402,8 @@ RN_INLINE void rn_gc_slide2(const rn_conv *c, const float *in, const float *w,
     }
     if (c->act != RN_ACT_NONE)
         for (int r = 0; r < 2; r++)
-            rn_gc_act(c->act, out, ((rn_i64)(oy + r) * c->ow + ox0) * c->ldo + co, NP, c->ldo,
-                      RN_VL);
+            rn_v_act_tile(c->act, out + ((rn_i64)(oy + r) * c->ow + ox0) * c->ldo + co, NP,
+                          c->ldo, RN_VL);
 }
 
 #define RN_GC_SLIDE2_S(NP, S)                                                      \

@@ -254,6 +254,41 @@ RN_INLINE rn_v rn_v_act(rn_v v, int act) {
     default: return v;
     }
 }
+
+/* Whether an activation costs more than a few instructions a vector
+ * (sigmoid, swish: an exp and a reciprocal). The kernels' register
+ * epilogues apply the others (rn_v_act_light) and leave these to a pass
+ * over the stored tile while it is in L1 (rn_v_act_tile): inlined in
+ * every copy of every epilogue, their code made the kernels several
+ * times as big and slow to compile, for two loads and stores a vector
+ * saved against some twenty instructions of their own. */
+RN_INLINE int rn_act_heavy(int act) {
+    return act == RN_ACT_SIGMOID || act == RN_ACT_SWISH;
+}
+
+/* rn_v_act for the light activations; the heavy ones leave v as it is. */
+RN_INLINE rn_v rn_v_act_light(rn_v v, int act) {
+    return rn_act_heavy(act) ? v : rn_v_act(v, act);
+}
+
+/* The activation act (any, but meant for the heavy ones) of np stored
+ * pixels from out (pixels ldo floats apart), their first n channels, in
+ * place. */
+RN_NOINLINE void rn_v_act_tile(int act, float *out, int np, rn_i64 ldo, int n) {
+    rn_vmask mk = rn_v_mask(n % RN_VL);
+    for (int p = 0; p < np; p++, out += ldo) {
+        int i = 0;
+        for (; i + RN_VL <= n; i += RN_VL)
+            rn_v_store(out + i, rn_v_act(rn_v_load(out + i), act));
+        if (i < n) rn_v_store_m(out + i, rn_v_act(rn_v_load_m(out + i, mk), act), mk);
+    }
+}
+
+/* The tile's heavy activation, if it has one (after an epilogue of
+ * rn_v_act_light). */
+RN_INLINE void rn_v_act_rest(int act, float *out, int np, rn_i64 ldo, int n) {
+    if (rn_act_heavy(act)) rn_v_act_tile(act, out, np, ldo, n);
+}
 #endif
 
 /* f(args..., act) with act a constant in each case, so that a loop inside
