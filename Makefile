@@ -99,12 +99,18 @@ $(BUILD)/%.o: %.c | $(BUILD)/parser.h $(BUILD)/lexer.h $(BUILD)/onnx.pb-c.h
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
-test: all $(BUILD)/test_units
+# The builds on every core (the tests themselves run one at a time).
+NPROC   := $(shell nproc 2>/dev/null || echo 2)
+test:
+	$(MAKE) --no-print-directory -j$(NPROC) check-built
 	$(MAKE) --no-print-directory check-once
+	$(MAKE) --no-print-directory -j$(NPROC) SAN=1 BUILD=build-san check-built
 	$(MAKE) --no-print-directory SAN=1 BUILD=build-san check-once
 
 # One pass of the suite against $(BUILD): CUnit units, then end to end.
-check-once: all $(BUILD)/test_units
+# What the pass runs (more prerequisites below, with their rules).
+check-built: all $(BUILD)/test_units
+check-once: check-built
 	cd tests/unit && ../../$(BUILD)/test_units
 	RNC=$(CURDIR)/$(BUILD)/rnc BUILD=$(CURDIR)/$(BUILD) SAN=$(SAN) tests/run_e2e.sh
 
@@ -138,7 +144,7 @@ deps:
 clean:
 	rm -rf build build-san build-portable build-san-portable build-aarch64 rnc
 
-.PHONY: all test check-once check-import demo demo-trained bench deps clean
+.PHONY: all test check-built check-once check-import demo demo-trained bench deps clean
 
 # ---- rules a stage needs beyond the above, one section per stage ----
 # jit: compiler/jit.c includes two generated files: the text of rnrt.h as
@@ -184,7 +190,7 @@ $(BUILD)/compiler/paste.o: $(BUILD)/runtime_text.inc
 $(BUILD)/npycmp: tests/tools/npycmp.c runtime/rnrt.h $(BUILD)/librnrt.a
 	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/librnrt.a -lm
 
-check-once: $(BUILD)/npycmp
+check-built: $(BUILD)/npycmp
 
 # runtime:
 
@@ -247,7 +253,7 @@ $(BUILD)/fuzz/fuzz_keras: tests/fuzz/fuzz_keras.c $(FUZZ_MAIN) $(COMPILER_OBJ) $
 FUZZ_BINS := $(BUILD)/fuzz/fuzz_frontend $(BUILD)/fuzz/fuzz_safetensors $(BUILD)/fuzz/fuzz_npy \
              $(BUILD)/fuzz/fuzz_onnx $(BUILD)/fuzz/fuzz_keras $(BUILD)/fuzz/fuzz_image
 fuzz-bins: $(FUZZ_BINS)
-check-once: $(FUZZ_BINS) $(BUILD)/gen_rn $(BUILD)/refeval
+check-built: $(FUZZ_BINS) $(BUILD)/gen_rn $(BUILD)/refeval
 
 fuzz:
 	FUZZ_SECONDS=$(FUZZ_SECONDS) DIFF_COUNT=$(DIFF_COUNT) tools/fuzz.sh

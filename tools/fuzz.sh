@@ -39,7 +39,7 @@ fi
 # RN_NO_SIMD: the harnesses feed the parsers; the runtime's vector copies
 # (the grouped kernel: ~1 minute a copy under clang's ASan) are not theirs.
 SAN="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer -DRN_NO_SIMD"
-if ! flock "$FB/.lock" make --no-print-directory BUILD=$FB CC=clang OPT=-O1 \
+if ! flock "$FB/.lock" make --no-print-directory -j"$(nproc)" BUILD=$FB CC=clang OPT=-O1 \
     SANFLAGS="$SAN" FUZZ_MAIN= FUZZ_LINK=-fsanitize=fuzzer fuzz-bins \
     >"$RUN/build.log" 2>&1; then
     cp "$RUN/build.log" "$FB/build.log"; echo "fuzz: build failed (see $FB/build.log)"

@@ -521,7 +521,7 @@ RN_FN void rn_dc_rk_c(int R, const rn_dc_rseg *s, int ns, rn_i64 xoff, rn_i64 xs
 
 RN_INLINE void rn_dc_rk_v(const int NC, int R, const rn_dc_rseg *s, int ns,
                           rn_i64 xoff, rn_i64 xs, const float *wb, rn_i64 wstep,
-                          const rn_epi *e, const int act) {
+                          const rn_epi *e) {
     enum { MOST = RN_NV * RN_NBK * RN_VL }; /* channels of a call at most */
     rn_v z = rn_v_zero();
     RN_DC_R_ROWS(RN_MK_DECL)
@@ -537,57 +537,37 @@ RN_INLINE void rn_dc_rk_v(const int NC, int R, const rn_dc_rseg *s, int ns,
     rn_epi_to e2 = rn_epi_ragged(e, R, NC, bt, rt, yt);
     const float *bias = e2.bias, *res = e2.res;
     float *y = e2.out;
-    int ldr = e2.ld, ldy = e2.ld;
+    int act = e->act, ldr = e2.ld, ldy = e2.ld;
     RN_MK_COLS(RN_MK_B1, 0)
     RN_DC_R_ROWS(RN_DC_ROUT)
     rn_epi_ragged_store(e, R, NC, &e2);
+    rn_epi_rest(e, R, NC);
 }
 
-/* One block (RN_NV columns), and on AVX-512 a pair of blocks; a copy
- * per activation, a constant in each (the epilogue's swish took a third
- * of the 3x3 stem's time with it a variable). */
-#define RN_DC_RK_DEF(NAME, ACT)                                                   \
-    RN_NOINLINE void rn_dc_rk1_##NAME(int R, const rn_dc_rseg *s, int ns,         \
-                                      rn_i64 xoff, rn_i64 xs, const float *wb,    \
-                                      rn_i64 wstride, const rn_epi *e) {          \
-        (void)wstride;                                                            \
-        rn_dc_rk_v(RN_NV, R, s, ns, xoff, xs, wb, RN_VL, e, ACT);                 \
-    }                                                                             \
-    RN_DC_RK2_DEF(NAME, ACT)
+/* One block (RN_NV columns), and on AVX-512 a pair of blocks. */
+RN_NOINLINE void rn_dc_rk1(int R, const rn_dc_rseg *s, int ns, rn_i64 xoff, rn_i64 xs,
+                           const float *wb, rn_i64 wstride, const rn_epi *e) {
+    (void)wstride;
+    rn_dc_rk_v(RN_NV, R, s, ns, xoff, xs, wb, RN_VL, e);
+}
 #if RN_NBK > 1
-#define RN_DC_RK2_DEF(NAME, ACT)                                                  \
-    RN_NOINLINE void rn_dc_rk2_##NAME(int R, const rn_dc_rseg *s, int ns,         \
-                                      rn_i64 xoff, rn_i64 xs, const float *wb,    \
-                                      rn_i64 wstride, const rn_epi *e) {          \
-        rn_dc_rk_v(2, R, s, ns, xoff, xs, wb, wstride, e, ACT);                   \
-    }
-#define RN_DC_RK_PICK(NAME) (nblk > 1 ? rn_dc_rk2_##NAME : rn_dc_rk1_##NAME)
-#else
-#define RN_DC_RK2_DEF(NAME, ACT)
-#define RN_DC_RK_PICK(NAME) rn_dc_rk1_##NAME
+RN_NOINLINE void rn_dc_rk2(int R, const rn_dc_rseg *s, int ns, rn_i64 xoff, rn_i64 xs,
+                           const float *wb, rn_i64 wstride, const rn_epi *e) {
+    rn_dc_rk_v(2, R, s, ns, xoff, xs, wb, wstride, e);
+}
 #endif
-RN_DC_RK_DEF(none, RN_ACT_NONE)
-RN_DC_RK_DEF(relu, RN_ACT_RELU)
-RN_DC_RK_DEF(relu6, RN_ACT_RELU6)
-RN_DC_RK_DEF(sigmoid, RN_ACT_SIGMOID)
-RN_DC_RK_DEF(swish, RN_ACT_SWISH)
-RN_DC_RK_DEF(hswish, RN_ACT_HARD_SWISH)
 
-/* The copy for nblk blocks (rn_mk_blocks) and activation act. */
-RN_FN rn_dc_rk_fn *rn_dc_rk_pick(int nblk, int act) {
+/* The copy for nblk blocks (rn_mk_blocks). */
+RN_FN rn_dc_rk_fn *rn_dc_rk_pick(int nblk) {
+#if RN_NBK > 1
+    if (nblk > 1) return rn_dc_rk2;
+#endif
     (void)nblk;
-    switch (act) {
-    case RN_ACT_RELU: return RN_DC_RK_PICK(relu);
-    case RN_ACT_RELU6: return RN_DC_RK_PICK(relu6);
-    case RN_ACT_SIGMOID: return RN_DC_RK_PICK(sigmoid);
-    case RN_ACT_SWISH: return RN_DC_RK_PICK(swish);
-    case RN_ACT_HARD_SWISH: return RN_DC_RK_PICK(hswish);
-    default: return RN_DC_RK_PICK(none);
-    }
+    return rn_dc_rk1;
 }
 #else
-RN_FN rn_dc_rk_fn *rn_dc_rk_pick(int nblk, int act) {
-    (void)nblk, (void)act;
+RN_FN rn_dc_rk_fn *rn_dc_rk_pick(int nblk) {
+    (void)nblk;
     return rn_dc_rk_c;
 }
 #endif
@@ -656,7 +636,7 @@ RN_FN void rn_dc_row_item(const rn_dc_args *a, const rn_dc_plan *p, int pb0,
         for (int cb = cb0, nb; cb < cb1; cb += nb) {
             const float *wb = a->packed + cb * RN_NB * k;
             nb = rn_mk_blocks(cb1 - cb);
-            rn_dc_rk_fn *f = rn_dc_rk_pick(nb, c->act);
+            rn_dc_rk_fn *f = rn_dc_rk_pick(nb);
             for (int t = 0; t < n; t += RN_DC_RP) {
                 rn_epi e;
                 rn_dc_epi_at(a, q + t, cb, &e);
@@ -669,9 +649,9 @@ RN_FN void rn_dc_row_item(const rn_dc_args *a, const rn_dc_plan *p, int pb0,
 
 #if RN_NBK > 1
 /* An item of a pointwise convolution: pixels [q0, q1) in blocks of at most
- * RN_PW_MR (sizes balanced) x channel blocks [cb0, cb1), in the plan's
- * loop order (the items are the plan's, of RN_MR-pixel blocks, so that
- * every level cuts the work alike). */
+ * RN_PW_MR (whole ones, then the rest: rn_pwn has few sizes) x channel
+ * blocks [cb0, cb1), in the plan's loop order (the items are the plan's,
+ * of RN_MR-pixel blocks, so that every level cuts the work alike). */
 RN_FN void rn_dc_pw_item(const rn_dc_args *a, const rn_dc_plan *p, rn_i64 q0,
                          rn_i64 q1, int cb0, int cb1) {
     const rn_conv *c = a->c;
@@ -682,7 +662,7 @@ RN_FN void rn_dc_pw_item(const rn_dc_args *a, const rn_dc_plan *p, rn_i64 q0,
         for (int cb = cb0, nb; cb < cb1; cb += nb) {
             nb = rn_mk_blocks(cb1 - cb);
             for (int q = i; q < i + inner; q++) {
-                rn_i64 p0 = q0 + q * np / nq, p1 = q0 + (q + 1) * np / nq;
+                rn_i64 p0 = q0 + (rn_i64)q * RN_PW_MR, p1 = p0 + RN_PW_MR < q1 ? p0 + RN_PW_MR : q1;
                 rn_epi e;
                 rn_dc_epi_at(a, p0, cb, &e);
                 rn_pwn((int)(p1 - p0), nb, a->in + p0 * c->ldi, c->ldi, c->cin,

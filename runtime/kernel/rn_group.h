@@ -309,24 +309,33 @@ RN_INLINE void rn_gc_slide(const rn_conv *c, const float *in, const float *w,
         }                                                                          \
         break;
 
-/* rn_gc_slide for np (1 to RN_GC_NP) pixels at stride c->sw (1 or 2),
- * the n <= RN_VL channels at co. */
+/* The pixels of a call of the slides: the tiles of a row are balanced
+ * (rn_gc_block), 8 or 7 wide at the networks' widths (56, 28, 14, 7);
+ * other widths take calls of 4, 2 and 1 for the rest. Every count to 8
+ * made the file twice as slow to compile. */
+#define RN_GC_SIZES(X) X(8) X(7) X(4) X(2) X(1)
+RN_FN int rn_gc_size(int np) {
+#define RN_GC_SIZE(NP) if (np >= NP) return NP;
+    RN_GC_SIZES(RN_GC_SIZE)
+#undef RN_GC_SIZE
+    return 1;
+}
+
+/* rn_gc_slide for np pixels at stride c->sw (1 or 2), the n <= RN_VL
+ * channels at co. */
 RN_NOINLINE void rn_gc_slide_np(const rn_conv *c, const float *in, const float *w,
                                 const float *bias, const float *res, float *out,
                                 int co, int n, int oy, int ox0, int np) {
     rn_vmask mk = rn_v_mask(n);
-    int bc = rn_gc_width(c) >= RN_VL, ix0 = ox0 * c->sw - c->pad_l;
-    int edge = ix0 < 0 || ix0 + (np - 1) * c->sw + 3 > c->iw;
-    switch (np) {
-        RN_GC_SLIDE_CASE(1)
-        RN_GC_SLIDE_CASE(2)
-        RN_GC_SLIDE_CASE(3)
-        RN_GC_SLIDE_CASE(4)
-        RN_GC_SLIDE_CASE(5)
-        RN_GC_SLIDE_CASE(6)
-        RN_GC_SLIDE_CASE(7)
-        RN_GC_SLIDE_CASE(8)
-    default: break;
+    int bc = rn_gc_width(c) >= RN_VL;
+    for (int k; np > 0; ox0 += k, np -= k) {
+        int ix0 = ox0 * c->sw - c->pad_l;
+        k = rn_gc_size(np);
+        int edge = ix0 < 0 || ix0 + (k - 1) * c->sw + 3 > c->iw;
+        switch (k) {
+            RN_GC_SIZES(RN_GC_SLIDE_CASE)
+        default: break;
+        }
     }
 }
 #undef RN_GC_SLIDE_CASE
@@ -416,21 +425,18 @@ RN_INLINE void rn_gc_slide2(const rn_conv *c, const float *in, const float *w,
         RN_GC_SLIDE2_S(NP, 1)                                                      \
         break;
 
-/* rn_gc_slide2 for np (1 to RN_GC_NP) pixels at stride 1. */
+/* rn_gc_slide2 for np pixels at stride 1 (calls as rn_gc_slide_np's). */
 RN_NOINLINE void rn_gc_slide2_np(const rn_conv *c, const float *in, const float *w,
                                  const float *bias, const float *res, float *out,
                                  int co, int oy, int ox0, int np) {
-    int ix0 = ox0 - c->pad_l, edge = ix0 < 0 || ix0 + np + 2 > c->iw;
-    switch (np) {
-        RN_GC_SLIDE2_CASE(1)
-        RN_GC_SLIDE2_CASE(2)
-        RN_GC_SLIDE2_CASE(3)
-        RN_GC_SLIDE2_CASE(4)
-        RN_GC_SLIDE2_CASE(5)
-        RN_GC_SLIDE2_CASE(6)
-        RN_GC_SLIDE2_CASE(7)
-        RN_GC_SLIDE2_CASE(8)
-    default: break;
+    for (int k; np > 0; ox0 += k, np -= k) {
+        int ix0 = ox0 - c->pad_l;
+        k = rn_gc_size(np);
+        int edge = ix0 < 0 || ix0 + k + 2 > c->iw;
+        switch (k) {
+            RN_GC_SIZES(RN_GC_SLIDE2_CASE)
+        default: break;
+        }
     }
 }
 #undef RN_GC_SLIDE2_CASE

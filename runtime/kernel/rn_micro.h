@@ -160,7 +160,7 @@ RN_FN void rn_mk_c(int R, const rn_seg *s, int ns, const float *wb,
 #define RN_MK_OUT1(r, j) if (NC > j) { \
         rn_v v = rn_v_add(a##r##_##j, b##j); \
         if (res) v = rn_v_add(v, rn_v_load(res + (rn_i64)r * ldr + j * RN_VL)); \
-        rn_v_store(y + (rn_i64)r * ldy + j * RN_VL, rn_v_act(v, act)); }
+        rn_v_store(y + (rn_i64)r * ldy + j * RN_VL, rn_v_act_light(v, act)); }
 #define RN_MK_OUT(r) if (R > r) { RN_MK_COLS(RN_MK_OUT1, r) }
 
 /* The epilogue's lines of R pixels x NC vectors (output, and residual
@@ -215,6 +215,13 @@ RN_INLINE void rn_epi_ragged_store(const rn_epi *e, int R, int NC, const rn_epi_
                (size_t)e->nvalid * sizeof *t->out);
 }
 
+/* The heavy activation of a call's stored results (its epilogue applied
+ * the light ones on registers: rn_v_act_light). */
+RN_INLINE void rn_epi_rest(const rn_epi *e, int R, int NC) {
+    int n = e->nvalid < NC * RN_VL ? e->nvalid : NC * RN_VL;
+    rn_v_act_rest(e->act, e->out, R, e->ldo, n);
+}
+
 /* rn_mk_c's work on vectors, R and NC constants in each copy below: NC
  * columns, column j's weights at wb + j * wstep. A ragged call (fewer
  * channels than NC vectors) goes through buffers here, so that nothing
@@ -250,6 +257,7 @@ RN_INLINE void rn_mk_v(const int R, const int NC, const rn_seg *s, int ns,
     RN_MK_COLS(RN_MK_B1, 0)
     RN_MK_ROWS(RN_MK_OUT)
     rn_epi_ragged_store(e, R, NC, &e2);
+    rn_epi_rest(e, R, NC);
 }
 
 /* One block (RN_NV columns), and on AVX-512 a pair of blocks. */
@@ -299,7 +307,7 @@ RN_MK2_R(6)
 #define RN_PW_OUTM1(r, j) if (NC > j) { \
         rn_v v = rn_v_add(a##r##_##j, b##j); \
         if (res) v = rn_v_add(v, rn_v_load_m(res + (rn_i64)r * ldr + j * RN_VL, m##j)); \
-        rn_v_store_m(y + (rn_i64)r * ldy + j * RN_VL, rn_v_act(v, act), m##j); }
+        rn_v_store_m(y + (rn_i64)r * ldy + j * RN_VL, rn_v_act_light(v, act), m##j); }
 #define RN_PW_OUTM(r, g, o) if (R > r) { RN_MK_COLS(RN_PW_OUTM1, r) }
 #define RN_PW_FMA(r, g, o) if (R > r) { rn_v xv = rn_v_bcast(xg##g + o * ldx); \
         RN_MK_COLS(RN_MK_FMA1, r) }
@@ -324,17 +332,19 @@ RN_INLINE void rn_pw_v(const int R, const int NC, const float *x, rn_i64 ldx,
     if (nv >= NC * RN_VL) {
         RN_MK_COLS(RN_MK_B1, 0)
         RN_PW_ROWS(RN_PW_OUT)
-        return;
+    } else { /* ragged (mobile nets' 24, 40, 72, 120 channels): masked, in place */
+        rn_vmask m0 = rn_v_mask(nv < RN_VL ? nv : RN_VL);
+        rn_vmask m1 = rn_v_mask(nv <= RN_VL ? 0 : nv - RN_VL);
+        RN_MK_COLS(RN_PW_BM1, 0)
+        RN_PW_ROWS(RN_PW_OUTM)
     }
-    /* ragged (mobile nets' 24, 40, 72, 120 channels): masked, in place */
-    rn_vmask m0 = rn_v_mask(nv < RN_VL ? nv : RN_VL);
-    rn_vmask m1 = rn_v_mask(nv <= RN_VL ? 0 : nv - RN_VL);
-    RN_MK_COLS(RN_PW_BM1, 0)
-    RN_PW_ROWS(RN_PW_OUTM)
+    rn_epi_rest(e, R, NC);
 }
 
 /* R pixels x one block (rn_pw1_R) or a pair (rn_pw2_R, the second block's
- * weights wstride after the first's). */
+ * weights wstride after the first's), for the R of RN_PW_SIZES only:
+ * every R to 12 made the file four times as slow to compile, for the
+ * last pixels of a work item. */
 #define RN_PW_R(RR)                                                         \
     RN_NOINLINE void rn_pw1_##RR(const float *x, rn_i64 ldx, int n,         \
                                  const float *wb, const rn_epi *e) {        \
@@ -345,34 +355,27 @@ RN_INLINE void rn_pw_v(const int R, const int NC, const float *x, rn_i64 ldx,
                                  const rn_epi *e) {                         \
         rn_pw_v(RR, 2, x, ldx, n, wb, wstride, e);                          \
     }
-RN_PW_R(1)
-RN_PW_R(2)
-RN_PW_R(3)
-RN_PW_R(4)
-RN_PW_R(5)
-RN_PW_R(6)
-RN_PW_R(7)
-RN_PW_R(8)
-RN_PW_R(9)
-RN_PW_R(10)
-RN_PW_R(11)
-RN_PW_R(12)
+#define RN_PW_SIZES(X) X(12) X(8) X(6) X(4) X(2) X(1)
+RN_PW_SIZES(RN_PW_R)
 
-/* R <= RN_PW_MR pixels (pixel r's n inputs at x + r * ldx) x nblk blocks
- * (rn_mk_blocks), block b's weights at wb + b * wstride; e as rn_mkn's. */
+/* R pixels (pixel r's n inputs at x + r * ldx) x nblk blocks
+ * (rn_mk_blocks), block b's weights at wb + b * wstride; e as rn_mkn's:
+ * calls of the sizes above, the largest first. */
 RN_INLINE void rn_pwn(int R, int nblk, const float *x, rn_i64 ldx, int n,
                       const float *wb, rn_i64 wstride, const rn_epi *e) {
-#define RN_PW_CASE(RR) case RR: \
-        if (nblk > 1) rn_pw2_##RR(x, ldx, n, wb, wstride, e); \
-        else rn_pw1_##RR(x, ldx, n, wb, e); \
-        break;
-    switch (R) {
-    RN_PW_CASE(12) RN_PW_CASE(11) RN_PW_CASE(10) RN_PW_CASE(9)
-    RN_PW_CASE(8) RN_PW_CASE(7) RN_PW_CASE(6) RN_PW_CASE(5)
-    RN_PW_CASE(4) RN_PW_CASE(3) RN_PW_CASE(2)
-    default: RN_PW_CASE(1)
-    }
+    rn_epi ep = *e;
+    while (R > 0) {
+#define RN_PW_CASE(RR) \
+        if (R >= RR) { \
+            if (nblk > 1) rn_pw2_##RR(x, ldx, n, wb, wstride, &ep); \
+            else rn_pw1_##RR(x, ldx, n, wb, &ep); \
+            R -= RR, x += RR * ldx, ep.out += RR * ep.ldo; \
+            if (ep.res) ep.res += RR * ep.ldo; \
+            continue; \
+        }
+        RN_PW_SIZES(RN_PW_CASE)
 #undef RN_PW_CASE
+    }
 }
 #endif
 #else
