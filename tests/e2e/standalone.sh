@@ -11,7 +11,11 @@
 #    there). The baseline and aarch64 builds are skipped in the SAN=1 pass
 #    (the plain pass ran them), and so are the ResNets (minutes under the
 #    sanitizers; numerics.sh runs them sanitized on the same kernels);
-#    aarch64 where its tools are missing.
+#    aarch64 where its tools are missing. The SAN=1 pass builds "native"
+#    for the x86-64 baseline (the plain C kernels): the vector kernels
+#    under the sanitizers are the unit tests' (every ISA level), and their
+#    sanitized copies, pasted whole into each case, took 20-60 s a case to
+#    compile.
 # 2. What a standalone object may need: `nm -u` of a --main object lists
 #    nothing outside libc, libm and libpthread (their dynamic symbols); a
 #    static-memory object with built-in weights calls no allocator and no
@@ -30,6 +34,8 @@
 . "$ROOT/tools/numerics_case.sh"
 G=$ROOT/tests/golden
 JOBS=${STANDALONE_JOBS:-2}
+MARCH=-march=native
+[ "${SAN:-0}" = 1 ] && MARCH=-march=x86-64
 STRICT="-std=c11 -Wall -Wextra -pedantic -Werror"
 QEMU_LD=/usr/aarch64-linux-gnu
 need_npycmp
@@ -55,7 +61,7 @@ build_run() {
     case $t in
     base) clang $STRICT -O1 -march=x86-64 "$d/m.c" -lm -lpthread -o "$d/m.$t" &&
           timeout 300 "$d/m.$t" "$@" ;;
-    native) gcc $STRICT -O1 -march=native $SANFLAGS "$d/m.c" -lm -lpthread -o "$d/m.$t" &&
+    native) gcc $STRICT -O1 $MARCH $SANFLAGS "$d/m.c" -lm -lpthread -o "$d/m.$t" &&
             timeout 300 "$d/m.$t" "$@" ;;
     a64) aarch64-linux-gnu-gcc $STRICT -O1 "$d/m.c" -lm -lpthread -o "$d/m.$t" &&
          timeout 600 qemu-aarch64 -L "$QEMU_LD" "$d/m.$t" "$@" ;;
@@ -92,7 +98,7 @@ one() {
     done
 }
 export -f one build_run case_source case_files
-export RNC ROOT T G NPYCMP STRICT SANFLAGS QEMU_LD targets
+export RNC ROOT T G NPYCMP STRICT SANFLAGS QEMU_LD targets MARCH
 
 # 1. the golden cases
 manifest_cases "$G/MANIFEST" ${STANDALONE_CASES:-} |
@@ -152,7 +158,7 @@ for n in ops_tour small_residual; do
     mapfile -t ins < <(case_files "$G" "$n" in)
     extra=()
     [ -f "$d/e_weights.c" ] && extra=("$d/e_weights.c")
-    check "$n: built in, built" gcc $STRICT -O1 -march=native $SANFLAGS "$d/e.c" "${extra[@]}" \
+    check "$n: built in, built" gcc $STRICT -O1 $MARCH $SANFLAGS "$d/e.c" "${extra[@]}" \
         -lm -lpthread -o "$d/e"
     check "$n: built in, no weights argument" "$d/e" "${ins[@]}" "$d/e.out0.npy"
     check "$n: built in, bit for bit the file-loading build's numbers" \
