@@ -74,6 +74,10 @@ enum { RN_DW_NV = RN_DW_NB / RN_VL };
 #define RN_DW_LOAD(p) (MASKED ? rn_v_load_m((p), mk) : rn_v_load(p))
 #define RN_DW_STORE(p, v) \
     (MASKED ? rn_v_store_m((p), (v), mk) : rn_v_store((p), (v)))
+/* Before the loops over a block's sums that store them through the
+ * activation's switch: unrolled early, so that the sums stay on registers
+ * (else GCC keeps them in an array on the stack). */
+#define RN_DW_UNROLL _Pragma("GCC unroll 16")
 
 /* NP pixels x channels [0, cv), cv a multiple of RN_VL, over nky kernel
  * rows and NKX kernel columns: x is the first pixel's first tap inside
@@ -84,7 +88,7 @@ RN_INLINE void rn_dwk_block_nv(const rn_dw *d, const float *x, rn_i64 step,
                                const float *w, const float *bias, float *y,
                                const int NP, const int NKX, const int NV,
                                const int MASKED, rn_vmask mk, int ch, int nky,
-                               const int act) {
+                               int act) {
     const int c = d->c;
     const rn_i64 ldo = d->ldo;
     const rn_i64 dx = (rn_i64)d->dw * d->ldi, dy = (rn_i64)d->dh * d->iw * d->ldi;
@@ -110,22 +114,25 @@ RN_INLINE void rn_dwk_block_nv(const rn_dw *d, const float *x, rn_i64 step,
         }
         for (int p = 0; p < NP; p++) xp[p] += dy;
     }
+    RN_DW_UNROLL
     for (int p = 0; p < NP; p++)
+        RN_DW_UNROLL
         for (int j = 0; j < NV; j++)
-            RN_DW_STORE(y + p * ldo + ch + j * RN_VL, rn_v_act(acc[p][j], act));
+            RN_DW_STORE(y + p * ldo + ch + j * RN_VL, rn_v_act_light(acc[p][j], act));
 }
 
 RN_INLINE void rn_dwk_block(const rn_dw *d, const float *x, rn_i64 step,
                             const float *w, const float *bias, float *y,
-                            const int NP, const int NKX, int nky, const int act) {
-    int ch = 0, c = d->c, cv = c - c % RN_VL;
+                            const int NP, const int NKX, int nky) {
+    int ch = 0, c = d->c, cv = c - c % RN_VL, act = d->act;
     rn_vmask none = rn_v_mask(RN_VL), mk = rn_v_mask(c - cv);
     for (; ch + RN_DW_NB <= cv; ch += RN_DW_NB)
         rn_dwk_block_nv(d, x, step, w, bias, y, NP, NKX, RN_DW_NV, 0, none, ch, nky, act);
-    for (; ch < cv; ch += RN_VL)
+    for (; RN_DW_NV > 1 && ch < cv; ch += RN_VL) /* NV 1: the loop above */
         rn_dwk_block_nv(d, x, step, w, bias, y, NP, NKX, 1, 0, none, ch, nky, act);
     if (cv < c) /* the last lanes */
         rn_dwk_block_nv(d, x, step, w, bias, y, NP, NKX, 1, 1, mk, cv, nky, act);
+    rn_v_act_rest(act, y, NP, d->ldo, c);
 }
 
 /* NP pixels x NV vectors of channels at ch, for 3 kernel columns,
@@ -137,7 +144,7 @@ RN_INLINE void rn_dwk_block(const rn_dw *d, const float *x, rn_i64 step,
 RN_INLINE void rn_dwk_slide_nv(const rn_dw *d, const float *x, const float *w,
                                const float *bias, float *y, const int NP,
                                const int S, const int NV, const int MASKED,
-                               rn_vmask mk, int ch, int nky, const int act) {
+                               rn_vmask mk, int ch, int nky, int act) {
     const int c = d->c;
     const rn_i64 ldi = d->ldi, ldo = d->ldo, dy = (rn_i64)d->dh * d->iw * d->ldi;
     const rn_i64 wrow = (rn_i64)d->kw * c;
@@ -162,27 +169,27 @@ RN_INLINE void rn_dwk_slide_nv(const rn_dw *d, const float *x, const float *w,
                     acc[(q - 2) / S][j] = rn_v_fma(col, w2, acc[(q - 2) / S][j]);
             }
         }
+    RN_DW_UNROLL
     for (int p = 0; p < NP; p++)
+        RN_DW_UNROLL
         for (int j = 0; j < NV; j++)
-            RN_DW_STORE(y + p * ldo + ch + j * RN_VL, rn_v_act(acc[p][j], act));
+            RN_DW_STORE(y + p * ldo + ch + j * RN_VL, rn_v_act_light(acc[p][j], act));
 }
 
 /* NP pixels at stride S, 3 kernel columns, undilated across: the
  * channels NV vectors at a time, then one, then the last lanes. */
-#define RN_DW_SLIDE_FN(NAME, NP, S, NV)                                     \
-    RN_NOINLINE void NAME(const rn_dw *d, const float *x, const float *w,   \
-                          const float *bias, float *y, int nky) {           \
-        int ch = 0, cv = d->c - d->c % RN_VL;                               \
-        rn_vmask none = rn_v_mask(RN_VL), mk = rn_v_mask(d->c - cv);        \
-        for (; ch + NV * RN_VL <= cv; ch += NV * RN_VL)                     \
-            RN_ACT_SWITCH(d->act, rn_dwk_slide_nv, d, x, w, bias, y, NP, S, \
-                          NV, 0, none, ch, nky)                             \
-        for (; ch < cv; ch += RN_VL)                                        \
-            RN_ACT_SWITCH(d->act, rn_dwk_slide_nv, d, x, w, bias, y, NP, S, \
-                          1, 0, none, ch, nky)                              \
-        if (cv < d->c)                                                      \
-            RN_ACT_SWITCH(d->act, rn_dwk_slide_nv, d, x, w, bias, y, NP, S, \
-                          1, 1, mk, cv, nky)                                \
+#define RN_DW_SLIDE_FN(NAME, NP, S, NV)                                       \
+    RN_NOINLINE void NAME(const rn_dw *d, const float *x, const float *w,     \
+                          const float *bias, float *y, int nky) {             \
+        int ch = 0, cv = d->c - d->c % RN_VL, act = d->act;                   \
+        rn_vmask none = rn_v_mask(RN_VL), mk = rn_v_mask(d->c - cv);          \
+        for (; ch + NV * RN_VL <= cv; ch += NV * RN_VL)                       \
+            rn_dwk_slide_nv(d, x, w, bias, y, NP, S, NV, 0, none, ch, nky, act); \
+        for (; NV > 1 && ch < cv; ch += RN_VL) /* NV 1: the loop above */     \
+            rn_dwk_slide_nv(d, x, w, bias, y, NP, S, 1, 0, none, ch, nky, act);  \
+        if (cv < d->c)                                                        \
+            rn_dwk_slide_nv(d, x, w, bias, y, NP, S, 1, 1, mk, cv, nky, act);    \
+        rn_v_act_rest(act, y, NP, d->ldo, d->c);                              \
     }
 /* stride 1: 8 pixels of one vector (8 sums); stride 2: 4 pixels of 16
  * channels, whole cache lines of its wider input */
@@ -195,8 +202,7 @@ RN_DW_SLIDE_FN(rn_dwk_slide_s2, RN_DW_PIX, 2, RN_DW_NV)
                           const float *w, const float *bias, float *y,      \
                           int nky, int nkx) {                               \
         (void)nkx;                                                          \
-        RN_ACT_SWITCH(d->act, rn_dwk_block, d, x, step, w, bias, y, NP, NKX,\
-                      nky)                                                  \
+        rn_dwk_block(d, x, step, w, bias, y, NP, NKX, nky);                 \
     }
 RN_DW_BLOCK(rn_dwk_block4_k3, RN_DW_PIX, 3)
 RN_DW_BLOCK(rn_dwk_block1_k3, 1, 3)
