@@ -78,6 +78,13 @@ enum { RN_DW_NV = RN_DW_NB / RN_VL };
  * activation's switch: unrolled early, so that the sums stay on registers
  * (else GCC keeps them in an array on the stack). */
 #define RN_DW_UNROLL _Pragma("GCC unroll 16")
+/* Makes x opaque to the compiler here: it may not hoist what it computes
+ * from x out of the loop (into more registers than there are). */
+#if defined(__GNUC__)
+#define RN_DW_OPAQUE(x) __asm__("" : "+r"(x))
+#else
+#define RN_DW_OPAQUE(x) ((void)0)
+#endif
 
 /* NP pixels x channels [0, cv), cv a multiple of RN_VL, over nky kernel
  * rows and NKX kernel columns: x is the first pixel's first tap inside
@@ -196,6 +203,186 @@ RN_INLINE void rn_dwk_slide_nv(const rn_dw *d, const float *x, const float *w,
 RN_DW_SLIDE_FN(rn_dwk_slide_s1, RN_DW_SLIDE, 1, 1)
 RN_DW_SLIDE_FN(rn_dwk_slide_s2, RN_DW_PIX, 2, RN_DW_NV)
 
+/* Sliding blocks for 5 and 7 kernel columns, undilated across, stride 1
+ * or 2 (EfficientNet's and MobileNet v3's 5x5s). A block is NP output
+ * pixels of a row x one vector of channels; each input column of a kernel
+ * row is loaded once and slid across the taps that read it (pixel p's tap
+ * kx reads column p S + kx): per kernel row, (NP - 1) S + KW loads
+ * instead of KW NP, and KW weight loads for NP pixels. The NP sums stay
+ * on registers across the taps, with the row's KW weights and a column.
+ * 8 pixels of one vector measured fastest on AVX-512 (Zen 5: 2 vectors,
+ * or 12 or 16 pixels, were 10-40% slower in EfficientNet's and MobileNet's
+ * layers, which wait on memory more than on the FMAs); AVX2's 16
+ * registers hold 6 pixels at 7 columns. A block also runs the pixels at
+ * the borders, skipping the columns outside the image (a bit mask, so
+ * that one copy serves both). The copies: KW and stride constants, the
+ * last lanes masked or not; the activation is a runtime value (light
+ * ones on registers, sigmoid and swish in a pass over the stored block,
+ * rn_v_act_rest), and the loops around the blocks are shared by all. */
+#if defined(RN_SIMD_AVX2)
+#define RN_DW_SL_NP(KW) ((KW) == 7 ? 6 : 8)
+#else
+#define RN_DW_SL_NP(KW) 8
+#endif
+enum { RN_DW_SL_MAXNP = 8, RN_DW_SL_MAXKW = 7 };
+
+/* One block: np of NP pixels stored to y (pixels ldo apart, at the
+ * block's channel), over nky kernel rows from xr (the first kernel row
+ * inside the image, at its column 0 and the block's channel) and wr (that
+ * row's weights). ix0 is the input column of the block's column 0; of
+ * the block's (NP - 1) S + KW columns, those whose bit in cols is clear
+ * lie outside the image and are skipped (the zero padding). */
+RN_INLINE void rn_dwk_sl_block(const rn_dw *d, const float *xr, const float *wr,
+                               const float *bias, float *y, int nky, int ix0,
+                               unsigned cols, int np, const int KW, const int S,
+                               const int NP, const int MASKED, rn_vmask mk) {
+    const int c = d->c, act = d->act;
+    const rn_i64 ldi = d->ldi, ldo = d->ldo, dy = (rn_i64)d->dh * d->iw * d->ldi;
+    const rn_i64 wrow = (rn_i64)KW * c;
+    rn_v acc[RN_DW_SL_MAXNP], b = bias ? RN_DW_LOAD(bias) : rn_v_zero();
+    RN_DW_UNROLL
+    for (int p = 0; p < NP; p++) acc[p] = b;
+    xr += (rn_i64)ix0 * ldi;
+    for (int ky = 0; ky < nky; ky++, xr += dy, wr += wrow) {
+        rn_v wv[RN_DW_SL_MAXKW];
+        RN_DW_UNROLL
+        for (int kx = 0; kx < KW; kx++) {
+            wv[kx] = RN_DW_LOAD(wr + kx * c);
+            RN_V_KEEP(wv[kx]);
+        }
+        /* a test of cols and a step of xq a column: hoisted, the bits and
+         * the columns' offsets would take more registers than there are */
+        const float *xq = xr;
+        RN_DW_OPAQUE(cols);
+        _Pragma("GCC unroll 32")
+        for (int q = 0; q < (NP - 1) * S + KW; q++, xq += ldi) {
+            RN_DW_OPAQUE(xq);
+            if (!(cols >> q & 1u)) continue;
+            rn_v col = RN_DW_LOAD(xq);
+            RN_V_KEEP(col);
+            RN_DW_UNROLL
+            for (int kx = 0; kx < KW; kx++) {
+                int t = q - kx;
+                if (t >= 0 && t % S == 0 && t / S < NP)
+                    acc[t / S] = rn_v_fma(col, wv[kx], acc[t / S]);
+            }
+        }
+    }
+    RN_DW_UNROLL
+    for (int p = 0; p < NP; p++)
+        if (p < np) RN_DW_STORE(y + p * ldo, rn_v_act_light(acc[p], act));
+    rn_v_act_rest(act, y, np, ldo, MASKED ? c % RN_VL : RN_VL);
+}
+
+/* A block's copy: whole vectors, or the last lanes. */
+typedef void rn_dwk_sl_fn(const rn_dw *d, const float *xr, const float *wr,
+                          const float *bias, float *y, int nky, int ix0, unsigned cols,
+                          int np);
+#define RN_DW_SL_FN(NAME, KW, S, MASKED)                                        \
+    RN_NOINLINE void NAME(const rn_dw *d, const float *xr, const float *wr,     \
+                          const float *bias, float *y, int nky, int ix0,        \
+                          unsigned cols, int np) {                              \
+        rn_dwk_sl_block(d, xr, wr, bias, y, nky, ix0, cols, np, KW, S,          \
+                        RN_DW_SL_NP(KW), MASKED,                                \
+                        rn_v_mask(MASKED ? d->c % RN_VL : RN_VL));              \
+    }
+RN_DW_SL_FN(rn_dwk_sl_k5s1, 5, 1, 0)
+RN_DW_SL_FN(rn_dwk_sl_k5s1_m, 5, 1, 1)
+RN_DW_SL_FN(rn_dwk_sl_k5s2, 5, 2, 0)
+RN_DW_SL_FN(rn_dwk_sl_k5s2_m, 5, 2, 1)
+RN_DW_SL_FN(rn_dwk_sl_k7s1, 7, 1, 0)
+RN_DW_SL_FN(rn_dwk_sl_k7s1_m, 7, 1, 1)
+RN_DW_SL_FN(rn_dwk_sl_k7s2, 7, 2, 0)
+RN_DW_SL_FN(rn_dwk_sl_k7s2_m, 7, 2, 1)
+
+/* The sliding blocks of one kernel width and stride. */
+typedef struct rn_dwk_sl {
+    rn_dwk_sl_fn *whole, *last; /* the copies for whole vectors, last lanes */
+    int np, ncol;               /* pixels a block, input columns a block */
+} rn_dwk_sl;
+
+/* d's sliding blocks into *k; 0 if it has none (other widths or strides,
+ * dilated across). */
+RN_FN int rn_dwk_sl_pick(const rn_dw *d, rn_dwk_sl *k) {
+    if (d->dw != 1 || (d->sw != 1 && d->sw != 2)) return 0;
+    int s1 = d->sw == 1;
+    switch (d->kw) {
+    case 5:
+        k->whole = s1 ? rn_dwk_sl_k5s1 : rn_dwk_sl_k5s2;
+        k->last = s1 ? rn_dwk_sl_k5s1_m : rn_dwk_sl_k5s2_m;
+        k->np = RN_DW_SL_NP(5);
+        break;
+    case 7:
+        k->whole = s1 ? rn_dwk_sl_k7s1 : rn_dwk_sl_k7s2;
+        k->last = s1 ? rn_dwk_sl_k7s1_m : rn_dwk_sl_k7s2_m;
+        k->np = RN_DW_SL_NP(7);
+        break;
+    default: return 0;
+    }
+    k->ncol = (k->np - 1) * d->sw + d->kw;
+    return 1;
+}
+
+/* Output rows [y0, y1), the blocks of pixels from x0 to x1 (x0 a
+ * multiple of k->np), channels [c0, c1) a vector at a time (c1 <= c;
+ * a vector passing c, the last lanes). */
+RN_FN void rn_dwk_sl_span(const rn_dw *d, const rn_dwk_sl *k, const float *in,
+                          const float *w, const float *bias, float *out, int y0,
+                          int y1, int x0, int x1, int c0, int c1) {
+    const rn_i64 rowi = (rn_i64)d->iw * d->ldi;
+    for (int oy = y0; oy < y1; oy++) {
+        int t[4];
+        rn_dwk_taps_inside(d, oy, 0, t);
+        int nky = t[1] - t[0], iy = oy * d->sh - d->pad_t + t[0] * d->dh;
+        /* no row inside: the sums stay at the bias (any valid row) */
+        const float *xr = in + (nky > 0 ? iy * rowi : 0);
+        const float *wr = w + (rn_i64)t[0] * d->kw * d->c;
+        float *yr = out + (rn_i64)oy * d->ow * d->ldo;
+        for (int ox = x0; ox < x1; ox += k->np) {
+            int ix0 = ox * d->sw - d->pad_l, np = d->ow - ox < k->np ? d->ow - ox : k->np;
+            int qlo = ix0 < 0 ? -ix0 : 0;
+            int qhi = d->iw - ix0 < k->ncol ? d->iw - ix0 : k->ncol;
+            unsigned cols = qhi > qlo ? ((1u << (qhi - qlo)) - 1) << qlo : 0;
+            float *y = yr + (rn_i64)ox * d->ldo;
+            for (int ch = c0; ch < c1; ch += RN_VL)
+                (ch + RN_VL <= d->c ? k->whole : k->last)(
+                    d, xr + ch, wr + ch, bias ? bias + ch : NULL, y + ch, nky, ix0,
+                    cols, np);
+        }
+    }
+}
+
+/* Rows [y0, y1) in sliding blocks, in one of two orders. Where a block's
+ * kernel rows across all channels fit in L1 (RN_DW_L1_BYTES), pixels
+ * outermost: a block's channels read whole consecutive lines (the
+ * prefetchers' pattern), and its columns stay in L1 for the next block.
+ * Elsewhere (many channels), channel vectors outermost, each over the
+ * rows of a band whose input fits in L2 (RN_DW_BAND_BYTES), so that a
+ * vector's input rows stay in L1 from one output row to the next. */
+enum { RN_DW_L1_BYTES = 32 << 10, RN_DW_BAND_BYTES = 384 << 10 };
+RN_FN int rn_dwk_band_rows(const rn_dw *d) {
+    rn_i64 row = (rn_i64)d->iw * d->ldi * (rn_i64)sizeof(float);
+    rn_i64 rows_in = RN_DW_BAND_BYTES / (row > 0 ? row : 1);
+    rn_i64 span = (rn_i64)(d->kh - 1) * d->dh + 1;
+    rn_i64 rb = rows_in > span ? (rows_in - span) / d->sh + 1 : 1;
+    return rb > d->oh ? d->oh : (int)rb;
+}
+RN_FN void rn_dwk_sl_rows(const rn_dw *d, const rn_dwk_sl *k, const float *in,
+                          const float *w, const float *bias, float *out, int y0,
+                          int y1) {
+    rn_i64 block = (rn_i64)d->kh * k->ncol * d->ldi * (rn_i64)sizeof(float);
+    if (block <= RN_DW_L1_BYTES) {
+        for (int oy = y0; oy < y1; oy++)
+            for (int ox = 0; ox < d->ow; ox += k->np)
+                rn_dwk_sl_span(d, k, in, w, bias, out, oy, oy + 1, ox, ox + 1, 0, d->c);
+        return;
+    }
+    for (int b0 = y0, rb = rn_dwk_band_rows(d); b0 < y1; b0 += rb)
+        for (int ch = 0; ch < d->c; ch += RN_VL)
+            rn_dwk_sl_span(d, k, in, w, bias, out, b0, b0 + rb < y1 ? b0 + rb : y1, 0,
+                           d->ow, ch, ch + RN_VL);
+}
+
 /* The block sizes: RN_DW_PIX pixels or 1, 3 kernel columns or nkx. */
 #define RN_DW_BLOCK(NAME, NP, NKX)                                          \
     RN_NOINLINE void NAME(const rn_dw *d, const float *x, rn_i64 step,      \
@@ -273,7 +460,11 @@ RN_FN void rn_dwk_run(const rn_dw *d, const float *in, const float *w,
 #if RN_VL > 1
     /* the vector path: multiplier 1, every channel */
     cv = d->mult == 1 ? cout : 0;
-    if (cv && y0 < y1) rn_dwk_rows(d, in, w, bias, out, y0, y1);
+    rn_dwk_sl sl;
+    if (cv && y0 < y1 && rn_dwk_sl_pick(d, &sl))
+        rn_dwk_sl_rows(d, &sl, in, w, bias, out, y0, y1);
+    else if (cv && y0 < y1)
+        rn_dwk_rows(d, in, w, bias, out, y0, y1);
 #endif
     for (int oy = y0; oy < y1 && cv < cout; oy++)
         for (int ox = 0; ox < d->ow; ox++)
