@@ -3,21 +3,21 @@
  * the Keras kernel [kh][kw][c][mult] read as [kh][kw][c * mult].
  *
  * Work is cut by output rows; a row whose window passes the top or bottom
- * of the image skips the kernel rows outside it. In a row, the pixels
- * whose window lies inside the image horizontally run in blocks whose
- * sums stay on registers across the taps (one weight load serves the
- * block's pixels), then bias and activation, one store each. This code is
- * bound by its loads, not by the multiplications, so 3-wide kernels
- * undilated across slide each input column of a kernel row across the
- * taps that read it, loading it once (rn_dwk_slide_nv): 8 pixels of a
- * vector at stride 1, 4 pixels of 16 channels at stride 2. Other kernels
- * run 4 pixels of 16 channels with a load per tap (rn_dwk_block_nv).
- * Pixels at the left and right borders run alone with the taps inside the
- * image. Loops that store are specialized per activation
- * (RN_ACT_SWITCH). Channels past the last whole vector run the same code
- * on masked loads and stores (rn_v_load_m). Multipliers above 1 take a
- * plain C loop, and so does everything where the target has no vectors
- * (rn_simd.h).
+ * of the image skips the kernel rows outside it. Pixels run in blocks
+ * whose sums stay on registers across the taps (one weight load serves
+ * the block's pixels), then bias and activation, one store each. This
+ * code is bound by its loads, not by the multiplications, so 3, 5 and 7
+ * wide kernels undilated across, at stride 1 or 2, slide each input
+ * column of a kernel row across the taps that read it, loading it once
+ * (rn_dwk_sl_block: 8 pixels of a row x a vector, the borders included).
+ * Other kernels run 4 pixels of 16 channels with a load per tap
+ * (rn_dwk_block_nv), the pixels at the left and right borders alone with
+ * the taps inside the image. The activation is a runtime value
+ * (rn_dwk_act), not a copy of each loop per activation: depthwise.c
+ * compiles in a few seconds, under the sanitizers too. Channels past the
+ * last whole vector run the same code on masked loads and stores
+ * (rn_v_load_m). Multipliers above 1 take a plain C loop, and so does
+ * everything where the target has no vectors (rn_simd.h).
  *
  * Entry point: rn_dwk_run. Static inline functions of their arguments
  * only; nothing is allocated. */
@@ -27,9 +27,8 @@
 #include "rn_simd.h"
 
 enum {
-    RN_DW_PIX = 4,   /* output pixels a block */
-    RN_DW_SLIDE = 8, /* output pixels a block sliding at stride 1 */
-    RN_DW_NB = 16    /* channels a step */
+    RN_DW_PIX = 4, /* output pixels a block */
+    RN_DW_NB = 16  /* channels a step */
 };
 
 /* The taps inside the image for output pixel (oy, ox): ky in
@@ -152,68 +151,9 @@ RN_INLINE void rn_dwk_block(const rn_dw *d, const float *x, rn_i64 step,
         rn_dwk_block_nv(d, x, step, w, bias, y, NP, NKX, 1, 1, mk, cv, nky, act);
 }
 
-/* NP pixels x NV vectors of channels at ch, for 3 kernel columns,
- * undilated across, stride S (NP, NV, S constants): the input columns of
- * a kernel row are loaded once each and slid across the taps that read
- * them (pixel p's tap kx reads column p * S + kx): (NP - 1) S + 3 loads
- * instead of 3 NP. Per vector of channels, its NP sums, the row's 3
- * weights and one column are live. */
-RN_INLINE void rn_dwk_slide_nv(const rn_dw *d, const float *x, const float *w,
-                               const float *bias, float *y, const int NP,
-                               const int S, const int NV, const int MASKED,
-                               rn_vmask mk, int ch, int nky, int act) {
-    const int c = d->c;
-    const rn_i64 ldi = d->ldi, ldo = d->ldo, dy = (rn_i64)d->dh * d->iw * d->ldi;
-    const rn_i64 wrow = (rn_i64)d->kw * c;
-    rn_v acc[RN_DW_SLIDE][RN_DW_NV];
-    for (int j = 0; j < NV; j++) {
-        rn_v b = bias ? RN_DW_LOAD(bias + ch + j * RN_VL) : rn_v_zero();
-        for (int p = 0; p < NP; p++) acc[p][j] = b;
-    }
-    const float *xr = x + ch, *wr = w + ch;
-    for (int ky = 0; ky < nky; ky++, xr += dy, wr += wrow)
-        for (int j = 0; j < NV; j++) {
-            const float *wj = wr + j * RN_VL, *xq = xr + j * RN_VL;
-            rn_v w0 = RN_DW_LOAD(wj), w1 = RN_DW_LOAD(wj + c), w2 = RN_DW_LOAD(wj + 2 * c);
-            for (int q = 0; q <= (NP - 1) * S + 2; q++, xq += ldi) {
-                rn_v col = RN_DW_LOAD(xq);
-                RN_V_KEEP(col);
-                if (q % S == 0 && q / S < NP)
-                    acc[q / S][j] = rn_v_fma(col, w0, acc[q / S][j]);
-                if (q >= 1 && (q - 1) % S == 0 && (q - 1) / S < NP)
-                    acc[(q - 1) / S][j] = rn_v_fma(col, w1, acc[(q - 1) / S][j]);
-                if (q >= 2 && (q - 2) % S == 0 && (q - 2) / S < NP)
-                    acc[(q - 2) / S][j] = rn_v_fma(col, w2, acc[(q - 2) / S][j]);
-            }
-        }
-    RN_DW_UNROLL
-    for (int p = 0; p < NP; p++)
-        RN_DW_UNROLL
-        for (int j = 0; j < NV; j++)
-            RN_DW_STORE(y + p * ldo + ch + j * RN_VL, rn_dwk_act(acc[p][j], act));
-}
-
-/* NP pixels at stride S, 3 kernel columns, undilated across: the
- * channels NV vectors at a time, then one, then the last lanes. */
-#define RN_DW_SLIDE_FN(NAME, NP, S, NV)                                       \
-    RN_NOINLINE void NAME(const rn_dw *d, const float *x, const float *w,     \
-                          const float *bias, float *y, int nky) {             \
-        int ch = 0, cv = d->c - d->c % RN_VL, act = d->act;                   \
-        rn_vmask none = rn_v_mask(RN_VL), mk = rn_v_mask(d->c - cv);          \
-        for (; ch + NV * RN_VL <= cv; ch += NV * RN_VL)                       \
-            rn_dwk_slide_nv(d, x, w, bias, y, NP, S, NV, 0, none, ch, nky, act); \
-        for (; NV > 1 && ch < cv; ch += RN_VL) /* NV 1: the loop above */     \
-            rn_dwk_slide_nv(d, x, w, bias, y, NP, S, 1, 0, none, ch, nky, act);  \
-        if (cv < d->c)                                                        \
-            rn_dwk_slide_nv(d, x, w, bias, y, NP, S, 1, 1, mk, cv, nky, act);    \
-    }
-/* stride 1: 8 pixels of one vector (8 sums); stride 2: 4 pixels of 16
- * channels, whole cache lines of its wider input */
-RN_DW_SLIDE_FN(rn_dwk_slide_s1, RN_DW_SLIDE, 1, 1)
-RN_DW_SLIDE_FN(rn_dwk_slide_s2, RN_DW_PIX, 2, RN_DW_NV)
-
-/* Sliding blocks for 5 and 7 kernel columns, undilated across, stride 1
- * or 2 (EfficientNet's and MobileNet v3's 5x5s). A block is NP output
+/* Sliding blocks for 3, 5 and 7 kernel columns, undilated across, stride
+ * 1 or 2 (MobileNet's 3x3s, EfficientNet's and MobileNet v3's 5x5s). A
+ * block is NP output
  * pixels of a row x one vector of channels; each input column of a kernel
  * row is loaded once and slid across the taps that read it (pixel p's tap
  * kx reads column p S + kx): per kernel row, (NP - 1) S + KW loads
@@ -225,9 +165,11 @@ RN_DW_SLIDE_FN(rn_dwk_slide_s2, RN_DW_PIX, 2, RN_DW_NV)
  * registers hold 6 pixels at 7 columns. A block also runs the pixels at
  * the borders, skipping the columns outside the image (a bit mask, so
  * that one copy serves both). The copies: KW and stride constants, the
- * last lanes masked or not; the activation is a runtime value (light
- * ones on registers, sigmoid and swish in a pass over the stored block,
- * rn_v_act_rest), and the loops around the blocks are shared by all. */
+ * last lanes masked or not; the activation is a runtime value
+ * (rn_dwk_act), and the loops around the blocks are shared by all. As
+ * fast as or faster than the 3-wide slides specialized per activation
+ * that ran the interior of a row before, whose borders ran a pixel at a
+ * time. */
 #if defined(RN_SIMD_AVX2)
 #define RN_DW_SL_NP(KW) ((KW) == 7 ? 6 : 8)
 #else
@@ -294,6 +236,11 @@ typedef void rn_dwk_sl_fn(const rn_dw *d, const float *xr, const float *wr,
                         RN_DW_SL_NP(KW), MASKED,                                \
                         rn_v_mask(MASKED ? d->c % RN_VL : RN_VL));              \
     }
+/* 3 wide: 8 pixels, AVX2 too */
+RN_DW_SL_FN(rn_dwk_sl_k3s1, 3, 1, 0)
+RN_DW_SL_FN(rn_dwk_sl_k3s1_m, 3, 1, 1)
+RN_DW_SL_FN(rn_dwk_sl_k3s2, 3, 2, 0)
+RN_DW_SL_FN(rn_dwk_sl_k3s2_m, 3, 2, 1)
 RN_DW_SL_FN(rn_dwk_sl_k5s1, 5, 1, 0)
 RN_DW_SL_FN(rn_dwk_sl_k5s1_m, 5, 1, 1)
 RN_DW_SL_FN(rn_dwk_sl_k5s2, 5, 2, 0)
@@ -315,6 +262,11 @@ RN_FN int rn_dwk_sl_pick(const rn_dw *d, rn_dwk_sl *k) {
     if (d->dw != 1 || (d->sw != 1 && d->sw != 2)) return 0;
     int s1 = d->sw == 1;
     switch (d->kw) {
+    case 3:
+        k->whole = s1 ? rn_dwk_sl_k3s1 : rn_dwk_sl_k3s2;
+        k->last = s1 ? rn_dwk_sl_k3s1_m : rn_dwk_sl_k3s2_m;
+        k->np = RN_DW_SL_NP(3);
+        break;
     case 5:
         k->whole = s1 ? rn_dwk_sl_k5s1 : rn_dwk_sl_k5s2;
         k->last = s1 ? rn_dwk_sl_k5s1_m : rn_dwk_sl_k5s2_m;
@@ -366,8 +318,15 @@ RN_FN void rn_dwk_sl_span(const rn_dw *d, const rn_dwk_sl *k, const float *in,
  * prefetchers' pattern), and its columns stay in L1 for the next block.
  * Elsewhere (many channels), channel vectors outermost, each over the
  * rows of a band whose input fits in L2 (RN_DW_BAND_BYTES), so that a
- * vector's input rows stay in L1 from one output row to the next. */
-enum { RN_DW_L1_BYTES = 32 << 10, RN_DW_BAND_BYTES = 384 << 10 };
+ * vector's input rows stay in L1 from one output row to the next; but not
+ * where pixels lie a multiple of RN_DW_CONFLICT floats apart (1 KiB: 256,
+ * 512, 1024 channels), whose lines of one vector fall in a few sets of
+ * L1 and evict each other (MobileNet's 512 at 14x14 took 40% longer). */
+enum {
+    RN_DW_L1_BYTES = 32 << 10,
+    RN_DW_BAND_BYTES = 384 << 10,
+    RN_DW_CONFLICT = 256
+};
 RN_FN int rn_dwk_band_rows(const rn_dw *d) {
     rn_i64 row = (rn_i64)d->iw * d->ldi * (rn_i64)sizeof(float);
     rn_i64 rows_in = RN_DW_BAND_BYTES / (row > 0 ? row : 1);
@@ -379,7 +338,7 @@ RN_FN void rn_dwk_sl_rows(const rn_dw *d, const rn_dwk_sl *k, const float *in,
                           const float *w, const float *bias, float *out, int y0,
                           int y1) {
     rn_i64 block = (rn_i64)d->kh * k->ncol * d->ldi * (rn_i64)sizeof(float);
-    if (block <= RN_DW_L1_BYTES) {
+    if (block <= RN_DW_L1_BYTES || d->ldi % RN_DW_CONFLICT == 0) {
         for (int oy = y0; oy < y1; oy++)
             for (int ox = 0; ox < d->ow; ox += k->np)
                 rn_dwk_sl_span(d, k, in, w, bias, out, oy, oy + 1, ox, ox + 1, 0, d->c);
@@ -433,17 +392,6 @@ RN_FN void rn_dwk_rows(const rn_dw *d, const float *in, const float *w,
                                    ox * d->sw - d->pad_l + k[2] * d->dw) * d->ldi;
             const float *wt = w + (rn_i64)(k[0] * d->kw + k[2]) * d->c;
             int inner = ox >= ox0 && ox < ox1, four = inner && ox + RN_DW_PIX <= ox1;
-            int slide = k3 && d->dw == 1;
-            if (slide && d->sw == 1 && inner && ox + RN_DW_SLIDE <= ox1) {
-                rn_dwk_slide_s1(d, x, wt, bias, y, nky);
-                ox += RN_DW_SLIDE;
-                continue;
-            }
-            if (slide && d->sw == 2 && four) {
-                rn_dwk_slide_s2(d, x, wt, bias, y, nky);
-                ox += RN_DW_PIX;
-                continue;
-            }
             if (four && k3)
                 rn_dwk_block4_k3(d, x, step, wt, bias, y, nky, nkx);
             else if (four)
