@@ -451,9 +451,11 @@ static int check_dw(rn_rng *g, DwRunFn *run, int wide) {
     }
     d.c = rnd(g, 1, 3) == 1 ? rnd(g, 1, 40) : 8 * rnd(g, 1, 4);
     d.mult = rnd(g, 1, 4) == 1 ? rnd(g, 2, 3) : 1;
-    if (wide) { /* some blocks of all channels fit in L1, some not */
-        int r = rnd(g, 1, 3);
-        d.c = r == 1 ? rnd(g, 150, 330) : r == 2 ? 16 * rnd(g, 10, 20) : rnd(g, 17, 120);
+    if (wide) { /* some blocks of all channels fit in L1, some not; 256
+                 * channels, pixels 1 KiB apart (no gap): pixels outermost */
+        int r = rnd(g, 1, 4);
+        d.c = r == 1 ? rnd(g, 150, 330) : r == 2 ? 16 * rnd(g, 10, 20)
+            : r == 3 ? rnd(g, 17, 120) : 256;
         d.mult = 1;
     }
     int cout = d.c * d.mult;
