@@ -3,21 +3,21 @@
  * the Keras kernel [kh][kw][c][mult] read as [kh][kw][c * mult].
  *
  * Work is cut by output rows; a row whose window passes the top or bottom
- * of the image skips the kernel rows outside it. In a row, the pixels
- * whose window lies inside the image horizontally run in blocks whose
- * sums stay on registers across the taps (one weight load serves the
- * block's pixels), then bias and activation, one store each. This code is
- * bound by its loads, not by the multiplications, so 3-wide kernels
- * undilated across slide each input column of a kernel row across the
- * taps that read it, loading it once (rn_dwk_slide_nv): 8 pixels of a
- * vector at stride 1, 4 pixels of 16 channels at stride 2. Other kernels
- * run 4 pixels of 16 channels with a load per tap (rn_dwk_block_nv).
- * Pixels at the left and right borders run alone with the taps inside the
- * image. Loops that store are specialized per activation
- * (RN_ACT_SWITCH). Channels past the last whole vector run the same code
- * on masked loads and stores (rn_v_load_m). Multipliers above 1 take a
- * plain C loop, and so does everything where the target has no vectors
- * (rn_simd.h).
+ * of the image skips the kernel rows outside it. Pixels run in blocks
+ * whose sums stay on registers across the taps (one weight load serves
+ * the block's pixels), then bias and activation, one store each. This
+ * code is bound by its loads, not by the multiplications, so 3, 5 and 7
+ * wide kernels undilated across, at stride 1 or 2, slide each input
+ * column of a kernel row across the taps that read it, loading it once
+ * (rn_dwk_sl_block: 8 pixels of a row x a vector, the borders included).
+ * Other kernels run 4 pixels of 16 channels with a load per tap
+ * (rn_dwk_block_nv), the pixels at the left and right borders alone with
+ * the taps inside the image. The activation is a runtime value
+ * (rn_dwk_act), not a copy of each loop per activation: depthwise.c
+ * compiles in a few seconds, under the sanitizers too. Channels past the
+ * last whole vector run the same code on masked loads and stores
+ * (rn_v_load_m). Multipliers above 1 take a plain C loop, and so does
+ * everything where the target has no vectors (rn_simd.h).
  *
  * Entry point: rn_dwk_run. Static inline functions of their arguments
  * only; nothing is allocated. */
@@ -27,9 +27,8 @@
 #include "rn_simd.h"
 
 enum {
-    RN_DW_PIX = 4,   /* output pixels a block */
-    RN_DW_SLIDE = 8, /* output pixels a block sliding at stride 1 */
-    RN_DW_NB = 16    /* channels a step */
+    RN_DW_PIX = 4, /* output pixels a block */
+    RN_DW_NB = 16  /* channels a step */
 };
 
 /* The taps inside the image for output pixel (oy, ox): ky in
@@ -74,6 +73,28 @@ enum { RN_DW_NV = RN_DW_NB / RN_VL };
 #define RN_DW_LOAD(p) (MASKED ? rn_v_load_m((p), mk) : rn_v_load(p))
 #define RN_DW_STORE(p, v) \
     (MASKED ? rn_v_store_m((p), (v), mk) : rn_v_store((p), (v)))
+/* Before the loops over a block's sums that store them through the
+ * activation's switch: unrolled early, so that the sums stay on registers
+ * (else GCC keeps them in an array on the stack). */
+#define RN_DW_UNROLL _Pragma("GCC unroll 16")
+/* Makes x opaque to the compiler here: it may not hoist what it computes
+ * from x out of the loop (into more registers than there are). */
+#if defined(__GNUC__)
+#define RN_DW_OPAQUE(x) __asm__("" : "+r"(x))
+#else
+#define RN_DW_OPAQUE(x) ((void)0)
+#endif
+
+/* A block's sum through the activation act, a runtime value, on
+ * registers: the light ones through rn_v_act_light's switch, sigmoid and
+ * swish through one copy of sigmoid's code (swish: times v). In a pass
+ * over the stored block instead (rn_v_act_rest), EfficientNet's 3x3
+ * layers with swish took 25-50% longer. */
+RN_INLINE rn_v rn_dwk_act(rn_v v, int act) {
+    if (!rn_act_heavy(act)) return rn_v_act_light(v, act);
+    rn_v s = rn_v_act(v, RN_ACT_SIGMOID);
+    return act == RN_ACT_SWISH ? rn_v_mul(v, s) : s;
+}
 
 /* NP pixels x channels [0, cv), cv a multiple of RN_VL, over nky kernel
  * rows and NKX kernel columns: x is the first pixel's first tap inside
@@ -84,7 +105,7 @@ RN_INLINE void rn_dwk_block_nv(const rn_dw *d, const float *x, rn_i64 step,
                                const float *w, const float *bias, float *y,
                                const int NP, const int NKX, const int NV,
                                const int MASKED, rn_vmask mk, int ch, int nky,
-                               const int act) {
+                               int act) {
     const int c = d->c;
     const rn_i64 ldo = d->ldo;
     const rn_i64 dx = (rn_i64)d->dw * d->ldi, dy = (rn_i64)d->dh * d->iw * d->ldi;
@@ -110,84 +131,224 @@ RN_INLINE void rn_dwk_block_nv(const rn_dw *d, const float *x, rn_i64 step,
         }
         for (int p = 0; p < NP; p++) xp[p] += dy;
     }
+    RN_DW_UNROLL
     for (int p = 0; p < NP; p++)
+        RN_DW_UNROLL
         for (int j = 0; j < NV; j++)
-            RN_DW_STORE(y + p * ldo + ch + j * RN_VL, rn_v_act(acc[p][j], act));
+            RN_DW_STORE(y + p * ldo + ch + j * RN_VL, rn_dwk_act(acc[p][j], act));
 }
 
 RN_INLINE void rn_dwk_block(const rn_dw *d, const float *x, rn_i64 step,
                             const float *w, const float *bias, float *y,
-                            const int NP, const int NKX, int nky, const int act) {
-    int ch = 0, c = d->c, cv = c - c % RN_VL;
+                            const int NP, const int NKX, int nky) {
+    int ch = 0, c = d->c, cv = c - c % RN_VL, act = d->act;
     rn_vmask none = rn_v_mask(RN_VL), mk = rn_v_mask(c - cv);
     for (; ch + RN_DW_NB <= cv; ch += RN_DW_NB)
         rn_dwk_block_nv(d, x, step, w, bias, y, NP, NKX, RN_DW_NV, 0, none, ch, nky, act);
-    for (; ch < cv; ch += RN_VL)
+    for (; RN_DW_NV > 1 && ch < cv; ch += RN_VL) /* NV 1: the loop above */
         rn_dwk_block_nv(d, x, step, w, bias, y, NP, NKX, 1, 0, none, ch, nky, act);
     if (cv < c) /* the last lanes */
         rn_dwk_block_nv(d, x, step, w, bias, y, NP, NKX, 1, 1, mk, cv, nky, act);
 }
 
-/* NP pixels x NV vectors of channels at ch, for 3 kernel columns,
- * undilated across, stride S (NP, NV, S constants): the input columns of
- * a kernel row are loaded once each and slid across the taps that read
- * them (pixel p's tap kx reads column p * S + kx): (NP - 1) S + 3 loads
- * instead of 3 NP. Per vector of channels, its NP sums, the row's 3
- * weights and one column are live. */
-RN_INLINE void rn_dwk_slide_nv(const rn_dw *d, const float *x, const float *w,
-                               const float *bias, float *y, const int NP,
-                               const int S, const int NV, const int MASKED,
-                               rn_vmask mk, int ch, int nky, const int act) {
-    const int c = d->c;
+/* Sliding blocks for 3, 5 and 7 kernel columns, undilated across, stride
+ * 1 or 2 (MobileNet's 3x3s, EfficientNet's and MobileNet v3's 5x5s). A
+ * block is NP output
+ * pixels of a row x one vector of channels; each input column of a kernel
+ * row is loaded once and slid across the taps that read it (pixel p's tap
+ * kx reads column p S + kx): per kernel row, (NP - 1) S + KW loads
+ * instead of KW NP, and KW weight loads for NP pixels. The NP sums stay
+ * on registers across the taps, with the row's KW weights and a column.
+ * 8 pixels of one vector measured fastest on AVX-512 (Zen 5: 2 vectors,
+ * or 12 or 16 pixels, were 10-40% slower in EfficientNet's and MobileNet's
+ * layers, which wait on memory more than on the FMAs); AVX2's 16
+ * registers hold 6 pixels at 7 columns. A block also runs the pixels at
+ * the borders, skipping the columns outside the image (a bit mask, so
+ * that one copy serves both). The copies: KW and stride constants, the
+ * last lanes masked or not; the activation is a runtime value
+ * (rn_dwk_act), and the loops around the blocks are shared by all. As
+ * fast as or faster than the 3-wide slides specialized per activation
+ * that ran the interior of a row before, whose borders ran a pixel at a
+ * time. */
+#if defined(RN_SIMD_AVX2)
+#define RN_DW_SL_NP(KW) ((KW) == 7 ? 6 : 8)
+#else
+#define RN_DW_SL_NP(KW) 8
+#endif
+enum { RN_DW_SL_MAXNP = 8, RN_DW_SL_MAXKW = 7 };
+
+/* One block: np of NP pixels stored to y (pixels ldo apart, at the
+ * block's channel), over nky kernel rows from xr (the first kernel row
+ * inside the image, at its column 0 and the block's channel) and wr (that
+ * row's weights). ix0 is the input column of the block's column 0; of
+ * the block's (NP - 1) S + KW columns, those whose bit in cols is clear
+ * lie outside the image and are skipped (the zero padding). */
+RN_INLINE void rn_dwk_sl_block(const rn_dw *d, const float *xr, const float *wr,
+                               const float *bias, float *y, int nky, int ix0,
+                               unsigned cols, int np, const int KW, const int S,
+                               const int NP, const int MASKED, rn_vmask mk) {
+    const int c = d->c, act = d->act;
     const rn_i64 ldi = d->ldi, ldo = d->ldo, dy = (rn_i64)d->dh * d->iw * d->ldi;
-    const rn_i64 wrow = (rn_i64)d->kw * c;
-    rn_v acc[RN_DW_SLIDE][RN_DW_NV];
-    for (int j = 0; j < NV; j++) {
-        rn_v b = bias ? RN_DW_LOAD(bias + ch + j * RN_VL) : rn_v_zero();
-        for (int p = 0; p < NP; p++) acc[p][j] = b;
-    }
-    const float *xr = x + ch, *wr = w + ch;
-    for (int ky = 0; ky < nky; ky++, xr += dy, wr += wrow)
-        for (int j = 0; j < NV; j++) {
-            const float *wj = wr + j * RN_VL, *xq = xr + j * RN_VL;
-            rn_v w0 = RN_DW_LOAD(wj), w1 = RN_DW_LOAD(wj + c), w2 = RN_DW_LOAD(wj + 2 * c);
-            for (int q = 0; q <= (NP - 1) * S + 2; q++, xq += ldi) {
-                rn_v col = RN_DW_LOAD(xq);
-                RN_V_KEEP(col);
-                if (q % S == 0 && q / S < NP)
-                    acc[q / S][j] = rn_v_fma(col, w0, acc[q / S][j]);
-                if (q >= 1 && (q - 1) % S == 0 && (q - 1) / S < NP)
-                    acc[(q - 1) / S][j] = rn_v_fma(col, w1, acc[(q - 1) / S][j]);
-                if (q >= 2 && (q - 2) % S == 0 && (q - 2) / S < NP)
-                    acc[(q - 2) / S][j] = rn_v_fma(col, w2, acc[(q - 2) / S][j]);
+    const rn_i64 wrow = (rn_i64)KW * c;
+    rn_v acc[RN_DW_SL_MAXNP], b = bias ? RN_DW_LOAD(bias) : rn_v_zero();
+    RN_DW_UNROLL
+    for (int p = 0; p < NP; p++) acc[p] = b;
+    xr += (rn_i64)ix0 * ldi;
+    for (int ky = 0; ky < nky; ky++, xr += dy, wr += wrow) {
+        rn_v wv[RN_DW_SL_MAXKW];
+        RN_DW_UNROLL
+        for (int kx = 0; kx < KW; kx++) {
+            wv[kx] = RN_DW_LOAD(wr + kx * c);
+            RN_V_KEEP(wv[kx]);
+        }
+        /* a test of cols and a step of xq a column: hoisted, the bits and
+         * the columns' offsets would take more registers than there are */
+        const float *xq = xr;
+        RN_DW_OPAQUE(cols);
+        _Pragma("GCC unroll 32")
+        for (int q = 0; q < (NP - 1) * S + KW; q++, xq += ldi) {
+            RN_DW_OPAQUE(xq);
+            if (!(cols >> q & 1u)) continue;
+            rn_v col = RN_DW_LOAD(xq);
+            RN_V_KEEP(col);
+            RN_DW_UNROLL
+            for (int kx = 0; kx < KW; kx++) {
+                int t = q - kx;
+                if (t >= 0 && t % S == 0 && t / S < NP)
+                    acc[t / S] = rn_v_fma(col, wv[kx], acc[t / S]);
             }
         }
+    }
+    RN_DW_UNROLL
     for (int p = 0; p < NP; p++)
-        for (int j = 0; j < NV; j++)
-            RN_DW_STORE(y + p * ldo + ch + j * RN_VL, rn_v_act(acc[p][j], act));
+        if (p < np) RN_DW_STORE(y + p * ldo, rn_dwk_act(acc[p], act));
 }
 
-/* NP pixels at stride S, 3 kernel columns, undilated across: the
- * channels NV vectors at a time, then one, then the last lanes. */
-#define RN_DW_SLIDE_FN(NAME, NP, S, NV)                                     \
-    RN_NOINLINE void NAME(const rn_dw *d, const float *x, const float *w,   \
-                          const float *bias, float *y, int nky) {           \
-        int ch = 0, cv = d->c - d->c % RN_VL;                               \
-        rn_vmask none = rn_v_mask(RN_VL), mk = rn_v_mask(d->c - cv);        \
-        for (; ch + NV * RN_VL <= cv; ch += NV * RN_VL)                     \
-            RN_ACT_SWITCH(d->act, rn_dwk_slide_nv, d, x, w, bias, y, NP, S, \
-                          NV, 0, none, ch, nky)                             \
-        for (; ch < cv; ch += RN_VL)                                        \
-            RN_ACT_SWITCH(d->act, rn_dwk_slide_nv, d, x, w, bias, y, NP, S, \
-                          1, 0, none, ch, nky)                              \
-        if (cv < d->c)                                                      \
-            RN_ACT_SWITCH(d->act, rn_dwk_slide_nv, d, x, w, bias, y, NP, S, \
-                          1, 1, mk, cv, nky)                                \
+/* A block's copy: whole vectors, or the last lanes. */
+typedef void rn_dwk_sl_fn(const rn_dw *d, const float *xr, const float *wr,
+                          const float *bias, float *y, int nky, int ix0, unsigned cols,
+                          int np);
+#define RN_DW_SL_FN(NAME, KW, S, MASKED)                                        \
+    RN_NOINLINE void NAME(const rn_dw *d, const float *xr, const float *wr,     \
+                          const float *bias, float *y, int nky, int ix0,        \
+                          unsigned cols, int np) {                              \
+        rn_dwk_sl_block(d, xr, wr, bias, y, nky, ix0, cols, np, KW, S,          \
+                        RN_DW_SL_NP(KW), MASKED,                                \
+                        rn_v_mask(MASKED ? d->c % RN_VL : RN_VL));              \
     }
-/* stride 1: 8 pixels of one vector (8 sums); stride 2: 4 pixels of 16
- * channels, whole cache lines of its wider input */
-RN_DW_SLIDE_FN(rn_dwk_slide_s1, RN_DW_SLIDE, 1, 1)
-RN_DW_SLIDE_FN(rn_dwk_slide_s2, RN_DW_PIX, 2, RN_DW_NV)
+/* 3 wide: 8 pixels, AVX2 too */
+RN_DW_SL_FN(rn_dwk_sl_k3s1, 3, 1, 0)
+RN_DW_SL_FN(rn_dwk_sl_k3s1_m, 3, 1, 1)
+RN_DW_SL_FN(rn_dwk_sl_k3s2, 3, 2, 0)
+RN_DW_SL_FN(rn_dwk_sl_k3s2_m, 3, 2, 1)
+RN_DW_SL_FN(rn_dwk_sl_k5s1, 5, 1, 0)
+RN_DW_SL_FN(rn_dwk_sl_k5s1_m, 5, 1, 1)
+RN_DW_SL_FN(rn_dwk_sl_k5s2, 5, 2, 0)
+RN_DW_SL_FN(rn_dwk_sl_k5s2_m, 5, 2, 1)
+RN_DW_SL_FN(rn_dwk_sl_k7s1, 7, 1, 0)
+RN_DW_SL_FN(rn_dwk_sl_k7s1_m, 7, 1, 1)
+RN_DW_SL_FN(rn_dwk_sl_k7s2, 7, 2, 0)
+RN_DW_SL_FN(rn_dwk_sl_k7s2_m, 7, 2, 1)
+
+/* The sliding blocks of one kernel width and stride. */
+typedef struct rn_dwk_sl {
+    rn_dwk_sl_fn *whole, *last; /* the copies for whole vectors, last lanes */
+    int np, ncol;               /* pixels a block, input columns a block */
+} rn_dwk_sl;
+
+/* d's sliding blocks into *k; 0 if it has none (other widths or strides,
+ * dilated across). */
+RN_FN int rn_dwk_sl_pick(const rn_dw *d, rn_dwk_sl *k) {
+    if (d->dw != 1 || (d->sw != 1 && d->sw != 2)) return 0;
+    int s1 = d->sw == 1;
+    switch (d->kw) {
+    case 3:
+        k->whole = s1 ? rn_dwk_sl_k3s1 : rn_dwk_sl_k3s2;
+        k->last = s1 ? rn_dwk_sl_k3s1_m : rn_dwk_sl_k3s2_m;
+        k->np = RN_DW_SL_NP(3);
+        break;
+    case 5:
+        k->whole = s1 ? rn_dwk_sl_k5s1 : rn_dwk_sl_k5s2;
+        k->last = s1 ? rn_dwk_sl_k5s1_m : rn_dwk_sl_k5s2_m;
+        k->np = RN_DW_SL_NP(5);
+        break;
+    case 7:
+        k->whole = s1 ? rn_dwk_sl_k7s1 : rn_dwk_sl_k7s2;
+        k->last = s1 ? rn_dwk_sl_k7s1_m : rn_dwk_sl_k7s2_m;
+        k->np = RN_DW_SL_NP(7);
+        break;
+    default: return 0;
+    }
+    k->ncol = (k->np - 1) * d->sw + d->kw;
+    return 1;
+}
+
+/* Output rows [y0, y1), the blocks of pixels from x0 to x1 (x0 a
+ * multiple of k->np), channels [c0, c1) a vector at a time (c1 <= c;
+ * a vector passing c, the last lanes). */
+RN_FN void rn_dwk_sl_span(const rn_dw *d, const rn_dwk_sl *k, const float *in,
+                          const float *w, const float *bias, float *out, int y0,
+                          int y1, int x0, int x1, int c0, int c1) {
+    const rn_i64 rowi = (rn_i64)d->iw * d->ldi;
+    for (int oy = y0; oy < y1; oy++) {
+        int t[4];
+        rn_dwk_taps_inside(d, oy, 0, t);
+        int nky = t[1] - t[0], iy = oy * d->sh - d->pad_t + t[0] * d->dh;
+        /* no row inside: the sums stay at the bias (any valid row) */
+        const float *xr = in + (nky > 0 ? iy * rowi : 0);
+        const float *wr = w + (rn_i64)t[0] * d->kw * d->c;
+        float *yr = out + (rn_i64)oy * d->ow * d->ldo;
+        for (int ox = x0; ox < x1; ox += k->np) {
+            int ix0 = ox * d->sw - d->pad_l, np = d->ow - ox < k->np ? d->ow - ox : k->np;
+            int qlo = ix0 < 0 ? -ix0 : 0;
+            int qhi = d->iw - ix0 < k->ncol ? d->iw - ix0 : k->ncol;
+            unsigned cols = qhi > qlo ? ((1u << (qhi - qlo)) - 1) << qlo : 0;
+            float *y = yr + (rn_i64)ox * d->ldo;
+            for (int ch = c0; ch < c1; ch += RN_VL)
+                (ch + RN_VL <= d->c ? k->whole : k->last)(
+                    d, xr + ch, wr + ch, bias ? bias + ch : NULL, y + ch, nky, ix0,
+                    cols, np);
+        }
+    }
+}
+
+/* Rows [y0, y1) in sliding blocks, in one of two orders. Where a block's
+ * kernel rows across all channels fit in L1 (RN_DW_L1_BYTES), pixels
+ * outermost: a block's channels read whole consecutive lines (the
+ * prefetchers' pattern), and its columns stay in L1 for the next block.
+ * Elsewhere (many channels), channel vectors outermost, each over the
+ * rows of a band whose input fits in L2 (RN_DW_BAND_BYTES), so that a
+ * vector's input rows stay in L1 from one output row to the next; but not
+ * where pixels lie a multiple of RN_DW_CONFLICT floats apart (1 KiB: 256,
+ * 512, 1024 channels), whose lines of one vector fall in a few sets of
+ * L1 and evict each other (MobileNet's 512 at 14x14 took 40% longer). */
+enum {
+    RN_DW_L1_BYTES = 32 << 10,
+    RN_DW_BAND_BYTES = 384 << 10,
+    RN_DW_CONFLICT = 256
+};
+RN_FN int rn_dwk_band_rows(const rn_dw *d) {
+    rn_i64 row = (rn_i64)d->iw * d->ldi * (rn_i64)sizeof(float);
+    rn_i64 rows_in = RN_DW_BAND_BYTES / (row > 0 ? row : 1);
+    rn_i64 span = (rn_i64)(d->kh - 1) * d->dh + 1;
+    rn_i64 rb = rows_in > span ? (rows_in - span) / d->sh + 1 : 1;
+    return rb > d->oh ? d->oh : (int)rb;
+}
+RN_FN void rn_dwk_sl_rows(const rn_dw *d, const rn_dwk_sl *k, const float *in,
+                          const float *w, const float *bias, float *out, int y0,
+                          int y1) {
+    rn_i64 block = (rn_i64)d->kh * k->ncol * d->ldi * (rn_i64)sizeof(float);
+    if (block <= RN_DW_L1_BYTES || d->ldi % RN_DW_CONFLICT == 0) {
+        for (int oy = y0; oy < y1; oy++)
+            for (int ox = 0; ox < d->ow; ox += k->np)
+                rn_dwk_sl_span(d, k, in, w, bias, out, oy, oy + 1, ox, ox + 1, 0, d->c);
+        return;
+    }
+    for (int b0 = y0, rb = rn_dwk_band_rows(d); b0 < y1; b0 += rb)
+        for (int ch = 0; ch < d->c; ch += RN_VL)
+            rn_dwk_sl_span(d, k, in, w, bias, out, b0, b0 + rb < y1 ? b0 + rb : y1, 0,
+                           d->ow, ch, ch + RN_VL);
+}
 
 /* The block sizes: RN_DW_PIX pixels or 1, 3 kernel columns or nkx. */
 #define RN_DW_BLOCK(NAME, NP, NKX)                                          \
@@ -195,8 +356,7 @@ RN_DW_SLIDE_FN(rn_dwk_slide_s2, RN_DW_PIX, 2, RN_DW_NV)
                           const float *w, const float *bias, float *y,      \
                           int nky, int nkx) {                               \
         (void)nkx;                                                          \
-        RN_ACT_SWITCH(d->act, rn_dwk_block, d, x, step, w, bias, y, NP, NKX,\
-                      nky)                                                  \
+        rn_dwk_block(d, x, step, w, bias, y, NP, NKX, nky);                 \
     }
 RN_DW_BLOCK(rn_dwk_block4_k3, RN_DW_PIX, 3)
 RN_DW_BLOCK(rn_dwk_block1_k3, 1, 3)
@@ -232,17 +392,6 @@ RN_FN void rn_dwk_rows(const rn_dw *d, const float *in, const float *w,
                                    ox * d->sw - d->pad_l + k[2] * d->dw) * d->ldi;
             const float *wt = w + (rn_i64)(k[0] * d->kw + k[2]) * d->c;
             int inner = ox >= ox0 && ox < ox1, four = inner && ox + RN_DW_PIX <= ox1;
-            int slide = k3 && d->dw == 1;
-            if (slide && d->sw == 1 && inner && ox + RN_DW_SLIDE <= ox1) {
-                rn_dwk_slide_s1(d, x, wt, bias, y, nky);
-                ox += RN_DW_SLIDE;
-                continue;
-            }
-            if (slide && d->sw == 2 && four) {
-                rn_dwk_slide_s2(d, x, wt, bias, y, nky);
-                ox += RN_DW_PIX;
-                continue;
-            }
             if (four && k3)
                 rn_dwk_block4_k3(d, x, step, wt, bias, y, nky, nkx);
             else if (four)
@@ -267,7 +416,11 @@ RN_FN void rn_dwk_run(const rn_dw *d, const float *in, const float *w,
 #if RN_VL > 1
     /* the vector path: multiplier 1, every channel */
     cv = d->mult == 1 ? cout : 0;
-    if (cv && y0 < y1) rn_dwk_rows(d, in, w, bias, out, y0, y1);
+    rn_dwk_sl sl;
+    if (cv && y0 < y1 && rn_dwk_sl_pick(d, &sl))
+        rn_dwk_sl_rows(d, &sl, in, w, bias, out, y0, y1);
+    else if (cv && y0 < y1)
+        rn_dwk_rows(d, in, w, bias, out, y0, y1);
 #endif
     for (int oy = y0; oy < y1 && cv < cout; oy++)
         for (int ox = 0; ox < d->ow; ox++)

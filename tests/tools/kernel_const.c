@@ -48,6 +48,16 @@ static const rn_dw D2 = {.ih = 13, .iw = 19, .c = 40, .oh = 6, .ow = 9, .mult = 
                          .kh = 3, .kw = 3, .sh = 2, .sw = 2, .dh = 1, .dw = 1,
                          .pad_t = 0, .pad_l = 0, .ldi = 40, .ldo = 40,
                          .act = RN_ACT_SWISH};
+/* depthwise 5x5 at stride 1 and 7x7 at stride 2 (the sliding blocks of
+ * wider kernels, the borders in the blocks, padding at every side) */
+static const rn_dw D3 = {.ih = 14, .iw = 14, .c = 36, .oh = 14, .ow = 14, .mult = 1,
+                         .kh = 5, .kw = 5, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
+                         .pad_t = 2, .pad_l = 2, .ldi = 36, .ldo = 36,
+                         .act = RN_ACT_HARD_SWISH};
+static const rn_dw D4 = {.ih = 17, .iw = 23, .c = 20, .oh = 8, .ow = 11, .mult = 1,
+                         .kh = 7, .kw = 7, .sh = 2, .sw = 2, .dh = 1, .dw = 1,
+                         .pad_t = 1, .pad_l = 3, .ldi = 21, .ldo = 20,
+                         .act = RN_ACT_SIGMOID};
 
 static unsigned long long state = 1;
 
@@ -126,7 +136,7 @@ static int conv(const rn_conv *c, int m, int res) {
 }
 
 static int depthwise(const rn_dw *d) {
-    float *in = rand_buf((long)d->ih * d->iw * d->ldi), *k = rand_buf(9L * d->c);
+    float *in = rand_buf((long)d->ih * d->iw * d->ldi), *k = rand_buf((long)d->kh * d->kw * d->c);
     float *b = rand_buf(d->c), *out = rand_buf((long)d->oh * d->ow * d->ldo);
     rn_dwk_run(d, in, k, b, out, 0, d->oh);
     int bad = compare(NULL, d, in, k, b, NULL, out);
@@ -157,8 +167,9 @@ static int elementwise(void) {
 
 int main(void) {
     int bad = conv(&L1, 0, 0) + conv(&L2, 4, 1) + conv(&L3, 2, 0) + conv(&L4, 0, 1) +
-              conv(&L5, 0, 0) + depthwise(&D1) + depthwise(&D2) + elementwise();
-    printf("kernel_const (%d lanes): 5 convolutions, 2 depthwise, elementwise, "
+              conv(&L5, 0, 0) + depthwise(&D1) + depthwise(&D2) +
+              depthwise(&D3) + depthwise(&D4) + elementwise();
+    printf("kernel_const (%d lanes): 5 convolutions, 4 depthwise, elementwise, "
            "%d wrong values\n", RN_VL, bad);
     return bad ? 1 : 0;
 }

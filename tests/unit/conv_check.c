@@ -427,8 +427,9 @@ int conv_check_winograd(ConvRunFn *run, unsigned long long seed, int cases) {
  * padding, 1-40 channels, multiplier 1-3, gaps between pixels, bias or
  * not, every activation) through `run` in three pieces of rows, against
  * the definition in double; returns the wrong floats. wide: 3, 5 or 7
- * square, stride 1 or 2, up to 40x40 of 150-330 channels (blocks whose
- * rows pass L1, several row bands). */
+ * square, stride 1 or 2, up to 40x40 of 17-330 channels (rn_dw.h's
+ * sliding blocks in both orders: blocks whose rows fit in L1, blocks
+ * whose rows pass it over several row bands). */
 static int check_dw(rn_rng *g, DwRunFn *run, int wide) {
     rn_dw d;
     int pad_b, pad_r;
@@ -450,7 +451,13 @@ static int check_dw(rn_rng *g, DwRunFn *run, int wide) {
     }
     d.c = rnd(g, 1, 3) == 1 ? rnd(g, 1, 40) : 8 * rnd(g, 1, 4);
     d.mult = rnd(g, 1, 4) == 1 ? rnd(g, 2, 3) : 1;
-    if (wide) d.c = rnd(g, 1, 2) == 1 ? rnd(g, 150, 330) : 16 * rnd(g, 10, 20), d.mult = 1;
+    if (wide) { /* some blocks of all channels fit in L1, some not; 256
+                 * channels, pixels 1 KiB apart (no gap): pixels outermost */
+        int r = rnd(g, 1, 4);
+        d.c = r == 1 ? rnd(g, 150, 330) : r == 2 ? 16 * rnd(g, 10, 20)
+            : r == 3 ? rnd(g, 17, 120) : 256;
+        d.mult = 1;
+    }
     int cout = d.c * d.mult;
     d.ldi = d.c + rnd(g, 0, 1) * rnd(g, 1, 3);
     d.ldo = cout + rnd(g, 0, 1) * rnd(g, 1, 3);
