@@ -1,7 +1,8 @@
 #!/bin/bash
 # run_e2e.sh: runs every tests/e2e/*.sh and prints the total in the plain
 # form "e2e: N passed, N failed", each script's line with the seconds it
-# took, and under it what the script said on stderr (its failures). Exit 1
+# took (and its CPU seconds), and under it what the script said on stderr
+# (its failures). Exit 1
 # if any script failed.
 #
 # E2E_JOBS (the number of cores) scripts run at once, the longest first;
@@ -16,12 +17,18 @@ FIRST="cross standalone differential fuzz inspect jit numerics import_onnx aot"
 R=$(mktemp -d)
 trap 'rm -rf "$R"' EXIT
 
-# run NAME: the script's last line and stderr into $R, with its seconds.
-run() {
-    local start=$SECONDS line
+# run NAME: the script's last line and stderr into $R, with its seconds
+# and the CPU seconds it took (user + system of its processes, from
+# `times` in the subshell run runs in).
+run() (
+    start=$SECONDS
     line=$(bash "tests/e2e/$1.sh" 2>"$R/$1.err" | tail -n 1)
-    echo "$line ($((SECONDS - start)) s)" >"$R/$1.line"
-}
+    times >"$R/$1.times" # (in a pipe it would run in a child of its own)
+    cpu=$(tail -n 1 "$R/$1.times" | awk '{ n = 0
+        for (i = 1; i <= 2; i++) { split($i, t, /[ms]/); n += t[1] * 60 + t[2] }
+        printf "%.0f", n }')
+    echo "$line ($((SECONDS - start)) s, CPU $cpu s)" >"$R/$1.line"
+)
 
 names=()
 for t in tests/e2e/*.sh; do
