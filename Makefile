@@ -270,8 +270,12 @@ $(BUILD)/kernel_check: tests/tools/kernel_check.c $(BUILD)/tests/unit/conv_check
 
 # kernel: the convolution is nearly all of a CNN's time; bench_kernel times
 # it on ResNet-34's layer shapes (tools/bench_kernel.sh).
+# Under the sanitizers -O1: their checks need no speed, and at -O3 the
+# kernels' unrolled copies took minutes to compile (group.c's AVX-512 copy
+# 115 s, at -O1 20 s).
+KERNEL_OPT := $(if $(filter 1,$(SAN)),-O1,-O3)
 $(KERNEL_SRC:%=$(BUILD)/runtime/%.o) $(KERNEL_SRC:%=$(BUILD)/runtime/%_avx2.o) \
-    $(KERNEL_SRC:%=$(BUILD)/runtime/%_avx512.o): CFLAGS += -O3
+    $(KERNEL_SRC:%=$(BUILD)/runtime/%_avx512.o): CFLAGS += $(KERNEL_OPT)
 $(BUILD)/runtime/%_avx2.o: runtime/%.c | $(BUILD)/parser.h $(BUILD)/lexer.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(DEPFLAGS) -mavx2 -mfma -DRN_ISA_AVX2 -c -o $@ $<

@@ -7,8 +7,8 @@
 #    tolerance), on three targets: x86-64 baseline (clang -march=x86-64:
 #    the plain C path), this machine (gcc -march=native: AVX2 + FMA where
 #    it has them; sanitized in the SAN=1 pass) and aarch64 (NEON, gcc for
-#    aarch64, run under qemu-aarch64; not resnet34, which takes a minute
-#    there). The baseline and aarch64 builds are skipped in the SAN=1 pass
+#    aarch64, run under qemu-aarch64; the cases of A64_CASES, one of each
+#    kernel and two networks). The baseline and aarch64 builds are skipped in the SAN=1 pass
 #    (the plain pass ran them), and so are the ResNets (minutes under the
 #    sanitizers; numerics.sh runs them sanitized on the same kernels);
 #    aarch64 where its tools are missing. The SAN=1 pass builds "native"
@@ -36,6 +36,10 @@ G=$ROOT/tests/golden
 JOBS=${STANDALONE_JOBS:-2}
 MARCH=-march=native
 [ "${SAN:-0}" = 1 ] && MARCH=-march=x86-64
+# aarch64 (qemu) runs the cases of each kernel and a whole network: the
+# rest is plain C shared with x86-64's builds (cross.sh checks the NEON
+# kernels on random shapes)
+A64_CASES=${STANDALONE_A64_CASES:-"conv_padding conv_groups depthwise activations fusion2 conv_ops dense_chain mobilenet_v1 ops_tour resnet50"}
 STRICT="-std=c11 -Wall -Wextra -pedantic -Werror"
 QEMU_LD=/usr/aarch64-linux-gnu
 need_npycmp
@@ -80,7 +84,7 @@ one() {
     mapfile -t ins < <(case_files "$G" "$name" in)
     mapfile -t wants < <(case_files "$G" "$name" out)
     for t in $targets; do
-        [ "$t" = a64 ] && [ "$name" = resnet34 ] && continue
+        [ "$t" = a64 ] && [[ " $A64_CASES " != *" $name "* ]] && continue
         [ -n "$SANFLAGS" ] && [[ $name == resnet* ]] && continue
         outs=()
         for ((i = 0; i < ${#wants[@]}; i++)); do outs+=("$d/$t.out$i.npy"); done
@@ -98,7 +102,7 @@ one() {
     done
 }
 export -f one build_run case_source case_files
-export RNC ROOT T G NPYCMP STRICT SANFLAGS QEMU_LD targets MARCH
+export RNC ROOT T G NPYCMP STRICT SANFLAGS QEMU_LD targets MARCH A64_CASES
 
 # 1. the golden cases
 manifest_cases "$G/MANIFEST" ${STANDALONE_CASES:-} |
