@@ -9,7 +9,7 @@
 #    (built by `make check-once`; sanitized in the SAN=1 pass): each must
 #    run to the end.
 # 2. Outside the SAN=1 pass (the libFuzzer build has ASan+UBSan anyway), a
-#    short libFuzzer run of each harness (FUZZ_CI_SECONDS, default 10) by
+#    short libFuzzer run of each harness (FUZZ_CI_SECONDS, default 5) by
 #    tools/fuzz.sh: no crash, leak, hang or sanitizer report. Skipped with
 #    a line saying so when clang's libFuzzer runtime is missing.
 . "$(dirname "$0")/lib.sh"
@@ -51,7 +51,7 @@ replay frontend "$T/good.rn" "$T/bad.rn"
 if [ "${SAN:-0}" = 1 ]; then
     echo "fuzz: libFuzzer run skipped in the SAN=1 pass (the plain pass runs it, with ASan+UBSan)" >&2
 else
-    FUZZ_SECONDS=${FUZZ_CI_SECONDS:-10} FUZZ_FRESH=1 DIFF_COUNT=0 tools/fuzz.sh >"$T/fuzz.out" 2>&1
+    FUZZ_SECONDS=${FUZZ_CI_SECONDS:-5} FUZZ_FRESH=1 DIFF_COUNT=0 tools/fuzz.sh >"$T/fuzz.out" 2>&1
     rc=$?
     sed 's/^/  /' "$T/fuzz.out" >&2
     if [ $rc -eq 77 ]; then

@@ -105,7 +105,13 @@ export -f one build_run case_source case_files
 export RNC ROOT T G NPYCMP STRICT SANFLAGS QEMU_LD targets MARCH A64_CASES
 
 # 1. the golden cases
-manifest_cases "$G/MANIFEST" ${STANDALONE_CASES:-} |
+# the sanitizer pass: a case of each kernel, the ops' mix and small_residual
+# (the later parts build on its folder); numerics.sh runs every case
+# sanitized through the runtime-linked build
+cases=${STANDALONE_CASES:-}
+[ "${SAN:-0}" = 1 ] && cases=${STANDALONE_CASES:-conv_groups depthwise fusion2 dense_chain ops_tour mobilenet_v1 small_residual}
+# shellcheck disable=SC2086 # the names are words
+manifest_cases "$G/MANIFEST" $cases |
     xargs -P "$JOBS" -L 1 bash -c 'one "$0" "$1" "$2" "$3"' >"$T/results"
 while read -r verdict what; do
     if [ "$verdict" = pass ]; then ok; else
