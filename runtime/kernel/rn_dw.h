@@ -251,43 +251,32 @@ RN_INLINE void rn_dwk_sl_block(const rn_dw *d, const float *xr, const float *wr,
             if (p < np) RN_DW_STORE(y + p * ldo + j * RN_VL, rn_dwk_act(acc[p][j], act));
 }
 
-/* A block's copy: whole vectors, or the last lanes. */
+/* A block's copy: NV whole vectors, or the last lanes (MASKED, one). */
 typedef void rn_dwk_sl_fn(const rn_dw *d, const float *xr, const float *wr,
                           const float *bias, float *y, int nky, int ix0, unsigned cols,
                           int np);
-#define RN_DW_SL_FN(NAME, KW, S, MASKED)                                        \
+#define RN_DW_SL_FN(NAME, KW, S, NV, MASKED)                                    \
     RN_NOINLINE void NAME(const rn_dw *d, const float *xr, const float *wr,     \
                           const float *bias, float *y, int nky, int ix0,        \
                           unsigned cols, int np) {                              \
         rn_dwk_sl_block(d, xr, wr, bias, y, nky, ix0, cols, np, KW, S,          \
-                        RN_DW_SL_NP(KW, S), 1, MASKED,                             \
+                        RN_DW_SL_NP(KW, S), NV, MASKED,                         \
                         rn_v_mask(MASKED ? d->c % RN_VL : RN_VL));              \
     }
-/* RN_DW_SL_NV whole vectors a block: 2 on AVX2's 3-wide copies */
-#define RN_DW_SL_FN_NV(NAME, KW, S)                                             \
-    RN_NOINLINE void NAME(const rn_dw *d, const float *xr, const float *wr,     \
-                          const float *bias, float *y, int nky, int ix0,        \
-                          unsigned cols, int np) {                              \
-        rn_dwk_sl_block(d, xr, wr, bias, y, nky, ix0, cols, np, KW, S,          \
-                        RN_DW_SL_NP(KW, S), RN_DW_SL_NV(KW), 0, rn_v_mask(RN_VL));  \
-    }
-/* 3 wide: 8 pixels of a vector; AVX2: 4 pixels, of 2 vectors (_nv) */
-RN_DW_SL_FN(rn_dwk_sl_k3s1, 3, 1, 0)
-RN_DW_SL_FN(rn_dwk_sl_k3s1_m, 3, 1, 1)
-RN_DW_SL_FN(rn_dwk_sl_k3s2, 3, 2, 0)
-RN_DW_SL_FN(rn_dwk_sl_k3s2_m, 3, 2, 1)
+/* one vector, and the last lanes, for each width and stride */
+#define RN_DW_SL_FNS(KW)                                                        \
+    RN_DW_SL_FN(rn_dwk_sl_k##KW##s1, KW, 1, 1, 0)                               \
+    RN_DW_SL_FN(rn_dwk_sl_k##KW##s1_m, KW, 1, 1, 1)                             \
+    RN_DW_SL_FN(rn_dwk_sl_k##KW##s2, KW, 2, 1, 0)                               \
+    RN_DW_SL_FN(rn_dwk_sl_k##KW##s2_m, KW, 2, 1, 1)
+RN_DW_SL_FNS(3)
+RN_DW_SL_FNS(5)
+RN_DW_SL_FNS(7)
 #if defined(RN_SIMD_AVX2)
-RN_DW_SL_FN_NV(rn_dwk_sl_k3s1_nv, 3, 1)
-RN_DW_SL_FN_NV(rn_dwk_sl_k3s2_nv, 3, 2)
+/* AVX2's 3-wide blocks of RN_DW_SL_NV(3) = 2 vectors */
+RN_DW_SL_FN(rn_dwk_sl_k3s1_nv, 3, 1, RN_DW_SL_NV(3), 0)
+RN_DW_SL_FN(rn_dwk_sl_k3s2_nv, 3, 2, RN_DW_SL_NV(3), 0)
 #endif
-RN_DW_SL_FN(rn_dwk_sl_k5s1, 5, 1, 0)
-RN_DW_SL_FN(rn_dwk_sl_k5s1_m, 5, 1, 1)
-RN_DW_SL_FN(rn_dwk_sl_k5s2, 5, 2, 0)
-RN_DW_SL_FN(rn_dwk_sl_k5s2_m, 5, 2, 1)
-RN_DW_SL_FN(rn_dwk_sl_k7s1, 7, 1, 0)
-RN_DW_SL_FN(rn_dwk_sl_k7s1_m, 7, 1, 1)
-RN_DW_SL_FN(rn_dwk_sl_k7s2, 7, 2, 0)
-RN_DW_SL_FN(rn_dwk_sl_k7s2_m, 7, 2, 1)
 
 /* The sliding blocks of one kernel width and stride. */
 typedef struct rn_dwk_sl {
@@ -301,30 +290,27 @@ typedef struct rn_dwk_sl {
 RN_FN int rn_dwk_sl_pick(const rn_dw *d, rn_dwk_sl *k) {
     if (d->dw != 1 || (d->sw != 1 && d->sw != 2)) return 0;
     int s1 = d->sw == 1;
-    k->nv = 1;
     switch (d->kw) {
-    case 3:
-        k->whole = s1 ? rn_dwk_sl_k3s1 : rn_dwk_sl_k3s2;
-        k->last = s1 ? rn_dwk_sl_k3s1_m : rn_dwk_sl_k3s2_m;
-        k->np = s1 ? RN_DW_SL_NP(3, 1) : RN_DW_SL_NP(3, 2);
-#if defined(RN_SIMD_AVX2)
-        k->wide = s1 ? rn_dwk_sl_k3s1_nv : rn_dwk_sl_k3s2_nv;
-        k->nv = RN_DW_SL_NV(3);
-#endif
+#define RN_DW_SL_CASE(KW)                                                       \
+    case KW:                                                                    \
+        k->whole = s1 ? rn_dwk_sl_k##KW##s1 : rn_dwk_sl_k##KW##s2;               \
+        k->last = s1 ? rn_dwk_sl_k##KW##s1_m : rn_dwk_sl_k##KW##s2_m;            \
         break;
-    case 5:
-        k->whole = s1 ? rn_dwk_sl_k5s1 : rn_dwk_sl_k5s2;
-        k->last = s1 ? rn_dwk_sl_k5s1_m : rn_dwk_sl_k5s2_m;
-        k->np = s1 ? RN_DW_SL_NP(5, 1) : RN_DW_SL_NP(5, 2);
-        break;
-    case 7:
-        k->whole = s1 ? rn_dwk_sl_k7s1 : rn_dwk_sl_k7s2;
-        k->last = s1 ? rn_dwk_sl_k7s1_m : rn_dwk_sl_k7s2_m;
-        k->np = s1 ? RN_DW_SL_NP(7, 1) : RN_DW_SL_NP(7, 2);
-        break;
+        RN_DW_SL_CASE(3)
+        RN_DW_SL_CASE(5)
+        RN_DW_SL_CASE(7)
+#undef RN_DW_SL_CASE
     default: return 0;
     }
-    if (k->nv == 1) k->wide = k->whole;
+    k->wide = k->whole;
+    k->nv = 1;
+#if defined(RN_SIMD_AVX2)
+    if (d->kw == 3) {
+        k->wide = s1 ? rn_dwk_sl_k3s1_nv : rn_dwk_sl_k3s2_nv;
+        k->nv = RN_DW_SL_NV(3);
+    }
+#endif
+    k->np = RN_DW_SL_NP(d->kw, d->sw);
     k->ncol = (k->np - 1) * d->sw + d->kw;
     return 1;
 }
