@@ -56,6 +56,9 @@ enum {
     RN_DC_PRE_STACK = 512,       /* values a row without scratch, on the stack */
     RN_DC_PRE_COST = 8,          /* a prologue's input value costs as much to
                                     read again as this many plain ones */
+    RN_DC_PRE_COPY_COST = 2,     /* ... for a 1x1 conv, its patches a dense
+                                    copy of the input (every level's plan
+                                    the same: rn_conv_tiles is the base's) */
     RN_DC_ROW_FLOATS = 4096      /* padded input rows of a chunk, on the stack */
 };
 
@@ -126,6 +129,13 @@ RN_FN rn_i64 rn_dc_ksize(const rn_conv *c) {
     return (rn_i64)c->kh * c->kw * c->cin;
 }
 
+/* A 1x1 convolution of stride 1 without padding: output pixel p reads
+ * input pixel p alone (on AVX-512, rn_dc_item runs it on rn_pwn). */
+RN_FN int rn_dc_is_1x1(const rn_conv *c) {
+    return c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && c->pad_t == 0 &&
+           c->pad_l == 0 && c->oh == c->ih && c->ow == c->iw;
+}
+
 /* The work split into npg groups of nb pixel blocks x ncg groups of ncb
  * channel blocks, for `flops` of work: as many items as are worth a task,
  * the split that moves the fewest floats (every pixel group reads wfloats
@@ -172,7 +182,8 @@ RN_FN rn_dc_plan rn_dc_make_plan(const rn_conv *c) {
     double flops = 2.0 * (double)p.npix * c->cout * (double)rn_dc_ksize(c);
     double wfloats = (double)p.ncb * RN_NB * rn_dc_ksize(c);
     double ifloats = (double)c->ih * c->iw * c->cin;
-    if (c->pre) ifloats *= RN_DC_PRE_COST; /* each channel group redoes it */
+    if (c->pre) /* each channel group redoes it */
+        ifloats *= rn_dc_is_1x1(c) ? RN_DC_PRE_COPY_COST : RN_DC_PRE_COST;
     rn_dc_split(flops, p.nb, p.ncb, wfloats, ifloats, &p.npg, &p.ncg);
     /* Pixels outside when the item's weights stay in L2 as they cycle
      * (segments made once); else a block's weights stay while pixels pass. */
@@ -270,13 +281,6 @@ RN_FN int rn_dc_inner_taps(const rn_conv *c, rn_dc_tap *t) {
         t[i].n = merge ? c->kw * c->cin : c->cin;
     }
     return n;
-}
-
-/* A 1x1 convolution of stride 1 without padding: output pixel p reads
- * input pixel p alone (on AVX-512, rn_dc_item runs it on rn_pwn). */
-RN_FN int rn_dc_is_1x1(const rn_conv *c) {
-    return c->kh == 1 && c->kw == 1 && c->sh == 1 && c->sw == 1 && c->pad_t == 0 &&
-           c->pad_l == 0 && c->oh == c->ih && c->ow == c->iw;
 }
 
 /* Such a convolution whose cin values fit one segment (no corners, no
@@ -648,12 +652,24 @@ RN_FN void rn_dc_row_item(const rn_dc_args *a, const rn_dc_plan *p, int pb0,
 }
 
 #if RN_NBK > 1
+/* The first pixel of pixel block pb of a pointwise convolution on the wide
+ * kernel: whole blocks of RN_MR, the last one short (the plan's are
+ * balanced, 5.4 pixels at 7x7, and an item of 10 or 11 pixels took three
+ * calls, 8 + 2 + 1, each streaming the item's weights: the late layers'
+ * items ran 1.2-1.4x slower), so that items of an even number of blocks
+ * are whole calls of RN_PW_MR. */
+RN_FN rn_i64 rn_dc_pw_pix(const rn_dc_plan *p, int pb) {
+    rn_i64 q = (rn_i64)pb * RN_MR;
+    return q < p->npix ? q : p->npix;
+}
+
 /* An item of a pointwise convolution: pixels [q0, q1) in blocks of at most
  * RN_PW_MR (whole ones, then the rest: rn_pwn has few sizes) x channel
  * blocks [cb0, cb1), in the plan's loop order (the items are the plan's,
- * of RN_MR-pixel blocks, so that every level cuts the work alike). */
-RN_FN void rn_dc_pw_item(const rn_dc_args *a, const rn_dc_plan *p, rn_i64 q0,
-                         rn_i64 q1, int cb0, int cb1) {
+ * of RN_MR-pixel blocks, so that every level cuts the work alike); pixel
+ * q0's input at x, the next ones ldx floats apart. */
+RN_FN void rn_dc_pw_item(const rn_dc_args *a, const rn_dc_plan *p, const float *x,
+                         rn_i64 ldx, rn_i64 q0, rn_i64 q1, int cb0, int cb1) {
     const rn_conv *c = a->c;
     rn_i64 np = q1 - q0, k = c->cin, wstride = RN_NB * k;
     int nq = (int)rn_ceil_div(np, RN_PW_MR);
@@ -665,7 +681,7 @@ RN_FN void rn_dc_pw_item(const rn_dc_args *a, const rn_dc_plan *p, rn_i64 q0,
                 rn_i64 p0 = q0 + (rn_i64)q * RN_PW_MR, p1 = p0 + RN_PW_MR < q1 ? p0 + RN_PW_MR : q1;
                 rn_epi e;
                 rn_dc_epi_at(a, p0, cb, &e);
-                rn_pwn((int)(p1 - p0), nb, a->in + p0 * c->ldi, c->ldi, c->cin,
+                rn_pwn((int)(p1 - p0), nb, x + (p0 - q0) * ldx, ldx, c->cin,
                        a->packed + cb * wstride, wstride, &e);
             }
         }
@@ -796,12 +812,53 @@ RN_FN void rn_dc_pre_item(const rn_dc_args *a, const rn_dc_plan *p, int pb0,
     }
 }
 
+#if RN_NBK > 1
+/* np pixels' n values through the prologue, pixel r's from x + r * ldx to
+ * y + r * n (a dense copy). */
+RN_INLINE void rn_dc_pre_rows_k(const float *x, rn_i64 ldx, const float *s,
+                                const float *t, rn_i64 np, int n, float *y,
+                                const int act) {
+    for (rn_i64 r = 0; r < np; r++, x += ldx, y += n) {
+        if (t)
+            rn_dc_pre_k(x, s, t, y, n, act);
+        else
+            rn_dc_scale_k(x, s, y, n, act);
+    }
+}
+
+RN_NOINLINE void rn_dc_pre_rows(const rn_dc_args *a, const float *x, rn_i64 ldx,
+                                rn_i64 np, int n, float *y) {
+    RN_ACT_SWITCH(a->c->pre_act, rn_dc_pre_rows_k, x, ldx, a->pre_s, a->pre_t, np, n, y)
+}
+
+/* An item of a pointwise convolution with a prologue, on the wide kernel:
+ * its pixels in chunks whose values through the prologue fit the scratch,
+ * each chunk's copy then read as a plain pointwise convolution's input
+ * (rn_dc_pw_item) by every channel block. */
+RN_FN void rn_dc_pw_pre_item(const rn_dc_args *a, const rn_dc_plan *p, rn_i64 q0,
+                             rn_i64 q1, int cb0, int cb1) {
+    const rn_conv *c = a->c;
+    rn_i64 chunk = (rn_i64)rn_dc_pre_chunk(c) * RN_MR;
+    for (rn_i64 c0 = q0; c0 < q1; c0 += chunk) {
+        rn_i64 c1 = q1 - c0 < chunk ? q1 : c0 + chunk;
+        rn_dc_pre_rows(a, a->in + c0 * c->ldi, c->ldi, c1 - c0, c->cin, a->scratch);
+        rn_dc_pw_item(a, p, a->scratch, c->cin, c0, c1, cb0, cb1);
+    }
+}
+#endif
+
 RN_FN void rn_dc_item(const rn_dc_args *a, const rn_dc_plan *p, int t) {
     int pg = t / p->ncg, cg = t % p->ncg;
     int pb0 = (int)((rn_i64)pg * p->nb / p->npg);
     int pb1 = (int)((rn_i64)(pg + 1) * p->nb / p->npg);
     int cb0 = cg * (p->ncb / p->ncg), cb1 = cb0 + p->ncb / p->ncg;
     if (a->c->pre && a->pre_s) {
+#if RN_NBK > 1
+        if (rn_dc_is_1x1(a->c) && a->scratch) {
+            rn_dc_pw_pre_item(a, p, rn_dc_pw_pix(p, pb0), rn_dc_pw_pix(p, pb1), cb0, cb1);
+            return;
+        }
+#endif
         rn_dc_pre_item(a, p, pb0, pb1, cb0, cb1);
         return;
     }
@@ -811,7 +868,9 @@ RN_FN void rn_dc_item(const rn_dc_args *a, const rn_dc_plan *p, int t) {
     }
 #if RN_NBK > 1
     if (rn_dc_is_1x1(a->c)) { /* any depth: rn_pwn takes one run */
-        rn_dc_pw_item(a, p, pb0 * p->npix / p->nb, pb1 * p->npix / p->nb, cb0, cb1);
+        rn_i64 q0 = rn_dc_pw_pix(p, pb0);
+        rn_dc_pw_item(a, p, a->in + q0 * a->c->ldi, a->c->ldi, q0, rn_dc_pw_pix(p, pb1),
+                      cb0, cb1);
         return;
     }
 #endif

@@ -111,8 +111,6 @@ RN_INLINE rn_v rn_v_pow2i(rn_v n) {
     __m512i e = _mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127));
     return _mm512_castsi512_ps(_mm512_slli_epi32(e, 23));
 }
-/* 1 / x to 2^-14, for rn_v_recip */
-RN_INLINE rn_v rn_v_rcp_est(rn_v x) { return _mm512_rcp14_ps(x); }
 /* p 2^n for whole n held as floats, in one instruction */
 RN_INLINE rn_v rn_v_scale2(rn_v p, rn_v n) { return _mm512_scalef_ps(p, n); }
 /* The first lanes of a vector, chosen by a mask (rn_v_mask: the first
@@ -144,8 +142,6 @@ RN_INLINE rn_v rn_v_pow2i(rn_v n) {
     __m256i e = _mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127));
     return _mm256_castsi256_ps(_mm256_slli_epi32(e, 23));
 }
-/* 1 / x to 2^-12, for rn_v_recip */
-RN_INLINE rn_v rn_v_rcp_est(rn_v x) { return _mm256_rcp_ps(x); }
 RN_INLINE rn_v rn_v_scale2(rn_v p, rn_v n) { return rn_v_mul(p, rn_v_pow2i(n)); }
 typedef __m256i rn_vmask;
 RN_INLINE rn_vmask rn_v_mask(int n) {
@@ -176,11 +172,6 @@ RN_INLINE rn_v rn_v_pow2i(rn_v n) {
     return vreinterpretq_f32_s32(vshlq_n_s32(e, 23));
 }
 RN_INLINE rn_v rn_v_scale2(rn_v p, rn_v n) { return rn_v_mul(p, rn_v_pow2i(n)); }
-/* 1 / x to 2^-8, refined once more than the others, for rn_v_recip */
-RN_INLINE rn_v rn_v_rcp_est(rn_v x) {
-    rn_v r = vrecpeq_f32(x);
-    return vmulq_f32(r, vrecpsq_f32(x, r));
-}
 /* No masked loads: the lanes go through a copy (a row's last lanes). */
 typedef int rn_vmask;
 RN_INLINE rn_vmask rn_v_mask(int n) { return n; }
@@ -210,6 +201,18 @@ RN_INLINE void rn_v_store_m(float *p, rn_v v, rn_vmask m) {
 #define RN_V_KEEP(v) ((void)0)
 #endif
 
+/* f(args..., act) with act a constant in each case, so that a loop inside
+ * f (inlined) holds one activation's code only. Unknown codes are none. */
+#define RN_ACT_SWITCH(act, f, ...)                                          \
+    switch (act) {                                                          \
+    case RN_ACT_RELU: f(__VA_ARGS__, RN_ACT_RELU); break;                   \
+    case RN_ACT_RELU6: f(__VA_ARGS__, RN_ACT_RELU6); break;                 \
+    case RN_ACT_SIGMOID: f(__VA_ARGS__, RN_ACT_SIGMOID); break;             \
+    case RN_ACT_SWISH: f(__VA_ARGS__, RN_ACT_SWISH); break;                 \
+    case RN_ACT_HARD_SWISH: f(__VA_ARGS__, RN_ACT_HARD_SWISH); break;       \
+    default: f(__VA_ARGS__, RN_ACT_NONE); break;                            \
+    }
+
 #if RN_VL > 1
 /* e^x to 4e-7 (relative): x = n ln 2 + r (ln 2 in two parts, Cody and
  * Waite), e^r by a polynomial of degree 5 on |r| <= ln 2 / 2 (fitted to
@@ -228,13 +231,6 @@ RN_INLINE rn_v rn_v_exp(rn_v x) {
     return rn_v_scale2(p, n);
 }
 
-/* 1 / x for x >= 1 (sigmoid's denominator) to about a float's precision:
- * the estimate and one Newton step, r + r (1 - x r). A division costs a
- * dozen cycles or more a vector; this, a few FMAs. */
-RN_INLINE rn_v rn_v_recip(rn_v x) {
-    rn_v r = rn_v_rcp_est(x);
-    return rn_v_fma(r, rn_v_fma(rn_v_sub(rn_v_zero(), x), r, rn_v_set1(1.0f)), r);
-}
 
 /* The epilogue's activation of a vector (rn_act1's). */
 RN_INLINE rn_v rn_v_act(rn_v v, int act) {
@@ -242,10 +238,13 @@ RN_INLINE rn_v rn_v_act(rn_v v, int act) {
     switch (act) {
     case RN_ACT_RELU: return rn_v_max(v, z);
     case RN_ACT_RELU6: return rn_v_min(rn_v_max(v, z), rn_v_set1(6.0f));
+    /* a division, not the reciprocal's estimate and a Newton step: that
+     * made sigmoid's and swish's passes 1.3x as slow (AVX-512 and AVX2 on
+     * Zen 5: the division pipelines, the estimate's chain does not) */
     case RN_ACT_SIGMOID:
-        return rn_v_recip(rn_v_add(rn_v_set1(1.0f), rn_v_exp(rn_v_sub(z, v))));
+        return rn_v_div(rn_v_set1(1.0f), rn_v_add(rn_v_set1(1.0f), rn_v_exp(rn_v_sub(z, v))));
     case RN_ACT_SWISH: /* v * sigmoid(v) */
-        return rn_v_mul(v, rn_v_recip(rn_v_add(rn_v_set1(1.0f), rn_v_exp(rn_v_sub(z, v)))));
+        return rn_v_div(v, rn_v_add(rn_v_set1(1.0f), rn_v_exp(rn_v_sub(z, v))));
     case RN_ACT_HARD_SWISH: {
         rn_v t = rn_v_add(v, rn_v_set1(3.0f));
         t = rn_v_min(rn_v_max(t, z), rn_v_set1(6.0f));
@@ -271,10 +270,9 @@ RN_INLINE rn_v rn_v_act_light(rn_v v, int act) {
     return rn_act_heavy(act) ? v : rn_v_act(v, act);
 }
 
-/* The activation act (any, but meant for the heavy ones) of np stored
- * pixels from out (pixels ldo floats apart), their first n channels, in
- * place. */
-RN_NOINLINE void rn_v_act_tile(int act, float *out, int np, rn_i64 ldo, int n) {
+/* The activation act (a constant) of np stored pixels from out (pixels
+ * ldo floats apart), their first n channels, in place. */
+RN_INLINE void rn_v_act_tile_k(float *out, int np, rn_i64 ldo, int n, const int act) {
     rn_vmask mk = rn_v_mask(n % RN_VL);
     for (int p = 0; p < np; p++, out += ldo) {
         int i = 0;
@@ -284,23 +282,17 @@ RN_NOINLINE void rn_v_act_tile(int act, float *out, int np, rn_i64 ldo, int n) {
     }
 }
 
+/* rn_v_act_tile_k, any act (but meant for the heavy ones): one loop
+ * each, the switch outside it. */
+RN_NOINLINE void rn_v_act_tile(int act, float *out, int np, rn_i64 ldo, int n) {
+    RN_ACT_SWITCH(act, rn_v_act_tile_k, out, np, ldo, n)
+}
+
 /* The tile's heavy activation, if it has one (after an epilogue of
  * rn_v_act_light). */
 RN_INLINE void rn_v_act_rest(int act, float *out, int np, rn_i64 ldo, int n) {
     if (rn_act_heavy(act)) rn_v_act_tile(act, out, np, ldo, n);
 }
 #endif
-
-/* f(args..., act) with act a constant in each case, so that a loop inside
- * f (inlined) holds one activation's code only. Unknown codes are none. */
-#define RN_ACT_SWITCH(act, f, ...)                                          \
-    switch (act) {                                                          \
-    case RN_ACT_RELU: f(__VA_ARGS__, RN_ACT_RELU); break;                   \
-    case RN_ACT_RELU6: f(__VA_ARGS__, RN_ACT_RELU6); break;                 \
-    case RN_ACT_SIGMOID: f(__VA_ARGS__, RN_ACT_SIGMOID); break;             \
-    case RN_ACT_SWISH: f(__VA_ARGS__, RN_ACT_SWISH); break;                 \
-    case RN_ACT_HARD_SWISH: f(__VA_ARGS__, RN_ACT_HARD_SWISH); break;       \
-    default: f(__VA_ARGS__, RN_ACT_NONE); break;                            \
-    }
 
 #endif

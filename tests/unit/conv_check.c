@@ -390,6 +390,14 @@ int conv_check_prologue(ConvPreRunFn *run, unsigned long long seed, int cases) {
             c->cout = groups * rnd(&g, 1, 12);
             c->ldi = c->cin, c->ldo = c->cout, k.ldk = c->cout + k.koff;
         }
+        if (i % 40 == 6) { /* a projection after squeeze-excite: a small image of
+                              many channels, its work split by channels too */
+            c->kh = c->kw = c->sh = c->sw = c->dh = c->dw = 1;
+            c->pad_t = c->pad_l = k.pad_b = k.pad_r = 0;
+            c->ih = c->iw = c->oh = c->ow = rnd(&g, 5, 7);
+            c->cin = c->ldi = rnd(&g, 300, 700), c->cout = c->ldo = rnd(&g, 100, 200);
+            c->groups = 0, k.koff = 0, k.ldk = c->cout;
+        }
         c->pre = 1, c->pre_act = ACTS[rnd(&g, 0, NACTS - 1)];
         k.no_scratch = i % 4 == 1;
         k.no_shift = i % 3 == 2; /* squeeze-excite's scale */
