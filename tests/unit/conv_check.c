@@ -401,6 +401,15 @@ int conv_check_prologue(ConvPreRunFn *run, unsigned long long seed, int cases) {
         c->pre = 1, c->pre_act = ACTS[rnd(&g, 0, NACTS - 1)];
         k.no_scratch = i % 4 == 1;
         k.no_shift = i % 3 == 2; /* squeeze-excite's scale */
+        if (i % 40 == 26) { /* an early projection after squeeze-excite: a big
+                               image, few weights (scaled instead of the input) */
+            c->kh = c->kw = c->sh = c->sw = c->dh = c->dw = 1;
+            c->pad_t = c->pad_l = k.pad_b = k.pad_r = 0;
+            c->ih = c->iw = c->oh = c->ow = rnd(&g, 20, 40);
+            c->cin = c->ldi = rnd(&g, 16, 96), c->cout = c->ldo = rnd(&g, 8, 40);
+            c->groups = 0, k.koff = 0, k.ldk = c->cout;
+            c->pre_act = RN_ACT_NONE, k.no_shift = 1, k.no_scratch = 0;
+        }
         bad += check_case_with(&g, &k, NULL, run);
     }
     return bad;
