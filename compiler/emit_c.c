@@ -277,6 +277,12 @@ static void dw_layer(Emitter *e, const Step *s, const char *fn) {
                emit_tensor(e, lower_weight(e->L, s->node, "depthwise_kernel")),
                emit_bias(e, s), emit_place(e, s->out));
     rows_act(e, s);
+    if (s->row_means) { /* the pool after it reads these (fuse_row_means) */
+        long long ow = s->node->out.d[1], oc = s->node->out.d[2];
+        buf_printf(e->c, "    for (int y = y0; y < y1; y++) /* the means of each row */\n"
+                   "        rn_k_global_pool(0, %s + (long)y * %lld, m->ws + (long)y * %lld, "
+                   "%lld, %lld);\n", emit_place(e, s->out), ow * oc, oc, ow, oc);
+    }
     buf_printf(e->c, "}\n");
 }
 

@@ -132,9 +132,13 @@ void emit_simple_layer(Emitter *e, const Step *s, const char *fn) {
     case OP_GLOBAL_AVGPOOL:
     case OP_GLOBAL_MAXPOOL: {
         const Shape *is = s->in_shape;
-        buf_printf(c, "    rn_k_global_pool(%d, %s, %s, %lld, %lld);\n",
-                   n->op == OP_GLOBAL_MAXPOOL, x, y,
-                   (long long)(is->d[0] * is->d[1]), ch);
+        if (s->from_row_means) /* the depthwise conv's rows' means (lower.c) */
+            buf_printf(c, "    rn_k_global_pool(0, m->ws, %s, %lld, %lld);\n", y,
+                       (long long)is->d[0], ch);
+        else
+            buf_printf(c, "    rn_k_global_pool(%d, %s, %s, %lld, %lld);\n",
+                       n->op == OP_GLOBAL_MAXPOOL, x, y,
+                       (long long)(is->d[0] * is->d[1]), ch);
         break;
     }
     case OP_CONCAT: {

@@ -404,6 +404,26 @@ static void make_rows(Lower *L) {
         }
 }
 
+/* A global average pool whose step comes right after the depthwise conv
+ * it reads, the conv's whole output in its own buffer: the conv's rows
+ * leave their means in the scratch (no conv runs between the two to use
+ * it) and the pool reads those instead of the image: it read the image
+ * again, from the other core's cache at two threads (EfficientNet-B0's 16
+ * pools 0.13 ms on one thread, 0.18 on two). Each row's means are its
+ * own, summed in row order: the same result at any thread count. */
+static void fuse_row_means(Lower *L) {
+    for (int i = 1; i < L->nsteps; i++) {
+        Step *s = &L->steps[i], *d = &L->steps[i - 1];
+        const GNode *n = s->node, *dn = d->node;
+        if (s->kind != STEP_SIMPLE || n->op != OP_GLOBAL_AVGPOOL || d->kind != STEP_DEPTHWISE ||
+            d->slice_of || d->out.slice || s->in[0].slice || s->in[0].off != d->out.off ||
+            dn->out.rank != 3 || d->ldo != dn->out.d[2] || !shape_equal(s->in_shape, &dn->out))
+            continue;
+        d->row_means = s->from_row_means = true;
+        if (dn->out.d[0] * dn->out.d[2] > L->ws_floats) L->ws_floats = dn->out.d[0] * dn->out.d[2];
+    }
+}
+
 Lower *lower(Graph *g) {
     Lower *L = arena_alloc(g->arena, sizeof *L);
     L->g = g;
@@ -416,6 +436,7 @@ Lower *lower(Graph *g) {
         L->step_of[i] = -1;
         if (node_has_code(g->nodes[i])) make_step(L, g->nodes[i]);
     }
+    fuse_row_means(L);
     make_rows(L);
     return L;
 }

@@ -773,6 +773,12 @@ typedef struct Step {
                               channels, or a concat view's buffer's */
     const GNode *slice_of; /* writes this concat's channels from out.coff */
     int64_t scratch_off;   /* STEP_SEPARABLE: its depthwise result */
+    /* a global average pool right after a depthwise conv, over its
+     * output: the conv's rows each leave their channels' means in the
+     * scratch (m->ws, row y at y * channels) while they are in cache, and
+     * the pool takes the mean of those (squeeze-excite's squeeze) */
+    bool row_means;        /* STEP_DEPTHWISE: leaves them */
+    bool from_row_means;   /* the pool (STEP_SIMPLE): reads them */
     /* the split over threads */
     bool split;            /* its work items spread over the pool */
     int64_t items;         /* rows (units); 0: the kernel's work items */

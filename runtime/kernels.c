@@ -226,6 +226,12 @@ int rn_k_have_avx2(void) {
 /* The best copy of the kernels this CPU runs (internal.h); a standalone
  * model's is the one it was compiled for. */
 int rn_isa_level(void) {
+#ifdef RN_STANDALONE
+    /* a standalone file pastes rn_k_have_avx2 static: used here, so that
+     * a model without a dense layer (its other caller) compiles without
+     * -Wunused-function's warning */
+    (void)rn_k_have_avx2;
+#endif
 #if defined(RN_DISPATCH_AVX2) && defined(RN_STANDALONE) && defined(__AVX512F__)
     return RN_LEVEL_AVX512;
 #elif defined(RN_DISPATCH_AVX2) && defined(RN_STANDALONE)

@@ -157,6 +157,13 @@ check "two standalone models in one program" bash -c '
     "$RNC" "$S" "$STRICT"
 check "a model with no layer worth splitting: no thread pool, no pthreads" bash -c \
     'gcc -std=c11 -O1 -c other.c -o other.o && ! nm -u other.o | grep -q pthread_'
+# without --main and without a dense layer, rn_k_have_avx2's one caller is
+# rn_isa_level: no warning that it is unused, for every target
+printf 'model nodense\ninput x[6, 6, 8]\noutput global_avgpool(depthwise_conv2d(x, 3))\n' >nodense.rn
+check "a model without a dense layer, no --main: no warning on any target" bash -c '
+    "$1" nodense.rn -o nodense.c --standalone || exit 1
+    for m in -march=x86-64 "-mavx2 -mfma" $2; do
+        gcc $3 -O1 $m -c nodense.c -o nodense.o || exit 1; done' _ "$RNC" "$MARCH" "$STRICT"
 
 # 3. built-in weights: ops_tour (depthwise and separable, deconv, layer
 # norm) in one file; small_residual's packed weights (over 4 MiB) apart

@@ -179,6 +179,50 @@ static void test_layer_functions(void) {
     arena_free(a);
 }
 
+/* A global average pool right after a depthwise conv takes the means its
+ * rows leave in the scratch (lower.c's fuse_row_means); after anything
+ * else it reads its input. */
+static void test_pool_of_row_means(void) {
+    Arena *a = arena_new();
+    Graph *g = arena_alloc(a, sizeof *g);
+    g->arena = a;
+    g->name = "tnet";
+    GNode *in = add_node(g, OP_INPUT, NULL, NULL);
+    in->name = in->path = "image";
+    in->out = (Shape){3, {12, 10, 8}};
+    shape(in);
+    GNode *dw = add_node(g, OP_DEPTHWISE_CONV2D, in, NULL);
+    dw->kh = dw->kw = 3;
+    dw->padding = PAD_SAME;
+    dw->bias = true;
+    shape(dw);
+    GNode *gp = add_node(g, OP_GLOBAL_AVGPOOL, dw, NULL);
+    shape(gp);
+    g->inputs = arena_alloc(a, sizeof *g->inputs);
+    g->inputs[g->ninputs++] = in;
+    g->outputs = arena_alloc(a, sizeof *g->outputs);
+    g->outputs[g->noutputs++] = gp;
+    plan_arena(g);
+    Buf c = {0}, h = {0};
+    emit(g, false, false, &c, &h);
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "for (int y = y0; y < y1; y++) /* the means of each row */\n"
+                                          "        rn_k_global_pool(0, "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, " + (long)y * 80, m->ws + (long)y * 8, 10, 8);"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rn_k_global_pool(0, m->ws, "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, ", 12, 8);"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "m->ws_floats = 96;"));
+    buf_free(&c);
+    buf_free(&h);
+    /* small_graph's pool follows an add: it reads the image */
+    Graph *sg = small_graph(a);
+    emit(sg, false, false, &c, &h);
+    CU_ASSERT_PTR_NULL(strstr(c.data, "the means of each row"));
+    CU_ASSERT_PTR_NULL(strstr(c.data, "rn_k_global_pool(0, m->ws"));
+    buf_free(&c);
+    buf_free(&h);
+    arena_free(a);
+}
+
 static void test_for_jit(void) {
     Arena *a = arena_new();
     Graph *g = small_graph(a);
@@ -428,6 +472,7 @@ void register_emit_tests(void) {
     CU_pSuite s = unit_suite("emit");
     CU_add_test(s, "header and API names", test_api_and_header);
     CU_add_test(s, "one function per layer, literal bounds", test_layer_functions);
+    CU_add_test(s, "a pool of a depthwise conv's row means", test_pool_of_row_means);
     CU_add_test(s, "for_jit: no #include, no main", test_for_jit);
     CU_add_test(s, "--main", test_with_main);
     CU_add_test(s, "hostile layer names", test_hostile_names);
