@@ -56,14 +56,31 @@ static GNode *conv(Graph *g, GNode *x, int filters, int k, int s, PadMode p,
 
 /* input[8, 8, 3] -> rescale -> conv 3x3 same relu -> batchnorm -> maxpool 2
  * -> (+ 1x1 conv of the pool) -> global_avgpool -> dense 4 softmax */
-static Graph *small_graph(Arena *a) {
+/* A graph "tnet" of one input "image" of shape `image`. */
+static Graph *image_graph(Arena *a, Shape image, GNode **in) {
     Graph *g = arena_alloc(a, sizeof *g);
     g->arena = a;
     g->name = "tnet";
-    GNode *in = add_node(g, OP_INPUT, NULL, NULL);
-    in->name = in->path = "image";
-    in->out = (Shape){3, {8, 8, 3}};
-    shape(in);
+    *in = add_node(g, OP_INPUT, NULL, NULL);
+    (*in)->name = (*in)->path = "image";
+    (*in)->out = image;
+    shape(*in);
+    return g;
+}
+
+/* g's input in and output out, its arena planned. */
+static Graph *finish_graph(Graph *g, GNode *in, GNode *out) {
+    g->inputs = arena_alloc(g->arena, sizeof *g->inputs);
+    g->inputs[g->ninputs++] = in;
+    g->outputs = arena_alloc(g->arena, sizeof *g->outputs);
+    g->outputs[g->noutputs++] = out;
+    plan_arena(g);
+    return g;
+}
+
+static Graph *small_graph(Arena *a) {
+    GNode *in;
+    Graph *g = image_graph(a, (Shape){3, {8, 8, 3}}, &in);
     GNode *r = add_node(g, OP_RESCALE, in, NULL);
     r->scale = 1.0 / 255;
     shape(r);
@@ -84,12 +101,7 @@ static Graph *small_graph(Arena *a) {
     d->bias = true;
     d->act = ACT_SOFTMAX;
     shape(d);
-    g->inputs = arena_alloc(a, sizeof *g->inputs);
-    g->inputs[g->ninputs++] = in;
-    g->outputs = arena_alloc(a, sizeof *g->outputs);
-    g->outputs[g->noutputs++] = d;
-    plan_arena(g);
-    return g;
+    return finish_graph(g, in, d);
 }
 
 static void emit(Graph *g, bool jit, bool with_main, Buf *c, Buf *h) {
@@ -184,13 +196,8 @@ static void test_layer_functions(void) {
  * else it reads its input. */
 static void test_pool_of_row_means(void) {
     Arena *a = arena_new();
-    Graph *g = arena_alloc(a, sizeof *g);
-    g->arena = a;
-    g->name = "tnet";
-    GNode *in = add_node(g, OP_INPUT, NULL, NULL);
-    in->name = in->path = "image";
-    in->out = (Shape){3, {12, 10, 8}};
-    shape(in);
+    GNode *in;
+    Graph *g = image_graph(a, (Shape){3, {12, 10, 8}}, &in);
     GNode *dw = add_node(g, OP_DEPTHWISE_CONV2D, in, NULL);
     dw->kh = dw->kw = 3;
     dw->padding = PAD_SAME;
@@ -198,11 +205,7 @@ static void test_pool_of_row_means(void) {
     shape(dw);
     GNode *gp = add_node(g, OP_GLOBAL_AVGPOOL, dw, NULL);
     shape(gp);
-    g->inputs = arena_alloc(a, sizeof *g->inputs);
-    g->inputs[g->ninputs++] = in;
-    g->outputs = arena_alloc(a, sizeof *g->outputs);
-    g->outputs[g->noutputs++] = gp;
-    plan_arena(g);
+    finish_graph(g, in, gp);
     Buf c = {0}, h = {0};
     emit(g, false, false, &c, &h);
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "for (int y = y0; y < y1; y++) /* the means of each row */\n"
