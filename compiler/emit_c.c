@@ -65,75 +65,6 @@ static void layer_comment(Emitter *e, const Step *s) {
     buf_printf(c, " */\n");
 }
 
-/* The valid output columns [lo, hi) of each kernel column kx: those whose
- * input column ox*sw - pad_l + kx*dw is inside [0, w). Literal tables. */
-static void tap_tables(Emitter *e, int kw, int sw, int dw, int pad_l, int w,
-                       int ow) {
-    Buf *c = e->c;
-    int *lo = arena_alloc(e->g->arena, sizeof *lo * (size_t)kw);
-    int *hi = arena_alloc(e->g->arena, sizeof *hi * (size_t)kw);
-    for (int kx = 0; kx < kw; kx++) {
-        lo[kx] = ow;
-        hi[kx] = 0;
-        for (int ox = 0; ox < ow; ox++) {
-            int ix = ox * sw - pad_l + kx * dw;
-            if (ix < 0 || ix >= w) continue;
-            if (ox < lo[kx]) lo[kx] = ox;
-            hi[kx] = ox + 1;
-        }
-        if (hi[kx] <= lo[kx]) lo[kx] = hi[kx] = 0;
-    }
-    buf_printf(c, "    static const int lo[%d] = {", kw);
-    for (int kx = 0; kx < kw; kx++) buf_printf(c, "%s%d", kx ? ", " : "", lo[kx]);
-    buf_printf(c, "}, hi[%d] = {", kw);
-    for (int kx = 0; kx < kw; kx++) buf_printf(c, "%s%d", kx ? ", " : "", hi[kx]);
-    buf_printf(c, "};\n");
-}
-
-/* Pooling layers share one loop nest: for each output row, each kernel
- * row whose input row is inside the image, each kernel column with its
- * literal range of valid output columns, one kernel call over those
- * pixels. `tap` prints that call given the names iy/kx/yr. */
-static void window_rows(Emitter *e, const Step *s, const char *fn,
-                        void (*init)(Emitter *, const Step *),
-                        void (*tap)(Emitter *, const Step *),
-                        void (*fini)(Emitter *, const Step *)) {
-    Buf *c = e->c;
-    const GNode *n = s->node;
-    const Shape *is = s->in_shape, *os = &n->out;
-    int dh = n->dh ? n->dh : 1, dw = n->dw ? n->dw : 1;
-    long long ow = os->d[1];
-    buf_printf(c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn,
-               e->name);
-    buf_printf(c, "    (void)w;\n");
-    tap_tables(e, n->kw, n->sw, dw, n->pad_l, (int)is->d[1], (int)ow);
-    buf_printf(c, "    const float *x = %s;\n", emit_place(e, s->in[0]));
-    buf_printf(c, "    float *y = %s;\n", emit_place(e, s->out));
-    buf_printf(c, "    for (int oy = y0; oy < y1; oy++) {\n");
-    buf_printf(c, "        float *yr = y + (long)oy * %lld;\n", ow * s->ldo);
-    init(e, s);
-    buf_printf(c, "        for (int ky = 0; ky < %d; ky++) {\n", n->kh);
-    buf_printf(c, "            int iy = oy * %d - %d + ky * %d;\n", n->sh,
-               n->pad_t, dh);
-    buf_printf(c, "            if (iy < 0 || iy >= %lld) continue;\n",
-               (long long)is->d[0]);
-    buf_printf(c, "            for (int kx = 0; kx < %d; kx++) {\n", n->kw);
-    buf_printf(c, "                if (hi[kx] == lo[kx]) continue;\n");
-    tap(e, s);
-    buf_printf(c, "            } /* kx */\n        } /* ky */\n");
-    fini(e, s);
-    buf_printf(c, "    } /* oy */\n}\n");
-}
-
-/* The input pixel of output column lo[kx] in row iy, as a float offset. */
-static const char *tap_src(Emitter *e, const Step *s) {
-    const GNode *n = s->node;
-    return arena_printf(e->g->arena,
-                        "((long)iy * %lld + lo[kx] * %d - %d + kx * %d) * %lld",
-                        (long long)s->in_shape->d[1], n->sw, n->pad_l,
-                        n->dw ? n->dw : 1, (long long)s->in_shape->d[2]);
-}
-
 /* The call that runs work items [t0, t1) of one call of a conv step (a
  * super-group of a grouped conv), descriptor d at index in M_convs: the
  * runtime's rn_conv_run, which runs the algorithm of its descriptor; in a
@@ -286,66 +217,28 @@ static void dw_layer(Emitter *e, const Step *s, const char *fn) {
     buf_printf(e->c, "}\n");
 }
 
-/* A pooling writing a concat's slice (concat_slices.c) has pixels ldo
- * floats apart, its channels the first of each. */
-static void pool_init(Emitter *e, const Step *s) {
-    const char *v = s->node->op == OP_MAXPOOL ? "-3.402823466e+38f" : "0.0f";
-    long long ow = s->node->out.d[1], oc = s->node->out.d[2];
-    if (s->ldo != oc) {
-        buf_printf(e->c, "        for (int ox = 0; ox < %lld; ox++) rn_k_fill(yr + "
-                   "(long)ox * %lld, %lld, %s);\n", ow, (long long)s->ldo, oc, v);
-        return;
-    }
-    buf_printf(e->c, "        rn_k_fill(yr, %lld, %s);\n", ow * oc, v);
-}
-
-static void pool_tap(Emitter *e, const Step *s) {
+/* A pooling layer: its rn_window literal and one call of the runtime's
+ * rn_k_pool on the rows (each output pixel's taps on registers). Pixels
+ * ldi and ldo floats apart: a pool writing a concat's slice
+ * (concat_slices.c) has its channels the first of each of its pixels. */
+static void pool_rows(Emitter *e, const Step *s, const char *fn) {
     const GNode *n = s->node;
-    long long ch = n->out.d[2];
-    buf_printf(e->c,
-               "                rn_k_%s_tap(hi[kx] - lo[kx], %lld, x + %s, "
-               "%lld, yr + lo[kx] * %lld, %lld);\n",
-               n->op == OP_MAXPOOL ? "max" : "sum", ch, tap_src(e, s),
-               (long long)n->sw * ch, (long long)s->ldo, (long long)s->ldo);
+    const Shape *is = s->in_shape, *os = &n->out;
+    const char *op = n->op == OP_MAXPOOL    ? "RN_POOL_MAX"
+                     : n->count_include_pad ? "RN_POOL_AVG_PAD"
+                                            : "RN_POOL_AVG";
+    buf_printf(e->c, "static void %s_rows(%s *m, int y0, int y1, int w) {\n", fn, e->name);
+    buf_printf(e->c, "    static const rn_window d = {.ih = %lld, .iw = %lld, .c = %lld, "
+               ".oh = %lld, .ow = %lld,\n        .kh = %d, .kw = %d, .sh = %d, "
+               ".sw = %d, .dh = %d, .dw = %d,\n        .pad_t = %d, .pad_l = %d, "
+               ".pad_b = %d, .pad_r = %d, .ldi = %lld, .ldo = %lld,\n        "
+               ".op = %s};\n", (long long)is->d[0], (long long)is->d[1],
+               (long long)os->d[2], (long long)os->d[0], (long long)os->d[1], n->kh,
+               n->kw, n->sh, n->sw, n->dh ? n->dh : 1, n->dw ? n->dw : 1, n->pad_t,
+               n->pad_l, n->pad_b, n->pad_r, (long long)is->d[2], (long long)s->ldo, op);
+    buf_printf(e->c, "    (void)w;\n    rn_k_pool(&d, %s, %s, y0, y1);\n}\n",
+               emit_place(e, s->in[0]), emit_place(e, s->out));
 }
-
-/* Average pooling divides by the real pixels of each window (TensorFlow's
- * rule), or with count_include_pad by its positions inside the padded
- * input [-pad, size + pad) (PyTorch's): rows counted for oy times columns
- * counted for ox. */
-static void avg_counts(Emitter *e, const char *name, int nout, int k, int s,
-                       int lo, int hi, int64_t size, bool with_pad) {
-    buf_printf(e->c, "%s[%d] = {", name, nout);
-    for (int o = 0; o < nout; o++) {
-        int count = 0;
-        for (int t = 0; t < k; t++) {
-            int64_t i = (int64_t)o * s - lo + t;
-            count += with_pad ? i >= -lo && i < size + hi : i >= 0 && i < size;
-        }
-        buf_printf(e->c, "%s%d", o ? ", " : "", count);
-    }
-    buf_printf(e->c, "}");
-}
-
-static void avg_fini(Emitter *e, const Step *s) {
-    Buf *c = e->c;
-    const GNode *n = s->node;
-    const Shape *is = s->in_shape;
-    int oh = (int)n->out.d[0], ow = (int)n->out.d[1];
-    buf_printf(c, "        static const int ");
-    avg_counts(e, "cy", oh, n->kh, n->sh, n->pad_t, n->pad_b, is->d[0],
-               n->count_include_pad);
-    buf_printf(c, ", ");
-    avg_counts(e, "cx", ow, n->kw, n->sw, n->pad_l, n->pad_r, is->d[1],
-               n->count_include_pad);
-    buf_printf(c, ";\n");
-    buf_printf(c, "        for (int ox = 0; ox < %d; ox++)\n", ow);
-    buf_printf(c, "            if (cy[oy] * cx[ox] > 0) rn_k_scale(yr + ox * "
-               "%lld, %lld, 1.0f / (float)(cy[oy] * cx[ox]));\n",
-               (long long)s->ldo, (long long)n->out.d[2]);
-}
-
-static void no_fini(Emitter *e, const Step *s) { (void)e; (void)s; }
 
 /* A step whose rows may be split over the pool: its _rows function, then
  * the layer function that runs it. */
@@ -444,8 +337,7 @@ static void emit_layer(Emitter *e, const Step *s, const char *fn) {
         rows_layer(e, s, fn);
         break;
     case STEP_POOL:
-        window_rows(e, s, fn, pool_init, pool_tap,
-                    s->node->op == OP_AVGPOOL ? avg_fini : no_fini);
+        pool_rows(e, s, fn);
         rows_layer(e, s, fn);
         break;
     case STEP_DENSE:

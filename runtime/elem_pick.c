@@ -2,7 +2,7 @@
  * of its kernel (kernel/rn_elem.h) this CPU runs: rn_k_act for the
  * activations rn_simd.h has on vectors (the others stay in kernels.c),
  * rn_k_hard_sigmoid, rn_k_scale_shift, rn_k_merge, rn_k_add,
- * rn_k_global_pool, the pooling taps rn_k_max_tap and rn_k_sum_tap, and
+ * rn_k_global_pool, the pooling windows rn_k_pool, and
  * the one-pixel product of rn_k_conv_tap (a dense layer). Built once; the
  * copies are elementwise.c's. No state. */
 #include "internal.h"
@@ -84,14 +84,8 @@ void rn_k_merge(int op, const float *a, int ah, int aw, int ac,
         }
 }
 
-void rn_k_max_tap(int npix, int c, const float *in, int ldi, float *out,
-                  int ldo) {
-    PICK(rn_ew_pool_tap, 1, npix, c, in, ldi, out, ldo);
-}
-
-void rn_k_sum_tap(int npix, int c, const float *in, int ldi, float *out,
-                  int ldo) {
-    PICK(rn_ew_pool_tap, 0, npix, c, in, ldi, out, ldo);
+void rn_k_pool(const rn_window *d, const float *in, float *out, int y0, int y1) {
+    PICK(rn_ew_pool, d, in, out, y0, y1);
 }
 
 void rn_k_gemv(int k, int n, const float *x, const float *w, rn_i64 ldw,

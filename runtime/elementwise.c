@@ -23,6 +23,6 @@ RN_EW_CHANNEL_OP(RN_ISA(rn_ew_channel_op_run)) {
 
 RN_EW_POOL(RN_ISA(rn_ew_global_pool_run)) { rn_ew_global_pool(is_max, in, out, npix, c); }
 
-RN_EW_TAP(RN_ISA(rn_ew_pool_tap_run)) { rn_ew_pool_tap(is_max, npix, c, in, ldi, out, ldo); }
+RN_EW_WINDOW(RN_ISA(rn_ew_pool_run)) { rn_ew_pool(d, in, out, y0, y1); }
 
 RN_EW_GEMV(RN_ISA(rn_ew_gemv_run)) { rn_ew_gemv(k, n, x, w, ldw, y); }

@@ -121,9 +121,8 @@ RN_DW_RUN(rn_dw_run_avx512);
               float *out, rn_i64 npix, int c)
 #define RN_EW_POOL(name)                                                    \
     void name(int is_max, const float *in, float *out, rn_i64 npix, int c)
-#define RN_EW_TAP(name)                                                     \
-    void name(int is_max, int npix, int c, const float *in, int ldi,        \
-              float *out, int ldo)
+#define RN_EW_WINDOW(name)                                                  \
+    void name(const rn_window *d, const float *in, float *out, int y0, int y1)
 #define RN_EW_GEMV(name)                                                    \
     void name(int k, int n, const float *x, const float *w, rn_i64 ldw,     \
               float *y)
@@ -134,7 +133,7 @@ RN_DW_RUN(rn_dw_run_avx512);
     RN_EW_BINARY(rn_ew_binary_run_##suffix);                                \
     RN_EW_CHANNEL_OP(rn_ew_channel_op_run_##suffix);                        \
     RN_EW_POOL(rn_ew_global_pool_run_##suffix);                             \
-    RN_EW_TAP(rn_ew_pool_tap_run_##suffix);                                 \
+    RN_EW_WINDOW(rn_ew_pool_run_##suffix);                                  \
     RN_EW_GEMV(rn_ew_gemv_run_##suffix)
 RN_EW_DECLARE(base);
 RN_EW_DECLARE(avx2);

@@ -182,11 +182,22 @@ void rn_k_hard_sigmoid(const float *in, float *out, rn_i64 n, float alpha,
  * [ah, aw, ac], each 1 (shared) or the input's size. */
 void rn_k_prelu(const float *in, float *out, int h, int w, int c,
                 const float *alpha, int ah, int aw, int ac);
-/* Pooling taps: out[p*ldo + ch] = max(out, in[p*ldi + ch]) / += in. */
-void rn_k_max_tap(int npix, int c, const float *in, int ldi, float *out,
-                  int ldo);
-void rn_k_sum_tap(int npix, int c, const float *in, int ldi, float *out,
-                  int ldo);
+/* A pooling window layer's shape: output pixel (oy, ox) is the max or the
+ * mean of the input pixels (oy*sh - pad_t + ky*dh, ox*sw - pad_l + kx*dw)
+ * inside the image. A mean divides by the real pixels (RN_POOL_AVG,
+ * TensorFlow's rule) or by the positions inside the padded input
+ * (RN_POOL_AVG_PAD, PyTorch's count_include_pad). A window with no pixel
+ * gives -FLT_MAX (max) or 0. rn_k_pool writes output rows [y0, y1), each
+ * pixel's channels once, accumulated on registers. */
+enum { RN_POOL_MAX = 0, RN_POOL_AVG = 1, RN_POOL_AVG_PAD = 2 };
+typedef struct rn_window {
+    int ih, iw, c, oh, ow;
+    int kh, kw, sh, sw, dh, dw;
+    int pad_t, pad_l, pad_b, pad_r;
+    int ldi, ldo; /* floats between pixels (>= c) */
+    int op;       /* RN_POOL_* */
+} rn_window;
+void rn_k_pool(const rn_window *d, const float *in, float *out, int y0, int y1);
 void rn_k_fill(float *out, rn_i64 n, float v);
 void rn_k_scale(float *x, rn_i64 n, float s);
 /* Global pooling over npix pixels into c floats (is_max: max, else mean). */

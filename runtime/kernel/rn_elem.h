@@ -2,7 +2,7 @@
  * rn_simd.h: activations (sigmoid, swish, hard swish and the rest of the
  * epilogue's set), batch norm as a per-channel scale and shift (and an
  * activation after it), the broadcasting merges (squeeze-excite's channel
- * scale, residual adds), pooling taps and global pooling, and the
+ * scale, residual adds), pooling windows and global pooling, and the
  * matrix-vector product of
  * a dense layer or of a 1x1 convolution on one pixel.
  *
@@ -15,7 +15,7 @@
  * has no vectors, everything is plain C.
  *
  * Entry points: rn_ew_act, rn_ew_hard_sigmoid, rn_ew_scale_shift,
- * rn_ew_binary, rn_ew_channel_op, rn_ew_pool_tap, rn_ew_global_pool,
+ * rn_ew_binary, rn_ew_channel_op, rn_ew_pool, rn_ew_global_pool,
  * rn_ew_gemv. Static
  * inline functions of their arguments only; nothing is allocated. */
 #ifndef RN_ELEM_H
@@ -183,22 +183,95 @@ RN_NOINLINE void rn_ew_channel_op(int op, const float *x, const float *v,
 
 /* ------------------------------------------------------------- pooling */
 
-/* One tap of a pooling window over npix pixels of c channels:
- * out[p][ch] = max(out[p][ch], in[p][ch]) (is_max) or += in[p][ch];
- * pixels ldi and ldo floats apart. */
-RN_FN void rn_ew_pool_tap(int is_max, int npix, int c, const float *in,
-                          int ldi, float *out, int ldo) {
-    for (int p = 0; p < npix; p++) {
-        const float *x = in + (rn_i64)p * ldi;
-        float *y = out + (rn_i64)p * ldo;
-        int ch = 0;
+/* The kernel rows [k0, k1) of a window starting at input position i0
+ * (step `dil`) that fall inside [0, n); and how many positions divide a
+ * mean: those rows, or with `with_pad` the rows inside [-lo, n + hi). */
+RN_INLINE int rn_pool_span(int i0, int k, int dil, int n, int lo, int hi,
+                           int with_pad, int *k0, int *k1) {
+    int a = 0, b = k, count = 0;
+    while (a < b && i0 + a * dil < 0) a++;
+    while (b > a && i0 + (b - 1) * dil >= n) b--;
+    for (int t = 0; t < k; t++) {
+        int i = i0 + t * dil;
+        count += with_pad ? i >= -lo && i < n + hi : i >= 0 && i < n;
+    }
+    *k0 = a, *k1 = b;
+    return count;
+}
+
+/* One output pixel of a pooling window: ny x nx taps, rows sy and
+ * columns sx floats apart from x, c channels into y; the mean scaled by
+ * `scale` (0: no division). Four vectors of channels at a time on
+ * registers, then one, then single channels. */
+RN_INLINE void rn_ew_pool_pixel(int is_max, const float *x, int ny, int nx,
+                                rn_i64 sy, rn_i64 sx, int c, float scale,
+                                float *y) {
+    const float empty = is_max ? -3.402823466e+38f : 0.0f;
+    int ch = 0;
 #if RN_VL > 1
-        for (; ch + RN_VL <= c; ch += RN_VL) {
-            rn_v a = rn_v_load(y + ch), b = rn_v_load(x + ch);
-            rn_v_store(y + ch, is_max ? rn_v_max(a, b) : rn_v_add(a, b));
+    for (; ch + 4 * RN_VL <= c; ch += 4 * RN_VL) {
+        rn_v a0 = rn_v_set1(empty), a1 = a0, a2 = a0, a3 = a0;
+        for (int ky = 0; ky < ny; ky++)
+            for (int kx = 0; kx < nx; kx++) {
+                const float *p = x + ky * sy + kx * sx + ch;
+                rn_v b0 = rn_v_load(p), b1 = rn_v_load(p + RN_VL);
+                rn_v b2 = rn_v_load(p + 2 * RN_VL), b3 = rn_v_load(p + 3 * RN_VL);
+                a0 = is_max ? rn_v_max(a0, b0) : rn_v_add(a0, b0);
+                a1 = is_max ? rn_v_max(a1, b1) : rn_v_add(a1, b1);
+                a2 = is_max ? rn_v_max(a2, b2) : rn_v_add(a2, b2);
+                a3 = is_max ? rn_v_max(a3, b3) : rn_v_add(a3, b3);
+            }
+        if (scale != 0.0f) {
+            rn_v s = rn_v_set1(scale);
+            a0 = rn_v_mul(a0, s), a1 = rn_v_mul(a1, s);
+            a2 = rn_v_mul(a2, s), a3 = rn_v_mul(a3, s);
         }
+        rn_v_store(y + ch, a0), rn_v_store(y + ch + RN_VL, a1);
+        rn_v_store(y + ch + 2 * RN_VL, a2), rn_v_store(y + ch + 3 * RN_VL, a3);
+    }
+    for (; ch + RN_VL <= c; ch += RN_VL) {
+        rn_v a = rn_v_set1(empty);
+        for (int ky = 0; ky < ny; ky++)
+            for (int kx = 0; kx < nx; kx++) {
+                rn_v b = rn_v_load(x + ky * sy + kx * sx + ch);
+                a = is_max ? rn_v_max(a, b) : rn_v_add(a, b);
+            }
+        rn_v_store(y + ch, scale != 0.0f ? rn_v_mul(a, rn_v_set1(scale)) : a);
+    }
 #endif
-        for (; ch < c; ch++) y[ch] = is_max ? (x[ch] > y[ch] ? x[ch] : y[ch]) : y[ch] + x[ch];
+    for (; ch < c; ch++) {
+        float a = empty;
+        for (int ky = 0; ky < ny; ky++)
+            for (int kx = 0; kx < nx; kx++) {
+                float b = x[ky * sy + kx * sx + ch];
+                a = is_max ? (b > a ? b : a) : a + b;
+            }
+        y[ch] = scale != 0.0f ? a * scale : a;
+    }
+}
+
+/* A pooling window layer (rnrt.h's rn_window), output rows [y0, y1). */
+RN_FN void rn_ew_pool(const rn_window *d, const float *in, float *out, int y0,
+                      int y1) {
+    const int is_max = d->op == RN_POOL_MAX, with_pad = d->op == RN_POOL_AVG_PAD;
+    const rn_i64 sy = (rn_i64)d->dh * d->iw * d->ldi, sx = (rn_i64)d->dw * d->ldi;
+    for (int oy = y0; oy < y1; oy++) {
+        int iy0 = oy * d->sh - d->pad_t, ky0, ky1;
+        int cy = rn_pool_span(iy0, d->kh, d->dh, d->ih, d->pad_t, d->pad_b, with_pad,
+                              &ky0, &ky1);
+        float *yr = out + (rn_i64)oy * d->ow * d->ldo;
+        for (int ox = 0; ox < d->ow; ox++) {
+            int ix0 = ox * d->sw - d->pad_l, kx0, kx1;
+            int cx = rn_pool_span(ix0, d->kw, d->dw, d->iw, d->pad_l, d->pad_r,
+                                  with_pad, &kx0, &kx1);
+            float scale = !is_max && cy * cx > 0 ? 1.0f / (float)(cy * cx) : 0.0f;
+            const float *x = ky1 > ky0 && kx1 > kx0
+                                 ? in + ((rn_i64)(iy0 + ky0 * d->dh) * d->iw + ix0 +
+                                         kx0 * d->dw) * d->ldi
+                                 : in; /* no tap: not read */
+            rn_ew_pool_pixel(is_max, x, ky1 - ky0, kx1 - kx0, sy, sx, d->c, scale,
+                             yr + (rn_i64)ox * d->ldo);
+        }
     }
 }
 

@@ -4,6 +4,7 @@
 #include "elem_check.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,7 +20,7 @@ typedef RN_EW_SCALE_SHIFT(EwScaleShift);
 typedef RN_EW_BINARY(EwBinary);
 typedef RN_EW_CHANNEL_OP(EwChannelOp);
 typedef RN_EW_POOL(EwPool);
-typedef RN_EW_TAP(EwTap);
+typedef RN_EW_WINDOW(EwWindow);
 typedef RN_EW_GEMV(EwGemv);
 
 /* One level's copies. */
@@ -30,7 +31,7 @@ typedef struct Ops {
     EwBinary *binary;
     EwChannelOp *channel_op;
     EwPool *pool;
-    EwTap *tap;
+    EwWindow *window;
     EwGemv *gemv;
 } Ops;
 
@@ -38,7 +39,7 @@ typedef struct Ops {
     {rn_ew_act_run_##suffix, rn_ew_hard_sigmoid_run_##suffix,               \
      rn_ew_scale_shift_run_##suffix, rn_ew_binary_run_##suffix,             \
      rn_ew_channel_op_run_##suffix, rn_ew_global_pool_run_##suffix,         \
-     rn_ew_pool_tap_run_##suffix, rn_ew_gemv_run_##suffix}
+     rn_ew_pool_run_##suffix, rn_ew_gemv_run_##suffix}
 
 static Ops ops_of(int level) {
 #ifdef RN_DISPATCH_AVX2
@@ -199,21 +200,44 @@ static int check_pool(const Ops *o, rn_rng *g) {
     return bad;
 }
 
-/* A pooling tap on strided pixels: max or sum into out. */
-static int check_tap(const Ops *o, rn_rng *g) {
-    int bad = 0, is_max = rnd(g, 0, 1), c = rnd(g, 1, 70), npix = rnd(g, 1, 20);
-    int ldi = c + rnd(g, 0, 9), ldo = c + rnd(g, 0, 3);
-    long nin = (long)npix * ldi, nout = (long)npix * ldo;
+/* A pooling window layer: random window, strides, dilations, padding
+ * (windows all in the padding too), strided pixels, max or either mean;
+ * against the definition in double. */
+static int check_window(const Ops *o, rn_rng *g) {
+    int bad = 0;
+    rn_window d = {.ih = rnd(g, 1, 12), .iw = rnd(g, 1, 12), .c = rnd(g, 1, 70),
+                   .kh = rnd(g, 1, 4), .kw = rnd(g, 1, 4), .sh = rnd(g, 1, 3),
+                   .sw = rnd(g, 1, 3), .dh = rnd(g, 1, 2), .dw = rnd(g, 1, 2),
+                   .op = rnd(g, RN_POOL_MAX, RN_POOL_AVG_PAD)};
+    d.pad_t = rnd(g, 0, 3), d.pad_b = rnd(g, 0, 3);
+    d.pad_l = rnd(g, 0, 3), d.pad_r = rnd(g, 0, 3);
+    d.ldi = d.c + rnd(g, 0, 9), d.ldo = d.c + rnd(g, 0, 3);
+    int eh = d.ih + d.pad_t + d.pad_b - (d.kh - 1) * d.dh;
+    int ew = d.iw + d.pad_l + d.pad_r - (d.kw - 1) * d.dw;
+    if (eh < 1 || ew < 1) return 0; /* the window does not fit */
+    d.oh = (eh - 1) / d.sh + 1, d.ow = (ew - 1) / d.sw + 1;
+    long nin = (long)d.ih * d.iw * d.ldi, nout = (long)d.oh * d.ow * d.ldo;
     float *x = buf(g, nin, 4), *y = buf(g, nout, 4);
     double *ref = malloc((size_t)(nout + 1) * sizeof *ref);
     for (long i = 0; i < nout; i++) {
-        long p = i / ldo, ch = i % ldo;
-        double a = y[i + 1], b = ch < c ? x[p * ldi + ch + 1] : 0;
-        ref[i] = ch >= c ? a : is_max ? (a > b ? a : b) : a + b;
+        long p = i / d.ldo, ch = i % d.ldo;
+        int oy = (int)(p / d.ow), ox = (int)(p % d.ow), count = 0;
+        double v = d.op == RN_POOL_MAX ? (double)-3.402823466e+38f : 0;
+        for (int ky = 0; ky < d.kh; ky++)
+            for (int kx = 0; kx < d.kw; kx++) {
+                int iy = oy * d.sh - d.pad_t + ky * d.dh, ix = ox * d.sw - d.pad_l + kx * d.dw;
+                bool in = iy >= 0 && iy < d.ih && ix >= 0 && ix < d.iw;
+                count += d.op == RN_POOL_AVG_PAD ? iy < d.ih + d.pad_b && ix < d.iw + d.pad_r
+                                                 : in;
+                if (!in || ch >= d.c) continue;
+                double b = x[((long)iy * d.iw + ix) * d.ldi + ch + 1];
+                v = d.op == RN_POOL_MAX ? (b > v ? b : v) : v + b;
+            }
+        ref[i] = ch >= d.c ? y[i + 1] : d.op != RN_POOL_MAX && count ? v / count : v;
     }
-    o->tap(is_max, npix, c, x + 1, ldi, y + 1, ldo);
-    for (long i = 0; i < nout; i++) miss(&bad, "pool_tap", i, y[i + 1], ref[i], fabs(ref[i]));
-    ends(&bad, "pool_tap", y, nout);
+    o->window(&d, x + 1, y + 1, 0, d.oh);
+    for (long i = 0; i < nout; i++) miss(&bad, "pool", i, y[i + 1], ref[i], 4 * d.kh * d.kw);
+    ends(&bad, "pool", y, nout);
     free(x), free(y), free(ref);
     return bad;
 }
@@ -249,7 +273,7 @@ int elem_check(int level, unsigned long long seed, int cases) {
         bad += check_binary(&o, &g);
         bad += check_channel_op(&o, &g);
         bad += check_pool(&o, &g);
-        bad += check_tap(&o, &g);
+        bad += check_window(&o, &g);
         bad += check_gemv(&o, &g);
     }
     return bad;

@@ -160,7 +160,7 @@ static void test_layer_functions(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "/* dense_8: dense (Dense), tnet.rn:9:5"));
     /* the conv as a literal rn_conv (SAME padding resolved to numbers, its
      * relu in the epilogue), weights packed at load; the pool's literal
-     * loop bounds */
+     * window */
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "static const rn_conv tnet_convs[2] = {\n"
                                           "    {.ih = 8, .iw = 8, .cin = 3, .oh = 8, .ow = 8, .cout = 16, .kh = 3, .kw = 3,\n"
                                           "     .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 1, .pad_l = 1, .ldi = 3, .ldo = 16, .act = 1, .algo = RN_CONV_DIRECT}, /* conv2d_2 */\n"
@@ -169,9 +169,11 @@ static void test_layer_functions(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rn_conv_run(&tnet_convs[0], "));
     CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "rn_conv_pack(&c[g == p->groups - 1 && p->last], "
                                           "m->w[p->kernel] + g * c->cout"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "for (int ky = 0; ky < 2; ky++) {"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "int iy = oy * 2 - 0 + ky * 1;"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "static const int lo[2] = {0, 0}, hi[2] = {4, 4};"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "    static const rn_window d = {.ih = 8, .iw = 8, .c = 16, "
+                                          ".oh = 4, .ow = 4,\n        .kh = 2, .kw = 2, .sh = 2, "
+                                          ".sw = 2, .dh = 1, .dw = 1,\n        .pad_t = 0, .pad_l = 0, "
+                                          ".pad_b = 0, .pad_r = 0, .ldi = 16, .ldo = 16,\n        "
+                                          ".op = RN_POOL_MAX};\n    (void)w;\n    rn_k_pool(&d, "));
     /* the rescale constant is written losslessly */
     char want[64];
     snprintf(want, sizeof want, "%.9gf", (double)(float)(1.0 / 255));
@@ -396,18 +398,28 @@ static void test_activations(void) {
 static void test_pool_and_elementwise(void) {
     float in[3 * 4] = {1, -2, 3, 4, 5, -6, 7, 8, -9, 10, 11, 12};
     float out[4], g[4];
-    rn_k_fill(out, 4, -3.402823466e+38f);
-    rn_k_max_tap(3, 4, in, 4, out, 0); /* three pixels into one (ldo 0) */
+    /* a 1x3 window over a 1x3 image: one pixel, the max of three */
+    rn_window d = {.ih = 1, .iw = 3, .c = 4, .oh = 1, .ow = 1, .kh = 1, .kw = 3,
+                   .sh = 1, .sw = 1, .dh = 1, .dw = 1, .ldi = 4, .ldo = 4,
+                   .op = RN_POOL_MAX};
+    rn_k_pool(&d, in, out, 0, 1);
     CU_ASSERT(out[0] == 5 && out[1] == 10 && out[2] == 11 && out[3] == 12);
     rn_k_global_pool(1, in, g, 3, 4);
     CU_ASSERT(memcmp(out, g, sizeof g) == 0);
     rn_k_global_pool(0, in, g, 3, 4);
     CU_ASSERT_DOUBLE_EQUAL(g[0], -1.0, 1e-6);
     CU_ASSERT_DOUBLE_EQUAL(g[1], 2.0 / 3, 1e-6);
-    memset(out, 0, sizeof out);
-    rn_k_sum_tap(3, 4, in, 4, out, 0);
-    rn_k_scale(out, 4, 1.0f / 3);
+    d.op = RN_POOL_AVG;
+    rn_k_pool(&d, in, out, 0, 1);
     CU_ASSERT(memcmp(out, g, sizeof g) == 0 || fabs(out[1] - g[1]) < 1e-6);
+    /* padded by one each side, 3 wide: the mean of the two real pixels,
+     * or with count_include_pad of three positions */
+    d.iw = 2, d.pad_l = d.pad_r = 1, d.op = RN_POOL_AVG;
+    rn_k_pool(&d, in, out, 0, 1);
+    CU_ASSERT(out[0] == 3 && out[3] == 6);
+    d.op = RN_POOL_AVG_PAD;
+    rn_k_pool(&d, in, out, 0, 1);
+    CU_ASSERT(out[0] == 2 && out[3] == 4);
     /* batchnorm folded in double matches the formula */
     float gamma[2] = {2, 0.5f}, beta[2] = {1, -1}, mean[2] = {3, -3}, var[2] = {4, 0.25f};
     float sc[2], sh[2], x[4] = {1, 2, 3, 4}, y[4];
