@@ -138,6 +138,8 @@ static void emit_conv_tables(Emitter *e) {
         for (int i = 0; i < L->nsteps; i++) {
             if (L->steps[i].kind != STEP_CONV) continue;
             conv_literal(e, &L->steps[i].conv, L->steps[i].node);
+            if (L->steps[i].conv_mt_index >= 0)
+                conv_literal(e, &L->steps[i].conv_mt, L->steps[i].node);
             if (L->steps[i].conv_last_index >= 0)
                 conv_literal(e, &L->steps[i].conv_last, L->steps[i].node);
         }
@@ -170,19 +172,20 @@ static void emit_conv_tables(Emitter *e) {
     buf_printf(c, "\n/* Prepared at load: conv = index in the convs above (-1: a depthwise "
                "kernel,\n * scaled in place); groups: its calls, one packed slot each "
                "(last: the last\n * call's conv is the next one); tensor indices (-1: "
-               "none); first m->pk\n * slot; m->fb slot (-1: none). */\n");
+               "none); first m->pk\n * slot; m->fb slot (-1: none); mt: the next conv "
+               "is its algorithm on more\n * than one thread, packed into slot pk + 1. */\n");
     buf_printf(c, "typedef struct %s_prep {\n    int conv, groups, last, cout;\n"
                "    int kernel, bias, gamma, beta, mean, var;\n    double eps;\n"
-               "    int pk, fb;\n} %s_prep;\n", M, M);
+               "    int pk, fb, mt;\n} %s_prep;\n", M, M);
     buf_printf(c, "static const %s_prep %s_preps[%d] = {\n", M, M, conv_preps(L));
     for (int i = 0; i < L->nprep; i++) {
         const Prep *p = &L->preps[i];
         if (p->kind != PREP_CONV && p->kind != PREP_DW_FOLD) continue;
-        buf_printf(c, "    {%d, %d, %d, %lld, %d, %d, %d, %d, %d, %d, %.17g, %d, %d}, /* %s */\n",
-                   L->steps[p->step].conv_index, p->groups,
+        buf_printf(c, "    {%d, %d, %d, %lld, %d, %d, %d, %d, %d, %d, %.17g, %d, %d, %d}, "
+                   "/* %s */\n", L->steps[p->step].conv_index, p->groups,
                    L->steps[p->step].conv_last_index >= 0, (long long)p->cout, p->kernel,
                    p->bias, p->gamma, p->beta, p->mean, p->var, p->eps, p->pk, p->fb,
-                   emit_comment(e, L->steps[p->step].node->path));
+                   (int)p->mt, emit_comment(e, L->steps[p->step].node->path));
     }
     buf_printf(c, "};\n");
 }
@@ -444,6 +447,15 @@ static void emit_load(Emitter *e) {
                    "m->w[p->kernel] + g * c->cout,\n                             p->cout, "
                    "scale ? scale + g * c->cout : 0, m->pk[p->pk + g]);\n"
                    "            }\n"
+                   "            if (p->mt) { /* more threads: c[1], into pk + 1 */\n"
+                   "                m->pk[p->pk + 1] = %s((size_t)%s(&c[1]) * sizeof(float));\n"
+                   "                if (!m->pk[p->pk + 1]) {\n"
+                   "                    free(scale);\n"
+                   "                    %s_oom(err, errlen);\n"
+                   "                    goto fail;\n                }\n"
+                   "                %s(&c[1], m->w[p->kernel], p->cout, scale, "
+                   "m->pk[p->pk + 1]);\n"
+                   "            }\n"
                    "            free(m->w[p->kernel]);\n            m->w[p->kernel] = 0;\n"
                    "        } else if (scale) {\n"
                    "            rn_k_scale_channels(m->w[p->kernel], "
@@ -460,6 +472,7 @@ static void emit_load(Emitter *e) {
                    "                    free(m->w[t[j]]);\n"
                    "                    m->w[t[j]] = 0;\n                }\n"
                    "        }\n    }\n", conv_preps(L), M, M, M, convref, big_alloc(e),
+                   conv_fn(e, "packed_floats"), M, conv_fn(e, "pack"), big_alloc(e),
                    conv_fn(e, "packed_floats"), M, conv_fn(e, "pack"), M);
     if (L->ndeconv)
         buf_printf(c, "    for (i = 0; i < %d; i++) { /* Keras's kernels, packed */\n"

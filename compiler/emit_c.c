@@ -114,17 +114,27 @@ static const char *group_call(Emitter *e, const Step *s, const rn_conv *d, int i
                      arena_printf(a, "%s + %s * %lld", emit_place(e, s->out), G, cog));
 }
 
-/* A conv's work items: the kernel's count for its descriptor. */
-static const char *conv_tiles(Emitter *e, const Step *s) {
-    int algo = s->conv.algo;
+/* A conv's work items: the kernel's count for descriptor d, at index in
+ * M_convs. */
+static const char *desc_tiles(Emitter *e, const rn_conv *d, int index) {
+    int algo = d->algo;
     const char *f = !e->o->standalone       ? "rn_conv_tiles"
                     : algo == RN_CONV_DIRECT  ? "rn_dc_tiles"
                     : algo == RN_CONV_GROUPED ? "rn_gc_tiles"
                                               : "rn_wg_tiles";
     const char *m = !e->o->standalone || algo == RN_CONV_DIRECT || algo == RN_CONV_GROUPED
                         ? ""
-                    : s->conv.algo == RN_CONV_WINOGRAD4 ? ", 4" : ", 2";
-    return arena_printf(e->g->arena, "%s(&%s_convs[%d]%s)", f, e->name, s->conv_index, m);
+                    : algo == RN_CONV_WINOGRAD4 ? ", 4" : ", 2";
+    return arena_printf(e->g->arena, "%s(&%s_convs[%d]%s)", f, e->name, index, m);
+}
+
+/* A conv step's work items; with an algorithm of its own on more threads
+ * (Step.conv_mt), that one's there. */
+static const char *conv_tiles(Emitter *e, const Step *s) {
+    const char *t = desc_tiles(e, &s->conv, s->conv_index);
+    if (s->conv_mt_index < 0) return t;
+    return arena_printf(e->g->arena, "m->nthreads > 1 ? %s : %s",
+                        desc_tiles(e, &s->conv_mt, s->conv_mt_index), t);
 }
 
 /* A conv2d runs on weights packed at load, its rn_conv in M_convs: bias
@@ -143,10 +153,18 @@ static void conv_layer(Emitter *e, const Step *s, const char *fn) {
     buf_printf(c, "static void %s_rows(%s *m, int t0, int t1, int w) {\n", fn, e->name);
     if (e->o->standalone) buf_printf(c, "    (void)w;\n");
     if (s->groups == 1) {
-        buf_printf(c, "    %s;\n", conv_call(e, s, &s->conv, s->conv_index,
-                                            emit_place(e, s->in[0]),
-                                            arena_printf(a, "m->pk[%d]", s->pk), bias,
-                                            res, emit_place(e, s->out)));
+        const char *call = conv_call(e, s, &s->conv, s->conv_index, emit_place(e, s->in[0]),
+                                     arena_printf(a, "m->pk[%d]", s->pk), bias, res,
+                                     emit_place(e, s->out));
+        if (s->conv_mt_index >= 0) /* rn_conv_algo_on: another on more threads */
+            buf_printf(c, "    if (m->nthreads > 1) /* %s on more threads */\n        %s;\n"
+                       "    else\n    ",
+                       s->conv_mt.algo == RN_CONV_DIRECT ? "direct convolution" : "Winograd",
+                       conv_call(e, s, &s->conv_mt, s->conv_mt_index,
+                                 emit_place(e, s->in[0]),
+                                 arena_printf(a, "m->pk[%d]", s->pk + 1), bias, res,
+                                 emit_place(e, s->out)));
+        buf_printf(c, "    %s;\n", call);
     } else {
         int full = s->conv_last_index >= 0 ? s->groups - 1 : s->groups;
         buf_printf(c, "    int g;\n    for (g = 0; g < %d; g++)\n", full);
@@ -378,7 +396,7 @@ static void name_steps(Emitter *e) {
 
 void emit_init(Emitter *e, Graph *g, const EmitOptions *o, Buf *c, Buf *h) {
     *e = (Emitter){.g = g, .o = o, .c = c, .h = h};
-    e->L = lower(g);
+    e->L = lower(g, !o->static_memory);
     e->pool = lower_splits(e->L) && !o->static_memory;
     e->name = emit_safe(e, g->name, true);
     name_steps(e);

@@ -28,7 +28,10 @@
 
 static bool has_algo(const Lower *L, int algo) {
     for (int i = 0; i < L->nsteps; i++)
-        if (L->steps[i].kind == STEP_CONV && L->steps[i].conv.algo == algo) return true;
+        if (L->steps[i].kind == STEP_CONV &&
+            (L->steps[i].conv.algo == algo ||
+             (L->steps[i].conv_mt_index >= 0 && L->steps[i].conv_mt.algo == algo)))
+            return true;
     return false;
 }
 

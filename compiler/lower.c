@@ -182,6 +182,17 @@ static void conv_desc(Step *s) {
     if (last != per) s->conv_last = conv_call_desc(s, last, gi, go);
 }
 
+/* The same conv on more than one thread, when that changes its algorithm
+ * (rn_conv_algo_on; a conv of one call whose work is split); else a
+ * descriptor with no channels. */
+static rn_conv conv_mt_desc(const Step *s) {
+    rn_conv c = s->conv, none = {0};
+    if (s->groups != 1 || !s->split) return none;
+    c.algo = RN_CONV_AUTO;
+    c.algo = rn_conv_algo_on(&c, 2);
+    return c.algo != s->conv.algo ? c : none;
+}
+
 static void dw_desc(Step *s, int64_t ldo, int act) {
     const GNode *n = s->node;
     const Shape *is = s->in_shape;
@@ -210,7 +221,7 @@ static int add_prep(Lower *L, PrepKind kind, int step, const GNode *n,
     Prep *p = &L->preps[L->nprep];
     *p = (Prep){kind, step, kernel ? lower_weight(L, n, kernel) : -1,
                 lower_weight(L, n, "bias"), -1, -1, -1, -1, 0.0,
-                n->out.d[n->out.rank - 1], 1, -1, -1, -1};
+                n->out.d[n->out.rank - 1], 1, -1, -1, -1, false};
     if (kind == PREP_BN) b = n; /* its own statistics */
     if (b) {
         p->gamma = lower_weight(L, b, "gamma");
@@ -277,16 +288,20 @@ static void make_step(Lower *L, GNode *n) {
     s->split = splits(n);
     s->items = n->out.d[0];
     s->prep = s->pk = s->fb = s->bn_slot = s->conv_index = s->deconv_index = -1;
-    s->conv_last_index = s->pre_slot = -1;
+    s->conv_last_index = s->conv_mt_index = s->pre_slot = -1;
     switch (s->kind) {
     case STEP_CONV:
         if (act_in_epilogue(s->act)) s->act_after = ACT_NONE;
         conv_desc(s);
         s->items = 0; /* the kernel's work items */
+        if (L->threads) s->conv_mt = conv_mt_desc(s);
         s->conv_index = L->nconv++;
+        if (s->conv_mt.cout) s->conv_mt_index = L->nconv++;
         if (s->conv_last.cout) s->conv_last_index = L->nconv++;
         if (rn_conv_scratch_floats(&s->conv) > L->ws_floats)
             L->ws_floats = rn_conv_scratch_floats(&s->conv);
+        if (s->conv_mt_index >= 0 && rn_conv_scratch_floats(&s->conv_mt) > L->ws_floats)
+            L->ws_floats = rn_conv_scratch_floats(&s->conv_mt);
         if (s->conv_last_index >= 0 && rn_conv_scratch_floats(&s->conv_last) > L->ws_floats)
             L->ws_floats = rn_conv_scratch_floats(&s->conv_last);
         s->prep = add_prep(L, PREP_CONV, si, n, "kernel");
@@ -298,6 +313,10 @@ static void make_step(Lower *L, GNode *n) {
         if (n->pre_mul) s->pre_scale_at = place_of(g, node_pre_scale(n));
         s->pk = L->preps[s->prep].pk = L->npk;
         L->npk += s->groups;
+        if (s->conv_mt_index >= 0) { /* its second packing: slot pk + 1 */
+            L->preps[s->prep].mt = true;
+            L->npk++;
+        }
         break;
     case STEP_DEPTHWISE:
         if (act_in_epilogue(s->act)) s->act_after = ACT_NONE;
@@ -424,9 +443,10 @@ static void fuse_row_means(Lower *L) {
     }
 }
 
-Lower *lower(Graph *g) {
+Lower *lower(Graph *g, bool threads) {
     Lower *L = arena_alloc(g->arena, sizeof *L);
     L->g = g;
+    L->threads = threads;
     collect_tensors(L);
     size_t nb = (size_t)(g->nnodes + 1);
     L->steps = arena_alloc(g->arena, sizeof *L->steps * nb);

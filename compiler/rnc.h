@@ -734,6 +734,7 @@ typedef struct Prep {
     int groups;
     int pk, fb, bn; /* first packed slot (one per group), folded bias, the
                        scale and shift pair; -1 for none */
+    bool mt;        /* a second packing, for more threads (Step.conv_mt) */
 } Prep;
 
 typedef struct Step {
@@ -759,6 +760,11 @@ typedef struct Step {
     rn_conv conv_last;     /* the last call's (fewer groups), when
                               conv_last_index >= 0 */
     int conv_last_index;   /* its place in M_convs, or -1: as conv */
+    rn_conv conv_mt;       /* the algorithm on more than one thread, when
+                              it is not conv's (rn_conv_algo_on): its place
+                              in M_convs conv_index + 1, its packed weights
+                              slot pk + 1; else conv_mt_index is -1 */
+    int conv_mt_index;
     int64_t gcin, gcout;   /* a call's channels in and out (its offsets) */
     int pre_slot;          /* a prologue's (conv.pre) scale and shift pair
                               of batchnorm slots, or -1: then its scale
@@ -825,11 +831,14 @@ typedef struct Lower {
     int nrows;
     int nconv, ndeconv, npk, nfb, nbn; /* steps and slots of each kind */
     int64_t ws_floats;   /* the convs' scratch, per thread (any target) */
+    bool threads;        /* lower()'s: may run on more than one thread */
 } Lower;
 
-/* Lowers a planned graph (arena memory). Internal errors die (a plan that
+/* Lowers a planned graph (arena memory). With `threads` the model may run
+ * on more than one thread (not static memory): a conv whose algorithm
+ * depends on the thread count gets both (Step.conv_mt). Internal errors die (a plan that
  * overlaps a step's input with its output, ...). */
-Lower *lower(Graph *g);
+Lower *lower(Graph *g, bool threads);
 /* The index of n's weight tensor `suffix`, or -1. */
 int lower_weight(const Lower *L, const GNode *n, const char *suffix);
 /* Whether any step spreads its work over the pool. */

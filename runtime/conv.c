@@ -8,7 +8,9 @@
  * at least 16 channels in and out where its fewer products pay for its
  * transforms; F(4x4) where it does enough fewer products than F(2x2) and
  * its transformed weights stay small enough to stream; else F(2x2); else
- * direct. A test may force one (rn_conv.algo). A grouped convolution
+ * direct. On more threads, direct where streaming Winograd's bigger
+ * weights takes longer than its fewer products save (pays_on). A test may
+ * force one (rn_conv.algo). A grouped convolution
  * (rn_conv.groups) of few channels a group, as many in as out, runs on
  * its own kernel (group.c); other grouped convolutions as super-groups of
  * few-channel groups side by side (below), each chosen for as a
@@ -21,7 +23,10 @@ enum {
                               than saved */
     U2_MAX_BYTES = 24 << 20, /* F(2x2)'s, more products saved per float of U
                                 (512 channels at 7x7: 1.81 -> 1.39 ms cold) */
-    GROUP_BLOCK = 16       /* a super-group's output channels at most */
+    GROUP_BLOCK = 16,      /* a super-group's output channels at most */
+    PRODUCTS_PER_BYTE = 5, /* pays_on() */
+    STREAM_MIN_BYTES = 8 << 20 /* fewer bytes: in a network's run they
+                                  come from the caches (pays_on) */
 };
 
 /* Winograd where it does this many times fewer products than direct
@@ -37,8 +42,31 @@ static int pays(const rn_conv *c, int m, double than, double factor) {
                (m == 2 ? U2_MAX_BYTES : U_MAX_BYTES);
 }
 
-/* c's Winograd variant (2 or 4), or 0 for direct convolution. */
-static int wino_m(const rn_conv *c) {
+/* On more than one thread, each thread does its share of the products
+ * but the weights still come from memory once: a time of the products a
+ * thread does (Winograd's times its factor) or the weights' bytes times
+ * PRODUCTS_PER_BYTE (a core's multiply-adds while memory brings a byte:
+ * ~100 G/s against ~20 GB/s), whichever is more; per channel pair.
+ * Whether variant m takes less than direct convolution on n threads:
+ * 512 channels at 7x7 not (F(2x2)'s 64 bytes a pair against direct's 36;
+ * ResNet-34 at 2 threads 17.2 -> 16.4 ms direct, at 1 thread 23.5 ->
+ * 24.4), 256 at 14x14 still. One thread keeps the rule above (its
+ * weights' bytes are in pays()), and so do weights the caches hold
+ * (STREAM_MIN_BYTES: with 1 MiB, the seed-000 net's 128 channels at 8x8
+ * went F(4x4) -> F(2x2) at 2 threads and took 0.202 -> 0.209 ms). */
+static int pays_on(const rn_conv *c, int m, int nthreads) {
+    if (nthreads < 2 || rn_wino_packed_floats(c, m) * sizeof(float) <= STREAM_MIN_BYTES)
+        return 1;
+    double n = nthreads, direct = 9.0 * c->oh * c->ow / n;
+    double wino = rn_wino_products(c, m) * (m == 2 ? F2_FACTOR : F4_FACTOR) / n;
+    double dbytes = 9.0 * sizeof(float) * PRODUCTS_PER_BYTE;
+    double wbytes = (double)(m + 2) * (m + 2) * sizeof(float) * PRODUCTS_PER_BYTE;
+    return (wino > wbytes ? wino : wbytes) <= (direct > dbytes ? direct : dbytes);
+}
+
+/* c's Winograd variant (2 or 4) on n threads, or 0 for direct
+ * convolution. */
+static int wino_m_on(const rn_conv *c, int nthreads) {
     if (c->pre) return 0; /* the prologue is direct convolution's */
     if (c->algo == RN_CONV_WINOGRAD) return rn_wino_eligible(c, 2) ? 2 : 0;
     if (c->algo == RN_CONV_WINOGRAD4) return rn_wino_eligible(c, 4) ? 4 : 0;
@@ -46,8 +74,14 @@ static int wino_m(const rn_conv *c) {
         return 0;
     double direct = 9.0 * c->oh * c->ow;
     if (!pays(c, 2, direct, F2_FACTOR)) return 0;
-    return pays(c, 4, rn_wino_products(c, 2), F4_FACTOR) ? 4 : 2;
+    int m = pays(c, 4, rn_wino_products(c, 2), F4_FACTOR) ? 4 : 2;
+    if (m == 4 && !pays_on(c, 4, nthreads)) m = 2;
+    return pays_on(c, m, nthreads) ? m : 0;
 }
+
+/* Its variant as the kernels run it: .algo's (the compiler's choice), or
+ * for RN_CONV_AUTO the one-thread choice. */
+static int wino_m(const rn_conv *c) { return wino_m_on(c, 1); }
 
 /* Whether c runs on the grouped kernel: eligible, and not forced to
  * another algorithm. */
@@ -55,11 +89,13 @@ static int grouped(const rn_conv *c) {
     return (c->algo == RN_CONV_AUTO || c->algo == RN_CONV_GROUPED) && rn_group_eligible(c);
 }
 
-int rn_conv_algo(const rn_conv *c) {
+int rn_conv_algo_on(const rn_conv *c, int nthreads) {
     if (grouped(c)) return RN_CONV_GROUPED;
-    int m = wino_m(c);
+    int m = wino_m_on(c, nthreads);
     return m == 4 ? RN_CONV_WINOGRAD4 : m == 2 ? RN_CONV_WINOGRAD : RN_CONV_DIRECT;
 }
+
+int rn_conv_algo(const rn_conv *c) { return rn_conv_algo_on(c, 1); }
 
 /* ------------------------------------------------------------- groups */
 

@@ -328,6 +328,10 @@ enum {
  * from its shapes (the compiler asks it once and writes the answer into
  * .algo). */
 int rn_conv_algo(const rn_conv *c);
+/* The same on nthreads threads (rn_conv_algo is its one-thread answer):
+ * where it differs, the compiler emits both and the model runs the one
+ * of its thread count (M_set_threads). */
+int rn_conv_algo_on(const rn_conv *c, int nthreads);
 /* Groups of a grouped c (c->groups > 1) that one call takes: all of them
  * with RN_CONV_GROUPED, else as many as fill a block of 16 output
  * channels side by side (a block-diagonal kernel). The compiler calls the

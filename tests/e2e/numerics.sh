@@ -5,14 +5,16 @@
 # every element (tests/tools/npycmp.c).
 #
 # Each case regenerates its weights from its seed, then goes through every
-# runner of NUMERICS_RUNNERS (default "aot"; "aot jit" adds `rnc --run`).
+# runner of NUMERICS_RUNNERS (default "aot aot2": the program on 1 thread,
+# then on 2, where some convs take another algorithm; "jit" adds
+# `rnc --run`).
 # A runner is a function run_NAME that reads $d/model.rn, $d/w.safetensors,
 # the inputs in ins[] and writes the outputs named in gots[].
 # Cases run NUMERICS_JOBS (2) at a time; NUMERICS_CASES="a b" picks some.
 . "$(dirname "$0")/lib.sh"
 . "$ROOT/tools/numerics_case.sh"
 G=$ROOT/tests/golden
-RUNNERS=${NUMERICS_RUNNERS:-aot}
+RUNNERS=${NUMERICS_RUNNERS:-aot aot2}
 JOBS=${NUMERICS_JOBS:-2}
 
 need_npycmp
@@ -23,6 +25,11 @@ run_aot() {
         cc -O1 -std=c11 $SANFLAGS "$d/model.c" $("$RNC" --cflags) \
             $("$RNC" --libs) -o "$d/model" &&
         timeout 300 "$d/model" "$d/w.safetensors" "${ins[@]}" "${gots[@]}"
+}
+
+# The same program on 2 threads (after run_aot).
+run_aot2() {
+    timeout 300 "$d/model" --threads 2 "$d/w.safetensors" "${ins[@]}" "${gots[@]}"
 }
 
 # In memory: rnc --run with libtcc.

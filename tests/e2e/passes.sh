@@ -64,9 +64,12 @@ for src in examples/small_residual.rn examples/resnet34.rn tests/numerics/fusion
         bad "$M: summary arena ($bytes bytes) is not the code's ($floats floats)"; fi
 done
 
-# resnet34: 36 convs on conv.c; every batchnorm, add and relu fused.
+# resnet34: 36 convs on conv.c, 5 of them (512 channels at 7x7) with a
+# second algorithm on more threads; every batchnorm, add and relu fused.
 n=$(grep -c 'rn_conv_run(&resnet34_convs\[' resnet34.c)
-[ "$n" = 36 ] && ok || bad "resnet34: $n rn_conv_run calls, want 36"
+[ "$n" = 41 ] && ok || bad "resnet34: $n rn_conv_run calls, want 36 + 5"
+n=$(grep -c 'if (m->nthreads > 1) /\* direct convolution on more threads' resnet34.c)
+[ "$n" = 5 ] && ok || bad "resnet34: $n convs by the thread count, want 5"
 for k in 'rn_k_scale_shift(' 'rn_k_add(' 'rn_k_act(1,'; do
     if grep -qF "$k" resnet34.c; then bad "resnet34: $k left in the code"; else ok; fi
 done

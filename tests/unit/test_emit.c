@@ -196,6 +196,49 @@ static void test_layer_functions(void) {
 /* A global average pool right after a depthwise conv takes the means its
  * rows leave in the scratch (lower.c's fuse_row_means); after anything
  * else it reads its input. */
+/* A conv whose algorithm changes with the thread count (rn_conv_algo_on):
+ * 512 channels at 7x7 run Winograd on one thread, direct on more; both
+ * descriptors and both packings, the branch on m->nthreads. Not with one
+ * thread only (static memory). */
+static void test_algo_by_threads(void) {
+    Arena *a = arena_new();
+    GNode *in;
+    Graph *g = image_graph(a, (Shape){3, {7, 7, 512}}, &in);
+    GNode *c = conv(g, in, 512, 3, 1, PAD_SAME, ACT_RELU);
+    finish_graph(g, in, c);
+    Lower *L = lower(g, true);
+    const Step *s = &L->steps[L->step_of[c->id]];
+    CU_ASSERT_EQUAL(s->conv.algo, RN_CONV_WINOGRAD);
+    CU_ASSERT_EQUAL(s->conv_mt.algo, RN_CONV_DIRECT);
+    CU_ASSERT_EQUAL(s->conv_mt_index, s->conv_index + 1);
+    CU_ASSERT_EQUAL(L->npk, 2);
+    CU_ASSERT(L->preps[s->prep].mt);
+    CU_ASSERT_EQUAL(lower(g, false)->steps[L->step_of[c->id]].conv_mt_index, -1);
+    CU_ASSERT_EQUAL(lower(g, false)->npk, 1);
+    Buf cb = {0}, h = {0};
+    emit(g, false, false, &cb, &h);
+    CU_ASSERT_PTR_NOT_NULL(strstr(cb.data, "    if (m->nthreads > 1) /* direct convolution on more "
+                                           "threads */\n        rn_conv_run(&tnet_convs[1], "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(cb.data, "    else\n        rn_conv_run(&tnet_convs[0], "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(cb.data, "m->nthreads > 1 ? rn_conv_tiles(&tnet_convs[1]) : "
+                                           "rn_conv_tiles(&tnet_convs[0])"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(cb.data, ", 0, -1, 1}, /* conv2d_1 */"));
+    buf_free(&cb);
+    buf_free(&h);
+    /* the runtime's rule: 256 channels at 14x14 stay Winograd */
+    rn_conv d = {.ih = 14, .iw = 14, .cin = 256, .oh = 14, .ow = 14, .cout = 256, .kh = 3,
+                 .kw = 3, .sh = 1, .sw = 1, .dh = 1, .dw = 1, .pad_t = 1, .pad_l = 1,
+                 .ldi = 256, .ldo = 256};
+    CU_ASSERT_EQUAL(rn_conv_algo_on(&d, 1), RN_CONV_WINOGRAD);
+    CU_ASSERT_EQUAL(rn_conv_algo_on(&d, 2), RN_CONV_WINOGRAD);
+    d.ih = d.iw = d.oh = d.ow = 7, d.cin = d.cout = d.ldi = d.ldo = 512;
+    CU_ASSERT_EQUAL(rn_conv_algo_on(&d, 1), RN_CONV_WINOGRAD);
+    CU_ASSERT_EQUAL(rn_conv_algo(&d), RN_CONV_WINOGRAD);
+    CU_ASSERT_EQUAL(rn_conv_algo_on(&d, 2), RN_CONV_DIRECT);
+    CU_ASSERT_EQUAL(rn_conv_algo_on(&d, 8), RN_CONV_DIRECT);
+    arena_free(a);
+}
+
 static void test_pool_of_row_means(void) {
     Arena *a = arena_new();
     GNode *in;
@@ -488,6 +531,7 @@ void register_emit_tests(void) {
     CU_add_test(s, "header and API names", test_api_and_header);
     CU_add_test(s, "one function per layer, literal bounds", test_layer_functions);
     CU_add_test(s, "a pool of a depthwise conv's row means", test_pool_of_row_means);
+    CU_add_test(s, "an algorithm by the thread count", test_algo_by_threads);
     CU_add_test(s, "for_jit: no #include, no main", test_for_jit);
     CU_add_test(s, "--main", test_with_main);
     CU_add_test(s, "hostile layer names", test_hostile_names);

@@ -393,7 +393,7 @@ static void test_concat_chain_body(void) {
     CU_ASSERT_PTR_EQUAL(find(g, "conv2d_6")->slice_of, k4);
     for (int i = 0; i < g->nnodes; i++)
         if (g->nodes[i]->op == OP_CONCAT) CU_ASSERT_FALSE(node_has_code(g->nodes[i]));
-    Lower *L = lower(g);
+    Lower *L = lower(g, true);
     const Step *s = &L->steps[L->step_of[find(g, "conv2d_3")->id]]; /* reads k2 */
     CU_ASSERT_PTR_EQUAL(node_read(s->node, 0), find(g, "concatenate"));
     CU_ASSERT_EQUAL(s->conv.cin, 12);
@@ -447,7 +447,7 @@ static void test_swish_body(void) {
     CU_ASSERT_EQUAL(find(g, "conv2d_2")->epi_act, ACT_SILU);
     CU_ASSERT_PTR_EQUAL(find(g, "conv2d_2")->slice_of, find(g, "concatenate"));
     CU_ASSERT_EQUAL(find(g, "dense")->epi_act, ACT_HARD_SWISH);
-    Lower *L = lower(g);
+    Lower *L = lower(g, true);
     const Step *s = &L->steps[L->step_of[find(g, "conv2d")->id]];
     CU_ASSERT_EQUAL(s->conv.act, RN_ACT_SWISH);
     CU_ASSERT_EQUAL(s->act_after, ACT_NONE);
@@ -512,7 +512,7 @@ static void test_prologue_groups_body(void) {
     CU_ASSERT_PTR_NULL(find(g, "conv2d_10")->pre_mul);
     plan_arena(g);
     check_fused_plan(g);
-    Lower *L = lower(g);
+    Lower *L = lower(g, true);
     const Step *s = &L->steps[L->step_of[c1->id]];
     CU_ASSERT(s->conv.pre == 1 && s->conv.pre_act == RN_ACT_RELU);
     CU_ASSERT_EQUAL(s->conv.algo, RN_CONV_DIRECT);
