@@ -268,6 +268,14 @@ static void rows_layer(Emitter *e, const Step *s, const char *fn) {
                    (long long)s->items);
     else
         buf_printf(e->c, "    %s_rows(m, 0, %lld, 0);\n", fn, (long long)s->items);
+    if (s->chunks) { /* the bias, then the chunks' partial sums in order */
+        long long u = n->filters;
+        buf_printf(e->c, "    rn_k_fill_bias(1, %lld, %s, %s, %lld);\n"
+                   "    for (int i = 0; i < %d; i++)\n"
+                   "        rn_k_add(%s, m->ws + (long)i * %lld, %s, %lld);\n", u,
+                   emit_tensor(e, lower_weight(e->L, n, "bias")), emit_place(e, s->out), u,
+                   s->chunks, emit_place(e, s->out), u, emit_place(e, s->out), u);
+    }
     if (s->kind == STEP_DENSE && s->act_after != ACT_NONE)
         buf_printf(e->c, "    rn_k_act(%d, %s, %s, %lld, %lld);\n", (int)s->act_after,
                    emit_place(e, s->out), emit_place(e, s->out),
@@ -298,6 +306,17 @@ static void dense_rows(Emitter *e, const Step *s, const char *fn) {
         return;
     }
     long long in = shape_count(s->in_shape);
+    if (s->chunks) { /* chunk i: rows [in i / chunks, in (i + 1) / chunks) */
+        buf_printf(c, "static void %s_rows(%s *m, int o0, int o1, int w) {\n"
+                   "    (void)w;\n    for (int i = o0; i < o1; i++) {\n"
+                   "        int t0 = (int)(%lldL * i / %d), t1 = (int)(%lldL * (i + 1) / %d);\n"
+                   "        float *p = m->ws + (long)i * %lld; /* its partial sums */\n"
+                   "        rn_k_fill(p, %lld, 0.0f);\n"
+                   "        rn_k_conv_tap(1, t1 - t0, %lld, %s + t0, %lld, m->w[%d] + (long)t0 * "
+                   "%lld, %lld, p, %lld);\n    }\n}\n", fn, e->name, in, s->chunks, in,
+                   s->chunks, u, u, u, x, in, k, u, u, u);
+        return;
+    }
     buf_printf(c, "static void %s_rows(%s *m, int o0, int o1, int w) {\n", fn, e->name);
     buf_printf(c, "    float *y = %s + o0;\n    (void)w;\n", y);
     buf_printf(c, "    rn_k_fill_bias(1, o1 - o0, %s%s, y, %lld);\n", bias,

@@ -29,6 +29,14 @@
  * handing to other threads. */
 enum { SPLIT_MIN_WORK = 100000 };
 
+/* A dense layer over one vector streams its weights once: split over
+ * threads by units, each thread read half of every row (and the
+ * prefetchers the other half too): 1280 x 1000 from memory took 140 us on
+ * one thread, 110 on two. By chunks of rows, each a contiguous stream,
+ * it took 66. At most DENSE_CHUNKS chunks of at least DENSE_CHUNK_MACS
+ * (256 KB of weights); fixed by the shape, not the thread count. */
+enum { DENSE_CHUNKS = 8, DENSE_CHUNK_MACS = 65536 };
+
 /* Where n's value is: its storage's buffer, a concat slice, or the
  * caller's input. */
 static Place place_of(const Graph *g, const GNode *n) {
@@ -87,16 +95,21 @@ int lower_weight(const Lower *L, const GNode *n, const char *suffix) {
 
 /* Whether n's work items are spread over the pool: several of them, and
  * enough work to pay for the handoff. */
+/* The chunks of a dense layer over one vector (DENSE_CHUNKS). */
+static int dense_chunks(const GNode *n) {
+    int64_t c = n->macs / DENSE_CHUNK_MACS, rows = n->macs / n->filters;
+    if (c > DENSE_CHUNKS) c = DENSE_CHUNKS;
+    if (c > rows) c = rows;
+    return c > 1 ? (int)c : 1;
+}
+
 static bool splits(const GNode *n) {
     int64_t rows = n->out.d[0], work;
     switch (n->op) {
     case OP_CONV2D: /* the kernel's items split channels too */
         return n->macs >= SPLIT_MIN_WORK;
     case OP_DENSE:
-        /* over one vector: a stream of its weights that one core reads as
-         * fast as two (a classifier's 1280 x 1000 took 0.146 ms on two
-         * threads in 8 tasks, 0.130 in 2, 0.131 on one) */
-        if (n->out.rank == 1) return false;
+        if (n->out.rank == 1) return dense_chunks(n) > 1; /* by rows */
         work = n->macs;
         break;
     case OP_DEPTHWISE_CONV2D:
@@ -331,6 +344,14 @@ static void make_step(Lower *L, GNode *n) {
         deconv_desc(s);
         s->deconv_index = L->ndeconv++;
         s->prep = add_prep(L, PREP_DECONV, si, n, "kernel");
+        break;
+    case STEP_DENSE:
+        if (n->out.rank == 1 && s->split) { /* by chunks of rows (DENSE_CHUNKS) */
+            s->chunks = dense_chunks(n);
+            s->items = s->chunks;
+            if ((int64_t)s->chunks * n->filters > L->ws_floats)
+                L->ws_floats = (int64_t)s->chunks * n->filters;
+        }
         break;
     case STEP_SIMPLE:
         if (n->op == OP_BATCHNORM) {

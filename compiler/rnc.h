@@ -788,6 +788,11 @@ typedef struct Step {
     /* the split over threads */
     bool split;            /* its work items spread over the pool */
     int64_t items;         /* rows (units); 0: the kernel's work items */
+    int chunks;            /* a dense layer over one vector: its items are
+                              chunks of its input rows, each one's partial
+                              sums at m->ws + chunk * units, added in order
+                              after (the same bits on any thread count);
+                              0: one item of all units */
     /* weights: the load's preparation, and the slots it fills */
     int prep, pk, fb, bn_slot;
     int conv_index, deconv_index; /* among the steps of its kind */

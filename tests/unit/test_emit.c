@@ -239,6 +239,42 @@ static void test_algo_by_threads(void) {
     arena_free(a);
 }
 
+/* A dense layer over one vector in chunks of rows (lower.c's
+ * DENSE_CHUNKS): 1280 -> 1000 in 8, their partial sums in the scratch,
+ * added in order after; 1000 -> 10 in one. */
+static void test_dense_chunks(void) {
+    Arena *a = arena_new();
+    GNode *in;
+    Graph *g = image_graph(a, (Shape){1, {1280}}, &in);
+    GNode *d = add_node(g, OP_DENSE, in, NULL);
+    d->filters = 1000;
+    d->bias = true;
+    shape(d);
+    GNode *d2 = add_node(g, OP_DENSE, d, NULL);
+    d2->filters = 10;
+    d2->bias = true;
+    shape(d2);
+    finish_graph(g, in, d2);
+    Lower *L = lower(g, true);
+    const Step *s = &L->steps[L->step_of[d->id]];
+    CU_ASSERT(s->split);
+    CU_ASSERT_EQUAL(s->chunks, 8);
+    CU_ASSERT_EQUAL(s->items, 8);
+    CU_ASSERT(L->ws_floats >= 8000);
+    CU_ASSERT_EQUAL(L->steps[L->step_of[d2->id]].chunks, 0);
+    Buf c = {0}, h = {0};
+    emit(g, false, false, &c, &h);
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "        int t0 = (int)(1280L * i / 8), t1 = "
+                                          "(int)(1280L * (i + 1) / 8);\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "    tnet_par(m, L1_dense_1_rows, 8);\n"
+                                          "    rn_k_fill_bias(1, 1000, m->w["));
+    CU_ASSERT_PTR_NOT_NULL(strstr(c.data, "    for (int i = 0; i < 8; i++)\n"
+                                          "        rn_k_add("));
+    buf_free(&c);
+    buf_free(&h);
+    arena_free(a);
+}
+
 static void test_pool_of_row_means(void) {
     Arena *a = arena_new();
     GNode *in;
@@ -532,6 +568,7 @@ void register_emit_tests(void) {
     CU_add_test(s, "one function per layer, literal bounds", test_layer_functions);
     CU_add_test(s, "a pool of a depthwise conv's row means", test_pool_of_row_means);
     CU_add_test(s, "an algorithm by the thread count", test_algo_by_threads);
+    CU_add_test(s, "a dense layer in chunks of rows", test_dense_chunks);
     CU_add_test(s, "for_jit: no #include, no main", test_for_jit);
     CU_add_test(s, "--main", test_with_main);
     CU_add_test(s, "hostile layer names", test_hostile_names);
