@@ -47,7 +47,7 @@ static void prep_conv(Embedded *E, const Lower *L, const Prep *p) {
             rn_conv_pack(c, E->w[p->kernel] + g * s->gcout, (int)p->cout,
                          scale ? scale + g * s->gcout : NULL, E->pk[p->pk + g]);
         }
-        if (p->mt) { /* its algorithm on more threads, into slot pk + 1 */
+        if (s->conv_mt_index >= 0) { /* its algorithm on more threads: slot pk + 1 */
             E->pk[p->pk + 1] = floats(rn_conv_packed_floats(&s->conv_mt));
             E->pk_floats[p->pk + 1] = rn_conv_packed_floats(&s->conv_mt);
             rn_conv_pack(&s->conv_mt, E->w[p->kernel], (int)p->cout, scale, E->pk[p->pk + 1]);

@@ -185,7 +185,8 @@ static void emit_conv_tables(Emitter *e) {
                    "/* %s */\n", L->steps[p->step].conv_index, p->groups,
                    L->steps[p->step].conv_last_index >= 0, (long long)p->cout, p->kernel,
                    p->bias, p->gamma, p->beta, p->mean, p->var, p->eps, p->pk, p->fb,
-                   (int)p->mt, emit_comment(e, L->steps[p->step].node->path));
+                   L->steps[p->step].conv_mt_index >= 0,
+                   emit_comment(e, L->steps[p->step].node->path));
     }
     buf_printf(c, "};\n");
 }

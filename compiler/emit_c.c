@@ -153,18 +153,16 @@ static void conv_layer(Emitter *e, const Step *s, const char *fn) {
     buf_printf(c, "static void %s_rows(%s *m, int t0, int t1, int w) {\n", fn, e->name);
     if (e->o->standalone) buf_printf(c, "    (void)w;\n");
     if (s->groups == 1) {
-        const char *call = conv_call(e, s, &s->conv, s->conv_index, emit_place(e, s->in[0]),
-                                     arena_printf(a, "m->pk[%d]", s->pk), bias, res,
-                                     emit_place(e, s->out));
+        const char *in = emit_place(e, s->in[0]), *out = emit_place(e, s->out);
         if (s->conv_mt_index >= 0) /* rn_conv_algo_on: another on more threads */
             buf_printf(c, "    if (m->nthreads > 1) /* %s on more threads */\n        %s;\n"
                        "    else\n    ",
                        s->conv_mt.algo == RN_CONV_DIRECT ? "direct convolution" : "Winograd",
-                       conv_call(e, s, &s->conv_mt, s->conv_mt_index,
-                                 emit_place(e, s->in[0]),
-                                 arena_printf(a, "m->pk[%d]", s->pk + 1), bias, res,
-                                 emit_place(e, s->out)));
-        buf_printf(c, "    %s;\n", call);
+                       conv_call(e, s, &s->conv_mt, s->conv_mt_index, in,
+                                 arena_printf(a, "m->pk[%d]", s->pk + 1), bias, res, out));
+        buf_printf(c, "    %s;\n", conv_call(e, s, &s->conv, s->conv_index, in,
+                                            arena_printf(a, "m->pk[%d]", s->pk), bias, res,
+                                            out));
     } else {
         int full = s->conv_last_index >= 0 ? s->groups - 1 : s->groups;
         buf_printf(c, "    int g;\n    for (g = 0; g < %d; g++)\n", full);

@@ -234,7 +234,7 @@ static int add_prep(Lower *L, PrepKind kind, int step, const GNode *n,
     Prep *p = &L->preps[L->nprep];
     *p = (Prep){kind, step, kernel ? lower_weight(L, n, kernel) : -1,
                 lower_weight(L, n, "bias"), -1, -1, -1, -1, 0.0,
-                n->out.d[n->out.rank - 1], 1, -1, -1, -1, false};
+                n->out.d[n->out.rank - 1], 1, -1, -1, -1};
     if (kind == PREP_BN) b = n; /* its own statistics */
     if (b) {
         p->gamma = lower_weight(L, b, "gamma");
@@ -326,10 +326,7 @@ static void make_step(Lower *L, GNode *n) {
         if (n->pre_mul) s->pre_scale_at = place_of(g, node_pre_scale(n));
         s->pk = L->preps[s->prep].pk = L->npk;
         L->npk += s->groups;
-        if (s->conv_mt_index >= 0) { /* its second packing: slot pk + 1 */
-            L->preps[s->prep].mt = true;
-            L->npk++;
-        }
+        if (s->conv_mt_index >= 0) L->npk++; /* its second packing: slot pk + 1 */
         break;
     case STEP_DEPTHWISE:
         if (act_in_epilogue(s->act)) s->act_after = ACT_NONE;

@@ -734,7 +734,6 @@ typedef struct Prep {
     int groups;
     int pk, fb, bn; /* first packed slot (one per group), folded bias, the
                        scale and shift pair; -1 for none */
-    bool mt;        /* a second packing, for more threads (Step.conv_mt) */
 } Prep;
 
 typedef struct Step {

@@ -191,11 +191,12 @@ RN_INLINE int rn_pool_span(int i0, int k, int dil, int n, int lo, int hi,
     int a = 0, b = k, count = 0;
     while (a < b && i0 + a * dil < 0) a++;
     while (b > a && i0 + (b - 1) * dil >= n) b--;
+    *k0 = a, *k1 = b;
+    if (!with_pad) return b - a;
     for (int t = 0; t < k; t++) {
         int i = i0 + t * dil;
-        count += with_pad ? i >= -lo && i < n + hi : i >= 0 && i < n;
+        count += i >= -lo && i < n + hi;
     }
-    *k0 = a, *k1 = b;
     return count;
 }
 
